@@ -1,0 +1,1396 @@
+//! The hub: every live conversation, visitor and connection, as one state machine.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use sightline_proto::{
+    AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event, EventKind,
+    MessageBody, PageInfo, Role, ServerMessage, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+};
+
+use crate::rate::TokenBucket;
+use sightline_proto::{IceServer, ShareLimits, ShareMode};
+use std::net::IpAddr;
+
+mod share;
+use crate::records::{
+    preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS,
+};
+use crate::validate::{token_hash, validate_body, validate_client_id, validate_page, Invalid};
+
+/// A connection's number, chosen by the shell, unique for the hub's lifetime.
+pub type ConnId = u64;
+
+/// An authenticated agent, as the shell established from the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentIdentity {
+    pub agent: AgentRef,
+    pub is_admin: bool,
+}
+
+/// Who is on the other end of a socket, as far as the shell knows before any
+/// message: which endpoint they connected to, and for agents who they logged in as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Visitor,
+    Agent(AgentIdentity),
+}
+
+/// Something that happened, fed to [`Hub::handle`].
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A socket was opened from `address`.
+    Connected { conn: ConnId, peer: Peer, address: IpAddr },
+    /// A socket delivered a well-formed message (the shell answers frames that do not
+    /// parse with a protocol error itself).
+    Message { conn: ConnId, message: ClientMessage },
+    /// A socket was closed, by either side.
+    Disconnected { conn: ConnId },
+    /// The answer to [`Output::LookupVisitor`].
+    VisitorLookedUp {
+        conn: ConnId,
+        token: String,
+        visitor: Option<StoredVisitor>,
+    },
+    /// The agent logged out: their live screen shares end.
+    AgentLoggedOut { agent_id: i64 },
+    /// Housekeeping: forget idle visitors, closed conversations and expired keys.
+    /// Call about once a minute.
+    Tick,
+    /// An uploaded image (already validated and stored as blobs by the shell) to
+    /// post into a conversation as a message. Answered with
+    /// [`Output::ImagePosted`] carrying the same `request` number.
+    PostImage {
+        request: u64,
+        uploader: Uploader,
+        client_id: String,
+        image: NewImage,
+    },
+}
+
+/// Who uploads an image, as the shell authenticated them.
+#[derive(Debug, Clone)]
+pub enum Uploader {
+    /// A visitor, by the hash of the token they presented, with what storage knows
+    /// of that token (the hub may have forgotten an idle visitor).
+    Visitor {
+        token_hash: String,
+        stored: Option<Box<StoredVisitor>>,
+    },
+    /// An agent, into a conversation they must own.
+    Agent {
+        agent: AgentRef,
+        conversation: ConversationId,
+    },
+}
+
+/// Where an image was posted: the answer to [`Input::PostImage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImagePosted {
+    pub conversation: ConversationId,
+    pub seq: u64,
+    /// False when `client_id` was seen before: the message at `seq` is the earlier
+    /// upload's, and nothing new was stored.
+    pub created: bool,
+}
+
+/// Why a request was refused, for answers that do not go to a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Something the shell must do, drained with [`Hub::poll_output`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Store this. Every persist of a batch must be durable before any send of the
+    /// same batch is delivered.
+    Persist(Persist),
+    /// Deliver a message on one socket.
+    Send { conn: ConnId, message: ServerMessage },
+    /// Deliver the stored events `after_seq < seq <= upto_seq` of a conversation,
+    /// in order, then `Synced { last_seq: upto_seq }`.
+    Replay {
+        conn: ConnId,
+        conversation: ConversationId,
+        after_seq: u64,
+        upto_seq: u64,
+    },
+    /// Find the visitor whose token hashes to `token_hash` and answer with
+    /// [`Input::VisitorLookedUp`].
+    LookupVisitor {
+        conn: ConnId,
+        token: String,
+        token_hash: String,
+    },
+    /// Close the socket (after delivering what was sent before).
+    Disconnect { conn: ConnId, reason: String },
+    /// The answer to [`Input::PostImage`]. Like a send, it must be delivered only
+    /// after the batch's persists are stored.
+    ImagePosted {
+        request: u64,
+        result: Result<ImagePosted, Refused>,
+    },
+}
+
+/// TURN server settings: URLs and the secret shared with coturn's
+/// `static-auth-secret`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnSettings {
+    pub urls: Vec<String>,
+    pub secret: String,
+    /// How long minted credentials stay valid.
+    pub ttl_secs: u64,
+}
+
+/// Screen-share settings from the server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareSettings {
+    /// STUN (or TURN with fixed credentials) servers handed out as they are.
+    pub ice_servers: Vec<IceServer>,
+    /// TURN servers that get per-share credentials.
+    pub turn: Option<TurnSettings>,
+    /// `"all"` or `"relay"`.
+    pub ice_transport_policy: String,
+    pub limits: ShareLimits,
+    /// How long a session key can be redeemed.
+    pub key_ttl_ms: u64,
+}
+
+impl Default for ShareSettings {
+    fn default() -> Self {
+        ShareSettings {
+            ice_servers: Vec::new(),
+            turn: None,
+            ice_transport_policy: "all".into(),
+            limits: ShareLimits {
+                max_bitrate_bps: 1_500_000,
+                text_fps: 5,
+                motion_fps: 15,
+            },
+            key_ttl_ms: 10 * 60 * 1000,
+        }
+    }
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HubStats {
+    pub connections: usize,
+    pub visitors: usize,
+    pub conversations_waiting: usize,
+    pub conversations_active: usize,
+    /// Shares the visitor has consented to and that have not ended.
+    pub shares_live: usize,
+}
+
+/// How long a visitor with no socket and no open conversation stays in memory.
+const VISITOR_IDLE_EVICT_MS: u64 = 10 * 60 * 1000;
+/// Per-connection message allowance: a burst of 40, then 10 per second. A person
+/// types far slower; this only stops floods.
+const RATE_BURST: u32 = 40;
+const RATE_PER_SECOND: f64 = 10.0;
+
+#[derive(Debug)]
+enum ConnState {
+    /// Waiting for the hello.
+    New,
+    /// A visitor hello is waiting for [`Input::VisitorLookedUp`].
+    LookingUp { after_seq: u64, page: Option<PageInfo> },
+    /// Said hello; `visitor` is set for visitor sockets.
+    Ready { visitor: Option<VisitorId> },
+}
+
+#[derive(Debug)]
+struct Connection {
+    peer: Peer,
+    state: ConnState,
+    rate: TokenBucket,
+    address: IpAddr,
+}
+
+#[derive(Debug)]
+struct Visitor {
+    token_hash: String,
+    /// Stored once the visitor opens their first conversation: page views that never
+    /// chat leave nothing in the database.
+    persisted: bool,
+    connections: BTreeSet<ConnId>,
+    current: Option<ConversationId>,
+    /// The page reported in the newest hello, used when a conversation starts.
+    page: Option<PageInfo>,
+    last_seen: u64,
+}
+
+#[derive(Debug)]
+struct Conversation {
+    summary: ConversationSummary,
+    visitor: VisitorId,
+    recent: VecDeque<RecentClientId>,
+    /// The newest share's mode (its id and state are in `summary.share`).
+    share_mode: ShareMode,
+    /// The agent socket that answered the share's offer: the visitor's signals go
+    /// to it alone, so that two console tabs never both answer.
+    share_agent_conn: Option<ConnId>,
+    /// Since when the visitor has had no socket, while a share is live.
+    visitor_gone_since: Option<u64>,
+}
+
+impl Conversation {
+    fn from_stored(stored: StoredConversation, visitor: VisitorId) -> Self {
+        let mut recent: Vec<_> = stored.recent_client_ids;
+        recent.sort_by_key(|r| r.seq);
+        let skip = recent.len().saturating_sub(RECENT_CLIENT_IDS);
+        let mut summary = stored.summary;
+        // Shares do not survive a restart of the server: their signaling is gone.
+        summary.share = None;
+        Conversation {
+            summary,
+            visitor,
+            recent: recent.into_iter().skip(skip).collect(),
+            share_mode: ShareMode::Text,
+            share_agent_conn: None,
+            visitor_gone_since: None,
+        }
+    }
+
+    fn seen(&self, from: Role, client_id: &str) -> Option<u64> {
+        self.recent
+            .iter()
+            .find(|r| r.from == from && r.client_id == client_id)
+            .map(|r| r.seq)
+    }
+
+    fn remember(&mut self, from: Role, client_id: String, seq: u64) {
+        if self.recent.len() == RECENT_CLIENT_IDS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(RecentClientId { from, client_id, seq });
+    }
+
+    fn is_open(&self) -> bool {
+        self.summary.status != ConversationStatus::Closed
+    }
+}
+
+/// The state machine. See the crate docs for how to drive it.
+pub struct Hub {
+    rng: StdRng,
+    connections: HashMap<ConnId, Connection>,
+    visitors: HashMap<VisitorId, Visitor>,
+    visitors_by_token: HashMap<String, VisitorId>,
+    // BTreeMap: agents' welcome lists come out in a stable order.
+    conversations: BTreeMap<ConversationId, Conversation>,
+    /// Agent sockets that said hello, by agent id.
+    agents: HashMap<i64, BTreeSet<ConnId>>,
+    outputs: VecDeque<Output>,
+    settings: ShareSettings,
+    keys: share::SessionKeys,
+}
+
+/// What a refused request turns into.
+struct Refusal {
+    code: ErrorCode,
+    message: String,
+}
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+impl From<Invalid> for Refusal {
+    fn from(invalid: Invalid) -> Self {
+        match invalid {
+            Invalid::TooLarge(message) => refuse(ErrorCode::TooLarge, message),
+            Invalid::Bad(message) => refuse(ErrorCode::BadRequest, message),
+        }
+    }
+}
+
+type Handled = Result<(), Refusal>;
+
+impl Hub {
+    /// A hub with no state. `seed` feeds the generator of tokens and ids: the shell
+    /// passes OS randomness, tests a fixed number.
+    pub fn new(seed: [u8; 32], settings: ShareSettings) -> Self {
+        Hub {
+            settings,
+            keys: share::SessionKeys::default(),
+            rng: StdRng::from_seed(seed),
+            connections: HashMap::new(),
+            visitors: HashMap::new(),
+            visitors_by_token: HashMap::new(),
+            conversations: BTreeMap::new(),
+            agents: HashMap::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// Loads what storage knows of open conversations (at start-up).
+    pub fn restore(&mut self, visitors: Vec<StoredVisitor>, now: u64) {
+        for stored in visitors {
+            self.adopt_visitor(stored, now);
+        }
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let mut stats = HubStats {
+            connections: self.connections.len(),
+            visitors: self.visitors.len(),
+            ..HubStats::default()
+        };
+        for conversation in self.conversations.values() {
+            match conversation.summary.status {
+                ConversationStatus::Waiting => stats.conversations_waiting += 1,
+                ConversationStatus::Active => stats.conversations_active += 1,
+                ConversationStatus::Closed => {}
+            }
+            if conversation
+                .summary
+                .share
+                .as_ref()
+                .is_some_and(|s| s.state.is_consented())
+            {
+                stats.shares_live += 1;
+            }
+        }
+        stats
+    }
+
+    /// The next thing for the shell to do, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// Feeds one input. `now` is milliseconds since the Unix epoch.
+    pub fn handle(&mut self, now: u64, input: Input) {
+        match input {
+            Input::Connected { conn, peer, address } => {
+                self.connections.insert(
+                    conn,
+                    Connection {
+                        peer,
+                        state: ConnState::New,
+                        rate: TokenBucket::new(RATE_BURST, RATE_PER_SECOND, now),
+                        address,
+                    },
+                );
+            }
+            Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
+            Input::Message { conn, message } => self.on_message(now, conn, message),
+            Input::Disconnected { conn } => self.on_disconnected(now, conn),
+            Input::VisitorLookedUp { conn, token, visitor } => self.on_visitor_looked_up(now, conn, token, visitor),
+            Input::Tick => {
+                self.end_shares_of_departed_visitors(now);
+                self.evict_idle(now);
+                self.keys.forget_expired(now);
+            }
+            Input::PostImage {
+                request,
+                uploader,
+                client_id,
+                image,
+            } => {
+                let result = self.post_image(now, uploader, client_id, image).map_err(|r| Refused {
+                    code: r.code,
+                    message: r.message,
+                });
+                self.outputs.push_back(Output::ImagePosted { request, result });
+            }
+        }
+    }
+
+    fn post_image(
+        &mut self,
+        now: u64,
+        uploader: Uploader,
+        client_id: String,
+        image: NewImage,
+    ) -> Result<ImagePosted, Refusal> {
+        validate_client_id(&client_id)?;
+        let (conversation, from, agent) = match uploader {
+            Uploader::Agent { agent, conversation } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                if let Some(seq) = c.seen(Role::Agent, &client_id) {
+                    return Ok(ImagePosted {
+                        conversation,
+                        seq,
+                        created: false,
+                    });
+                }
+                Self::check_owner(c, &agent)?;
+                (conversation, Role::Agent, Some(agent))
+            }
+            Uploader::Visitor { token_hash, stored } => {
+                let visitor_id = match self.visitors_by_token.get(&token_hash).cloned() {
+                    Some(id) => id,
+                    None => match stored {
+                        Some(stored) if stored.token_hash == token_hash => self.adopt_visitor(*stored, now),
+                        _ => return Err(refuse(ErrorCode::NotAuthenticated, "unknown visitor token")),
+                    },
+                };
+                let current = self.visitors.get(&visitor_id).and_then(|v| v.current.clone());
+                if let Some(id) = &current {
+                    if let Some(seq) = self
+                        .conversations
+                        .get(id)
+                        .and_then(|c| c.seen(Role::Visitor, &client_id))
+                    {
+                        return Ok(ImagePosted {
+                            conversation: id.clone(),
+                            seq,
+                            created: false,
+                        });
+                    }
+                }
+                if let Some(v) = self.visitors.get_mut(&visitor_id) {
+                    v.last_seen = now;
+                }
+                let open = current
+                    .as_ref()
+                    .and_then(|id| self.conversations.get(id))
+                    .filter(|c| c.is_open())
+                    .map(|c| c.summary.id.clone());
+                let id = match open {
+                    Some(id) => id,
+                    None => self.start_conversation(now, &visitor_id),
+                };
+                (id, Role::Visitor, None)
+            }
+        };
+        self.persist(Persist::CreateImage {
+            conversation: conversation.clone(),
+            image: image.clone(),
+            uploaded_by: from,
+            agent_id: agent.as_ref().map(|a| a.id),
+            created_at: now,
+        });
+        let body = MessageBody::Image { image: image.image };
+        let seq = self
+            .append_message(now, &conversation, from, agent, client_id, body)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
+        Ok(ImagePosted {
+            conversation,
+            seq,
+            created: true,
+        })
+    }
+
+    fn send(&mut self, conn: ConnId, message: ServerMessage) {
+        self.outputs.push_back(Output::Send { conn, message });
+    }
+
+    fn persist(&mut self, op: Persist) {
+        self.outputs.push_back(Output::Persist(op));
+    }
+
+    fn random_id(&mut self, bytes: usize) -> String {
+        let mut buf = vec![0u8; bytes];
+        self.rng.fill_bytes(&mut buf);
+        URL_SAFE_NO_PAD.encode(buf)
+    }
+
+    fn on_message(&mut self, now: u64, conn: ConnId, message: ClientMessage) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if !connection.rate.try_take(now) {
+            let client_id = match &message {
+                ClientMessage::Send { client_id, .. } => Some(client_id.clone()),
+                _ => None,
+            };
+            self.send(
+                conn,
+                ServerMessage::error(ErrorCode::RateLimited, "too many messages; slow down", client_id),
+            );
+            return;
+        }
+        let client_id = match &message {
+            ClientMessage::Send { client_id, .. } => Some(client_id.clone()),
+            _ => None,
+        };
+        let result = match (&connection.state, connection.peer.clone()) {
+            (ConnState::New, peer) => self.on_hello(now, conn, peer, message),
+            (ConnState::LookingUp { .. }, _) => Err(refuse(
+                ErrorCode::NotAuthenticated,
+                "wait for the welcome before sending",
+            )),
+            (ConnState::Ready { visitor: Some(visitor) }, Peer::Visitor) => {
+                let visitor = visitor.clone();
+                self.on_visitor_message(now, conn, visitor, message)
+            }
+            (ConnState::Ready { .. }, Peer::Agent(identity)) => self.on_agent_message(now, conn, identity, message),
+            (ConnState::Ready { visitor: None }, Peer::Visitor) => {
+                Err(refuse(ErrorCode::Internal, "visitor socket without a visitor"))
+            }
+        };
+        if let Err(refusal) = result {
+            self.send(conn, ServerMessage::error(refusal.code, refusal.message, client_id));
+        }
+    }
+
+    fn on_hello(&mut self, now: u64, conn: ConnId, peer: Peer, message: ClientMessage) -> Handled {
+        match (peer, message) {
+            (
+                Peer::Visitor,
+                ClientMessage::VisitorHello {
+                    protocol,
+                    token,
+                    after_seq,
+                    page,
+                },
+            ) => {
+                self.check_protocol(conn, protocol)?;
+                if let Some(page) = &page {
+                    validate_page(page)?;
+                }
+                match token {
+                    Some(token) if token.len() > MAX_TOKEN_BYTES => {
+                        Err(refuse(ErrorCode::TooLarge, "the visitor token is too long"))
+                    }
+                    Some(token) => {
+                        let hash = token_hash(&token);
+                        if let Some(visitor) = self.visitors_by_token.get(&hash).cloned() {
+                            self.welcome_visitor(now, conn, visitor, token, after_seq, page);
+                        } else {
+                            self.set_state(conn, ConnState::LookingUp { after_seq, page });
+                            self.outputs.push_back(Output::LookupVisitor {
+                                conn,
+                                token,
+                                token_hash: hash,
+                            });
+                        }
+                        Ok(())
+                    }
+                    None => {
+                        self.new_visitor(now, conn, page);
+                        Ok(())
+                    }
+                }
+            }
+            (Peer::Agent(identity), ClientMessage::AgentHello { protocol }) => {
+                self.check_protocol(conn, protocol)?;
+                self.set_state(conn, ConnState::Ready { visitor: None });
+                self.agents.entry(identity.agent.id).or_default().insert(conn);
+                let conversations = self
+                    .conversations
+                    .values()
+                    .filter(|c| match c.summary.status {
+                        ConversationStatus::Waiting => true,
+                        ConversationStatus::Active => {
+                            c.summary.agent.as_ref().is_some_and(|a| a.id == identity.agent.id)
+                        }
+                        ConversationStatus::Closed => false,
+                    })
+                    .map(|c| c.summary.clone())
+                    .collect();
+                self.send(
+                    conn,
+                    ServerMessage::AgentWelcome {
+                        protocol: PROTOCOL_VERSION,
+                        agent: identity.agent,
+                        is_admin: identity.is_admin,
+                        conversations,
+                    },
+                );
+                Ok(())
+            }
+            (Peer::Visitor, _) => Err(refuse(
+                ErrorCode::NotAuthenticated,
+                "the first message on a visitor socket must be visitor_hello",
+            )),
+            (Peer::Agent(_), _) => Err(refuse(
+                ErrorCode::NotAuthenticated,
+                "the first message on an agent socket must be agent_hello",
+            )),
+        }
+    }
+
+    fn check_protocol(&mut self, conn: ConnId, protocol: u32) -> Handled {
+        if protocol == PROTOCOL_VERSION {
+            return Ok(());
+        }
+        self.send(
+            conn,
+            ServerMessage::error(
+                ErrorCode::UnsupportedVersion,
+                format!("this server speaks protocol {PROTOCOL_VERSION}, not {protocol}"),
+                None,
+            ),
+        );
+        self.outputs.push_back(Output::Disconnect {
+            conn,
+            reason: "unsupported protocol version".into(),
+        });
+        // The error is already sent; nothing more to refuse.
+        Ok(())
+    }
+
+    fn set_state(&mut self, conn: ConnId, state: ConnState) {
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.state = state;
+        }
+    }
+
+    fn new_visitor(&mut self, now: u64, conn: ConnId, page: Option<PageInfo>) {
+        let token = self.random_id(32);
+        let id = self.random_id(16);
+        let hash = token_hash(&token);
+        self.visitors_by_token.insert(hash.clone(), id.clone());
+        self.visitors.insert(
+            id.clone(),
+            Visitor {
+                token_hash: hash,
+                persisted: false,
+                connections: BTreeSet::new(),
+                current: None,
+                page: None,
+                last_seen: now,
+            },
+        );
+        self.welcome_visitor(now, conn, id, token, 0, page);
+    }
+
+    fn on_visitor_looked_up(&mut self, now: u64, conn: ConnId, token: String, stored: Option<StoredVisitor>) {
+        let Some(connection) = self.connections.get(&conn) else {
+            return;
+        };
+        let ConnState::LookingUp { after_seq, page } = &connection.state else {
+            return;
+        };
+        let (after_seq, page) = (*after_seq, page.clone());
+        let hash = token_hash(&token);
+        // Another socket of the same visitor may have been looked up meanwhile; what
+        // is in memory is newer than what storage returned.
+        if let Some(visitor) = self.visitors_by_token.get(&hash).cloned() {
+            self.welcome_visitor(now, conn, visitor, token, after_seq, page);
+            return;
+        }
+        match stored {
+            Some(stored) if stored.token_hash == hash => {
+                let visitor = self.adopt_visitor(stored, now);
+                self.welcome_visitor(now, conn, visitor, token, after_seq, page);
+            }
+            // An unknown (or forgotten, never-used) token: start afresh.
+            _ => self.new_visitor(now, conn, page),
+        }
+    }
+
+    fn adopt_visitor(&mut self, stored: StoredVisitor, now: u64) -> VisitorId {
+        let id = stored.id.clone();
+        let current = stored.latest.map(|conversation| {
+            let conversation_id = conversation.summary.id.clone();
+            self.conversations
+                .entry(conversation_id.clone())
+                .or_insert_with(|| Conversation::from_stored(conversation, id.clone()));
+            conversation_id
+        });
+        self.visitors_by_token.insert(stored.token_hash.clone(), id.clone());
+        self.visitors.entry(id.clone()).or_insert(Visitor {
+            token_hash: stored.token_hash,
+            persisted: true,
+            connections: BTreeSet::new(),
+            current,
+            page: None,
+            last_seen: now,
+        });
+        id
+    }
+
+    fn welcome_visitor(
+        &mut self,
+        now: u64,
+        conn: ConnId,
+        visitor_id: VisitorId,
+        token: String,
+        after_seq: u64,
+        page: Option<PageInfo>,
+    ) {
+        self.set_state(
+            conn,
+            ConnState::Ready {
+                visitor: Some(visitor_id.clone()),
+            },
+        );
+        let Some(visitor) = self.visitors.get_mut(&visitor_id) else {
+            return;
+        };
+        let came_online = visitor.connections.is_empty();
+        if let Some(c) = visitor.current.as_ref().and_then(|id| self.conversations.get_mut(id)) {
+            c.visitor_gone_since = None;
+        }
+        visitor.connections.insert(conn);
+        visitor.last_seen = now;
+        if page.is_some() {
+            visitor.page = page;
+        }
+        let current = visitor.current.clone();
+        let summary = current
+            .as_ref()
+            .and_then(|id| self.conversations.get(id))
+            .map(|c| c.summary.clone());
+        self.send(
+            conn,
+            ServerMessage::VisitorWelcome {
+                protocol: PROTOCOL_VERSION,
+                token,
+                conversation: summary.clone().map(|mut s| {
+                    s.visitor_online = true;
+                    s
+                }),
+            },
+        );
+        if let Some(summary) = summary {
+            self.replay_or_synced(conn, &summary.id, after_seq, summary.last_seq);
+            self.resend_share_setup(now, conn, &summary.id);
+            if came_online {
+                self.update_presence(&summary.id, true);
+            }
+        }
+    }
+
+    fn replay_or_synced(&mut self, conn: ConnId, conversation: &ConversationId, after_seq: u64, last_seq: u64) {
+        if after_seq < last_seq {
+            self.outputs.push_back(Output::Replay {
+                conn,
+                conversation: conversation.clone(),
+                after_seq,
+                upto_seq: last_seq,
+            });
+        } else {
+            self.send(
+                conn,
+                ServerMessage::Synced {
+                    conversation: conversation.clone(),
+                    last_seq,
+                },
+            );
+        }
+    }
+
+    fn update_presence(&mut self, conversation: &ConversationId, online: bool) {
+        let Some(c) = self.conversations.get_mut(conversation) else {
+            return;
+        };
+        if c.summary.visitor_online == online {
+            return;
+        }
+        c.summary.visitor_online = online;
+        if c.is_open() {
+            let summary = c.summary.clone();
+            self.notify_agents(&summary);
+        }
+    }
+
+    /// Tells agents a summary changed: every agent while it is waiting (it is in
+    /// everyone's queue), the owner while it is active, everyone when it closes (so
+    /// that it leaves every queue).
+    fn notify_agents(&mut self, summary: &ConversationSummary) {
+        let conns: Vec<ConnId> = match (&summary.status, &summary.agent) {
+            (ConversationStatus::Active, Some(agent)) => {
+                self.agents.get(&agent.id).into_iter().flatten().copied().collect()
+            }
+            _ => self.agents.values().flatten().copied().collect(),
+        };
+        for conn in conns {
+            self.send(
+                conn,
+                ServerMessage::ConversationUpdated {
+                    conversation: summary.clone(),
+                },
+            );
+        }
+    }
+
+    /// Delivers a stored event to everyone in the conversation: the visitor's sockets
+    /// and the owning agent's (or, while waiting, nobody on the agent side: waiting
+    /// conversations reach agents as summaries).
+    fn broadcast_event(&mut self, conversation: &ConversationId, event: &Event) {
+        let Some(c) = self.conversations.get(conversation) else {
+            return;
+        };
+        let mut conns: Vec<ConnId> = self
+            .visitors
+            .get(&c.visitor)
+            .map(|v| v.connections.iter().copied().collect())
+            .unwrap_or_default();
+        if let Some(agent) = &c.summary.agent {
+            conns.extend(self.agents.get(&agent.id).into_iter().flatten().copied());
+        }
+        for conn in conns {
+            self.send(
+                conn,
+                ServerMessage::Event {
+                    conversation: conversation.clone(),
+                    event: event.clone(),
+                },
+            );
+        }
+    }
+
+    /// Assigns the next sequence number, stores and delivers the event.
+    fn append(&mut self, now: u64, conversation: &ConversationId, kind: EventKind) -> Option<Event> {
+        let c = self.conversations.get_mut(conversation)?;
+        let seq = c.summary.last_seq + 1;
+        c.summary.last_seq = seq;
+        c.summary.last_activity_at = now;
+        if let EventKind::Message { body, .. } = &kind {
+            c.summary.preview = Some(preview_of(body));
+        }
+        let event = Event { seq, at: now, kind };
+        self.persist(Persist::AppendEvent {
+            conversation: conversation.clone(),
+            event: event.clone(),
+        });
+        self.broadcast_event(conversation, &event);
+        Some(event)
+    }
+
+    fn on_visitor_message(&mut self, now: u64, conn: ConnId, visitor_id: VisitorId, message: ClientMessage) -> Handled {
+        let current = self.visitors.get(&visitor_id).and_then(|v| v.current.clone());
+        let check_own = |named: &Option<ConversationId>| -> Handled {
+            match named {
+                Some(named) if Some(named) != current.as_ref() => {
+                    Err(refuse(ErrorCode::Forbidden, "that conversation is not yours"))
+                }
+                _ => Ok(()),
+            }
+        };
+        if let Some(v) = self.visitors.get_mut(&visitor_id) {
+            v.last_seen = now;
+        }
+        match message {
+            ClientMessage::Send {
+                conversation,
+                client_id,
+                body,
+            } => {
+                check_own(&conversation)?;
+                validate_client_id(&client_id)?;
+                validate_body(&body)?;
+                if matches!(body, MessageBody::Link { .. }) {
+                    return Err(refuse(ErrorCode::Forbidden, "only agents can send link cards"));
+                }
+                // A retry of something already stored is acknowledged again, even if
+                // the conversation has closed since.
+                if let Some(id) = &current {
+                    if let Some(seq) = self
+                        .conversations
+                        .get(id)
+                        .and_then(|c| c.seen(Role::Visitor, &client_id))
+                    {
+                        self.send(
+                            conn,
+                            ServerMessage::Ack {
+                                conversation: id.clone(),
+                                client_id,
+                                seq,
+                            },
+                        );
+                        return Ok(());
+                    }
+                }
+                let open = current
+                    .as_ref()
+                    .and_then(|id| self.conversations.get(id))
+                    .filter(|c| c.is_open())
+                    .map(|c| c.summary.id.clone());
+                let id = match open {
+                    Some(id) => id,
+                    None => {
+                        if conversation.is_some() {
+                            return Err(refuse(ErrorCode::InvalidState, "this conversation is closed"));
+                        }
+                        self.start_conversation(now, &visitor_id)
+                    }
+                };
+                self.post_message(now, conn, &id, Role::Visitor, None, client_id, body);
+                Ok(())
+            }
+            ClientMessage::Typing { conversation, active } => {
+                check_own(&conversation)?;
+                let Some(c) = current.as_ref().and_then(|id| self.conversations.get(id)) else {
+                    return Ok(());
+                };
+                if let (true, Some(agent)) = (c.is_open(), &c.summary.agent) {
+                    let id = c.summary.id.clone();
+                    let conns: Vec<_> = self.agents.get(&agent.id).into_iter().flatten().copied().collect();
+                    for agent_conn in conns {
+                        self.send(
+                            agent_conn,
+                            ServerMessage::Typing {
+                                conversation: id.clone(),
+                                from: Role::Visitor,
+                                active,
+                            },
+                        );
+                    }
+                }
+                Ok(())
+            }
+            ClientMessage::Close { conversation } => {
+                check_own(&conversation)?;
+                let Some(id) = current else {
+                    return Err(refuse(ErrorCode::NotFound, "there is no conversation to close"));
+                };
+                self.close(now, &id, Role::Visitor, None)
+            }
+            ClientMessage::Sync {
+                conversation,
+                after_seq,
+            } => {
+                check_own(&Some(conversation.clone()))?;
+                let last_seq = self
+                    .conversations
+                    .get(&conversation)
+                    .map(|c| c.summary.last_seq)
+                    .unwrap_or(0);
+                self.replay_or_synced(conn, &conversation, after_seq, last_seq);
+                Ok(())
+            }
+            ClientMessage::Ping { nonce } => {
+                self.send(conn, ServerMessage::Pong { nonce });
+                Ok(())
+            }
+            ClientMessage::ShareProgress { share, step, detail } => {
+                let Some(id) = current else {
+                    return Err(refuse(ErrorCode::NotFound, "there is no screen share"));
+                };
+                self.share_progress(now, &id, &share, step, detail)
+            }
+            ClientMessage::ShareEnd { share } => {
+                let Some(id) = current else {
+                    return Err(refuse(ErrorCode::NotFound, "there is no screen share"));
+                };
+                self.check_share(&id, &share)?;
+                self.end_share(now, &id, Role::Visitor, None, "the visitor stopped sharing");
+                Ok(())
+            }
+            ClientMessage::ShareSignal { share, signal } => {
+                let Some(id) = current else {
+                    return Err(refuse(ErrorCode::NotFound, "there is no screen share"));
+                };
+                self.relay_signal(conn, &id, &share, Role::Visitor, signal)
+            }
+            ClientMessage::ShareKeyRedeem { key } => self.redeem_key(now, conn, &visitor_id, key),
+            ClientMessage::Accept { .. } | ClientMessage::ShareInvite { .. } | ClientMessage::ShareKeyCreate {} => {
+                Err(refuse(ErrorCode::Forbidden, "only agents can do that"))
+            }
+            ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
+                Err(refuse(ErrorCode::BadRequest, "already said hello"))
+            }
+        }
+    }
+
+    /// Makes `agent` the owner of an (until now waiting) conversation, and stores it.
+    fn assign(&mut self, now: u64, conversation: &ConversationId, agent: &AgentRef) {
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.summary.status = ConversationStatus::Active;
+            c.summary.agent = Some(agent.clone());
+        }
+        self.persist(Persist::SetStatus {
+            conversation: conversation.clone(),
+            status: ConversationStatus::Active,
+            agent: Some(agent.clone()),
+            at: now,
+        });
+    }
+
+    /// A visitor's first message opens a waiting conversation.
+    fn start_conversation(&mut self, now: u64, visitor_id: &VisitorId) -> ConversationId {
+        let id = self.open_conversation(now, visitor_id);
+        let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
+        self.append(now, &id, EventKind::Started { page });
+        id
+    }
+
+    /// Creates (and stores) an empty waiting conversation as the visitor's current
+    /// one. The caller appends its first events.
+    fn open_conversation(&mut self, now: u64, visitor_id: &VisitorId) -> ConversationId {
+        let id = self.random_id(16);
+        let Some(visitor) = self.visitors.get_mut(visitor_id) else {
+            return id;
+        };
+        let persist_visitor = (!visitor.persisted).then(|| Persist::CreateVisitor {
+            id: visitor_id.clone(),
+            token_hash: visitor.token_hash.clone(),
+            created_at: now,
+        });
+        visitor.persisted = true;
+        visitor.current = Some(id.clone());
+        let page = visitor.page.clone();
+        let online = !visitor.connections.is_empty();
+        if let Some(op) = persist_visitor {
+            self.persist(op);
+        }
+        self.persist(Persist::CreateConversation {
+            id: id.clone(),
+            visitor_id: visitor_id.clone(),
+            created_at: now,
+            page: page.clone(),
+        });
+        self.conversations.insert(
+            id.clone(),
+            Conversation {
+                summary: ConversationSummary {
+                    id: id.clone(),
+                    status: ConversationStatus::Waiting,
+                    agent: None,
+                    created_at: now,
+                    last_seq: 0,
+                    last_activity_at: now,
+                    preview: None,
+                    page,
+                    visitor_online: online,
+                    share: None,
+                },
+                visitor: visitor_id.clone(),
+                recent: VecDeque::new(),
+                share_mode: ShareMode::Text,
+                share_agent_conn: None,
+                visitor_gone_since: None,
+            },
+        );
+        id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn post_message(
+        &mut self,
+        now: u64,
+        conn: ConnId,
+        conversation: &ConversationId,
+        from: Role,
+        agent: Option<AgentRef>,
+        client_id: String,
+        body: MessageBody,
+    ) {
+        let Some(seq) = self.append_message(now, conversation, from, agent, client_id.clone(), body) else {
+            return;
+        };
+        self.send(
+            conn,
+            ServerMessage::Ack {
+                conversation: conversation.clone(),
+                client_id,
+                seq,
+            },
+        );
+    }
+
+    /// Appends a message, remembers its client id and tells the agents of a waiting
+    /// conversation. The sequence number, or `None` for an unknown conversation.
+    fn append_message(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        from: Role,
+        agent: Option<AgentRef>,
+        client_id: String,
+        body: MessageBody,
+    ) -> Option<u64> {
+        let kind = EventKind::Message {
+            from,
+            agent,
+            client_id: client_id.clone(),
+            body,
+        };
+        let event = self.append(now, conversation, kind)?;
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.remember(from, client_id, event.seq);
+            if c.summary.status == ConversationStatus::Waiting {
+                let summary = c.summary.clone();
+                self.notify_agents(&summary);
+            }
+        }
+        Some(event.seq)
+    }
+
+    fn close(&mut self, now: u64, id: &ConversationId, by: Role, agent: Option<AgentRef>) -> Handled {
+        let Some(c) = self.conversations.get_mut(id) else {
+            return Err(refuse(ErrorCode::NotFound, "no such conversation"));
+        };
+        if !c.is_open() {
+            return Err(refuse(ErrorCode::InvalidState, "the conversation is already closed"));
+        }
+        let previous_owner = c.summary.agent.clone();
+        self.end_share(now, id, by, agent.clone(), "the conversation was closed");
+        let Some(c) = self.conversations.get_mut(id) else {
+            return Err(refuse(ErrorCode::NotFound, "no such conversation"));
+        };
+        c.summary.status = ConversationStatus::Closed;
+        self.persist(Persist::SetStatus {
+            conversation: id.clone(),
+            status: ConversationStatus::Closed,
+            agent: previous_owner,
+            at: now,
+        });
+        self.append(now, id, EventKind::Closed { by, agent });
+        if let Some(c) = self.conversations.get(id) {
+            let summary = c.summary.clone();
+            // Everyone: a closed conversation leaves every queue.
+            let conns: Vec<ConnId> = self.agents.values().flatten().copied().collect();
+            for conn in conns {
+                self.send(
+                    conn,
+                    ServerMessage::ConversationUpdated {
+                        conversation: summary.clone(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn on_agent_message(&mut self, now: u64, conn: ConnId, identity: AgentIdentity, message: ClientMessage) -> Handled {
+        let me = identity.agent;
+        match message {
+            ClientMessage::Accept { conversation } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                match (&c.summary.status, &c.summary.agent) {
+                    (ConversationStatus::Waiting, _) => {}
+                    (ConversationStatus::Active, Some(owner)) if owner.id == me.id => {
+                        // Accepting twice (two tabs, a retry) is harmless.
+                        let summary = c.summary.clone();
+                        self.send(conn, ServerMessage::ConversationUpdated { conversation: summary });
+                        return Ok(());
+                    }
+                    (ConversationStatus::Active, Some(owner)) => {
+                        return Err(refuse(
+                            ErrorCode::InvalidState,
+                            format!("{} has already accepted this conversation", owner.display_name),
+                        ))
+                    }
+                    _ => return Err(refuse(ErrorCode::InvalidState, "the conversation is closed")),
+                }
+                self.assign(now, &conversation, &me);
+                self.append(now, &conversation, EventKind::AgentJoined { agent: me.clone() });
+                // Everyone: the owner to show it as theirs, the others to drop it
+                // from their queue.
+                if let Some(summary) = self.conversations.get(&conversation).map(|c| c.summary.clone()) {
+                    let conns: Vec<ConnId> = self.agents.values().flatten().copied().collect();
+                    for agent_conn in conns {
+                        self.send(
+                            agent_conn,
+                            ServerMessage::ConversationUpdated {
+                                conversation: summary.clone(),
+                            },
+                        );
+                    }
+                }
+                Ok(())
+            }
+            ClientMessage::Send {
+                conversation,
+                client_id,
+                body,
+            } => {
+                let Some(conversation) = conversation else {
+                    return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
+                };
+                validate_client_id(&client_id)?;
+                validate_body(&body)?;
+                let c = self.conversation_for_agent(&conversation)?;
+                if let Some(seq) = c.seen(Role::Agent, &client_id) {
+                    self.send(
+                        conn,
+                        ServerMessage::Ack {
+                            conversation,
+                            client_id,
+                            seq,
+                        },
+                    );
+                    return Ok(());
+                }
+                Self::check_owner(c, &me)?;
+                self.post_message(now, conn, &conversation, Role::Agent, Some(me), client_id, body);
+                Ok(())
+            }
+            ClientMessage::Typing { conversation, active } => {
+                let Some(conversation) = conversation else {
+                    return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
+                };
+                let c = self.conversation_for_agent(&conversation)?;
+                Self::check_owner(c, &me)?;
+                let conns: Vec<ConnId> = self
+                    .visitors
+                    .get(&c.visitor)
+                    .map(|v| v.connections.iter().copied().collect())
+                    .unwrap_or_default();
+                for visitor_conn in conns {
+                    self.send(
+                        visitor_conn,
+                        ServerMessage::Typing {
+                            conversation: conversation.clone(),
+                            from: Role::Agent,
+                            active,
+                        },
+                    );
+                }
+                Ok(())
+            }
+            ClientMessage::Close { conversation } => {
+                let Some(conversation) = conversation else {
+                    return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
+                };
+                let c = self.conversation_for_agent(&conversation)?;
+                // Any agent may close a waiting conversation (spam); only the owner
+                // an active one.
+                if c.summary.status == ConversationStatus::Active {
+                    Self::check_owner(c, &me)?;
+                }
+                self.close(now, &conversation, Role::Agent, Some(me))
+            }
+            ClientMessage::Sync {
+                conversation,
+                after_seq,
+            } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                // Waiting conversations may be read before accepting them.
+                let readable = match c.summary.status {
+                    ConversationStatus::Waiting => true,
+                    _ => c.summary.agent.as_ref().is_some_and(|a| a.id == me.id),
+                };
+                if !readable {
+                    return Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's"));
+                }
+                let last_seq = c.summary.last_seq;
+                self.replay_or_synced(conn, &conversation, after_seq, last_seq);
+                self.resend_share_setup(now, conn, &conversation);
+                Ok(())
+            }
+            ClientMessage::Ping { nonce } => {
+                self.send(conn, ServerMessage::Pong { nonce });
+                Ok(())
+            }
+            ClientMessage::ShareInvite { conversation, message } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                Self::check_owner(c, &me)?;
+                self.invite_to_share(now, &conversation, me, message)
+            }
+            ClientMessage::ShareEnd { share } => {
+                let id = self.conversation_of_share_for_agent(&share, &me)?;
+                self.end_share(now, &id, Role::Agent, Some(me), "the agent ended the screen share");
+                Ok(())
+            }
+            ClientMessage::ShareSignal { share, signal } => {
+                let id = self.conversation_of_share_for_agent(&share, &me)?;
+                self.relay_signal(conn, &id, &share, Role::Agent, signal)
+            }
+            ClientMessage::ShareKeyCreate {} => self.create_key(now, conn, me),
+            ClientMessage::ShareProgress { .. } | ClientMessage::ShareKeyRedeem { .. } => {
+                Err(refuse(ErrorCode::Forbidden, "only the visitor can do that"))
+            }
+            ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
+                Err(refuse(ErrorCode::BadRequest, "already said hello"))
+            }
+        }
+    }
+
+    fn conversation_for_agent(&self, id: &ConversationId) -> Result<&Conversation, Refusal> {
+        self.conversations.get(id).ok_or_else(|| {
+            refuse(
+                ErrorCode::NotFound,
+                "no such open conversation (see the history for old ones)",
+            )
+        })
+    }
+
+    fn check_owner(c: &Conversation, me: &AgentRef) -> Handled {
+        match (&c.summary.status, &c.summary.agent) {
+            (ConversationStatus::Closed, _) => Err(refuse(ErrorCode::InvalidState, "the conversation is closed")),
+            (ConversationStatus::Waiting, _) => Err(refuse(
+                ErrorCode::InvalidState,
+                "accept the conversation before writing",
+            )),
+            (ConversationStatus::Active, Some(owner)) if owner.id == me.id => Ok(()),
+            _ => Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's")),
+        }
+    }
+
+    fn on_disconnected(&mut self, now: u64, conn: ConnId) {
+        let Some(connection) = self.connections.remove(&conn) else {
+            return;
+        };
+        match (connection.peer, connection.state) {
+            (Peer::Agent(identity), _) => {
+                for c in self
+                    .conversations
+                    .values_mut()
+                    .filter(|c| c.share_agent_conn == Some(conn))
+                {
+                    c.share_agent_conn = None;
+                }
+                if let Some(conns) = self.agents.get_mut(&identity.agent.id) {
+                    conns.remove(&conn);
+                    if conns.is_empty() {
+                        self.agents.remove(&identity.agent.id);
+                    }
+                }
+            }
+            (
+                Peer::Visitor,
+                ConnState::Ready {
+                    visitor: Some(visitor_id),
+                },
+            ) => {
+                let Some(visitor) = self.visitors.get_mut(&visitor_id) else {
+                    return;
+                };
+                visitor.connections.remove(&conn);
+                visitor.last_seen = now;
+                if visitor.connections.is_empty() {
+                    if let Some(current) = visitor.current.clone() {
+                        if let Some(c) = self.conversations.get_mut(&current) {
+                            c.visitor_gone_since = Some(now);
+                        }
+                        self.update_presence(&current, false);
+                    }
+                }
+            }
+            (Peer::Visitor, _) => {}
+        }
+    }
+
+    /// Forgets visitors who have been gone a while and have nothing open, with their
+    /// closed conversations. Storage has them; a returning visitor is looked up.
+    fn evict_idle(&mut self, now: u64) {
+        let idle: Vec<VisitorId> = self
+            .visitors
+            .iter()
+            .filter(|(_, v)| {
+                v.connections.is_empty()
+                    && now.saturating_sub(v.last_seen) >= VISITOR_IDLE_EVICT_MS
+                    && !v
+                        .current
+                        .as_ref()
+                        .and_then(|id| self.conversations.get(id))
+                        .is_some_and(Conversation::is_open)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in idle {
+            if let Some(visitor) = self.visitors.remove(&id) {
+                self.visitors_by_token.remove(&visitor.token_hash);
+                if let Some(current) = visitor.current {
+                    self.conversations.remove(&current);
+                }
+            }
+        }
+        // Closed conversations that are no visitor's current one are history only.
+        let visitors = &self.visitors;
+        self.conversations.retain(|_, c| {
+            c.is_open()
+                || visitors
+                    .get(&c.visitor)
+                    .is_some_and(|v| v.current.as_ref() == Some(&c.summary.id))
+        });
+    }
+}

@@ -1,0 +1,584 @@
+//! Screen shares: invitations, the visitor's consent steps, the signaling relay and
+//! session keys. The rules the server enforces here, whatever a browser claims:
+//! - only the owning agent invites, and only in an active conversation;
+//! - only the visitor moves a share forward, one legal step at a time;
+//! - signaling flows only between the share's two ends, and only after the visitor
+//!   consented;
+//! - closing the conversation, or the agent logging out, ends the share.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use rand::Rng;
+use sightline_proto::{
+    AgentRef, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareId,
+    ShareMode, ShareSetup, ShareState, ShareStep, ShareSummary, Signal, MAX_CANDIDATE_BYTES, MAX_INVITATION_CHARS,
+    MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
+};
+
+use super::{refuse, ConnId, Handled, Hub, Refusal};
+use crate::rate::TokenBucket;
+use crate::records::VisitorId;
+use crate::turn::turn_credentials;
+
+/// Session keys and the index from share ids to conversations.
+#[derive(Debug, Default)]
+pub(super) struct SessionKeys {
+    keys: HashMap<String, SessionKey>,
+    by_address: HashMap<IpAddr, TokenBucket>,
+    by_key: HashMap<String, TokenBucket>,
+    failures: Option<TokenBucket>,
+    /// Live shares (not final), so that a signal finds its conversation directly.
+    pub(super) shares: HashMap<ShareId, ConversationId>,
+}
+
+#[derive(Debug)]
+struct SessionKey {
+    agent: AgentRef,
+    expires_at: u64,
+}
+
+/// Redemption attempts per client address: 5, then one every 20 s.
+const KEY_TRIES_PER_ADDRESS: (u32, f64) = (5, 1.0 / 20.0);
+/// Attempts at one key value: 3, then one a minute.
+const KEY_TRIES_PER_KEY: (u32, f64) = (3, 1.0 / 60.0);
+/// Wrong keys from everyone together: 200, then 5 a second. With at most a few
+/// dozen live keys among a million, a distributed guesser needs hours per hit, and a
+/// hit only lets them ask the agent for a screen share of their own.
+const KEY_FAILURES_GLOBAL: (u32, f64) = (200, 5.0);
+/// How long a visitor may be without any socket before their share is ended.
+const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;
+/// Live keys per agent.
+const MAX_KEYS_PER_AGENT: usize = 20;
+
+impl SessionKeys {
+    pub(super) fn forget_expired(&mut self, now: u64) {
+        self.keys.retain(|_, key| key.expires_at > now);
+        self.by_address.retain(|_, bucket| !bucket.is_full(now));
+        self.by_key.retain(|_, bucket| !bucket.is_full(now));
+    }
+}
+
+fn default_invitation() -> String {
+    "May I see your screen? It would help me guide you.".into()
+}
+
+impl Hub {
+    /// The share a visitor names must be their conversation's current one.
+    pub(super) fn check_share(&self, conversation: &ConversationId, share: &ShareId) -> Handled {
+        let current = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.summary.share.as_ref());
+        match current {
+            Some(current) if current.id == *share => Ok(()),
+            _ => Err(refuse(ErrorCode::Forbidden, "that screen share is not yours")),
+        }
+    }
+
+    /// The conversation of a live share that this agent owns.
+    pub(super) fn conversation_of_share_for_agent(
+        &self,
+        share: &ShareId,
+        me: &AgentRef,
+    ) -> Result<ConversationId, Refusal> {
+        let id = self
+            .keys
+            .shares
+            .get(share)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such live screen share"))?;
+        let c = self
+            .conversations
+            .get(id)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such live screen share"))?;
+        if c.summary.agent.as_ref().is_some_and(|a| a.id == me.id) && c.summary.status == ConversationStatus::Active {
+            Ok(id.clone())
+        } else {
+            Err(refuse(ErrorCode::Forbidden, "that screen share is another agent's"))
+        }
+    }
+
+    pub(super) fn invite_to_share(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        me: AgentRef,
+        message: Option<String>,
+    ) -> Handled {
+        let c = self
+            .conversations
+            .get(conversation)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
+        if c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()) {
+            return Err(refuse(
+                ErrorCode::InvalidState,
+                "a screen share is already under way; end it first",
+            ));
+        }
+        let message = match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
+            Some(m) if m.chars().count() > MAX_INVITATION_CHARS => {
+                return Err(refuse(
+                    ErrorCode::TooLarge,
+                    format!("an invitation can have at most {MAX_INVITATION_CHARS} characters"),
+                ))
+            }
+            Some(m) => m,
+            None => default_invitation(),
+        };
+        let share = self.random_id(16);
+        self.keys.shares.insert(share.clone(), conversation.clone());
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.share_mode = ShareMode::Text;
+            c.share_agent_conn = None;
+        }
+        self.set_share_state(
+            now,
+            conversation,
+            &share,
+            ShareState::Invited,
+            Role::Agent,
+            Some(me),
+            Some(message),
+            None,
+        );
+        Ok(())
+    }
+
+    /// Records a share's new state: an event for both sides and the summary.
+    #[allow(clippy::too_many_arguments)]
+    fn set_share_state(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        share: &ShareId,
+        state: ShareState,
+        by: Role,
+        agent: Option<AgentRef>,
+        message: Option<String>,
+        detail: Option<String>,
+    ) {
+        let Some(c) = self.conversations.get_mut(conversation) else {
+            return;
+        };
+        c.summary.share = Some(ShareSummary {
+            id: share.clone(),
+            state,
+        });
+        if state.is_final() {
+            self.keys.shares.remove(share);
+        }
+        self.append(
+            now,
+            conversation,
+            EventKind::Share {
+                share: share.clone(),
+                state,
+                by,
+                agent,
+                message,
+                detail,
+            },
+        );
+        if let Some(summary) = self.conversations.get(conversation).map(|c| c.summary.clone()) {
+            if let Some(owner) = &summary.agent {
+                let conns: Vec<ConnId> = self.agents.get(&owner.id).into_iter().flatten().copied().collect();
+                for conn in conns {
+                    self.send(
+                        conn,
+                        ServerMessage::ConversationUpdated {
+                            conversation: summary.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn share_progress(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        share: &ShareId,
+        step: ShareStep,
+        detail: Option<String>,
+    ) -> Handled {
+        self.check_share(conversation, share)?;
+        let current = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.summary.share.as_ref())
+            .map(|s| s.state)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such screen share"))?;
+        let detail = detail.map(|d| d.chars().take(MAX_SHARE_DETAIL_CHARS).collect::<String>());
+        use ShareState as S;
+        let next = match (current, step) {
+            (S::Invited, ShareStep::Accepted) => S::Accepted,
+            (S::Invited, ShareStep::Declined) => S::Declined,
+            // The browser cannot capture at all (no API, insecure page, pop-up blocked).
+            (S::Invited, ShareStep::Failed) => S::Failed,
+            (S::Accepted | S::Sharing, ShareStep::Choosing) => S::Choosing,
+            (S::Accepted | S::Choosing, ShareStep::Sharing) => S::Sharing,
+            (S::Accepted | S::Choosing, ShareStep::Cancelled) => S::Cancelled,
+            (S::Accepted | S::Choosing | S::Sharing, ShareStep::Failed) => S::Failed,
+            (S::Accepted | S::Choosing | S::Sharing, ShareStep::Stopped) => S::Ended,
+            // A step repeated (a retry after reconnecting) changes nothing.
+            (S::Accepted, ShareStep::Accepted)
+            | (S::Choosing, ShareStep::Choosing)
+            | (S::Sharing, ShareStep::Sharing) => return Ok(()),
+            (state, step) => {
+                return Err(refuse(
+                    ErrorCode::InvalidState,
+                    format!("a share that is {state:?} cannot take the step {step:?}").to_lowercase(),
+                ))
+            }
+        };
+        let detail = match next {
+            S::Failed => Some(detail.unwrap_or_else(|| "the visitor's browser could not share".into())),
+            S::Ended => Some("the visitor stopped sharing".into()),
+            _ => None,
+        };
+        self.set_share_state(now, conversation, share, next, Role::Visitor, None, None, detail);
+        if next == S::Accepted {
+            // Consent given: both ends learn how to connect.
+            let conns = self.participant_conns(conversation);
+            for conn in conns {
+                self.send_share_setup(now, conn, conversation);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the conversation's share if it is not over yet.
+    pub(super) fn end_share(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        by: Role,
+        agent: Option<AgentRef>,
+        why: &str,
+    ) {
+        let Some(share) = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.summary.share.clone())
+        else {
+            return;
+        };
+        if share.state.is_final() {
+            return;
+        }
+        let state = if share.state == ShareState::Invited {
+            ShareState::Cancelled
+        } else {
+            ShareState::Ended
+        };
+        self.set_share_state(
+            now,
+            conversation,
+            &share.id,
+            state,
+            by,
+            agent,
+            None,
+            Some(why.to_owned()),
+        );
+    }
+
+    /// A visitor whose page went away cannot stop their share any more; end it
+    /// for them once they have been gone for a while (a reload comes back sooner).
+    pub(super) fn end_shares_of_departed_visitors(&mut self, now: u64) {
+        let departed: Vec<ConversationId> = self
+            .conversations
+            .values()
+            .filter(|c| {
+                c.visitor_gone_since
+                    .is_some_and(|since| now.saturating_sub(since) >= VISITOR_GONE_ENDS_SHARE_MS)
+            })
+            .filter(|c| c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .map(|c| c.summary.id.clone())
+            .collect();
+        for id in departed {
+            self.end_share(now, &id, Role::Visitor, None, "the visitor left the page");
+        }
+    }
+
+    pub(super) fn end_shares_of_agent(&mut self, now: u64, agent_id: i64) {
+        let owned: Vec<(ConversationId, Option<AgentRef>)> = self
+            .conversations
+            .values()
+            .filter(|c| c.summary.agent.as_ref().is_some_and(|a| a.id == agent_id))
+            .filter(|c| c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
+            .collect();
+        for (id, agent) in owned {
+            self.end_share(now, &id, Role::Agent, agent, "the agent logged out");
+        }
+    }
+
+    /// The visitor's and the owning agent's sockets.
+    fn participant_conns(&self, conversation: &ConversationId) -> Vec<ConnId> {
+        let Some(c) = self.conversations.get(conversation) else {
+            return Vec::new();
+        };
+        let mut conns: Vec<ConnId> = self
+            .visitors
+            .get(&c.visitor)
+            .map(|v| v.connections.iter().copied().collect())
+            .unwrap_or_default();
+        if let Some(agent) = &c.summary.agent {
+            conns.extend(self.agents.get(&agent.id).into_iter().flatten().copied());
+        }
+        conns
+    }
+
+    fn send_share_setup(&mut self, now: u64, conn: ConnId, conversation: &ConversationId) {
+        let Some(c) = self.conversations.get(conversation) else {
+            return;
+        };
+        let Some(share) = c.summary.share.clone() else { return };
+        let mut ice_servers = self.settings.ice_servers.clone();
+        if let Some(turn) = &self.settings.turn {
+            let (username, credential) = turn_credentials(&turn.secret, &share.id, now, turn.ttl_secs);
+            ice_servers.push(IceServer {
+                urls: turn.urls.clone(),
+                username: Some(username),
+                credential: Some(credential),
+            });
+        }
+        let setup = ShareSetup {
+            ice_servers,
+            ice_transport_policy: self.settings.ice_transport_policy.clone(),
+            limits: self.settings.limits.clone(),
+            mode: c.share_mode,
+        };
+        self.send(
+            conn,
+            ServerMessage::ShareSetup {
+                conversation: conversation.clone(),
+                share: share.id,
+                setup,
+            },
+        );
+    }
+
+    /// After a reconnect, a socket of a live share needs its setup again.
+    pub(super) fn resend_share_setup(&mut self, now: u64, conn: ConnId, conversation: &ConversationId) {
+        let live = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.summary.share.as_ref())
+            .is_some_and(|s| s.state.is_consented());
+        if live {
+            self.send_share_setup(now, conn, conversation);
+        }
+    }
+
+    pub(super) fn relay_signal(
+        &mut self,
+        conn: ConnId,
+        conversation: &ConversationId,
+        share: &ShareId,
+        from: Role,
+        signal: Signal,
+    ) -> Handled {
+        let c = self
+            .conversations
+            .get(conversation)
+            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
+        let state = match &c.summary.share {
+            Some(s) if s.id == *share => s.state,
+            _ => return Err(refuse(ErrorCode::Forbidden, "that screen share is not yours")),
+        };
+        if !state.is_consented() {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "the visitor has not agreed to share their screen",
+            ));
+        }
+        match &signal {
+            Signal::Description { sdp_type, sdp } => {
+                if !matches!(sdp_type.as_str(), "offer" | "answer" | "pranswer" | "rollback") {
+                    return Err(refuse(ErrorCode::BadRequest, "unknown session description type"));
+                }
+                if sdp.len() > MAX_SDP_BYTES {
+                    return Err(refuse(
+                        ErrorCode::TooLarge,
+                        format!("an SDP can have at most {MAX_SDP_BYTES} bytes"),
+                    ));
+                }
+            }
+            Signal::Candidate {
+                candidate,
+                sdp_mid,
+                username_fragment,
+                ..
+            } => {
+                let too_long = candidate.len() > MAX_CANDIDATE_BYTES
+                    || sdp_mid.as_ref().is_some_and(|m| m.len() > 64)
+                    || username_fragment.as_ref().is_some_and(|u| u.len() > 256);
+                if too_long {
+                    return Err(refuse(ErrorCode::TooLarge, "the ICE candidate is too long"));
+                }
+            }
+            Signal::RestartRequest | Signal::Mode { .. } => {
+                if from != Role::Agent {
+                    return Err(refuse(ErrorCode::Forbidden, "only the agent can ask for that"));
+                }
+            }
+        }
+        if from == Role::Agent {
+            // The first agent socket to speak owns the share's signaling; another tab
+            // takes over only by asking for a restart (the "Reconnect" button).
+            let bound = self.conversations.get(conversation).and_then(|c| c.share_agent_conn);
+            match bound {
+                Some(owner) if owner != conn && !matches!(signal, Signal::RestartRequest) => {
+                    return Err(refuse(
+                        ErrorCode::Forbidden,
+                        "another console tab is showing this screen share",
+                    ));
+                }
+                _ => {
+                    if let Some(c) = self.conversations.get_mut(conversation) {
+                        c.share_agent_conn = Some(conn);
+                    }
+                }
+            }
+        }
+        if let Signal::Mode { mode } = &signal {
+            if let Some(c) = self.conversations.get_mut(conversation) {
+                c.share_mode = *mode;
+            }
+        }
+        let Some(c) = self.conversations.get(conversation) else {
+            return Ok(());
+        };
+        let targets: Vec<ConnId> = match from {
+            Role::Visitor => match c.share_agent_conn {
+                Some(owner) => vec![owner],
+                None => c
+                    .summary
+                    .agent
+                    .as_ref()
+                    .map(|a| self.agents.get(&a.id).into_iter().flatten().copied().collect())
+                    .unwrap_or_default(),
+            },
+            Role::Agent => self
+                .visitors
+                .get(&c.visitor)
+                .map(|v| v.connections.iter().copied().collect())
+                .unwrap_or_default(),
+        };
+        for conn in targets {
+            self.send(
+                conn,
+                ServerMessage::ShareSignal {
+                    conversation: conversation.clone(),
+                    share: share.clone(),
+                    from,
+                    signal: signal.clone(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn create_key(&mut self, now: u64, conn: ConnId, me: AgentRef) -> Handled {
+        self.keys.forget_expired(now);
+        if self.keys.keys.values().filter(|k| k.agent.id == me.id).count() >= MAX_KEYS_PER_AGENT {
+            return Err(refuse(
+                ErrorCode::InvalidState,
+                "you have too many unused keys; wait for some to expire",
+            ));
+        }
+        let key = loop {
+            let candidate = format!("{:06}", self.rng.random_range(0..1_000_000u32));
+            if !self.keys.keys.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        let expires_at = now + self.settings.key_ttl_ms;
+        self.keys.keys.insert(key.clone(), SessionKey { agent: me, expires_at });
+        self.send(conn, ServerMessage::ShareKeyCreated { key, expires_at });
+        Ok(())
+    }
+
+    pub(super) fn redeem_key(&mut self, now: u64, conn: ConnId, visitor_id: &VisitorId, key: String) -> Handled {
+        let address = self.connections.get(&conn).map(|c| c.address);
+        if let Some(address) = address {
+            let (burst, rate) = KEY_TRIES_PER_ADDRESS;
+            let bucket = self
+                .keys
+                .by_address
+                .entry(address)
+                .or_insert_with(|| TokenBucket::new(burst, rate, now));
+            if !bucket.try_take(now) {
+                return Err(refuse(ErrorCode::RateLimited, "too many codes tried; wait a minute"));
+            }
+        }
+        let key: String = key.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if key.len() != 6 || !key.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse(ErrorCode::BadRequest, "a code has 6 digits"));
+        }
+        let (burst, rate) = KEY_TRIES_PER_KEY;
+        let bucket = self
+            .keys
+            .by_key
+            .entry(key.clone())
+            .or_insert_with(|| TokenBucket::new(burst, rate, now));
+        if !bucket.try_take(now) {
+            return Err(refuse(
+                ErrorCode::RateLimited,
+                "this code was tried too often; ask for a new one",
+            ));
+        }
+        let valid = self.keys.keys.get(&key).is_some_and(|k| k.expires_at > now);
+        if !valid {
+            let (burst, rate) = KEY_FAILURES_GLOBAL;
+            let failures = self
+                .keys
+                .failures
+                .get_or_insert_with(|| TokenBucket::new(burst, rate, now));
+            if !failures.try_take(now) {
+                return Err(refuse(
+                    ErrorCode::RateLimited,
+                    "too many wrong codes; try again in a moment",
+                ));
+            }
+            return Err(refuse(ErrorCode::NotFound, "that code is wrong or has expired"));
+        }
+        // Single use.
+        let Some(SessionKey { agent, .. }) = self.keys.keys.remove(&key) else {
+            return Err(refuse(ErrorCode::NotFound, "that code is wrong or has expired"));
+        };
+        // A visitor has one open conversation: joining an agent by key ends the old one.
+        let current = self.visitors.get(visitor_id).and_then(|v| v.current.clone());
+        if let Some(old) = current.filter(|id| self.conversations.get(id).is_some_and(|c| c.is_open())) {
+            let _ = self.close(now, &old, Role::Visitor, None);
+        }
+        let id = self.open_conversation(now, visitor_id);
+        self.assign(now, &id, &agent);
+        if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
+            let conns: Vec<ConnId> = self
+                .visitors
+                .get(visitor_id)
+                .map(|v| v.connections.iter().copied().collect())
+                .unwrap_or_default();
+            for visitor_conn in conns {
+                self.send(
+                    visitor_conn,
+                    ServerMessage::ConversationChanged {
+                        conversation: summary.clone(),
+                    },
+                );
+            }
+        }
+        let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
+        self.append(now, &id, EventKind::Started { page });
+        self.append(now, &id, EventKind::JoinedWithKey { agent: agent.clone() });
+        self.invite_to_share(now, &id, agent, None)?;
+        if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
+            self.notify_agents(&summary);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! What the core hands to storage and what storage hands back.
+//!
+//! The core never touches the database. It emits [`Persist`] operations in the order
+//! they must be applied; the shell applies each batch in one transaction *before*
+//! it delivers any message produced by the same batch, so that nothing is
+//! acknowledged before it is stored. At start-up (and when a visitor comes back
+//! after their state was evicted from memory) the shell loads [`StoredVisitor`]s.
+
+use sightline_proto::{
+    AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
+};
+
+/// An opaque visitor identifier (not the token: the token is a secret the browser
+/// keeps; only its SHA-256 is stored).
+pub type VisitorId = String;
+
+/// A storage operation produced by the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persist {
+    /// A new anonymous visitor. `token_hash` is the hex SHA-256 of their token.
+    CreateVisitor {
+        id: VisitorId,
+        token_hash: String,
+        created_at: u64,
+    },
+    /// A new conversation, status [`ConversationStatus::Waiting`], `last_seq` 0.
+    CreateConversation {
+        id: ConversationId,
+        visitor_id: VisitorId,
+        created_at: u64,
+        page: Option<PageInfo>,
+    },
+    /// Append an event. Storage also updates the conversation's `last_seq`,
+    /// `last_activity_at` (= `event.at`) and, for messages, its `preview`.
+    AppendEvent { conversation: ConversationId, event: Event },
+    /// The conversation changed status (accepted: `Active` with an agent; `Closed`).
+    SetStatus {
+        conversation: ConversationId,
+        status: ConversationStatus,
+        agent: Option<AgentRef>,
+        at: u64,
+    },
+    /// The metadata of an uploaded image whose bytes (and thumbnail) the shell has
+    /// already written to the blob store. Comes just before the message event that
+    /// shows it.
+    CreateImage {
+        conversation: ConversationId,
+        image: NewImage,
+        uploaded_by: Role,
+        agent_id: Option<i64>,
+        created_at: u64,
+    },
+}
+
+/// An image the shell has validated and stored as blobs, on its way into a
+/// conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewImage {
+    pub image: ImageRef,
+    /// Hex SHA-256 of the original's bytes (its blob name).
+    pub sha256: String,
+    /// Hex SHA-256 of the thumbnail's bytes.
+    pub thumb_sha256: String,
+    /// The vector annotations, as JSON text, when the image is an annotated snapshot.
+    pub annotations: Option<String>,
+}
+
+/// A recently used client message id, kept so that a retry is acknowledged again
+/// instead of stored twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentClientId {
+    pub from: Role,
+    pub client_id: String,
+    pub seq: u64,
+}
+
+/// A conversation as storage knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConversation {
+    /// `visitor_online` is always false when loaded: the core tracks presence.
+    pub summary: ConversationSummary,
+    /// The newest message ids (up to [`RECENT_CLIENT_IDS`]), any order.
+    pub recent_client_ids: Vec<RecentClientId>,
+}
+
+/// A visitor and their newest conversation, if they have one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVisitor {
+    pub id: VisitorId,
+    pub token_hash: String,
+    pub latest: Option<StoredConversation>,
+}
+
+/// How many client message ids per conversation storage returns on load, and the
+/// core remembers. A client's outbox never holds more than this many messages.
+pub const RECENT_CLIENT_IDS: usize = 256;
+
+/// Length of a message preview in a [`ConversationSummary`], in characters.
+pub const PREVIEW_CHARS: usize = 120;
+
+/// The preview text of a message body: what lists show under a conversation.
+pub fn preview_of(body: &sightline_proto::MessageBody) -> String {
+    let text = match body {
+        sightline_proto::MessageBody::Text { text } => text.as_str(),
+        sightline_proto::MessageBody::Link { url, title } => title.as_deref().unwrap_or(url),
+        sightline_proto::MessageBody::Image { .. } => "Image",
+    };
+    text.chars().take(PREVIEW_CHARS).collect()
+}

@@ -1,0 +1,134 @@
+//! Checks on client-supplied fields. The server is the authority on every limit.
+
+use sha2::{Digest, Sha256};
+use sightline_proto::{
+    MessageBody, PageInfo, MAX_CLIENT_ID_BYTES, MAX_LINK_TITLE_CHARS, MAX_PAGE_FIELD_BYTES, MAX_TEXT_CHARS,
+    MAX_URL_BYTES,
+};
+
+/// Why a field was refused; becomes a protocol error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    TooLarge(String),
+    Bad(String),
+}
+
+/// A client message id: 1 to 64 bytes of visible ASCII.
+pub fn validate_client_id(id: &str) -> Result<(), Invalid> {
+    if id.is_empty() || id.len() > MAX_CLIENT_ID_BYTES {
+        return Err(Invalid::Bad(format!(
+            "client_id must be 1 to {MAX_CLIENT_ID_BYTES} bytes"
+        )));
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Invalid::Bad("client_id must be visible ASCII".into()));
+    }
+    Ok(())
+}
+
+/// A message body. Links must be absolute http(s) URLs without credentials.
+pub fn validate_body(body: &MessageBody) -> Result<(), Invalid> {
+    match body {
+        MessageBody::Text { text } => {
+            if text.trim().is_empty() {
+                return Err(Invalid::Bad("a message cannot be empty".into()));
+            }
+            if text.chars().count() > MAX_TEXT_CHARS {
+                return Err(Invalid::TooLarge(format!(
+                    "a message can have at most {MAX_TEXT_CHARS} characters"
+                )));
+            }
+            Ok(())
+        }
+        MessageBody::Link { url, title } => {
+            if url.len() > MAX_URL_BYTES {
+                return Err(Invalid::TooLarge(format!("a link can have at most {MAX_URL_BYTES} bytes")));
+            }
+            if let Some(title) = title {
+                if title.chars().count() > MAX_LINK_TITLE_CHARS {
+                    return Err(Invalid::TooLarge(format!(
+                        "a link title can have at most {MAX_LINK_TITLE_CHARS} characters"
+                    )));
+                }
+            }
+            let parsed = url::Url::parse(url).map_err(|_| Invalid::Bad("the link is not a valid URL".into()))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(Invalid::Bad("only http and https links can be sent".into()));
+            }
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                return Err(Invalid::Bad("links with credentials are not accepted".into()));
+            }
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(Invalid::Bad("the link has no host".into()));
+            }
+            Ok(())
+        }
+        MessageBody::Image { .. } => Err(Invalid::Bad(
+            "images are sent with the upload API (POST /api/visitor/images or /api/conversations/{id}/images), not over the socket".into(),
+        )),
+    }
+}
+
+/// The page a visitor reports: bounded, and never more than informative.
+pub fn validate_page(page: &PageInfo) -> Result<(), Invalid> {
+    if page.url.len() > MAX_PAGE_FIELD_BYTES || page.title.len() > MAX_PAGE_FIELD_BYTES {
+        return Err(Invalid::TooLarge(format!(
+            "page url and title can have at most {MAX_PAGE_FIELD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The stored form of a secret token: hex SHA-256. Tokens are 256-bit random
+/// values, so a fast hash is enough (no password stretching needed).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(url: &str) -> MessageBody {
+        MessageBody::Link {
+            url: url.into(),
+            title: None,
+        }
+    }
+
+    #[test]
+    fn only_http_links_are_accepted() {
+        assert!(validate_body(&link("https://example.com/help?x=1")).is_ok());
+        assert!(validate_body(&link("http://example.com")).is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "//example.com",
+            "https://user:pw@example.com",
+            "not a url",
+        ] {
+            assert!(validate_body(&link(bad)).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn text_is_limited_in_characters_not_bytes() {
+        let max = "é".repeat(MAX_TEXT_CHARS);
+        assert!(validate_body(&MessageBody::Text { text: max.clone() }).is_ok());
+        let over = format!("{max}x");
+        assert!(matches!(
+            validate_body(&MessageBody::Text { text: over }),
+            Err(Invalid::TooLarge(_))
+        ));
+        assert!(validate_body(&MessageBody::Text { text: "  \n ".into() }).is_err());
+    }
+
+    #[test]
+    fn client_ids_are_short_visible_ascii() {
+        assert!(validate_client_id("m-1f3a").is_ok());
+        assert!(validate_client_id("").is_err());
+        assert!(validate_client_id("with space").is_err());
+        assert!(validate_client_id(&"x".repeat(65)).is_err());
+    }
+}

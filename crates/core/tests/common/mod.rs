@@ -1,0 +1,207 @@
+//! A tiny in-memory "shell" that applies persists and answers replays and
+//! look-ups the way the real server does, for scenario tests.
+#![allow(dead_code)]
+
+use sightline_core::records::{NewImage, Persist};
+use sightline_core::{AgentIdentity, ConnId, Hub, ImagePosted, Input, Output, Peer, Refused, ShareSettings};
+use sightline_proto::{
+    AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
+};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+pub const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+#[derive(Default)]
+pub struct Shell {
+    /// What a database would hold.
+    pub events: BTreeMap<String, Vec<Event>>,
+    pub visitors: Vec<(String, String)>,
+    pub statuses: BTreeMap<String, ConversationStatus>,
+    /// Everything delivered, per connection.
+    pub inbox: BTreeMap<ConnId, Vec<ServerMessage>>,
+    pub lookups: Vec<(ConnId, String)>,
+    pub disconnected: Vec<ConnId>,
+    /// Image metadata stored, with its conversation.
+    pub images: Vec<(String, NewImage)>,
+    /// Answers to image posts, by request number.
+    pub posted: Vec<(u64, Result<ImagePosted, Refused>)>,
+}
+
+pub struct World {
+    pub hub: Hub,
+    pub shell: Shell,
+    pub now: u64,
+}
+
+pub fn text(s: &str) -> MessageBody {
+    MessageBody::Text { text: s.into() }
+}
+
+pub fn agent(id: i64, name: &str) -> AgentIdentity {
+    AgentIdentity {
+        agent: AgentRef {
+            id,
+            display_name: name.into(),
+        },
+        is_admin: false,
+    }
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self::with_settings(ShareSettings::default())
+    }
+
+    pub fn with_settings(settings: ShareSettings) -> Self {
+        World {
+            hub: Hub::new([7; 32], settings),
+            shell: Shell::default(),
+            now: 1_700_000_000_000,
+        }
+    }
+
+    pub fn input(&mut self, input: Input) {
+        self.hub.handle(self.now, input);
+        self.drain();
+    }
+
+    pub fn drain(&mut self) {
+        let mut batch = Vec::new();
+        while let Some(out) = self.hub.poll_output() {
+            batch.push(out);
+        }
+        // Store first, then deliver: the same order the server keeps.
+        for out in &batch {
+            if let Output::Persist(op) = out {
+                match op {
+                    Persist::CreateVisitor { id, token_hash, .. } => {
+                        self.shell.visitors.push((id.clone(), token_hash.clone()))
+                    }
+                    Persist::CreateConversation { id, .. } => {
+                        self.shell.events.entry(id.clone()).or_default();
+                        self.shell.statuses.insert(id.clone(), ConversationStatus::Waiting);
+                    }
+                    Persist::AppendEvent { conversation, event } => {
+                        let log = self.shell.events.entry(conversation.clone()).or_default();
+                        assert_eq!(event.seq, log.len() as u64 + 1, "sequence numbers are gap-free");
+                        log.push(event.clone());
+                    }
+                    Persist::SetStatus {
+                        conversation, status, ..
+                    } => {
+                        self.shell.statuses.insert(conversation.clone(), *status);
+                    }
+                    Persist::CreateImage {
+                        conversation, image, ..
+                    } => {
+                        self.shell.images.push((conversation.clone(), image.clone()));
+                    }
+                }
+            }
+        }
+        for out in batch {
+            match out {
+                Output::Persist(_) => {}
+                Output::Send { conn, message } => self.shell.inbox.entry(conn).or_default().push(message),
+                Output::Replay {
+                    conn,
+                    conversation,
+                    after_seq,
+                    upto_seq,
+                } => {
+                    let events: Vec<_> = self.shell.events[&conversation]
+                        .iter()
+                        .filter(|e| e.seq > after_seq && e.seq <= upto_seq)
+                        .cloned()
+                        .collect();
+                    let inbox = self.shell.inbox.entry(conn).or_default();
+                    for event in events {
+                        inbox.push(ServerMessage::Event {
+                            conversation: conversation.clone(),
+                            event,
+                        });
+                    }
+                    inbox.push(ServerMessage::Synced {
+                        conversation,
+                        last_seq: upto_seq,
+                    });
+                }
+                Output::LookupVisitor { conn, token, .. } => self.shell.lookups.push((conn, token)),
+                Output::Disconnect { conn, .. } => self.shell.disconnected.push(conn),
+                Output::ImagePosted { request, result } => self.shell.posted.push((request, result)),
+            }
+        }
+    }
+
+    pub fn msg(&mut self, conn: ConnId, message: ClientMessage) {
+        self.input(Input::Message { conn, message });
+    }
+
+    pub fn take(&mut self, conn: ConnId) -> Vec<ServerMessage> {
+        self.shell.inbox.remove(&conn).unwrap_or_default()
+    }
+
+    pub fn visitor(&mut self, conn: ConnId, token: Option<String>, after_seq: u64) -> String {
+        self.visitor_from(conn, LOCAL, token, after_seq)
+    }
+
+    /// A visitor socket from a given client address.
+    pub fn visitor_from(&mut self, conn: ConnId, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
+        self.input(Input::Connected {
+            conn,
+            peer: Peer::Visitor,
+            address,
+        });
+        self.msg(
+            conn,
+            ClientMessage::VisitorHello {
+                protocol: PROTOCOL_VERSION,
+                token,
+                after_seq,
+                page: None,
+            },
+        );
+        match self.take(conn).first() {
+            Some(ServerMessage::VisitorWelcome { token, .. }) => token.clone(),
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    pub fn agent(&mut self, conn: ConnId, identity: AgentIdentity) -> Vec<ServerMessage> {
+        self.input(Input::Connected {
+            conn,
+            peer: Peer::Agent(identity),
+            address: LOCAL,
+        });
+        self.msg(
+            conn,
+            ClientMessage::AgentHello {
+                protocol: PROTOCOL_VERSION,
+            },
+        );
+        self.take(conn)
+    }
+
+    pub fn visitor_says(&mut self, conn: ConnId, client_id: &str, s: &str) {
+        self.msg(
+            conn,
+            ClientMessage::Send {
+                conversation: None,
+                client_id: client_id.into(),
+                body: text(s),
+            },
+        );
+    }
+}
+
+pub fn error_code(messages: &[ServerMessage]) -> Option<ErrorCode> {
+    messages.iter().find_map(|m| match m {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    })
+}
+
+pub fn conversation_of(world: &World) -> String {
+    world.shell.events.keys().next().expect("a conversation exists").clone()
+}

@@ -1,0 +1,118 @@
+//! Bodies of the JSON HTTP API used by the agent console.
+//!
+//! State-changing requests need the session cookie and an `x-csrf-token` header equal
+//! to [`Me::csrf_token`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ConversationId, ConversationSummary, Event, ImageRef};
+
+/// `POST /api/login`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub name: String,
+    pub password: String,
+}
+
+/// `GET /api/me`, and the answer to a successful login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Me {
+    pub user: UserInfo,
+    /// Send back in the `x-csrf-token` header of every state-changing request.
+    pub csrf_token: String,
+}
+
+/// An agent account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct UserInfo {
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub created_at: u64,
+}
+
+/// `POST /api/users` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub password: String,
+    pub is_admin: bool,
+}
+
+/// `POST /api/users/{id}/password` (admins, or the user for themself with `current`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordRequest {
+    pub current: Option<String>,
+    pub password: String,
+}
+
+/// `PATCH /api/users/{id}` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub display_name: Option<String>,
+    pub is_admin: Option<bool>,
+    pub disabled: Option<bool>,
+}
+
+/// `GET /api/conversations?q=&status=&before=`: newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    #[cfg_attr(feature = "typescript", ts(type = "number | null"))]
+    pub next_before: Option<u64>,
+}
+
+/// `GET /api/conversations/{id}`: one conversation with every event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Transcript {
+    pub conversation: ConversationSummary,
+    pub events: Vec<Event>,
+}
+
+/// Body of every non-2xx API answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+}
+
+/// Answer (201) to an image upload: `POST /api/visitor/images` (visitor token) or
+/// `POST /api/conversations/{id}/images` (agent). The image is posted into the chat
+/// as a message with sequence number `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct UploadedImage {
+    pub image: ImageRef,
+    pub conversation: ConversationId,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub seq: u64,
+}
+
+/// `GET /api/images/{id}/annotations` (agents): the vector annotations kept with an
+/// image. The document is opaque to the server: a JSON object of at most
+/// [`crate::MAX_ANNOTATIONS_BYTES`], written by the console's editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ImageAnnotations {
+    #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
+    pub annotations: serde_json::Value,
+}

@@ -1,0 +1,38 @@
+//! Size limits that both sides enforce. The server is the authority; clients check
+//! the same numbers only to give a friendly message before sending.
+
+/// Longest text message, in Unicode scalar values (what JavaScript's
+/// `[...text].length` counts).
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest URL in a link message, in bytes.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Longest link title, in characters.
+pub const MAX_LINK_TITLE_CHARS: usize = 200;
+/// Longest client-chosen message id, in bytes.
+pub const MAX_CLIENT_ID_BYTES: usize = 64;
+/// Largest WebSocket frame the server accepts, in bytes. A 4,000-character message
+/// of 4-byte characters, JSON-escaped, fits comfortably.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Longest page URL or title reported by the widget, in bytes.
+pub const MAX_PAGE_FIELD_BYTES: usize = 2048;
+/// Longest visitor token, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 128;
+/// Longest SDP in a signaling message, in bytes.
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+/// Longest ICE candidate line, in bytes.
+pub const MAX_CANDIDATE_BYTES: usize = 1024;
+/// Longest share invitation text, in characters.
+pub const MAX_INVITATION_CHARS: usize = 500;
+/// Longest failure description a visitor's browser reports, in characters.
+pub const MAX_SHARE_DETAIL_CHARS: usize = 300;
+/// Default largest image upload, in bytes (the server's `--max-image-bytes`).
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+/// Most pixels (width × height) an accepted image may have: 40 megapixels, checked
+/// from the header before anything is decoded.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// Longest side an accepted image may have, in pixels.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// Thumbnails fit in a square of this side, in pixels.
+pub const THUMB_MAX_SIDE: u32 = 320;
+/// Largest annotations document kept with an image, in bytes of JSON.
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;

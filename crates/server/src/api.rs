@@ -1,0 +1,434 @@
+//! The JSON API of the agent console: login, accounts, history.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use sightline_core::token_hash;
+use sightline_proto::api::{
+    ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, SetPasswordRequest, Transcript, UpdateUserRequest,
+    UserInfo,
+};
+use sightline_proto::ConversationStatus;
+use sightline_store::{ConversationQuery, StoreError};
+
+use crate::auth::{self, Authenticated};
+use crate::hub_task::Command;
+use crate::origin::{self, OriginCheck};
+use crate::{now_ms, AppState};
+
+/// An API failure: a status and a body the console shows in words.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    error: &'static str,
+    message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            error,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = ApiError {
+            error: self.error.to_owned(),
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Failure::new(StatusCode::NOT_FOUND, "not_found", "no such record"),
+            StoreError::Conflict(_) => Failure::new(StatusCode::CONFLICT, "conflict", "that name is already taken"),
+            other => {
+                tracing::error!(err = %other, "storage failed");
+                Failure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete this",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for Failure {
+    fn from(rejection: JsonRejection) -> Self {
+        Failure::new(rejection.status(), "bad_request", rejection.body_text())
+    }
+}
+
+type ApiResult<T> = Result<T, Failure>;
+
+/// A logged-in agent, for reads.
+pub struct Agent(pub Authenticated);
+
+impl FromRequestParts<AppState> for Agent {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        auth::from_cookie(app, &parts.headers)
+            .await
+            .map(Agent)
+            .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "not_authenticated", "log in first"))
+    }
+}
+
+/// A logged-in agent making a change: the request must also carry the session's
+/// CSRF token and come from this server's own pages.
+pub struct AgentWrite(pub Authenticated);
+
+impl FromRequestParts<AppState> for AgentWrite {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let Agent(auth) = Agent::from_request_parts(parts, app).await?;
+        check_same_origin(app, &parts.headers)?;
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !auth::constant_time_eq(sent, &auth.session.csrf_token) {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong CSRF token; reload the page",
+            ));
+        }
+        Ok(AgentWrite(auth))
+    }
+}
+
+/// An admin making a change.
+pub struct AdminWrite(pub Authenticated);
+
+impl FromRequestParts<AppState> for AdminWrite {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let AgentWrite(auth) = AgentWrite::from_request_parts(parts, app).await?;
+        if !auth.user.is_admin {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only admins can do this",
+            ));
+        }
+        Ok(AdminWrite(auth))
+    }
+}
+
+fn check_same_origin(app: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    origin::check(app, headers, OriginCheck::SelfOnly).map_err(|_| {
+        Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "requests must come from the console",
+        )
+    })
+}
+
+fn me(auth: &Authenticated) -> Me {
+    Me {
+        user: auth.user.clone(),
+        csrf_token: auth.session.csrf_token.clone(),
+    }
+}
+
+pub async fn login(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    // A login form on another site must not log a victim into an attacker's account.
+    check_same_origin(&app, &headers)?;
+    let Json(request) = body?;
+    if request.name.len() > 200 || request.password.len() > auth::MAX_PASSWORD_BYTES {
+        return Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong name or password",
+        ));
+    }
+    if !app.login_limiter.allow(peer.ip(), &request.name) {
+        return Err(Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many login attempts; wait a minute and try again",
+        ));
+    }
+    let user = app.store.user_by_name(&request.name).await?;
+    let valid = match &user {
+        Some(user) if !user.info.disabled => auth::verify_password(request.password, user.password_hash.clone()).await,
+        _ => {
+            auth::burn_a_verification().await;
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| valid) else {
+        tracing::info!(name = %request.name, ip = %peer.ip(), "failed login");
+        return Err(Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong name or password",
+        ));
+    };
+    let token = auth::random_token();
+    let csrf = auth::random_token();
+    let now = now_ms();
+    app.store
+        .create_session(
+            &token_hash(&token),
+            user.info.id,
+            &csrf,
+            now,
+            now + auth::SESSION_LIFETIME_MS,
+        )
+        .await?;
+    tracing::info!(name = %user.info.name, "agent logged in");
+    let body = Me {
+        user: user.info,
+        csrf_token: csrf,
+    };
+    let mut response = Json(body).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&app, &token)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+pub async fn logout(State(app): State<AppState>, AgentWrite(auth): AgentWrite) -> ApiResult<Response> {
+    app.store.delete_session(&auth.session.token_hash).await?;
+    // The session's sockets close (other sessions of the agent stay), and the
+    // agent's screen shares end: nobody should keep watching after logging out.
+    app.hub
+        .send(Command::AgentLoggedOut {
+            agent_id: auth.user.id,
+            session: auth.session.token_hash.clone(),
+        })
+        .await;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&auth::clear_cookie(&app)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+pub async fn get_me(Agent(auth): Agent) -> Json<Me> {
+    Json(me(&auth))
+}
+
+pub async fn list_users(State(app): State<AppState>, Agent(auth): Agent) -> ApiResult<Json<Vec<UserInfo>>> {
+    if !auth.user.is_admin {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only admins can list accounts",
+        ));
+    }
+    Ok(Json(app.store.list_users().await?))
+}
+
+pub fn check_user_name(name: &str) -> Result<(), String> {
+    let ok = (2..=40).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err("a name has 2 to 40 letters, digits, dots, dashes or underscores".into())
+    }
+}
+
+fn check_display_name(name: &str) -> ApiResult<()> {
+    if name.trim().is_empty() || name.chars().count() > 80 {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            "a display name has 1 to 80 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create_user(
+    State(app): State<AppState>,
+    AdminWrite(_): AdminWrite,
+    body: Result<Json<CreateUserRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<UserInfo>)> {
+    let Json(request) = body?;
+    check_user_name(&request.name).map_err(|m| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", m))?;
+    let display_name = request
+        .display_name
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| request.name.clone());
+    check_display_name(&display_name)?;
+    auth::check_password_policy(&request.password)
+        .map_err(|m| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", m))?;
+    let hash = auth::hash_password(request.password)
+        .await
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "hashing failed"))?;
+    let user = app
+        .store
+        .create_user(&request.name, &display_name, &hash, request.is_admin, now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn update_user(
+    State(app): State<AppState>,
+    AdminWrite(auth): AdminWrite,
+    Path(id): Path<i64>,
+    body: Result<Json<UpdateUserRequest>, JsonRejection>,
+) -> ApiResult<Json<UserInfo>> {
+    let Json(request) = body?;
+    if let Some(name) = &request.display_name {
+        check_display_name(name)?;
+    }
+    let target = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
+    let loses_admin = target.info.is_admin
+        && !target.info.disabled
+        && (request.is_admin == Some(false) || request.disabled == Some(true));
+    if loses_admin && app.store.count_active_admins().await? <= 1 {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "last_admin",
+            "the last admin cannot be demoted or disabled",
+        ));
+    }
+    if id == auth.user.id && request.disabled == Some(true) {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "self",
+            "you cannot disable your own account",
+        ));
+    }
+    let user = app.store.update_user(id, &request).await?;
+    if user.disabled {
+        app.store.delete_sessions_of_user(id).await?;
+        app.hub.send(Command::DropAgent { agent_id: id }).await;
+    }
+    Ok(Json(user))
+}
+
+pub async fn set_password(
+    State(app): State<AppState>,
+    AgentWrite(auth): AgentWrite,
+    Path(id): Path<i64>,
+    body: Result<Json<SetPasswordRequest>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let Json(request) = body?;
+    let target = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
+    if id == auth.user.id {
+        // Changing one's own password needs the current one, so that a session left
+        // open on a shared computer cannot take the account over.
+        let current = request.current.unwrap_or_default();
+        if !auth::verify_password(current, target.password_hash.clone()).await {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+    } else if !auth.user.is_admin {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only admins can set others' passwords",
+        ));
+    }
+    auth::check_password_policy(&request.password)
+        .map_err(|m| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", m))?;
+    let hash = auth::hash_password(request.password)
+        .await
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "hashing failed"))?;
+    app.store.set_password_hash(id, &hash).await?;
+    if id != auth.user.id {
+        // A reset password ends the account's other sessions.
+        app.store.delete_sessions_of_user(id).await?;
+        app.hub.send(Command::DropAgent { agent_id: id }).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    q: Option<String>,
+    status: Option<String>,
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+pub async fn list_conversations(
+    State(app): State<AppState>,
+    Agent(_): Agent,
+    Query(query): Query<HistoryQuery>,
+) -> ApiResult<Json<ConversationPage>> {
+    let status = match query.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("waiting") => Some(ConversationStatus::Waiting),
+        Some("active") => Some(ConversationStatus::Active),
+        Some("closed") => Some(ConversationStatus::Closed),
+        Some(_) => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "status is waiting, active, closed or all",
+            ))
+        }
+    };
+    let text = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "search text is limited to 200 characters",
+        ));
+    }
+    let page = app
+        .store
+        .list_conversations(&ConversationQuery {
+            text,
+            status,
+            agent_id: None,
+            before: query.before,
+            limit: query.limit.unwrap_or(sightline_store::DEFAULT_PAGE_SIZE),
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+pub async fn get_conversation(
+    State(app): State<AppState>,
+    Agent(_): Agent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Transcript>> {
+    if id.len() > 64 {
+        return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
+    }
+    let conversation = app
+        .store
+        .conversation(&id)
+        .await?
+        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"))?;
+    let events = app.store.events(&id, 0, None, 100_000).await?;
+    Ok(Json(Transcript { conversation, events }))
+}

@@ -1,0 +1,369 @@
+//! Configuration: defaults, overridden by a TOML file, overridden by environment
+//! variables and command-line flags (clap reads both: every flag has an
+//! environment variable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+use sightline_core::{ShareSettings, TurnSettings};
+use sightline_proto::{IceServer, ShareLimits};
+
+/// Flags of `sightline serve`. Each is optional so that the file can fill it in.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port.
+    #[arg(long, global = true, env = "SIGHTLINE_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// The URL people use to reach this server [default: http(s)://BIND/].
+    #[arg(long, global = true, env = "SIGHTLINE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Directory for the SQLite database and files [default: ./sightline-data].
+    #[arg(long, global = true, env = "SIGHTLINE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... [default: SQLite in the data dir].
+    #[arg(long, global = true, env = "SIGHTLINE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Origins of the websites that embed the widget, comma-separated
+    /// (e.g. https://www.example.com). The server's own origin is always allowed.
+    #[arg(long, global = true, env = "SIGHTLINE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Option<Vec<String>>,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, global = true, env = "SIGHTLINE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, global = true, env = "SIGHTLINE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Log format: text or json [default: text].
+    #[arg(long, global = true, env = "SIGHTLINE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Most simultaneous WebSocket connections [default: 50000].
+    #[arg(long, global = true, env = "SIGHTLINE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// STUN servers for screen shares, comma-separated (e.g. stun:stun.example.com:3478).
+    #[arg(long, global = true, env = "SIGHTLINE_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Option<Vec<String>>,
+    /// TURN servers, comma-separated (e.g. turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349).
+    #[arg(long, global = true, env = "SIGHTLINE_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Option<Vec<String>>,
+    /// The secret shared with coturn's `static-auth-secret`; credentials are minted per share.
+    #[arg(long, global = true, env = "SIGHTLINE_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+    /// Lifetime of minted TURN credentials in seconds [default: 21600].
+    #[arg(long, global = true, env = "SIGHTLINE_TURN_TTL")]
+    pub turn_ttl: Option<u64>,
+    /// ICE transport policy for shares: all, or relay to force TURN [default: all].
+    #[arg(long, global = true, env = "SIGHTLINE_ICE_TRANSPORT_POLICY")]
+    pub ice_transport_policy: Option<String>,
+    /// Highest bitrate of a screen share in bits per second [default: 1500000].
+    #[arg(long, global = true, env = "SIGHTLINE_SHARE_MAX_BITRATE")]
+    pub share_max_bitrate: Option<u32>,
+    /// Frames per second in text mode [default: 5].
+    #[arg(long, global = true, env = "SIGHTLINE_SHARE_TEXT_FPS")]
+    pub share_text_fps: Option<u32>,
+    /// Frames per second in motion mode [default: 15].
+    #[arg(long, global = true, env = "SIGHTLINE_SHARE_MOTION_FPS")]
+    pub share_motion_fps: Option<u32>,
+    /// Largest image upload in bytes [default: 10485760 (10 MB)].
+    #[arg(long, global = true, env = "SIGHTLINE_MAX_IMAGE_BYTES")]
+    pub max_image_bytes: Option<u64>,
+}
+
+/// The `[server]`-less TOML file: the same names as the flags, in snake_case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    log_format: Option<String>,
+    max_connections: Option<usize>,
+    stun_urls: Option<Vec<String>>,
+    turn_urls: Option<Vec<String>>,
+    turn_secret: Option<String>,
+    turn_ttl: Option<u64>,
+    ice_transport_policy: Option<String>,
+    share_max_bitrate: Option<u32>,
+    share_text_fps: Option<u32>,
+    share_motion_fps: Option<u32>,
+    max_image_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Without a trailing slash.
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Normalised `scheme://host[:port]` origins.
+    pub allowed_origins: Vec<String>,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub log_format: LogFormat,
+    pub max_connections: usize,
+    /// Screen-share settings handed to the core.
+    pub share: ShareSettings,
+    /// Largest image upload, in bytes.
+    pub max_image_bytes: u64,
+}
+
+impl Config {
+    /// Merges flags (and environment) over the file over defaults.
+    pub fn resolve(args: ServeArgs, file: Option<&std::path::Path>) -> anyhow::Result<Config> {
+        let file: FileConfig = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("sightline-data"));
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("sightline.db").display()));
+        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("TLS needs both a certificate (--tls-cert) and a key (--tls-key)"),
+        };
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("unknown log format {other:?}: use text or json"),
+        };
+        let allowed_origins = args
+            .allowed_origins
+            .or(file.allowed_origins)
+            .unwrap_or_default()
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty())
+            .map(normalize_origin)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let public_url = args
+            .public_url
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            normalize_origin(url).context("--public-url")?;
+        }
+        let stun_urls = args.stun_urls.or(file.stun_urls).unwrap_or_default();
+        let turn_urls = args.turn_urls.or(file.turn_urls).unwrap_or_default();
+        let turn_secret = args.turn_secret.or(file.turn_secret);
+        for url in stun_urls.iter().chain(&turn_urls) {
+            if !(url.starts_with("stun:")
+                || url.starts_with("stuns:")
+                || url.starts_with("turn:")
+                || url.starts_with("turns:"))
+            {
+                bail!("{url:?} is not a stun:, stuns:, turn: or turns: URL");
+            }
+        }
+        let turn = match (turn_urls.is_empty(), turn_secret) {
+            (true, None) => None,
+            (false, Some(secret)) if !secret.is_empty() => Some(TurnSettings {
+                urls: turn_urls,
+                secret,
+                ttl_secs: args.turn_ttl.or(file.turn_ttl).unwrap_or(6 * 3600),
+            }),
+            (false, _) => bail!("TURN servers need the shared secret (--turn-secret) to mint credentials"),
+            (true, Some(_)) => bail!("--turn-secret is set but no --turn-urls"),
+        };
+        let ice_transport_policy = args
+            .ice_transport_policy
+            .or(file.ice_transport_policy)
+            .unwrap_or_else(|| "all".into());
+        if !matches!(ice_transport_policy.as_str(), "all" | "relay") {
+            bail!("ice_transport_policy is all or relay, not {ice_transport_policy:?}");
+        }
+        if ice_transport_policy == "relay" && turn.is_none() {
+            bail!("ice_transport_policy relay needs TURN servers");
+        }
+        let limits = ShareLimits {
+            max_bitrate_bps: args.share_max_bitrate.or(file.share_max_bitrate).unwrap_or(1_500_000),
+            text_fps: args.share_text_fps.or(file.share_text_fps).unwrap_or(5),
+            motion_fps: args.share_motion_fps.or(file.share_motion_fps).unwrap_or(15),
+        };
+        if limits.max_bitrate_bps < 50_000
+            || limits.text_fps == 0
+            || limits.motion_fps == 0
+            || limits.text_fps > 60
+            || limits.motion_fps > 60
+        {
+            bail!("share limits out of range: bitrate at least 50000, frame rates 1 to 60");
+        }
+        let share = ShareSettings {
+            ice_servers: if stun_urls.is_empty() {
+                Vec::new()
+            } else {
+                vec![IceServer {
+                    urls: stun_urls,
+                    username: None,
+                    credential: None,
+                }]
+            },
+            turn,
+            ice_transport_policy,
+            limits,
+            ..ShareSettings::default()
+        };
+        let max_image_bytes = args
+            .max_image_bytes
+            .or(file.max_image_bytes)
+            .unwrap_or(sightline_proto::DEFAULT_MAX_IMAGE_BYTES);
+        if !(1024..=1024 * 1024 * 1024).contains(&max_image_bytes) {
+            bail!("max_image_bytes must be between 1024 and 1073741824, not {max_image_bytes}");
+        }
+        Ok(Config {
+            share,
+            max_image_bytes,
+            bind: args
+                .bind
+                .or(file.bind)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            public_url,
+            data_dir,
+            database_url,
+            allowed_origins,
+            tls,
+            log_format,
+            max_connections: args.max_connections.or(file.max_connections).unwrap_or(50_000),
+        })
+    }
+
+    /// A configuration for tests: port 0 on loopback, everything in `data_dir`.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            database_url: format!("sqlite://{}", data_dir.join("sightline.db").display()),
+            data_dir,
+            allowed_origins: Vec::new(),
+            tls: None,
+            log_format: LogFormat::Text,
+            max_connections: 50_000,
+            share: ShareSettings::default(),
+            max_image_bytes: sightline_proto::DEFAULT_MAX_IMAGE_BYTES,
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lowercased, default ports dropped.
+pub fn normalize_origin(origin: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(origin).with_context(|| format!("{origin:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("{origin:?} is not an http or https origin");
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\ndata_dir = \"/srv/sl\"\nallowed_origins = [\"https://Shop.Example.com:443/\"]\n",
+        )
+        .expect("write");
+        let args = ServeArgs {
+            bind: Some("127.0.0.1:9100".parse().expect("addr")),
+            ..ServeArgs::default()
+        };
+        let config = Config::resolve(args, Some(&path)).expect("valid");
+        assert_eq!(config.bind.port(), 9100);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/sl"));
+        assert_eq!(config.database_url, "sqlite:///srv/sl/sightline.db");
+        assert_eq!(config.allowed_origins, vec!["https://shop.example.com".to_owned()]);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let half_tls = ServeArgs {
+            tls_cert: Some("c.pem".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(half_tls, None).is_err());
+        let bad_origin = ServeArgs {
+            allowed_origins: Some(vec!["ftp://x".into()]),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(bad_origin, None).is_err());
+        let turn_without_secret = ServeArgs {
+            turn_urls: Some(vec!["turn:127.0.0.1:3478".into()]),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(turn_without_secret, None).is_err());
+        let relay_without_turn = ServeArgs {
+            ice_transport_policy: Some("relay".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(relay_without_turn, None).is_err());
+    }
+
+    #[test]
+    fn share_settings_come_from_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "stun_urls = [\"stun:127.0.0.1:3478\"]\nturn_urls = [\"turn:127.0.0.1:3478?transport=udp\"]\nturn_secret = \"north\"\nice_transport_policy = \"relay\"\nshare_max_bitrate = 800000\n",
+        )
+        .expect("write");
+        let config = Config::resolve(ServeArgs::default(), Some(&path)).expect("valid");
+        assert_eq!(config.share.ice_servers[0].urls, vec!["stun:127.0.0.1:3478".to_owned()]);
+        let turn = config.share.turn.expect("turn");
+        assert_eq!((turn.secret.as_str(), turn.ttl_secs), ("north", 21600));
+        assert_eq!(config.share.ice_transport_policy, "relay");
+        assert_eq!(config.share.limits.max_bitrate_bps, 800_000);
+        assert_eq!(config.share.limits.text_fps, 5);
+    }
+
+    #[test]
+    fn the_image_size_limit_defaults_to_10_mb_and_can_be_set() {
+        let config = Config::resolve(ServeArgs::default(), None).expect("valid");
+        assert_eq!(config.max_image_bytes, 10 * 1024 * 1024);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(&path, "max_image_bytes = 2000000\n").expect("write");
+        assert_eq!(
+            Config::resolve(ServeArgs::default(), Some(&path))
+                .expect("valid")
+                .max_image_bytes,
+            2_000_000
+        );
+        let flag = ServeArgs {
+            max_image_bytes: Some(3_000_000),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            Config::resolve(flag, Some(&path)).expect("valid").max_image_bytes,
+            3_000_000
+        );
+        let tiny = ServeArgs {
+            max_image_bytes: Some(10),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(tiny, None).is_err());
+    }
+}

@@ -1,0 +1,335 @@
+//! The Sightline server: a thin tokio/axum shell around the sans-IO core.
+//!
+//! [`run`] serves on a listener until a shutdown future resolves, so tests embed the
+//! real server on port 0. The `sightline` binary (main.rs) is glue: it parses the
+//! command line, sets up logging and calls `run`.
+//!
+//! Pieces:
+//! - `hub_task`: the one task that owns the core's `Hub` and stores each batch
+//!   before delivering it;
+//! - `ws`: the WebSocket endpoints, one task per socket;
+//! - `api` and `auth`: the console's JSON API, passwords, sessions, CSRF;
+//! - `assets`: the embedded web build (widget, console, demo site);
+//! - `config`: flags, environment and TOML file.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod hub_task;
+pub mod image_check;
+pub mod images;
+mod origin;
+mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use sightline_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::Config;
+use hub_task::{Command, HubHandle};
+
+/// Milliseconds since the Unix epoch: the only clock the server reads. The core gets
+/// it as an argument.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Shared by every request handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hub: HubHandle,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Changes once, when the server begins to shut down.
+    pub shutdown: watch::Receiver<()>,
+    pub secure_cookies: bool,
+    pub public_origin: Option<String>,
+    /// Image originals and thumbnails, under `<data_dir>/images`.
+    pub blobs: sightline_store::BlobStore,
+    /// Image checks running at once (one per core): bounds the memory that decoding
+    /// uploads can take, whatever the number of uploads.
+    pub image_work: Arc<tokio::sync::Semaphore>,
+    pub upload_limiter: Arc<images::UploadLimiter>,
+}
+
+/// The first admin account, created when the database has no account at all.
+pub struct InitialAdmin {
+    pub name: String,
+    pub password: String,
+}
+
+/// Creates the `admin` account on first start. The password is
+/// `SIGHTLINE_ADMIN_PASSWORD` when set, else random; it is returned so the caller
+/// can show it once. It is never stored in clear.
+pub async fn bootstrap_admin(store: &Store) -> anyhow::Result<Option<InitialAdmin>> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = std::env::var("SIGHTLINE_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(auth::random_password);
+    auth::check_password_policy(&password).map_err(|m| anyhow::anyhow!("SIGHTLINE_ADMIN_PASSWORD: {m}"))?;
+    let hash = auth::hash_password(password.clone()).await?;
+    store
+        .create_user("admin", "Administrator", &hash, true, now_ms())
+        .await?;
+    Ok(Some(InitialAdmin {
+        name: "admin".into(),
+        password,
+    }))
+}
+
+/// Opens the store (creating the data directory for SQLite) and runs migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    }
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&config.database_url)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn router(app: AppState) -> Router {
+    let api = Router::new()
+        .route("/login", post(api::login))
+        .route("/logout", post(api::logout))
+        .route("/me", get(api::get_me))
+        .route("/users", get(api::list_users).post(api::create_user))
+        .route("/users/{id}", patch(api::update_user))
+        .route("/users/{id}/password", post(api::set_password))
+        .route("/conversations", get(api::list_conversations))
+        .route("/conversations/{id}", get(api::get_conversation))
+        // Image uploads read their own bodies, within `max_image_bytes`.
+        .route(
+            "/conversations/{id}/images",
+            post(images::agent_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/visitor/images",
+            post(images::visitor_upload).options(images::preflight),
+        )
+        .route("/images/{id}", get(images::get_image).options(images::preflight))
+        .route("/images/{id}/thumb", get(images::get_thumb).options(images::preflight))
+        .route("/images/{id}/annotations", get(images::get_annotations))
+        .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
+        // Every API body is small JSON.
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    Router::new()
+        .nest("/api", api)
+        .route("/ws/visitor", get(ws::visitor))
+        .route("/ws/agent", get(ws::agent))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/", get(|| async { Redirect::to("/demo") }))
+        .fallback(get(static_file))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(app)
+}
+
+async fn static_file(uri: Uri) -> Response {
+    assets::serve(uri.path())
+}
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    match app.store.count_users().await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(err) => {
+            tracing::error!(%err, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> Response {
+    // Fresh figures from the hub (it computes them only on request).
+    let (reply, refreshed) = tokio::sync::oneshot::channel();
+    if app.hub.send(hub_task::Command::Stats { reply }).await {
+        let _ = tokio::time::timeout(Duration::from_secs(5), refreshed).await;
+    }
+    let m = &app.hub.metrics;
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, kind: &str, value: u64| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    };
+    let load = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed) as u64;
+    gauge(
+        "sightline_connections",
+        "Open WebSocket connections.",
+        "gauge",
+        load(&m.connections),
+    );
+    gauge(
+        "sightline_visitors_in_memory",
+        "Visitors the hub holds in memory.",
+        "gauge",
+        load(&m.visitors),
+    );
+    gauge(
+        "sightline_conversations_waiting",
+        "Conversations waiting for an agent.",
+        "gauge",
+        load(&m.waiting),
+    );
+    gauge(
+        "sightline_conversations_active",
+        "Conversations an agent is handling.",
+        "gauge",
+        load(&m.active),
+    );
+    gauge(
+        "sightline_shares_live",
+        "Screen shares the visitor consented to that have not ended.",
+        "gauge",
+        load(&m.shares_live),
+    );
+    gauge(
+        "sightline_hub_batches_total",
+        "Batches of input the hub handled.",
+        "counter",
+        m.batches.load(Ordering::Relaxed),
+    );
+    gauge(
+        "sightline_persisted_operations_total",
+        "Storage operations committed.",
+        "counter",
+        m.persisted_ops.load(Ordering::Relaxed),
+    );
+    gauge(
+        "sightline_persist_failures_total",
+        "Failed storage transactions.",
+        "counter",
+        m.persist_failures.load(Ordering::Relaxed),
+    );
+    gauge(
+        "sightline_slow_sockets_dropped_total",
+        "Sockets closed because they could not keep up.",
+        "counter",
+        m.slow_consumers_dropped.load(Ordering::Relaxed),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// Serves until `shutdown` resolves, then closes every socket with 1012 (service
+/// restart, so clients reconnect) and finishes in-flight work.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (hub, hub_join) = hub_task::spawn(store.clone(), config.share.clone()).await?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(());
+    let public_origin = config
+        .public_url
+        .as_deref()
+        .and_then(|u| config::normalize_origin(u).ok());
+    let secure_cookies = config.tls.is_some() || public_origin.as_deref().is_some_and(|o| o.starts_with("https:"));
+    let blobs = sightline_store::BlobStore::open(config.data_dir.join("images"))
+        .with_context(|| format!("creating the image directory in {}", config.data_dir.display()))?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let app = AppState {
+        blobs,
+        image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
+        upload_limiter: Arc::new(images::UploadLimiter::default()),
+        config: Arc::new(config.clone()),
+        store: store.clone(),
+        hub: hub.clone(),
+        login_limiter: Arc::new(auth::LoginLimiter::new()),
+        shutdown: shutdown_rx,
+        secure_cookies,
+        public_origin,
+    };
+    let housekeeping = tokio::spawn(housekeeping(hub.clone(), store.clone()));
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(());
+    };
+    match &config.tls {
+        None => {
+            // Chat frames are small and latency-bound: without TCP_NODELAY a frame
+            // written right after another (an ack after the sender's own event)
+            // waits for the peer's delayed ACK, up to 40 ms.
+            use axum::serve::ListenerExt as _;
+            let listener = listener.tap_io(|tcp| {
+                if let Err(err) = tcp.set_nodelay(true) {
+                    tracing::debug!(%err, "could not set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, service).with_graceful_shutdown(signal).await?;
+        }
+        Some((cert, key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .context("loading the TLS certificate and key")?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                signal.await;
+                stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, tls)
+                .handle(handle)
+                .serve(service)
+                .await?;
+        }
+    }
+    housekeeping.abort();
+    drop(hub);
+    // Every socket task has ended, so every sender is gone and the hub task drains
+    // and stops.
+    if tokio::time::timeout(Duration::from_secs(10), hub_join).await.is_err() {
+        tracing::warn!("the hub did not stop within 10 s");
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn housekeeping(hub: HubHandle, store: Store) {
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        hub.send(Command::Tick).await;
+        if let Err(err) = store.delete_expired_sessions(now_ms()).await {
+            tracing::warn!(%err, "could not delete expired sessions");
+        }
+    }
+}

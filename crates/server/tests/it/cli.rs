@@ -1,0 +1,165 @@
+//! The `sightline` binary itself: first start, signals, account commands, config file.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn sightline() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sightline"));
+    command
+        .env_remove("SIGHTLINE_ADMIN_PASSWORD")
+        .env("SIGHTLINE_LOG", "warn");
+    command
+}
+
+/// Starts `serve`, reads stdout up to the "running at" line; returns the child and
+/// everything printed before and including that line.
+fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, Vec<String>) {
+    let mut child = sightline()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sightline");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("utf-8 output");
+        let done = line.starts_with("Sightline is running at");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "sightline did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn first_start_prints_the_admin_password_once_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, lines) = start(dir.path(), &[]);
+    let password = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("the first start prints a password")
+        .to_owned();
+    assert!(password.len() >= 12, "{password}");
+    assert!(lines.iter().any(|l| l.contains("login:") && l.contains("admin")));
+    let url = lines
+        .last()
+        .expect("url line")
+        .trim_start_matches("Sightline is running at ")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(terminate(child).success(), "graceful exit");
+
+    let (child, lines) = start(dir.path(), &[]);
+    assert!(
+        !lines.iter().any(|l| l.contains("password")),
+        "printed only once: {lines:?}"
+    );
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn accounts_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf-8 path");
+    let added = sightline()
+        .args(["user", "add", "Carla", "--display-name", "Carla M.", "--data-dir", data])
+        .output()
+        .expect("run");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let out = String::from_utf8_lossy(&added.stdout);
+    assert!(out.contains("Added carla"), "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("Password: ")),
+        "a generated password is shown: {out}"
+    );
+
+    let duplicate = sightline()
+        .args(["user", "add", "carla", "--data-dir", data])
+        .output()
+        .expect("run");
+    assert!(!duplicate.status.success(), "names are unique, whatever their case");
+
+    let mut passwd = sightline()
+        .args(["user", "passwd", "carla", "--password-stdin", "--data-dir", data])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run");
+    passwd
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a brand new password\n")
+        .expect("write");
+    let passwd = passwd.wait_with_output().expect("wait");
+    assert!(passwd.status.success());
+    assert!(
+        !String::from_utf8_lossy(&passwd.stdout).contains("Password:"),
+        "a given password is not echoed"
+    );
+
+    let weak = sightline()
+        .args(["user", "add", "dan", "--password-stdin", "--data-dir", data])
+        .stdin(Stdio::piped())
+        .output()
+        .expect("run");
+    assert!(!weak.status.success(), "an empty password is refused");
+
+    let list = sightline()
+        .args(["user", "list", "--data-dir", data])
+        .output()
+        .expect("run");
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("carla") && list.contains("Carla M."), "{list}");
+    assert!(!list.contains("dan"), "{list}");
+}
+
+#[test]
+fn a_toml_file_configures_the_server_and_bad_files_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "public_url = \"https://support.example.com/\"\ndata_dir = {:?}\n",
+            dir.path().join("data")
+        ),
+    )
+    .expect("write");
+    let (child, lines) = start(dir.path(), &["--config", config.to_str().expect("utf-8")]);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("Sightline is running at https://support.example.com/")
+    );
+    assert!(terminate(child).success());
+
+    std::fs::write(&config, "bnid = \"127.0.0.1:1\"\n").expect("write");
+    let bad = sightline()
+        .args(["--config", config.to_str().expect("utf-8"), "user", "list"])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("bnid"),
+        "the unknown key is named"
+    );
+}

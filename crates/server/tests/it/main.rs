@@ -1,0 +1,15 @@
+//! Integration tests: the real server on an ephemeral port, over real sockets.
+//! One test binary (as ripgrep does); modules by behaviour.
+
+mod support;
+
+mod api;
+mod chat;
+mod cli;
+mod hostile_input;
+mod images;
+mod postgres;
+mod restart;
+mod share;
+mod tls;
+mod turn;

@@ -1,0 +1,270 @@
+//! A server on port 0 and small WebSocket/HTTP clients to drive it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use sightline::config::Config;
+use sightline_proto::ServerMessage;
+use sightline_store::Store;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const AGENT_PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Keeps the directory alive for the test's duration.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_in(dir.path().to_path_buf(), Vec::new()).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    pub async fn start_with_origins(origins: Vec<String>) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_in(dir.path().to_path_buf(), origins).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// A server on an existing data directory (for restarts).
+    pub async fn start_in(data_dir: PathBuf, allowed_origins: Vec<String>) -> TestServer {
+        Self::start_configured(data_dir, |config| config.allowed_origins = allowed_origins).await
+    }
+
+    /// A server with a configuration adjusted by `adjust`.
+    pub async fn start_configured(data_dir: PathBuf, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::for_tests(data_dir.clone());
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let store = sightline::open_store(&config).await.expect("store");
+        for (name, admin) in [("anna", true), ("ben", false)] {
+            if store.user_by_name(name).await.expect("lookup").is_none() {
+                let hash = sightline::auth::hash_password(AGENT_PASSWORD.into())
+                    .await
+                    .expect("hash");
+                let display = if name == "anna" { "Anna" } else { "Ben" };
+                store.create_user(name, display, &hash, admin, 0).await.expect("user");
+            }
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(sightline::run(listener, config, store.clone(), async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            url: format!("http://{addr}"),
+            data_dir,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    /// Graceful shutdown; returns the data directory's owner so a restart can reuse it.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(15), task)
+                .await
+                .expect("server stops within 15 s")
+                .expect("server task")
+                .expect("server ran without error");
+        }
+        self._dir.take()
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().expect("client")
+    }
+
+    /// Logs in and returns (client with cookie, csrf token, cookie header value).
+    pub async fn login(&self, name: &str) -> (reqwest::Client, String, String) {
+        let client = self.http();
+        let response = client
+            .post(format!("{}/api/login", self.url))
+            .json(&json!({"name": name, "password": AGENT_PASSWORD}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), 200, "login as {name}");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let me: Value = response.json().await.expect("json");
+        (client, me["csrf_token"].as_str().expect("csrf").to_owned(), cookie)
+    }
+
+    pub async fn visitor(&self) -> Ws {
+        Ws::connect(&format!("ws://{}/ws/visitor", self.addr), &[])
+            .await
+            .expect("visitor socket")
+    }
+
+    pub async fn agent(&self, name: &str) -> Ws {
+        let (_, _, cookie) = self.login(name).await;
+        let mut ws = Ws::connect(&format!("ws://{}/ws/agent", self.addr), &[("cookie", &cookie)])
+            .await
+            .expect("agent socket");
+        ws.send(json!({"type": "agent_hello", "protocol": 1})).await;
+        ws.expect(|m| matches!(m, ServerMessage::AgentWelcome { .. })).await;
+        ws
+    }
+}
+
+pub struct Ws {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Ws {
+    pub async fn connect(
+        url: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Ws { stream })
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        self.stream.send(Message::text(value.to_string())).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.stream.send(message).await.expect("send");
+    }
+
+    /// The next protocol message, or None when the socket closed. Panics after 10 s.
+    pub async fn next(&mut self) -> Option<ServerMessage> {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a message within 10 s");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(serde_json::from_str(text.as_str()).expect("a protocol message"))
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The close code the server sent, skipping other messages.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(15), self.stream.next())
+                .await
+                .expect("a close within 15 s");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Skips messages until one matches; returns it.
+    pub async fn expect(&mut self, pred: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
+        let mut skipped = Vec::new();
+        loop {
+            match self.next().await {
+                Some(m) if pred(&m) => return m,
+                Some(m) => skipped.push(m),
+                None => panic!("socket closed while waiting; skipped {skipped:?}"),
+            }
+        }
+    }
+
+    /// Visitor hello; returns (token, conversation id if any).
+    pub async fn hello(&mut self, token: Option<&str>, after_seq: u64) -> (String, Option<String>) {
+        self.send(json!({"type": "visitor_hello", "protocol": 1, "token": token, "after_seq": after_seq, "page": {"url": "http://shop.test/cart", "title": "Cart"}})).await;
+        match self.expect(|m| matches!(m, ServerMessage::VisitorWelcome { .. })).await {
+            ServerMessage::VisitorWelcome {
+                token, conversation, ..
+            } => (token, conversation.map(|c| c.id)),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Sends a text message and waits for its ack; returns (conversation, seq).
+    pub async fn say(&mut self, conversation: Option<&str>, client_id: &str, text: &str) -> (String, u64) {
+        self.send(json!({"type": "send", "conversation": conversation, "client_id": client_id, "body": {"kind": "text", "text": text}}))
+            .await;
+        let wanted = client_id.to_owned();
+        match self
+            .expect(|m| match m {
+                ServerMessage::Ack { client_id, .. } => *client_id == wanted,
+                ServerMessage::Error {
+                    client_id: Some(id), ..
+                } => *id == wanted,
+                _ => false,
+            })
+            .await
+        {
+            ServerMessage::Ack { conversation, seq, .. } => (conversation, seq),
+            other => panic!("message {client_id} refused: {other:?}"),
+        }
+    }
+
+    /// The next error message's code.
+    pub async fn error_code(&mut self) -> sightline_proto::ErrorCode {
+        match self.expect(|m| matches!(m, ServerMessage::Error { .. })).await {
+            ServerMessage::Error { code, .. } => code,
+            _ => unreachable!(),
+        }
+    }
+
+    /// A ping answered proves the socket (and the hub behind it) still works.
+    pub async fn assert_alive(&mut self) {
+        self.send(json!({"type": "ping", "nonce": 4242})).await;
+        self.expect(|m| matches!(m, ServerMessage::Pong { nonce: 4242 })).await;
+    }
+}
+
+/// Events' (seq, text) of messages, in arrival order.
+pub fn message_texts(messages: &[ServerMessage]) -> Vec<(u64, String)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event { event, .. } => match &event.kind {
+                sightline_proto::EventKind::Message {
+                    body: sightline_proto::MessageBody::Text { text },
+                    ..
+                } => Some((event.seq, text.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}

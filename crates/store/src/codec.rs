@@ -1,0 +1,138 @@
+//! How protocol values map to columns, and rows back to protocol values.
+
+use sightline_core::records::RecentClientId;
+use sightline_proto::{AgentRef, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{from_db, Result, StoreError};
+
+pub(crate) fn status_str(status: ConversationStatus) -> &'static str {
+    match status {
+        ConversationStatus::Waiting => "waiting",
+        ConversationStatus::Active => "active",
+        ConversationStatus::Closed => "closed",
+    }
+}
+
+fn parse_status(s: &str) -> Result<ConversationStatus> {
+    match s {
+        "waiting" => Ok(ConversationStatus::Waiting),
+        "active" => Ok(ConversationStatus::Active),
+        "closed" => Ok(ConversationStatus::Closed),
+        other => Err(StoreError::Corrupt(format!("unknown conversation status {other:?}"))),
+    }
+}
+
+pub(crate) fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Visitor => "visitor",
+        Role::Agent => "agent",
+    }
+}
+
+pub(crate) fn parse_role(s: &str) -> Result<Role> {
+    match s {
+        "visitor" => Ok(Role::Visitor),
+        "agent" => Ok(Role::Agent),
+        other => Err(StoreError::Corrupt(format!("unknown role {other:?}"))),
+    }
+}
+
+/// The columns of the `events` table derived from an [`EventKind`].
+pub(crate) struct EventColumns<'a> {
+    /// The serde tag of the kind (`started`, `message`, …).
+    pub kind: String,
+    pub from_role: Option<&'static str>,
+    pub client_id: Option<&'a str>,
+    pub search_text: Option<String>,
+    pub data: String,
+}
+
+impl<'a> EventColumns<'a> {
+    /// Event kinds other than messages and closes need no columns of their own, so
+    /// kinds added to the protocol later are stored (and read back) as they are.
+    pub(crate) fn of(kind: &'a EventKind) -> Result<Self> {
+        let invalid = |e: String| StoreError::InvalidInput(format!("event cannot be serialized: {e}"));
+        let value = serde_json::to_value(kind).map_err(|e| invalid(e.to_string()))?;
+        let tag = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .ok_or_else(|| invalid("no kind tag".into()))?
+            .to_owned();
+        let (from_role, client_id, search_text) = match kind {
+            EventKind::Message {
+                from, client_id, body, ..
+            } => (
+                Some(role_str(*from)),
+                Some(client_id.as_str()),
+                Some(search_text_of(body)),
+            ),
+            EventKind::Closed { by, .. } => (Some(role_str(*by)), None, None),
+            _ => (None, None, None),
+        };
+        Ok(EventColumns {
+            kind: tag,
+            from_role,
+            client_id,
+            search_text,
+            data: value.to_string(),
+        })
+    }
+}
+
+/// What message search looks at: the text, or a link's URL and title; lowercased
+/// (Unicode-aware, in Rust, so that both backends compare the same strings).
+pub(crate) fn search_text_of(body: &MessageBody) -> String {
+    match body {
+        MessageBody::Text { text } => text.to_lowercase(),
+        MessageBody::Link { url, title } => match title {
+            Some(title) => format!("{url} {title}").to_lowercase(),
+            None => url.to_lowercase(),
+        },
+        MessageBody::Image { .. } => String::new(),
+    }
+}
+
+/// The columns [`summary_from_row`] reads, for `conversations c`.
+pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_display_name, c.created_at, \
+     c.last_seq, c.last_activity_at, c.preview, c.page_url, c.page_title";
+
+pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
+    let status: String = row.try_get("status")?;
+    let agent_id: Option<i64> = row.try_get("agent_id")?;
+    let agent_name: Option<String> = row.try_get("agent_display_name")?;
+    let page_url: Option<String> = row.try_get("page_url")?;
+    let page_title: Option<String> = row.try_get("page_title")?;
+    Ok(ConversationSummary {
+        id: row.try_get("id")?,
+        status: parse_status(&status)?,
+        agent: match (agent_id, agent_name) {
+            (Some(id), Some(display_name)) => Some(AgentRef { id, display_name }),
+            _ => None,
+        },
+        created_at: from_db(row.try_get("created_at")?, "created_at")?,
+        last_seq: from_db(row.try_get("last_seq")?, "last_seq")?,
+        last_activity_at: from_db(row.try_get("last_activity_at")?, "last_activity_at")?,
+        preview: row.try_get("preview")?,
+        page: match (page_url, page_title) {
+            (Some(url), Some(title)) => Some(PageInfo { url, title }),
+            _ => None,
+        },
+        // Presence and screen shares are live state that the core tracks; nothing
+        // of either survives a restart (a share's history is in its events).
+        visitor_online: false,
+        share: None,
+    })
+}
+
+/// Reads `from_role, client_id, seq`.
+pub(crate) fn recent_client_id_from_row(row: &AnyRow) -> Result<RecentClientId> {
+    let from: Option<String> = row.try_get("from_role")?;
+    let from = from.ok_or_else(|| StoreError::Corrupt("message event without from_role".into()))?;
+    Ok(RecentClientId {
+        from: parse_role(&from)?,
+        client_id: row.try_get("client_id")?,
+        seq: from_db(row.try_get("seq")?, "seq")?,
+    })
+}

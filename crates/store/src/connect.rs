@@ -1,0 +1,211 @@
+//! Opening the database: URLs, pools, connection settings, migrations.
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::AnyConnection;
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::{Backend, Result, Store, StoreError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Read connections to a SQLite file. Reads in WAL mode do not block each other nor
+/// the writer; a few cover concurrent API requests on a small server.
+const SQLITE_READERS: u32 = 4;
+
+/// Connections to PostgreSQL, shared by reads and writes.
+const POSTGRES_CONNECTIONS: u32 = 10;
+
+/// Settings of every SQLite connection (they do not persist in the file).
+/// `foreign_keys` and the busy timeout are sqlx's defaults too; they are repeated
+/// here because the schema's integrity depends on them.
+const SQLITE_PRAGMAS: &[&str] = &[
+    // How long to wait for a lock held by another connection (another process, or a
+    // checkpoint) before failing with SQLITE_BUSY.
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    // In WAL mode NORMAL is safe against corruption; a power loss may lose the last
+    // transactions, not the database.
+    "PRAGMA synchronous = NORMAL",
+];
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// PostgreSQL for `postgres://…` and `postgresql://…`; anything else is SQLite:
+    /// a `sqlite:` URL (`sqlite://relative.db`, `sqlite:///absolute.db`,
+    /// `sqlite::memory:`) or a bare file path. SQLite files are created when
+    /// missing (unless the URL names a `mode`).
+    ///
+    /// On a SQLite file the store keeps two pools:
+    /// - one **writer** connection. SQLite allows a single writer at a time anyway;
+    ///   with several write connections, transactions would wait on each other's
+    ///   file lock (or, when a read turns into a write, fail with `SQLITE_BUSY` at
+    ///   once, busy timeout or not). Queuing writers in the pool instead is fair and
+    ///   never fails. Group commit keeps the writer's throughput high.
+    /// - a few **read-only** connections (`query_only`), which in WAL mode read a
+    ///   consistent snapshot while the writer works.
+    ///
+    /// An in-memory SQLite database exists once per connection, so it gets one
+    /// connection that is never recycled.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let store = match Backend::of_url(url) {
+            Backend::Postgres => connect_postgres(url).await?,
+            Backend::Sqlite => connect_sqlite(url).await?,
+        };
+        Ok(store)
+    }
+}
+
+async fn connect_postgres(url: &str) -> Result<Store> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(POSTGRES_CONNECTIONS)
+        .connect(url)
+        .await?;
+    POSTGRES_MIGRATIONS.run(&pool).await?;
+    Ok(Store {
+        write: pool.clone(),
+        read: pool,
+        backend: Backend::Postgres,
+    })
+}
+
+async fn connect_sqlite(url: &str) -> Result<Store> {
+    let url = sqlite_url(url)?;
+    if is_memory(&url) {
+        let pool = sqlite_pool(false)
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect(&url)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        return Ok(Store {
+            write: pool.clone(),
+            read: pool,
+            backend: Backend::Sqlite,
+        });
+    }
+
+    let write = sqlite_pool(false)
+        .max_connections(1)
+        // One connection used by one task at a time: no ping before each batch.
+        .test_before_acquire(false)
+        .connect(&url)
+        .await?;
+    enable_wal(&write).await?;
+    SQLITE_MIGRATIONS.run(&write).await?;
+    let read = sqlite_pool(true).max_connections(SQLITE_READERS).connect(&url).await?;
+    Ok(Store {
+        write,
+        read,
+        backend: Backend::Sqlite,
+    })
+}
+
+/// Switches the file to write-ahead logging. The mode is stored in the file, so
+/// this is done once, on the writer, before any other connection is open: changing
+/// it needs an exclusive lock that the busy timeout does not wait for.
+async fn enable_wal(pool: &AnyPool) -> Result<()> {
+    let row = sqlx::query("PRAGMA journal_mode = WAL").fetch_one(pool).await?;
+    let mode: String = row.try_get(0)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(journal_mode = %mode, "SQLite refused WAL mode; readers and the writer will block each other");
+    }
+    Ok(())
+}
+
+fn sqlite_pool(read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn: &mut AnyConnection, _meta| {
+            Box::pin(async move {
+                for pragma in SQLITE_PRAGMAS {
+                    conn.execute(*pragma).await?;
+                }
+                if read_only {
+                    conn.execute("PRAGMA query_only = ON").await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// Turns what the user configured into a URL the SQLite driver takes: bare paths
+/// become `sqlite:` URLs, and files are created when missing (`mode=rwc`) unless
+/// the URL says otherwise.
+fn sqlite_url(url: &str) -> Result<String> {
+    let url = if url.starts_with("sqlite:") {
+        url.to_owned()
+    } else if url.contains("://") {
+        return Err(StoreError::InvalidInput(format!(
+            "unsupported database URL {url:?}: expected sqlite:, postgres:// or postgresql://"
+        )));
+    } else {
+        format!("sqlite:{}", encode_path(url))
+    };
+    if is_memory(&url) || url.contains("mode=") {
+        return Ok(url);
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{separator}mode=rwc"))
+}
+
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Percent-encodes what would otherwise end the path of a URL or be decoded.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_files_unless_told_otherwise() {
+        assert_eq!(
+            sqlite_url("sqlite://a.db").ok().as_deref(),
+            Some("sqlite://a.db?mode=rwc")
+        );
+        assert_eq!(
+            sqlite_url("sqlite:///t/a.db?cache=shared").ok().as_deref(),
+            Some("sqlite:///t/a.db?cache=shared&mode=rwc")
+        );
+        assert_eq!(
+            sqlite_url("sqlite://a.db?mode=ro").ok().as_deref(),
+            Some("sqlite://a.db?mode=ro")
+        );
+        assert_eq!(sqlite_url("sqlite::memory:").ok().as_deref(), Some("sqlite::memory:"));
+        assert_eq!(
+            sqlite_url("/var/lib/a b?.db").ok().as_deref(),
+            Some("sqlite:/var/lib/a%20b%3F.db?mode=rwc")
+        );
+        assert!(sqlite_url("mysql://localhost/x").is_err());
+    }
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(Backend::of_url("postgres://h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("sqlite://a.db"), Backend::Sqlite);
+        assert_eq!(Backend::of_url("a.db"), Backend::Sqlite);
+    }
+}

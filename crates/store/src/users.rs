@@ -1,0 +1,140 @@
+//! Agent accounts.
+
+use sightline_proto::api::{UpdateUserRequest, UserInfo};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{flag, from_db, to_db, Result, StoreError};
+use crate::Store;
+
+/// An agent account with its password hash, for authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub info: UserInfo,
+    /// The PHC string of the password hash, as given to [`Store::create_user`].
+    pub password_hash: String,
+}
+
+const USER_COLUMNS: &str = "id, name, display_name, password_hash, is_admin, disabled, created_at";
+
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
+    Ok(UserRecord {
+        info: UserInfo {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            display_name: row.try_get("display_name")?,
+            is_admin: flag(row.try_get("is_admin")?, "is_admin")?,
+            disabled: flag(row.try_get("disabled")?, "disabled")?,
+            created_at: from_db(row.try_get("created_at")?, "created_at")?,
+        },
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+/// User names are stored and compared lowercased.
+fn normalize_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
+impl Store {
+    /// Creates an agent account. The name is stored lowercased; a name that differs
+    /// from an existing one only in case is a [`StoreError::Conflict`].
+    pub async fn create_user(
+        &self,
+        name: &str,
+        display_name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        now_ms: u64,
+    ) -> Result<UserInfo> {
+        let sql = format!(
+            "INSERT INTO users (name, display_name, password_hash, is_admin, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5) RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(normalize_name(name))
+            .bind(display_name)
+            .bind(password_hash)
+            .bind(i64::from(is_admin))
+            .bind(to_db(now_ms, "created_at")?)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(user_from_row(&row)?.info)
+    }
+
+    /// The account with this name, compared case-insensitively.
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
+        let row = sqlx::query(&sql)
+            .bind(normalize_name(name))
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The account with this id.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Every account, disabled ones included, by name.
+    pub async fn list_users(&self) -> Result<Vec<UserInfo>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
+        let rows = sqlx::query(&sql).fetch_all(&self.read).await?;
+        rows.iter().map(|row| Ok(user_from_row(row)?.info)).collect()
+    }
+
+    /// Changes the fields of `update` that are set; [`StoreError::NotFound`] when
+    /// there is no such user. Does not check for the last admin: see
+    /// [`Store::count_active_admins`].
+    pub async fn update_user(&self, id: i64, update: &UpdateUserRequest) -> Result<UserInfo> {
+        let sql = format!(
+            "UPDATE users SET display_name = COALESCE($2, display_name), \
+             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled) \
+             WHERE id = $1 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(update.display_name.as_deref())
+            .bind(update.is_admin.map(i64::from))
+            .bind(update.disabled.map(i64::from))
+            .fetch_optional(&self.write)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(user_from_row(&row)?.info)
+    }
+
+    /// Replaces a user's password hash; [`StoreError::NotFound`] when there is no
+    /// such user. Sessions are left alone: see [`Store::delete_sessions_of_user`].
+    pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// How many accounts exist (disabled ones included): zero means the server
+    /// still needs its first admin.
+    pub async fn count_users(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// How many admins are not disabled, so that the server can refuse to demote or
+    /// disable the last one.
+    pub async fn count_active_admins(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

@@ -1,0 +1,328 @@
+// The inbox: the queue (Waiting, Mine) on the left, the selected conversation on
+// the right. Bound to an AgentSession; re-rendered on every change.
+
+import { MAX_TEXT_CHARS } from "../protocol.gen";
+import type { AgentSession, ConversationEntry } from "../lib/agent-session";
+import { charCount, formatAgo, visitorLabel } from "../lib/format";
+import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { KeyedList } from "../ui/keyed";
+import { transcriptRows } from "./transcript-view";
+import { imageElement, type ImagesUi } from "./images";
+
+function initials(label: string): string {
+  const digits = label.replace(/\D/g, "");
+  return digits ? digits.slice(-2) : label.slice(0, 2).toUpperCase();
+}
+
+function hue(id: string): number {
+  let x = 0;
+  for (let i = 0; i < id.length; i++) x = (x * 33 + id.charCodeAt(i)) % 360;
+  return x;
+}
+
+export function avatarFor(id: string, label: string): HTMLElement {
+  const el = h("span", { class: "avatar", "aria-hidden": "true", text: initials(label) });
+  el.style.setProperty("--h", String(hue(id)));
+  return el;
+}
+
+export class InboxView {
+  readonly el: HTMLElement;
+  private readonly waitingList = h("ul", { class: "conv-list", "data-testid": "waiting-list" });
+  private readonly mineList = h("ul", { class: "conv-list", "data-testid": "mine-list" });
+  private readonly waitingCount = h("span", { class: "chip", "data-testid": "waiting-count", text: "0" });
+  private readonly mineCount = h("span", { class: "chip", "data-testid": "mine-count", text: "0" });
+  private readonly waitingEmpty = h("p", { class: "empty-note", text: "No one is waiting. Nice!" });
+  private readonly mineEmpty = h("p", { class: "empty-note", text: "Accept a conversation to start chatting." });
+  private readonly pane = h("section", { class: "chat", "data-testid": "chat-pane", "aria-label": "Conversation" });
+  private readonly header = h("header", { class: "chat-head" });
+  private readonly banner = h("div", { class: "chat-banner", hidden: true });
+  private readonly log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "data-testid": "transcript", tabindex: "0" });
+  private readonly typing = h("div", { class: "typing-line", "data-testid": "typing", hidden: true });
+  private readonly composer: HTMLFormElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly sendBtn: HTMLButtonElement;
+  private readonly counter = h("span", { class: "counter", "data-testid": "counter", hidden: true });
+  private readonly linkForm: HTMLElement;
+  private readonly linkUrl: HTMLInputElement;
+  private readonly linkTitle: HTMLInputElement;
+  private readonly linkToggle: HTMLButtonElement;
+  private readonly composerError = h("p", { class: "composer-error", role: "alert", "data-testid": "composer-error", hidden: true });
+  private readonly emptyPane: HTMLElement;
+  private readonly list = new KeyedList();
+  private shownId: string | null = null;
+  private headerSig = "";
+  private drafts = new Map<string, string>();
+  private stick = true;
+  /** Extra composer tools (screen sharing puts its button here). */
+  readonly tools = h("span", { class: "composer-tools" });
+  private images: ImagesUi | null = null;
+  /** Visitor pictures the agent chose to see (kept when rows are rebuilt). */
+  private readonly revealed = new Set<string>();
+
+  constructor(private readonly session: AgentSession) {
+    this.input = h("textarea", { class: "composer-input", rows: "2", placeholder: "Write a reply… (Enter to send, Shift+Enter for a new line)", "aria-label": "Reply", "data-testid": "composer-input" });
+    this.sendBtn = h("button", { class: "btn primary", type: "submit", "data-testid": "send", "aria-label": "Send reply" }, icon(ICONS.send, 16), h("span", { text: "Send" }));
+    this.linkToggle = h("button", { class: "btn ghost", type: "button", "aria-expanded": "false", "data-testid": "link-toggle", "aria-label": "Send link" }, icon(ICONS.link, 16), h("span", { text: "Send link" }));
+    this.linkUrl = h("input", { type: "url", placeholder: "https://…", "aria-label": "Link URL", "data-testid": "link-url" });
+    this.linkTitle = h("input", { type: "text", placeholder: "Title (optional)", "aria-label": "Link title", maxlength: "200", "data-testid": "link-title" });
+    const linkSend = h("button", { class: "btn", type: "button", "data-testid": "link-send", text: "Send link" });
+    this.linkForm = h("div", { class: "link-form", hidden: true }, this.linkUrl, this.linkTitle, linkSend);
+    this.composer = h(
+      "form",
+      { class: "composer", "data-testid": "composer" },
+      this.linkForm,
+      this.input,
+      h("div", { class: "composer-bar" }, this.linkToggle, this.tools, this.counter, h("span", { class: "grow" }), this.sendBtn),
+      this.composerError,
+    );
+    this.emptyPane = h(
+      "div",
+      { class: "chat-empty", "data-testid": "chat-empty" },
+      icon(ICONS.chat, 40),
+      h("h2", { text: "No conversation selected" }),
+      h("p", { text: "Pick a waiting visitor from the queue to accept it, or one of yours to continue." }),
+    );
+    this.pane.append(this.header, this.banner, this.log, this.typing, this.composer, this.emptyPane);
+    this.el = h(
+      "div",
+      { class: "inbox" },
+      h(
+        "aside",
+        { class: "queue", "aria-label": "Queue" },
+        h("section", { "data-testid": "queue-waiting" }, h("h2", { class: "queue-title" }, h("span", { text: "Waiting" }), this.waitingCount), this.waitingList, this.waitingEmpty),
+        h("section", { "data-testid": "queue-mine" }, h("h2", { class: "queue-title" }, h("span", { text: "Mine" }), this.mineCount), this.mineList, this.mineEmpty),
+      ),
+      this.pane,
+    );
+
+    this.composer.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      this.sendText();
+    });
+    this.input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        this.sendText();
+      }
+    });
+    this.input.addEventListener("input", () => {
+      if (this.shownId) {
+        this.drafts.set(this.shownId, this.input.value);
+        this.session.typing(this.shownId, this.input.value.trim() === "");
+      }
+      this.updateCounter();
+    });
+    this.linkToggle.addEventListener("click", () => {
+      const show = this.linkForm.hidden;
+      this.linkForm.hidden = !show;
+      this.linkToggle.setAttribute("aria-expanded", String(show));
+      if (show) this.linkUrl.focus();
+    });
+    const sendLink = () => {
+      if (!this.shownId) return;
+      const r = this.session.sendLink(this.shownId, this.linkUrl.value, this.linkTitle.value);
+      if (!r.ok) return this.showError(r.reason);
+      this.linkUrl.value = "";
+      this.linkTitle.value = "";
+      this.linkForm.hidden = true;
+      this.linkToggle.setAttribute("aria-expanded", "false");
+      this.showError(null);
+      this.stick = true;
+      this.input.focus();
+    };
+    linkSend.addEventListener("click", sendLink);
+    for (const el of [this.linkUrl, this.linkTitle]) {
+      el.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") {
+          ev.preventDefault();
+          sendLink();
+        }
+      });
+    }
+    this.log.addEventListener("scroll", () => {
+      this.stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 60;
+    });
+  }
+
+  /** Pictures: the "Picture" button, paste and drop into the composer, thumbnails and "Edit". */
+  attachImages(images: ImagesUi): void {
+    this.images = images;
+    const btn = h("button", { class: "btn ghost", type: "button", "data-testid": "image-attach", title: "Annotate a picture and send it (you can also paste or drop one here)", text: "Picture", onclick: () => images.pick() });
+    this.tools.prepend(btn);
+    this.input.addEventListener("paste", (ev) => {
+      if (images.fromTransfer(ev.clipboardData)) ev.preventDefault();
+    });
+    this.pane.addEventListener("dragover", (ev) => {
+      if (!this.composer.hidden && ev.dataTransfer && Array.from(ev.dataTransfer.types).includes("Files")) {
+        ev.preventDefault();
+        this.pane.classList.add("dropping");
+      }
+    });
+    this.pane.addEventListener("dragleave", () => this.pane.classList.remove("dropping"));
+    this.pane.addEventListener("drop", (ev) => {
+      this.pane.classList.remove("dropping");
+      if (this.composer.hidden) return;
+      if (images.fromTransfer(ev.dataTransfer)) ev.preventDefault();
+    });
+    this.list.clear();
+    this.render();
+  }
+
+  private showError(text: string | null): void {
+    this.composerError.hidden = !text;
+    this.composerError.textContent = text || "";
+  }
+
+  private updateCounter(): void {
+    const n = charCount(this.input.value);
+    this.counter.hidden = n < MAX_TEXT_CHARS - 400;
+    this.counter.textContent = `${n} / ${MAX_TEXT_CHARS}`;
+    this.counter.classList.toggle("over", n > MAX_TEXT_CHARS);
+  }
+
+  private sendText(): void {
+    if (!this.shownId) return;
+    const r = this.session.sendText(this.shownId, this.input.value);
+    if (!r.ok) {
+      if (this.input.value.trim() !== "") this.showError(r.reason);
+      return;
+    }
+    this.showError(null);
+    this.input.value = "";
+    this.drafts.delete(this.shownId);
+    this.updateCounter();
+    this.stick = true;
+  }
+
+  private item(e: ConversationEntry): HTMLElement {
+    const s = e.summary;
+    const label = visitorLabel(s.id);
+    const selected = this.session.selected === s.id;
+    const where = s.page ? s.page.title || s.page.url : "";
+    const btn = h(
+      "button",
+      {
+        type: "button",
+        class: `conv${selected ? " selected" : ""}${e.unread ? " has-unread" : ""}`,
+        "data-testid": "queue-item",
+        "data-id": s.id,
+        "data-status": s.status,
+        "aria-current": selected ? "true" : undefined,
+        onclick: () => this.session.select(s.id),
+      },
+      h("span", { class: "avatar-wrap" }, avatarFor(s.id, label), h("span", { class: `presence ${s.visitor_online ? "on" : "off"}`, title: s.visitor_online ? "Online" : "Offline" })),
+      h(
+        "span",
+        { class: "conv-main" },
+        h("span", { class: "conv-top" }, h("span", { class: "conv-name", text: label }), h("time", { class: "conv-time", text: formatAgo(s.last_activity_at || s.created_at) })),
+        h("span", { class: "conv-preview", "data-testid": "queue-preview", text: s.preview || (s.status === "waiting" ? "Waiting…" : "") }),
+        where ? h("span", { class: "conv-page", text: where }) : null,
+      ),
+      e.unread ? h("span", { class: "unread", "data-testid": "unread", "aria-label": `${e.unread} unread`, text: String(e.unread) }) : null,
+      s.status === "closed" ? h("span", { class: "tag closed", text: "Closed" }) : null,
+    );
+    return h("li", null, btn);
+  }
+
+  render(): void {
+    const s = this.session;
+    const waiting = s.waiting();
+    const mine = s.mine();
+    this.waitingCount.textContent = String(waiting.length);
+    this.mineCount.textContent = String(mine.length);
+    this.waitingCount.classList.toggle("hot", waiting.length > 0);
+    replaceChildren(this.waitingList, ...waiting.map((e) => this.item(e)));
+    replaceChildren(this.mineList, ...mine.map((e) => this.item(e)));
+    this.waitingEmpty.hidden = waiting.length > 0;
+    this.mineEmpty.hidden = mine.length > 0;
+    this.renderPane();
+  }
+
+  private renderPane(): void {
+    const s = this.session;
+    const id = s.selected;
+    const e = id ? s.get(id) : undefined;
+    if (id !== this.shownId) {
+      this.list.clear();
+      this.headerSig = "";
+      this.shownId = e ? id : null;
+      this.input.value = (id && this.drafts.get(id)) || "";
+      this.linkForm.hidden = true;
+      this.showError(null);
+      this.updateCounter();
+      this.stick = true;
+    }
+    this.pane.classList.toggle("none", !e);
+    this.emptyPane.hidden = !!e;
+    this.header.hidden = this.log.hidden = this.composer.hidden = !e;
+    if (!e) {
+      this.typing.hidden = true;
+      this.banner.hidden = true;
+      return;
+    }
+    const sum = e.summary;
+    const label = visitorLabel(sum.id);
+    const mine = s.isMine(sum);
+    const active = sum.status === "active" && mine;
+    const sig = [sum.id, sum.status, sum.visitor_online, sum.page?.url, sum.page?.title, e.accepting, mine].join("|");
+    if (sig !== this.headerSig) {
+      this.headerSig = sig;
+      const pageInfo = sum.page ? h("span", { class: "page-info", title: sum.page.url, "data-testid": "chat-page", text: sum.page.title ? `${sum.page.title} — ${sum.page.url}` : sum.page.url }) : null;
+      const actions: HTMLElement[] = [];
+      if (sum.status === "waiting")
+        actions.push(h("button", { class: "btn primary", type: "button", "data-testid": "accept", disabled: e.accepting, text: e.accepting ? "Accepting…" : "Accept", onclick: () => s.accept(sum.id) }));
+      if (active) actions.push(h("button", { class: "btn danger-ghost", type: "button", "data-testid": "close-conversation", text: "Close conversation", onclick: () => s.close(sum.id) }));
+      if (sum.status === "closed") actions.push(h("button", { class: "btn", type: "button", "data-testid": "dismiss", text: "Dismiss", onclick: () => s.dismiss(sum.id) }));
+      replaceChildren(
+        this.header,
+        avatarFor(sum.id, label),
+        h(
+          "div",
+          { class: "chat-head-text" },
+          h("h2", { "data-testid": "chat-title", text: label }),
+          h(
+            "p",
+            { class: "muted" },
+            h("span", { class: `status-pill ${sum.status}`, "data-testid": "chat-status", text: sum.status }),
+            h("span", { class: `presence-text ${sum.visitor_online ? "on" : ""}`, "data-testid": "presence", text: sum.visitor_online ? "Online" : "Offline" }),
+            pageInfo,
+          ),
+        ),
+        h("div", { class: "chat-actions" }, ...actions),
+      );
+    }
+    // Banner: what the agent can do here.
+    let banner = "";
+    if (sum.status === "waiting") banner = "This visitor is waiting for an answer. Accept the conversation to reply.";
+    else if (sum.status === "closed") banner = "This conversation is closed.";
+    this.banner.hidden = !banner;
+    this.banner.textContent = banner;
+    if (sum.status === "waiting" && sum.preview && e.transcript.size === 0) {
+      this.banner.appendChild(h("blockquote", { class: "preview-quote", "data-testid": "waiting-preview", text: sum.preview }));
+    }
+
+    this.list.update(
+      this.log,
+      transcriptRows(e.transcript.items(), {
+        me: s.me,
+        visitor: label,
+        retry: (cid) => s.retry(sum.id, cid),
+        discard: (cid) => s.discard(sum.id, cid),
+        // A careful default: what visitors send stays hidden until the agent asks to see
+        // it (it may be unwanted or private); the agent's own snapshots show at once.
+        image: (ref, from) => {
+          const images = this.images;
+          return imageElement(ref, { hidden: from === "visitor", revealed: this.revealed, edit: active && images ? (r) => void images.fromImage(r) : undefined });
+        },
+        imageSig: String(active),
+      }),
+    );
+    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+
+    this.typing.hidden = !(e.visitorTyping.active && active);
+    if (!this.typing.hidden) replaceChildren(this.typing, h("span", { class: "dots" }, h("i"), h("i"), h("i")), h("span", { text: `${label} is typing…` }));
+
+    this.composer.hidden = !active;
+  }
+}

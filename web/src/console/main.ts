@@ -1,0 +1,269 @@
+// The agent console: login, then the inbox / history / admin pages.
+
+import type { Me } from "../protocol.gen";
+import { AgentSession } from "../lib/agent-session";
+import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
+import { AdminView } from "./admin";
+import { openForm } from "./dialog";
+import { HistoryView } from "./history";
+import { InboxView } from "./inbox";
+import { ImagesUi } from "./images";
+import { ShareUi, openKeyDialog } from "./share";
+import { beep, primeAudio, setTitleCount } from "./notify";
+
+const root = document.getElementById("app") as HTMLElement;
+
+function logo(): HTMLElement {
+  return h("span", { class: "logo" }, h("span", { class: "logo-mark", "aria-hidden": "true" }, icon(ICONS.chat, 18)), h("span", { text: "Sightline" }));
+}
+
+// ---------------------------------------------------------------- login
+
+function showLogin(message?: string): void {
+  setTitleCount(0, "Log in");
+  const name = h("input", { id: "login-name", name: "username", autocomplete: "username", required: true, "data-testid": "login-name" });
+  const password = h("input", { id: "login-password", name: "password", type: "password", autocomplete: "current-password", required: true, "data-testid": "login-password" });
+  const error = h("p", { class: "form-error", role: "alert", "data-testid": "login-error", hidden: !message, text: message || "" });
+  const submit = h("button", { class: "btn primary wide", type: "submit", "data-testid": "login-submit", text: "Log in" });
+  const form = h(
+    "form",
+    { class: "login-card", "data-testid": "login-form" },
+    logo(),
+    h("h1", { text: "Sign in to the console" }),
+    h("p", { class: "muted", text: "Answer your visitors in real time." }),
+    h("label", { class: "field", for: "login-name" }, h("span", { text: "Name" }), name),
+    h("label", { class: "field", for: "login-password" }, h("span", { text: "Password" }), password),
+    error,
+    submit,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    error.hidden = true;
+    try {
+      const me = await api.login(name.value.trim(), password.value);
+      startApp(me);
+    } catch (e) {
+      const err = e as HttpError;
+      error.textContent = err.status === 401 ? err.message || "Wrong name or password." : err.message;
+      error.hidden = false;
+      submit.disabled = false;
+      password.select();
+    }
+  });
+  replaceChildren(root, h("div", { class: "login-wrap" }, form));
+  name.focus();
+}
+
+// ---------------------------------------------------------------- app
+
+let current: { stop: () => void } | null = null;
+
+function startApp(me: Me): void {
+  current?.stop();
+  setCsrf(me.csrf_token);
+  let user = me.user;
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const session = new AgentSession({ wsUrl: `${proto}//${location.host}/ws/agent` });
+
+  // Toasts
+  const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite", "data-testid": "toast", hidden: true });
+  let toastTimer: ReturnType<typeof setTimeout> | null = null;
+  const toast = (text: string) => {
+    toastEl.textContent = text;
+    toastEl.hidden = false;
+    if (toastTimer) clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (toastEl.hidden = true), 5000);
+  };
+
+  // Views
+  const inbox = new InboxView(session);
+  const shareUi = new ShareUi(session, inbox);
+  const images = new ImagesUi({
+    conversation: () => {
+      const id = session.selected;
+      const e = id ? session.get(id) : undefined;
+      return e && e.summary.status === "active" && session.isMine(e.summary) ? e.summary.id : null;
+    },
+    toast,
+  });
+  inbox.attachImages(images);
+  shareUi.onSnapshot = (frame) => images.fromCanvas(frame);
+  const history = new HistoryView(() => session.me);
+  const admin = new AdminView(() => user.id, toast);
+
+  // Top bar
+  const waitingBadge = h("span", { class: "nav-badge", "data-testid": "nav-waiting", hidden: true });
+  const navInbox = h("a", { href: "#/inbox", "data-testid": "nav-inbox" }, h("span", { text: "Inbox" }), waitingBadge);
+  const navHistory = h("a", { href: "#/history", "data-testid": "nav-history", text: "History" });
+  const navAdmin = h("a", { href: "#/admin", "data-testid": "nav-admin", text: "Admin", hidden: !user.is_admin });
+  const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status" });
+  const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
+  const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
+  const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
+  const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A 6-digit code for a caller to join and share their screen" });
+  keyBtn.addEventListener("click", () => openKeyDialog(shareUi.shares, session, toast));
+  const view = h("main", { class: "view", id: "main" });
+  const shell = h(
+    "div",
+    { class: "shell" },
+    h(
+      "header",
+      { class: "topbar" },
+      logo(),
+      h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin),
+      h("span", { class: "grow" }),
+      linkState,
+      h("span", { class: "me" }, h("span", { class: "me-avatar", "aria-hidden": "true", text: Array.from(user.display_name)[0]?.toUpperCase() || "?" }), meName),
+      keyBtn,
+      changePw,
+      logout,
+    ),
+    view,
+    toastEl,
+  );
+  replaceChildren(root, shell);
+
+  let page = "";
+  function route(): void {
+    const hash = location.hash.replace(/^#\/?/, "");
+    const [name, ...rest] = hash.split("/");
+    const arg = rest.length ? decodeURIComponent(rest.join("/")) : null;
+    let next = name === "history" || (name === "admin" && user.is_admin) ? name : "inbox";
+    if (name === "admin" && !user.is_admin) next = "inbox";
+    for (const [a, n] of [
+      [navInbox, "inbox"],
+      [navHistory, "history"],
+      [navAdmin, "admin"],
+    ] as const) {
+      if (n === next) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    if (next !== page) {
+      page = next;
+      replaceChildren(view, next === "inbox" ? inbox.el : next === "history" ? history.el : admin.el);
+    }
+    if (next === "history") history.show(arg);
+    if (next === "admin") void admin.load();
+    renderChrome();
+  }
+
+  function renderChrome(): void {
+    const waiting = session.waiting().length;
+    const unread = session.unreadTotal();
+    waitingBadge.hidden = waiting === 0;
+    waitingBadge.textContent = String(waiting);
+    setTitleCount(waiting + unread, page === "inbox" ? "" : page === "history" ? "History" : "Admin");
+    const state = session.link;
+    linkState.dataset.state = state;
+    linkState.textContent = state === "online" ? "Online" : state === "stopped" ? "Offline" : state === "connecting" ? "Connecting…" : "Reconnecting…";
+    if (session.notice) {
+      toast(session.notice.text);
+      session.notice = null;
+    }
+  }
+
+  let scheduled = false;
+  const render = () => {
+    scheduled = false;
+    renderChrome();
+    if (page === "inbox") inbox.render();
+  };
+  const offChange = session.subscribe(() => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(render);
+  });
+  session.onNewWaiting(() => beep());
+  session.onAuthLost(() => {
+    stop();
+    showLogin("Your session has ended. Please log in again.");
+  });
+  session.onLinkFailure((n) => {
+    // The socket keeps failing: maybe the session expired.
+    if (n >= 2)
+      api.me().catch((e: HttpError) => {
+        if (e.status === 401) {
+          stop();
+          showLogin("Your session has ended. Please log in again.");
+        }
+      });
+  });
+  setUnauthorizedHandler(() => {
+    stop();
+    showLogin("Your session has ended. Please log in again.");
+  });
+
+  changePw.addEventListener("click", () =>
+    openForm({
+      title: "Change your password",
+      fields: [
+        { name: "current", label: "Current password", type: "password", autocomplete: "current-password" },
+        { name: "password", label: "New password", type: "password", autocomplete: "new-password" },
+        { name: "confirm", label: "Repeat new password", type: "password", autocomplete: "new-password" },
+      ],
+      submitLabel: "Change password",
+      onSubmit: async (v) => {
+        if (v.password !== v.confirm) throw new Error("The new passwords do not match.");
+        await api.setPassword(user.id, { current: v.current, password: v.password });
+        toast("Your password was changed.");
+      },
+    }),
+  );
+  logout.addEventListener("click", async () => {
+    stop();
+    try {
+      await api.logout();
+    } catch {
+      /* the session is gone either way */
+    }
+    showLogin();
+  });
+
+  const onHash = () => route();
+  const onOnline = () => session.reconnectNow();
+  const onGesture = () => primeAudio();
+  window.addEventListener("hashchange", onHash);
+  window.addEventListener("online", onOnline);
+  document.addEventListener("pointerdown", onGesture, true);
+  document.addEventListener("keydown", onGesture, true);
+
+  function stop(): void {
+    offChange();
+    shareUi.shares.stop();
+    session.stop();
+    window.removeEventListener("hashchange", onHash);
+    window.removeEventListener("online", onOnline);
+    document.removeEventListener("pointerdown", onGesture, true);
+    document.removeEventListener("keydown", onGesture, true);
+    setUnauthorizedHandler(() => undefined);
+    if (current === handle) current = null;
+  }
+  const handle = { stop };
+  current = handle;
+
+  // Keep user info fresh for admin rights.
+  session.subscribe(() => {
+    if (session.me && session.isAdmin !== user.is_admin) {
+      user = { ...user, is_admin: session.isAdmin };
+      navAdmin.hidden = !user.is_admin;
+    }
+  });
+
+  route();
+  session.start();
+}
+
+// ---------------------------------------------------------------- boot
+
+async function boot(): Promise<void> {
+  try {
+    startApp(await api.me());
+  } catch (e) {
+    const err = e as HttpError;
+    showLogin(err.status === 401 || err.status === undefined ? undefined : err.message);
+  }
+}
+
+void boot();

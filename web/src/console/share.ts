@@ -1,0 +1,152 @@
+// Screen sharing in the console: "Ask to see screen" in the composer bar, the
+// share's progress and the viewer beside the chat, and session keys.
+
+import type { AgentSession } from "../lib/agent-session";
+import { AgentShares, SHARE_STATE_TEXT, isLive } from "../lib/share-agent";
+import { h, replaceChildren } from "../ui/dom";
+import { openForm } from "./dialog";
+import type { InboxView } from "./inbox";
+import { Viewer } from "./viewer";
+
+const DEFAULT_INVITATION = "May I see your screen? It would help me guide you.";
+
+export class ShareUi {
+  readonly shares: AgentShares;
+  private readonly aside = h("aside", { class: "share-aside", "data-testid": "share-panel", "aria-label": "Screen share", hidden: true });
+  private readonly statusEl = h("div", { class: "share-status", "data-testid": "share-status", role: "status" });
+  private readonly viewer: Viewer;
+  private readonly inviteBtn: HTMLButtonElement;
+  private scheduled = false;
+  /** Where a snapshot of the shared screen goes (the snapshot editor). */
+  onSnapshot: ((frame: HTMLCanvasElement) => void) | null = null;
+
+  constructor(
+    private readonly session: AgentSession,
+    private readonly inbox: InboxView,
+  ) {
+    this.shares = new AgentShares(session, { createPc: (c) => new RTCPeerConnection(c) });
+    this.viewer = new Viewer({
+      end: () => this.selected && this.shares.end(this.selected),
+      setMode: (m) => this.selected && this.shares.setMode(this.selected, m),
+      restart: () => this.selected && this.shares.restart(this.selected),
+      snapshot: (frame) => this.onSnapshot?.(frame),
+    });
+    this.inviteBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "share-invite-open", text: "Ask to see screen", onclick: () => this.openInvite() });
+    inbox.tools.appendChild(this.inviteBtn);
+    this.aside.append(this.statusEl, this.viewer.el);
+    inbox.el.appendChild(this.aside);
+    session.subscribe(() => this.schedule());
+    this.shares.subscribe(() => this.schedule());
+    if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
+      (window as unknown as Record<string, unknown>).__sightlineAgentShare = { shares: this.shares, viewer: this.viewer };
+    }
+    this.render();
+  }
+
+  private get selected(): string | null {
+    return this.session.selected;
+  }
+
+  private openInvite(): void {
+    const id = this.selected;
+    if (!id) return;
+    openForm({
+      title: "Ask to see the visitor's screen",
+      description: "The visitor sees this message with “Share my screen” and “No thanks”. Nothing is shared unless they choose to.",
+      fields: [{ name: "message", label: "Invitation", value: DEFAULT_INVITATION }],
+      submitLabel: "Send invitation",
+      onSubmit: async (v) => {
+        if (!this.shares.invite(id, v.message)) throw new Error("Not connected. Try again in a moment.");
+      },
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.render());
+  }
+
+  render(): void {
+    this.scheduled = false;
+    const id = this.selected;
+    const e = id ? this.session.get(id) : undefined;
+    const mine = !!e && this.session.isMine(e.summary);
+    const active = !!e && e.summary.status === "active" && mine;
+    const share = e?.summary.share ?? null;
+    const live = isLive(share);
+    this.inviteBtn.disabled = !active || live;
+    this.inviteBtn.title = live ? "A screen share is already under way" : "Ask the visitor to share their screen";
+    const show = active && live;
+    this.aside.hidden = !show;
+    this.inbox.el.classList.toggle("sharing", show);
+    if (!show || !share || !id) {
+      this.viewer.show(null);
+      return;
+    }
+    this.aside.dataset.state = share.state;
+    const entry = this.shares.live.get(id) ?? null;
+    replaceChildren(
+      this.statusEl,
+      h("span", { class: `share-dot ${share.state}` }),
+      h("span", { "data-testid": "share-state", "data-state": share.state, text: SHARE_STATE_TEXT[share.state] }),
+      share.state !== "sharing" ? h("button", { class: "btn small", type: "button", "data-testid": "share-cancel", text: share.state === "invited" ? "Withdraw" : "Cancel", onclick: () => this.shares.end(id) }) : null,
+    );
+    this.viewer.el.hidden = share.state !== "sharing" && !entry?.stream;
+    this.viewer.show(entry);
+  }
+}
+
+/** The session-key dialog: a big code with a countdown, for voice support. */
+export function openKeyDialog(shares: AgentShares, session: AgentSession, toast: (t: string) => void): void {
+  const keyEl = h("div", { class: "key-code", "data-testid": "share-key", text: "······" });
+  const countdown = h("p", { class: "muted", "data-testid": "share-key-countdown", text: "Creating a code…" });
+  const closeBtn = h("button", { class: "btn", type: "button", "data-testid": "share-key-close", text: "Close" });
+  const modal = h(
+    "div",
+    { class: "modal key-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": "key-title", "data-testid": "share-key-dialog" },
+    h("h2", { id: "key-title", text: "Session key" }),
+    h("p", { text: `Read this code to the caller. They open ${location.origin}/join (or “I have a code” in the chat) and type it.` }),
+    keyEl,
+    countdown,
+    h("div", { class: "modal-actions" }, closeBtn),
+  );
+  const backdrop = h("div", { class: "backdrop" }, modal);
+  const known = new Set(session.mine().map((e) => e.summary.id));
+  let expiresAt = 0;
+  const tick = () => {
+    if (!expiresAt) return;
+    const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+    countdown.textContent = left > 0 ? `Expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "This code has expired. Create a new one.";
+    keyEl.classList.toggle("expired", left === 0);
+  };
+  const timer = setInterval(tick, 1000);
+  const offKey = shares.onKey((k) => {
+    keyEl.textContent = k.key.slice(0, 3) + " " + k.key.slice(3);
+    keyEl.dataset.key = k.key;
+    expiresAt = k.expiresAt;
+    tick();
+  });
+  const offSession = session.subscribe(() => {
+    // The caller joined: open their conversation.
+    const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active");
+    if (joined) {
+      close();
+      session.select(joined.summary.id);
+      toast("The caller joined with the code.");
+    }
+  });
+  function close(): void {
+    clearInterval(timer);
+    offKey();
+    offSession();
+    backdrop.remove();
+  }
+  closeBtn.addEventListener("click", close);
+  backdrop.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") close();
+  });
+  document.body.appendChild(backdrop);
+  closeBtn.focus();
+  if (!shares.createKey()) close();
+}

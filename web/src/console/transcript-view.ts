@@ -1,0 +1,164 @@
+// Renders a conversation's events (and our unsent messages) for the console.
+// All message data goes through textContent.
+
+import type { AgentRef, Event, ImageRef, MessageBody } from "../protocol.gen";
+import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
+import type { TranscriptItem } from "../lib/transcript";
+import { ICONS, h, icon } from "../ui/dom";
+import type { Row } from "../ui/keyed";
+
+export interface TranscriptContext {
+  me: AgentRef | null;
+  visitor: string;
+  retry?: (clientId: string) => void;
+  discard?: (clientId: string) => void;
+  /** Renders a picture (thumbnail, "Show", "Edit"); without it a picture is named in words. */
+  image?: (ref: ImageRef, from: "visitor" | "agent") => HTMLElement;
+  /** Changes when what `image` draws changes (e.g. "Edit" offered or not): picture rows are rebuilt. */
+  imageSig?: string;
+}
+
+function bodyElement(body: MessageBody, ctx: TranscriptContext, from: "visitor" | "agent"): HTMLElement {
+  if (body.kind === "image") {
+    if (ctx.image) return ctx.image(body.image, from);
+    return h("div", { class: "bubble", "data-testid": "message-text", text: `Picture (${body.image.width}×${body.image.height})` });
+  }
+  if (body.kind === "link") {
+    const safe = safeHttpUrl(body.url);
+    if (safe) {
+      return h(
+        "a",
+        { class: "card-link", href: safe, target: "_blank", rel: "noopener noreferrer", "data-testid": "link-card" },
+        h("span", { class: "card-link-icon" }, icon(ICONS.external, 16)),
+        h("span", { class: "card-link-text" }, h("span", { class: "card-link-title", text: body.title || displayHost(safe) }), h("span", { class: "card-link-url", text: safe })),
+      );
+    }
+    return h("div", { class: "bubble", "data-testid": "message-text", text: body.url });
+  }
+  return h("div", { class: "bubble", "data-testid": "message-text", text: body.text });
+}
+
+function system(key: string, text: string, at: number, shareState?: string): Row {
+  return {
+    key,
+    sig: text + at,
+    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState }, h("span", { text }), h("time", { text: formatTime(at) })),
+  };
+}
+
+/** A share event in words, for the agent. */
+export function shareText(e: Event & { kind: "share" }, visitor: string): string {
+  const agent = e.agent?.display_name || "The agent";
+  const why = e.detail ? ` (${e.detail})` : "";
+  switch (e.state) {
+    case "invited":
+      return `${agent} asked to see the screen${e.message ? `: “${e.message}”` : ""}`;
+    case "accepted":
+      return `${visitor} agreed to share their screen`;
+    case "choosing":
+      return `${visitor} is choosing what to share`;
+    case "sharing":
+      return `${visitor} is sharing their screen`;
+    case "declined":
+      return `${visitor} declined to share their screen`;
+    case "cancelled":
+      return e.by === "agent" ? `${agent} withdrew the screen-sharing invitation${why}` : `${visitor} closed the picker without sharing`;
+    case "failed":
+      return `Screen sharing failed${e.detail ? `: ${e.detail}` : ""}`;
+    case "ended":
+      return e.by === "agent" ? `${agent} ended the screen share${e.detail && e.detail !== "the agent ended it" ? why : ""}` : `${visitor} stopped sharing their screen`;
+  }
+}
+
+const GROUP_MS = 5 * 60 * 1000;
+
+function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean): Row | null {
+  switch (e.kind) {
+    case "started": {
+      const page = e.page;
+      const text = page && (page.title || page.url) ? `${ctx.visitor} started the conversation on “${page.title || page.url}”` : `${ctx.visitor} started the conversation`;
+      return system(key, text, e.at);
+    }
+    case "agent_joined":
+      return system(key, `${e.agent.display_name} joined`, e.at);
+    case "share":
+      return system(key, shareText(e, ctx.visitor), e.at, e.state);
+    case "joined_with_key":
+      return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
+    case "closed":
+      return system(key, e.by === "visitor" ? `${ctx.visitor} ended the conversation` : `${e.agent?.display_name || "An agent"} ended the conversation`, e.at);
+    case "message": {
+      const mine = e.from === "agent";
+      const sender = e.from === "visitor" ? ctx.visitor : e.agent?.display_name || "Agent";
+      return {
+        key: `m:${e.from}:${e.client_id}`,
+        sig: `sent|${e.seq}|${sender}|${cont}${e.body.kind === "image" ? "|" + (ctx.imageSig ?? "") : ""}`,
+        build: () =>
+          h(
+            "div",
+            { class: `msg ${mine ? "out" : "in"}${cont ? " cont" : ""}`, "data-testid": "message", "data-seq": e.seq, "data-from": e.from },
+            h("div", { class: "msg-head" }, h("span", { class: "who", text: sender }), h("time", { text: formatTime(e.at) })),
+            bodyElement(e.body, ctx, e.from),
+          ),
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Rows for a transcript: events in seq order, then our unsent messages. */
+export function transcriptRows(items: TranscriptItem[], ctx: TranscriptContext): Row[] {
+  const rows: Row[] = [];
+  let prevWho = "";
+  let prevAt = 0;
+  for (const it of items) {
+    if (it.type === "event") {
+      const e = it.event;
+      let cont = false;
+      if (e.kind === "message") {
+        const who = e.from === "visitor" ? "v" : "a" + (e.agent?.id ?? "");
+        cont = who === prevWho && e.at - prevAt < GROUP_MS;
+        prevWho = who;
+        prevAt = e.at;
+      } else prevWho = "";
+      const r = eventRow(e, ctx, `e:${it.seq}`, cont);
+      if (r) rows.push(r);
+      continue;
+    }
+    prevWho = "";
+    const o = it.item;
+    const sender = ctx.me?.display_name || "You";
+    rows.push({
+      key: `m:agent:${o.clientId}`,
+      sig: `${o.state}|${o.seq ?? ""}|${o.error ?? ""}`,
+      build: () => {
+        const status =
+          o.state === "failed"
+            ? h(
+                "span",
+                { class: "failed" },
+                h("span", { text: `Not sent${o.error ? ": " + o.error : ""}` }),
+                ctx.retry ? h("button", { type: "button", class: "linkish", "data-testid": "retry", text: "Retry", onclick: () => ctx.retry?.(o.clientId) }) : null,
+                ctx.discard ? h("button", { type: "button", class: "linkish", "data-testid": "discard", text: "Discard", onclick: () => ctx.discard?.(o.clientId) }) : null,
+              )
+            : h("span", { class: "sending", text: o.state === "pending" ? "Sending…" : "Sent" });
+        return h(
+          "div",
+          { class: `msg out ${o.state}`, "data-testid": "message", "data-from": "agent", "data-state": o.state, "data-seq": o.seq },
+          h("div", { class: "msg-head" }, h("span", { class: "who", text: sender }), status),
+          bodyElement(o.body, ctx, "agent"),
+        );
+      },
+    });
+  }
+  return rows;
+}
+
+/** Rows for a stored transcript (history): no outbox. */
+export function eventRows(events: Event[], ctx: TranscriptContext): Row[] {
+  return transcriptRows(
+    [...events].sort((a, b) => a.seq - b.seq).map((event) => ({ type: "event" as const, seq: event.seq, event })),
+    ctx,
+  );
+}

@@ -1,0 +1,287 @@
+// The agent's view of a visitor's shared screen: fit / actual size / zoom with
+// drag-to-pan, full screen, freeze frame, live connection figures, text/motion
+// mode and "End share".
+
+import { formatBitrate, type ShareFigures } from "../lib/share-stats";
+import type { LiveShare } from "../lib/share-agent";
+import type { PeerState } from "../lib/share-peer";
+import { h, replaceChildren } from "../ui/dom";
+
+const STATE_TEXT: Record<PeerState, string> = {
+  connecting: "Connecting…",
+  direct: "Connected · direct",
+  relayed: "Connected · relayed",
+  reconnecting: "Reconnecting…",
+  lost: "Connection lost",
+  closed: "Closed",
+};
+
+export interface ViewerActions {
+  end(): void;
+  setMode(mode: "text" | "motion"): void;
+  restart(): void;
+  /** The current frame at full resolution (Snapshot button, S key). */
+  snapshot?(frame: HTMLCanvasElement): void;
+}
+
+export class Viewer {
+  readonly el: HTMLElement;
+  readonly video: HTMLVideoElement;
+  private readonly stage: HTMLElement;
+  private readonly frozen: HTMLCanvasElement;
+  private readonly stateEl = h("span", { class: "sv-state", "data-testid": "share-conn" });
+  private readonly statsEl = h("div", { class: "sv-stats", "data-testid": "share-stats" });
+  private readonly modeBtn: HTMLButtonElement;
+  private readonly freezeBtn: HTMLButtonElement;
+  private readonly zoomLabel = h("span", { class: "sv-zoom", "data-testid": "share-zoom" });
+  private live: LiveShare | null = null;
+  private fit = true;
+  private scale = 1;
+  private x = 0;
+  private y = 0;
+  private isFrozen = false;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  figures: ShareFigures | null = null;
+
+  constructor(private readonly actions: ViewerActions) {
+    this.video = h("video", { class: "sv-video", "data-testid": "share-video", autoplay: true, playsinline: true, muted: true });
+    this.video.muted = true;
+    this.frozen = h("canvas", { class: "sv-video", "data-testid": "share-frozen", hidden: true });
+    this.stage = h("div", { class: "sv-stage", "data-testid": "share-stage", tabindex: "0", "aria-label": "Visitor's screen" }, this.video, this.frozen);
+    const b = (text: string, testid: string, title: string, onclick: () => void) => h("button", { class: "btn small", type: "button", "data-testid": testid, title, text, onclick });
+    this.modeBtn = b("Motion mode", "share-mode", "Switch between sharp text (few frames) and smooth motion (more frames)", () => {
+      const next = this.live?.peer.mode === "motion" ? "text" : "motion";
+      this.actions.setMode(next);
+    });
+    const snap = b("Snapshot", "share-snapshot", "Grab the current picture at full resolution and annotate it (S)", () => this.snapshot());
+    this.freezeBtn = b("Freeze", "share-freeze", "Hold the current picture", () => this.toggleFreeze());
+    const full = b("Full screen", "share-fullscreen", "Full screen", () => {
+      if (document.fullscreenElement) void document.exitFullscreen();
+      else void this.el.requestFullscreen?.().catch(() => undefined);
+    });
+    this.el = h(
+      "div",
+      { class: "sv", "data-testid": "share-viewer" },
+      h(
+        "div",
+        { class: "sv-bar" },
+        this.stateEl,
+        h("span", { class: "grow" }),
+        b("Fit", "share-fit", "Fit to window", () => this.setFit()),
+        b("100%", "share-actual", "Actual size", () => this.setScale(1)),
+        b("−", "share-zoom-out", "Zoom out", () => this.zoomBy(0.8)),
+        this.zoomLabel,
+        b("+", "share-zoom-in", "Zoom in", () => this.zoomBy(1.25)),
+        full,
+      ),
+      this.stage,
+      h(
+        "div",
+        { class: "sv-bar" },
+        this.statsEl,
+        h("span", { class: "grow" }),
+        snap,
+        this.freezeBtn,
+        this.modeBtn,
+        b("Reconnect", "share-restart", "Ask the visitor's browser for a new connection", () => this.actions.restart()),
+        h("button", { class: "btn small danger-ghost", type: "button", "data-testid": "share-end", text: "End share", onclick: () => this.actions.end() }),
+      ),
+    );
+    this.video.addEventListener("resize", () => this.layout());
+    this.video.addEventListener("loadedmetadata", () => this.layout());
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => this.layout()).observe(this.stage);
+    this.bindPan();
+    this.stage.addEventListener("keydown", (ev) => {
+      if (ev.key.toLowerCase() === "s" && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+        ev.preventDefault();
+        this.snapshot();
+      }
+    });
+  }
+
+  /**
+   * The picture at its own resolution (videoWidth × videoHeight, not the scaled
+   * view): the frozen frame when frozen, else the live video's current frame.
+   */
+  grab(): HTMLCanvasElement | null {
+    const w = this.isFrozen ? this.frozen.width : this.video.videoWidth;
+    const hh = this.isFrozen ? this.frozen.height : this.video.videoHeight;
+    if (!w || !hh) return null;
+    const c = document.createElement("canvas");
+    c.width = w;
+    c.height = hh;
+    const ctx = c.getContext("2d");
+    if (!ctx) return null;
+    ctx.drawImage(this.isFrozen ? this.frozen : this.video, 0, 0, w, hh);
+    return c;
+  }
+
+  snapshot(): void {
+    const frame = this.grab();
+    if (frame) this.actions.snapshot?.(frame);
+  }
+
+  /** Show this share (or nothing). */
+  show(live: LiveShare | null): void {
+    if (live !== this.live) {
+      this.live = live;
+      this.figures = null;
+      this.isFrozen = false;
+      this.fit = true;
+      if (this.statsTimer) clearInterval(this.statsTimer);
+      this.statsTimer = live ? setInterval(() => void this.poll(), 1000) : null;
+    }
+    const stream = live?.stream ?? null;
+    if (this.video.srcObject !== stream) {
+      this.video.srcObject = stream;
+      if (stream) void this.video.play().catch(() => undefined);
+    }
+    this.update();
+  }
+
+  private update(): void {
+    const l = this.live;
+    const state = l?.peer.state ?? "connecting";
+    this.stateEl.dataset.state = state;
+    this.stateEl.textContent = l && !l.stream && state === "connecting" ? "Waiting for the picture…" : STATE_TEXT[state];
+    const mode = l?.peer.mode ?? "text";
+    this.modeBtn.dataset.mode = mode;
+    this.modeBtn.textContent = mode === "motion" ? "Text mode" : "Motion mode";
+    this.freezeBtn.textContent = this.isFrozen ? "Back to live" : "Freeze";
+    this.freezeBtn.dataset.frozen = String(this.isFrozen);
+    this.frozen.hidden = !this.isFrozen;
+    this.video.style.visibility = this.isFrozen ? "hidden" : "";
+    this.el.dataset.frozen = String(this.isFrozen);
+  }
+
+  private async poll(): Promise<void> {
+    const l = this.live;
+    if (!l) return;
+    try {
+      const f = await l.peer.stats();
+      if (l !== this.live || !f) return;
+      this.figures = f;
+      const parts = [
+        f.width && f.height ? `${f.width}×${f.height}` : "–",
+        f.fps !== null ? `${Math.round(f.fps)} fps` : "– fps",
+        formatBitrate(f.bitrate),
+        f.rttMs !== null ? `RTT ${f.rttMs} ms` : "RTT –",
+        f.lossPct !== null ? `loss ${f.lossPct}%` : "loss –",
+        f.route ?? "–",
+      ];
+      replaceChildren(this.statsEl, parts.join(" · "));
+      this.statsEl.dataset.route = f.route ?? "";
+    } catch {
+      /* closed */
+    }
+    this.update();
+  }
+
+  // ---- zoom and pan ----
+  private natural(): { w: number; h: number } {
+    return { w: this.video.videoWidth || 1280, h: this.video.videoHeight || 720 };
+  }
+
+  private layout(): void {
+    const { w, h: hh } = this.natural();
+    const sw = this.stage.clientWidth || 1;
+    const sh = this.stage.clientHeight || 1;
+    if (this.fit) {
+      this.scale = Math.min(sw / w, sh / hh);
+      this.x = (sw - w * this.scale) / 2;
+      this.y = (sh - hh * this.scale) / 2;
+    } else {
+      this.clamp();
+    }
+    for (const el of [this.video, this.frozen]) {
+      el.style.width = w + "px";
+      el.style.height = hh + "px";
+      el.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
+    }
+    this.zoomLabel.textContent = Math.round(this.scale * 100) + "%";
+    this.stage.dataset.fit = String(this.fit);
+    this.stage.dataset.scale = this.scale.toFixed(3);
+  }
+
+  private clamp(): void {
+    const { w, h: hh } = this.natural();
+    const sw = this.stage.clientWidth;
+    const sh = this.stage.clientHeight;
+    const cw = w * this.scale;
+    const ch = hh * this.scale;
+    this.x = cw <= sw ? (sw - cw) / 2 : Math.min(0, Math.max(sw - cw, this.x));
+    this.y = ch <= sh ? (sh - ch) / 2 : Math.min(0, Math.max(sh - ch, this.y));
+  }
+
+  setFit(): void {
+    this.fit = true;
+    this.layout();
+  }
+
+  setScale(scale: number, cx = this.stage.clientWidth / 2, cy = this.stage.clientHeight / 2): void {
+    const k = Math.max(0.1, Math.min(8, scale));
+    // Keep the point under (cx, cy) in place.
+    this.x = cx - ((cx - this.x) * k) / this.scale;
+    this.y = cy - ((cy - this.y) * k) / this.scale;
+    this.scale = k;
+    this.fit = false;
+    this.layout();
+  }
+
+  zoomBy(factor: number): void {
+    this.setScale(this.scale * factor);
+  }
+
+  private bindPan(): void {
+    let drag: { x: number; y: number; ox: number; oy: number } | null = null;
+    this.stage.addEventListener("pointerdown", (ev) => {
+      if (this.fit) return;
+      drag = { x: ev.clientX, y: ev.clientY, ox: this.x, oy: this.y };
+      this.stage.setPointerCapture?.(ev.pointerId);
+      this.stage.classList.add("dragging");
+    });
+    this.stage.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      this.x = drag.ox + ev.clientX - drag.x;
+      this.y = drag.oy + ev.clientY - drag.y;
+      this.layout();
+    });
+    const end = () => {
+      drag = null;
+      this.stage.classList.remove("dragging");
+    };
+    this.stage.addEventListener("pointerup", end);
+    this.stage.addEventListener("pointercancel", end);
+    this.stage.addEventListener(
+      "wheel",
+      (ev) => {
+        if (!ev.ctrlKey) return;
+        ev.preventDefault();
+        const r = this.stage.getBoundingClientRect();
+        this.setScale(this.scale * (ev.deltaY < 0 ? 1.1 : 0.9), ev.clientX - r.left, ev.clientY - r.top);
+      },
+      { passive: false },
+    );
+  }
+
+  // ---- freeze frame ----
+  toggleFreeze(): void {
+    if (!this.isFrozen) {
+      const { w, h: hh } = this.natural();
+      this.frozen.width = w;
+      this.frozen.height = hh;
+      this.frozen.getContext("2d")?.drawImage(this.video, 0, 0, w, hh);
+      this.isFrozen = true;
+    } else {
+      this.isFrozen = false;
+    }
+    this.layout();
+    this.update();
+  }
+
+  destroy(): void {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+    this.video.srcObject = null;
+  }
+}

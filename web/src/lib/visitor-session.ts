@@ -1,0 +1,351 @@
+// The visitor's side of the protocol, without any DOM: token storage, hello and
+// replay, the conversation's state, the outbox and typing. The widget renders it.
+
+import {
+  PROTOCOL_VERSION,
+  type AgentRef,
+  type ClientMessage,
+  type ConversationStatus,
+  type ConversationSummary,
+  type Event,
+  type PageInfo,
+  type ServerMessage,
+} from "../protocol.gen";
+import { Connection, type ConnectionState, type SocketFactory, type Timers } from "./connection";
+import { checkText, sentence } from "./format";
+import { newClientId } from "./ids";
+import { Transcript, type OutboxItem } from "./transcript";
+import { TypingIndicator, TypingSender } from "./typing";
+
+export const TOKEN_KEY = "sightline.visitor_token";
+
+/** A string store such as localStorage; failures are swallowed by the caller. */
+export interface KeyValueStore {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  remove(key: string): void;
+}
+
+/** What the widget shows about the link to the server. */
+export type LinkState = "idle" | "connecting" | "online" | "reconnecting";
+
+export type ConversationState = "none" | ConversationStatus;
+
+export interface VisitorSessionOptions {
+  wsUrl: string;
+  storage: KeyValueStore;
+  page: () => PageInfo | null;
+  createSocket?: SocketFactory;
+  timers?: Timers;
+  now?: () => number;
+}
+
+export type SendResult = { ok: true; item: OutboxItem } | { ok: false; reason: "empty" | "too_long" };
+
+export class VisitorSession {
+  readonly transcript = new Transcript();
+  /** The server's summary from the last welcome (may be stale; events win). */
+  private summary: ConversationSummary | null = null;
+  private readonly conn: Connection<ServerMessage, ClientMessage>;
+  private readonly opts: VisitorSessionOptions;
+  private readonly now: () => number;
+  private readonly abandoned = new Set<string>();
+  private welcomed = false;
+  private everOnline = false;
+  private helloAfterSeq = 0;
+  private listeners = new Set<() => void>();
+  private eventListeners = new Set<(event: Event, live: boolean) => void>();
+  private replaying = false;
+  private interceptors = new Set<(msg: ServerMessage) => boolean | void>();
+  readonly typingOut: TypingSender;
+  readonly typingIn: TypingIndicator;
+  link: LinkState = "idle";
+  /** A problem to show to the visitor (cleared on the next success). */
+  notice: string | null = null;
+
+  constructor(opts: VisitorSessionOptions) {
+    this.opts = opts;
+    this.now = opts.now ?? (() => Date.now());
+    this.conn = new Connection<ServerMessage, ClientMessage>({
+      url: opts.wsUrl,
+      hello: () => this.hello(),
+      onMessage: (m) => this.onMessage(m),
+      onState: (s) => this.onConnState(s),
+      createSocket: opts.createSocket,
+      timers: opts.timers,
+    });
+    this.typingOut = new TypingSender(
+      (active) => {
+        if (this.welcomed && this.hasOpenConversation()) this.conn.send({ type: "typing", conversation: null, active });
+      },
+      this.now,
+      opts.timers,
+    );
+    this.typingIn = new TypingIndicator(() => this.changed(), opts.timers);
+    this.transcript.subscribe(() => this.changed());
+  }
+
+  /** Re-render on any change. Returns an unsubscribe function. */
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Hear about each new event, and whether it arrived live (not in a replay). */
+  onEvent(fn: (event: Event, live: boolean) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
+  }
+
+  /**
+   * See every server message before the session does (screen sharing uses this);
+   * return true to say it was handled (no notice shown for an error).
+   */
+  intercept(fn: (msg: ServerMessage) => boolean | void): () => void {
+    this.interceptors.add(fn);
+    return () => this.interceptors.delete(fn);
+  }
+
+  /** Send a message now if the server has welcomed us; false otherwise. */
+  send(msg: ClientMessage): boolean {
+    return this.welcomed && this.conn.send(msg);
+  }
+
+  /** The server has welcomed us on the current socket. */
+  get ready(): boolean {
+    return this.welcomed;
+  }
+
+  /** The visitor's credential (for the screen-sharing pop-up on the server's origin). */
+  get token(): string | null {
+    return this.readToken();
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  get hasToken(): boolean {
+    return !!this.readToken();
+  }
+
+  get started(): boolean {
+    return this.link !== "idle";
+  }
+
+  start(): void {
+    if (this.link === "idle") {
+      this.link = "connecting";
+      this.conn.start();
+      this.changed();
+    }
+  }
+
+  stop(): void {
+    this.conn.stop();
+    this.link = "idle";
+    this.changed();
+  }
+
+  /** Try to reconnect now (e.g. the browser went back online). */
+  reconnectNow(): void {
+    this.conn.reconnectNow();
+  }
+
+  get conversationId(): string | null {
+    return this.transcript.conversationId;
+  }
+
+  /** The conversation's state, from the events we have (or the welcome summary). */
+  get state(): ConversationState {
+    const events = this.transcript.getEvents();
+    if (events.length === 0) {
+      const s = this.summary;
+      return s && s.id === this.transcript.conversationId ? s.status : "none";
+    }
+    let state: ConversationState = "waiting";
+    for (const e of events) {
+      if (e.kind === "agent_joined") state = "active";
+      else if (e.kind === "closed") state = "closed";
+    }
+    return state;
+  }
+
+  /** The agent handling the conversation, if any. */
+  get agent(): AgentRef | null {
+    let agent: AgentRef | null = null;
+    if (this.summary && this.summary.id === this.transcript.conversationId) agent = this.summary.agent;
+    for (const e of this.transcript.getEvents()) {
+      if (e.kind === "agent_joined") agent = e.agent;
+      else if (e.kind === "message" && e.from === "agent" && e.agent) agent = e.agent;
+    }
+    return agent;
+  }
+
+  hasOpenConversation(): boolean {
+    const s = this.state;
+    return s === "waiting" || s === "active";
+  }
+
+  /** Queue a text message and send it when connected. */
+  sendText(raw: string): SendResult {
+    const check = checkText(raw);
+    if (!check.ok) return { ok: false, reason: check.reason === "empty" ? "empty" : "too_long" };
+    this.typingOut.stop();
+    const item = this.transcript.enqueue(newClientId(), { kind: "text", text: check.text }, this.now());
+    this.start();
+    this.transmit(item);
+    return { ok: true, item };
+  }
+
+  /** Send a failed message again. */
+  retry(clientId: string): void {
+    const item = this.transcript.retry(clientId);
+    if (item) this.transmit(item);
+  }
+
+  /** End the current conversation. */
+  closeConversation(): void {
+    if (!this.hasOpenConversation()) return;
+    this.typingOut.stop();
+    this.conn.send({ type: "close", conversation: null });
+  }
+
+  /** Call on each input event of the composer. */
+  typing(empty: boolean): void {
+    this.typingOut.input(empty);
+  }
+
+  private transmit(item: OutboxItem): void {
+    if (!this.welcomed) return; // sent after the next welcome
+    this.conn.send({ type: "send", conversation: null, client_id: item.clientId, body: item.body });
+  }
+
+  private readToken(): string | null {
+    try {
+      return this.opts.storage.get(TOKEN_KEY);
+    } catch {
+      return null;
+    }
+  }
+
+  private hello(): ClientMessage {
+    this.welcomed = false;
+    this.helloAfterSeq = this.transcript.conversationId ? this.transcript.lastSeq : 0;
+    return {
+      type: "visitor_hello",
+      protocol: PROTOCOL_VERSION,
+      token: this.readToken(),
+      after_seq: this.helloAfterSeq,
+      page: this.opts.page(),
+    };
+  }
+
+  private onConnState(s: ConnectionState): void {
+    if (s === "open" || s === "connecting") {
+      this.link = this.everOnline ? "reconnecting" : "connecting";
+    } else if (s === "waiting") {
+      this.welcomed = false;
+      this.link = "reconnecting";
+      this.typingIn.set(false);
+    } else {
+      this.link = "idle";
+    }
+    this.changed();
+  }
+
+  /** Make `id` the current conversation (the server started a new one). */
+  private switchTo(id: string | null): void {
+    if (this.transcript.conversationId === id) return;
+    if (this.transcript.conversationId) this.abandoned.add(this.transcript.conversationId);
+    this.transcript.reset(id);
+    this.typingIn.set(false);
+  }
+
+  /** Whether a message about conversation `id` concerns us, switching if it is new. */
+  private accept(id: string): boolean {
+    if (id === this.transcript.conversationId) return true;
+    if (this.abandoned.has(id)) return false;
+    this.switchTo(id);
+    return true;
+  }
+
+  private onMessage(msg: ServerMessage): void {
+    let handled = false;
+    for (const fn of this.interceptors) if (fn(msg) === true) handled = true;
+    if (handled) return;
+    switch (msg.type) {
+      case "conversation_changed": {
+        // A session key started a new conversation; its events follow.
+        this.summary = msg.conversation;
+        this.abandoned.delete(msg.conversation.id);
+        this.switchTo(msg.conversation.id);
+        this.replaying = false;
+        this.changed();
+        break;
+      }
+      case "visitor_welcome": {
+        if (msg.token && msg.token !== this.readToken()) {
+          try {
+            this.opts.storage.set(TOKEN_KEY, msg.token);
+          } catch {
+            // Storage blocked: the conversation lasts as long as the page.
+          }
+        }
+        this.summary = msg.conversation;
+        const id = msg.conversation ? msg.conversation.id : null;
+        const switched = id !== this.transcript.conversationId;
+        if (switched) {
+          this.abandoned.delete(id ?? "");
+          this.switchTo(id);
+        }
+        this.welcomed = true;
+        this.everOnline = true;
+        this.link = "online";
+        this.notice = null;
+        this.conn.markHealthy();
+        this.replaying = !!id;
+        if (id && switched && this.helloAfterSeq > 0) {
+          // The server replayed a different conversation from our after_seq: fetch it all.
+          this.conn.send({ type: "sync", conversation: id, after_seq: 0 });
+        }
+        for (const item of this.transcript.pending()) this.transmit(item);
+        this.changed();
+        break;
+      }
+      case "event": {
+        if (!this.accept(msg.conversation)) return;
+        const isNew = this.transcript.addEvent(msg.event);
+        if (!isNew) return;
+        const e = msg.event;
+        if (e.kind === "message" && e.from === "agent") this.typingIn.set(false);
+        if (e.kind === "closed") {
+          this.typingIn.set(false);
+          this.typingOut.stop();
+        }
+        for (const fn of this.eventListeners) fn(e, !this.replaying);
+        break;
+      }
+      case "synced":
+        if (msg.conversation === this.transcript.conversationId) {
+          this.replaying = false;
+          this.changed();
+        }
+        break;
+      case "ack":
+        if (!this.accept(msg.conversation)) return;
+        this.transcript.ack(msg.client_id, msg.seq);
+        break;
+      case "typing":
+        if (msg.conversation === this.transcript.conversationId && msg.from === "agent") this.typingIn.set(msg.active);
+        break;
+      case "error":
+        if (msg.client_id && this.transcript.fail(msg.client_id, sentence(msg.message))) break;
+        this.notice = sentence(msg.message);
+        this.changed();
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// Generated from crates/proto by `cargo xtask codegen`. Do not edit.
+
+export type Role = "visitor" | "agent";
+
+export type AgentRef = { id: number, display_name: string, };
+
+export type PageInfo = { url: string, title: string, };
+
+export type MessageBody = { "kind": "text", text: string, } | { "kind": "link", url: string, title: string | null, } | { "kind": "image", image: ImageRef, };
+
+export type ImageRef = { id: string, 
+/**
+ * `image/png`, `image/jpeg`, `image/webp` or `image/gif`, from the content.
+ */
+mime: string, 
+/**
+ * Size in pixels as shown (a JPEG's EXIF orientation applied, as browsers do).
+ */
+width: number, height: number, 
+/**
+ * Size of the original, in bytes.
+ */
+bytes: number, 
+/**
+ * The thumbnail's size (it fits in [`THUMB_MAX_SIDE`] square).
+ */
+thumb_width: number, thumb_height: number, 
+/**
+ * Whether vector annotations are kept with the image
+ * (`GET /api/images/{id}/annotations`, agents only).
+ */
+has_annotations: boolean, 
+/**
+ * The image this one was annotated from, when it is an edited copy.
+ */
+source_image: string | null, };
+
+export type ConversationStatus = "waiting" | "active" | "closed";
+
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, };
+
+export type Event = { 
+/**
+ * 1-based, gap-free, assigned by the server in order of arrival.
+ */
+seq: number, 
+/**
+ * Server time in milliseconds since the Unix epoch.
+ */
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, });
+
+export type ConversationSummary = { id: string, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
+/**
+ * The start of the newest message, for lists.
+ */
+preview: string | null, page: PageInfo | null, 
+/**
+ * Whether the visitor has a live connection right now.
+ */
+visitor_online: boolean, 
+/**
+ * The conversation's newest screen share, if any.
+ */
+share: ShareSummary | null, };
+
+export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
+/**
+ * Replay events after this sequence number (0 for the whole transcript).
+ */
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, };
+
+export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
+/**
+ * The token to keep; differs from the one sent when the server issued a new one.
+ */
+token: string, 
+/**
+ * The visitor's current (or most recent) conversation, if any.
+ */
+conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, };
+
+export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
+
+export type ShareState = "invited" | "accepted" | "choosing" | "sharing" | "declined" | "cancelled" | "failed" | "ended";
+
+export type ShareSummary = { id: string, state: ShareState, };
+
+export type ShareStep = "accepted" | "declined" | "choosing" | "sharing" | "cancelled" | "failed" | "stopped";
+
+export type ShareMode = "text" | "motion";
+
+export type IceServer = { urls: Array<string>, username: string | null, credential: string | null, };
+
+export type ShareLimits = { 
+/**
+ * `RTCRtpEncodingParameters.maxBitrate`, bits per second.
+ */
+max_bitrate_bps: number, 
+/**
+ * Frame rate in text mode.
+ */
+text_fps: number, 
+/**
+ * Frame rate in motion mode.
+ */
+motion_fps: number, };
+
+export type ShareSetup = { ice_servers: Array<IceServer>, 
+/**
+ * `"all"`, or `"relay"` to force TURN.
+ */
+ice_transport_policy: string, limits: ShareLimits, mode: ShareMode, };
+
+export type Signal = { "kind": "description", type: string, sdp: string, } | { "kind": "candidate", candidate: string, sdp_mid: string | null, sdp_m_line_index: number | null, username_fragment: string | null, } | { "kind": "restart_request" } | { "kind": "mode", mode: ShareMode, };
+
+export type LoginRequest = { name: string, password: string, };
+
+export type Me = { user: UserInfo, 
+/**
+ * Send back in the `x-csrf-token` header of every state-changing request.
+ */
+csrf_token: string, };
+
+export type UserInfo = { id: number, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, };
+
+export type CreateUserRequest = { name: string, display_name: string | null, password: string, is_admin: boolean, };
+
+export type SetPasswordRequest = { current: string | null, password: string, };
+
+export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, };
+
+export type ConversationPage = { conversations: Array<ConversationSummary>, 
+/**
+ * Pass as `before` to get the next page; absent on the last page.
+ */
+next_before: number | null, };
+
+export type Transcript = { conversation: ConversationSummary, events: Array<Event>, };
+
+export type ApiError = { error: string, message: string, };
+
+export type UploadedImage = { image: ImageRef, conversation: string, seq: number, };
+
+export type ImageAnnotations = { annotations: unknown, };
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_TEXT_CHARS = 4000;
+export const MAX_URL_BYTES = 2048;
+export const MAX_CLIENT_ID_BYTES = 64;
+export const MAX_FRAME_BYTES = 65536;
+export const DEFAULT_MAX_IMAGE_BYTES = 10485760;
+export const MAX_IMAGE_PIXELS = 40000000;
+export const MAX_IMAGE_SIDE = 16384;
+export const THUMB_MAX_SIDE = 320;
+export const MAX_ANNOTATIONS_BYTES = 262144;

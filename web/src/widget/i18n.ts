@@ -1,0 +1,181 @@
+// The widget's strings. Pick with `data-lang` (en, de, fr), else the browser's language.
+
+export interface Strings {
+  openChat: string;
+  closeChat: string;
+  minimize: string;
+  endConversation: string;
+  defaultTitle: string;
+  subtitleNone: string;
+  subtitleWaiting: string;
+  subtitleActive: string;
+  subtitleClosed: string;
+  greeting: string;
+  placeholder: string;
+  messageLabel: string;
+  send: string;
+  typing: string;
+  someone: string;
+  joined: string;
+  closedByAgent: string;
+  closedByVisitor: string;
+  closed: string;
+  startNew: string;
+  waitingNote: string;
+  connecting: string;
+  reconnecting: string;
+  sending: string;
+  notSent: string;
+  retry: string;
+  tooLong: string;
+  you: string;
+  log: string;
+  unread: string;
+  powered: string;
+  haveCode: string;
+  shareAsked: string;
+  shareStarted: string;
+  shareDeclined: string;
+  shareFailed: string;
+  shareEnded: string;
+  joinedKey: string;
+  attach: string;
+}
+
+const en: Strings = {
+  openChat: "Open chat",
+  closeChat: "Close chat",
+  minimize: "Minimize chat",
+  endConversation: "End conversation",
+  defaultTitle: "Support",
+  subtitleNone: "We typically reply in a few minutes",
+  subtitleWaiting: "Waiting for an agent…",
+  subtitleActive: "You are chatting with {name}",
+  subtitleClosed: "Conversation ended",
+  greeting: "Hi there! How can we help you today?",
+  placeholder: "Write a message…",
+  messageLabel: "Message",
+  send: "Send message",
+  typing: "{name} is typing…",
+  someone: "An agent",
+  joined: "{name} joined the conversation",
+  closedByAgent: "{name} ended the conversation",
+  closedByVisitor: "You ended the conversation",
+  closed: "The conversation was closed",
+  startNew: "Write a message to start a new conversation.",
+  waitingNote: "Thanks! An agent will be with you shortly.",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  sending: "Sending…",
+  notSent: "Not sent",
+  retry: "Retry",
+  tooLong: "Too long",
+  you: "You",
+  log: "Conversation",
+  unread: "{n} new messages",
+  powered: "Powered by Sightline",
+  haveCode: "I have a code",
+  shareAsked: "{name} asked to see your screen",
+  shareStarted: "You shared your screen",
+  shareDeclined: "You declined to share your screen",
+  shareFailed: "Screen sharing did not start",
+  shareEnded: "Screen sharing ended",
+  joinedKey: "You joined {name} with a code",
+  attach: "Send a picture",
+};
+
+const de: Strings = {
+  openChat: "Chat öffnen",
+  closeChat: "Chat schließen",
+  minimize: "Chat minimieren",
+  endConversation: "Unterhaltung beenden",
+  defaultTitle: "Support",
+  subtitleNone: "Wir antworten meist innerhalb weniger Minuten",
+  subtitleWaiting: "Warte auf einen Mitarbeiter…",
+  subtitleActive: "Sie chatten mit {name}",
+  subtitleClosed: "Unterhaltung beendet",
+  greeting: "Hallo! Wie können wir Ihnen helfen?",
+  placeholder: "Nachricht schreiben…",
+  messageLabel: "Nachricht",
+  send: "Nachricht senden",
+  typing: "{name} schreibt…",
+  someone: "Ein Mitarbeiter",
+  joined: "{name} ist der Unterhaltung beigetreten",
+  closedByAgent: "{name} hat die Unterhaltung beendet",
+  closedByVisitor: "Sie haben die Unterhaltung beendet",
+  closed: "Die Unterhaltung wurde beendet",
+  startNew: "Schreiben Sie eine Nachricht, um eine neue Unterhaltung zu beginnen.",
+  waitingNote: "Danke! Gleich ist jemand für Sie da.",
+  connecting: "Verbinde…",
+  reconnecting: "Verbindung wird wiederhergestellt…",
+  sending: "Wird gesendet…",
+  notSent: "Nicht gesendet",
+  retry: "Erneut senden",
+  tooLong: "Zu lang",
+  you: "Sie",
+  log: "Unterhaltung",
+  unread: "{n} neue Nachrichten",
+  powered: "Bereitgestellt von Sightline",
+  haveCode: "Ich habe einen Code",
+  shareAsked: "{name} möchte Ihren Bildschirm sehen",
+  shareStarted: "Sie haben Ihren Bildschirm geteilt",
+  shareDeclined: "Sie haben das Teilen abgelehnt",
+  shareFailed: "Die Bildschirmfreigabe hat nicht begonnen",
+  shareEnded: "Bildschirmfreigabe beendet",
+  joinedKey: "Sie sind {name} mit einem Code beigetreten",
+  attach: "Bild senden",
+};
+
+const fr: Strings = {
+  openChat: "Ouvrir le chat",
+  closeChat: "Fermer le chat",
+  minimize: "Réduire le chat",
+  endConversation: "Terminer la conversation",
+  defaultTitle: "Assistance",
+  subtitleNone: "Nous répondons généralement en quelques minutes",
+  subtitleWaiting: "En attente d’un conseiller…",
+  subtitleActive: "Vous discutez avec {name}",
+  subtitleClosed: "Conversation terminée",
+  greeting: "Bonjour ! Comment pouvons-nous vous aider ?",
+  placeholder: "Écrivez un message…",
+  messageLabel: "Message",
+  send: "Envoyer le message",
+  typing: "{name} est en train d’écrire…",
+  someone: "Un conseiller",
+  joined: "{name} a rejoint la conversation",
+  closedByAgent: "{name} a terminé la conversation",
+  closedByVisitor: "Vous avez terminé la conversation",
+  closed: "La conversation a été fermée",
+  startNew: "Écrivez un message pour démarrer une nouvelle conversation.",
+  waitingNote: "Merci ! Un conseiller va vous répondre.",
+  connecting: "Connexion…",
+  reconnecting: "Reconnexion…",
+  sending: "Envoi…",
+  notSent: "Non envoyé",
+  retry: "Réessayer",
+  tooLong: "Trop long",
+  you: "Vous",
+  log: "Conversation",
+  unread: "{n} nouveaux messages",
+  powered: "Propulsé par Sightline",
+  haveCode: "J’ai un code",
+  shareAsked: "{name} souhaite voir votre écran",
+  shareStarted: "Vous avez partagé votre écran",
+  shareDeclined: "Vous avez refusé de partager votre écran",
+  shareFailed: "Le partage d’écran n’a pas démarré",
+  shareEnded: "Partage d’écran terminé",
+  joinedKey: "Vous avez rejoint {name} avec un code",
+  attach: "Envoyer une image",
+};
+
+export const STRINGS: Record<string, Strings> = { en, de, fr };
+
+/** The language to use: `data-lang` if supported, else the first supported browser language, else en. */
+export function pickLang(requested: string | null | undefined, browser: readonly string[] = []): string {
+  for (const cand of [requested, ...browser]) {
+    if (!cand) continue;
+    const base = cand.toLowerCase().split(/[-_]/)[0];
+    if (base in STRINGS) return base;
+  }
+  return "en";
+}

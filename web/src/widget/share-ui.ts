@@ -1,0 +1,335 @@
+// The visitor's screen-sharing UI (the lazily loaded widget-share.js, also used
+// by the /join page): the invitation with its two buttons, the picker note, the
+// preview of exactly what is sent with "Stop sharing" always in view, "Change what
+// I share", plain-language problems, and the "I have a code" form.
+// All agent-provided text is written with textContent.
+
+import type { ClientMessage, ServerMessage } from "../protocol.gen";
+import { sentence } from "../lib/format";
+import type { PeerState } from "../lib/share-peer";
+import { VisitorShare, PROBLEM_TEXT } from "../lib/share-visitor";
+import type { VisitorSession } from "../lib/visitor-session";
+import { h, replaceChildren } from "../ui/dom";
+import css from "./share.css";
+import { prepareCapture } from "./share-mask";
+
+export interface ShareHost {
+  session: VisitorSession;
+  /** The Sightline server's origin (for the pop-up). */
+  origin: string;
+  /** Where the share UI goes (inside the chat panel). */
+  slot: HTMLElement;
+  /** Where the always-visible "Stop sharing" bar goes when the panel is closed. */
+  floatParent: HTMLElement;
+  /** Adopt the share stylesheet here. */
+  styleRoot: Document | ShadowRoot;
+  /** The site prefers sharing this tab (so that private fields can be masked). */
+  preferTab?: boolean;
+  /** Whether the chat panel is open (else the floating bar shows while sharing). */
+  isOpen(): boolean;
+  /** Open the chat panel (e.g. after "I have a code"). */
+  openPanel(): void;
+}
+
+export interface ShareApi {
+  openCodeForm(): void;
+  share: VisitorShare;
+  render(): void;
+}
+
+const CONN_TEXT: Record<PeerState, string> = {
+  connecting: "Connecting to the agent…",
+  direct: "Connected",
+  relayed: "Connected (through a relay server)",
+  reconnecting: "Connection interrupted — reconnecting…",
+  lost: "Connection lost — still trying…",
+  closed: "Not connected",
+};
+
+const KEY_ERRORS: Record<string, string> = {
+  not_found: "That code is wrong or has expired. Check the digits, or ask for a new code.",
+  rate_limited: "Too many tries. Please wait a minute, then try again.",
+  bad_request: "A code has 6 digits.",
+};
+
+function adopt(root: Document | ShadowRoot, text: string): void {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } catch {
+    const style = document.createElement("style");
+    style.textContent = text;
+    (root instanceof Document ? root.head : root).appendChild(style);
+  }
+}
+
+function framed(): boolean {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
+}
+
+export function mountShare(host: ShareHost): ShareApi {
+  adopt(host.styleRoot, css);
+  const session = host.session;
+  const hooks = (window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true;
+  let lastBoxes: unknown[] = [];
+  let scheduled = false;
+
+  const preview = h("video", { class: "sl-preview", "data-testid": "share-preview", muted: true, autoplay: true, playsinline: true, "aria-label": "What the agent sees" });
+  preview.muted = true;
+  const box = h("div", { class: "sl-share", "data-testid": "share", hidden: true });
+  const floatBar = h("div", { class: "sl-float", "data-testid": "share-float", role: "status", hidden: true });
+  host.slot.appendChild(box);
+  host.floatParent.appendChild(floatBar);
+
+  let codeOpen = false;
+  let codeError = "";
+  let redeeming = false;
+  let waitingToRedeem: string | null = null;
+  const codeInput = h("input", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", placeholder: "123456", "aria-label": "6-digit code", "data-testid": "share-code-input" });
+
+  // Steps taken while the socket is down go out after the next welcome (signals
+  // do not: a reconnect brings a new setup and, if needed, a restart).
+  const outbox: ClientMessage[] = [];
+  const share = new VisitorShare({
+    send: (m) => {
+      if (outbox.length === 0 && session.send(m)) return true;
+      if (m.type === "share_progress") outbox.push(m);
+      return false;
+    },
+    env: () => {
+      const md = navigator.mediaDevices as MediaDevices | undefined;
+      const fp = (document as unknown as { featurePolicy?: { allowsFeature(f: string): boolean } }).featurePolicy;
+      let frameAllowed: boolean | null = null;
+      try {
+        frameAllowed = fp ? fp.allowsFeature("display-capture") : null;
+      } catch {
+        frameAllowed = null;
+      }
+      return { secure: window.isSecureContext, hasGetDisplayMedia: !!md && typeof md.getDisplayMedia === "function", framed: framed(), frameAllowed };
+    },
+    getDisplayMedia: (o) => navigator.mediaDevices.getDisplayMedia(o),
+    createPc: (c) => new RTCPeerConnection(c),
+    prepare: (stream, l) =>
+      prepareCapture(stream, {
+        fps: l.fps,
+        extraPrivate: () => [preview],
+        onFrame: (b) => (lastBoxes = b),
+      }),
+    captureOptions: () => (host.preferTab || document.querySelector("[data-sightline-share-only]") ? ({ preferCurrentTab: true } as Partial<DisplayMediaStreamOptions>) : {}),
+    openPopup: (id) => {
+      const token = session.token;
+      if (!token) return false;
+      // The token is the visitor's credential: it goes in the fragment, which is
+      // never sent to a server; the pop-up removes it from its address at once.
+      const url = `${host.origin}/join?share=${encodeURIComponent(id)}#t=${encodeURIComponent(token)}`;
+      let w: Window | null = null;
+      try {
+        w = window.open(url, "sightline-share", "popup,width=560,height=720");
+      } catch {
+        w = null;
+      }
+      return !!w;
+    },
+    onChange: () => schedule(),
+  });
+
+  // ---- feed it from the session ----
+  let conv = session.conversationId;
+  for (const e of session.transcript.getEvents()) share.onEvent(e);
+  session.onEvent((e) => share.onEvent(e));
+  session.subscribe(() => {
+    if (session.conversationId !== conv) {
+      conv = session.conversationId;
+      outbox.length = 0;
+      share.reset();
+      for (const e of session.transcript.getEvents()) share.onEvent(e);
+    }
+    while (outbox.length > 0 && session.ready && session.send(outbox[0])) outbox.shift();
+    if (waitingToRedeem && session.ready) {
+      const key = waitingToRedeem;
+      waitingToRedeem = null;
+      redeem(key);
+    }
+    schedule();
+  });
+  session.intercept((m: ServerMessage) => {
+    if (m.type === "share_setup" && m.conversation === session.conversationId) void share.onSetup(m.share, m.setup);
+    else if (m.type === "share_signal" && m.conversation === session.conversationId && m.from === "agent") void share.onSignal(m.share, m.signal).catch(() => undefined);
+    else if (m.type === "conversation_changed") {
+      redeeming = false;
+      codeOpen = false;
+      codeError = "";
+      schedule();
+    } else if (m.type === "error" && redeeming) {
+      redeeming = false;
+      codeError = KEY_ERRORS[m.code] ?? sentence(m.message);
+      schedule();
+      return true;
+    }
+    return false;
+  });
+  window.addEventListener("pagehide", () => share.stop());
+
+  function redeem(key: string): void {
+    if (!session.ready) {
+      waitingToRedeem = key;
+      session.start();
+      return;
+    }
+    redeeming = true;
+    codeError = "";
+    if (!session.send({ type: "share_key_redeem", key })) {
+      redeeming = false;
+      codeError = "Not connected. Try again in a moment.";
+    }
+    schedule();
+  }
+
+  const codeForm = h(
+    "form",
+    { class: "sl-card", "data-testid": "share-code-form" },
+    h("p", { class: "sl-who", text: "Enter the code the agent gave you" }),
+    h("div", { class: "sl-code" }, codeInput, h("button", { class: "sl-btn sl-primary", type: "submit", "data-testid": "share-code-submit", text: "Join" })),
+  );
+  const codeErr = h("p", { class: "sl-err", role: "alert", "data-testid": "share-code-error", hidden: true });
+  codeForm.appendChild(codeErr);
+  codeForm.appendChild(h("button", { class: "sl-btn", type: "button", text: "Cancel", onclick: () => ((codeOpen = false), schedule()) }));
+  codeForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const key = codeInput.value.replace(/[\s-]/g, "");
+    if (!/^\d{6}$/.test(key)) {
+      codeError = KEY_ERRORS.bad_request;
+      schedule();
+      return;
+    }
+    redeem(key);
+  });
+
+  // ---- rendering ----
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(render);
+  }
+
+  function btn(text: string, testid: string, cls: string, onclick: () => void): HTMLButtonElement {
+    return h("button", { class: `sl-btn ${cls}`, type: "button", "data-testid": testid, text, onclick });
+  }
+
+  function render(): void {
+    scheduled = false;
+    const parts: HTMLElement[] = [];
+    const phase = share.phase;
+    box.setAttribute("data-phase", phase);
+    if (codeOpen) {
+      codeErr.hidden = !codeError;
+      codeErr.textContent = codeError;
+      parts.push(codeForm);
+    }
+    if (share.problem) {
+      parts.push(
+        h(
+          "div",
+          { class: "sl-problem", role: "alert", "data-testid": "share-problem", "data-problem": share.problem },
+          h("span", { text: PROBLEM_TEXT[share.problem] }),
+          h("button", { class: "sl-x", type: "button", "aria-label": "Dismiss", text: "×", onclick: () => ((share.problem = null), schedule()) }),
+        ),
+      );
+    }
+    if (phase === "invited") {
+      const who = share.agentName || "The agent";
+      parts.push(
+        h(
+          "div",
+          { class: "sl-card", "data-testid": "share-invite-card" },
+          h("p", { class: "sl-who", text: `${who} asks to see your screen` }),
+          h("p", { "data-testid": "share-invite-text", text: share.invitation || "" }),
+          h("p", { class: "sl-note", text: "Nothing is shared until you choose what to show. You can stop at any moment." }),
+          h(
+            "div",
+            { class: "sl-row" },
+            btn("Share my screen", "share-accept", "sl-primary", () => share.accept()),
+            btn("No thanks", "share-decline", "", () => share.decline()),
+          ),
+        ),
+      );
+    } else if (phase === "picking") {
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-picking" }, h("p", { text: "Choose what to share in your browser's window. Choose a single tab or window to keep the rest private." })));
+    } else if (phase === "popup") {
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-popup-note" }, h("p", { text: "Continue in the small Sightline window that opened." })));
+    } else if (phase === "elsewhere") {
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-elsewhere" }, h("p", { text: "Your screen is shared from another window." })));
+    } else if (phase === "sharing" || phase === "changing") {
+      const track = share.prepared?.track ?? null;
+      const cur = preview.srcObject as MediaStream | null;
+      if (track && (!cur || cur.getVideoTracks()[0] !== track)) preview.srcObject = new MediaStream([track]);
+      const state = share.peer?.state ?? "connecting";
+      parts.push(
+        h(
+          "div",
+          { class: "sl-card", "data-testid": "share-active" },
+          h("div", { class: "sl-row" }, h("span", { class: "sl-live", text: "You are sharing your screen" })),
+          preview,
+          h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, text: CONN_TEXT[state] }),
+          share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: "Private fields on this page are hidden from the agent." }) : null,
+          h(
+            "div",
+            { class: "sl-row" },
+            btn("Stop sharing", "share-stop", "sl-danger", () => share.stop()),
+            btn(phase === "changing" ? "Choosing…" : "Change what I share", "share-change", "", () => share.change()),
+          ),
+        ),
+      );
+    }
+    if (!(phase === "sharing" || phase === "changing") && preview.srcObject) preview.srcObject = null;
+    replaceChildren(box, ...parts);
+    box.hidden = parts.length === 0;
+    if (preview.isConnected && preview.srcObject && preview.paused) void preview.play().catch(() => undefined);
+    const sharing = phase === "sharing" || phase === "changing";
+    floatBar.hidden = !sharing || host.isOpen();
+    if (!floatBar.hidden) replaceChildren(floatBar, h("span", { class: "sl-live", text: "Sharing your screen" }), btn("Stop", "share-float-stop", "sl-danger", () => share.stop()));
+  }
+
+  if (hooks) {
+    (window as unknown as Record<string, unknown>).__sightlineShare = {
+      share,
+      get pc() {
+        return share.peer?.pc ?? null;
+      },
+      get sender() {
+        return share.peer?.sender ?? null;
+      },
+      get raw() {
+        return share.prepared?.raw ?? null;
+      },
+      get track() {
+        return share.prepared?.track ?? null;
+      },
+      get boxes() {
+        return lastBoxes;
+      },
+      /** As if the browser's own "Stop sharing" was clicked. */
+      endTrack() {
+        share.prepared?.raw.dispatchEvent(new Event("ended"));
+      },
+    };
+  }
+
+  render();
+  return {
+    share,
+    render: schedule,
+    openCodeForm() {
+      codeOpen = true;
+      codeError = "";
+      host.openPanel();
+      schedule();
+      queueMicrotask(() => codeInput.focus());
+    },
+  };
+}

@@ -1,0 +1,524 @@
+// The widget's DOM: a launcher button and a chat panel inside a shadow root.
+// Message data is only ever written with textContent / text nodes.
+
+import { MAX_TEXT_CHARS, type Event } from "../protocol.gen";
+import { charCount, displayHost, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
+import type { OutboxItem } from "../lib/transcript";
+import { VisitorSession, type KeyValueStore } from "../lib/visitor-session";
+import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { KeyedList, type Row } from "../ui/keyed";
+import css from "./widget.css";
+import { STRINGS, pickLang, type Strings } from "./i18n";
+
+export interface WidgetConfig {
+  origin: string;
+  title: string | null;
+  color: string | null;
+  lang: string | null;
+  shareTab?: string | null;
+}
+
+const OPEN_KEY = "sightline.open";
+const COUNTER_FROM = MAX_TEXT_CHARS - 400;
+const GROUP_MS = 5 * 60 * 1000;
+
+function storage(kind: "localStorage" | "sessionStorage"): KeyValueStore {
+  // Where storage is blocked (e.g. a third-party frame), values live as long as the page.
+  const mem = new Map<string, string>();
+  const get = (): Storage | null => {
+    try {
+      return window[kind];
+    } catch {
+      return null;
+    }
+  };
+  return {
+    get: (k) => {
+      try {
+        return get()?.getItem(k) ?? mem.get(k) ?? null;
+      } catch {
+        return mem.get(k) ?? null;
+      }
+    },
+    set: (k, v) => {
+      mem.set(k, v);
+      try {
+        get()?.setItem(k, v);
+      } catch {
+        /* blocked or full */
+      }
+    },
+    remove: (k) => {
+      mem.delete(k);
+      try {
+        get()?.removeItem(k);
+      } catch {
+        /* blocked */
+      }
+    },
+  };
+}
+
+/** A CSS colour from the embedder, if it is a valid one. */
+function safeColor(value: string | null): string | null {
+  if (!value) return null;
+  try {
+    return typeof CSS !== "undefined" && CSS.supports("color", value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function mountWidget(config: WidgetConfig): void {
+  const lang = pickLang(config.lang, navigator.languages || [navigator.language]);
+  const t: Strings = STRINGS[lang];
+  const title = (config.title || "").trim() || t.defaultTitle;
+  const local = storage("localStorage");
+  const session_ = storage("sessionStorage");
+  const session = new VisitorSession({
+    wsUrl: config.origin.replace(/^http/, "ws") + "/ws/visitor",
+    storage: local,
+    page: () => ({ url: truncateBytes(location.href, 2048), title: truncateBytes(document.title || "", 2048) }),
+  });
+
+  // A custom element name: page rules for div, span, … do not match the host.
+  const host = document.createElement("sightline-widget");
+  host.setAttribute("data-sightline", "widget");
+  const shadow = host.attachShadow({ mode: "open" });
+  // A constructed stylesheet is not subject to the host page's style-src CSP.
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch {
+    shadow.appendChild(h("style", { text: css }));
+  }
+
+  // ---- static structure ----
+  const avatar = h("div", { class: "avatar", "aria-hidden": "true" });
+  const subtitle = h("p", { class: "subtitle", "data-testid": "subtitle" });
+  const endBtn = h("button", { class: "icon-btn", type: "button", "aria-label": t.endConversation, title: t.endConversation, "data-testid": "end" }, icon(ICONS.power, 18));
+  const minBtn = h("button", { class: "icon-btn", type: "button", "aria-label": t.minimize, title: t.minimize, "data-testid": "minimize" }, icon(ICONS.chevronDown, 22));
+  const header = h(
+    "header",
+    { class: "header" },
+    avatar,
+    h("div", { class: "head-text" }, h("h2", { class: "title", id: "sl-title", text: title }), subtitle),
+    endBtn,
+    minBtn,
+  );
+  const status = h("div", { class: "status", role: "status", "data-testid": "status", hidden: true });
+  const shareSlot = h("div", { "data-testid": "share-slot" });
+  const greeting = h("div", { class: "greeting", text: t.greeting });
+  const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.log, "data-testid": "log", tabindex: "0" }, greeting);
+  const typing = h("div", { class: "typing", "data-testid": "typing", hidden: true });
+  const input = h("textarea", {
+    class: "input",
+    rows: "1",
+    placeholder: t.placeholder,
+    "aria-label": t.messageLabel,
+    "data-testid": "input",
+    enterkeyhint: "send",
+  });
+  const sendBtn = h("button", { class: "send", type: "submit", "aria-label": t.send, title: t.send, "data-testid": "send", disabled: true }, icon(ICONS.send, 18));
+  const counter = h("div", { class: "counter", "data-testid": "counter", "aria-live": "polite", hidden: true });
+  const attachBtn = h("button", { class: "send attach", type: "button", "aria-label": t.attach, title: t.attach, "data-testid": "attach", onclick: () => withImages((m) => m.pick()) }, icon(ICONS.clip, 18));
+  const composer = h("form", { class: "composer" }, attachBtn, input, sendBtn, counter);
+  const uploads = h("div", { "data-testid": "uploads" });
+  const panel = h(
+    "section",
+    { class: "panel", role: "dialog", "aria-labelledby": "sl-title", "data-testid": "panel", hidden: true },
+    header,
+    status,
+    shareSlot,
+    log,
+    uploads,
+    typing,
+    composer,
+    h(
+      "div",
+      { class: "footer" },
+      h("button", { class: "code-link", type: "button", "data-testid": "have-code", text: t.haveCode, onclick: () => loadShare((s) => s.openCodeForm()) }),
+      " · " + t.powered,
+    ),
+  );
+  const badge = h("span", { class: "badge", "data-testid": "unread", hidden: true });
+  const launcherOpen = icon(ICONS.chat, 26);
+  const launcherClose = icon(ICONS.close, 26);
+  const launcher = h("button", { class: "launcher", type: "button", "aria-label": t.openChat, "aria-expanded": "false", "data-testid": "launcher" }, launcherOpen, launcherClose, badge);
+  const root = h("div", { class: "root" }, panel, launcher);
+  const color = safeColor(config.color);
+  if (color) root.style.setProperty("--accent", color);
+  shadow.appendChild(root);
+  document.body.appendChild(host);
+
+  // ---- state ----
+  let open = false;
+  let unread = 0;
+  let scheduled = false;
+  const list = new KeyedList();
+  // Keep the newest message in view unless the visitor scrolled up to read.
+  let stick = true;
+  const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  const pin = () => {
+    if (stick) log.scrollTop = log.scrollHeight;
+  };
+  log.addEventListener("scroll", () => {
+    stick = nearBottom();
+  });
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(pin).observe(log);
+
+  function setOpen(value: boolean, focus: boolean): void {
+    open = value;
+    session_.set(OPEN_KEY, value ? "1" : "0");
+    if (value) {
+      unread = 0;
+      session.start();
+    }
+    if (value) stick = true;
+    render();
+    if (value) {
+      if (focus) input.focus();
+    } else if (focus) {
+      launcher.focus();
+    }
+  }
+
+  launcher.addEventListener("click", () => setOpen(!open, true));
+  minBtn.addEventListener("click", () => setOpen(false, true));
+  endBtn.addEventListener("click", () => session.closeConversation());
+  panel.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") setOpen(false, true);
+  });
+
+  function autosize(): void {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 132) + "px";
+  }
+
+  function updateComposer(): void {
+    const n = charCount(input.value);
+    const over = n > MAX_TEXT_CHARS;
+    sendBtn.disabled = input.value.trim() === "" || over;
+    counter.hidden = n < COUNTER_FROM;
+    counter.textContent = over ? `${t.tooLong} · ${n} / ${MAX_TEXT_CHARS}` : `${n} / ${MAX_TEXT_CHARS}`;
+    counter.classList.toggle("over", over);
+  }
+
+  function submit(): void {
+    const r = session.sendText(input.value);
+    if (!r.ok) {
+      updateComposer();
+      return;
+    }
+    input.value = "";
+    autosize();
+    updateComposer();
+    stick = true;
+    render();
+  }
+
+  composer.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    autosize();
+    updateComposer();
+    session.typing(input.value.trim() === "");
+  });
+
+  // ---- rendering ----
+  function agentName(e: Event & { kind: "message" }): string {
+    return e.agent?.display_name || session.agent?.display_name || t.someone;
+  }
+
+  interface Msg {
+    key: string;
+    from: "visitor" | "agent";
+    body: OutboxItem["body"];
+    at: number;
+    seq?: number;
+    state: string;
+    sender?: string;
+    cont: boolean;
+    last: boolean;
+    clientId: string;
+    error?: string;
+  }
+
+  function messageRow(m: Msg): Row {
+    const text = m.body.kind === "text" ? m.body.text : m.body.kind === "image" ? m.body.image.id : m.body.url + "\n" + (m.body.title ?? "");
+    return {
+      key: m.key,
+      sig: [m.seq ?? "", m.state, m.sender ?? "", m.cont, m.last, m.at, m.error ?? "", text.length].join("|"),
+      build: () => {
+        const body = m.body;
+        const el = h("div", {
+          class: `msg ${m.from} ${m.state}${m.cont ? " cont" : ""}`,
+          "data-testid": "message",
+          "data-from": m.from,
+          "data-state": m.state,
+          "data-seq": m.seq,
+          "data-client-id": m.clientId,
+        });
+        if (m.sender) el.appendChild(h("div", { class: "sender", text: m.sender }));
+        const safe = body.kind === "link" ? safeHttpUrl(body.url) : null;
+        if (body.kind === "image") {
+          const b = h("button", { class: "img", type: "button", "data-testid": "image-thumb", "data-image-id": body.image.id });
+          el.appendChild(b);
+          withImages((m) => m.thumb(b, body.image));
+        } else if (body.kind === "link" && safe) {
+          el.appendChild(
+            h(
+              "a",
+              { class: "card", href: safe, target: "_blank", rel: "noopener noreferrer", "data-testid": "link-card" },
+              h("span", { class: "card-icon" }, icon(ICONS.external, 18)),
+              h(
+                "span",
+                { class: "card-text" },
+                h("span", { class: "card-title", text: body.title || displayHost(safe) }),
+                h("span", { class: "card-url", text: displayHost(safe) }),
+              ),
+            ),
+          );
+        } else {
+          el.appendChild(h("div", { class: "bubble", "data-testid": "message-text", text: body.kind === "text" ? body.text : (body as { url: string }).url }));
+        }
+        if (m.state === "pending") el.appendChild(h("div", { class: "meta", text: t.sending }));
+        else if (m.state === "failed") {
+          el.appendChild(
+            h(
+              "div",
+              { class: "meta" },
+              h("span", { class: "bad", title: m.error || "", text: t.notSent }),
+              h("button", { class: "retry", type: "button", "data-testid": "retry", text: t.retry, onclick: () => session.retry(m.clientId) }),
+            ),
+          );
+        } else if (m.last) el.appendChild(h("div", { class: "meta", text: formatClock(m.at) }));
+        return el;
+      },
+    };
+  }
+
+  function systemRow(key: string, text: string, cls = "system"): Row {
+    return { key, sig: text, build: () => h("div", { class: cls, "data-testid": cls, text }) };
+  }
+
+  function computeRows(): Row[] {
+    const conv = session.conversationId ?? "none";
+    const parts: (Msg | Row)[] = [];
+    let prev: Msg | null = null;
+    const add = (m: Omit<Msg, "cont" | "last">, who: string) => {
+      const cont = !!prev && prev.from === m.from && m.at - prev.at < GROUP_MS && prevName === who;
+      const msg: Msg = { ...m, cont, last: true, sender: m.from === "agent" && !cont ? who : undefined };
+      if (prev && cont) prev.last = false;
+      prevName = who;
+      prev = msg;
+      parts.push(msg);
+    };
+    let prevName = "";
+    for (const it of session.transcript.items()) {
+      if (it.type === "event") {
+        const e = it.event;
+        if (e.kind === "message") {
+          add({ key: `m:${e.from}:${e.client_id}`, from: e.from, body: e.body, at: e.at, seq: e.seq, state: "sent", clientId: e.client_id }, e.from === "agent" ? agentName(e) : "");
+        } else if (e.kind === "share" || e.kind === "joined_with_key") {
+          const text =
+            e.kind === "joined_with_key"
+              ? fill(t.joinedKey, { name: e.agent.display_name })
+              : e.state === "invited"
+                ? fill(t.shareAsked, { name: e.agent?.display_name || t.someone })
+                : e.state === "sharing"
+                  ? t.shareStarted
+                  : e.state === "declined"
+                    ? t.shareDeclined
+                    : e.state === "ended"
+                      ? t.shareEnded
+                      : e.state === "failed" || e.state === "cancelled"
+                        ? t.shareFailed
+                        : "";
+          if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
+          prev = null;
+        } else if (e.kind === "agent_joined" || e.kind === "closed") {
+          const text =
+            e.kind === "agent_joined"
+              ? fill(t.joined, { name: e.agent.display_name })
+              : e.by === "visitor"
+                ? t.closedByVisitor
+                : e.agent
+                  ? fill(t.closedByAgent, { name: e.agent.display_name })
+                  : t.closed;
+          parts.push(systemRow(`s:${conv}:${e.seq}`, text));
+          prev = null;
+        }
+      } else {
+        const o = it.item;
+        add({ key: `m:visitor:${o.clientId}`, from: "visitor", body: o.body, at: o.createdAt, seq: o.seq, state: o.state, clientId: o.clientId, error: o.error }, "");
+      }
+    }
+    const out: Row[] = parts.map((p) => ("build" in p ? p : messageRow(p)));
+    const state = session.state;
+    const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
+    if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
+    else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
+    return out;
+  }
+
+  function renderLog(): void {
+    list.update(log, computeRows(), greeting);
+    pin();
+  }
+
+  function render(): void {
+    scheduled = false;
+    root.classList.toggle("open", open);
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.setAttribute("aria-label", open ? t.closeChat : t.openChat);
+    launcherOpen.style.display = open ? "none" : "";
+    launcherClose.style.display = open ? "" : "none";
+    badge.hidden = open || unread === 0;
+    badge.textContent = String(unread);
+    badge.setAttribute("aria-label", fill(t.unread, { n: unread }));
+
+    const state = session.state;
+    const agent = session.agent;
+    replaceChildren(avatar, agent && state !== "closed" ? Array.from(agent.display_name.trim())[0]?.toUpperCase() || "?" : icon(ICONS.chat, 20));
+    subtitle.textContent =
+      state === "active" && agent
+        ? fill(t.subtitleActive, { name: agent.display_name })
+        : state === "waiting"
+          ? t.subtitleWaiting
+          : state === "closed"
+            ? t.subtitleClosed
+            : t.subtitleNone;
+    endBtn.hidden = !session.hasOpenConversation();
+
+    const link = session.link;
+    let statusText = "";
+    let statusIcon: string[] | null = null;
+    if (link === "reconnecting") {
+      statusText = t.reconnecting;
+      statusIcon = ICONS.wifiOff;
+    } else if (link === "connecting" && session.transcript.outboxItems().length > 0) {
+      statusText = t.connecting;
+      statusIcon = ICONS.clock;
+    }
+    if (session.notice && link === "online") {
+      statusText = session.notice;
+      statusIcon = ICONS.alert;
+    }
+    status.hidden = !statusText;
+    status.className = "status" + (session.notice && link === "online" ? " error" : "");
+    status.setAttribute("data-state", link);
+    if (statusText) replaceChildren(status, statusIcon ? icon(statusIcon, 15) : null, h("span", { text: statusText }));
+    else replaceChildren(status);
+
+    if (session.typingIn.active && state === "active") {
+      typing.hidden = false;
+      replaceChildren(
+        typing,
+        h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
+        h("span", { text: fill(t.typing, { name: agent?.display_name || t.someone }) }),
+      );
+    } else {
+      typing.hidden = true;
+    }
+    if (open) renderLog();
+    shareApi?.render();
+  }
+
+  function scheduleRender(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(render);
+  }
+
+  // ---- screen sharing: widget-share.js is loaded on the first invitation ----
+  type ShareApi = { openCodeForm(): void; render(): void };
+  let shareApi: ShareApi | null = null;
+  let shareWaiters: ((s: ShareApi) => void)[] = [];
+  function loadShare(then?: (s: ShareApi) => void): void {
+    if (shareApi) return then?.(shareApi);
+    if (then) shareWaiters.push(then);
+    if (shareWaiters.length > 1 || host.hasAttribute("data-share-loading")) return;
+    host.setAttribute("data-share-loading", "");
+    const script = document.createElement("script");
+    script.src = config.origin + "/widget-share.js";
+    script.async = true;
+    script.onload = () => {
+      const mod = (window as unknown as { __sightlineShareModule?: { mountShare(h: unknown): ShareApi } }).__sightlineShareModule;
+      if (!mod) return;
+      shareApi = mod.mountShare({ session, origin: config.origin, slot: shareSlot, floatParent: root, styleRoot: shadow, preferTab: config.shareTab === "prefer", isOpen: () => open, openPanel: () => setOpen(true, false) });
+      host.setAttribute("data-share-ready", "");
+      for (const fn of shareWaiters) fn(shareApi);
+      shareWaiters = [];
+    };
+    script.onerror = () => host.removeAttribute("data-share-loading");
+    document.head.appendChild(script);
+  }
+
+  // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
+  type ImagesApi = { thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void };
+  let imagesApi: ImagesApi | null = null;
+  let imageWaiters: ((m: ImagesApi) => void)[] = [];
+  function withImages(then: (m: ImagesApi) => void): void {
+    if (imagesApi) return then(imagesApi);
+    imageWaiters.push(then);
+    if (imageWaiters.length > 1) return;
+    const script = document.createElement("script");
+    script.src = config.origin + "/widget-images.js";
+    script.async = true;
+    script.onload = () => {
+      const mod = (window as unknown as { __sightlineImagesModule?: { mountImages(h: unknown): ImagesApi } }).__sightlineImagesModule;
+      if (!mod) return;
+      imagesApi = mod.mountImages({ session, origin: config.origin, slot: uploads, floatParent: root, styleRoot: shadow, lang });
+      for (const fn of imageWaiters) fn(imagesApi);
+      imageWaiters = [];
+    };
+    script.onerror = () => (imageWaiters = []);
+    document.head.appendChild(script);
+  }
+  // Text wins over a picture of it (office apps put both on the clipboard).
+  const firstImage = (dt: DataTransfer | null) => (dt?.getData("text/plain") ? null : Array.from(dt?.files || []).find((f) => /^image\//.test(f.type)));
+  const files = (ev: DragEvent) => ev.dataTransfer?.types.includes("Files");
+  input.addEventListener("paste", (ev) => {
+    const f = firstImage(ev.clipboardData);
+    if (f) {
+      ev.preventDefault();
+      withImages((m) => m.send(f));
+    }
+  });
+  panel.addEventListener("dragover", (ev) => files(ev) && ev.preventDefault());
+  panel.addEventListener("drop", (ev) => {
+    const f = files(ev) && firstImage(ev.dataTransfer);
+    if (f) {
+      ev.preventDefault();
+      withImages((m) => m.send(f));
+    }
+  });
+
+  session.subscribe(scheduleRender);
+  session.onEvent((e, live) => {
+    const invited = e.kind === "share" && e.state === "invited";
+    if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare();
+    if (live && !open && ((e.kind === "message" && e.from === "agent") || invited)) {
+      unread++;
+      scheduleRender();
+    }
+  });
+  window.addEventListener("online", () => session.reconnectNow());
+
+  // Returning visitors reconnect at once to see their conversation.
+  const wasOpen = session_.get(OPEN_KEY) === "1";
+  if (session.hasToken || wasOpen) session.start();
+  if (wasOpen) setOpen(true, false);
+  else render();
+}

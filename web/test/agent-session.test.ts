@@ -1,0 +1,179 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ConversationSummary, Event } from "../src/protocol.gen";
+import { AgentSession } from "../src/lib/agent-session";
+import { FakeClock, SocketPool } from "./helpers";
+
+const ME = { id: 1, display_name: "Anna" };
+const OTHER = { id: 2, display_name: "Ben" };
+
+function summary(id: string, status: ConversationSummary["status"], agent = status === "waiting" ? null : ME, created = 1): ConversationSummary {
+  return { id, status, agent, created_at: created, last_seq: 1, last_activity_at: created, preview: "hi", page: null, visitor_online: true, share: null };
+}
+
+function message(seq: number, text: string, from: "visitor" | "agent" = "visitor", clientId = "v" + seq): Event {
+  return { seq, at: seq, kind: "message", from, agent: from === "agent" ? ME : null, client_id: clientId, body: { kind: "text", text } };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const pool = new SocketPool();
+  const session = new AgentSession({ wsUrl: "ws://x/ws/agent", createSocket: pool.factory, timers: clock, now: clock.nowFn });
+  const beeps: string[] = [];
+  session.onNewWaiting((e) => beeps.push(e.summary.id));
+  session.start();
+  pool.current.open();
+  return { clock, pool, session, beeps };
+}
+
+test("welcome fills queue and mine, syncs own conversations", () => {
+  const { pool, session, beeps } = setup();
+  assert.deepEqual(pool.current.messages()[0], { type: "agent_hello", protocol: 1 });
+  pool.current.receive({
+    type: "agent_welcome",
+    protocol: 1,
+    agent: ME,
+    is_admin: true,
+    conversations: [summary("w2", "waiting", null, 5), summary("w1", "waiting", null, 3), summary("m1", "active")],
+  });
+  assert.equal(session.isAdmin, true);
+  assert.deepEqual(session.waiting().map((e) => e.summary.id), ["w1", "w2"]);
+  assert.deepEqual(session.mine().map((e) => e.summary.id), ["m1"]);
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "m1", after_seq: 0 });
+  assert.deepEqual(beeps, [], "no notice for what was already waiting at login");
+});
+
+test("new waiting conversations notify; taken by another agent leaves the queue", () => {
+  const { pool, session, beeps } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [] });
+  pool.current.receive({ type: "conversation_updated", conversation: summary("w1", "waiting") });
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("w1", "waiting"), preview: "more" } });
+  assert.deepEqual(beeps, ["w1"], "one notice per new conversation");
+  assert.equal(session.waiting().length, 1);
+  session.select("w1");
+  pool.current.receive({ type: "conversation_updated", conversation: summary("w1", "active", OTHER) });
+  assert.equal(session.waiting().length, 0);
+  assert.equal(session.mine().length, 0);
+  assert.equal(session.selected, null);
+  assert.match(session.notice?.text ?? "", /taken by Ben/);
+});
+
+test("accept → active and mine → sync → messages with unread counts", () => {
+  const { pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w1", "waiting"), summary("w2", "waiting")] });
+  // Selecting a waiting conversation reads it before accepting.
+  session.select("w1");
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "w1", after_seq: 0 });
+  pool.current.receive({ type: "event", conversation: "w1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "synced", conversation: "w1", last_seq: 1 });
+  // The visitor writes again: waiting conversations reach agents as summaries only.
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("w1", "waiting"), last_seq: 2 } });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "w1", after_seq: 1 });
+  pool.current.receive({ type: "event", conversation: "w1", event: message(2, "hello") });
+  pool.current.receive({ type: "synced", conversation: "w1", last_seq: 2 });
+  session.accept("w1");
+  assert.deepEqual(pool.current.last(), { type: "accept", conversation: "w1" });
+  assert.equal(session.get("w1")?.accepting, true);
+  // The agent_joined event comes live, then the summary.
+  pool.current.receive({ type: "event", conversation: "w1", event: { seq: 3, at: 3, kind: "agent_joined", agent: ME } });
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("w1", "active"), last_seq: 3 } });
+  assert.equal(session.get("w1")?.accepting, false);
+  assert.equal(session.get("w1")?.summary.status, "active");
+  assert.deepEqual(session.get("w1")?.transcript.getEvents().map((e) => e.seq), [1, 2, 3]);
+  assert.equal(session.get("w1")?.unread, 0, "replayed messages are not unread");
+  assert.equal(session.selected, "w1");
+  assert.deepEqual(session.mine().map((e) => e.summary.id), ["w1"]);
+  // Accept a second one and look at it; the first gets unread messages.
+  session.accept("w2");
+  pool.current.receive({ type: "conversation_updated", conversation: summary("w2", "active") });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "w2", after_seq: 0 });
+  session.select("w2");
+  pool.current.receive({ type: "event", conversation: "w1", event: message(4, "anyone?") });
+  pool.current.receive({ type: "event", conversation: "w1", event: message(5, "hello??") });
+  assert.equal(session.get("w1")?.unread, 2);
+  assert.equal(session.unreadTotal(), 2);
+  assert.equal(session.get("w1")?.summary.preview, "hello??");
+  session.select("w1");
+  assert.equal(session.unreadTotal(), 0);
+});
+
+test("sending text and links; validation; resend after reconnect", () => {
+  const { clock, pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });
+  assert.equal(session.sendText("m1", "  ").ok, false);
+  assert.equal(session.sendLink("m1", "javascript:alert(1)", "").ok, false);
+  assert.equal(session.sendText("zz", "hi").ok, false);
+  assert.equal(session.sendText("m1", "Hello!").ok, true);
+  const text = pool.current.last();
+  assert.equal(text.type, "send");
+  assert.equal(text.conversation, "m1");
+  assert.deepEqual(text.body, { kind: "text", text: "Hello!" });
+  assert.equal(session.sendLink("m1", "northwind.example/help", "  Help centre ").ok, true);
+  assert.deepEqual(pool.current.last().body, { kind: "link", url: "https://northwind.example/help", title: "Help centre" });
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });
+  const sends = pool.current.messages().filter((m) => m.type === "send");
+  assert.deepEqual(sends.map((m) => m.client_id), [text.client_id, sends[1].client_id]);
+  assert.equal(sends.length, 2);
+});
+
+test("closing, dismissing, and a conversation that vanished while away", () => {
+  const { clock, pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active"), summary("m2", "active")] });
+  session.close("m1");
+  assert.deepEqual(pool.current.last(), { type: "close", conversation: "m1" });
+  pool.current.receive({ type: "event", conversation: "m1", event: { seq: 2, at: 2, kind: "closed", by: "agent", agent: ME } });
+  assert.equal(session.get("m1")?.summary.status, "closed");
+  assert.equal(session.mine().length, 2, "closed stays listed until dismissed");
+  session.dismiss("m1");
+  assert.equal(session.mine().length, 1);
+  // The summary update that follows the closed event does not bring it back.
+  pool.current.receive({ type: "conversation_updated", conversation: summary("m1", "closed") });
+  assert.equal(session.mine().length, 1);
+  assert.equal(session.get("m1"), undefined);
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [] });
+  assert.equal(session.get("m2")?.summary.status, "closed");
+});
+
+test("a failed accept removes the conversation and shows why; auth errors stop", () => {
+  const { pool, session } = setup();
+  let lost = 0;
+  session.onAuthLost(() => lost++);
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w1", "waiting")] });
+  session.accept("w1");
+  pool.current.receive({ type: "error", code: "invalid_state", message: "Already accepted by Ben", client_id: null });
+  assert.equal(session.get("w1"), undefined);
+  assert.equal(session.notice?.text, "Already accepted by Ben.");
+  pool.current.receive({ type: "error", code: "not_authenticated", message: "Log in", client_id: null });
+  assert.equal(lost, 1);
+  assert.equal(session.link, "stopped");
+});
+
+test("visitor typing shows and expires", () => {
+  const { clock, pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });
+  pool.current.receive({ type: "typing", conversation: "m1", from: "visitor", active: true });
+  assert.equal(session.get("m1")?.visitorTyping.active, true);
+  clock.advance(6000);
+  assert.equal(session.get("m1")?.visitorTyping.active, false);
+  session.typing("m1", false);
+  assert.deepEqual(pool.current.last(), { type: "typing", conversation: "m1", active: true });
+});
+
+test("close code 4001 (logged out elsewhere, disabled) stops and reports lost auth", async () => {
+  const { clock, pool, session } = setup();
+  let lost = 0;
+  session.onAuthLost(() => lost++);
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [] });
+  pool.current.serverClose(4001, "logged out");
+  await Promise.resolve();
+  assert.equal(lost, 1);
+  assert.equal(session.link, "stopped");
+  clock.advance(60000);
+  assert.equal(pool.sockets.length, 1, "no reconnect");
+});

@@ -1,0 +1,202 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ConversationSummary, Event } from "../src/protocol.gen";
+import { TOKEN_KEY, VisitorSession } from "../src/lib/visitor-session";
+import { FakeClock, MemoryStore, SocketPool } from "./helpers";
+
+function summary(id: string, status: ConversationSummary["status"] = "waiting"): ConversationSummary {
+  return {
+    id,
+    status,
+    agent: null,
+    created_at: 1,
+    last_seq: 0,
+    last_activity_at: 1,
+    preview: null,
+    page: null,
+    visitor_online: true, share: null,
+  };
+}
+
+function message(seq: number, clientId: string, text: string, from: "visitor" | "agent" = "visitor"): Event {
+  return {
+    seq,
+    at: seq,
+    kind: "message",
+    from,
+    agent: from === "agent" ? { id: 7, display_name: "Anna" } : null,
+    client_id: clientId,
+    body: { kind: "text", text },
+  };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const pool = new SocketPool();
+  const storage = new MemoryStore();
+  const session = new VisitorSession({
+    wsUrl: "wss://support.example/ws/visitor",
+    storage,
+    page: () => ({ url: "https://shop.example/", title: "Shop" }),
+    createSocket: pool.factory,
+    timers: clock,
+    now: clock.nowFn,
+  });
+  return { clock, pool, storage, session };
+}
+
+test("hello carries the stored token; the welcome's token is stored", () => {
+  const { pool, storage, session } = setup();
+  storage.set(TOKEN_KEY, "old-token");
+  session.start();
+  pool.current.open();
+  assert.deepEqual(pool.current.messages()[0], {
+    type: "visitor_hello",
+    protocol: 1,
+    token: "old-token",
+    after_seq: 0,
+    page: { url: "https://shop.example/", title: "Shop" },
+  });
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "new-token", conversation: null });
+  assert.equal(storage.get(TOKEN_KEY), "new-token");
+  assert.equal(session.link, "online");
+  assert.equal(session.state, "none");
+});
+
+test("first message: queued while connecting, sent after welcome, confirmed by ack and event", () => {
+  const { pool, session } = setup();
+  const r = session.sendText("Hello, I need help");
+  assert.equal(r.ok, true);
+  assert.equal(session.link, "connecting", "sending starts the connection");
+  pool.current.open();
+  assert.equal(pool.current.messages().length, 1, "only the hello before the welcome");
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: null });
+  const sent = pool.current.last();
+  assert.equal(sent.type, "send");
+  assert.equal(sent.conversation, null);
+  assert.deepEqual(sent.body, { kind: "text", text: "Hello, I need help" });
+  const clientId = sent.client_id as string;
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "ack", conversation: "c1", client_id: clientId, seq: 2 });
+  assert.equal(session.conversationId, "c1");
+  assert.equal(session.state, "waiting");
+  assert.equal(session.transcript.find(clientId)?.state, "acked");
+  pool.current.receive({ type: "event", conversation: "c1", event: message(2, clientId, "Hello, I need help") });
+  assert.equal(session.transcript.outboxItems().length, 0);
+  assert.equal(session.transcript.getEvents().length, 2);
+});
+
+test("refuses blank and over-long messages", () => {
+  const { session } = setup();
+  assert.deepEqual(session.sendText("   "), { ok: false, reason: "empty" });
+  assert.deepEqual(session.sendText("x".repeat(4001)), { ok: false, reason: "too_long" });
+  assert.equal(session.link, "idle");
+});
+
+test("after a lost connection: hello with after_seq, unacked messages re-sent with the same client id", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1", "active") });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: message(2, "x", "hi") });
+  pool.current.receive({ type: "synced", conversation: "c1", last_seq: 2 });
+  session.sendText("are you there?");
+  const clientId = pool.current.last().client_id as string;
+  pool.current.serverClose(1006);
+  assert.equal(session.link, "reconnecting");
+  session.sendText("hello?");
+  clock.advance(1000);
+  const s2 = pool.current;
+  s2.open();
+  assert.equal(s2.messages()[0].after_seq, 2);
+  assert.equal(s2.messages()[0].token, "t");
+  s2.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1", "active") });
+  const resent = s2.messages().filter((m) => m.type === "send");
+  assert.equal(resent.length, 2);
+  assert.equal(resent[0].client_id, clientId, "same client id as before");
+  assert.deepEqual(resent.map((m) => (m.body as { text: string }).text), ["are you there?", "hello?"]);
+});
+
+test("a closed conversation followed by a new message switches to the new conversation", () => {
+  const { pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1", "closed") });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 2, at: 2, kind: "closed", by: "agent", agent: null } });
+  assert.equal(session.state, "closed");
+  session.sendText("one more question");
+  const cid = pool.current.last().client_id as string;
+  pool.current.receive({ type: "ack", conversation: "c2", client_id: cid, seq: 2 });
+  assert.equal(session.conversationId, "c2");
+  assert.equal(session.transcript.find(cid)?.state, "acked");
+  pool.current.receive({ type: "event", conversation: "c2", event: { seq: 1, at: 3, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c2", event: message(2, cid, "one more question") });
+  assert.equal(session.state, "waiting");
+  assert.equal(session.transcript.getEvents().length, 2);
+  // A stray event of the old conversation does not switch back.
+  pool.current.receive({ type: "event", conversation: "c1", event: message(3, "zz", "late") });
+  assert.equal(session.conversationId, "c2");
+});
+
+test("when the welcome names another conversation than ours, the whole transcript is synced", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1") });
+  pool.current.receive({ type: "event", conversation: "c1", event: message(1, "a", "x") });
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c9") });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "c9", after_seq: 0 });
+  assert.equal(session.conversationId, "c9");
+  assert.equal(session.transcript.size, 0);
+});
+
+test("agent name, typing indicator and live/replay distinction", () => {
+  const { clock, pool, session } = setup();
+  const seen: [string, boolean][] = [];
+  session.onEvent((e, live) => seen.push([e.kind, live]));
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1") });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "synced", conversation: "c1", last_seq: 1 });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 2, at: 2, kind: "agent_joined", agent: { id: 7, display_name: "Anna" } } });
+  assert.equal(session.state, "active");
+  assert.equal(session.agent?.display_name, "Anna");
+  pool.current.receive({ type: "typing", conversation: "c1", from: "agent", active: true });
+  assert.equal(session.typingIn.active, true);
+  pool.current.receive({ type: "event", conversation: "c1", event: message(3, "q", "Hi, Anna here", "agent") });
+  assert.equal(session.typingIn.active, false, "a message ends typing");
+  pool.current.receive({ type: "typing", conversation: "c1", from: "agent", active: true });
+  clock.advance(7000);
+  assert.equal(session.typingIn.active, false, "typing expires");
+  assert.deepEqual(seen, [
+    ["started", false],
+    ["agent_joined", true],
+    ["message", true],
+  ]);
+});
+
+test("typing is only sent in an open conversation; errors mark messages failed", () => {
+  const { pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: null });
+  session.typing(false);
+  assert.equal(pool.current.messages().filter((m) => m.type === "typing").length, 0);
+  session.sendText("hi");
+  const cid = pool.current.last().client_id as string;
+  pool.current.receive({ type: "error", code: "rate_limited", message: "Slow down", client_id: cid });
+  assert.equal(session.transcript.find(cid)?.state, "failed");
+  session.retry(cid);
+  assert.equal(pool.current.last().client_id, cid);
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  session.typing(false);
+  assert.deepEqual(pool.current.last(), { type: "typing", conversation: null, active: true });
+  pool.current.receive({ type: "error", code: "bad_request", message: "Bad", client_id: null });
+  assert.equal(session.notice, "Bad.");
+});

@@ -1,0 +1,188 @@
+//! Developer tasks, run as `cargo xtask <task>`:
+//!
+//! - `codegen`: write the TypeScript protocol types (web/src/protocol.gen.ts) from
+//!   crates/proto. A test fails when the committed copy is stale.
+//! - `test`: everything CI runs: the web build (and a check that the committed
+//!   web/dist is what the sources build), TypeScript checks and unit tests, every
+//!   Rust test, and the browser tests in headless Chromium.
+//! - `bench`: the load benchmark (see crates/bench).
+//! - `bench-images`: thumbnail throughput and peak memory of image uploads
+//!   (crates/server/examples/bench_images.rs).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context as _};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn protocol_ts_path() -> PathBuf {
+    root().join("web/src/protocol.gen.ts")
+}
+
+/// Runs a command in a directory, failing with its name when it fails.
+fn run(dir: &Path, program: &str, args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<()> {
+    eprintln!("\n$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()
+        .with_context(|| format!("could not start {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn output(dir: &Path, program: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(program).args(args).current_dir(dir).output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn chromium_path() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("CHROMIUM_PATH") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn codegen() -> anyhow::Result<()> {
+    let path = protocol_ts_path();
+    std::fs::write(&path, sightline_proto::typescript_declarations())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    let root = root();
+    let web = root.join("web");
+    let skip_browser = args.iter().any(|a| a == "--no-browser");
+    if Command::new("npm").arg("--version").output().is_err() {
+        bail!("npm is missing: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)");
+    }
+    if Command::new("turnserver").arg("--help").output().is_err() {
+        bail!("coturn is missing: the TURN tests start a real coturn on loopback. Install it with `apt-get install coturn` (Debian)");
+    }
+    let chromium = chromium_path();
+    if chromium.is_none() && !skip_browser {
+        bail!(
+            "Chromium is missing. Install it with `apt-get install chromium` (Debian) or set CHROMIUM_PATH; \
+             `cargo xtask test --no-browser` runs everything else"
+        );
+    }
+
+    // 1. The web build, and proof that the committed bundle is what the sources build.
+    run(&web, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
+    run(&web, "npm", &["run", "build"], &[])?;
+    let stale = output(&root, "git", &["status", "--porcelain", "--", "web/dist"])?;
+    if !stale.trim().is_empty() {
+        bail!("web/dist differs from what the sources build; commit the rebuilt files:\n{stale}");
+    }
+    run(&web, "npm", &["run", "typecheck"], &[])?;
+    run(&web, "npm", &["run", "test:unit"], &[])?;
+
+    // 2. Every Rust test (the store's also run on PostgreSQL when SIGHTLINE_TEST_POSTGRES is set).
+    if std::env::var("SIGHTLINE_TEST_POSTGRES").is_err() {
+        eprintln!("note: SIGHTLINE_TEST_POSTGRES is unset; the store tests run on SQLite only");
+    }
+    run(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
+
+    // 3. Browser tests against the real binary.
+    if skip_browser {
+        eprintln!("note: browser tests skipped (--no-browser)");
+        return Ok(());
+    }
+    run(&root, "cargo", &["build", "--locked", "-p", "sightline"], &[])?;
+    let bin = root.join("target/debug/sightline");
+    let chromium = chromium.map(|p| p.display().to_string()).unwrap_or_default();
+    run(
+        &web,
+        "npm",
+        &["run", "test:e2e"],
+        &[
+            ("SIGHTLINE_BIN", bin.display().to_string()),
+            ("CHROMIUM_PATH", chromium),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Builds the server and the load generator in release mode and runs the
+/// generator, which starts the server itself; ARGS go to `sightline-bench`
+/// (`cargo xtask bench -- --help` lists them).
+fn bench(args: &[String]) -> anyhow::Result<()> {
+    let root = root();
+    run(
+        &root,
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "sightline",
+            "-p",
+            "sightline-bench",
+        ],
+        &[],
+    )?;
+    // Cargo resolves a relative CARGO_TARGET_DIR against the directory it runs in.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"));
+    let args: Vec<String> = args.iter().filter(|a| *a != "--").cloned().collect();
+    let mut bench_args = Vec::new();
+    if !args
+        .iter()
+        .any(|a| a == "--server-bin" || a.starts_with("--server-bin="))
+    {
+        bench_args.extend([
+            "--server-bin".to_owned(),
+            target.join("release/sightline").display().to_string(),
+        ]);
+    }
+    bench_args.extend(args);
+    let refs: Vec<&str> = bench_args.iter().map(String::as_str).collect();
+    run(
+        &root,
+        &target.join("release/sightline-bench").display().to_string(),
+        &refs,
+        &[],
+    )
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("codegen") => codegen(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("bench-images") => {
+            let mut cargo_args = vec!["run", "--release", "-p", "sightline", "--example", "bench_images", "--"];
+            cargo_args.extend(args[1..].iter().map(String::as_str));
+            run(&root(), "cargo", &cargo_args, &[])
+        }
+        _ => bail!("usage: cargo xtask codegen | test [--no-browser] | bench [ARGS] | bench-images [--runs N]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_typescript_protocol_types_are_fresh() {
+        let committed = std::fs::read_to_string(super::protocol_ts_path()).expect("web/src/protocol.gen.ts exists");
+        assert!(
+            committed == sightline_proto::typescript_declarations(),
+            "web/src/protocol.gen.ts is stale: run `cargo xtask codegen` and commit it"
+        );
+    }
+}
