@@ -86,6 +86,9 @@ test("(h) private elements and password fields are masked in a current-tab share
   }, "agent sees mask colour over the private element and the password field, red elsewhere", 20000);
   assert.ok(px.size[0] > 0);
   assertNoProblems(stack);
+  // End this share before the next test, so that it runs on an idle visitor browser.
+  await visitor.context().close();
+  await agent.context().close();
 });
 
 test("(h2) a share restricted to one element is cropped to it, with its private part masked", { timeout: 120000 }, async () => {
@@ -116,4 +119,6 @@ test("(h2) a share restricted to one element is cropped to it, with its private 
   }, "agent sees only the element, its private half masked", 20000);
   assert.ok(px.w > 0);
   assertNoProblems(stack);
+  await visitor.context().close();
+  await agent.context().close();
 });

@@ -104,15 +104,52 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     run(&root, "cargo", &["build", "--locked", "-p", "sightline"], &[])?;
     let bin = root.join("target/debug/sightline");
     let chromium = chromium.map(|p| p.display().to_string()).unwrap_or_default();
-    run(
-        &web,
-        "npm",
-        &["run", "test:e2e"],
-        &[
-            ("SIGHTLINE_BIN", bin.display().to_string()),
-            ("CHROMIUM_PATH", chromium),
-        ],
-    )?;
+    let envs = [
+        ("SIGHTLINE_BIN", bin.display().to_string()),
+        ("CHROMIUM_PATH", chromium),
+    ];
+    browser_tests(&web, &envs)
+}
+
+/// Runs each browser test file in its own `node --test` process. A file that fails
+/// is run once more: WebRTC in headless Chromium on a loaded two-core machine
+/// occasionally misses a timeout. A file that passes only on the second run is
+/// reported as FLAKY in the summary (and the run stays green); a file that fails
+/// twice fails the run.
+fn browser_tests(web: &Path, envs: &[(&str, String)]) -> anyhow::Result<()> {
+    let mut files: Vec<String> = std::fs::read_dir(web.join("e2e"))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let mut flaky = Vec::new();
+    let mut failed = Vec::new();
+    for file in &files {
+        let path = format!("e2e/{file}");
+        let args = ["--test", "--test-concurrency=1", path.as_str()];
+        if run(web, "node", &args, envs).is_ok() {
+            continue;
+        }
+        eprintln!("\n{file} failed; running it once more");
+        if run(web, "node", &args, envs).is_ok() {
+            flaky.push(file.clone());
+        } else {
+            failed.push(file.clone());
+        }
+    }
+    eprintln!(
+        "\nbrowser tests: {} files, {} passed first time, {} FLAKY (failed, then passed on the rerun): {:?}, {} failed: {:?}",
+        files.len(),
+        files.len() - flaky.len() - failed.len(),
+        flaky.len(),
+        flaky,
+        failed.len(),
+        failed
+    );
+    if !failed.is_empty() {
+        bail!("browser tests failed: {failed:?}");
+    }
     Ok(())
 }
 
