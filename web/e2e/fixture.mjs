@@ -12,7 +12,7 @@ export function useStack(options = {}) {
   const stack = { problems: [] };
   before(async () => {
     if (options.beforeServer) await options.beforeServer(stack);
-    stack.server = await startServer({ allowedOrigins: options.allowedOrigins ? options.allowedOrigins(stack) : [] });
+    stack.server = await startServer({ allowedOrigins: options.allowedOrigins ? options.allowedOrigins(stack) : [], env: options.serverEnv || {} });
     stack.base = stack.server.url;
     stack.browser = await launchBrowser();
     stack.page = (label) => newPage(stack.browser, label, stack.problems);

@@ -39,6 +39,9 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
   };
   let proc = await spawnServer("127.0.0.1:0", dataDir, childEnv, logs);
   const url = proc.url;
+  // With SIGHTLINE_ADMIN_PASSWORD set to "", the server makes one up and prints it.
+  const printed = logs.join("").match(/^\s*password: (\S+)$/m);
+  const printedPassword = printed ? printed[1] : null;
   const stopProc = async () => {
     if (!proc.exited()) {
       proc.child.kill("SIGTERM");
@@ -49,7 +52,8 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
   };
   return {
     url,
-    adminPassword,
+    adminPassword: childEnv.SIGHTLINE_ADMIN_PASSWORD === "" ? printedPassword : adminPassword,
+    printedPassword,
     dataDir,
     logs,
     /** Stop (SIGTERM) and start again on the same port with the same data. */

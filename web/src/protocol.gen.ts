@@ -121,7 +121,12 @@ export type Me = { user: UserInfo,
  */
 csrf_token: string, };
 
-export type UserInfo = { id: number, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, };
+export type UserInfo = { id: number, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, 
+/**
+ * The password was made up by the server (the first admin's): until the user
+ * chooses their own, they may only change it, read `/api/me` or log out.
+ */
+must_change_password: boolean, };
 
 export type CreateUserRequest = { name: string, display_name: string | null, password: string, is_admin: boolean, };
 

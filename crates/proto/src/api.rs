@@ -37,6 +37,10 @@ pub struct UserInfo {
     pub disabled: bool,
     #[cfg_attr(feature = "typescript", ts(type = "number"))]
     pub created_at: u64,
+    /// The password was made up by the server (the first admin's): until the user
+    /// chooses their own, they may only change it, read `/api/me` or log out.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// `POST /api/users` (admins).

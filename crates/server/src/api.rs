@@ -55,6 +55,11 @@ impl From<StoreError> for Failure {
         match err {
             StoreError::NotFound => Failure::new(StatusCode::NOT_FOUND, "not_found", "no such record"),
             StoreError::Conflict(_) => Failure::new(StatusCode::CONFLICT, "conflict", "that name is already taken"),
+            StoreError::LastAdmin => Failure::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "the last admin cannot be demoted or disabled",
+            ),
             other => {
                 tracing::error!(err = %other, "storage failed");
                 Failure::new(
@@ -75,6 +80,30 @@ impl From<JsonRejection> for Failure {
 
 type ApiResult<T> = Result<T, Failure>;
 
+/// A logged-in user, even one who must first choose a new password. Only for what
+/// such a user may do: read `/api/me`, change their own password, log out.
+pub struct Session(pub Authenticated);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        auth::from_cookie(app, &parts.headers)
+            .await
+            .map(Session)
+            .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "not_authenticated", "log in first"))
+    }
+}
+
+/// The refusal for a user who has not yet replaced a password the server made up.
+pub fn password_change_required() -> Failure {
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+        "choose your own password first",
+    )
+}
+
 /// A logged-in agent, for reads.
 pub struct Agent(pub Authenticated);
 
@@ -82,22 +111,24 @@ impl FromRequestParts<AppState> for Agent {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        auth::from_cookie(app, &parts.headers)
-            .await
-            .map(Agent)
-            .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "not_authenticated", "log in first"))
+        let Session(auth) = Session::from_request_parts(parts, app).await?;
+        if auth.user.must_change_password {
+            return Err(password_change_required());
+        }
+        Ok(Agent(auth))
     }
 }
 
-/// A logged-in agent making a change: the request must also carry the session's
-/// CSRF token and come from this server's own pages.
-pub struct AgentWrite(pub Authenticated);
+/// A logged-in user making a change: the request must also carry the session's
+/// CSRF token and come from this server's own pages. Like [`Session`], allowed
+/// before a required password change.
+pub struct SessionWrite(pub Authenticated);
 
-impl FromRequestParts<AppState> for AgentWrite {
+impl FromRequestParts<AppState> for SessionWrite {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
-        let Agent(auth) = Agent::from_request_parts(parts, app).await?;
+        let Session(auth) = Session::from_request_parts(parts, app).await?;
         check_same_origin(app, &parts.headers)?;
         let sent = parts
             .headers
@@ -110,6 +141,21 @@ impl FromRequestParts<AppState> for AgentWrite {
                 "csrf",
                 "missing or wrong CSRF token; reload the page",
             ));
+        }
+        Ok(SessionWrite(auth))
+    }
+}
+
+/// A logged-in agent making a change (see [`SessionWrite`]).
+pub struct AgentWrite(pub Authenticated);
+
+impl FromRequestParts<AppState> for AgentWrite {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+        let SessionWrite(auth) = SessionWrite::from_request_parts(parts, app).await?;
+        if auth.user.must_change_password {
+            return Err(password_change_required());
         }
         Ok(AgentWrite(auth))
     }
@@ -214,7 +260,7 @@ pub async fn login(
     Ok(response)
 }
 
-pub async fn logout(State(app): State<AppState>, AgentWrite(auth): AgentWrite) -> ApiResult<Response> {
+pub async fn logout(State(app): State<AppState>, SessionWrite(auth): SessionWrite) -> ApiResult<Response> {
     app.store.delete_session(&auth.session.token_hash).await?;
     // The session's sockets close (other sessions of the agent stay), and the
     // agent's screen shares end: nobody should keep watching after logging out.
@@ -231,7 +277,7 @@ pub async fn logout(State(app): State<AppState>, AgentWrite(auth): AgentWrite) -
     Ok(response)
 }
 
-pub async fn get_me(Agent(auth): Agent) -> Json<Me> {
+pub async fn get_me(Session(auth): Session) -> Json<Me> {
     Json(me(&auth))
 }
 
@@ -303,17 +349,6 @@ pub async fn update_user(
     if let Some(name) = &request.display_name {
         check_display_name(name)?;
     }
-    let target = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
-    let loses_admin = target.info.is_admin
-        && !target.info.disabled
-        && (request.is_admin == Some(false) || request.disabled == Some(true));
-    if loses_admin && app.store.count_active_admins().await? <= 1 {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            "last_admin",
-            "the last admin cannot be demoted or disabled",
-        ));
-    }
     if id == auth.user.id && request.disabled == Some(true) {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -331,21 +366,33 @@ pub async fn update_user(
 
 pub async fn set_password(
     State(app): State<AppState>,
-    AgentWrite(auth): AgentWrite,
+    SessionWrite(auth): SessionWrite,
     Path(id): Path<i64>,
     body: Result<Json<SetPasswordRequest>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(request) = body?;
+    if id != auth.user.id && auth.user.must_change_password {
+        return Err(password_change_required());
+    }
     let target = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?;
     if id == auth.user.id {
         // Changing one's own password needs the current one, so that a session left
         // open on a shared computer cannot take the account over.
         let current = request.current.unwrap_or_default();
-        if !auth::verify_password(current, target.password_hash.clone()).await {
+        if current.len() > auth::MAX_PASSWORD_BYTES
+            || !auth::verify_password(current.clone(), target.password_hash.clone()).await
+        {
             return Err(Failure::new(
                 StatusCode::FORBIDDEN,
                 "wrong_password",
                 "the current password is wrong",
+            ));
+        }
+        if request.password == current {
+            return Err(Failure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "same_password",
+                "the new password must differ from the current one",
             ));
         }
     } else if !auth.user.is_admin {

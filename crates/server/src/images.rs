@@ -479,6 +479,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Viewer, Failure> 
         return Ok(Viewer::Visitor(token_hash(token)));
     }
     match auth::from_cookie(app, headers).await {
+        Some(auth) if auth.user.must_change_password => Err(crate::api::password_change_required()),
         Some(_) => Ok(Viewer::Agent),
         None => Err(Failure::new(
             StatusCode::UNAUTHORIZED,

@@ -73,27 +73,37 @@ pub struct AppState {
 pub struct InitialAdmin {
     pub name: String,
     pub password: String,
+    /// Made up by the server: the admin must replace it at first login.
+    pub one_time: bool,
 }
 
 /// Creates the `admin` account on first start. The password is
-/// `SIGHTLINE_ADMIN_PASSWORD` when set, else random; it is returned so the caller
-/// can show it once. It is never stored in clear.
+/// `SIGHTLINE_ADMIN_PASSWORD` when set (the operator chose it, e.g. in a deployment
+/// script), else random and one-time: it is returned so the caller can show it
+/// once, and the console then makes the admin choose their own before anything
+/// else. It is never stored in clear.
 pub async fn bootstrap_admin(store: &Store) -> anyhow::Result<Option<InitialAdmin>> {
     if store.count_users().await? > 0 {
         return Ok(None);
     }
-    let password = std::env::var("SIGHTLINE_ADMIN_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(auth::random_password);
+    let chosen = std::env::var("SIGHTLINE_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let generated = chosen.is_none();
+    let password = chosen.unwrap_or_else(auth::random_password);
     auth::check_password_policy(&password).map_err(|m| anyhow::anyhow!("SIGHTLINE_ADMIN_PASSWORD: {m}"))?;
     let hash = auth::hash_password(password.clone()).await?;
-    store
-        .create_user("admin", "Administrator", &hash, true, now_ms())
-        .await?;
+    if generated {
+        store
+            .create_user_with_generated_password("admin", "Administrator", &hash, true, now_ms())
+            .await?;
+    } else {
+        store
+            .create_user("admin", "Administrator", &hash, true, now_ms())
+            .await?;
+    }
     Ok(Some(InitialAdmin {
         name: "admin".into(),
         password,
+        one_time: generated,
     }))
 }
 

@@ -97,10 +97,15 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
             let (password, generated) = read_password(password_stdin)?;
             let hash = auth::hash_password(password.clone()).await?;
             let display = display_name.unwrap_or_else(|| name.clone());
-            let user = store
-                .create_user(&name, &display, &hash, admin, now_ms())
-                .await
-                .with_context(|| format!("adding {name}"))?;
+            // A password made up here is one-time: the user replaces it at first login.
+            let user = if generated {
+                store
+                    .create_user_with_generated_password(&name, &display, &hash, admin, now_ms())
+                    .await
+            } else {
+                store.create_user(&name, &display, &hash, admin, now_ms()).await
+            }
+            .with_context(|| format!("adding {name}"))?;
             println!(
                 "Added {}{} (id {}).",
                 user.name,
@@ -120,9 +125,12 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
                 .set_password_hash(user.info.id, &auth::hash_password(password.clone()).await?)
                 .await?;
             store.delete_sessions_of_user(user.info.id).await?;
+            if generated {
+                store.require_password_change(user.info.id).await?;
+            }
             println!("Password of {} changed; their sessions were ended.", user.info.name);
             if generated {
-                println!("Password: {password}");
+                println!("Password: {password}\nIt is a one-time password: the console asks for a new one at the next login.");
             }
         }
         UserCommand::List => {
@@ -179,9 +187,13 @@ fn tell(text: &str) {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = sightline::open_store(&config).await?;
     if let Some(admin) = sightline::bootstrap_admin(&store).await? {
+        let after = if admin.one_time {
+            "It is a one-time password: the console asks for a new one at the first login."
+        } else {
+            "It is SIGHTLINE_ADMIN_PASSWORD. Change it in the console (or with `sightline user passwd admin`)."
+        };
         tell(&format!(
-            "Created the first admin account. It is shown only this once:\n  login:    {}\n  password: {}\n\
-             Change it in the console (or with `sightline user passwd admin`).",
+            "Created the first admin account. It is shown only this once:\n  login:    {}\n  password: {}\n{after}",
             admin.name, admin.password
         ));
     }

@@ -46,6 +46,9 @@ pub async fn agent(
     let Some(Authenticated { user, session }) = auth::from_cookie(&app, &headers).await else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
+    if user.must_change_password {
+        return (StatusCode::FORBIDDEN, "choose your own password first").into_response();
+    }
     let identity = AgentIdentity {
         agent: AgentRef {
             id: user.id,

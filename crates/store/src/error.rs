@@ -15,6 +15,9 @@ pub enum StoreError {
     /// The row to read, update or refer to does not exist.
     #[error("not found")]
     NotFound,
+    /// The update would leave no admin who is not disabled.
+    #[error("the last admin cannot be demoted or disabled")]
+    LastAdmin,
     /// An argument cannot be stored (e.g. a number above `i64::MAX`, `seq` 0).
     #[error("invalid input: {0}")]
     InvalidInput(String),

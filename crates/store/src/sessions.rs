@@ -48,7 +48,8 @@ impl Store {
     pub async fn session(&self, token_hash: &str, now_ms: u64) -> Result<Option<(SessionRecord, UserRecord)>> {
         let row = sqlx::query(
             "SELECT s.token_hash, s.csrf_token, s.created_at AS session_created_at, s.expires_at, \
-                    u.id, u.name, u.display_name, u.password_hash, u.is_admin, u.disabled, u.created_at \
+                    u.id, u.name, u.display_name, u.password_hash, u.is_admin, u.disabled, u.created_at, \
+                    u.must_change_password \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
         )

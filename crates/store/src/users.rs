@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::error::{flag, from_db, to_db, Result, StoreError};
-use crate::Store;
+use crate::{Backend, Store};
 
 /// An agent account with its password hash, for authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,8 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
-const USER_COLUMNS: &str = "id, name, display_name, password_hash, is_admin, disabled, created_at";
+const USER_COLUMNS: &str =
+    "id, name, display_name, password_hash, is_admin, disabled, created_at, must_change_password";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -26,6 +27,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
             is_admin: flag(row.try_get("is_admin")?, "is_admin")?,
             disabled: flag(row.try_get("disabled")?, "disabled")?,
             created_at: from_db(row.try_get("created_at")?, "created_at")?,
+            must_change_password: flag(row.try_get("must_change_password")?, "must_change_password")?,
         },
         password_hash: row.try_get("password_hash")?,
     })
@@ -47,9 +49,37 @@ impl Store {
         is_admin: bool,
         now_ms: u64,
     ) -> Result<UserInfo> {
+        self.create_user_with(name, display_name, password_hash, is_admin, false, now_ms)
+            .await
+    }
+
+    /// Like [`Store::create_user`], for an account whose password the server made
+    /// up (the first admin's): it must choose its own before anything else, until
+    /// [`Store::set_password_hash`] is called.
+    pub async fn create_user_with_generated_password(
+        &self,
+        name: &str,
+        display_name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        now_ms: u64,
+    ) -> Result<UserInfo> {
+        self.create_user_with(name, display_name, password_hash, is_admin, true, now_ms)
+            .await
+    }
+
+    async fn create_user_with(
+        &self,
+        name: &str,
+        display_name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        must_change_password: bool,
+        now_ms: u64,
+    ) -> Result<UserInfo> {
         let sql = format!(
-            "INSERT INTO users (name, display_name, password_hash, is_admin, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, 0, $5) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (name, display_name, password_hash, is_admin, disabled, created_at, must_change_password) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(normalize_name(name))
@@ -57,6 +87,7 @@ impl Store {
             .bind(password_hash)
             .bind(i64::from(is_admin))
             .bind(to_db(now_ms, "created_at")?)
+            .bind(i64::from(must_change_password))
             .fetch_one(&self.write)
             .await?;
         Ok(user_from_row(&row)?.info)
@@ -87,9 +118,25 @@ impl Store {
     }
 
     /// Changes the fields of `update` that are set; [`StoreError::NotFound`] when
-    /// there is no such user. Does not check for the last admin: see
-    /// [`Store::count_active_admins`].
+    /// there is no such user, [`StoreError::LastAdmin`] when the change would leave
+    /// no active admin. The check and the change are one transaction that locks the
+    /// active admins' rows (PostgreSQL; SQLite has one writer), so two concurrent
+    /// demotions of the last two admins cannot both succeed.
     pub async fn update_user(&self, id: i64, update: &UpdateUserRequest) -> Result<UserInfo> {
+        let mut tx = self.begin_write().await?;
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let admins: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM users WHERE is_admin = 1 AND disabled = 0 ORDER BY id{lock}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let loses_admin = update.is_admin == Some(false) || update.disabled == Some(true);
+        if loses_admin && admins.contains(&id) && admins.len() <= 1 {
+            return Err(StoreError::LastAdmin);
+        }
         let sql = format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), \
              is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled) \
@@ -100,18 +147,34 @@ impl Store {
             .bind(update.display_name.as_deref())
             .bind(update.is_admin.map(i64::from))
             .bind(update.disabled.map(i64::from))
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Ok(user_from_row(&row)?.info)
+        let user = user_from_row(&row)?.info;
+        tx.commit().await?;
+        Ok(user)
     }
 
-    /// Replaces a user's password hash; [`StoreError::NotFound`] when there is no
-    /// such user. Sessions are left alone: see [`Store::delete_sessions_of_user`].
+    /// Replaces a user's password hash (which also lifts a pending password change);
+    /// [`StoreError::NotFound`] when there is no such user. Sessions are left alone:
+    /// see [`Store::delete_sessions_of_user`].
     pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        let done = sqlx::query("UPDATE users SET password_hash = $2, must_change_password = 0 WHERE id = $1")
             .bind(id)
             .bind(password_hash)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Makes the user choose a new password at their next login (after an operator
+    /// set one for them that the server made up).
+    pub async fn require_password_change(&self, id: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
+            .bind(id)
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {
@@ -129,8 +192,7 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
-    /// How many admins are not disabled, so that the server can refuse to demote or
-    /// disable the last one.
+    /// How many admins are not disabled.
     pub async fn count_active_admins(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
             .fetch_one(&self.read)

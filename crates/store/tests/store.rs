@@ -140,19 +140,28 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             1,
             "disabled admins do not count"
         );
-        let demoted = store
-            .update_user(
-                bob.id,
-                &UpdateUserRequest {
-                    display_name: None,
-                    is_admin: Some(false),
-                    disabled: None,
-                },
-            )
-            .await
-            .unwrap();
-        assert!(!demoted.is_admin);
-        assert_eq!(store.count_active_admins().await.unwrap(), 0);
+        // Bob is the last active admin: he can be neither demoted nor disabled.
+        for update in [
+            UpdateUserRequest {
+                display_name: None,
+                is_admin: Some(false),
+                disabled: None,
+            },
+            UpdateUserRequest {
+                display_name: Some("Bobby".into()),
+                is_admin: None,
+                disabled: Some(true),
+            },
+        ] {
+            let err = store.update_user(bob.id, &update).await.unwrap_err();
+            assert!(matches!(err, StoreError::LastAdmin), "{err:?}");
+        }
+        let bob_now = store.user_by_id(bob.id).await.unwrap().unwrap().info;
+        assert!(
+            bob_now.is_admin && !bob_now.disabled && bob_now.display_name == "Robert",
+            "nothing changed"
+        );
+        assert_eq!(store.count_active_admins().await.unwrap(), 1);
         assert_eq!(
             store.count_users().await.unwrap(),
             2,
@@ -184,6 +193,63 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         let err = store.create_user("élodie", "Élodie", "h", false, 1).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         assert_eq!(store.user_by_name("Élodie").await.unwrap().unwrap().info.name, "élodie");
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
+    on_each_backend("last-admin-race", |db: TestDb| async move {
+        let store = db.connect().await;
+        let demote = UpdateUserRequest {
+            display_name: None,
+            is_admin: Some(false),
+            disabled: None,
+        };
+        let disable = UpdateUserRequest {
+            display_name: None,
+            is_admin: None,
+            disabled: Some(true),
+        };
+        let mut survivor: Option<i64> = None;
+        for round in 0..20 {
+            let a = store
+                .create_user(&format!("a{round}"), "A", "h", true, 1)
+                .await
+                .unwrap();
+            let b = store
+                .create_user(&format!("b{round}"), "B", "h", true, 1)
+                .await
+                .unwrap();
+            // The last round's survivor steps down: a and b are the only admins.
+            if let Some(prev) = survivor {
+                store.update_user(prev, &demote).await.unwrap();
+            }
+            assert_eq!(store.count_active_admins().await.unwrap(), 2);
+            // Two tasks race to take away both admins' rights.
+            let (s1, s2) = (store.clone(), store.clone());
+            let (d1, d2) = (
+                demote.clone(),
+                if round % 2 == 0 {
+                    demote.clone()
+                } else {
+                    disable.clone()
+                },
+            );
+            let (r1, r2) = tokio::join!(
+                tokio::spawn(async move { s1.update_user(a.id, &d1).await }),
+                tokio::spawn(async move { s2.update_user(b.id, &d2).await }),
+            );
+            let results = [r1.unwrap(), r2.unwrap()];
+            let refused = results
+                .iter()
+                .filter(|r| matches!(r, Err(StoreError::LastAdmin)))
+                .count();
+            assert_eq!(refused, 1, "round {round}: exactly one is refused: {results:?}");
+            assert_eq!(store.count_active_admins().await.unwrap(), 1, "round {round}");
+            survivor = Some(if results[0].is_ok() { b.id } else { a.id });
+        }
         store.close().await;
     })
     .await;

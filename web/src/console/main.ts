@@ -43,7 +43,7 @@ function showLogin(message?: string): void {
     error.hidden = true;
     try {
       const me = await api.login(name.value.trim(), password.value);
-      startApp(me);
+      enter(me, password.value);
     } catch (e) {
       const err = e as HttpError;
       error.textContent = err.status === 401 ? err.message || "Wrong name or password." : err.message;
@@ -54,6 +54,74 @@ function showLogin(message?: string): void {
   });
   replaceChildren(root, h("div", { class: "login-wrap" }, form));
   name.focus();
+}
+
+// ---------------------------------------------------------------- first login
+
+/** Into the console, or first to the new-password form when the server requires it. */
+function enter(me: Me, currentPassword?: string): void {
+  if (me.user.must_change_password) showChoosePassword(me, currentPassword);
+  else startApp(me);
+}
+
+/**
+ * The password the server made up (the first admin's, printed once) must be
+ * replaced before anything else; the server refuses everything but this until then.
+ */
+function showChoosePassword(me: Me, currentPassword?: string): void {
+  setTitleCount(0, "Choose your password");
+  setCsrf(me.csrf_token);
+  const field = (id: string, autocomplete: string) =>
+    h("input", { id, name: id, type: "password", autocomplete, required: true, "data-testid": id });
+  const current = field("first-current", "current-password");
+  const password = field("first-password", "new-password");
+  const confirm = field("first-confirm", "new-password");
+  const error = h("p", { class: "form-error", role: "alert", "data-testid": "first-error", hidden: true });
+  const submit = h("button", { class: "btn primary wide", type: "submit", "data-testid": "first-submit", text: "Save and continue" });
+  const logout = h("button", { class: "btn ghost wide", type: "button", "data-testid": "first-logout", text: "Log out" });
+  const form = h(
+    "form",
+    { class: "login-card", "data-testid": "first-password-form" },
+    logo(),
+    h("h1", { text: "Choose your own password" }),
+    h("p", { class: "muted", text: `Welcome, ${me.user.display_name}. The password you used was shown only once; replace it with one only you know.` }),
+    h("label", { class: "field", for: "first-current", hidden: currentPassword !== undefined }, h("span", { text: "Current password" }), current),
+    h("label", { class: "field", for: "first-password" }, h("span", { text: "New password" }), password),
+    h("label", { class: "field", for: "first-confirm" }, h("span", { text: "Repeat new password" }), confirm),
+    error,
+    submit,
+    logout,
+  );
+  if (currentPassword !== undefined) current.value = currentPassword;
+  const fail = (text: string) => {
+    error.textContent = text;
+    error.hidden = false;
+    submit.disabled = false;
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    if (password.value !== confirm.value) return fail("The new passwords do not match.");
+    submit.disabled = true;
+    try {
+      await api.setPassword(me.user.id, { current: current.value, password: password.value });
+      startApp({ ...me, user: { ...me.user, must_change_password: false } });
+    } catch (e) {
+      const err = e as HttpError;
+      if (err.status === 401) return showLogin("Your session has ended. Please log in again.");
+      fail(err.message);
+    }
+  });
+  logout.addEventListener("click", async () => {
+    try {
+      await api.logout();
+    } catch {
+      /* the session is gone either way */
+    }
+    showLogin();
+  });
+  replaceChildren(root, h("div", { class: "login-wrap" }, form));
+  (currentPassword === undefined ? current : password).focus();
 }
 
 // ---------------------------------------------------------------- app
@@ -259,7 +327,7 @@ function startApp(me: Me): void {
 
 async function boot(): Promise<void> {
   try {
-    startApp(await api.me());
+    enter(await api.me());
   } catch (e) {
     const err = e as HttpError;
     showLogin(err.status === 401 || err.status === undefined ? undefined : err.message);

@@ -163,3 +163,108 @@ fn a_toml_file_configures_the_server_and_bad_files_are_refused() {
         "the unknown key is named"
     );
 }
+
+/// The printed first-admin password is one-time: until the admin chooses their
+/// own, the server refuses everything but reading `/api/me`, changing that
+/// password and logging out.
+#[tokio::test]
+async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (child, lines) = start(dir.path(), &[]);
+    let password = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("the first start prints a password")
+        .to_owned();
+    assert!(lines.iter().any(|l| l.contains("one-time password")), "{lines:?}");
+    let base = lines
+        .last()
+        .expect("url line")
+        .trim_start_matches("Sightline is running at ")
+        .trim_end_matches('/')
+        .to_owned();
+    let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let login = |password: String| {
+        http.post(format!("{base}/api/login"))
+            .header("origin", &base)
+            .json(&serde_json::json!({ "name": "admin", "password": password }))
+            .send()
+    };
+    let response = login(password.clone()).await.expect("login");
+    assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let me: serde_json::Value = response.json().await.expect("me");
+    assert_eq!(me["user"]["must_change_password"], true, "{me}");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();
+    let id = me["user"]["id"].as_i64().expect("id");
+
+    // Reading /api/me works; everything else is refused with a clear error.
+    let got = http.get(format!("{base}/api/me")).send().await.expect("me");
+    assert_eq!(got.status(), 200);
+    for path in ["/api/conversations", "/api/users"] {
+        let refused = http.get(format!("{base}{path}")).send().await.expect("get");
+        assert_eq!(refused.status(), 403, "{path}");
+        let body: serde_json::Value = refused.json().await.expect("json");
+        assert_eq!(body["error"], "password_change_required", "{path}: {body}");
+    }
+    let create = http
+        .post(format!("{base}/api/users"))
+        .header("origin", &base)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "name": "eve", "password": "a long enough password", "is_admin": true }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(create.status(), 403, "no accounts are made before the change");
+    let ws_url = format!("ws://{}/ws/agent", base.trim_start_matches("http://"));
+    let socket = crate::support::Ws::connect(&ws_url, &[("cookie", &cookie), ("origin", &base)]).await;
+    match socket {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("the agent socket is refused before the change: {:?}", other.map(|_| ())),
+    }
+
+    // Keeping the same password is refused; a new one lifts the restriction.
+    let change = |current: &str, new: &str| {
+        http.post(format!("{base}/api/users/{id}/password"))
+            .header("origin", &base)
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({ "current": current, "password": new }))
+            .send()
+    };
+    let same = change(&password, &password).await.expect("same");
+    assert_eq!(same.status(), 422);
+    let wrong = change("not the password", "my own secret words").await.expect("wrong");
+    assert_eq!(wrong.status(), 403);
+    let changed = change(&password, "my own secret words").await.expect("change");
+    assert_eq!(changed.status(), 204);
+    let me: serde_json::Value = http
+        .get(format!("{base}/api/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("me");
+    assert_eq!(me["user"]["must_change_password"], false, "{me}");
+    assert_eq!(
+        http.get(format!("{base}/api/conversations"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
+    let socket = crate::support::Ws::connect(&ws_url, &[("cookie", &cookie), ("origin", &base)]).await;
+    assert!(socket.is_ok(), "the agent socket opens after the change");
+
+    // The old password is gone.
+    assert_eq!(login(password).await.expect("login").status(), 401);
+    assert_eq!(login("my own secret words".into()).await.expect("login").status(), 200);
+    assert!(terminate(child).success());
+}
