@@ -286,7 +286,7 @@ pub async fn run(
         secure_cookies,
         public_origin,
     };
-    let housekeeping = tokio::spawn(housekeeping(hub.clone(), store.clone()));
+    let housekeeping = tokio::spawn(housekeeping(hub.clone(), store.clone(), app.blobs.clone()));
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
     let signal = async move {
         shutdown.await;
@@ -333,13 +333,43 @@ pub async fn run(
     Ok(())
 }
 
-async fn housekeeping(hub: HubHandle, store: Store) {
+/// How long a blob may exist without an image referring to it before the sweep
+/// removes it: far longer than an upload takes from writing its files to posting.
+pub const BLOB_GRACE: Duration = Duration::from_secs(3600);
+
+async fn housekeeping(hub: HubHandle, store: Store, blobs: sightline_store::BlobStore) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     loop {
         every_minute.tick().await;
         hub.send(Command::Tick).await;
         if let Err(err) = store.delete_expired_sessions(now_ms()).await {
             tracing::warn!(%err, "could not delete expired sessions");
         }
+        // Hourly, starting a minute after start.
+        if minutes % 60 == 1 {
+            match sweep_blobs(&store, &blobs, BLOB_GRACE).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "removed image files no message refers to"),
+                Err(err) => tracing::warn!(%err, "the image file sweep failed"),
+            }
+        }
+        minutes += 1;
     }
+}
+
+/// Removes blobs that no image refers to and that were not written or stored again
+/// within `grace` (an upload whose message could not be posted leaves such files).
+/// Returns how many were removed.
+pub async fn sweep_blobs(store: &Store, blobs: &sightline_store::BlobStore, grace: Duration) -> anyhow::Result<usize> {
+    let cutoff = std::time::SystemTime::now() - grace;
+    let lister = blobs.clone();
+    let candidates = tokio::task::spawn_blocking(move || lister.unused_candidates(cutoff)).await??;
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let referenced = store.referenced_blobs(&candidates).await?;
+    let sweeper = blobs.clone();
+    let removed = tokio::task::spawn_blocking(move || sweeper.sweep(cutoff, &candidates, &referenced)).await??;
+    Ok(removed)
 }

@@ -59,6 +59,27 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
 }
 
 impl Store {
+    /// Which of these blob names an image (original or thumbnail) refers to.
+    pub async fn referenced_blobs(&self, names: &[String]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in names.chunks(200) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT sha256 AS name FROM images WHERE sha256 IN ({list}) \
+                 UNION SELECT thumb_sha256 AS name FROM images WHERE thumb_sha256 IN ({list})"
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for name in chunk {
+                query = query.bind(name.as_str());
+            }
+            out.extend(query.fetch_all(&self.read).await?);
+        }
+        Ok(out)
+    }
+
     /// The image with this id, with its conversation's visitor; `None` if unknown.
     pub async fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
         let row = sqlx::query(

@@ -98,6 +98,14 @@ async fn images_round_trip_with_their_conversation_and_visitor() {
         assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().preview.as_deref(), Some("Image"));
 
         assert_eq!(store.image("nope").await.unwrap(), None);
+
+        // The blob sweep's question: which of these names are still referred to?
+        let mut names: Vec<String> = (0..450).map(|i| format!("{i:064x}")).collect();
+        names.push("a".repeat(64));
+        names.push("b".repeat(64));
+        let referenced = store.referenced_blobs(&names).await.unwrap();
+        assert_eq!(referenced, ["a".repeat(64), "b".repeat(64)].into_iter().collect());
+        assert!(store.referenced_blobs(&[]).await.unwrap().is_empty());
         // An image of an unknown conversation or source is refused, with its batch.
         let orphan = new_image("img-3", Some("missing"), None);
         let err = store

@@ -390,6 +390,54 @@ async fn a_visitors_picture_reaches_the_agent_and_a_new_visitor_starts_a_convers
     server.stop().await;
 }
 
+/// Files of an upload whose message was never posted are swept; the files of
+/// posted images stay, however old.
+#[tokio::test]
+async fn the_blob_sweep_removes_only_files_no_image_refers_to() {
+    let server = TestServer::start().await;
+    let mut anna = server.agent("anna").await;
+    let (_visitor, token, _) = accepted_conversation(&server, &mut anna).await;
+    let response = visitor_upload(&server, &token, "pic-1", png(640, 480)).await;
+    assert_eq!(response.status(), 201);
+    let posted: UploadedImage = response.json().await.expect("json");
+    let record = server
+        .store
+        .image(&posted.image.id)
+        .await
+        .expect("store")
+        .expect("image");
+
+    let blobs = sightline_store::BlobStore::open(server.data_dir.join("images")).expect("blobs");
+    let orphan = blobs.put(b"an upload that was never posted").expect("put");
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    for name in [&orphan, &record.sha256, &record.thumb_sha256] {
+        std::fs::File::options()
+            .write(true)
+            .open(blobs.path(name).expect("path"))
+            .expect("open")
+            .set_modified(two_hours_ago)
+            .expect("mtime");
+    }
+    let fresh_orphan = blobs.put(b"an upload still on its way").expect("put");
+
+    let removed = sightline::sweep_blobs(&server.store, &blobs, sightline::BLOB_GRACE)
+        .await
+        .expect("sweep");
+    assert_eq!(removed, 1);
+    assert!(blobs.get(&orphan).is_err(), "the old orphan is gone");
+    assert!(blobs.get(&fresh_orphan).is_ok(), "a recent file is left alone");
+    let (anna_http, _, _) = server.login("anna").await;
+    for suffix in ["", "/thumb"] {
+        let got = anna_http
+            .get(format!("{}/api/images/{}{suffix}", server.url, posted.image.id))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(got.status(), 200, "the posted image{suffix} is still served");
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn bad_files_are_refused_with_clear_errors() {
     let server = TestServer::start().await;
