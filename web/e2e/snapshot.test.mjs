@@ -14,7 +14,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertNoProblems } from "./fixture.mjs";
-import { openWidget, visitorSend, waitFor, waitForWidgetTexts } from "./harness.mjs";
+import { login, openWidget, visitorSend, waitFor, waitForWidgetTexts } from "./harness.mjs";
 import { assertVideoAdvancing, invite, startChat, useShareStack } from "./share-harness.mjs";
 
 const stack = useShareStack();
@@ -266,6 +266,47 @@ test("(c) the agent reopens the snapshot: shapes come back, one changes, sent ag
   assert.ok(samples.every((p) => near(p, samples[0], 2)), `one colour in the blurred block: ${JSON.stringify(samples)}`);
   assert.ok(!near(samples[0], [0xef, 0x44, 0x44, 255], 20), `the red stroke is not visible as such: ${samples[0]}`);
   await agent.locator("[data-testid=image-viewer-close]").click();
+  assertNoProblems(stack);
+});
+
+test("(c2) a share snapshot reopened in a fresh console tab draws on the stored original, which the visitor cannot fetch", { timeout: 120000 }, async () => {
+  const { agent } = state;
+  // Where the arrow's shaft passes, the sent picture is green; the original is not.
+  const tab = await stack.page("agent-tab-2");
+  await login(tab, stack.base, "admin", stack.server.adminPassword);
+  await tab.locator("[data-testid=queue-mine] [data-testid=queue-item]").first().click();
+  const msg = tab.locator(`[data-testid=transcript] [data-testid=image-message][data-image-id="${state.snapId}"]`);
+  await msg.waitFor({ state: "visible" });
+  await msg.locator("[data-testid=image-edit]").click();
+  const editor = tab.locator("[data-testid=snapshot-editor]");
+  await editor.waitFor({ state: "visible" });
+  await waitFor(async () => (await editor.getAttribute("data-shapes")) === "1", "the arrow came back");
+  assert.equal(await tab.locator("[data-testid=editor-note]").count(), 0, "no fallback note: the original was stored");
+  const doc = await tab.evaluate(async (i) => (await (await fetch(`/api/images/${i}/annotations`)).json()).annotations, state.snapId);
+  assert.ok(doc.base && doc.base !== state.snapId, `the shapes refer to a stored original: ${doc.base}`);
+  // The editor's picture under the arrow is the original (not green), so a moved arrow leaves no copy.
+  const under = await tab.evaluate(([x, y]) => {
+    const ed = window.__sightlineImages.current;
+    const c = document.createElement("canvas");
+    c.width = ed.src.width;
+    c.height = ed.src.height;
+    const g = c.getContext("2d");
+    g.drawImage(ed.src.image, 0, 0);
+    return Array.from(g.getImageData(x, y, 1, 1).data);
+  }, state.mid);
+  assert.ok(!near(under, [0, 255, 0, 255], 30), `the original has no arrow: ${under}`);
+  await tab.keyboard.press("Escape");
+  await editor.waitFor({ state: "detached" });
+  // Agents only: the visitor's token does not open it, while the sent picture opens.
+  const status = (id) =>
+    state.visitor.evaluate(async (i) => {
+      const token = localStorage.getItem("sightline.visitor_token");
+      return (await fetch(`/api/images/${i}`, { headers: { authorization: "Bearer " + token } })).status;
+    }, id);
+  assert.equal(await status(state.snapId), 200);
+  assert.equal(await status(doc.base), 403);
+  await tab.context().close();
+  assert.ok(agent);
   assertNoProblems(stack);
 });
 

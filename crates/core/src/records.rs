@@ -63,6 +63,10 @@ pub struct NewImage {
     pub thumb_sha256: String,
     /// The vector annotations, as JSON text, when the image is an annotated snapshot.
     pub annotations: Option<String>,
+    /// Seen by agents only and never posted as a message: the unannotated picture
+    /// an annotated snapshot was drawn on (a screen-share frame), kept so that its
+    /// shapes can be changed later from any console.
+    pub agents_only: bool,
 }
 
 /// A recently used client message id, kept so that a retry is acknowledged again

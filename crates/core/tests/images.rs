@@ -24,6 +24,7 @@ fn new_image(id: &str) -> NewImage {
         sha256: "a".repeat(64),
         thumb_sha256: "b".repeat(64),
         annotations: None,
+        agents_only: false,
     }
 }
 

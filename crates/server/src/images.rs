@@ -83,6 +83,9 @@ const CACHE_CONTROL: &str = "private, max-age=86400";
 #[derive(Debug, Deserialize)]
 pub struct UploadQuery {
     source_image: Option<String>,
+    /// `true`: keep the picture for agents only, without posting it (the
+    /// unannotated base of a snapshot the agent is about to send).
+    agents_only: Option<bool>,
 }
 
 fn internal() -> Failure {
@@ -250,6 +253,13 @@ pub async fn agent_upload(
     };
     let bytes =
         bytes.ok_or_else(|| Failure::new(StatusCode::BAD_REQUEST, "bad_request", "the form has no image part"))?;
+    if query.agents_only == Some(true) && (query.source_image.is_some() || annotations.is_some()) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "a picture for agents only has no source image and no annotations",
+        ));
+    }
     if let Some(source) = &query.source_image {
         let same_conversation = app
             .store
@@ -268,7 +278,11 @@ pub async fn agent_upload(
         id: auth.user.id,
         display_name: auth.user.display_name.clone(),
     };
-    let uploader = Uploader::Agent { agent, conversation };
+    let uploader = if query.agents_only == Some(true) {
+        Uploader::AgentOnly { agent, conversation }
+    } else {
+        Uploader::Agent { agent, conversation }
+    };
     post(&app, uploader, client_id, bytes, query.source_image, annotations).await
 }
 
@@ -388,6 +402,8 @@ async fn post(
         sha256,
         thumb_sha256,
         annotations,
+        // The core decides, from the uploader.
+        agents_only: false,
     };
     let unavailable = || {
         Failure::new(
@@ -499,7 +515,9 @@ async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such image"))?;
     match viewer {
         Viewer::Agent => Ok(record),
-        Viewer::Visitor(hash) if auth::constant_time_eq(&hash, &record.visitor_token_hash) => Ok(record),
+        Viewer::Visitor(hash) if !record.agents_only && auth::constant_time_eq(&hash, &record.visitor_token_hash) => {
+            Ok(record)
+        }
         Viewer::Visitor(_) => Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::codec::{parse_role, role_str};
-use crate::error::{from_db, to_db, Result, StoreError};
+use crate::error::{flag, from_db, to_db, Result, StoreError};
 use crate::Store;
 
 /// An image as stored, with what access checks need.
@@ -25,6 +25,8 @@ pub struct ImageRecord {
     pub created_at: u64,
     /// The annotations' JSON text, when there are any.
     pub annotations: Option<String>,
+    /// Seen by agents only (never posted; see `NewImage::agents_only`).
+    pub agents_only: bool,
 }
 
 fn dimension(row: &AnyRow, column: &str) -> Result<u32> {
@@ -55,6 +57,7 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
         agent_id: row.try_get("agent_id")?,
         created_at: from_db(row.try_get("created_at")?, "created_at")?,
         annotations,
+        agents_only: flag(row.try_get("agents_only")?, "agents_only")?,
     })
 }
 
@@ -85,6 +88,7 @@ impl Store {
         let row = sqlx::query(
             "SELECT i.id, i.conversation_id, i.sha256, i.thumb_sha256, i.mime, i.width, i.height, i.bytes, \
              i.thumb_width, i.thumb_height, i.uploaded_by, i.agent_id, i.created_at, i.source_image, i.annotations, \
+             i.agents_only, \
              v.token_hash \
              FROM images i JOIN conversations c ON c.id = i.conversation_id JOIN visitors v ON v.id = c.visitor_id \
              WHERE i.id = $1",
@@ -107,8 +111,8 @@ pub(crate) async fn create_image(
     let image = &new.image;
     sqlx::query(
         "INSERT INTO images (id, conversation_id, sha256, thumb_sha256, mime, width, height, bytes, \
-         thumb_width, thumb_height, uploaded_by, agent_id, created_at, source_image, annotations) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         thumb_width, thumb_height, uploaded_by, agent_id, created_at, source_image, annotations, agents_only) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(image.id.as_str())
     .bind(conversation)
@@ -125,6 +129,7 @@ pub(crate) async fn create_image(
     .bind(to_db(created_at, "created_at")?)
     .bind(image.source_image.as_deref())
     .bind(new.annotations.as_deref())
+    .bind(i64::from(new.agents_only))
     .execute(&mut *conn)
     .await?;
     Ok(())

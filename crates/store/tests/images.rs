@@ -26,6 +26,7 @@ fn new_image(id: &str, source: Option<&str>, annotations: Option<&str>) -> NewIm
         sha256: "a".repeat(64),
         thumb_sha256: "b".repeat(64),
         annotations: annotations.map(Into::into),
+        agents_only: false,
     }
 }
 

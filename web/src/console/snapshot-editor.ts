@@ -600,6 +600,32 @@ export class SnapshotEditor {
     }
   }
 
+  /**
+   * Keeps the picture without shapes on the server for agents only (never posted),
+   * so the shapes can be changed later from any console. If that fails (e.g. too
+   * large), the send goes on without it.
+   */
+  private async storeBase(): Promise<void> {
+    const base = await this.baseBlob();
+    if (!base) return;
+    try {
+      this.statusEl.textContent = "Keeping the original for later edits…";
+      const up = await uploadAgentImage({
+        conversation: this.hooks.conversation,
+        csrf: this.hooks.csrf(),
+        png: base,
+        annotations: null,
+        sourceImage: null,
+        clientId: newClientId(),
+        agentsOnly: true,
+      });
+      this.src.baseId = up.image.id;
+      this.model.base = up.image.id;
+    } catch {
+      /* sent without it: later edits draw over the sent picture */
+    }
+  }
+
   // ---- send / save ----
   private setError(text: string | null): void {
     this.errorEl.hidden = !text;
@@ -615,6 +641,7 @@ export class SnapshotEditor {
     try {
       const png = await this.flatten();
       const hasVector = this.model.shapes.length > 0 || !!this.model.crop;
+      if (hasVector && !this.src.baseId) await this.storeBase();
       let doc: AnnotationsDoc | null = hasVector ? this.model.toDoc() : null;
       let kept = true;
       if (doc && new Blob([JSON.stringify(doc)]).size > MAX_ANNOTATIONS_BYTES) {

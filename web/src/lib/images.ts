@@ -97,8 +97,10 @@ export function uploadAgentImage(opts: {
   sourceImage: string | null;
   clientId: string;
   onProgress?: Progress;
+  /** Keep it for agents only, without posting it (a snapshot's unannotated base). */
+  agentsOnly?: boolean;
 }): Promise<UploadedImage> {
-  const q = opts.sourceImage ? "?source_image=" + encodeURIComponent(opts.sourceImage) : "";
+  const q = opts.agentsOnly ? "?agents_only=true" : opts.sourceImage ? "?source_image=" + encodeURIComponent(opts.sourceImage) : "";
   let body: Blob | FormData = opts.png;
   if (opts.annotations !== null) {
     const form = new FormData();

@@ -85,6 +85,12 @@ pub enum Uploader {
         agent: AgentRef,
         conversation: ConversationId,
     },
+    /// An agent storing a picture for agents only (`NewImage::agents_only`), in a
+    /// conversation they must own: stored, never posted; answered with `seq` 0.
+    AgentOnly {
+        agent: AgentRef,
+        conversation: ConversationId,
+    },
 }
 
 /// Where an image was posted: the answer to [`Input::PostImage`].
@@ -416,6 +422,25 @@ impl Hub {
     ) -> Result<ImagePosted, Refusal> {
         validate_client_id(&client_id)?;
         let (conversation, from, agent) = match uploader {
+            Uploader::AgentOnly { agent, conversation } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                Self::check_owner(c, &agent)?;
+                self.persist(Persist::CreateImage {
+                    conversation: conversation.clone(),
+                    image: NewImage {
+                        agents_only: true,
+                        ..image
+                    },
+                    uploaded_by: Role::Agent,
+                    agent_id: Some(agent.id),
+                    created_at: now,
+                });
+                return Ok(ImagePosted {
+                    conversation,
+                    seq: 0,
+                    created: true,
+                });
+            }
             Uploader::Agent { agent, conversation } => {
                 let c = self.conversation_for_agent(&conversation)?;
                 if let Some(seq) = c.seen(Role::Agent, &client_id) {
@@ -467,7 +492,10 @@ impl Hub {
         };
         self.persist(Persist::CreateImage {
             conversation: conversation.clone(),
-            image: image.clone(),
+            image: NewImage {
+                agents_only: false,
+                ..image.clone()
+            },
             uploaded_by: from,
             agent_id: agent.as_ref().map(|a| a.id),
             created_at: now,

@@ -685,3 +685,103 @@ async fn floods_of_uploads_are_slowed_down() {
     assert!(message.contains("wait"), "{message}");
     server.stop().await;
 }
+
+/// The unannotated base of a share snapshot is kept for agents only: stored, never
+/// posted, never shown to the visitor, and only the conversation's agent may store one.
+#[tokio::test]
+async fn a_snapshot_base_is_kept_for_agents_only() {
+    let server = TestServer::start().await;
+    let mut anna = server.agent("anna").await;
+    let (mut visitor, token, conversation) = accepted_conversation(&server, &mut anna).await;
+    let (anna_http, csrf, _) = server.login("anna").await;
+    let upload = |http: reqwest::Client, csrf: String, query: &'static str, client_id: &'static str, body: Vec<u8>| {
+        http.post(format!(
+            "{}/api/conversations/{conversation}/images?{query}",
+            server.url
+        ))
+        .header("x-csrf-token", csrf)
+        .header("x-client-id", client_id)
+        .header("content-type", "image/png")
+        .body(body)
+        .send()
+    };
+    let response = upload(
+        anna_http.clone(),
+        csrf.clone(),
+        "agents_only=true",
+        "base-1",
+        png(1280, 720),
+    )
+    .await
+    .expect("upload");
+    assert_eq!(response.status(), 201);
+    let base: UploadedImage = response.json().await.expect("json");
+    assert_eq!(base.seq, 0, "not a message");
+    assert!(
+        server
+            .store
+            .image(&base.image.id)
+            .await
+            .expect("store")
+            .expect("row")
+            .agents_only
+    );
+
+    // The agent reads it; the conversation's own visitor may not.
+    let got = anna_http
+        .get(format!("{}/api/images/{}", server.url, base.image.id))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.status(), 200);
+    for path in ["", "/thumb"] {
+        let refused = get_as_visitor(&server, &token, &format!("/api/images/{}{path}", base.image.id)).await;
+        assert_eq!(refused.status(), 403, "{path}");
+    }
+    // Nothing was posted: the next message the visitor sees is the next seq.
+    anna.send(json!({"type": "send", "conversation": conversation, "client_id": "a-1", "body": {"kind": "text", "text": "look"}}))
+        .await;
+    let event = visitor
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::Message { .. })))
+        .await;
+    let ServerMessage::Event { event, .. } = event else {
+        unreachable!()
+    };
+    assert!(matches!(
+        event.kind,
+        EventKind::Message {
+            from: Role::Agent,
+            body: MessageBody::Text { .. },
+            ..
+        }
+    ));
+    let events = server.store.events(&conversation, 0, None, 100).await.expect("events");
+    assert!(
+        !events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::Message {
+                body: MessageBody::Image { .. },
+                ..
+            }
+        )),
+        "no image message in the transcript"
+    );
+
+    // Another agent cannot store one here; with annotations or a source it is refused.
+    let (ben_http, ben_csrf, _) = server.login("ben").await;
+    let refused = upload(ben_http, ben_csrf, "agents_only=true", "base-2", png(64, 64))
+        .await
+        .expect("upload");
+    assert_eq!(refused.status(), 403);
+    let refused = upload(
+        anna_http.clone(),
+        csrf.clone(),
+        "agents_only=true&source_image=x",
+        "base-3",
+        png(64, 64),
+    )
+    .await
+    .expect("upload");
+    assert_eq!(refused.status(), 400);
+    server.stop().await;
+}
