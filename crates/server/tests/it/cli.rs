@@ -49,15 +49,20 @@ fn terminate(mut child: Child) -> std::process::ExitStatus {
     }
 }
 
+/// The first admin's password, as the first start prints it.
+fn printed_password(lines: &[String]) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("the first start prints a password")
+        .to_owned()
+}
+
 #[test]
 fn first_start_prints_the_admin_password_once_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (child, lines) = start(dir.path(), &[]);
-    let password = lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix("password: "))
-        .expect("the first start prints a password")
-        .to_owned();
+    let password = printed_password(&lines);
     assert!(password.len() >= 12, "{password}");
     assert!(lines.iter().any(|l| l.contains("login:") && l.contains("admin")));
     let url = lines
@@ -171,11 +176,7 @@ fn a_toml_file_configures_the_server_and_bad_files_are_refused() {
 async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (child, lines) = start(dir.path(), &[]);
-    let password = lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix("password: "))
-        .expect("the first start prints a password")
-        .to_owned();
+    let password = printed_password(&lines);
     assert!(lines.iter().any(|l| l.contains("one-time password")), "{lines:?}");
     let base = lines
         .last()
@@ -192,13 +193,7 @@ async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
     };
     let response = login(password.clone()).await.expect("login");
     assert_eq!(response.status(), 200);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = crate::support::session_cookie(&response);
     let me: serde_json::Value = response.json().await.expect("me");
     assert_eq!(me["user"]["must_change_password"], true, "{me}");
     let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();

@@ -109,13 +109,7 @@ impl TestServer {
             .await
             .expect("login request");
         assert_eq!(response.status(), 200, "login as {name}");
-        let cookie = response
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("a session cookie")
-            .to_owned();
+        let cookie = session_cookie(&response);
         let me: Value = response.json().await.expect("json");
         (client, me["csrf_token"].as_str().expect("csrf").to_owned(), cookie)
     }
@@ -253,6 +247,17 @@ impl Ws {
 }
 
 /// Events' (seq, text) of messages, in arrival order.
+/// The `name=value` of the session cookie a login answer sets.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
 pub fn message_texts(messages: &[ServerMessage]) -> Vec<(u64, String)> {
     messages
         .iter()
