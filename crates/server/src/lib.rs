@@ -91,15 +91,9 @@ pub async fn bootstrap_admin(store: &Store) -> anyhow::Result<Option<InitialAdmi
     let password = chosen.unwrap_or_else(auth::random_password);
     auth::check_password_policy(&password).map_err(|m| anyhow::anyhow!("SIGHTLINE_ADMIN_PASSWORD: {m}"))?;
     let hash = auth::hash_password(password.clone()).await?;
-    if generated {
-        store
-            .create_user_with_generated_password("admin", "Administrator", &hash, true, now_ms())
-            .await?;
-    } else {
-        store
-            .create_user("admin", "Administrator", &hash, true, now_ms())
-            .await?;
-    }
+    store
+        .create_user_with("admin", "Administrator", &hash, true, generated, now_ms())
+        .await?;
     Ok(Some(InitialAdmin {
         name: "admin".into(),
         password,

@@ -98,14 +98,10 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
             let hash = auth::hash_password(password.clone()).await?;
             let display = display_name.unwrap_or_else(|| name.clone());
             // A password made up here is one-time: the user replaces it at first login.
-            let user = if generated {
-                store
-                    .create_user_with_generated_password(&name, &display, &hash, admin, now_ms())
-                    .await
-            } else {
-                store.create_user(&name, &display, &hash, admin, now_ms()).await
-            }
-            .with_context(|| format!("adding {name}"))?;
+            let user = store
+                .create_user_with(&name, &display, &hash, admin, generated, now_ms())
+                .await
+                .with_context(|| format!("adding {name}"))?;
             println!(
                 "Added {}{} (id {}).",
                 user.name,

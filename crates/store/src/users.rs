@@ -53,22 +53,10 @@ impl Store {
             .await
     }
 
-    /// Like [`Store::create_user`], for an account whose password the server made
-    /// up (the first admin's): it must choose its own before anything else, until
-    /// [`Store::set_password_hash`] is called.
-    pub async fn create_user_with_generated_password(
-        &self,
-        name: &str,
-        display_name: &str,
-        password_hash: &str,
-        is_admin: bool,
-        now_ms: u64,
-    ) -> Result<UserInfo> {
-        self.create_user_with(name, display_name, password_hash, is_admin, true, now_ms)
-            .await
-    }
-
-    async fn create_user_with(
+    /// Like [`Store::create_user`]; with `must_change_password` (a password the
+    /// server made up, such as the first admin's) the user must choose their own
+    /// before anything else, until [`Store::set_password_hash`] is called.
+    pub async fn create_user_with(
         &self,
         name: &str,
         display_name: &str,
