@@ -28,6 +28,7 @@
 //! - Sequence numbers are assigned here, per conversation, gap-free.
 
 mod hub;
+pub mod limits;
 mod rate;
 pub mod records;
 mod turn;
@@ -37,6 +38,7 @@ pub use hub::{
     AgentIdentity, ConnId, Hub, HubStats, ImagePosted, Input, Output, Peer, Refused, ShareSettings, TurnSettings,
     Uploader,
 };
+pub use limits::{address_group, Allowance, LimitKind, Limits};
 pub use rate::TokenBucket;
 pub use turn::turn_credentials;
 pub use validate::{token_hash, validate_client_id};

@@ -69,7 +69,7 @@ mod tests {
 impl TokenBucket {
     /// Whether the bucket would be full at `now` (it then carries no information
     /// and can be forgotten).
-    pub fn is_full(&mut self, now: u64) -> bool {
+    pub fn is_full(&self, now: u64) -> bool {
         let elapsed_ms = now.saturating_sub(self.updated_at);
         self.tokens + elapsed_ms as f64 * self.per_second / 1000.0 >= self.capacity
     }

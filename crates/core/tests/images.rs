@@ -58,6 +58,7 @@ fn as_visitor(token: &str) -> Uploader {
     Uploader::Visitor {
         token_hash: token_hash(token),
         stored: None,
+        address: LOCAL,
     }
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sightline_core::{Input, ShareSettings, TurnSettings};
+use sightline_core::{Allowance, Input, LimitKind, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{
     ClientMessage, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareMode, ShareState,
     ShareStep, Signal,
@@ -466,7 +466,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
             _ => None,
         })
         .expect("a key");
-    assert_eq!(key.len(), 6);
+    assert_eq!(key.len(), 9);
 
     w.visitor(VISITOR, None, 0);
     w.msg(
@@ -522,7 +522,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
         w.msg(
             4,
             ClientMessage::ShareKeyRedeem {
-                key: format!("{:06}", (guess * 7919 + 13) % 1_000_000),
+                key: format!("{:09}", (guess * 7919 + 13) % 1_000_000_000),
             },
         );
         codes.push(error_code(&w.take(4)));
@@ -530,23 +530,90 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
     assert!(codes.contains(&Some(ErrorCode::RateLimited)), "{codes:?}");
     w.msg(4, ClientMessage::ShareKeyRedeem { key: real.clone() });
     assert_eq!(error_code(&w.take(4)), Some(ErrorCode::RateLimited));
-    // The same key value hammered from many addresses is cut off too.
-    let mut per_key = Vec::new();
-    for conn in 20..26u8 {
-        let address = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, conn));
-        w.visitor_from(u64::from(conn), address, None, 0);
-        w.msg(u64::from(conn), ClientMessage::ShareKeyRedeem { key: "123456".into() });
-        per_key.push(error_code(&w.take(u64::from(conn))));
+}
+
+fn create_key(w: &mut World) -> String {
+    w.msg(ANNA, ClientMessage::ShareKeyCreate {});
+    w.take(ANNA)
+        .into_iter()
+        .find_map(|m| match m {
+            ServerMessage::ShareKeyCreated { key, .. } => Some(key),
+            _ => None,
+        })
+        .expect("a key")
+}
+
+#[test]
+fn every_redemption_spends_the_global_budget_before_the_key_is_looked_up() {
+    let mut w = World::new();
+    w.hub.set_limits(Limits {
+        key_tries_global: Allowance::new(10, 0.1),
+        ..Limits::default()
+    });
+    w.agent(ANNA, agent(1, "Anna"));
+    let real = create_key(&mut w);
+    // A guesser with many addresses spends the budget with wrong keys...
+    let mut codes = Vec::new();
+    for n in 0..12u8 {
+        let conn = 100 + u64::from(n);
+        let address = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 1, n));
+        w.visitor_from(conn, address, None, 0);
+        w.msg(
+            conn,
+            ClientMessage::ShareKeyRedeem {
+                key: format!("{:09}", 1000 + u32::from(n)),
+            },
+        );
+        codes.push(error_code(&w.take(conn)));
     }
-    assert_eq!(
-        &per_key[..3],
-        &[Some(ErrorCode::NotFound); 3],
-        "fresh addresses get an honest answer first"
-    );
+    assert_eq!(&codes[..10], &[Some(ErrorCode::NotFound); 10]);
+    assert_eq!(&codes[10..], &[Some(ErrorCode::RateLimited); 2], "{codes:?}");
+    // ...and then even the right key from a fresh address learns nothing: the limit
+    // is checked before the look-up, so a guess cannot succeed past it.
+    let fresh = std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 2, 1));
+    w.visitor_from(200, fresh, None, 0);
+    w.msg(200, ClientMessage::ShareKeyRedeem { key: real.clone() });
+    assert_eq!(error_code(&w.take(200)), Some(ErrorCode::RateLimited));
     assert!(
-        per_key[3..].iter().all(|c| *c == Some(ErrorCode::RateLimited)),
-        "{per_key:?}"
+        w.shell
+            .limited
+            .iter()
+            .any(|(limit, address)| *limit == LimitKind::KeyTriesGlobal && *address == fresh),
+        "the shell is told, for its metric and log line"
     );
+    // Once the budget refills, the rightful caller gets in: nothing was charged to
+    // the key itself, however often others tried it.
+    w.now += 20_000;
+    w.msg(200, ClientMessage::ShareKeyRedeem { key: real });
+    let inbox = w.take(200);
+    assert!(
+        matches!(&inbox[0], ServerMessage::ConversationChanged { conversation } if conversation.status == ConversationStatus::Active),
+        "{inbox:?}"
+    );
+}
+
+#[test]
+fn keys_are_nine_digits_and_an_ipv6_guesser_is_one_address_per_slash_64() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    let key = create_key(&mut w);
+    assert_eq!(key.len(), 9);
+    assert!(key.bytes().all(|b| b.is_ascii_digit()));
+    let mut codes = Vec::new();
+    for n in 0..7u16 {
+        let conn = 300 + u64::from(n);
+        let address = std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, n, n, n, 1));
+        w.visitor_from(conn, address, None, 0);
+        w.msg(conn, ClientMessage::ShareKeyRedeem { key: "000000001".into() });
+        codes.push(error_code(&w.take(conn)));
+    }
+    assert_eq!(&codes[..5], &[Some(ErrorCode::NotFound); 5]);
+    assert_eq!(&codes[5..], &[Some(ErrorCode::RateLimited); 2], "{codes:?}");
+    // Another /64 has its own allowance.
+    let other = std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
+    w.visitor_from(400, other, None, 0);
+    w.msg(400, ClientMessage::ShareKeyRedeem { key: "000000001".into() });
+    assert_eq!(error_code(&w.take(400)), Some(ErrorCode::NotFound));
 }
 
 #[test]

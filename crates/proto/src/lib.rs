@@ -460,11 +460,16 @@ pub enum ServerMessage {
         #[cfg_attr(feature = "typescript", ts(type = "number"))]
         nonce: u64,
     },
-    /// A request was refused. `client_id` names the refused message, when it had one.
+    /// A request was refused. `client_id` names the refused message, when it had one;
+    /// `ref` echoes the request reference the refused frame carried (see
+    /// [`ClientFrame`]), so a client can tell which of its requests failed.
     Error {
         code: ErrorCode,
         message: String,
         client_id: Option<String>,
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(rename = "ref", optional))]
+        request_ref: Option<String>,
     },
 }
 
@@ -501,7 +506,41 @@ impl ServerMessage {
             code,
             message: message.into(),
             client_id,
+            request_ref: None,
         }
+    }
+
+    /// The same error, naming the request it answers.
+    pub fn with_ref(mut self, reference: Option<String>) -> Self {
+        if let ServerMessage::Error { request_ref, .. } = &mut self {
+            *request_ref = reference;
+        }
+        self
+    }
+}
+
+/// One frame from a browser: a [`ClientMessage`] and, optionally, a reference the
+/// client chose (`"ref"`, next to `"type"`). The server echoes the reference in any
+/// [`ServerMessage::Error`] that refuses the frame and never interprets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ClientFrame {
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(rename = "ref", optional))]
+    pub request_ref: Option<String>,
+    #[serde(flatten)]
+    pub message: ClientMessage,
+}
+
+impl ClientFrame {
+    /// Parses a text frame. A reference longer than [`MAX_REQUEST_REF_BYTES`] is
+    /// refused like any other malformed field.
+    pub fn parse(text: &str) -> Result<ClientFrame, String> {
+        let frame: ClientFrame = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if frame.request_ref.as_ref().is_some_and(|r| r.len() > MAX_REQUEST_REF_BYTES) {
+            return Err(format!("ref can have at most {MAX_REQUEST_REF_BYTES} bytes"));
+        }
+        Ok(frame)
     }
 }
 
@@ -522,6 +561,7 @@ pub fn typescript_declarations() -> String {
         Event::decl(),
         ConversationSummary::decl(),
         ClientMessage::decl(),
+        ClientFrame::decl(),
         ServerMessage::decl(),
         ErrorCode::decl(),
         ShareState::decl(),
@@ -554,6 +594,7 @@ pub fn typescript_declarations() -> String {
          export const MAX_TEXT_CHARS = {MAX_TEXT_CHARS};\n\
          export const MAX_URL_BYTES = {MAX_URL_BYTES};\n\
          export const MAX_CLIENT_ID_BYTES = {MAX_CLIENT_ID_BYTES};\n\
+         export const MAX_REQUEST_REF_BYTES = {MAX_REQUEST_REF_BYTES};\n\
          export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\
          export const DEFAULT_MAX_IMAGE_BYTES = {DEFAULT_MAX_IMAGE_BYTES};\n\
          export const MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS};\n\
@@ -587,6 +628,22 @@ mod tests {
     fn unknown_message_types_and_fields_are_rejected() {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"launch_missiles"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"ping","nonce":1,"extra":2}"#).is_err());
+    }
+
+    #[test]
+    fn frames_carry_an_optional_reference_beside_the_message() {
+        let frame = ClientFrame::parse(r#"{"type":"ping","nonce":7,"ref":"r1"}"#).expect("valid frame");
+        assert_eq!(frame.request_ref.as_deref(), Some("r1"));
+        assert_eq!(frame.message, ClientMessage::Ping { nonce: 7 });
+        let plain = ClientFrame::parse(r#"{"type":"ping","nonce":7}"#).expect("valid frame");
+        assert_eq!(plain.request_ref, None);
+        assert!(ClientFrame::parse(r#"{"type":"ping","nonce":7,"extra":1}"#).is_err());
+        assert!(ClientFrame::parse(r#"{"type":"ping","nonce":7,"ref":5}"#).is_err());
+        let long = format!(r#"{{"type":"ping","nonce":7,"ref":"{}"}}"#, "x".repeat(MAX_REQUEST_REF_BYTES + 1));
+        assert!(ClientFrame::parse(&long).is_err());
+        let error = ServerMessage::error(ErrorCode::Forbidden, "no", None).with_ref(Some("r1".into()));
+        let json = serde_json::to_value(&error).expect("serializes");
+        assert_eq!(json["ref"], "r1");
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub const MAX_URL_BYTES: usize = 2048;
 pub const MAX_LINK_TITLE_CHARS: usize = 200;
 /// Longest client-chosen message id, in bytes.
 pub const MAX_CLIENT_ID_BYTES: usize = 64;
+/// Longest request reference (`ref`) a client may attach to a frame, in bytes.
+pub const MAX_REQUEST_REF_BYTES: usize = 64;
 /// Largest WebSocket frame the server accepts, in bytes. A 4,000-character message
 /// of 4-byte characters, JSON-escaped, fits comfortably.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

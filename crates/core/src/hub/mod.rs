@@ -1,6 +1,6 @@
 //! The hub: every live conversation, visitor and connection, as one state machine.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -11,6 +11,7 @@ use sightline_proto::{
     MessageBody, PageInfo, Role, ServerMessage, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
+use crate::limits::{AddressBook, LimitKind, Limits};
 use crate::rate::TokenBucket;
 use sightline_proto::{IceServer, ShareLimits, ShareMode};
 use std::net::IpAddr;
@@ -45,8 +46,13 @@ pub enum Input {
     /// A socket was opened from `address`.
     Connected { conn: ConnId, peer: Peer, address: IpAddr },
     /// A socket delivered a well-formed message (the shell answers frames that do not
-    /// parse with a protocol error itself).
-    Message { conn: ConnId, message: ClientMessage },
+    /// parse with a protocol error itself). `request_ref` is the frame's `ref`,
+    /// echoed in any error that refuses it.
+    Message {
+        conn: ConnId,
+        message: ClientMessage,
+        request_ref: Option<String>,
+    },
     /// A socket was closed, by either side.
     Disconnected { conn: ConnId },
     /// The answer to [`Output::LookupVisitor`].
@@ -79,6 +85,8 @@ pub enum Uploader {
     Visitor {
         token_hash: String,
         stored: Option<Box<StoredVisitor>>,
+        /// The client address the upload came from (for per-address limits).
+        address: IpAddr,
     },
     /// An agent, into a conversation they must own.
     Agent {
@@ -141,6 +149,9 @@ pub enum Output {
         request: u64,
         result: Result<ImagePosted, Refused>,
     },
+    /// A limit refused something from `address` (already answered with an error):
+    /// for the shell's metrics and logs.
+    Limited { limit: LimitKind, address: IpAddr },
 }
 
 /// TURN server settings: URLs and the secret shared with coturn's
@@ -192,14 +203,12 @@ pub struct HubStats {
     pub conversations_active: usize,
     /// Shares the visitor has consented to and that have not ended.
     pub shares_live: usize,
+    /// Client address groups whose rate limits are being tracked.
+    pub address_groups: usize,
 }
 
 /// How long a visitor with no socket and no open conversation stays in memory.
 const VISITOR_IDLE_EVICT_MS: u64 = 10 * 60 * 1000;
-/// Per-connection message allowance: a burst of 40, then 10 per second. A person
-/// types far slower; this only stops floods.
-const RATE_BURST: u32 = 40;
-const RATE_PER_SECOND: f64 = 10.0;
 
 #[derive(Debug)]
 enum ConnState {
@@ -230,6 +239,8 @@ struct Visitor {
     /// The page reported in the newest hello, used when a conversation starts.
     page: Option<PageInfo>,
     last_seen: u64,
+    /// Messages from all of this visitor's sockets together.
+    rate: TokenBucket,
 }
 
 #[derive(Debug)]
@@ -286,14 +297,18 @@ impl Conversation {
 /// The state machine. See the crate docs for how to drive it.
 pub struct Hub {
     rng: StdRng,
-    connections: HashMap<ConnId, Connection>,
-    visitors: HashMap<VisitorId, Visitor>,
-    visitors_by_token: HashMap<String, VisitorId>,
+    // BTree collections throughout: fan-outs walk them, and the same inputs must
+    // give the same outputs in the same order.
+    connections: BTreeMap<ConnId, Connection>,
+    visitors: BTreeMap<VisitorId, Visitor>,
+    visitors_by_token: BTreeMap<String, VisitorId>,
     // BTreeMap: agents' welcome lists come out in a stable order.
     conversations: BTreeMap<ConversationId, Conversation>,
     /// Agent sockets that said hello, by agent id.
-    agents: HashMap<i64, BTreeSet<ConnId>>,
+    agents: BTreeMap<i64, BTreeSet<ConnId>>,
     outputs: VecDeque<Output>,
+    limits: Limits,
+    addresses: AddressBook,
     settings: ShareSettings,
     keys: share::SessionKeys,
 }
@@ -330,13 +345,20 @@ impl Hub {
             settings,
             keys: share::SessionKeys::default(),
             rng: StdRng::from_seed(seed),
-            connections: HashMap::new(),
-            visitors: HashMap::new(),
-            visitors_by_token: HashMap::new(),
+            connections: BTreeMap::new(),
+            visitors: BTreeMap::new(),
+            visitors_by_token: BTreeMap::new(),
             conversations: BTreeMap::new(),
-            agents: HashMap::new(),
+            agents: BTreeMap::new(),
             outputs: VecDeque::new(),
+            limits: Limits::default(),
+            addresses: AddressBook::default(),
         }
+    }
+
+    /// Replaces the default [`Limits`] (from the server's configuration).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Loads what storage knows of open conversations (at start-up).
@@ -350,6 +372,7 @@ impl Hub {
         let mut stats = HubStats {
             connections: self.connections.len(),
             visitors: self.visitors.len(),
+            address_groups: self.addresses.len(),
             ..HubStats::default()
         };
         for conversation in self.conversations.values() {
@@ -384,19 +407,41 @@ impl Hub {
                     Connection {
                         peer,
                         state: ConnState::New,
-                        rate: TokenBucket::new(RATE_BURST, RATE_PER_SECOND, now),
+                        rate: self.limits.messages_per_socket.bucket(now),
                         address,
                     },
                 );
             }
             Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
-            Input::Message { conn, message } => self.on_message(now, conn, message),
+            Input::Message {
+                conn,
+                message,
+                request_ref,
+            } => {
+                // Every error this message causes on its own socket names it.
+                let first = self.outputs.len();
+                self.on_message(now, conn, message);
+                if request_ref.is_some() {
+                    for output in self.outputs.iter_mut().skip(first) {
+                        if let Output::Send {
+                            conn: to,
+                            message: ServerMessage::Error { request_ref: r, .. },
+                        } = output
+                        {
+                            if *to == conn && r.is_none() {
+                                r.clone_from(&request_ref);
+                            }
+                        }
+                    }
+                }
+            }
             Input::Disconnected { conn } => self.on_disconnected(now, conn),
             Input::VisitorLookedUp { conn, token, visitor } => self.on_visitor_looked_up(now, conn, token, visitor),
             Input::Tick => {
                 self.end_shares_of_departed_visitors(now);
                 self.evict_idle(now);
                 self.keys.forget_expired(now);
+                self.addresses.forget_idle(now);
             }
             Input::PostImage {
                 request,
@@ -453,7 +498,11 @@ impl Hub {
                 Self::check_owner(c, &agent)?;
                 (conversation, Role::Agent, Some(agent))
             }
-            Uploader::Visitor { token_hash, stored } => {
+            Uploader::Visitor {
+                token_hash,
+                stored,
+                address,
+            } => {
                 let visitor_id = match self.visitors_by_token.get(&token_hash).cloned() {
                     Some(id) => id,
                     None => match stored {
@@ -485,7 +534,19 @@ impl Hub {
                     .map(|c| c.summary.id.clone());
                 let id = match open {
                     Some(id) => id,
-                    None => self.start_conversation(now, &visitor_id),
+                    None => {
+                        if !self.take_new_conversation(now, address) {
+                            self.outputs.push_back(Output::Limited {
+                                limit: LimitKind::NewConversations,
+                                address,
+                            });
+                            return Err(refuse(
+                                ErrorCode::RateLimited,
+                                "too many new conversations from your network; try again later",
+                            ));
+                        }
+                        self.start_conversation(now, &visitor_id)
+                    }
                 };
                 (id, Role::Visitor, None)
             }
@@ -525,24 +586,54 @@ impl Hub {
         URL_SAFE_NO_PAD.encode(buf)
     }
 
-    fn on_message(&mut self, now: u64, conn: ConnId, message: ClientMessage) {
+    /// Takes one message from every allowance the connection draws on: its own, its
+    /// visitor's (all their tabs together) and its address's (all visitor sockets
+    /// from there). The first that is spent names the refusal.
+    fn take_message_allowance(&mut self, now: u64, conn: ConnId) -> Result<(), LimitKind> {
         let Some(connection) = self.connections.get_mut(&conn) else {
-            return;
+            return Ok(());
         };
         if !connection.rate.try_take(now) {
-            let client_id = match &message {
-                ClientMessage::Send { client_id, .. } => Some(client_id.clone()),
-                _ => None,
-            };
-            self.send(
-                conn,
-                ServerMessage::error(ErrorCode::RateLimited, "too many messages; slow down", client_id),
-            );
-            return;
+            return Err(LimitKind::SocketMessages);
         }
+        if connection.peer != Peer::Visitor {
+            // Agents are authenticated; their sockets are limited one by one.
+            return Ok(());
+        }
+        let (address, visitor) = match &connection.state {
+            ConnState::Ready { visitor } => (connection.address, visitor.clone()),
+            _ => (connection.address, None),
+        };
+        if let Some(v) = visitor.and_then(|id| self.visitors.get_mut(&id)) {
+            if !v.rate.try_take(now) {
+                return Err(LimitKind::VisitorMessages);
+            }
+        }
+        if !self.addresses.get(&self.limits, address, now).messages.try_take(now) {
+            return Err(LimitKind::AddressMessages);
+        }
+        Ok(())
+    }
+
+    /// Refuses with "rate limited" and reports which limit it was.
+    fn limited(&mut self, conn: ConnId, limit: LimitKind, message: &str, client_id: Option<String>) {
+        self.send(conn, ServerMessage::error(ErrorCode::RateLimited, message, client_id));
+        if let Some(address) = self.connections.get(&conn).map(|c| c.address) {
+            self.outputs.push_back(Output::Limited { limit, address });
+        }
+    }
+
+    fn on_message(&mut self, now: u64, conn: ConnId, message: ClientMessage) {
         let client_id = match &message {
             ClientMessage::Send { client_id, .. } => Some(client_id.clone()),
             _ => None,
+        };
+        if let Err(limit) = self.take_message_allowance(now, conn) {
+            self.limited(conn, limit, "too many messages; slow down", client_id);
+            return;
+        }
+        let Some(connection) = self.connections.get(&conn) else {
+            return;
         };
         let result = match (&connection.state, connection.peer.clone()) {
             (ConnState::New, peer) => self.on_hello(now, conn, peer, message),
@@ -668,6 +759,22 @@ impl Hub {
     }
 
     fn new_visitor(&mut self, now: u64, conn: ConnId, page: Option<PageInfo>) {
+        let address = self.connections.get(&conn).map(|c| c.address);
+        if let Some(address) = address {
+            if !self.addresses.get(&self.limits, address, now).new_visitors.try_take(now) {
+                self.limited(
+                    conn,
+                    LimitKind::NewVisitors,
+                    "too many new visitors from your network; try again later",
+                    None,
+                );
+                self.outputs.push_back(Output::Disconnect {
+                    conn,
+                    reason: "too many new visitors".into(),
+                });
+                return;
+            }
+        }
         let token = self.random_id(32);
         let id = self.random_id(16);
         let hash = token_hash(&token);
@@ -681,6 +788,7 @@ impl Hub {
                 current: None,
                 page: None,
                 last_seen: now,
+                rate: self.limits.messages_per_visitor.bucket(now),
             },
         );
         self.welcome_visitor(now, conn, id, token, 0, page);
@@ -728,6 +836,7 @@ impl Hub {
             current,
             page: None,
             last_seen: now,
+            rate: self.limits.messages_per_visitor.bucket(now),
         });
         id
     }
@@ -741,6 +850,20 @@ impl Hub {
         after_seq: u64,
         page: Option<PageInfo>,
     ) {
+        let open_sockets = self.visitors.get(&visitor_id).map_or(0, |v| v.connections.len());
+        if open_sockets >= self.limits.sockets_per_visitor {
+            self.limited(
+                conn,
+                LimitKind::VisitorSockets,
+                "too many open tabs for this chat; close some and reload",
+                None,
+            );
+            self.outputs.push_back(Output::Disconnect {
+                conn,
+                reason: "too many sockets for one visitor".into(),
+            });
+            return;
+        }
         self.set_state(
             conn,
             ConnState::Ready {
@@ -936,6 +1059,18 @@ impl Hub {
                         if conversation.is_some() {
                             return Err(refuse(ErrorCode::InvalidState, "this conversation is closed"));
                         }
+                        let address = self.connections.get(&conn).map(|c| c.address);
+                        if let Some(address) = address {
+                            if !self.take_new_conversation(now, address) {
+                                self.limited(
+                                    conn,
+                                    LimitKind::NewConversations,
+                                    "too many new conversations from your network; try again later",
+                                    Some(client_id),
+                                );
+                                return Ok(());
+                            }
+                        }
                         self.start_conversation(now, &visitor_id)
                     }
                 };
@@ -1029,6 +1164,14 @@ impl Hub {
             agent: Some(agent.clone()),
             at: now,
         });
+    }
+
+    /// Takes one new conversation from the address's allowance.
+    fn take_new_conversation(&mut self, now: u64, address: IpAddr) -> bool {
+        self.addresses
+            .get(&self.limits, address, now)
+            .new_conversations
+            .try_take(now)
     }
 
     /// A visitor's first message opens a waiting conversation.
@@ -1374,6 +1517,15 @@ impl Hub {
                 };
                 visitor.connections.remove(&conn);
                 visitor.last_seen = now;
+                if visitor.connections.is_empty() && !visitor.persisted && visitor.current.is_none() {
+                    // Never chatted, nothing stored: nothing to come back to. A later
+                    // hello with this token starts a fresh identity, so a flood of
+                    // page views holds no memory once its sockets are gone.
+                    let token_hash = visitor.token_hash.clone();
+                    self.visitors.remove(&visitor_id);
+                    self.visitors_by_token.remove(&token_hash);
+                    return;
+                }
                 if visitor.connections.is_empty() {
                     if let Some(current) = visitor.current.clone() {
                         if let Some(c) = self.conversations.get_mut(&current) {

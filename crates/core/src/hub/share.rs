@@ -6,8 +6,7 @@
 //!   consented;
 //! - closing the conversation, or the agent logging out, ends the share.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+use std::collections::BTreeMap;
 
 use rand::Rng;
 use sightline_proto::{
@@ -16,7 +15,8 @@ use sightline_proto::{
     MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
 };
 
-use super::{refuse, ConnId, Handled, Hub, Refusal};
+use super::{refuse, ConnId, Handled, Hub, Output, Refusal};
+use crate::limits::LimitKind;
 use crate::rate::TokenBucket;
 use crate::records::VisitorId;
 use crate::turn::turn_credentials;
@@ -24,12 +24,12 @@ use crate::turn::turn_credentials;
 /// Session keys and the index from share ids to conversations.
 #[derive(Debug, Default)]
 pub(super) struct SessionKeys {
-    keys: HashMap<String, SessionKey>,
-    by_address: HashMap<IpAddr, TokenBucket>,
-    by_key: HashMap<String, TokenBucket>,
-    failures: Option<TokenBucket>,
+    keys: BTreeMap<String, SessionKey>,
+    /// Every redemption attempt, from everyone, spends one of these before the key is
+    /// looked up.
+    attempts: Option<TokenBucket>,
     /// Live shares (not final), so that a signal finds its conversation directly.
-    pub(super) shares: HashMap<ShareId, ConversationId>,
+    pub(super) shares: BTreeMap<ShareId, ConversationId>,
 }
 
 #[derive(Debug)]
@@ -38,14 +38,11 @@ struct SessionKey {
     expires_at: u64,
 }
 
-/// Redemption attempts per client address: 5, then one every 20 s.
-const KEY_TRIES_PER_ADDRESS: (u32, f64) = (5, 1.0 / 20.0);
-/// Attempts at one key value: 3, then one a minute.
-const KEY_TRIES_PER_KEY: (u32, f64) = (3, 1.0 / 60.0);
-/// Wrong keys from everyone together: 200, then 5 a second. With at most a few
-/// dozen live keys among a million, a distributed guesser needs hours per hit, and a
-/// hit only lets them ask the agent for a screen share of their own.
-const KEY_FAILURES_GLOBAL: (u32, f64) = (200, 5.0);
+/// Digits in a session key: a billion values, so that the global attempt budget
+/// (`Limits::key_tries_global`) makes a hit improbable over a key's lifetime
+/// (docs/screen-sharing.md shows the arithmetic).
+pub const KEY_DIGITS: usize = 9;
+const KEY_SPACE: u32 = 1_000_000_000;
 /// How long a visitor may be without any socket before their share is ended.
 const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;
 /// Live keys per agent.
@@ -54,8 +51,6 @@ const MAX_KEYS_PER_AGENT: usize = 20;
 impl SessionKeys {
     pub(super) fn forget_expired(&mut self, now: u64) {
         self.keys.retain(|_, key| key.expires_at > now);
-        self.by_address.retain(|_, bucket| !bucket.is_full(now));
-        self.by_key.retain(|_, bucket| !bucket.is_full(now));
     }
 }
 
@@ -491,7 +486,7 @@ impl Hub {
             ));
         }
         let key = loop {
-            let candidate = format!("{:06}", self.rng.random_range(0..1_000_000u32));
+            let candidate = format!("{:09}", self.rng.random_range(0..KEY_SPACE));
             if !self.keys.keys.contains_key(&candidate) {
                 break candidate;
             }
@@ -503,47 +498,42 @@ impl Hub {
     }
 
     pub(super) fn redeem_key(&mut self, now: u64, conn: ConnId, visitor_id: &VisitorId, key: String) -> Handled {
-        let address = self.connections.get(&conn).map(|c| c.address);
-        if let Some(address) = address {
-            let (burst, rate) = KEY_TRIES_PER_ADDRESS;
-            let bucket = self
-                .keys
-                .by_address
-                .entry(address)
-                .or_insert_with(|| TokenBucket::new(burst, rate, now));
-            if !bucket.try_take(now) {
-                return Err(refuse(ErrorCode::RateLimited, "too many codes tried; wait a minute"));
-            }
+        // Limits first, the look-up last: every attempt, right or wrong, spends the
+        // address's allowance and then everyone's, so that a guesser learns nothing
+        // once the budget is gone. No allowance belongs to a key value: nobody can
+        // lock the rightful caller out of their own key.
+        let Some(address) = self.connections.get(&conn).map(|c| c.address) else {
+            return Ok(());
+        };
+        if !self.addresses.get(&self.limits, address, now).key_tries.try_take(now) {
+            self.outputs.push_back(Output::Limited {
+                limit: LimitKind::KeyTriesAddress,
+                address,
+            });
+            return Err(refuse(ErrorCode::RateLimited, "too many codes tried; wait a minute"));
         }
-        let key: String = key.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
-        if key.len() != 6 || !key.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(refuse(ErrorCode::BadRequest, "a code has 6 digits"));
-        }
-        let (burst, rate) = KEY_TRIES_PER_KEY;
-        let bucket = self
+        let global = self.limits.key_tries_global;
+        if !self
             .keys
-            .by_key
-            .entry(key.clone())
-            .or_insert_with(|| TokenBucket::new(burst, rate, now));
-        if !bucket.try_take(now) {
+            .attempts
+            .get_or_insert_with(|| global.bucket(now))
+            .try_take(now)
+        {
+            self.outputs.push_back(Output::Limited {
+                limit: LimitKind::KeyTriesGlobal,
+                address,
+            });
             return Err(refuse(
                 ErrorCode::RateLimited,
-                "this code was tried too often; ask for a new one",
+                "too many codes are being tried right now; try again in a moment",
             ));
+        }
+        let key: String = key.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if key.len() != KEY_DIGITS || !key.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse(ErrorCode::BadRequest, format!("a code has {KEY_DIGITS} digits")));
         }
         let valid = self.keys.keys.get(&key).is_some_and(|k| k.expires_at > now);
         if !valid {
-            let (burst, rate) = KEY_FAILURES_GLOBAL;
-            let failures = self
-                .keys
-                .failures
-                .get_or_insert_with(|| TokenBucket::new(burst, rate, now));
-            if !failures.try_take(now) {
-                return Err(refuse(
-                    ErrorCode::RateLimited,
-                    "too many wrong codes; try again in a moment",
-                ));
-            }
             return Err(refuse(ErrorCode::NotFound, "that code is wrong or has expired"));
         }
         // Single use.

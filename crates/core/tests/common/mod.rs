@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use sightline_core::records::{NewImage, Persist};
-use sightline_core::{AgentIdentity, ConnId, Hub, ImagePosted, Input, Output, Peer, Refused, ShareSettings};
+use sightline_core::{
+    AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings,
+};
 use sightline_proto::{
     AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
 };
@@ -26,6 +28,8 @@ pub struct Shell {
     pub images: Vec<(String, NewImage)>,
     /// Answers to image posts, by request number.
     pub posted: Vec<(u64, Result<ImagePosted, Refused>)>,
+    /// Limits that refused something, in order.
+    pub limited: Vec<(LimitKind, IpAddr)>,
 }
 
 pub struct World {
@@ -130,12 +134,26 @@ impl World {
                 Output::LookupVisitor { conn, token, .. } => self.shell.lookups.push((conn, token)),
                 Output::Disconnect { conn, .. } => self.shell.disconnected.push(conn),
                 Output::ImagePosted { request, result } => self.shell.posted.push((request, result)),
+                Output::Limited { limit, address } => self.shell.limited.push((limit, address)),
             }
         }
     }
 
     pub fn msg(&mut self, conn: ConnId, message: ClientMessage) {
-        self.input(Input::Message { conn, message });
+        self.input(Input::Message {
+            conn,
+            message,
+            request_ref: None,
+        });
+    }
+
+    /// Sends a message carrying a request reference.
+    pub fn msg_with_ref(&mut self, conn: ConnId, message: ClientMessage, request_ref: &str) {
+        self.input(Input::Message {
+            conn,
+            message,
+            request_ref: Some(request_ref.into()),
+        });
     }
 
     pub fn take(&mut self, conn: ConnId) -> Vec<ServerMessage> {
