@@ -69,6 +69,12 @@ export type ClientMessage = { "type": "visitor_hello", protocol: number, token: 
  */
 after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, };
 
+export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
+/**
+ * Replay events after this sequence number (0 for the whole transcript).
+ */
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, });
+
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
  * The token to keep; differs from the one sent when the server issued a new one.
@@ -77,7 +83,7 @@ token: string,
 /**
  * The visitor's current (or most recent) conversation, if any.
  */
-conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, };
+conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 
@@ -152,6 +158,7 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_TEXT_CHARS = 4000;
 export const MAX_URL_BYTES = 2048;
 export const MAX_CLIENT_ID_BYTES = 64;
+export const MAX_REQUEST_REF_BYTES = 64;
 export const MAX_FRAME_BYTES = 65536;
 export const DEFAULT_MAX_IMAGE_BYTES = 10485760;
 export const MAX_IMAGE_PIXELS = 40000000;

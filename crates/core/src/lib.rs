@@ -29,6 +29,7 @@
 
 mod hub;
 pub mod limits;
+pub mod policy;
 mod rate;
 pub mod records;
 mod turn;

@@ -85,9 +85,39 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A valid body as it is stored: links in the URL standard's serialisation, so that
+/// what agents and visitors see is what a browser would open (`https:evil` is
+/// stored as `https://evil/`, never as the ambiguous text sent).
+pub fn normalize_body(body: MessageBody) -> Result<MessageBody, Invalid> {
+    validate_body(&body)?;
+    match body {
+        MessageBody::Link { url, title } => {
+            let parsed = url::Url::parse(&url).map_err(|_| Invalid::Bad("the link is not a valid URL".into()))?;
+            let url = String::from(parsed);
+            if url.len() > MAX_URL_BYTES {
+                return Err(Invalid::TooLarge(format!("a link can have at most {MAX_URL_BYTES} bytes")));
+            }
+            Ok(MessageBody::Link { url, title })
+        }
+        other => Ok(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_stored_in_their_standard_form() {
+        let stored = |url: &str| match normalize_body(link(url)) {
+            Ok(MessageBody::Link { url, .. }) => url,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(stored("https:alert(1)"), "https://alert(1)/");
+        assert_eq!(stored("HTTPS://Example.COM/a/../b?q=1#x"), "https://example.com/b?q=1#x");
+        assert_eq!(stored("https://example.com/path with space"), "https://example.com/path%20with%20space");
+        assert!(normalize_body(link("javascript:alert(1)")).is_err());
+    }
 
     fn link(url: &str) -> MessageBody {
         MessageBody::Link {

@@ -32,6 +32,9 @@ pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 /// Most pixels (width × height) an accepted image may have: 40 megapixels, checked
 /// from the header before anything is decoded.
 pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+/// Most memory one image may take decoded, in bytes: pixels × bytes per pixel (4
+/// for 8-bit RGBA, 8 for 16-bit RGBA). 32 megapixels of RGBA, 44 of RGB.
+pub const MAX_IMAGE_DECODED_BYTES: u64 = 128 * 1024 * 1024;
 /// Longest side an accepted image may have, in pixels.
 pub const MAX_IMAGE_SIDE: u32 = 16_384;
 /// Thumbnails fit in a square of this side, in pixels.

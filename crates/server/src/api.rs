@@ -1,9 +1,8 @@
 //! The JSON API of the agent console: login, accounts, history.
 
-use std::net::SocketAddr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +18,7 @@ use sightline_store::{ConversationQuery, StoreError};
 
 use crate::auth::{self, Authenticated};
 use crate::hub_task::Command;
+use crate::net::ClientAddr;
 use crate::origin::{self, OriginCheck};
 use crate::{now_ms, AppState};
 
@@ -199,7 +199,7 @@ fn me(auth: &Authenticated) -> Me {
 
 pub async fn login(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
@@ -213,13 +213,16 @@ pub async fn login(
             "wrong name or password",
         ));
     }
-    if !app.login_limiter.allow(peer.ip(), &request.name) {
+    let Some(attempt) = app
+        .login_limiter
+        .begin(client, &request.name, auth::device_of(&headers))
+    else {
         return Err(Failure::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many login attempts; wait a minute and try again",
         ));
-    }
+    };
     let user = app.store.user_by_name(&request.name).await?;
     let valid = match &user {
         Some(user) if !user.info.disabled => auth::verify_password(request.password, user.password_hash.clone()).await,
@@ -229,13 +232,14 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| valid) else {
-        tracing::info!(name = %request.name, ip = %peer.ip(), "failed login");
+        tracing::info!(name = %request.name, ip = %client, "failed login");
         return Err(Failure::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "wrong name or password",
         ));
     };
+    app.login_limiter.succeeded(attempt);
     let token = auth::random_token();
     let csrf = auth::random_token();
     let now = now_ms();
@@ -249,13 +253,20 @@ pub async fn login(
         )
         .await?;
     tracing::info!(name = %user.info.name, "agent logged in");
+    let user_name = user.info.name.clone();
     let body = Me {
         user: user.info,
         csrf_token: csrf,
     };
     let mut response = Json(body).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&auth::session_cookie(&app, &token)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    // This browser is now known to the account: its later attempts have their own
+    // allowance, so that a stranger's guessing cannot lock it out.
+    let device = app.login_limiter.device_token(&user_name);
+    if let Ok(cookie) = HeaderValue::from_str(&auth::device_cookie(&app, &device)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
@@ -359,7 +370,12 @@ pub async fn update_user(
     let user = app.store.update_user(id, &request).await?;
     if user.disabled {
         app.store.delete_sessions_of_user(id).await?;
-        app.hub.send(Command::DropAgent { agent_id: id }).await;
+        app.hub
+            .send(Command::DropAgent {
+                agent_id: id,
+                except_session: None,
+            })
+            .await;
     }
     Ok(Json(user))
 }
@@ -411,7 +427,22 @@ pub async fn set_password(
     if id != auth.user.id {
         // A reset password ends the account's other sessions.
         app.store.delete_sessions_of_user(id).await?;
-        app.hub.send(Command::DropAgent { agent_id: id }).await;
+        app.hub
+            .send(Command::DropAgent {
+                agent_id: id,
+                except_session: None,
+            })
+            .await;
+    } else {
+        // A new password ends every other session of the account: whoever knew the
+        // old one is logged out everywhere but here.
+        app.store.delete_other_sessions(id, &auth.session.token_hash).await?;
+        app.hub
+            .send(Command::DropAgent {
+                agent_id: id,
+                except_session: Some(auth.session.token_hash.clone()),
+            })
+            .await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -426,7 +457,7 @@ pub struct HistoryQuery {
 
 pub async fn list_conversations(
     State(app): State<AppState>,
-    Agent(_): Agent,
+    Agent(me): Agent,
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<ConversationPage>> {
     let status = match query.status.as_deref() {
@@ -456,6 +487,7 @@ pub async fn list_conversations(
             text,
             status,
             agent_id: None,
+            readable_by: Some(me.user.id),
             before: query.before,
             limit: query.limit.unwrap_or(sightline_store::DEFAULT_PAGE_SIZE),
         })
@@ -465,7 +497,7 @@ pub async fn list_conversations(
 
 pub async fn get_conversation(
     State(app): State<AppState>,
-    Agent(_): Agent,
+    Agent(me): Agent,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Transcript>> {
     if id.len() > 64 {
@@ -476,6 +508,15 @@ pub async fn get_conversation(
         .conversation(&id)
         .await?
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"))?;
+    // The same rule as the socket's sync (ARCHITECTURE.md, "who reads what").
+    let owner = conversation.agent.as_ref().map(|a| a.id);
+    if !sightline_core::policy::agent_may_read(conversation.status, owner, me.user.id) {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "that conversation is another agent's",
+        ));
+    }
     let events = app.store.events(&id, 0, None, 100_000).await?;
     Ok(Json(Transcript { conversation, events }))
 }

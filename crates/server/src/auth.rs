@@ -1,8 +1,9 @@
 //! Agent authentication: argon2 password hashes, session cookies, CSRF tokens and
 //! the login rate limiter.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
@@ -240,63 +241,257 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Login attempts allowed per client address and per account name: a burst of
-/// 10, then one every 30 seconds. Guessing a password this way takes forever;
-/// an agent who mistypes a few times is not locked out.
+/// Cookie of a browser that has logged in to an account before.
+pub const DEVICE_COOKIE: &str = "sightline_device";
+/// How long a browser stays known.
+const DEVICE_LIFETIME_SECS: u64 = 365 * 24 * 3600;
+
+/// Login attempts, limited so that guessing is impractical without letting a
+/// stranger lock a user out (OWASP's device-cookie scheme):
+/// - per address group (all names): [`LOGIN_PER_ADDRESS`];
+/// - per name and address group: [`LOGIN_PER_NAME_AND_ADDRESS`], so one address
+///   guessing at an account slows only itself;
+/// - per name, from browsers the account has not logged in from before, from all
+///   addresses together: [`LOGIN_PER_NAME_UNKNOWN_DEVICES`]; a distributed guesser
+///   spends this, and once it is gone only known browsers get in;
+/// - per known browser (its device cookie): [`LOGIN_PER_DEVICE`] instead.
+///
+/// Every attempt takes its tokens before the password is checked (so parallel
+/// requests cannot slip through), and a successful login gives them back: only
+/// failures count.
 pub struct LoginLimiter {
-    buckets: Mutex<HashMap<String, TokenBucket>>,
+    // A std Mutex: nothing awaits while it is held, and it is held briefly.
+    buckets: Mutex<BTreeMap<LoginKey, TokenBucket>>,
+    device_key: [u8; 32],
+    refusals: AtomicU64,
+    last_log: AtomicU64,
 }
 
-const LOGIN_BURST: u32 = 10;
-const LOGIN_PER_SECOND: f64 = 1.0 / 30.0;
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum LoginKey {
+    Address(IpAddr),
+    NameAndAddress(String, IpAddr),
+    NameFromUnknownDevices(String),
+    Device(String),
+}
+
+/// (burst, per second)
+pub const LOGIN_PER_ADDRESS: (u32, f64) = (30, 1.0 / 10.0);
+pub const LOGIN_PER_NAME_AND_ADDRESS: (u32, f64) = (10, 1.0 / 30.0);
+pub const LOGIN_PER_NAME_UNKNOWN_DEVICES: (u32, f64) = (100, 1.0 / 20.0);
+pub const LOGIN_PER_DEVICE: (u32, f64) = (10, 1.0 / 30.0);
+
+/// The tokens one attempt took, to give back if it succeeds.
+#[must_use]
+pub struct LoginAttempt {
+    keys: Vec<LoginKey>,
+}
 
 impl LoginLimiter {
-    pub fn new() -> Self {
+    /// `device_key` signs device cookies; keep it across restarts so that browsers
+    /// stay known.
+    pub fn new(device_key: [u8; 32]) -> Self {
         LoginLimiter {
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(BTreeMap::new()),
+            device_key,
+            refusals: AtomicU64::new(0),
+            last_log: AtomicU64::new(0),
         }
     }
 
-    /// Takes one attempt from the address's and the name's allowance.
-    pub fn allow(&self, ip: IpAddr, name: &str) -> bool {
+    /// Attempts refused so far (for /metrics).
+    pub fn refusals(&self) -> u64 {
+        self.refusals.load(Ordering::Relaxed)
+    }
+
+    /// Takes one attempt for `name` from `ip` (a browser presenting `device`, the
+    /// value of its device cookie, if any) from every allowance that applies, or
+    /// none and `None` when one is spent.
+    pub fn begin(&self, ip: IpAddr, name: &str, device: Option<&str>) -> Option<LoginAttempt> {
         let now = now_ms();
-        // A std Mutex: nothing awaits while it is held, and it is held briefly.
+        let group = sightline_core::address_group(ip);
+        let name = name.to_lowercase();
+        let known_device = device.filter(|d| self.device_is_valid(d, &name)).map(str::to_owned);
+        let mut keys = vec![
+            (LoginKey::Address(group), LOGIN_PER_ADDRESS),
+            (LoginKey::NameAndAddress(name.clone(), group), LOGIN_PER_NAME_AND_ADDRESS),
+        ];
+        keys.push(match known_device {
+            Some(device) => (LoginKey::Device(device), LOGIN_PER_DEVICE),
+            None => (LoginKey::NameFromUnknownDevices(name.clone()), LOGIN_PER_NAME_UNKNOWN_DEVICES),
+        });
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() > 100_000 {
             // Forget buckets that have refilled completely; they hold no state.
-            buckets.retain(|_, bucket| !bucket.clone().is_full(now));
+            buckets.retain(|_, bucket| !bucket.is_full(now));
         }
-        let mut ok = true;
-        for key in [format!("ip:{ip}"), format!("name:{}", name.to_lowercase())] {
+        let mut taken: Vec<LoginKey> = Vec::new();
+        for (key, (burst, rate)) in keys {
             let bucket = buckets
-                .entry(key)
-                .or_insert_with(|| TokenBucket::new(LOGIN_BURST, LOGIN_PER_SECOND, now));
-            ok &= bucket.try_take(now);
+                .entry(key.clone())
+                .or_insert_with(|| TokenBucket::new(burst, rate, now));
+            if !bucket.try_take(now) {
+                for key in &taken {
+                    if let Some(bucket) = buckets.get_mut(key) {
+                        bucket.give_back();
+                    }
+                }
+                drop(buckets);
+                self.refused(&key, ip);
+                return None;
+            }
+            taken.push(key);
         }
-        ok
+        Some(LoginAttempt { keys: taken })
     }
+
+    /// The attempt succeeded: it costs nothing.
+    pub fn succeeded(&self, attempt: LoginAttempt) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for key in attempt.keys {
+            if let Some(bucket) = buckets.get_mut(&key) {
+                bucket.give_back();
+            }
+        }
+    }
+
+    fn refused(&self, key: &LoginKey, ip: IpAddr) {
+        self.refusals.fetch_add(1, Ordering::Relaxed);
+        // One log line a minute at most, whatever the attack's rate.
+        let now = now_ms();
+        let last = self.last_log.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= 60_000
+            && self
+                .last_log
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let limit = match key {
+                LoginKey::Address(_) => "login_per_address",
+                LoginKey::NameAndAddress(..) => "login_per_name_and_address",
+                LoginKey::NameFromUnknownDevices(_) => "login_per_name_from_unknown_devices",
+                LoginKey::Device(_) => "login_per_device",
+            };
+            tracing::warn!(limit, %ip, refusals_total = self.refusals(), "login rate limit hit");
+        }
+    }
+
+    fn mac(&self, name: &str, nonce: &str) -> String {
+        use hmac::Mac as _;
+        let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.device_key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes any key length"),
+        };
+        mac.update(name.as_bytes());
+        mac.update(b"\n");
+        mac.update(nonce.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// A device cookie value for a browser that just logged in as `name`.
+    pub fn device_token(&self, name: &str) -> String {
+        let name = name.to_lowercase();
+        let nonce = random_token();
+        let mac = self.mac(&name, &nonce);
+        format!("{}.{nonce}.{mac}", URL_SAFE_NO_PAD.encode(name.as_bytes()))
+    }
+
+    fn device_is_valid(&self, token: &str, name: &str) -> bool {
+        let mut parts = token.splitn(3, '.');
+        let (Some(encoded_name), Some(nonce), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        token.len() <= 512
+            && URL_SAFE_NO_PAD.decode(encoded_name).ok().as_deref() == Some(name.as_bytes())
+            && constant_time_eq(&self.mac(name, nonce), mac)
+    }
+}
+
+/// The `Set-Cookie` value that makes this browser known to `name`'s account.
+pub fn device_cookie(app: &AppState, token: &str) -> String {
+    let secure = if app.secure_cookies { "; Secure" } else { "" };
+    format!("{DEVICE_COOKIE}={token}; Path=/api/login; HttpOnly; SameSite=Strict; Max-Age={DEVICE_LIFETIME_SECS}{secure}")
+}
+
+/// The device cookie a request carries, if any.
+pub fn device_of(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, DEVICE_COOKIE)
+}
+
+/// The key that signs device cookies: `<data_dir>/device-cookie.key`, made on first
+/// start. Without a writable data directory, a key for this run only.
+pub fn load_device_key(data_dir: &std::path::Path) -> [u8; 32] {
+    let path = data_dir.join("device-cookie.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return key;
+        }
+    }
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+    let written = std::fs::create_dir_all(data_dir).and_then(|()| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::io::Write::write_all(&mut options.open(&path)?, &key)
+    });
+    if let Err(err) = written {
+        tracing::warn!(%err, "could not store the device-cookie key; known browsers are forgotten at restart");
+    }
+    key
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ip(n: u32) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n))
+    }
+
     #[test]
-    fn login_attempts_are_limited_per_address_and_per_name() {
-        let limiter = LoginLimiter::new();
-        let ip: IpAddr = "127.0.0.1".parse().expect("ip");
-        let other: IpAddr = "127.0.0.2".parse().expect("ip");
-        for i in 0..LOGIN_BURST {
-            assert!(limiter.allow(ip, &format!("user{i}")));
+    fn one_address_guessing_at_an_account_slows_only_itself() {
+        let limiter = LoginLimiter::new([1; 32]);
+        for _ in 0..LOGIN_PER_NAME_AND_ADDRESS.0 {
+            let _failed = limiter.begin(ip(1), "admin", None).expect("within the burst");
         }
-        assert!(!limiter.allow(ip, "fresh"), "the address is out of attempts");
-        for _ in 0..LOGIN_BURST - 1 {
-            assert!(limiter.allow(other, "user0"));
+        assert!(limiter.begin(ip(1), "ADMIN", None).is_none(), "whatever the case");
+        // The rightful user elsewhere is not locked out, and succeeds at no cost.
+        for _ in 0..20 {
+            let attempt = limiter.begin(ip(2), "admin", None).expect("another address");
+            limiter.succeeded(attempt);
         }
-        assert!(
-            !limiter.allow(other, "USER0"),
-            "the name is out of attempts, whatever its case"
-        );
+        assert_eq!(limiter.refusals(), 1);
+        // One address trying many names is cut off too.
+        let mut refused = false;
+        for n in 0..LOGIN_PER_ADDRESS.0 + 1 {
+            refused |= limiter.begin(ip(3), &format!("user{n}"), None).is_none();
+        }
+        assert!(refused);
+    }
+
+    #[test]
+    fn a_distributed_guesser_is_bounded_and_known_browsers_still_get_in() {
+        let limiter = LoginLimiter::new([2; 32]);
+        let known = limiter.device_token("Admin");
+        let mut allowed = 0;
+        for n in 0..300 {
+            if limiter.begin(ip(100 + n), "admin", None).is_some() {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, LOGIN_PER_NAME_UNKNOWN_DEVICES.0, "the account's budget for unknown browsers");
+        assert!(limiter.begin(ip(999), "admin", None).is_none());
+        // A browser that logged in before has its own allowance.
+        let attempt = limiter.begin(ip(999), "admin", Some(&known)).expect("known browser");
+        limiter.succeeded(attempt);
+        // A forged or foreign device cookie counts as unknown.
+        assert!(limiter.begin(ip(998), "admin", Some("YWRtaW4.nonce.forged")).is_none());
+        let other = limiter.device_token("someone");
+        assert!(limiter.begin(ip(997), "admin", Some(&other)).is_none());
+        let other_server = LoginLimiter::new([3; 32]).device_token("admin");
+        assert!(limiter.begin(ip(996), "admin", Some(&other_server)).is_none());
     }
 
     #[test]

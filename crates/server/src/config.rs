@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
-use sightline_core::{ShareSettings, TurnSettings};
+use sightline_core::{Allowance, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{IceServer, ShareLimits};
 
 /// Flags of `sightline serve`. Each is optional so that the file can fill it in.
@@ -68,6 +68,97 @@ pub struct ServeArgs {
     /// Largest image upload in bytes [default: 10485760 (10 MB)].
     #[arg(long, global = true, env = "SIGHTLINE_MAX_IMAGE_BYTES")]
     pub max_image_bytes: Option<u64>,
+    /// Most simultaneous TCP connections, and WebSockets, from one client address
+    /// (IPv6: one /64) [default: 256].
+    #[arg(long, global = true, env = "SIGHTLINE_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+    /// WebSocket connections kept for agents: visitors may use at most
+    /// max-connections minus this [default: max-connections / 20, at least 1].
+    #[arg(long, global = true, env = "SIGHTLINE_RESERVED_AGENT_CONNECTIONS")]
+    pub reserved_agent_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers, and a WebSocket to be
+    /// welcomed after its upgrade [default: 10].
+    #[arg(long, global = true, env = "SIGHTLINE_HANDSHAKE_TIMEOUT")]
+    pub handshake_timeout: Option<u64>,
+    /// Reverse proxies (CIDRs, comma-separated) whose Forwarded / X-Forwarded-For
+    /// headers name the client address [default: none: the headers are ignored].
+    #[arg(long, global = true, env = "SIGHTLINE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Bearer token that lets any address read /metrics [default: none: only
+    /// loopback clients may].
+    #[arg(long, global = true, env = "SIGHTLINE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics on this address instead (to anyone who reaches it), and not on
+    /// the main one [default: none].
+    #[arg(long, global = true, env = "SIGHTLINE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+/// A burst and a sustained rate, as written in the file's `[limits]` table.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowanceFile {
+    burst: u32,
+    per_second: f64,
+}
+
+impl AllowanceFile {
+    fn apply(self, name: &str, into: &mut Allowance) -> anyhow::Result<()> {
+        if self.burst == 0 || !(self.per_second > 0.0 && self.per_second.is_finite()) {
+            bail!("limits.{name}: burst and per_second must be above 0");
+        }
+        *into = Allowance::new(self.burst, self.per_second);
+        Ok(())
+    }
+}
+
+/// The file's `[limits]` table: the hub's rate limits (see README, Security).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    messages_per_socket: Option<AllowanceFile>,
+    messages_per_visitor: Option<AllowanceFile>,
+    messages_per_address: Option<AllowanceFile>,
+    sockets_per_visitor: Option<usize>,
+    new_visitors_per_address: Option<AllowanceFile>,
+    new_conversations_per_address: Option<AllowanceFile>,
+    key_tries_per_address: Option<AllowanceFile>,
+    key_tries_global: Option<AllowanceFile>,
+}
+
+impl LimitsFile {
+    fn resolve(self) -> anyhow::Result<Limits> {
+        let mut limits = Limits::default();
+        let pairs = [
+            ("messages_per_socket", self.messages_per_socket, &mut limits.messages_per_socket),
+            ("messages_per_visitor", self.messages_per_visitor, &mut limits.messages_per_visitor),
+            ("messages_per_address", self.messages_per_address, &mut limits.messages_per_address),
+            (
+                "new_visitors_per_address",
+                self.new_visitors_per_address,
+                &mut limits.new_visitors_per_address,
+            ),
+            (
+                "new_conversations_per_address",
+                self.new_conversations_per_address,
+                &mut limits.new_conversations_per_address,
+            ),
+            ("key_tries_per_address", self.key_tries_per_address, &mut limits.key_tries_per_address),
+            ("key_tries_global", self.key_tries_global, &mut limits.key_tries_global),
+        ];
+        for (name, given, into) in pairs {
+            if let Some(given) = given {
+                given.apply(name, into)?;
+            }
+        }
+        if let Some(n) = self.sockets_per_visitor {
+            if n == 0 {
+                bail!("limits.sockets_per_visitor must be at least 1");
+            }
+            limits.sockets_per_visitor = n;
+        }
+        Ok(limits)
+    }
 }
 
 /// The `[server]`-less TOML file: the same names as the flags, in snake_case.
@@ -92,6 +183,14 @@ struct FileConfig {
     share_text_fps: Option<u32>,
     share_motion_fps: Option<u32>,
     max_image_bytes: Option<u64>,
+    max_connections_per_address: Option<usize>,
+    reserved_agent_connections: Option<usize>,
+    handshake_timeout: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
+    metrics_bind: Option<SocketAddr>,
+    #[serde(default)]
+    limits: LimitsFile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +216,18 @@ pub struct Config {
     pub share: ShareSettings,
     /// Largest image upload, in bytes.
     pub max_image_bytes: u64,
+    /// Most TCP connections and WebSockets from one address group.
+    pub max_connections_per_address: usize,
+    /// WebSockets that visitors may not take.
+    pub reserved_agent_connections: usize,
+    /// Time to send request headers, and for a WebSocket to be welcomed.
+    pub handshake_timeout: std::time::Duration,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub metrics_token: Option<String>,
+    pub metrics_bind: Option<SocketAddr>,
+    /// The hub's rate limits.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -230,9 +341,51 @@ impl Config {
         if !(1024..=1024 * 1024 * 1024).contains(&max_image_bytes) {
             bail!("max_image_bytes must be between 1024 and 1073741824, not {max_image_bytes}");
         }
+        let max_connections = args.max_connections.or(file.max_connections).unwrap_or(50_000);
+        if max_connections < 2 {
+            bail!("max_connections must be at least 2");
+        }
+        let reserved_agent_connections = args
+            .reserved_agent_connections
+            .or(file.reserved_agent_connections)
+            .unwrap_or((max_connections / 20).max(1));
+        if reserved_agent_connections >= max_connections {
+            bail!("reserved_agent_connections must be below max_connections");
+        }
+        let max_connections_per_address = args
+            .max_connections_per_address
+            .or(file.max_connections_per_address)
+            .unwrap_or(256);
+        if max_connections_per_address == 0 {
+            bail!("max_connections_per_address must be at least 1");
+        }
+        let handshake_timeout = args.handshake_timeout.or(file.handshake_timeout).unwrap_or(10);
+        if !(1..=300).contains(&handshake_timeout) {
+            bail!("handshake_timeout is 1 to 300 seconds, not {handshake_timeout}");
+        }
+        let trusted_proxies = args
+            .trusted_proxies
+            .or(file.trusted_proxies)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(parse_cidr)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let metrics_token = args.metrics_token.or(file.metrics_token).filter(|t| !t.is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("metrics_token needs at least 16 characters");
+        }
         Ok(Config {
             share,
             max_image_bytes,
+            max_connections_per_address,
+            reserved_agent_connections,
+            handshake_timeout: std::time::Duration::from_secs(handshake_timeout),
+            trusted_proxies,
+            metrics_token,
+            metrics_bind: args.metrics_bind.or(file.metrics_bind),
+            limits: file.limits.resolve()?,
             bind: args
                 .bind
                 .or(file.bind)
@@ -243,7 +396,7 @@ impl Config {
             allowed_origins,
             tls,
             log_format,
-            max_connections: args.max_connections.or(file.max_connections).unwrap_or(50_000),
+            max_connections,
         })
     }
 
@@ -260,8 +413,25 @@ impl Config {
             max_connections: 50_000,
             share: ShareSettings::default(),
             max_image_bytes: sightline_proto::DEFAULT_MAX_IMAGE_BYTES,
+            max_connections_per_address: 256,
+            reserved_agent_connections: 2_500,
+            handshake_timeout: std::time::Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            metrics_bind: None,
+            limits: Limits::default(),
         }
     }
+}
+
+/// A CIDR (`10.0.0.0/8`, `2001:db8::/32`) or a single address.
+fn parse_cidr(text: &str) -> anyhow::Result<ipnet::IpNet> {
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .with_context(|| format!("{text:?} is not an address or CIDR (trusted_proxies)"))
 }
 
 /// `scheme://host[:port]` of a URL, lowercased, default ports dropped.
@@ -337,6 +507,40 @@ mod tests {
         assert_eq!(config.share.ice_transport_policy, "relay");
         assert_eq!(config.share.limits.max_bitrate_bps, 800_000);
         assert_eq!(config.share.limits.text_fps, 5);
+    }
+
+    #[test]
+    fn limits_proxies_and_metrics_come_from_the_file_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nmax_connections = 1000\n[limits]\nsockets_per_visitor = 4\nnew_conversations_per_address = { burst = 3, per_second = 0.5 }\n",
+        )
+        .expect("write");
+        let config = Config::resolve(ServeArgs::default(), Some(&path)).expect("valid");
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(config.trusted_proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().expect("ip")));
+        assert!(config.trusted_proxies[1].contains(&"::1".parse::<std::net::IpAddr>().expect("ip")));
+        assert_eq!(config.limits.sockets_per_visitor, 4);
+        assert_eq!(config.limits.new_conversations_per_address, Allowance::new(3, 0.5));
+        assert_eq!(config.limits.messages_per_socket, Limits::default().messages_per_socket);
+        assert_eq!(config.reserved_agent_connections, 50);
+        assert_eq!(config.max_connections_per_address, 256);
+        std::fs::write(&path, "[limits]\nkey_tries_global = { burst = 0, per_second = 1.0 }\n").expect("write");
+        assert!(Config::resolve(ServeArgs::default(), Some(&path)).is_err());
+        std::fs::write(&path, "[limits]\nmystery = 1\n").expect("write");
+        assert!(Config::resolve(ServeArgs::default(), Some(&path)).is_err());
+        let bad_proxy = ServeArgs {
+            trusted_proxies: Some(vec!["10.0.0.0/33".into()]),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(bad_proxy, None).is_err());
+        let short_token = ServeArgs {
+            metrics_token: Some("short".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(short_token, None).is_err());
     }
 
     #[test]

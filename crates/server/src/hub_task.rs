@@ -9,6 +9,14 @@
 //!
 //! So a message is acknowledged only once it is stored, and everyone sees a
 //! conversation's events in `seq` order.
+//!
+//! The task never waits on a socket or a database read: delivery is `try_send` into
+//! each socket's bounded queue (a socket whose queue is full is closed, never waited
+//! for), transcript replays are queued to the socket's own task as
+//! [`Outbound::Replay`] (it reads the store itself, before the live events queued
+//! after it), and visitor look-ups run in tasks of their own. The only await
+//! besides receiving input is the batch's commit, which "stored before
+//! acknowledged" requires.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,8 +25,10 @@ use std::time::Duration;
 
 use sightline_core::records::NewImage;
 use sightline_core::records::Persist;
-use sightline_core::{ConnId, Hub, ImagePosted, Input, Output, Peer, Refused, ShareSettings, Uploader};
-use sightline_proto::{ClientMessage, ErrorCode, ServerMessage};
+use sightline_core::{
+    ConnId, Hub, ImagePosted, Input, LimitKind, Limits, Output, Peer, Refused, ShareSettings, Uploader,
+};
+use sightline_proto::{ClientMessage, ServerMessage};
 use sightline_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,13 +38,18 @@ use crate::now_ms;
 const MAX_BATCH: usize = 1024;
 /// Messages waiting for one socket before it is judged too slow and dropped.
 pub const SOCKET_QUEUE: usize = 512;
-/// Events replayed per database read.
-const REPLAY_PAGE: u32 = 500;
-
 /// What a socket task receives from the hub.
 #[derive(Debug)]
 pub enum Outbound {
     Message(ServerMessage),
+    /// Read the stored events `after_seq < seq <= upto_seq` of a conversation and
+    /// send them, then `Synced { last_seq: upto_seq }`. The socket task does it, in
+    /// queue order: live events the hub queues after this come after the replay.
+    Replay {
+        conversation: String,
+        after_seq: u64,
+        upto_seq: u64,
+    },
     /// Close with this WebSocket close code and reason.
     Close(u16, String),
 }
@@ -52,6 +67,8 @@ pub enum Command {
     Message {
         conn: ConnId,
         message: ClientMessage,
+        /// The frame's `ref`, echoed in errors.
+        request_ref: Option<String>,
     },
     Disconnect {
         conn: ConnId,
@@ -62,6 +79,8 @@ pub enum Command {
     /// their screen shares.
     DropAgent {
         agent_id: i64,
+        /// A session whose sockets stay open (the one that changed the password).
+        except_session: Option<String>,
     },
     /// The agent logged out of one session: close that session's sockets and end
     /// the agent's screen shares.
@@ -73,6 +92,11 @@ pub enum Command {
     /// Refresh the figures in [`HubMetrics`], then answer (for `/metrics`).
     Stats {
         reply: oneshot::Sender<()>,
+    },
+    /// May this uploader post an image? Asked before the upload is decoded.
+    CheckUploader {
+        uploader: Box<Uploader>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     /// Post an uploaded image into a conversation; the answer comes back on `reply`
     /// once the message is stored.
@@ -96,6 +120,9 @@ pub struct HubMetrics {
     pub persisted_ops: AtomicU64,
     pub persist_failures: AtomicU64,
     pub slow_consumers_dropped: AtomicU64,
+    pub address_groups: AtomicUsize,
+    /// Refusals by a rate limit of the hub, by [`LimitKind`] (in `LimitKind::ALL` order).
+    pub limited: [AtomicU64; LimitKind::ALL.len()],
 }
 
 /// A handle to the hub task.
@@ -124,10 +151,15 @@ struct Socket {
 }
 
 /// Starts the hub task, restoring open conversations from the store.
-pub async fn spawn(store: Store, settings: ShareSettings) -> anyhow::Result<(HubHandle, tokio::task::JoinHandle<()>)> {
+pub async fn spawn(
+    store: Store,
+    settings: ShareSettings,
+    limits: Limits,
+) -> anyhow::Result<(HubHandle, tokio::task::JoinHandle<()>)> {
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
     let mut hub = Hub::new(seed, settings.clone());
+    hub.set_limits(limits.clone());
     let open = store.load_open_conversations().await?;
     tracing::info!(open_conversations = open.len(), "restored open conversations");
     hub.restore(open, now_ms());
@@ -141,13 +173,13 @@ pub async fn spawn(store: Store, settings: ShareSettings) -> anyhow::Result<(Hub
     };
     // The hub keeps only a weak sender to itself (for look-up answers), so it stops
     // once every socket and handle is gone.
-    let task = tokio::spawn(run(hub, settings, store, rx, tx.downgrade(), metrics));
+    let task = tokio::spawn(run(hub, (settings, limits), store, rx, tx.downgrade(), metrics));
     Ok((handle, task))
 }
 
 async fn run(
     mut hub: Hub,
-    settings: ShareSettings,
+    (settings, limits): (ShareSettings, Limits),
     store: Store,
     mut rx: mpsc::Receiver<Command>,
     tx: mpsc::WeakSender<Command>,
@@ -159,6 +191,7 @@ async fn run(
     // Image uploads waiting for their answer, by request number.
     let mut pending_images: HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>> = HashMap::new();
     let mut next_request: u64 = 0;
+    let mut limit_log = LimitLog::default();
     loop {
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break; // Every sender is gone: the server is shutting down.
@@ -187,28 +220,42 @@ async fn run(
                     );
                     Input::Connected { conn, peer, address }
                 }
-                Command::Message { conn, message } => Input::Message { conn, message },
+                Command::Message {
+                    conn,
+                    message,
+                    request_ref,
+                } => Input::Message {
+                    conn,
+                    message,
+                    request_ref,
+                },
                 Command::Disconnect { conn } => {
                     sockets.remove(&conn);
                     Input::Disconnected { conn }
                 }
                 Command::Looked(input) => input,
-                Command::DropAgent { agent_id } => {
-                    for socket in sockets.values().filter(|s| s.agent_id == Some(agent_id)) {
-                        let _ = socket.outbound.try_send(Outbound::Close(4001, "logged out".into()));
+                Command::DropAgent {
+                    agent_id,
+                    except_session,
+                } => {
+                    close_sockets(&mut sockets, |s| {
+                        s.agent_id == Some(agent_id) && (except_session.is_none() || s.session != except_session)
+                    });
+                    if except_session.is_some() {
+                        // The agent is still logged in elsewhere: their shares go on.
+                        continue;
                     }
                     Input::AgentLoggedOut { agent_id }
                 }
                 Command::AgentLoggedOut { agent_id, session } => {
-                    for socket in sockets
-                        .values()
-                        .filter(|s| s.session.as_deref() == Some(session.as_str()))
-                    {
-                        let _ = socket.outbound.try_send(Outbound::Close(4001, "logged out".into()));
-                    }
+                    close_sockets(&mut sockets, |s| s.session.as_deref() == Some(session.as_str()));
                     Input::AgentLoggedOut { agent_id }
                 }
                 Command::Tick => Input::Tick,
+                Command::CheckUploader { uploader, reply } => {
+                    let _ = reply.send(hub.check_uploader(&uploader));
+                    continue;
+                }
                 Command::Stats { reply } => {
                     publish_stats(&hub, &metrics);
                     let _ = reply.send(());
@@ -259,6 +306,7 @@ async fn run(
             let mut seed = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
             hub = Hub::new(seed, settings.clone());
+            hub.set_limits(limits.clone());
             match store.load_open_conversations().await {
                 Ok(open) => hub.restore(open, now_ms()),
                 Err(err) => tracing::error!(%err, "reloading open conversations failed"),
@@ -278,9 +326,16 @@ async fn run(
                     conversation,
                     after_seq,
                     upto_seq,
-                } => {
-                    replay(&store, &mut sockets, conn, conversation, after_seq, upto_seq, &metrics).await;
-                }
+                } => deliver(
+                    &mut sockets,
+                    conn,
+                    Outbound::Replay {
+                        conversation,
+                        after_seq,
+                        upto_seq,
+                    },
+                    &metrics,
+                ),
                 Output::LookupVisitor {
                     conn,
                     token,
@@ -310,6 +365,16 @@ async fn run(
                         let _ = reply.send(result);
                     }
                 }
+                Output::Limited { limit, address } => {
+                    if let Some(counter) = LimitKind::ALL
+                        .iter()
+                        .position(|k| *k == limit)
+                        .and_then(|i| metrics.limited.get(i))
+                    {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    limit_log.hit(limit, address, now);
+                }
             }
         }
         // The connection count guards the connection limit, so it is kept current;
@@ -326,6 +391,45 @@ fn publish_stats(hub: &Hub, metrics: &HubMetrics) {
     metrics.waiting.store(stats.conversations_waiting, Ordering::Relaxed);
     metrics.active.store(stats.conversations_active, Ordering::Relaxed);
     metrics.shares_live.store(stats.shares_live, Ordering::Relaxed);
+    metrics.address_groups.store(stats.address_groups, Ordering::Relaxed);
+}
+
+/// One log line per limit and minute while it keeps refusing: enough to see an
+/// attack in the logs without letting the attacker fill them.
+#[derive(Default)]
+struct LimitLog {
+    /// Per limit: when the current minute's line was written, and refusals since.
+    windows: std::collections::BTreeMap<LimitKind, (u64, u64)>,
+}
+
+impl LimitLog {
+    fn hit(&mut self, limit: LimitKind, address: std::net::IpAddr, now: u64) {
+        let (since, count) = self.windows.entry(limit).or_insert((0, 0));
+        *count += 1;
+        if now.saturating_sub(*since) >= 60_000 {
+            tracing::warn!(
+                limit = limit.as_str(),
+                %address,
+                refusals_in_last_minute = *count,
+                "rate limit hit"
+            );
+            *since = now;
+            *count = 0;
+        }
+    }
+}
+
+/// Closes the matching sockets: a close frame if their queue has room, and in any
+/// case their queue's sender is dropped, so the socket task ends even when the
+/// queue is full (a disabled agent must not stay connected behind a backlog).
+fn close_sockets(sockets: &mut HashMap<ConnId, Socket>, matches: impl Fn(&Socket) -> bool) {
+    sockets.retain(|_, socket| {
+        if !matches(socket) {
+            return true;
+        }
+        let _ = socket.outbound.try_send(Outbound::Close(4001, "logged out".into()));
+        false
+    });
 }
 
 async fn persist_with_retry(store: &Store, ops: &[Persist], metrics: &HubMetrics) -> bool {
@@ -354,73 +458,42 @@ fn deliver(sockets: &mut HashMap<ConnId, Socket>, conn: ConnId, message: Outboun
     }
 }
 
-/// Like [`deliver`], but a long replay may wait a moment for the socket to drain.
-async fn deliver_patiently(
-    sockets: &mut HashMap<ConnId, Socket>,
-    conn: ConnId,
-    message: Outbound,
-    metrics: &HubMetrics,
-) -> bool {
-    let Some(socket) = sockets.get(&conn) else { return false };
-    match tokio::time::timeout(Duration::from_secs(2), socket.outbound.send(message)).await {
-        Ok(Ok(())) => true,
-        Ok(Err(_)) => false,
-        Err(_) => {
-            metrics.slow_consumers_dropped.fetch_add(1, Ordering::Relaxed);
-            sockets.remove(&conn);
-            false
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn replay(
-    store: &Store,
-    sockets: &mut HashMap<ConnId, Socket>,
-    conn: ConnId,
-    conversation: String,
-    after_seq: u64,
-    upto_seq: u64,
-    metrics: &HubMetrics,
-) {
-    let mut from = after_seq;
-    while from < upto_seq {
-        match store.events(&conversation, from, Some(upto_seq), REPLAY_PAGE).await {
-            Ok(events) if !events.is_empty() => {
-                from = events.last().map_or(upto_seq, |e| e.seq);
-                for event in events {
-                    let message = Outbound::Message(ServerMessage::Event {
-                        conversation: conversation.clone(),
-                        event,
-                    });
-                    if !deliver_patiently(sockets, conn, message, metrics).await {
-                        return;
-                    }
-                }
-            }
-            Ok(_) => break,
-            Err(err) => {
-                tracing::error!(%err, "replay failed");
-                deliver(
-                    sockets,
-                    conn,
-                    Outbound::Message(ServerMessage::error(
-                        ErrorCode::Internal,
-                        "could not load the transcript; retry",
-                        None,
-                    )),
-                    metrics,
-                );
-                return;
-            }
-        }
+    #[test]
+    fn a_dropped_agents_socket_is_closed_even_when_its_queue_is_full() {
+        let mut sockets = HashMap::new();
+        let (full_tx, mut full_rx) = mpsc::channel(1);
+        full_tx
+            .try_send(Outbound::Message(ServerMessage::Pong { nonce: 1 }))
+            .expect("room for one");
+        let (other_tx, mut other_rx) = mpsc::channel(4);
+        sockets.insert(
+            1,
+            Socket {
+                outbound: full_tx,
+                agent_id: Some(7),
+                session: None,
+            },
+        );
+        sockets.insert(
+            2,
+            Socket {
+                outbound: other_tx,
+                agent_id: Some(8),
+                session: None,
+            },
+        );
+        close_sockets(&mut sockets, |s| s.agent_id == Some(7));
+        assert!(!sockets.contains_key(&1) && sockets.contains_key(&2));
+        // The backlog drains, then the socket task sees its queue closed.
+        assert!(matches!(full_rx.try_recv(), Ok(Outbound::Message(_))));
+        assert!(matches!(
+            full_rx.try_recv(),
+            Err(mpsc::error::TryRecvError::Disconnected)
+        ));
+        assert!(matches!(other_rx.try_recv(), Err(mpsc::error::TryRecvError::Empty)));
     }
-    deliver(
-        sockets,
-        conn,
-        Outbound::Message(ServerMessage::Synced {
-            conversation,
-            last_seq: upto_seq,
-        }),
-        metrics,
-    );
 }

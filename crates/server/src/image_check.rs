@@ -7,16 +7,18 @@
 //! 2. the dimensions, read from the header *without decoding*, so that a
 //!    decompression bomb (a small file declaring a huge picture) is refused before
 //!    any pixel buffer is allocated;
-//! 3. a full decode under allocation limits (a second line of defence), which also
+//! 3. the decoded size, pixels × bytes per pixel of the decoder's colour type (a
+//!    16-bit RGBA picture takes 8 bytes a pixel), against [`MAX_IMAGE_DECODED_BYTES`];
+//! 4. a full decode under allocation limits (a second line of defence), which also
 //!    finds truncated or corrupt data;
-//! 4. the thumbnail, fitted in [`THUMB_MAX_SIDE`] square, encoded as PNG.
+//! 5. the thumbnail, fitted in [`THUMB_MAX_SIDE`] square, encoded as PNG.
 //!
 //! The original's bytes are kept as uploaded (they decoded cleanly).
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
-use sightline_proto::{MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, THUMB_MAX_SIDE};
+use sightline_proto::{MAX_IMAGE_DECODED_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, THUMB_MAX_SIDE};
 
 /// Why an upload was refused, with words for the person who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,19 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Checks the memory a decode takes: the pixels times the bytes per pixel of the
+/// colour type the decoder produces.
+pub fn check_decoded_bytes(width: u32, height: u32, total: u64) -> Result<(), Rejection> {
+    if total > MAX_IMAGE_DECODED_BYTES {
+        return Err(Rejection::Invalid(format!(
+            "the image needs too much memory to open: {width}×{height} pixels take {} MB decoded (at most {} MB)",
+            total / 1_000_000,
+            MAX_IMAGE_DECODED_BYTES / 1_000_000
+        )));
+    }
+    Ok(())
+}
+
 fn damaged() -> Rejection {
     Rejection::Invalid("the image is damaged or incomplete and cannot be shown".into())
 }
@@ -129,8 +144,8 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Rejection> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    // Room for the declared pixels at 16 bits per channel, RGBA, plus slack.
-    limits.max_alloc = Some(u64::from(width) * u64::from(height) * 8 + 16 * 1024 * 1024);
+    // The decoded picture, a rotated copy of it, and slack for the decoder.
+    limits.max_alloc = Some(2 * MAX_IMAGE_DECODED_BYTES + 16 * 1024 * 1024);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let refused = |err: image::ImageError| match err {
@@ -138,6 +153,7 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Rejection> {
         _ => damaged(),
     };
     let mut decoder = reader.into_decoder().map_err(refused)?;
+    check_decoded_bytes(width, height, decoder.total_bytes())?;
     // Photos from phones say in EXIF which way is up; browsers honour it, so do we.
     let orientation = decoder
         .orientation()

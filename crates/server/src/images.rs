@@ -16,9 +16,9 @@
 //! once that message is stored.
 
 use axum::body::Body;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -36,6 +36,7 @@ use tokio::sync::oneshot;
 use crate::api::{Agent, AgentWrite, Failure};
 use crate::hub_task::Command;
 use crate::image_check::{self, Rejection};
+use crate::net::ClientAddr;
 use crate::origin::{self, OriginCheck};
 use crate::{auth, AppState};
 
@@ -182,12 +183,12 @@ pub async fn preflight(State(app): State<AppState>, headers: HeaderMap) -> Respo
 /// `POST /api/visitor/images`
 pub async fn visitor_upload(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let cors = origin::site_origin(&app, &headers);
-    let result = visitor_upload_inner(&app, peer.ip(), &headers, body).await;
+    let result = visitor_upload_inner(&app, client, &headers, body).await;
     with_cors(result.into_response(), cors)
 }
 
@@ -213,9 +214,10 @@ async fn visitor_upload_inner(
     })?;
     let hash = token_hash(token);
     let client_id = client_id(headers)?;
+    let group = sightline_core::address_group(ip);
     if !app
         .upload_limiter
-        .allow(&[format!("ip:{ip}"), format!("visitor:{hash}")])
+        .allow(&[format!("ip:{group}"), format!("visitor:{hash}")])
     {
         return Err(rate_limited());
     }
@@ -224,6 +226,7 @@ async fn visitor_upload_inner(
     let uploader = Uploader::Visitor {
         token_hash: hash,
         stored,
+        address: ip,
     };
     post(app, uploader, client_id, bytes, None, None).await
 }
@@ -355,6 +358,21 @@ fn random_image_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The HTTP answer to a refusal by the hub.
+fn refusal(refused: sightline_core::Refused) -> Failure {
+    let (status, error) = match refused.code {
+        ErrorCode::NotAuthenticated => (StatusCode::UNAUTHORIZED, "not_authenticated"),
+        ErrorCode::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+        ErrorCode::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        ErrorCode::InvalidState => (StatusCode::CONFLICT, "invalid_state"),
+        ErrorCode::BadRequest | ErrorCode::UnsupportedVersion => (StatusCode::BAD_REQUEST, "bad_request"),
+        ErrorCode::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    };
+    Failure::new(status, error, refused.message)
+}
+
 /// Checks, stores and posts an upload.
 async fn post(
     app: &AppState,
@@ -364,6 +382,29 @@ async fn post(
     source_image: Option<String>,
     annotations: Option<String>,
 ) -> Result<Response, Failure> {
+    // Who may post is checked before anything is decoded: a stranger's upload costs
+    // no decoding memory or CPU.
+    let (reply, answer) = oneshot::channel();
+    let asked = app
+        .hub
+        .send(Command::CheckUploader {
+            uploader: Box::new(uploader.clone()),
+            reply,
+        })
+        .await;
+    match answer.await {
+        Ok(Ok(())) => {}
+        Ok(Err(refused)) => return Err(refusal(refused)),
+        // The hub is gone: the server is shutting down.
+        Err(_) => {
+            let _ = asked;
+            return Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the server is restarting; try again",
+            ));
+        }
+    }
     let blobs = app.blobs.clone();
     let permit = app.image_work.acquire().await.map_err(|_| internal())?;
     let stored = tokio::task::spawn_blocking(move || {
@@ -426,19 +467,7 @@ async fn post(
     }
     let posted: ImagePosted = match answer.await.map_err(|_| unavailable())? {
         Ok(posted) => posted,
-        Err(refused) => {
-            let (status, error) = match refused.code {
-                ErrorCode::NotAuthenticated => (StatusCode::UNAUTHORIZED, "not_authenticated"),
-                ErrorCode::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-                ErrorCode::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-                ErrorCode::InvalidState => (StatusCode::CONFLICT, "invalid_state"),
-                ErrorCode::BadRequest | ErrorCode::UnsupportedVersion => (StatusCode::BAD_REQUEST, "bad_request"),
-                ErrorCode::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-                ErrorCode::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-                ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-            };
-            return Err(Failure::new(status, error, refused.message));
-        }
+        Err(refused) => return Err(refusal(refused)),
     };
     if posted.created {
         let body = UploadedImage {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod hub_task;
 pub mod image_check;
 pub mod images;
+pub mod net;
 mod origin;
 mod ws;
 
@@ -67,6 +68,8 @@ pub struct AppState {
     /// uploads can take, whatever the number of uploads.
     pub image_work: Arc<tokio::sync::Semaphore>,
     pub upload_limiter: Arc<images::UploadLimiter>,
+    /// Open WebSockets: in all (with room kept for agents) and per address.
+    pub sockets: Arc<net::Gate>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -112,14 +115,32 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", redact(&config.database_url)))
 }
 
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+/// A database URL without its password (nor its query, which may hold one), for
+/// messages and logs.
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.set_query(None);
             parsed.to_string()
         }
-        _ => url.to_owned(),
+        // Unreadable: its scheme alone, since anything after it may be a secret.
+        Err(_) => format!("{}://…", url.split("://").next().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_lose_their_secrets_in_logs() {
+        assert_eq!(
+            super::redact("postgres://sightline:hunter2@db.example/sl?sslmode=require&password=x"),
+            "postgres://sightline:***@db.example/sl"
+        );
+        assert_eq!(super::redact("sqlite://./data/sightline.db"), "sqlite://./data/sightline.db");
+        assert!(!super::redact("postgres://u:hunter2@[bad").contains("hunter2"));
     }
 }
 
@@ -181,7 +202,32 @@ async fn healthz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> Response {
+/// `/metrics` on the main address: for loopback clients, or anyone with the
+/// bearer token; nobody when the figures are served on their own address.
+async fn metrics(State(app): State<AppState>, net::ClientAddr(client): net::ClientAddr, headers: header::HeaderMap) -> Response {
+    if app.config.metrics_bind.is_some() {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match (&app.config.metrics_token, presented) {
+        (Some(token), Some(given)) => auth::constant_time_eq(token, given),
+        _ => client.is_loopback(),
+    };
+    if !allowed {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need the bearer token (--metrics-token)\n",
+        )
+            .into_response();
+    }
+    metrics_open(State(app)).await
+}
+
+async fn metrics_open(State(app): State<AppState>) -> Response {
     // Fresh figures from the hub (it computes them only on request).
     let (reply, refreshed) = tokio::sync::oneshot::channel();
     if app.hub.send(hub_task::Command::Stats { reply }).await {
@@ -247,6 +293,31 @@ async fn metrics(State(app): State<AppState>) -> Response {
         "counter",
         m.slow_consumers_dropped.load(Ordering::Relaxed),
     );
+    gauge(
+        "sightline_rate_limit_address_groups",
+        "Client address groups whose rate limits are tracked.",
+        "gauge",
+        load(&m.address_groups),
+    );
+    gauge(
+        "sightline_websockets_open",
+        "WebSockets holding a place in the connection limit.",
+        "gauge",
+        app.sockets.open() as u64,
+    );
+    out.push_str("# HELP sightline_rate_limited_total Requests refused by a rate limit, by limit.\n");
+    out.push_str("# TYPE sightline_rate_limited_total counter\n");
+    for (kind, counter) in sightline_core::LimitKind::ALL.iter().zip(&m.limited) {
+        out.push_str(&format!(
+            "sightline_rate_limited_total{{limit=\"{}\"}} {}\n",
+            kind.as_str(),
+            counter.load(Ordering::Relaxed)
+        ));
+    }
+    out.push_str(&format!(
+        "sightline_rate_limited_total{{limit=\"login\"}} {}\n",
+        app.login_limiter.refusals()
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
@@ -258,7 +329,7 @@ pub async fn run(
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (hub, hub_join) = hub_task::spawn(store.clone(), config.share.clone()).await?;
+    let (hub, hub_join) = hub_task::spawn(store.clone(), config.share.clone(), config.limits.clone()).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(());
     let public_origin = config
         .public_url
@@ -272,34 +343,58 @@ pub async fn run(
         blobs,
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
         upload_limiter: Arc::new(images::UploadLimiter::default()),
+        sockets: net::Gate::new(
+            config.max_connections,
+            config.reserved_agent_connections,
+            config.max_connections_per_address,
+        ),
         config: Arc::new(config.clone()),
         store: store.clone(),
         hub: hub.clone(),
-        login_limiter: Arc::new(auth::LoginLimiter::new()),
+        login_limiter: Arc::new(auth::LoginLimiter::new(auth::load_device_key(&config.data_dir))),
         shutdown: shutdown_rx,
         secure_cookies,
         public_origin,
     };
     let housekeeping = tokio::spawn(housekeeping(hub.clone(), store.clone(), app.blobs.clone()));
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    // Every TCP connection, upgraded or not: a place per connection, capped per
+    // address, with room above the WebSocket limit for plain requests.
+    let tcp = net::Gate::new(
+        config.max_connections + config.max_connections / 10 + 64,
+        0,
+        config.max_connections_per_address,
+    );
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the metrics address {addr}"))?,
+        ),
+        None => None,
+    };
+    let router = router(app.clone());
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(());
     };
+    let mut stopping = app.shutdown.clone();
+    tokio::spawn(signal);
+    if let Some(listener) = metrics_listener {
+        let metrics_router = Router::new()
+            .route("/metrics", get(metrics_open))
+            .with_state(app.clone());
+        let gate = net::Gate::new(256, 0, 64);
+        tokio::spawn(net::serve(
+            listener,
+            metrics_router,
+            gate,
+            config.handshake_timeout,
+            app.shutdown.clone(),
+        ));
+    }
     match &config.tls {
-        None => {
-            // Chat frames are small and latency-bound: without TCP_NODELAY a frame
-            // written right after another (an ack after the sender's own event)
-            // waits for the peer's delayed ACK, up to 40 ms.
-            use axum::serve::ListenerExt as _;
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(%err, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, service).with_graceful_shutdown(signal).await?;
-        }
+        None => net::serve(listener, router, tcp, config.handshake_timeout, app.shutdown.clone()).await,
         Some((cert, key)) => {
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
@@ -307,12 +402,19 @@ pub async fn run(
             let handle = axum_server::Handle::new();
             let stopper = handle.clone();
             tokio::spawn(async move {
-                signal.await;
+                let _ = stopping.changed().await;
                 stopper.graceful_shutdown(Some(Duration::from_secs(10)));
             });
-            axum_server::from_tcp_rustls(listener.into_std()?, tls)
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(net::GateAcceptor { gate: tcp });
+            let mut server = axum_server::from_tcp(listener.into_std()?).acceptor(acceptor);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(config.handshake_timeout);
+            server
                 .handle(handle)
-                .serve(service)
+                .serve(router.into_make_service_with_connect_info::<SocketAddr>())
                 .await?;
         }
     }

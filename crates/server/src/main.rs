@@ -203,7 +203,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
-    tracing::info!(%addr, database = %config.database_url.split('?').next().unwrap_or_default(), "listening");
+    tracing::info!(%addr, database = %sightline::redact(&config.database_url), "listening");
     tell(&format!(
         "Sightline is running at {url}/\n  demo site:     {url}/demo\n  agent console: {url}/console"
     ));

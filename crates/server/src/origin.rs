@@ -14,11 +14,12 @@ pub enum OriginCheck {
     SiteOrSelf,
 }
 
-/// This server's own origins: the public URL's, and the one the request was
-/// addressed to (scheme from TLS, host from the Host header).
+/// This server's own origin: the public URL's when one is configured (the Host
+/// header is the client's to choose, so it proves nothing then), else the one the
+/// request was addressed to (scheme from TLS, host from the Host header).
 fn is_self(app: &AppState, headers: &HeaderMap, origin: &str) -> bool {
-    if app.public_origin.as_deref() == Some(origin) {
-        return true;
+    if let Some(public) = app.public_origin.as_deref() {
+        return public == origin;
     }
     let scheme = if app.config.tls.is_some() { "https" } else { "http" };
     headers

@@ -2,41 +2,47 @@
 //! console. Each socket is one task that parses frames into [`ClientMessage`]s for
 //! the hub and writes what the hub sends back.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sightline_core::{AgentIdentity, Peer};
-use sightline_proto::{AgentRef, ClientMessage, ErrorCode, ServerMessage, MAX_FRAME_BYTES};
+use sightline_proto::{AgentRef, ClientFrame, ErrorCode, ServerMessage, MAX_FRAME_BYTES};
 use tokio::sync::mpsc;
 
 use crate::auth::{self, Authenticated};
 use crate::hub_task::{Command, Outbound, SOCKET_QUEUE};
+use crate::net::{ClientAddr, Permit, Refusal};
 use crate::origin::{self, OriginCheck};
 use crate::AppState;
 
 /// The server pings every socket this often; a socket silent for three periods is
 /// considered dead.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Longest a single frame may take to write: a client that does not read cannot
+/// hold its socket task (and the replay it is in) for longer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events replayed per database read.
+const REPLAY_PAGE: u32 = 500;
 
 pub async fn visitor(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf) {
         return refusal;
     }
-    upgrade_socket(app, upgrade, Peer::Visitor, peer.ip(), None)
+    upgrade_socket(app, upgrade, Peer::Visitor, address, None)
 }
 
 pub async fn agent(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -56,7 +62,7 @@ pub async fn agent(
         },
         is_admin: user.is_admin,
     };
-    upgrade_socket(app, upgrade, Peer::Agent(identity), peer.ip(), Some(session.token_hash))
+    upgrade_socket(app, upgrade, Peer::Agent(identity), address, Some(session.token_hash))
 }
 
 fn upgrade_socket(
@@ -66,9 +72,14 @@ fn upgrade_socket(
     address: IpAddr,
     session: Option<String>,
 ) -> Response {
-    if app.hub.metrics.connections.load(std::sync::atomic::Ordering::Relaxed) >= app.config.max_connections {
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
-    }
+    // Agents may use the places kept for them and are not counted per address.
+    let permit = match app.sockets.admit(address, matches!(peer, Peer::Agent(_))) {
+        Ok(permit) => permit,
+        Err(Refusal::Full) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
+        Err(Refusal::AddressFull) => {
+            return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response()
+        }
+    };
     upgrade
         // Small buffers: most sockets are idle most of the time, and a chat frame is
         // small. Larger frames than the protocol allows are refused outright.
@@ -76,12 +87,17 @@ fn upgrade_socket(
         .write_buffer_size(0)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run_socket(app, socket, peer, address, session))
+        .on_upgrade(move |socket| run_socket(app, socket, peer, address, session, permit))
+}
+
+/// Writes a frame, giving up after [`WRITE_TIMEOUT`].
+async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
+    matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
 }
 
 async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
     match serde_json::to_string(message) {
-        Ok(text) => socket.send(Message::Text(Utf8Bytes::from(text))).await.is_ok(),
+        Ok(text) => send_frame(socket, Message::Text(Utf8Bytes::from(text))).await,
         Err(err) => {
             tracing::error!(%err, "could not serialize a server message");
             true
@@ -91,15 +107,72 @@ async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let reason: String = reason.chars().take(100).collect();
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
+    send_frame(
+        socket,
+        Message::Close(Some(CloseFrame {
             code,
             reason: Utf8Bytes::from(reason),
-        })))
-        .await;
+        })),
+    )
+    .await;
 }
 
-async fn run_socket(app: AppState, mut socket: WebSocket, peer: Peer, address: IpAddr, session: Option<String>) {
+/// Sends a conversation's stored events `after_seq < seq <= upto_seq`, then
+/// `Synced`. Runs in the socket's own task, so a long transcript or a client that
+/// reads slowly delays nobody else. False when the socket is gone.
+async fn replay(app: &AppState, socket: &mut WebSocket, conversation: String, after_seq: u64, upto_seq: u64) -> bool {
+    let mut from = after_seq;
+    while from < upto_seq {
+        match app.store.events(&conversation, from, Some(upto_seq), REPLAY_PAGE).await {
+            Ok(events) if !events.is_empty() => {
+                from = events.last().map_or(upto_seq, |e| e.seq);
+                for event in events {
+                    let message = ServerMessage::Event {
+                        conversation: conversation.clone(),
+                        event,
+                    };
+                    if !send_json(socket, &message).await {
+                        return false;
+                    }
+                }
+            }
+            Ok(_) => break,
+            Err(err) => {
+                tracing::error!(%err, "replay failed");
+                let reply = ServerMessage::error(ErrorCode::Internal, "could not load the transcript; retry", None);
+                return send_json(socket, &reply).await;
+            }
+        }
+    }
+    send_json(
+        socket,
+        &ServerMessage::Synced {
+            conversation,
+            last_seq: upto_seq,
+        },
+    )
+    .await
+}
+
+/// Whether a read error is a frame over the size limit.
+fn is_oversized(err: axum::Error) -> bool {
+    let inner = err.into_inner();
+    matches!(
+        inner.downcast_ref::<tungstenite::Error>(),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}
+
+async fn run_socket(
+    app: AppState,
+    mut socket: WebSocket,
+    peer: Peer,
+    address: IpAddr,
+    session: Option<String>,
+    permit: Permit,
+) {
+    // Held for the socket's lifetime: the place in the connection count.
+    let _permit = permit;
     let conn = app.hub.next_conn_id();
     let (tx, mut rx) = mpsc::channel(SOCKET_QUEUE);
     if !app
@@ -120,13 +193,22 @@ async fn run_socket(app: AppState, mut socket: WebSocket, peer: Peer, address: I
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent_periods = 0u32;
+    // A socket must be welcomed (say a valid hello) soon after its upgrade, or it
+    // goes: an open socket that never says hello holds a place for nothing.
+    let hello_deadline = tokio::time::sleep(app.config.handshake_timeout);
+    tokio::pin!(hello_deadline);
+    let mut welcomed = false;
     loop {
         tokio::select! {
             // Outbound first: deliver what the hub decided before reading more.
             biased;
             outbound = rx.recv() => match outbound {
                 Some(Outbound::Message(message)) => {
+                    welcomed |= matches!(message, ServerMessage::VisitorWelcome { .. } | ServerMessage::AgentWelcome { .. });
                     if !send_json(&mut socket, &message).await { break; }
+                }
+                Some(Outbound::Replay { conversation, after_seq, upto_seq }) => {
+                    if !replay(&app, &mut socket, conversation, after_seq, upto_seq).await { break; }
                 }
                 Some(Outbound::Close(code, reason)) => { close(&mut socket, code, &reason).await; break; }
                 // The hub dropped us (too slow, or it is restarting).
@@ -137,21 +219,25 @@ async fn run_socket(app: AppState, mut socket: WebSocket, peer: Peer, address: I
                 close(&mut socket, 1012, "server restarting").await;
                 break;
             }
+            _ = &mut hello_deadline, if !welcomed => {
+                close(&mut socket, 1008, "no hello in time").await;
+                break;
+            }
             _ = ping.tick() => {
                 silent_periods += 1;
                 if silent_periods > 3 { break; }
-                if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
+                if !send_frame(&mut socket, Message::Ping(Default::default())).await { break; }
             }
             inbound = socket.recv() => {
                 silent_periods = 0;
                 match inbound {
                     Some(Ok(Message::Text(text))) => {
-                        match serde_json::from_str::<ClientMessage>(text.as_str()) {
-                            Ok(message) => {
-                                if !app.hub.send(Command::Message { conn, message }).await { break; }
+                        match ClientFrame::parse(text.as_str()) {
+                            Ok(ClientFrame { request_ref, message }) => {
+                                if !app.hub.send(Command::Message { conn, message, request_ref }).await { break; }
                             }
                             Err(err) => {
-                                let detail: String = err.to_string().chars().take(200).collect();
+                                let detail: String = err.chars().take(200).collect();
                                 let reply = ServerMessage::error(ErrorCode::BadRequest, format!("not a valid message: {detail}"), None);
                                 if !send_json(&mut socket, &reply).await { break; }
                             }
@@ -165,8 +251,7 @@ async fn run_socket(app: AppState, mut socket: WebSocket, peer: Peer, address: I
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(err)) => {
                         // Oversized frames end here: say why before closing.
-                        let text = err.to_string();
-                        if text.contains("Space limit") || text.contains("too long") || text.contains("Capacity") {
+                        if is_oversized(err) {
                             let reply = ServerMessage::error(ErrorCode::TooLarge, format!("frames are limited to {MAX_FRAME_BYTES} bytes"), None);
                             send_json(&mut socket, &reply).await;
                             close(&mut socket, 1009, "message too big").await;

@@ -26,6 +26,9 @@ pub struct ConversationQuery {
     pub status: Option<ConversationStatus>,
     /// Only conversations assigned to (or, when closed, handled by) this agent.
     pub agent_id: Option<i64>,
+    /// Only conversations this agent may read (`sightline_core::policy::agent_may_read`:
+    /// no other agent's active conversation).
+    pub readable_by: Option<i64>,
     /// Only conversations whose `last_activity_at` is strictly before this: the
     /// `next_before` of the previous page.
     pub before: Option<u64>,
@@ -39,6 +42,7 @@ impl Default for ConversationQuery {
             text: None,
             status: None,
             agent_id: None,
+            readable_by: None,
             before: None,
             limit: DEFAULT_PAGE_SIZE,
         }
@@ -81,6 +85,13 @@ fn list_sql(query: &ConversationQuery, activity: Option<Activity>, limit: i64) -
     }
     if let Some(agent_id) = query.agent_id {
         push("c.agent_id = {}", Arg::Int(agent_id), &mut args);
+    }
+    if let Some(reader) = query.readable_by {
+        push(
+            "(c.status <> 'active' OR c.agent_id = {})",
+            Arg::Int(reader),
+            &mut args,
+        );
     }
     match activity {
         Some(Activity::Before(before)) => push("c.last_activity_at < {}", Arg::Int(before), &mut args),
@@ -192,6 +203,7 @@ mod tests {
             text: Some("Hi".into()),
             status: Some(ConversationStatus::Closed),
             agent_id: Some(7),
+            readable_by: None,
             before: None,
             limit: 10,
         };

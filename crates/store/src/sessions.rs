@@ -90,6 +90,17 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Ends every session of a user but one (the user changed their own password in
+    /// it). Returns how many ended.
+    pub async fn delete_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep_token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes the sessions that have expired at `now_ms`. Returns how many.
     pub async fn delete_expired_sessions(&self, now_ms: u64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")

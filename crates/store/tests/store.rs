@@ -933,7 +933,17 @@ async fn conversations_are_filtered_and_paged_newest_first() {
             list(status(ConversationStatus::Active)).await,
             newest_first(active.clone())
         );
-        assert_eq!(list(status(ConversationStatus::Waiting)).await, newest_first(waiting));
+        assert_eq!(list(status(ConversationStatus::Waiting)).await, newest_first(waiting.clone()));
+        // Another agent's active conversations are not theirs to read (policy::agent_may_read).
+        let readable_by = |agent: &AgentRef| ConversationQuery {
+            readable_by: Some(agent.id),
+            limit: 100,
+            ..ConversationQuery::default()
+        };
+        let mut not_active: Vec<usize> = closed.iter().chain(&waiting).copied().collect();
+        not_active.sort_unstable();
+        assert_eq!(list(readable_by(&ben)).await, newest_first(not_active));
+        assert_eq!(list(readable_by(&ann)).await.len(), 30, "ann handles the active ones");
         let by_agent = |agent: &AgentRef| ConversationQuery {
             agent_id: Some(agent.id),
             limit: 100,
@@ -947,6 +957,7 @@ async fn conversations_are_filtered_and_paged_newest_first() {
             text: Some("refund".into()),
             status: Some(ConversationStatus::Closed),
             agent_id: Some(ben.id),
+            readable_by: Some(ben.id),
             before: Some(10_000 + 10 * 20),
             limit: 100,
         };

@@ -20,7 +20,7 @@ mod share;
 use crate::records::{
     preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS,
 };
-use crate::validate::{token_hash, validate_body, validate_client_id, validate_page, Invalid};
+use crate::validate::{normalize_body, token_hash, validate_client_id, validate_page, Invalid};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
 pub type ConnId = u64;
@@ -454,6 +454,34 @@ impl Hub {
                     message: r.message,
                 });
                 self.outputs.push_back(Output::ImagePosted { request, result });
+            }
+        }
+    }
+
+    /// Whether `uploader` may post an image right now, asked before the shell spends
+    /// memory and CPU on decoding it. [`Input::PostImage`] checks again (things may
+    /// change meanwhile); this only keeps strangers from making the server decode.
+    pub fn check_uploader(&self, uploader: &Uploader) -> Result<(), Refused> {
+        let refused = |r: Refusal| Refused {
+            code: r.code,
+            message: r.message,
+        };
+        match uploader {
+            Uploader::Agent { agent, conversation } | Uploader::AgentOnly { agent, conversation } => {
+                let c = self.conversation_for_agent(conversation).map_err(refused)?;
+                Self::check_owner(c, agent).map_err(refused)
+            }
+            Uploader::Visitor { token_hash, stored, .. } => {
+                let known = self.visitors_by_token.contains_key(token_hash)
+                    || stored.as_ref().is_some_and(|s| &s.token_hash == token_hash);
+                if known {
+                    Ok(())
+                } else {
+                    Err(Refused {
+                        code: ErrorCode::NotAuthenticated,
+                        message: "unknown visitor token".into(),
+                    })
+                }
             }
         }
     }
@@ -1025,7 +1053,7 @@ impl Hub {
             } => {
                 check_own(&conversation)?;
                 validate_client_id(&client_id)?;
-                validate_body(&body)?;
+                let body = normalize_body(body)?;
                 if matches!(body, MessageBody::Link { .. }) {
                     return Err(refuse(ErrorCode::Forbidden, "only agents can send link cards"));
                 }
@@ -1367,7 +1395,7 @@ impl Hub {
                     return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
                 };
                 validate_client_id(&client_id)?;
-                validate_body(&body)?;
+                let body = normalize_body(body)?;
                 let c = self.conversation_for_agent(&conversation)?;
                 if let Some(seq) = c.seen(Role::Agent, &client_id) {
                     self.send(
@@ -1424,12 +1452,8 @@ impl Hub {
                 after_seq,
             } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                // Waiting conversations may be read before accepting them.
-                let readable = match c.summary.status {
-                    ConversationStatus::Waiting => true,
-                    _ => c.summary.agent.as_ref().is_some_and(|a| a.id == me.id),
-                };
-                if !readable {
+                let owner = c.summary.agent.as_ref().map(|a| a.id);
+                if !crate::policy::agent_may_read(c.summary.status, owner, me.id) {
                     return Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's"));
                 }
                 let last_seq = c.summary.last_seq;
