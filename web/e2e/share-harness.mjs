@@ -59,7 +59,11 @@ export function useShareStack(options = {}) {
   return stack;
 }
 
-/** An agent logged in and a visitor (on `visitorUrl`) in an accepted conversation. */
+/**
+ * An agent logged in and a visitor (on `visitorUrl`) in an accepted conversation.
+ * @param stack what useShareStack returned
+ * @param {{ visitorUrl?: string, text?: string, visitorPage?: import("playwright-core").Page, agentPage?: import("playwright-core").Page }} [options]
+ */
 export async function startChat(stack, { visitorUrl, text, visitorPage, agentPage } = {}) {
   const agent = agentPage || (await stack.page("agent"));
   if (!agentPage) await login(agent, stack.base, "admin", stack.server.adminPassword);
@@ -106,7 +110,7 @@ async function freeUdpPort() {
   const sock = dgram.createSocket("udp4");
   await new Promise((resolve, reject) => sock.bind(0, "127.0.0.1", (err) => (err ? reject(err) : resolve())));
   const { port } = sock.address();
-  await new Promise((resolve) => sock.close(resolve));
+  await new Promise((resolve) => sock.close(() => resolve(undefined)));
   return port;
 }
 
