@@ -163,7 +163,7 @@ function frameDecoder() {
   };
   // A new <video> or a new stream on it: a new callback chain (the old one stops).
   setInterval(() => {
-    const v = document.querySelector("[data-testid=share-video]");
+    const v = /** @type {HTMLVideoElement | null} */ (document.querySelector("[data-testid=share-video]"));
     if (v && (v !== bench.el || v.srcObject !== bench.stream)) {
       bench.el = v;
       bench.stream = v.srcObject;
@@ -319,7 +319,7 @@ try {
   const g = summary(light.g2g);
   console.log("");
   console.log(line(`first frame (click → agent), ${RUNS} runs`, ff));
-  for (const [name, m] of [["light (moving box + text)", light], ["heavy (8x8-cell noise)", heavy]]) {
+  for (const [name, m] of /** @type {[string, typeof light][]} */ ([["light (moving box + text)", light], ["heavy (8x8-cell noise)", heavy]])) {
     console.log(`${name}:`);
     console.log(line(`  glass-to-glass, motion mode`, summary(m.g2g)));
     console.log(line(`    (to presentationTime)`, summary(m.g2gPresented)));

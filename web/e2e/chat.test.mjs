@@ -36,7 +36,7 @@ test("visitor and agent chat through the widget and the console", { timeout: 120
     const root = document.querySelector("[data-sightline]").shadowRoot;
     const launcher = getComputedStyle(root.querySelector("[data-testid=launcher]"));
     const title = getComputedStyle(root.querySelector(".title"));
-    const panel = root.querySelector("[data-testid=panel]");
+    const panel = /** @type {HTMLElement} */ (root.querySelector("[data-testid=panel]"));
     return { launcherWidth: launcher.width, titleSize: title.fontSize, titleColor: title.color, panelWidth: panel.offsetWidth };
   });
   assert.deepEqual(style, { launcherWidth: "58px", titleSize: "15px", titleColor: "rgb(255, 255, 255)", panelWidth: 372 });

@@ -116,8 +116,8 @@ export class CutProxy {
   }
 
   async listen() {
-    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.port = this.server.address().port;
+    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", () => resolve(undefined)));
+    this.port = /** @type {import("node:net").AddressInfo} */ (this.server.address()).port;
     this.origin = `http://127.0.0.1:${this.port}`;
     return this;
   }

@@ -101,3 +101,68 @@ test("history pages with Load more", { timeout: 180000 }, async () => {
   await waitFor(async () => !(await more.isVisible()), "no more pages");
   assertNoProblems(stack);
 });
+
+test("a slower transcript answer does not replace the one asked for later", { timeout: 120000 }, async () => {
+  const agent = await stack.page("agent3");
+  await login(agent, stack.base, "admin", stack.server.adminPassword);
+  const ids = {};
+  for (const text of ["the slow transcript", "the fast transcript"]) {
+    const v = await stack.page(text);
+    await v.goto(stack.base + "/demo");
+    await openWidget(v);
+    await visitorSend(v, text);
+    await waitForWidgetTexts(v, [text]);
+    const item = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: text });
+    await item.waitFor();
+    ids[text] = await item.getAttribute("data-id");
+  }
+  const slowId = ids["the slow transcript"];
+  const fastId = ids["the fast transcript"];
+
+  // The page records each transcript answer it has read; the history view handles
+  // the answer in the same task, so once it is recorded, it has been handled.
+  await agent.evaluate(() => {
+    window.__transcriptsRead = [];
+    const plain = window.fetch;
+    window.fetch = async (input, init) => {
+      const res = await plain(input, init);
+      const m = /^\/api\/conversations\/([^/?]+)$/.exec(String(input));
+      if (m) {
+        const text = res.text.bind(res);
+        res.text = async () => {
+          const body = await text();
+          window.__transcriptsRead.push(decodeURIComponent(m[1]));
+          return body;
+        };
+      }
+      return res;
+    };
+  });
+  // The first transcript's answer is held back until the second one is shown.
+  /** @type {(value: unknown) => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => (release = resolve));
+  /** @type {(value: unknown) => void} */
+  let slowAsked = () => {};
+  const slowRequested = new Promise((resolve) => (slowAsked = resolve));
+  await agent.route(
+    (url) => url.pathname === `/api/conversations/${encodeURIComponent(slowId)}`,
+    async (route) => {
+      slowAsked(undefined);
+      await held;
+      await route.continue();
+    },
+  );
+  const open = (id) => agent.evaluate((id) => (location.hash = `#/history/${encodeURIComponent(id)}`), id);
+  await open(slowId);
+  await slowRequested;
+  await open(fastId);
+  const shown = async () => (await consoleMessages(agent, "[data-testid=history-transcript]")).map((m) => m.text);
+  await waitFor(async () => JSON.stringify(await shown()) === JSON.stringify(["the fast transcript"]), "the second transcript shows");
+
+  release(undefined);
+  await waitFor(() => agent.evaluate((id) => window.__transcriptsRead.includes(id), slowId), "the slow answer was read");
+  assert.deepEqual(await shown(), ["the fast transcript"], "the later request wins");
+  await agent.unroute(() => true).catch(() => {});
+  assertNoProblems(stack);
+});

@@ -100,7 +100,13 @@ test("a conversation accepted by one agent leaves the other's queue", { timeout:
   const mineBefore = Number(await anna.locator("[data-testid=mine-count]").textContent());
   await anna.locator("[data-testid=dismiss]").click();
   await waitFor(async () => Number(await anna.locator("[data-testid=mine-count]").textContent()) === mineBefore - 1, "dismissed");
-  await anna.waitForTimeout(500);
+  // A barrier: a new visitor's conversation reaches Anna's queue after anything the
+  // server sent about the dismissed one, so once it shows, a late update would have too.
+  const later = await stack.page("visitor4");
+  await later.goto(stack.base + "/demo");
+  await openWidget(later);
+  await visitorSend(later, "Someone new");
+  await anna.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: "Someone new" }).waitFor();
   assert.equal(await anna.locator(`[data-testid=queue-item][data-id="${convId}"]`).count(), 0, "stays dismissed");
   assert.equal(await anna.locator("[data-testid=chat-empty]").isVisible(), true);
   assertNoProblems(stack);

@@ -5,7 +5,7 @@
 import { after, before } from "node:test";
 import { spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -59,7 +59,11 @@ export function useShareStack(options = {}) {
   return stack;
 }
 
-/** An agent logged in and a visitor (on `visitorUrl`) in an accepted conversation. */
+/**
+ * An agent logged in and a visitor (on `visitorUrl`) in an accepted conversation.
+ * @param stack what useShareStack returned
+ * @param {{ visitorUrl?: string, text?: string, visitorPage?: import("playwright-core").Page, agentPage?: import("playwright-core").Page }} [options]
+ */
 export async function startChat(stack, { visitorUrl, text, visitorPage, agentPage } = {}) {
   const agent = agentPage || (await stack.page("agent"));
   if (!agentPage) await login(agent, stack.base, "admin", stack.server.adminPassword);
@@ -106,8 +110,39 @@ async function freeUdpPort() {
   const sock = dgram.createSocket("udp4");
   await new Promise((resolve, reject) => sock.bind(0, "127.0.0.1", (err) => (err ? reject(err) : resolve())));
   const { port } = sock.address();
-  await new Promise((resolve) => sock.close(resolve));
+  await new Promise((resolve) => sock.close(() => resolve(undefined)));
   return port;
+}
+
+/**
+ * Whether process `pid` has a UDP socket bound to 127.0.0.1:`port` (Linux: a
+ * /proc/net/udp row for the address whose socket inode is one of its descriptors).
+ */
+function udpPortBoundBy(pid, port) {
+  const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  let table;
+  try {
+    table = readFileSync("/proc/net/udp", "utf8");
+  } catch {
+    throw new Error("cannot read /proc/net/udp: the coturn tests need Linux");
+  }
+  const inodes = new Set();
+  for (const line of table.split("\n").slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] === wanted) inodes.add(`socket:[${cols[9]}]`);
+  }
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  } catch {
+    return false; // not started yet, or gone
+  }
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1 (coturn listens on both). */
@@ -180,11 +215,17 @@ async function spawnCoturn(secret) {
   let exited = false;
   const exit = new Promise((resolve) => child.on("exit", () => ((exited = true), resolve())));
   const log = () => chunks.join("");
-  // Ready once both relay servers are up (or give up after 10 s).
-  const start = Date.now();
-  while (!/Total General servers/.test(log()) && !exited && Date.now() - start < 10000) await new Promise((r) => setTimeout(r, 50));
+  // Ready once coturn itself has bound its UDP listening port (as
+  // crates/server/tests/it/turn.rs polls /proc/net/udp), or when it says it cannot.
+  const deadline = Date.now() + 20000;
+  while (!exited && !/Cannot bind|Address already in use/.test(log()) && !udpPortBoundBy(child.pid, port)) {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`coturn did not bind 127.0.0.1:${port}/udp within 20 s\n` + log());
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   if (exited) throw new Error("coturn exited early\n" + log());
-  await new Promise((r) => setTimeout(r, 300)); // listeners bind after the servers are created
   return {
     port,
     url: `turn:127.0.0.1:${port}?transport=udp`,

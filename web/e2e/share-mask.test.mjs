@@ -17,8 +17,8 @@ const site = http.createServer((req, res) => {
   res.end((req.url === "/only" ? ONLY_PAGE : PAGE).replace("/widget.js", stack.base + "/widget.js"));
 });
 before(async () => {
-  await new Promise((r) => site.listen(0, "127.0.0.1", r));
-  stack.site = `http://127.0.0.1:${site.address().port}`;
+  await new Promise((r) => site.listen(0, "127.0.0.1", () => r(undefined)));
+  stack.site = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (site.address()).port}`;
   stack.server = await startServer({ allowedOrigins: [stack.site] });
   stack.base = stack.server.url;
   stack.agentBrowser = await launchShareBrowser({ capture: "screen" });

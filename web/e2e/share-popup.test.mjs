@@ -16,10 +16,10 @@ const framePage = serve(() => `<!doctype html><title>Frame</title><body><script 
 const topPage = serve(() => `<!doctype html><title>Shop</title><body style="margin:0"><iframe id="f" src="${stack.frame}/" style="border:0;width:100vw;height:100vh"></iframe></body>`);
 
 before(async () => {
-  await new Promise((r) => framePage.listen(0, "127.0.0.1", r));
-  await new Promise((r) => topPage.listen(0, "127.0.0.1", r));
-  stack.frame = `http://localhost:${framePage.address().port}`;
-  stack.top = `http://127.0.0.1:${topPage.address().port}`;
+  await new Promise((r) => framePage.listen(0, "127.0.0.1", () => r(undefined)));
+  await new Promise((r) => topPage.listen(0, "127.0.0.1", () => r(undefined)));
+  stack.frame = `http://localhost:${/** @type {import("node:net").AddressInfo} */ (framePage.address()).port}`;
+  stack.top = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (topPage.address()).port}`;
   stack.server = await startServer({ allowedOrigins: [stack.frame] });
   stack.base = stack.server.url;
   stack.browser = await launchShareBrowser();
@@ -39,7 +39,7 @@ test("a framed widget without display-capture shares from a pop-up", { timeout: 
   const frame = visitor.frameLocator("#f");
   await frame.locator("[data-testid=launcher]").click();
   await frame.locator("[data-testid=input]").waitFor({ state: "visible" });
-  assert.equal(await visitor.frames()[1].evaluate(() => document.featurePolicy.allowsFeature("display-capture")), false);
+  assert.equal(await visitor.frames()[1].evaluate(() => /** @type {Document & { featurePolicy: { allowsFeature(feature: string): boolean } }} */ (document).featurePolicy.allowsFeature("display-capture")), false);
   await frame.locator("[data-testid=input]").fill("framed widget");
   await frame.locator("[data-testid=input]").press("Enter");
   await acceptByPreview(agent, "framed widget");

@@ -17,8 +17,8 @@ const site = http.createServer((req, res) => {
 });
 
 before(async () => {
-  await new Promise((r) => site.listen(0, "127.0.0.1", r));
-  stack.site = `http://127.0.0.1:${site.address().port}`;
+  await new Promise((r) => site.listen(0, "127.0.0.1", () => r(undefined)));
+  stack.site = `http://127.0.0.1:${/** @type {import("node:net").AddressInfo} */ (site.address()).port}`;
   stack.server = await startServer({ allowedOrigins: [stack.site] });
   stack.base = stack.server.url;
   stack.browser = await launchBrowser();
@@ -118,11 +118,21 @@ test("pictures both ways with the widget on another origin", { timeout: 120000 }
     c.width = img.naturalWidth;
     c.height = img.naturalHeight;
     c.getContext("2d").drawImage(img, 0, 0);
-    return { w: c.width, h: c.height, centre: Array.from(c.getContext("2d").getImageData(160, 100, 1, 1).data) };
+    // Four points 12 px from the centre: inside the marker's disc (radius 18 on a
+    // 320 px picture), outside its white rim and clear of the number in the middle.
+    const ring = [
+      [148, 100],
+      [172, 100],
+      [160, 88],
+      [160, 112],
+    ].map(([x, y]) => Array.from(c.getContext("2d").getImageData(x, y, 1, 1).data));
+    return { w: c.width, h: c.height, ring };
   });
   assert.deepEqual([px.w, px.h], [320, 200]);
-  // The marker is red (#ef4444) with a white number: the centre is one or the other, not the white page.
-  assert.ok(px.centre[1] < 200 || px.centre[0] === 255, `marker at the centre: ${px.centre}`);
+  // The marker is a red (#ef4444) disc on the white page: every ring point is red.
+  for (const [r, g, b] of px.ring) {
+    assert.ok(r > 200 && g < 120 && b < 120, `marker's red disc around the centre: ${JSON.stringify(px.ring)}`);
+  }
   const blobUrl = await full.getAttribute("src");
   await widget(visitor, "image-viewer-close").click();
   // The full picture's blob URL is revoked when the overlay closes.

@@ -53,7 +53,40 @@ test("HTML in messages is shown as text", { timeout: 120000 }, async () => {
     assert.equal(await log.locator("a[href^='javascript']").count(), 0, "no javascript: link");
     const texts = await log.locator("[data-testid=message-text]").allTextContents();
     assert.deepEqual(texts, [FROM_VISITOR, FROM_AGENT]);
-    await page.waitForTimeout(300);
+  }
+
+  // Barrier: one more message each way, rendered after the hostile ones (and their
+  // queue previews and notices) on both sides.
+  await visitorSend(visitor, "after the visitor's");
+  await waitForConsoleTexts(agent, [FROM_VISITOR, FROM_AGENT, "after the visitor's"]);
+  await agentSend(agent, "after the agent's");
+  await waitForWidgetTexts(visitor, [FROM_VISITOR, FROM_AGENT, "after the visitor's", "after the agent's"]);
+  for (const page of [visitor, agent]) {
+    // Nowhere on the page (shadow roots included) is there an element with an
+    // event-handler attribute, a javascript: URL or a script made of message text.
+    const injected = await page.evaluate(() => {
+      const found = [];
+      const walk = (root) => {
+        for (const el of root.querySelectorAll("*")) {
+          const bad = [...el.attributes].some((a) => /^on/i.test(a.name) || /^\s*javascript:/i.test(a.value));
+          if (bad || (el.tagName === "SCRIPT" && /alert/.test(el.textContent || ""))) found.push(el.outerHTML.slice(0, 120));
+          if (el.shadowRoot) walk(el.shadowRoot);
+        }
+      };
+      walk(document);
+      return found;
+    });
+    assert.deepEqual(injected, [], "no injected handlers or scripts");
+    // An injected <img src=x onerror=…> would have failed to load by the time a probe
+    // requested after it does.
+    await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const probe = new Image();
+          probe.onload = probe.onerror = resolve;
+          probe.src = "x?probe";
+        }),
+    );
     assert.equal(await page.evaluate(() => window.__xss), 0, "no script ran");
   }
   assertNoProblems(stack);

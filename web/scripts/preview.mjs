@@ -19,9 +19,15 @@ function fakeServer(script) {
   const now = Date.now();
   const S = JSON.parse(script);
   class FakeWS {
+    /** @type {FakeWS | null} */
+    static last = null;
     constructor(url) {
       this.url = url;
       this.readyState = 0;
+      /** @type {((ev: object) => void) | null} */
+      this.onopen = null;
+      /** @type {((ev: { data: string }) => void) | null} */
+      this.onmessage = null;
       FakeWS.last = this;
       setTimeout(() => {
         this.readyState = 1;
@@ -52,7 +58,8 @@ function fakeServer(script) {
       this.readyState = 3;
     }
   }
-  window.WebSocket = FakeWS;
+  // A stand-in with only what the widget and the console use.
+  window.WebSocket = /** @type {typeof WebSocket} */ (/** @type {unknown} */ (FakeWS));
 }
 
 const anna = { id: 2, display_name: "Anna Berg" };
@@ -78,6 +85,11 @@ const script = JSON.stringify({
   ],
 });
 
+/**
+ * @param {string} name
+ * @param {string} url
+ * @param {{ fake?: boolean, width?: number, height?: number, before?: (page: import("playwright-core").Page) => Promise<void> }} [options]
+ */
 async function shot(name, url, { fake = true, width = 1280, height = 800, before } = {}) {
   const ctx = await browser.newContext({ viewport: { width, height } });
   const page = await ctx.newPage();

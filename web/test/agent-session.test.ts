@@ -72,7 +72,9 @@ test("accept → active and mine → sync → messages with unread counts", () =
   pool.current.receive({ type: "event", conversation: "w1", event: message(2, "hello") });
   pool.current.receive({ type: "synced", conversation: "w1", last_seq: 2 });
   session.accept("w1");
-  assert.deepEqual(pool.current.last(), { type: "accept", conversation: "w1" });
+  const sent = pool.current.last();
+  assert.equal(typeof sent.ref, "string", "an accept carries a request reference");
+  assert.deepEqual(sent, { type: "accept", conversation: "w1", ref: sent.ref });
   assert.equal(session.get("w1")?.accepting, true);
   // The agent_joined event comes live, then the summary.
   pool.current.receive({ type: "event", conversation: "w1", event: { seq: 3, at: 3, kind: "agent_joined", agent: ME } });
@@ -146,12 +148,69 @@ test("a failed accept removes the conversation and shows why; auth errors stop",
   session.onAuthLost(() => lost++);
   pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w1", "waiting")] });
   session.accept("w1");
-  pool.current.receive({ type: "error", code: "invalid_state", message: "Already accepted by Ben", client_id: null });
+  const ref = pool.current.last().ref;
+  pool.current.receive({ type: "error", code: "invalid_state", message: "Already accepted by Ben", client_id: null, ref });
   assert.equal(session.get("w1"), undefined);
   assert.equal(session.notice?.text, "Already accepted by Ben.");
   pool.current.receive({ type: "error", code: "not_authenticated", message: "Log in", client_id: null });
   assert.equal(lost, 1);
   assert.equal(session.link, "stopped");
+});
+
+test("errors about other requests leave a conversation being accepted alone", () => {
+  const { pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w1", "waiting"), summary("w2", "waiting")] });
+  session.select("w1");
+  session.accept("w1");
+  const ref = pool.current.last().ref;
+  assert.equal(typeof ref, "string");
+  // A share signal refused for another reason, with its own reference, without one, with a null one.
+  for (const other of [{ ref: "share-signal-7" }, {}, { ref: null }]) {
+    for (const code of ["forbidden", "invalid_state", "not_found"]) {
+      pool.current.receive({ type: "error", code, message: "Another console tab is showing this screen share", client_id: null, ...other });
+      assert.equal(session.get("w1")?.accepting, true, `${code} ${JSON.stringify(other)}: still accepting`);
+    }
+  }
+  assert.equal(session.selected, "w1");
+  assert.deepEqual(session.waiting().map((e) => e.summary.id), ["w1", "w2"]);
+  assert.equal(session.notice?.text, "Another console tab is showing this screen share.", "the error is still shown");
+  // The answer to the accept itself still lands.
+  pool.current.receive({ type: "conversation_updated", conversation: summary("w1", "active") });
+  assert.equal(session.get("w1")?.accepting, false);
+  assert.equal(session.selected, "w1");
+  // A late error with the answered accept's reference changes nothing any more.
+  pool.current.receive({ type: "error", code: "forbidden", message: "no", client_id: null, ref });
+  assert.equal(session.get("w1")?.summary.status, "active");
+});
+
+test("an error for one accept touches only that conversation", () => {
+  const { clock, pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w1", "waiting"), summary("w2", "waiting"), summary("w3", "waiting")] });
+  session.accept("w1");
+  const ref1 = pool.current.last().ref;
+  session.accept("w2");
+  const ref2 = pool.current.last().ref;
+  assert.notEqual(ref1, ref2);
+  // Refused for a reason that keeps the conversation (too many requests): only w2 stops accepting.
+  pool.current.receive({ type: "error", code: "rate_limited", message: "Slow down", client_id: null, ref: ref2 });
+  assert.equal(session.get("w2")?.accepting, false);
+  assert.equal(session.get("w2")?.summary.status, "waiting", "kept");
+  assert.equal(session.get("w1")?.accepting, true);
+  // Refused because it is gone: only w1 leaves.
+  pool.current.receive({ type: "error", code: "not_found", message: "No such conversation", client_id: null, ref: ref1 });
+  assert.equal(session.get("w1"), undefined);
+  assert.deepEqual(session.waiting().map((e) => e.summary.id), ["w2", "w3"]);
+  // References belong to one connection: after a reconnect an old one matches nothing.
+  session.accept("w3");
+  const ref3 = pool.current.last().ref;
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("w2", "waiting"), summary("w3", "waiting")] });
+  assert.equal(session.get("w3")?.accepting, false, "a new connection starts with no pending accept");
+  session.accept("w3");
+  pool.current.receive({ type: "error", code: "not_found", message: "No such conversation", client_id: null, ref: ref3 });
+  assert.equal(session.get("w3")?.accepting, true, "the old reference is not the new accept's");
 });
 
 test("visitor typing shows and expires", () => {

@@ -25,6 +25,7 @@ export class HistoryView {
   private next: number | null = null;
   private loading = false;
   private generation = 0;
+  private detailGeneration = 0;
   private loadedOnce = false;
 
   constructor(private readonly me: () => AgentRef | null) {
@@ -77,6 +78,7 @@ export class HistoryView {
     } else {
       this.listPage.hidden = false;
       this.detail.hidden = true;
+      this.detailGeneration++; // a transcript still loading is no longer wanted
       if (!this.loadedOnce) this.reload();
     }
   }
@@ -139,10 +141,13 @@ export class HistoryView {
   }
 
   private async openDetail(id: string): Promise<void> {
+    // Only the transcript asked for last may fill the view: an earlier, slower answer is dropped.
+    const gen = ++this.detailGeneration;
     const back = h("a", { class: "back", href: "#/history", "data-testid": "history-back", text: "← Back to history" });
     replaceChildren(this.detail, h("div", { class: "page" }, back, h("p", { class: "muted", text: "Loading…" })));
     try {
       const t = await api.transcript(id);
+      if (gen !== this.detailGeneration) return;
       const c = t.conversation;
       const label = visitorLabel(c.id);
       const log = h("div", { class: "transcript static", "data-testid": "history-transcript" });
@@ -179,6 +184,7 @@ export class HistoryView {
         ),
       );
     } catch (e) {
+      if (gen !== this.detailGeneration) return;
       replaceChildren(this.detail, h("div", { class: "page" }, back, h("p", { class: "form-error", role: "alert", text: (e as Error).message })));
     }
   }

@@ -5,7 +5,7 @@ import { MAX_TEXT_CHARS } from "../protocol.gen";
 import type { AgentSession, ConversationEntry } from "../lib/agent-session";
 import { charCount, formatAgo, visitorLabel } from "../lib/format";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
-import { KeyedList } from "../ui/keyed";
+import { KeyedList, type Row } from "../ui/keyed";
 import { transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
 
@@ -50,6 +50,8 @@ export class InboxView {
   private readonly composerError = h("p", { class: "composer-error", role: "alert", "data-testid": "composer-error", hidden: true });
   private readonly emptyPane: HTMLElement;
   private readonly list = new KeyedList();
+  private readonly waitingRows = new KeyedList();
+  private readonly mineRows = new KeyedList();
   private shownId: string | null = null;
   private headerSig = "";
   private drafts = new Map<string, string>();
@@ -195,6 +197,32 @@ export class InboxView {
     this.stick = true;
   }
 
+  /** The conversation id of the focused queue button, if one has focus. */
+  private focusedItemId(): string | null {
+    const a = document.activeElement;
+    return a instanceof HTMLElement && a.dataset.testid === "queue-item" && this.el.contains(a) ? (a.dataset.id ?? null) : null;
+  }
+
+  private queueButton(id: string): HTMLElement | null {
+    for (const b of this.el.querySelectorAll<HTMLElement>("[data-testid=queue-item]")) if (b.dataset.id === id) return b;
+    return null;
+  }
+
+  private itemRow(e: ConversationEntry): Row {
+    const s = e.summary;
+    const where = s.page ? s.page.title || s.page.url : "";
+    const sig = [
+      s.status,
+      this.session.selected === s.id,
+      e.unread,
+      s.visitor_online,
+      formatAgo(s.last_activity_at || s.created_at),
+      s.preview ?? "",
+      where,
+    ].join("\u0000");
+    return { key: s.id, sig, build: () => this.item(e) };
+  }
+
   private item(e: ConversationEntry): HTMLElement {
     const s = e.summary;
     const label = visitorLabel(s.id);
@@ -232,8 +260,15 @@ export class InboxView {
     this.waitingCount.textContent = String(waiting.length);
     this.mineCount.textContent = String(mine.length);
     this.waitingCount.classList.toggle("hot", waiting.length > 0);
-    replaceChildren(this.waitingList, ...waiting.map((e) => this.item(e)));
-    replaceChildren(this.mineList, ...mine.map((e) => this.item(e)));
+    // Keyed: rows that did not change stay the same elements, so keyboard focus
+    // (and hover) on the queue survives updates of other conversations.
+    const focusedId = this.focusedItemId();
+    this.waitingRows.update(this.waitingList, waiting.map((e) => this.itemRow(e)));
+    this.mineRows.update(this.mineList, mine.map((e) => this.itemRow(e)));
+    // A focused row that was rebuilt (its own conversation changed) gets focus back.
+    if (focusedId !== null && this.focusedItemId() === null && (document.activeElement === null || document.activeElement === document.body)) {
+      this.queueButton(focusedId)?.focus();
+    }
     this.waitingEmpty.hidden = waiting.length > 0;
     this.mineEmpty.hidden = mine.length > 0;
     this.renderPane();

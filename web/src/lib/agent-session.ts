@@ -45,6 +45,19 @@ export interface AgentSessionOptions {
 
 export type SendCheck = { ok: true } | { ok: false; reason: string };
 
+// The request reference: every client frame may carry `"ref"` next to `"type"`, and
+// an `error` refusing that frame echoes it, so an error can be matched to the request
+// it answers. Written by hand until protocol.gen.ts is regenerated with it (there the
+// frame type is `ClientFrame` and the error variant has `ref`); then these two can go.
+type OutgoingFrame = ClientMessage & { ref?: string };
+type ErrorMessage = Extract<ServerMessage, { type: "error" }> & { ref?: string | null };
+
+/** A request whose refusal the session acts on, by the reference it was sent with. */
+interface PendingRequest {
+  kind: "accept";
+  conversation: string;
+}
+
 export class AgentSession {
   me: AgentRef | null = null;
   isAdmin = false;
@@ -53,7 +66,7 @@ export class AgentSession {
   /** A message for the agent (cleared by the UI). */
   notice: { text: string; at: number } | null = null;
   readonly conversations = new Map<string, ConversationEntry>();
-  private readonly conn: Connection<ServerMessage, ClientMessage>;
+  private readonly conn: Connection<ServerMessage, OutgoingFrame>;
   private readonly opts: AgentSessionOptions;
   private readonly now: () => number;
   private welcomed = false;
@@ -64,11 +77,14 @@ export class AgentSession {
   private authListeners = new Set<() => void>();
   private linkFailureListeners = new Set<(failures: number) => void>();
   private rawListeners = new Set<(msg: ServerMessage) => void>();
+  /** Requests sent on this connection and not yet answered, by their `ref`. */
+  private readonly pending = new Map<string, PendingRequest>();
+  private refCount = 0;
 
   constructor(opts: AgentSessionOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => Date.now());
-    this.conn = new Connection<ServerMessage, ClientMessage>({
+    this.conn = new Connection<ServerMessage, OutgoingFrame>({
       url: opts.wsUrl,
       hello: () => {
         this.welcomed = false;
@@ -197,12 +213,20 @@ export class AgentSession {
   accept(id: string): void {
     const e = this.conversations.get(id);
     if (!e || e.summary.status !== "waiting") return;
+    const ref = `accept-${++this.refCount}`;
     e.accepting = true;
-    if (!this.conn.send({ type: "accept", conversation: id })) {
+    if (this.conn.send({ type: "accept", conversation: id, ref })) {
+      this.pending.set(ref, { kind: "accept", conversation: id });
+    } else {
       e.accepting = false;
       this.setNotice("Not connected. Try again in a moment.");
     }
     this.changed();
+  }
+
+  /** Forget the pending requests about a conversation (answered, or gone). */
+  private settle(conversation: string): void {
+    for (const [ref, req] of this.pending) if (req.conversation === conversation) this.pending.delete(ref);
   }
 
   close(id: string): void {
@@ -295,6 +319,8 @@ export class AgentSession {
         e.visitorTyping.set(false);
         e.syncing = false;
       }
+      // Answers come on the connection a request was sent on; that one is gone.
+      this.pending.clear();
       for (const fn of this.linkFailureListeners) fn(attempt);
     } else this.link = "stopped";
     this.changed();
@@ -348,6 +374,7 @@ export class AgentSession {
     e.typingOut.stop();
     e.visitorTyping.set(false);
     this.conversations.delete(id);
+    this.settle(id);
     if (this.selected === id) {
       this.selected = null;
       if (why) this.setNotice(why);
@@ -413,7 +440,7 @@ export class AgentSession {
         break;
       }
       case "error":
-        this.onError(msg.code, msg.message, msg.client_id);
+        this.onError(msg.code, msg.message, msg.client_id, (msg as ErrorMessage).ref ?? null);
         break;
       default:
         break;
@@ -429,6 +456,7 @@ export class AgentSession {
     this.everOnline = true;
     this.link = "online";
     this.conn.markHealthy();
+    this.pending.clear();
     const ids = new Set(list.map((s) => s.id));
     for (const [id, e] of [...this.conversations]) {
       if (ids.has(id)) continue;
@@ -468,6 +496,7 @@ export class AgentSession {
       const e = this.upsert(s);
       if (e.accepting) {
         e.accepting = false;
+        this.settle(s.id);
         if (this.selected === null || this.selected === s.id) this.selected = s.id;
       }
       if (this.needsSync(e)) this.sync(e);
@@ -482,7 +511,7 @@ export class AgentSession {
     this.changed();
   }
 
-  private onError(code: ErrorCode, message: string, clientId: string | null): void {
+  private onError(code: ErrorCode, message: string, clientId: string | null, ref: string | null): void {
     if (clientId) {
       for (const e of this.conversations.values()) if (e.transcript.fail(clientId, sentence(message))) return;
     }
@@ -493,8 +522,13 @@ export class AgentSession {
       this.changed();
       return;
     }
-    for (const e of this.conversations.values()) {
-      if (e.accepting) {
+    // Only the request this error names is affected; an error without a reference
+    // (or with one we did not send) touches no conversation.
+    const req = ref !== null ? this.pending.get(ref) : undefined;
+    if (ref !== null && req) {
+      this.pending.delete(ref);
+      const e = this.conversations.get(req.conversation);
+      if (req.kind === "accept" && e?.accepting) {
         e.accepting = false;
         if (code === "invalid_state" || code === "not_found" || code === "forbidden") {
           // Another agent was quicker, or the visitor left.

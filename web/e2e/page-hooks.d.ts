@@ -1,0 +1,66 @@
+// What the browser tests and benchmarks find on (or put on) `window` in the pages
+// they drive. The app sets the __sightline* hooks only when a page sets
+// `__sightlineTestHooks` first; they are declared here as far as the tests use
+// them (the app's own classes are not pulled in: this project is not type-checked
+// with src/'s strict settings). The rest are the tests' own probes.
+
+import type { ShareSetup } from "../src/protocol.gen";
+
+/** A peer connection as src/lib/share-peer.ts keeps it. */
+interface PeerHook {
+  pc: RTCPeerConnection | null;
+  sender: RTCRtpSender | null;
+  restartNow(): void;
+}
+
+/** The open snapshot editor (src/console/snapshot-editor.ts). */
+interface EditorHook {
+  toClient(x: number, y: number): { x: number; y: number };
+  model: { shapes: { id: number; type: string; pts: number[]; [k: string]: unknown }[] };
+  /** Private in the class: the picture being edited. */
+  src: { image: CanvasImageSource; width: number; height: number };
+}
+
+/** One frame the share-latency benchmark saw at the agent. */
+interface BenchFrame {
+  /** When the frame's code was drawn at the visitor (ms since the epoch), if readable. */
+  t: number | null;
+  [k: string]: unknown;
+}
+
+declare global {
+  interface Window {
+    __sightlineTestHooks?: boolean;
+    // Set by the console (src/console/images.ts, src/console/share.ts).
+    __sightlineImages: { readonly current: EditorHook | null; fromFile(file: Blob): Promise<EditorHook | null> };
+    __sightlineAgentShare: { shares: { live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }> } };
+    // Set by the widget's share bundle (src/widget/share-ui.ts).
+    __sightlineShare: {
+      share: {
+        shareId: string | null;
+        setup: ShareSetup | null;
+        peer: PeerHook | null;
+        prepared: { track: MediaStreamTrack; raw: MediaStreamTrack; selfCapture: boolean } | null;
+      };
+      readonly pc: RTCPeerConnection | null;
+      readonly sender: RTCRtpSender | null;
+      readonly raw: MediaStreamTrack | null;
+      readonly track: MediaStreamTrack | null;
+      readonly boxes: unknown[];
+      endTrack(): void;
+    };
+    // The tests' own probes.
+    __xss: number;
+    __transcriptsRead: string[];
+    __focusedEntry: Element | null;
+    __noisePainted: () => boolean;
+    __firstPc: RTCPeerConnection | null;
+    __secondPc: RTCPeerConnection | null;
+    // The benchmarks' probes.
+    __thumbTimes: { id: string | null; at: number }[];
+    __bench: { frames: BenchFrame[]; bad: number; gen: number; el: HTMLVideoElement | null; stream: MediaStream | null };
+    __benchClickAt: number | null;
+    __benchGdmAt: number;
+    __benchHeavy: boolean;
+  }
+}
