@@ -14,8 +14,8 @@ test("(f) a caller joins with a session key on /join and shares", { timeout: 120
   await login(agent, stack.base, "admin", stack.server.adminPassword);
   await agent.locator("[data-testid=share-key-create]").click();
   const key = await waitFor(async () => agent.locator("[data-testid=share-key]").getAttribute("data-key"), "key shown");
-  assert.match(key, /^\d{6}$/);
-  assert.equal((await agent.locator("[data-testid=share-key]").textContent()).replace(/\s/g, ""), key);
+  assert.match(key, /^\d{9}$/);
+  assert.equal(await agent.locator("[data-testid=share-key]").textContent(), key.replace(/(\d{3})(?=\d)/g, "$1 "), "read out in groups of three");
   assert.match(await agent.locator("[data-testid=share-key-countdown]").textContent(), /^Expires in \d+:\d\d$/);
 
   const caller = await stack.page("caller");
@@ -23,17 +23,17 @@ test("(f) a caller joins with a session key on /join and shares", { timeout: 120
   assert.equal(await caller.title(), "Sightline · Screen sharing");
   const input = caller.locator("[data-testid=share-code-input]");
   await input.waitFor({ state: "visible" });
-  // Not 6 digits: said so before anything is sent.
+  // Not 9 digits: said so before anything is sent.
   await input.fill("12a");
   await caller.locator("[data-testid=share-code-submit]").click();
-  assert.equal(await caller.locator("[data-testid=share-code-error]").textContent(), "A code has 6 digits.");
+  assert.equal(await caller.locator("[data-testid=share-code-error]").textContent(), "A code has 9 digits.");
   // A wrong code: the server's answer in words.
-  const wrong = key === "000000" ? "000001" : "000000";
+  const wrong = key === "000000000" ? "000000001" : "000000000";
   await input.fill(wrong);
   await caller.locator("[data-testid=share-code-submit]").click();
   await waitFor(async () => /wrong or has expired/.test(await caller.locator("[data-testid=share-code-error]").textContent()), "wrong code message");
 
-  await input.fill(key.slice(0, 3) + " " + key.slice(3));
+  await input.fill(key.slice(0, 3) + " " + key.slice(3, 6) + "-" + key.slice(6));
   await caller.locator("[data-testid=share-code-submit]").click();
   await caller.locator("[data-testid=share-invite-card]").waitFor({ state: "visible" });
   assert.equal(await caller.locator("[data-testid=share-code-form]").count(), 0, "code form gone");

@@ -159,6 +159,7 @@ export const MAX_TEXT_CHARS = 4000;
 export const MAX_URL_BYTES = 2048;
 export const MAX_CLIENT_ID_BYTES = 64;
 export const MAX_REQUEST_REF_BYTES = 64;
+export const SESSION_KEY_DIGITS = 9;
 export const MAX_FRAME_BYTES = 65536;
 export const DEFAULT_MAX_IMAGE_BYTES = 10485760;
 export const MAX_IMAGE_PIXELS = 40000000;

@@ -2,9 +2,11 @@
 //!
 //! - `codegen`: write the TypeScript protocol types (web/src/protocol.gen.ts) from
 //!   crates/proto. A test fails when the committed copy is stale.
-//! - `test`: everything CI runs: the web build (and a check that the committed
-//!   web/dist is what the sources build), TypeScript checks and unit tests, every
-//!   Rust test, and the browser tests in headless Chromium.
+//! - `test`: everything CI runs: the tools it needs (installed with apt-get when
+//!   run as root on Debian), the web build (and a check that the committed web/dist
+//!   is what the sources build), TypeScript checks and unit tests, rustfmt, clippy
+//!   with warnings denied, rustdoc with broken links denied, every Rust test, and
+//!   the browser tests in headless Chromium.
 //! - `bench`: the load benchmark (see crates/bench).
 //! - `bench-images`: thumbnail throughput and peak memory of image uploads
 //!   (crates/server/examples/bench_images.rs).
@@ -40,9 +42,69 @@ fn run(dir: &Path, program: &str, args: &[&str], envs: &[(&str, String)]) -> any
     Ok(())
 }
 
+/// A command's standard output; its failure is an error, never an empty answer.
 fn output(dir: &Path, program: &str, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(program).args(args).current_dir(dir).output()?;
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .with_context(|| format!("could not start {program}"))?;
+    if !out.status.success() {
+        bail!(
+            "`{program} {}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn has(program: &str, arg: &str) -> bool {
+    Command::new(program).arg(arg).output().is_ok()
+}
+
+/// Debian packages for what the tests need and this machine lacks.
+fn missing_packages(browser: bool) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !has("node", "--version") || !has("npm", "--version") {
+        missing.extend(["nodejs", "npm"]);
+    }
+    if !has("turnserver", "--help") {
+        missing.push("coturn");
+    }
+    if browser && chromium_path().is_none() {
+        missing.push("chromium");
+    }
+    missing
+}
+
+/// Installs what is missing when it can (root on a Debian-like system, saying what
+/// it does), and otherwise stops with the exact command to run.
+fn ensure_tools(browser: bool) -> anyhow::Result<()> {
+    let missing = missing_packages(browser);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let command = format!("apt-get install -y {}", missing.join(" "));
+    let is_root = output(Path::new("/"), "id", &["-u"]).is_ok_and(|uid| uid.trim() == "0");
+    if !is_root || !has("apt-get", "--version") {
+        bail!(
+            "missing: {}. Install them (Debian: `sudo {command}`; or set CHROMIUM_PATH for another Chromium),              then run `cargo xtask test` again; `cargo xtask test --no-browser` skips Chromium",
+            missing.join(", ")
+        );
+    }
+    eprintln!("installing what the tests need: {command}");
+    let envs = [("DEBIAN_FRONTEND", "noninteractive".to_owned())];
+    run(Path::new("/"), "apt-get", &["update", "-qq"], &envs)?;
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend(&missing);
+    run(Path::new("/"), "apt-get", &args, &envs)?;
+    let still = missing_packages(browser);
+    if !still.is_empty() {
+        bail!("still missing after apt-get: {}", still.join(", "));
+    }
+    Ok(())
 }
 
 fn chromium_path() -> Option<PathBuf> {
@@ -66,19 +128,10 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let root = root();
     let web = root.join("web");
     let skip_browser = args.iter().any(|a| a == "--no-browser");
-    if Command::new("npm").arg("--version").output().is_err() {
-        bail!("npm is missing: install Node.js 20 or newer with npm (Debian: apt-get install nodejs npm)");
-    }
-    if Command::new("turnserver").arg("--help").output().is_err() {
-        bail!("coturn is missing: the TURN tests start a real coturn on loopback. Install it with `apt-get install coturn` (Debian)");
-    }
+    // Node.js and npm for the web build, coturn for the TURN tests (a real one on
+    // loopback), Chromium for the browser tests.
+    ensure_tools(!skip_browser)?;
     let chromium = chromium_path();
-    if chromium.is_none() && !skip_browser {
-        bail!(
-            "Chromium is missing. Install it with `apt-get install chromium` (Debian) or set CHROMIUM_PATH; \
-             `cargo xtask test --no-browser` runs everything else"
-        );
-    }
 
     // 1. The web build, and proof that the committed bundle is what the sources build.
     run(&web, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
@@ -90,13 +143,41 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     run(&web, "npm", &["run", "typecheck"], &[])?;
     run(&web, "npm", &["run", "test:unit"], &[])?;
 
-    // 2. Every Rust test (the store's also run on PostgreSQL when SIGHTLINE_TEST_POSTGRES is set).
+    // 2. The rules the code declares: formatting, lints (warnings denied; unwrap
+    //    only in tests, HashMap iteration kept out of the core: see clippy.toml),
+    //    and documentation links.
+    run(&root, "cargo", &["fmt", "--all", "--check"], &[])?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    run(
+        &root,
+        "cargo",
+        &["doc", "--workspace", "--no-deps", "--locked"],
+        &[(
+            "RUSTDOCFLAGS",
+            "-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links".to_owned(),
+        )],
+    )?;
+
+    // 3. Every Rust test (the store's also run on PostgreSQL when SIGHTLINE_TEST_POSTGRES is set).
     if std::env::var("SIGHTLINE_TEST_POSTGRES").is_err() {
         eprintln!("note: SIGHTLINE_TEST_POSTGRES is unset; the store tests run on SQLite only");
     }
     run(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
 
-    // 3. Browser tests against the real binary.
+    // 4. Browser tests against the real binary.
     if skip_browser {
         eprintln!("note: browser tests skipped (--no-browser)");
         return Ok(());

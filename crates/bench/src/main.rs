@@ -154,6 +154,13 @@ async fn stop_signal() -> &'static str {
     }
 }
 
+/// Visitor `i` comes from its own loopback address too (127.2.x.y), as visitors do
+/// from their own machines: the server limits sockets, identities and messages per
+/// address.
+fn visitor_ip(i: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 2 + (i / 62_500) as u8, ((i / 250) % 250) as u8, (i % 250 + 1) as u8))
+}
+
 /// Agent `i` comes from its own loopback address.
 fn agent_ip(i: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250 + 1) as u8))
@@ -327,10 +334,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_base = server.rss_kib()?;
     let started = Instant::now();
-    let results = run_limited("visitor sockets", args.pairs, args.connect_concurrency, |_| {
+    let results = run_limited("visitor sockets", args.pairs, args.connect_concurrency, |i| {
         let shared = shared.clone();
         async move {
-            let mut ws = conn::open_ws(addr, None, "/ws/visitor", None).await?;
+            let mut ws = conn::open_ws(addr, Some(visitor_ip(i)), "/ws/visitor", None).await?;
             conn::visitor_hello(&mut ws).await?;
             Ok(conn::spawn_socket(ws, Side::Visitor, shared))
         }
@@ -724,8 +731,8 @@ async fn queue_probe(
 ) -> anyhow::Result<Vec<mpsc::UnboundedSender<Cmd>>> {
     let addr = server.addr;
     let mut sockets = Vec::new();
-    for _ in 0..args.queue_probe {
-        let mut ws = conn::open_ws(addr, None, "/ws/visitor", None).await?;
+    for n in 0..args.queue_probe {
+        let mut ws = conn::open_ws(addr, Some(visitor_ip(args.pairs + n)), "/ws/visitor", None).await?;
         conn::visitor_hello(&mut ws).await?;
         sockets.push(conn::spawn_socket(ws, Side::Visitor, shared.clone()));
     }

@@ -95,7 +95,9 @@ pub fn normalize_body(body: MessageBody) -> Result<MessageBody, Invalid> {
             let parsed = url::Url::parse(&url).map_err(|_| Invalid::Bad("the link is not a valid URL".into()))?;
             let url = String::from(parsed);
             if url.len() > MAX_URL_BYTES {
-                return Err(Invalid::TooLarge(format!("a link can have at most {MAX_URL_BYTES} bytes")));
+                return Err(Invalid::TooLarge(format!(
+                    "a link can have at most {MAX_URL_BYTES} bytes"
+                )));
             }
             Ok(MessageBody::Link { url, title })
         }
@@ -114,8 +116,14 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(stored("https:alert(1)"), "https://alert(1)/");
-        assert_eq!(stored("HTTPS://Example.COM/a/../b?q=1#x"), "https://example.com/b?q=1#x");
-        assert_eq!(stored("https://example.com/path with space"), "https://example.com/path%20with%20space");
+        assert_eq!(
+            stored("HTTPS://Example.COM/a/../b?q=1#x"),
+            "https://example.com/b?q=1#x"
+        );
+        assert_eq!(
+            stored("https://example.com/path with space"),
+            "https://example.com/path%20with%20space"
+        );
         assert!(normalize_body(link("javascript:alert(1)")).is_err());
     }
 

@@ -181,7 +181,9 @@ fn new_conversations_from_one_address_are_limited() {
     w.visitor_says(4, "c1", "hello");
     let inbox = w.take(4);
     assert!(
-        inbox.iter().any(|m| matches!(m, ServerMessage::Error { code: ErrorCode::RateLimited, client_id: Some(c), .. } if c == "c1")),
+        inbox.iter().any(
+            |m| matches!(m, ServerMessage::Error { code: ErrorCode::RateLimited, client_id: Some(c), .. } if c == "c1")
+        ),
         "the refusal names the message: {inbox:?}"
     );
     assert_eq!(w.shell.events.len(), 3, "nothing was stored for the fourth");

@@ -604,7 +604,12 @@ fn keys_are_nine_digits_and_an_ipv6_guesser_is_one_address_per_slash_64() {
         let conn = 300 + u64::from(n);
         let address = std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, n, n, n, 1));
         w.visitor_from(conn, address, None, 0);
-        w.msg(conn, ClientMessage::ShareKeyRedeem { key: "000000001".into() });
+        w.msg(
+            conn,
+            ClientMessage::ShareKeyRedeem {
+                key: "000000001".into(),
+            },
+        );
         codes.push(error_code(&w.take(conn)));
     }
     assert_eq!(&codes[..5], &[Some(ErrorCode::NotFound); 5]);
@@ -612,7 +617,12 @@ fn keys_are_nine_digits_and_an_ipv6_guesser_is_one_address_per_slash_64() {
     // Another /64 has its own allowance.
     let other = std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
     w.visitor_from(400, other, None, 0);
-    w.msg(400, ClientMessage::ShareKeyRedeem { key: "000000001".into() });
+    w.msg(
+        400,
+        ClientMessage::ShareKeyRedeem {
+            key: "000000001".into(),
+        },
+    );
     assert_eq!(error_code(&w.take(400)), Some(ErrorCode::NotFound));
 }
 

@@ -322,7 +322,7 @@ pub struct ConversationSummary {
 #[serde(deny_unknown_fields)]
 pub enum ClientMessage {
     /// The first message on a visitor socket. Without a token (or with one the server
-    /// does not know) the server issues a new one in [`ServerMessage::Welcome`].
+    /// does not know) the server issues a new one in [`ServerMessage::VisitorWelcome`].
     VisitorHello {
         protocol: u32,
         token: Option<String>,
@@ -537,7 +537,11 @@ impl ClientFrame {
     /// refused like any other malformed field.
     pub fn parse(text: &str) -> Result<ClientFrame, String> {
         let frame: ClientFrame = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if frame.request_ref.as_ref().is_some_and(|r| r.len() > MAX_REQUEST_REF_BYTES) {
+        if frame
+            .request_ref
+            .as_ref()
+            .is_some_and(|r| r.len() > MAX_REQUEST_REF_BYTES)
+        {
             return Err(format!("ref can have at most {MAX_REQUEST_REF_BYTES} bytes"));
         }
         Ok(frame)
@@ -595,6 +599,7 @@ pub fn typescript_declarations() -> String {
          export const MAX_URL_BYTES = {MAX_URL_BYTES};\n\
          export const MAX_CLIENT_ID_BYTES = {MAX_CLIENT_ID_BYTES};\n\
          export const MAX_REQUEST_REF_BYTES = {MAX_REQUEST_REF_BYTES};\n\
+         export const SESSION_KEY_DIGITS = {SESSION_KEY_DIGITS};\n\
          export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\
          export const DEFAULT_MAX_IMAGE_BYTES = {DEFAULT_MAX_IMAGE_BYTES};\n\
          export const MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS};\n\
@@ -639,7 +644,10 @@ mod tests {
         assert_eq!(plain.request_ref, None);
         assert!(ClientFrame::parse(r#"{"type":"ping","nonce":7,"extra":1}"#).is_err());
         assert!(ClientFrame::parse(r#"{"type":"ping","nonce":7,"ref":5}"#).is_err());
-        let long = format!(r#"{{"type":"ping","nonce":7,"ref":"{}"}}"#, "x".repeat(MAX_REQUEST_REF_BYTES + 1));
+        let long = format!(
+            r#"{{"type":"ping","nonce":7,"ref":"{}"}}"#,
+            "x".repeat(MAX_REQUEST_REF_BYTES + 1)
+        );
         assert!(ClientFrame::parse(&long).is_err());
         let error = ServerMessage::error(ErrorCode::Forbidden, "no", None).with_ref(Some("r1".into()));
         let json = serde_json::to_value(&error).expect("serializes");

@@ -12,6 +12,8 @@ pub const MAX_LINK_TITLE_CHARS: usize = 200;
 pub const MAX_CLIENT_ID_BYTES: usize = 64;
 /// Longest request reference (`ref`) a client may attach to a frame, in bytes.
 pub const MAX_REQUEST_REF_BYTES: usize = 64;
+/// Digits in a session key (read out over the phone, typed in groups of three).
+pub const SESSION_KEY_DIGITS: usize = 9;
 /// Largest WebSocket frame the server accepts, in bytes. A 4,000-character message
 /// of 4-byte characters, JSON-escaped, fits comfortably.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

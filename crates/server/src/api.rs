@@ -1,6 +1,5 @@
 //! The JSON API of the agent console: login, accounts, history.
 
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;

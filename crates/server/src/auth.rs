@@ -314,11 +314,17 @@ impl LoginLimiter {
         let known_device = device.filter(|d| self.device_is_valid(d, &name)).map(str::to_owned);
         let mut keys = vec![
             (LoginKey::Address(group), LOGIN_PER_ADDRESS),
-            (LoginKey::NameAndAddress(name.clone(), group), LOGIN_PER_NAME_AND_ADDRESS),
+            (
+                LoginKey::NameAndAddress(name.clone(), group),
+                LOGIN_PER_NAME_AND_ADDRESS,
+            ),
         ];
         keys.push(match known_device {
             Some(device) => (LoginKey::Device(device), LOGIN_PER_DEVICE),
-            None => (LoginKey::NameFromUnknownDevices(name.clone()), LOGIN_PER_NAME_UNKNOWN_DEVICES),
+            None => (
+                LoginKey::NameFromUnknownDevices(name.clone()),
+                LOGIN_PER_NAME_UNKNOWN_DEVICES,
+            ),
         });
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() > 100_000 {
@@ -410,7 +416,9 @@ impl LoginLimiter {
 /// The `Set-Cookie` value that makes this browser known to `name`'s account.
 pub fn device_cookie(app: &AppState, token: &str) -> String {
     let secure = if app.secure_cookies { "; Secure" } else { "" };
-    format!("{DEVICE_COOKIE}={token}; Path=/api/login; HttpOnly; SameSite=Strict; Max-Age={DEVICE_LIFETIME_SECS}{secure}")
+    format!(
+        "{DEVICE_COOKIE}={token}; Path=/api/login; HttpOnly; SameSite=Strict; Max-Age={DEVICE_LIFETIME_SECS}{secure}"
+    )
 }
 
 /// The device cookie a request carries, if any.
@@ -481,7 +489,10 @@ mod tests {
                 allowed += 1;
             }
         }
-        assert_eq!(allowed, LOGIN_PER_NAME_UNKNOWN_DEVICES.0, "the account's budget for unknown browsers");
+        assert_eq!(
+            allowed, LOGIN_PER_NAME_UNKNOWN_DEVICES.0,
+            "the account's budget for unknown browsers"
+        );
         assert!(limiter.begin(ip(999), "admin", None).is_none());
         // A browser that logged in before has its own allowance.
         let attempt = limiter.begin(ip(999), "admin", Some(&known)).expect("known browser");

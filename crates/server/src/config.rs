@@ -26,7 +26,7 @@ pub struct ServeArgs {
     #[arg(long, global = true, env = "SIGHTLINE_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Origins of the websites that embed the widget, comma-separated
-    /// (e.g. https://www.example.com). The server's own origin is always allowed.
+    /// (e.g. `https://www.example.com`). The server's own origin is always allowed.
     #[arg(long, global = true, env = "SIGHTLINE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Option<Vec<String>>,
     /// PEM certificate chain; with --tls-key, serve HTTPS.
@@ -130,9 +130,21 @@ impl LimitsFile {
     fn resolve(self) -> anyhow::Result<Limits> {
         let mut limits = Limits::default();
         let pairs = [
-            ("messages_per_socket", self.messages_per_socket, &mut limits.messages_per_socket),
-            ("messages_per_visitor", self.messages_per_visitor, &mut limits.messages_per_visitor),
-            ("messages_per_address", self.messages_per_address, &mut limits.messages_per_address),
+            (
+                "messages_per_socket",
+                self.messages_per_socket,
+                &mut limits.messages_per_socket,
+            ),
+            (
+                "messages_per_visitor",
+                self.messages_per_visitor,
+                &mut limits.messages_per_visitor,
+            ),
+            (
+                "messages_per_address",
+                self.messages_per_address,
+                &mut limits.messages_per_address,
+            ),
             (
                 "new_visitors_per_address",
                 self.new_visitors_per_address,
@@ -143,7 +155,11 @@ impl LimitsFile {
                 self.new_conversations_per_address,
                 &mut limits.new_conversations_per_address,
             ),
-            ("key_tries_per_address", self.key_tries_per_address, &mut limits.key_tries_per_address),
+            (
+                "key_tries_per_address",
+                self.key_tries_per_address,
+                &mut limits.key_tries_per_address,
+            ),
             ("key_tries_global", self.key_tries_global, &mut limits.key_tries_global),
         ];
         for (name, given, into) in pairs {

@@ -2,7 +2,7 @@
 //!
 //! One task, one `Hub`: the core is a single state machine, so it is driven from a
 //! single place and needs no lock. The loop takes every input that is queued (up to
-//! [`MAX_BATCH`]), feeds them to the hub, then
+//! `MAX_BATCH`), feeds them to the hub, then
 //! 1. stores all the batch's [`Persist`] operations in one transaction (group
 //!    commit: many messages per fsync), and only then
 //! 2. delivers the batch's messages in the order the hub produced them.

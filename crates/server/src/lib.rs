@@ -64,12 +64,14 @@ pub struct AppState {
     pub public_origin: Option<String>,
     /// Image originals and thumbnails, under `<data_dir>/images`.
     pub blobs: sightline_store::BlobStore,
-    /// Image checks running at once (one per core): bounds the memory that decoding
-    /// uploads can take, whatever the number of uploads.
+    /// Image checks running at once (one per core, at most two): bounds the memory
+    /// that decoding uploads can take, whatever the number of uploads.
     pub image_work: Arc<tokio::sync::Semaphore>,
     pub upload_limiter: Arc<images::UploadLimiter>,
     /// Open WebSockets: in all (with room kept for agents) and per address.
     pub sockets: Arc<net::Gate>,
+    /// Transcript pages being read and encoded for replays at once.
+    pub replay_work: Arc<tokio::sync::Semaphore>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -128,19 +130,6 @@ pub fn redact(url: &str) -> String {
         }
         // Unreadable: its scheme alone, since anything after it may be a secret.
         Err(_) => format!("{}://…", url.split("://").next().unwrap_or_default()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_urls_lose_their_secrets_in_logs() {
-        assert_eq!(
-            super::redact("postgres://sightline:hunter2@db.example/sl?sslmode=require&password=x"),
-            "postgres://sightline:***@db.example/sl"
-        );
-        assert_eq!(super::redact("sqlite://./data/sightline.db"), "sqlite://./data/sightline.db");
-        assert!(!super::redact("postgres://u:hunter2@[bad").contains("hunter2"));
     }
 }
 
@@ -204,7 +193,11 @@ async fn healthz(State(app): State<AppState>) -> Response {
 
 /// `/metrics` on the main address: for loopback clients, or anyone with the
 /// bearer token; nobody when the figures are served on their own address.
-async fn metrics(State(app): State<AppState>, net::ClientAddr(client): net::ClientAddr, headers: header::HeaderMap) -> Response {
+async fn metrics(
+    State(app): State<AppState>,
+    net::ClientAddr(client): net::ClientAddr,
+    headers: header::HeaderMap,
+) -> Response {
     if app.config.metrics_bind.is_some() {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
@@ -329,6 +322,7 @@ pub async fn run(
     store: Store,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    net::raise_open_file_limit();
     let (hub, hub_join) = hub_task::spawn(store.clone(), config.share.clone(), config.limits.clone()).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(());
     let public_origin = config
@@ -338,11 +332,19 @@ pub async fn run(
     let secure_cookies = config.tls.is_some() || public_origin.as_deref().is_some_and(|o| o.starts_with("https:"));
     let blobs = sightline_store::BlobStore::open(config.data_dir.join("images"))
         .with_context(|| format!("creating the image directory in {}", config.data_dir.display()))?;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    // One decode per core, and never more than two at once: each may take up to
+    // MAX_IMAGE_DECODED_BYTES (twice that while rotating).
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(2);
     let app = AppState {
         blobs,
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
         upload_limiter: Arc::new(images::UploadLimiter::default()),
+        replay_work: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2)),
+        )),
         sockets: net::Gate::new(
             config.max_connections,
             config.reserved_agent_connections,
@@ -468,4 +470,20 @@ pub async fn sweep_blobs(store: &Store, blobs: &sightline_store::BlobStore, grac
     let sweeper = blobs.clone();
     let removed = tokio::task::spawn_blocking(move || sweeper.sweep(cutoff, &candidates, &referenced)).await??;
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_lose_their_secrets_in_logs() {
+        assert_eq!(
+            super::redact("postgres://sightline:hunter2@db.example/sl?sslmode=require&password=x"),
+            "postgres://sightline:***@db.example/sl"
+        );
+        assert_eq!(
+            super::redact("sqlite://./data/sightline.db"),
+            "sqlite://./data/sightline.db"
+        );
+        assert!(!super::redact("postgres://u:hunter2@[bad").contains("hunter2"));
+    }
 }

@@ -196,7 +196,10 @@ pub async fn serve(
     }
     drop(listener);
     drop(alive);
-    if tokio::time::timeout(Duration::from_secs(10), done.recv()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), done.recv())
+        .await
+        .is_err()
+    {
         tracing::warn!("requests still running after 10 s; stopping anyway");
     }
 }
@@ -214,14 +217,11 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
     type Future = std::future::Ready<std::io::Result<(GatedStream, S)>>;
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
-        let admitted = stream
-            .peer_addr()
-            .map_err(std::io::Error::other)
-            .and_then(|peer| {
-                self.gate
-                    .admit(peer.ip(), false)
-                    .map_err(|_| std::io::Error::other("too many connections from this address"))
-            });
+        let admitted = stream.peer_addr().map_err(std::io::Error::other).and_then(|peer| {
+            self.gate
+                .admit(peer.ip(), false)
+                .map_err(|_| std::io::Error::other("too many connections from this address"))
+        });
         std::future::ready(admitted.map(|permit| {
             let _ = stream.set_nodelay(true);
             (
@@ -290,7 +290,11 @@ impl FromRequestParts<AppState> for ClientAddr {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        Ok(ClientAddr(client_address(peer, &parts.headers, &app.config.trusted_proxies)))
+        Ok(ClientAddr(client_address(
+            peer,
+            &parts.headers,
+            &app.config.trusted_proxies,
+        )))
     }
 }
 
@@ -403,7 +407,10 @@ mod tests {
         let obfuscated = headers(&[("forwarded", "for=_hidden, for=10.0.0.3")]);
         assert_eq!(client_address(ip("10.0.0.1"), &obfuscated, &trusted), ip("10.0.0.3"));
         // No header from a trusted proxy: the proxy itself.
-        assert_eq!(client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
         // IPv4-mapped peers are IPv4.
         assert_eq!(client_address(ip("::ffff:10.0.0.1"), &xff, &trusted), ip("203.0.113.9"));
     }

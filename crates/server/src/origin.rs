@@ -32,7 +32,7 @@ fn is_self(app: &AppState, headers: &HeaderMap, origin: &str) -> bool {
 /// Refuses a browser request from a foreign page. Requests without an Origin
 /// header come from non-browser clients, which cannot carry a victim's cookies
 /// without being given them, so they pass.
-pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<(), Response> {
+pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<(), Box<Response>> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -42,12 +42,12 @@ pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<
         .and_then(|o| crate::config::normalize_origin(o).ok())
         .unwrap_or_default();
     let allowed = is_self(app, headers, &origin)
-        || (check == OriginCheck::SiteOrSelf && app.config.allowed_origins.iter().any(|a| *a == origin));
+        || (check == OriginCheck::SiteOrSelf && app.config.allowed_origins.contains(&origin));
     if allowed {
         Ok(())
     } else {
         tracing::info!(%origin, "refused a request from a foreign origin");
-        Err((StatusCode::FORBIDDEN, "this origin is not allowed").into_response())
+        Err(Box::new((StatusCode::FORBIDDEN, "this origin is not allowed").into_response()))
     }
 }
 

@@ -35,7 +35,7 @@ pub async fn visitor(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf) {
-        return refusal;
+        return *refusal;
     }
     upgrade_socket(app, upgrade, Peer::Visitor, address, None)
 }
@@ -47,7 +47,7 @@ pub async fn agent(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SelfOnly) {
-        return refusal;
+        return *refusal;
     }
     let Some(Authenticated { user, session }) = auth::from_cookie(&app, &headers).await else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
@@ -92,7 +92,10 @@ fn upgrade_socket(
 
 /// Writes a frame, giving up after [`WRITE_TIMEOUT`].
 async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
-    matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
@@ -123,24 +126,39 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 async fn replay(app: &AppState, socket: &mut WebSocket, conversation: String, after_seq: u64, upto_seq: u64) -> bool {
     let mut from = after_seq;
     while from < upto_seq {
-        match app.store.events(&conversation, from, Some(upto_seq), REPLAY_PAGE).await {
-            Ok(events) if !events.is_empty() => {
-                from = events.last().map_or(upto_seq, |e| e.seq);
-                for event in events {
-                    let message = ServerMessage::Event {
-                        conversation: conversation.clone(),
-                        event,
-                    };
-                    if !send_json(socket, &message).await {
-                        return false;
-                    }
+        // Reading and encoding a page is the CPU-heavy part: at most one replay per
+        // two cores does it at a time, so a crowd of replays never takes the cores
+        // from the hub. Writing happens without the permit (a client that reads
+        // slowly holds up only itself).
+        let page = {
+            let Ok(_permit) = app.replay_work.acquire().await else {
+                return false;
+            };
+            match app.store.events(&conversation, from, Some(upto_seq), REPLAY_PAGE).await {
+                Ok(events) if !events.is_empty() => {
+                    from = events.last().map_or(upto_seq, |e| e.seq);
+                    events
+                        .into_iter()
+                        .filter_map(|event| {
+                            serde_json::to_string(&ServerMessage::Event {
+                                conversation: conversation.clone(),
+                                event,
+                            })
+                            .ok()
+                        })
+                        .collect::<Vec<_>>()
+                }
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::error!(%err, "replay failed");
+                    let reply = ServerMessage::error(ErrorCode::Internal, "could not load the transcript; retry", None);
+                    return send_json(socket, &reply).await;
                 }
             }
-            Ok(_) => break,
-            Err(err) => {
-                tracing::error!(%err, "replay failed");
-                let reply = ServerMessage::error(ErrorCode::Internal, "could not load the transcript; retry", None);
-                return send_json(socket, &reply).await;
+        };
+        for text in page {
+            if !send_frame(socket, Message::Text(Utf8Bytes::from(text))).await {
+                return false;
             }
         }
     }

@@ -87,11 +87,7 @@ fn list_sql(query: &ConversationQuery, activity: Option<Activity>, limit: i64) -
         push("c.agent_id = {}", Arg::Int(agent_id), &mut args);
     }
     if let Some(reader) = query.readable_by {
-        push(
-            "(c.status <> 'active' OR c.agent_id = {})",
-            Arg::Int(reader),
-            &mut args,
-        );
+        push("(c.status <> 'active' OR c.agent_id = {})", Arg::Int(reader), &mut args);
     }
     match activity {
         Some(Activity::Before(before)) => push("c.last_activity_at < {}", Arg::Int(before), &mut args),

@@ -933,7 +933,10 @@ async fn conversations_are_filtered_and_paged_newest_first() {
             list(status(ConversationStatus::Active)).await,
             newest_first(active.clone())
         );
-        assert_eq!(list(status(ConversationStatus::Waiting)).await, newest_first(waiting.clone()));
+        assert_eq!(
+            list(status(ConversationStatus::Waiting)).await,
+            newest_first(waiting.clone())
+        );
         // Another agent's active conversations are not theirs to read (policy::agent_may_read).
         let readable_by = |agent: &AgentRef| ConversationQuery {
             readable_by: Some(agent.id),

@@ -122,7 +122,7 @@ export function openKeyDialog(shares: AgentShares, session: AgentSession, toast:
   };
   const timer = setInterval(tick, 1000);
   const offKey = shares.onKey((k) => {
-    keyEl.textContent = k.key.slice(0, 3) + " " + k.key.slice(3);
+    keyEl.textContent = k.key.replace(/(\d{3})(?=\d)/g, "$1 ");
     keyEl.dataset.key = k.key;
     expiresAt = k.expiresAt;
     tick();

@@ -1,11 +1,11 @@
 // The /join page on the Sightline server: a full-page way to share a screen.
-// - /join: the visitor types the 6-digit code an agent read to them (voice
+// - /join: the visitor types the code an agent read to them (voice
 //   support), then answers the invitation.
 // - /join?share=ID#t=TOKEN: the pop-up a framed widget opens when its frame may
 //   not capture; the visitor's token comes in the fragment (never sent to a
 //   server) and is removed from the address at once.
 
-import type { Event } from "../protocol.gen";
+import { SESSION_KEY_DIGITS, type Event } from "../protocol.gen";
 import { fill, formatClock } from "../lib/format";
 import { TOKEN_KEY, VisitorSession, type KeyValueStore } from "../lib/visitor-session";
 import { h, replaceChildren } from "../ui/dom";
@@ -79,7 +79,7 @@ replaceChildren(
     h("h1", null, h("span", { class: "join-mark", "aria-hidden": "true", text: "S" }), h("span", { text: popup ? "Share your screen" : "Join with a code" })),
     h(
       "p",
-      { class: "join-lead", text: popup ? "Your support agent asked to see your screen. Nothing is shared until you choose what to show." : "Your support agent gave you a 6-digit code. Enter it to connect; you decide what, if anything, to share." },
+      { class: "join-lead", text: popup ? "Your support agent asked to see your screen. Nothing is shared until you choose what to show." : `Your support agent gave you a ${SESSION_KEY_DIGITS}-digit code. Enter it to connect; you decide what, if anything, to share.` },
     ),
     status,
     slot,

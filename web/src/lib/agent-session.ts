@@ -5,6 +5,7 @@
 import {
   PROTOCOL_VERSION,
   type AgentRef,
+  type ClientFrame,
   type ClientMessage,
   type ConversationSummary,
   type ErrorCode,
@@ -45,12 +46,10 @@ export interface AgentSessionOptions {
 
 export type SendCheck = { ok: true } | { ok: false; reason: string };
 
-// The request reference: every client frame may carry `"ref"` next to `"type"`, and
-// an `error` refusing that frame echoes it, so an error can be matched to the request
-// it answers. Written by hand until protocol.gen.ts is regenerated with it (there the
-// frame type is `ClientFrame` and the error variant has `ref`); then these two can go.
-type OutgoingFrame = ClientMessage & { ref?: string };
-type ErrorMessage = Extract<ServerMessage, { type: "error" }> & { ref?: string | null };
+// The request reference: every client frame may carry `"ref"` next to `"type"`
+// (`ClientFrame`), and an `error` refusing that frame echoes it, so an error can be
+// matched to the request it answers.
+type OutgoingFrame = ClientFrame;
 
 /** A request whose refusal the session acts on, by the reference it was sent with. */
 interface PendingRequest {
@@ -440,7 +439,7 @@ export class AgentSession {
         break;
       }
       case "error":
-        this.onError(msg.code, msg.message, msg.client_id, (msg as ErrorMessage).ref ?? null);
+        this.onError(msg.code, msg.message, msg.client_id, msg.ref ?? null);
         break;
       default:
         break;

@@ -4,7 +4,7 @@
 // I share", plain-language problems, and the "I have a code" form.
 // All agent-provided text is written with textContent.
 
-import type { ClientMessage, ServerMessage } from "../protocol.gen";
+import { SESSION_KEY_DIGITS, type ClientMessage, type ServerMessage } from "../protocol.gen";
 import { sentence } from "../lib/format";
 import type { PeerState } from "../lib/share-peer";
 import { VisitorShare, PROBLEM_TEXT } from "../lib/share-visitor";
@@ -49,7 +49,7 @@ const CONN_TEXT: Record<PeerState, string> = {
 const KEY_ERRORS: Record<string, string> = {
   not_found: "That code is wrong or has expired. Check the digits, or ask for a new code.",
   rate_limited: "Too many tries. Please wait a minute, then try again.",
-  bad_request: "A code has 6 digits.",
+  bad_request: `A code has ${SESSION_KEY_DIGITS} digits.`,
 };
 
 function adopt(root: Document | ShadowRoot, text: string): void {
@@ -90,7 +90,7 @@ export function mountShare(host: ShareHost): ShareApi {
   let codeError = "";
   let redeeming = false;
   let waitingToRedeem: string | null = null;
-  const codeInput = h("input", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "7", placeholder: "123456", "aria-label": "6-digit code", "data-testid": "share-code-input" });
+  const codeInput = h("input", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "11", placeholder: "123 456 789", "aria-label": `${SESSION_KEY_DIGITS}-digit code`, "data-testid": "share-code-input" });
 
   // Steps taken while the socket is down go out after the next welcome (signals
   // do not: a reconnect brings a new setup and, if needed, a restart).
@@ -202,7 +202,7 @@ export function mountShare(host: ShareHost): ShareApi {
   codeForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const key = codeInput.value.replace(/[\s-]/g, "");
-    if (!/^\d{6}$/.test(key)) {
+    if (!new RegExp(`^\\d{${SESSION_KEY_DIGITS}}$`).test(key)) {
       codeError = KEY_ERRORS.bad_request;
       schedule();
       return;

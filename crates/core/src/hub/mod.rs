@@ -516,7 +516,8 @@ impl Hub {
             }
             Uploader::Agent { agent, conversation } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                if let Some(seq) = c.seen(Role::Agent, &client_id) {
+                let is_owner = c.summary.agent.as_ref().is_some_and(|a| a.id == agent.id);
+                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| is_owner) {
                     return Ok(ImagePosted {
                         conversation,
                         seq,
@@ -789,7 +790,12 @@ impl Hub {
     fn new_visitor(&mut self, now: u64, conn: ConnId, page: Option<PageInfo>) {
         let address = self.connections.get(&conn).map(|c| c.address);
         if let Some(address) = address {
-            if !self.addresses.get(&self.limits, address, now).new_visitors.try_take(now) {
+            if !self
+                .addresses
+                .get(&self.limits, address, now)
+                .new_visitors
+                .try_take(now)
+            {
                 self.limited(
                     conn,
                     LimitKind::NewVisitors,
@@ -1320,6 +1326,7 @@ impl Hub {
             return Err(refuse(ErrorCode::InvalidState, "the conversation is already closed"));
         }
         let previous_owner = c.summary.agent.clone();
+        let was_waiting = c.summary.status == ConversationStatus::Waiting;
         self.end_share(now, id, by, agent.clone(), "the conversation was closed");
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
@@ -1328,14 +1335,18 @@ impl Hub {
         self.persist(Persist::SetStatus {
             conversation: id.clone(),
             status: ConversationStatus::Closed,
-            agent: previous_owner,
+            agent: previous_owner.clone(),
             at: now,
         });
         self.append(now, id, EventKind::Closed { by, agent });
         if let Some(c) = self.conversations.get(id) {
             let summary = c.summary.clone();
-            // Everyone: a closed conversation leaves every queue.
-            let conns: Vec<ConnId> = self.agents.values().flatten().copied().collect();
+            // Who knew of it: every agent while it was waiting (it leaves every
+            // queue), only its agent once it was taken (others never saw it).
+            let conns: Vec<ConnId> = match (&previous_owner, was_waiting) {
+                (Some(owner), false) => self.agents.get(&owner.id).into_iter().flatten().copied().collect(),
+                _ => self.agents.values().flatten().copied().collect(),
+            };
             for conn in conns {
                 self.send(
                     conn,
@@ -1397,7 +1408,11 @@ impl Hub {
                 validate_client_id(&client_id)?;
                 let body = normalize_body(body)?;
                 let c = self.conversation_for_agent(&conversation)?;
-                if let Some(seq) = c.seen(Role::Agent, &client_id) {
+                // A retry is acknowledged again (even once the conversation has
+                // closed), but only to the agent whose message it was: anyone else
+                // is refused before learning anything of it.
+                let is_owner = c.summary.agent.as_ref().is_some_and(|a| a.id == me.id);
+                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| is_owner) {
                     self.send(
                         conn,
                         ServerMessage::Ack {

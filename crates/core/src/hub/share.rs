@@ -41,7 +41,7 @@ struct SessionKey {
 /// Digits in a session key: a billion values, so that the global attempt budget
 /// (`Limits::key_tries_global`) makes a hit improbable over a key's lifetime
 /// (docs/screen-sharing.md shows the arithmetic).
-pub const KEY_DIGITS: usize = 9;
+const KEY_DIGITS: usize = sightline_proto::SESSION_KEY_DIGITS;
 const KEY_SPACE: u32 = 1_000_000_000;
 /// How long a visitor may be without any socket before their share is ended.
 const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;

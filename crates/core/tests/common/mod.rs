@@ -3,9 +3,7 @@
 #![allow(dead_code)]
 
 use sightline_core::records::{NewImage, Persist};
-use sightline_core::{
-    AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings,
-};
+use sightline_core::{AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings};
 use sightline_proto::{
     AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
 };

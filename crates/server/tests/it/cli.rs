@@ -263,3 +263,42 @@ async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
     assert_eq!(login("my own secret words".into()).await.expect("login").status(), 200);
     assert!(terminate(child).success());
 }
+
+/// The database password never reaches the logs (start-up or errors).
+#[test]
+fn the_database_password_is_not_logged() {
+    // PostgreSQL is needed to get as far as the start-up log line; CI has it.
+    let Ok(base) = std::env::var("SIGHTLINE_TEST_POSTGRES") else {
+        eprintln!("SIGHTLINE_TEST_POSTGRES is not set; skipping the PostgreSQL half");
+        return;
+    };
+    let mut url = url::Url::parse(&base).expect("a postgres URL");
+    // The machine's PostgreSQL trusts loopback, so any password works.
+    url.set_password(Some("hunter2-secret")).expect("password");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log_path = dir.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = sightline()
+        .env("SIGHTLINE_LOG", "info")
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--database-url", url.as_str()])
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("start sightline");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut running = false;
+    for line in BufReader::new(stdout).lines() {
+        if line.expect("utf-8").starts_with("Sightline is running at") {
+            running = true;
+            break;
+        }
+    }
+    assert!(terminate(child).success());
+    let logged = std::fs::read_to_string(&log_path).expect("read log");
+    assert!(running, "the server started: {logged}");
+    assert!(logged.contains("listening"), "the start-up line is there: {logged}");
+    assert!(logged.contains("***"), "with the password masked: {logged}");
+    assert!(!logged.contains("hunter2-secret"), "{logged}");
+}

@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod attacks;
 mod chat;
 mod cli;
 mod hostile_input;

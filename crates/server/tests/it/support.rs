@@ -114,6 +114,13 @@ impl TestServer {
         (client, me["csrf_token"].as_str().expect("csrf").to_owned(), cookie)
     }
 
+    /// A visitor socket from another loopback address (127.0.0.N).
+    pub async fn visitor_from(&self, from: std::net::IpAddr) -> Ws {
+        Ws::connect_from(&format!("ws://{}/ws/visitor", self.addr), from, None)
+            .await
+            .expect("visitor socket")
+    }
+
     pub async fn visitor(&self) -> Ws {
         Ws::connect(&format!("ws://{}/ws/visitor", self.addr), &[])
             .await
@@ -147,6 +154,27 @@ impl Ws {
                 .insert(*name, HeaderValue::from_str(value).expect("header"));
         }
         let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Ws { stream })
+    }
+
+    /// A WebSocket from a given loopback source address, with a receive buffer of
+    /// `recv_buffer` bytes when given (a small one makes a client that never reads
+    /// push back on the server quickly).
+    pub async fn connect_from(
+        url: &str,
+        from: std::net::IpAddr,
+        recv_buffer: Option<u32>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let request = url.into_client_request()?;
+        let host = request.uri().authority().map(|a| a.to_string()).unwrap_or_default();
+        let addr: SocketAddr = host.parse().expect("a socket address in the URL");
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size)?;
+        }
+        let tcp = socket.connect(addr).await?;
+        let (stream, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
         Ok(Ws { stream })
     }
 
@@ -272,4 +300,77 @@ pub fn message_texts(messages: &[ServerMessage]) -> Vec<(u64, String)> {
             _ => None,
         })
         .collect()
+}
+
+/// A TCP connection to `addr` from the loopback alias `local` (any 127.0.0.N): the
+/// server sees each alias as a client address of its own.
+pub async fn tcp_from(local: std::net::IpAddr, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(local, 0))?;
+    socket.connect(addr).await
+}
+
+impl Ws {
+    /// Like [`Ws::connect`] to `ws://{addr}{path}` with extra headers (which replace
+    /// the usual ones, Host included), from the loopback alias `local`. A refused
+    /// upgrade is `Err(Error::Http(response))`. Panics after 10 s.
+    pub async fn upgrade_from(
+        local: std::net::IpAddr,
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{addr}{path}").into_client_request()?;
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        tokio::time::timeout(Duration::from_secs(10), async {
+            let stream = tcp_from(local, addr).await?;
+            let (stream, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
+            Ok(Ws { stream })
+        })
+        .await
+        .expect("an upgrade answer within 10 s")
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection from `local`: writes `request` as
+/// given (it should say `Connection: close`) and reads to the end. Returns the
+/// status and the whole response. Errors only when the connection fails; panics
+/// on a non-HTTP answer or after 10 s.
+pub async fn try_raw_http(local: std::net::IpAddr, addr: SocketAddr, request: &str) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut stream = tcp_from(local, addr).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+        Ok((status, text))
+    })
+    .await
+    .expect("an HTTP answer within 10 s")
+}
+
+/// [`try_raw_http`] that must connect.
+pub async fn raw_http(local: std::net::IpAddr, addr: SocketAddr, request: &str) -> (u16, String) {
+    try_raw_http(local, addr, request).await.expect("an HTTP exchange")
+}
+
+impl TestServer {
+    /// A server in a fresh temporary directory with a configuration adjusted by
+    /// `adjust`; the directory goes with the server.
+    pub async fn start_adjusted(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self::start_configured(dir.path().to_path_buf(), adjust).await;
+        server._dir = Some(dir);
+        server
+    }
 }
