@@ -10,6 +10,9 @@
 //! - `bench`: the load benchmark (see crates/bench).
 //! - `bench-images`: thumbnail throughput and peak memory of image uploads
 //!   (crates/server/examples/bench_images.rs).
+//! - `fuzz <target> [--runs N] [--seconds S] [-- LIBFUZZER_ARGS]`: a cargo-fuzz
+//!   target from fuzz/ (installing cargo-fuzz if missing), on the stable toolchain
+//!   with RUSTC_BOOTSTRAP=1.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -278,23 +281,298 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
     )
 }
 
+/// The fuzz targets: fuzz/fuzz_targets/*.rs.
+fn fuzz_targets(fuzz_dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut targets: Vec<String> = std::fs::read_dir(fuzz_dir.join("fuzz_targets"))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+        .collect();
+    targets.sort();
+    Ok(targets)
+}
+
+/// Runs a cargo-fuzz target: `cargo fuzz run` on the stable toolchain with
+/// RUSTC_BOOTSTRAP=1 (cargo-fuzz passes nightly-only flags), the target's
+/// dictionary from fuzz/dict, and a few seeds in an empty corpus. Without `--runs`
+/// or `--seconds` it runs until it finds a crash or is interrupted. libFuzzer's
+/// final statistics (executions, exec/s) are printed at the end.
+fn fuzz(args: &[String]) -> anyhow::Result<()> {
+    let root = root();
+    let fuzz_dir = root.join("fuzz");
+    let targets = fuzz_targets(&fuzz_dir)?;
+    let usage = format!(
+        "usage: cargo xtask fuzz <target> [--runs N] [--seconds S] [-- LIBFUZZER_ARGS]; targets: {}",
+        targets.join(", ")
+    );
+    let (ours, passthrough) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let Some(target) = ours.first() else { bail!(usage) };
+    if !targets.contains(target) {
+        bail!("no fuzz target {target:?}; {usage}");
+    }
+    let mut libfuzzer_args = Vec::new();
+    let mut rest = ours[1..].iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |name: &str| -> anyhow::Result<u64> {
+            let v = rest.next().with_context(|| format!("{name} needs a number"))?;
+            v.replace('_', "")
+                .parse()
+                .with_context(|| format!("{name} needs a number, not {v:?}"))
+        };
+        match arg.as_str() {
+            "--runs" => libfuzzer_args.push(format!("-runs={}", value("--runs")?)),
+            "--seconds" => libfuzzer_args.push(format!("-max_total_time={}", value("--seconds")?)),
+            other => bail!("unknown option {other:?}; {usage}"),
+        }
+    }
+
+    let installed = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!("cargo-fuzz is missing: installing it with `cargo install cargo-fuzz`");
+        run(&root, "cargo", &["install", "cargo-fuzz"], &[])?;
+    }
+
+    let corpus = fuzz_dir.join("corpus").join(target);
+    std::fs::create_dir_all(&corpus)?;
+    if std::fs::read_dir(&corpus)?.next().is_none() {
+        for (name, bytes) in fuzz_seeds(target) {
+            std::fs::write(corpus.join(name), bytes)?;
+        }
+    }
+    let dict = fuzz_dir.join("dict").join(format!("{target}.dict"));
+    if dict.exists() {
+        libfuzzer_args.push(format!("-dict={}", dict.display()));
+    }
+    libfuzzer_args.push("-print_final_stats=1".into());
+    libfuzzer_args.extend(passthrough.iter().cloned());
+
+    let mut cargo_args = vec!["fuzz", "run", "--fuzz-dir", "fuzz", target.as_str(), "--"];
+    cargo_args.extend(libfuzzer_args.iter().map(String::as_str));
+    eprintln!("\n$ RUSTC_BOOTSTRAP=1 cargo {}", cargo_args.join(" "));
+    // Instrumented builds go to fuzz/target, never into the workspace's target.
+    let status = Command::new("cargo")
+        .args(&cargo_args)
+        .current_dir(&root)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .context("could not start cargo fuzz")?;
+    if !status.success() {
+        bail!("`cargo fuzz run {target}` failed ({status}); a crash is saved under fuzz/artifacts/{target}/");
+    }
+    Ok(())
+}
+
+/// A few valid inputs to start an empty corpus from (corpora are not committed).
+fn fuzz_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    match target {
+        "client_message" => client_message_seeds(),
+        "image_check" => IMAGE_SEEDS
+            .iter()
+            .map(|(name, hex)| ((*name).to_owned(), from_hex(hex)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
+    use sightline_proto::{ClientMessage as C, MessageBody, PageInfo, ShareMode, ShareStep, Signal};
+    let text = MessageBody::Text { text: "hello".into() };
+    let messages = [
+        C::VisitorHello {
+            protocol: 1,
+            token: Some("tok".into()),
+            after_seq: 3,
+            page: Some(PageInfo {
+                url: "https://example.com/".into(),
+                title: "Shop".into(),
+            }),
+        },
+        C::AgentHello { protocol: 1 },
+        C::Sync {
+            conversation: "c1".into(),
+            after_seq: 0,
+        },
+        C::Send {
+            conversation: None,
+            client_id: "m1".into(),
+            body: text,
+        },
+        C::Send {
+            conversation: Some("c1".into()),
+            client_id: "m2".into(),
+            body: MessageBody::Link {
+                url: "https://example.com/help".into(),
+                title: Some("Help".into()),
+            },
+        },
+        C::Typing {
+            conversation: None,
+            active: true,
+        },
+        C::Accept {
+            conversation: "c1".into(),
+        },
+        C::Close { conversation: None },
+        C::Ping { nonce: 42 },
+        C::ShareInvite {
+            conversation: "c1".into(),
+            message: Some("May I?".into()),
+        },
+        C::ShareProgress {
+            share: "s1".into(),
+            step: ShareStep::Accepted,
+            detail: None,
+        },
+        C::ShareEnd { share: "s1".into() },
+        C::ShareSignal {
+            share: "s1".into(),
+            signal: Signal::Description {
+                sdp_type: "offer".into(),
+                sdp: "v=0".into(),
+            },
+        },
+        C::ShareSignal {
+            share: "s1".into(),
+            signal: Signal::Candidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+                username_fragment: None,
+            },
+        },
+        C::ShareSignal {
+            share: "s1".into(),
+            signal: Signal::Mode {
+                mode: ShareMode::Motion,
+            },
+        },
+        C::ShareKeyCreate {},
+        C::ShareKeyRedeem { key: "123456".into() },
+    ];
+    messages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((format!("seed-{i:02}.json"), serde_json::to_vec(m).ok()?)))
+        .collect()
+}
+
+/// Tiny images of every accepted type, made with the `image` crate (3×2 pixels,
+/// the JPEG 9×7), as hex.
+const IMAGE_SEEDS: &[(&str, &str)] = &[
+    (
+        "rgb.png",
+        concat!(
+            "89504e470d0a1a0a0000000d49484452000000030000000208020000001216f14d0000001f494441547801011400ebff",
+            "000000c85000c8a000c8000078c85078c8a078c8422c07f9192dd39c0000000049454e44ae426082",
+        ),
+    ),
+    (
+        "rgba.png",
+        concat!(
+            "89504e470d0a1a0a0000000d49484452000000030000000208060000009d74661a00000025494441547801011a00e5ff",
+            "00000a0080500a0080a00a008000000a7880500a7880a00a78804464068535c175180000000049454e44ae426082",
+        ),
+    ),
+    (
+        "rgb.jpg",
+        concat!(
+            "ffd8ffe000104a46494600010200000100010000ffc00011080007000903011100021101031101ffdb00430008060607",
+            "0605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434",
+            "341f27393d38323c2e333432ffdb0043010909090c0b0c180d0d1832211c213232323232323232323232323232323232",
+            "323232323232323232323232323232323232323232323232323232323232323232ffc4001f0000010501010101010100",
+            "000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d010203000411051221",
+            "31410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a",
+            "434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a9293949596979899",
+            "9aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1",
+            "f2f3f4f5f6f7f8f9faffc4001f0100030101010101010101010000000000000102030405060708090a0bffc400b51100",
+            "020102040403040705040400010277000102031104052131061241510761711322328108144291a1b1c109233352f015",
+            "6272d10a162434e125f11718191a262728292a35363738393a434445464748494a535455565758595a63646566676869",
+            "6a737475767778797a82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4",
+            "c5c6c7c8c9cad2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f00e7",
+            "f48f0727cbf2ad46233366593670f43a2ff84393fbab5e77f6933ecbfb619fffd9",
+        ),
+    ),
+    (
+        "rgba.gif",
+        concat!(
+            "4749463839610300020080000000000000000021f90408000000002c000000000300020082000a00000a78500a00500a",
+            "78a00a00a00a78000000000000030408423195003b",
+        ),
+    ),
+    (
+        "rgb.webp",
+        concat!(
+            "524946469a000000574542505650384c8d0000002f02400000cd552022021ec826000000008001000000000000000000",
+            "00000000000200000000000000000000000000000000740000c00391000000000038ff01000000000000000000030000",
+            "000000000200000000000000000000000000007820120000000000e73f00000000000000000000000000000000600000",
+            "0000000000400000000000008048719f0300",
+        ),
+    ),
+    (
+        "rgba.webp",
+        concat!(
+            "52494646c2000000574542505650384cb60000002f02400010cd552022021ec826000000008001080000000000000000",
+            "00000000000000000000000000000000000000000000740000c00391000000000038ff01000000000000000000030000",
+            "000000000000000000000000000000000080007820120000000000e73f00000000000000000000000000006000000000",
+            "000000000000000000000010000f240000000000e0fc0300000000000000000000000000000004000000000000000000",
+            "0000000000007274ae05",
+        ),
+    ),
+];
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => codegen(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("bench-images") => {
             let mut cargo_args = vec!["run", "--release", "-p", "sightline", "--example", "bench_images", "--"];
             cargo_args.extend(args[1..].iter().map(String::as_str));
             run(&root(), "cargo", &cargo_args, &[])
         }
-        _ => bail!("usage: cargo xtask codegen | test [--no-browser] | bench [ARGS] | bench-images [--runs N]"),
+        _ => bail!(
+            "usage: cargo xtask codegen | test [--no-browser] | bench [ARGS] | bench-images [--runs N] \
+             | fuzz <target> [--runs N] [--seconds S] [-- LIBFUZZER_ARGS]"
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fuzz_seeds_are_what_their_names_say() {
+        let seeds = super::fuzz_seeds("image_check");
+        assert_eq!(seeds.len(), super::IMAGE_SEEDS.len());
+        for (name, bytes) in seeds {
+            assert_eq!(
+                bytes.len() * 2,
+                super::IMAGE_SEEDS.iter().find(|s| s.0 == name).map_or(0, |s| s.1.len())
+            );
+            let magic: &[u8] = match name.rsplit('.').next() {
+                Some("png") => b"\x89PNG",
+                Some("jpg") => b"\xff\xd8\xff",
+                Some("gif") => b"GIF8",
+                _ => b"RIFF",
+            };
+            assert!(bytes.starts_with(magic), "{name}");
+        }
+        assert!(super::fuzz_seeds("client_message").len() >= 15);
+    }
+
     #[test]
     fn committed_typescript_protocol_types_are_fresh() {
         let committed = std::fs::read_to_string(super::protocol_ts_path()).expect("web/src/protocol.gen.ts exists");
