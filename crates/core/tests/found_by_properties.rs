@@ -1,8 +1,6 @@
-//! Breaches of "the server decides who sees what" found by the property test
-//! (tests/properties.rs), as plain scenarios. They are ignored until the core is
-//! fixed; then remove the `#[ignore]` here and the matching `Known` entry in
-//! tests/properties.rs. Run them with `cargo test -p sightline-core --test
-//! known_issues -- --ignored`.
+//! Breaches of "the server decides who sees what" that the property test
+//! (tests/properties.rs) found, kept as plain scenarios (regression tests, named
+//! after what must hold).
 
 mod common;
 
@@ -20,7 +18,6 @@ const BEN: u64 = 20;
 /// queue that only removes it from the queue, but one started with a session key
 /// was never waiting: no other agent ever knew of it.
 #[test]
-#[ignore = "known issue: Hub::close sends the closed summary to every agent"]
 fn closing_a_conversation_started_with_a_key_tells_no_other_agent() {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
@@ -48,7 +45,6 @@ fn closing_a_conversation_started_with_a_key_tells_no_other_agent() {
 /// owner used there, is acknowledged with the owner's message's seq instead of
 /// refused: `Conversation::seen` is consulted before `check_owner`.
 #[test]
-#[ignore = "known issue: a retry is answered before the owner is checked"]
 fn another_agent_reusing_the_owners_client_id_is_refused() {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
