@@ -158,7 +158,12 @@ async fn stop_signal() -> &'static str {
 /// from their own machines: the server limits sockets, identities and messages per
 /// address.
 fn visitor_ip(i: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(127, 2 + (i / 62_500) as u8, ((i / 250) % 250) as u8, (i % 250 + 1) as u8))
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        2 + (i / 62_500) as u8,
+        ((i / 250) % 250) as u8,
+        (i % 250 + 1) as u8,
+    ))
 }
 
 /// Agent `i` comes from its own loopback address.

@@ -130,7 +130,10 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
             }
         }
         UserCommand::List => {
-            println!("{:<6} {:<24} {:<28} {:<6} DISABLED", "ID", "NAME", "DISPLAY NAME", "ADMIN");
+            println!(
+                "{:<6} {:<24} {:<28} {:<6} DISABLED",
+                "ID", "NAME", "DISPLAY NAME", "ADMIN"
+            );
             for user in store.list_users().await? {
                 println!(
                     "{:<6} {:<24} {:<28} {:<6} {}",

@@ -47,7 +47,9 @@ pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<
         Ok(())
     } else {
         tracing::info!(%origin, "refused a request from a foreign origin");
-        Err(Box::new((StatusCode::FORBIDDEN, "this origin is not allowed").into_response()))
+        Err(Box::new(
+            (StatusCode::FORBIDDEN, "this origin is not allowed").into_response(),
+        ))
     }
 }
 
