@@ -421,9 +421,10 @@ pub async fn run(
         }
     }
     housekeeping.abort();
+    // The state holds a handle to the hub too: with it, the router clones and every
+    // socket task gone, every sender is gone and the hub task drains and stops.
+    drop(app);
     drop(hub);
-    // Every socket task has ended, so every sender is gone and the hub task drains
-    // and stops.
     if tokio::time::timeout(Duration::from_secs(10), hub_join).await.is_err() {
         tracing::warn!("the hub did not stop within 10 s");
     }

@@ -7,6 +7,7 @@ mod api;
 mod attacks;
 mod chat;
 mod cli;
+mod edge;
 mod hostile_input;
 mod images;
 mod postgres;
