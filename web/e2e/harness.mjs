@@ -3,7 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -70,7 +70,16 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
 }
 
 async function spawnServer(bind, dataDir, env, logs) {
-  const child = spawn(SIGHTLINE_BIN, ["serve", "--bind", bind, "--data-dir", dataDir], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Every browser of a test comes from 127.0.0.1, so the per-address limits on new
+  // visitors and conversations (README, Security) would count a whole test's
+  // visitors as one client: raise them; the per-socket and per-visitor ones stay.
+  const config = path.join(dataDir, "e2e.toml");
+  writeFileSync(
+    config,
+    "[limits]\nnew_visitors_per_address = { burst = 10000, per_second = 1000.0 }\n" +
+      "new_conversations_per_address = { burst = 10000, per_second = 1000.0 }\n",
+  );
+  const child = spawn(SIGHTLINE_BIN, ["serve", "--bind", bind, "--data-dir", dataDir, "--config", config], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("server did not start within 30 s\n" + logs.join(""))), 30000);

@@ -36,14 +36,14 @@ impl TokenBucket {
 }
 
 impl TokenBucket {
-    /// Whether the bucket would be full at `now` (it then carries no information
-    /// and can be forgotten).
     /// Returns a token taken by [`Self::try_take`] (the attempt turned out not to
     /// count).
     pub fn give_back(&mut self) {
         self.tokens = (self.tokens + 1.0).min(self.capacity);
     }
 
+    /// Whether the bucket would be full at `now` (it then carries no information
+    /// and can be forgotten).
     pub fn is_full(&self, now: u64) -> bool {
         let elapsed_ms = now.saturating_sub(self.updated_at);
         self.tokens + elapsed_ms as f64 * self.per_second / 1000.0 >= self.capacity

@@ -111,3 +111,75 @@ fn another_agent_reusing_the_owners_client_id_is_refused() {
         "{answer:?}"
     );
 }
+
+/// The same inputs give the same outputs in the same order: two hubs with the same
+/// seed, fed the same inputs (several agents online, so that fan-outs walk a map of
+/// them), produce identical output sequences. With agents kept in a HashMap (each
+/// instance hashing with its own random keys) the order of the sends differed.
+#[test]
+fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
+    let run = || {
+        let mut hub = sightline_core::Hub::new([3; 32], sightline_core::ShareSettings::default());
+        let mut outputs = Vec::new();
+        let mut feed = |hub: &mut sightline_core::Hub, input: Input| {
+            hub.handle(1_700_000_000_000, input);
+            while let Some(out) = hub.poll_output() {
+                outputs.push(out);
+            }
+        };
+        for id in 1..=12i64 {
+            let conn = 100 + id as u64;
+            feed(
+                &mut hub,
+                Input::Connected {
+                    conn,
+                    peer: sightline_core::Peer::Agent(agent(id, &format!("Agent {id}"))),
+                    address: LOCAL,
+                },
+            );
+            feed(
+                &mut hub,
+                Input::Message {
+                    conn,
+                    message: ClientMessage::AgentHello { protocol: 1 },
+                    request_ref: None,
+                },
+            );
+        }
+        feed(
+            &mut hub,
+            Input::Connected {
+                conn: 1,
+                peer: sightline_core::Peer::Visitor,
+                address: LOCAL,
+            },
+        );
+        for message in [
+            ClientMessage::VisitorHello {
+                protocol: 1,
+                token: None,
+                after_seq: 0,
+                page: None,
+            },
+            ClientMessage::Send {
+                conversation: None,
+                client_id: "v1".into(),
+                body: text("hello"),
+            },
+            ClientMessage::Close { conversation: None },
+        ] {
+            feed(
+                &mut hub,
+                Input::Message {
+                    conn: 1,
+                    message,
+                    request_ref: None,
+                },
+            );
+        }
+        outputs
+    };
+    let (first, second) = (run(), run());
+    assert!(first.len() > 30, "{} outputs", first.len());
+    assert_eq!(first, second);
+}

@@ -254,7 +254,8 @@ const DEVICE_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 /// - per name, from browsers the account has not logged in from before, from all
 ///   addresses together: [`LOGIN_PER_NAME_UNKNOWN_DEVICES`]; a distributed guesser
 ///   spends this, and once it is gone only known browsers get in;
-/// - per known browser (its device cookie): [`LOGIN_PER_DEVICE`] instead.
+/// - per known browser (its device cookie): [`LOGIN_PER_DEVICE`], and only that:
+///   others on the same address cannot spend it.
 ///
 /// Every attempt takes its tokens before the password is checked (so parallel
 /// requests cannot slip through), and a successful login gives them back: only
@@ -312,20 +313,23 @@ impl LoginLimiter {
         let group = sightline_core::address_group(ip);
         let name = name.to_lowercase();
         let known_device = device.filter(|d| self.device_is_valid(d, &name)).map(str::to_owned);
-        let mut keys = vec![
-            (LoginKey::Address(group), LOGIN_PER_ADDRESS),
-            (
-                LoginKey::NameAndAddress(name.clone(), group),
-                LOGIN_PER_NAME_AND_ADDRESS,
-            ),
-        ];
-        keys.push(match known_device {
-            Some(device) => (LoginKey::Device(device), LOGIN_PER_DEVICE),
-            None => (
-                LoginKey::NameFromUnknownDevices(name.clone()),
-                LOGIN_PER_NAME_UNKNOWN_DEVICES,
-            ),
-        });
+        // A browser the account logged in from before has an allowance of its own
+        // and nothing else: neighbours on the same address (NAT, one /64) cannot
+        // spend it.
+        let keys = match known_device {
+            Some(device) => vec![(LoginKey::Device(device), LOGIN_PER_DEVICE)],
+            None => vec![
+                (LoginKey::Address(group), LOGIN_PER_ADDRESS),
+                (
+                    LoginKey::NameAndAddress(name.clone(), group),
+                    LOGIN_PER_NAME_AND_ADDRESS,
+                ),
+                (
+                    LoginKey::NameFromUnknownDevices(name.clone()),
+                    LOGIN_PER_NAME_UNKNOWN_DEVICES,
+                ),
+            ],
+        };
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() > 100_000 {
             // Forget buckets that have refilled completely; they hold no state.
@@ -494,7 +498,12 @@ mod tests {
             "the account's budget for unknown browsers"
         );
         assert!(limiter.begin(ip(999), "admin", None).is_none());
-        // A browser that logged in before has its own allowance.
+        // A browser that logged in before has its own allowance, even from an
+        // address whose allowances a neighbour has spent.
+        for _ in 0..LOGIN_PER_ADDRESS.0 {
+            let _ = limiter.begin(ip(999), "admin", None);
+        }
+        assert!(limiter.begin(ip(999), "admin", None).is_none());
         let attempt = limiter.begin(ip(999), "admin", Some(&known)).expect("known browser");
         limiter.succeeded(attempt);
         // A forged or foreign device cookie counts as unknown.

@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// headers name the client address [default: none: the headers are ignored].
     #[arg(long, global = true, env = "SIGHTLINE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
+    /// The header trusted proxies name the client in: x-forwarded-for or forwarded
+    /// (only that one is read; make the proxy overwrite it) [default: x-forwarded-for].
+    #[arg(long, global = true, env = "SIGHTLINE_FORWARDED_HEADER")]
+    pub forwarded_header: Option<String>,
     /// Bearer token that lets any address read /metrics [default: none: only
     /// loopback clients may].
     #[arg(long, global = true, env = "SIGHTLINE_METRICS_TOKEN", hide_env_values = true)]
@@ -203,6 +207,7 @@ struct FileConfig {
     reserved_agent_connections: Option<usize>,
     handshake_timeout: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
+    forwarded_header: Option<String>,
     metrics_token: Option<String>,
     metrics_bind: Option<SocketAddr>,
     #[serde(default)]
@@ -238,8 +243,10 @@ pub struct Config {
     pub reserved_agent_connections: usize,
     /// Time to send request headers, and for a WebSocket to be welcomed.
     pub handshake_timeout: std::time::Duration,
-    /// Proxies whose forwarding headers are believed.
+    /// Proxies whose forwarding header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The one header they name the client in.
+    pub forwarded_header: crate::net::ForwardedHeader,
     pub metrics_token: Option<String>,
     pub metrics_bind: Option<SocketAddr>,
     /// The hub's rate limits.
@@ -388,6 +395,16 @@ impl Config {
             .filter(|p| !p.is_empty())
             .map(parse_cidr)
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let forwarded_header = match args
+            .forwarded_header
+            .or(file.forwarded_header)
+            .map(|h| h.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("x-forwarded-for") => crate::net::ForwardedHeader::XForwardedFor,
+            Some("forwarded") => crate::net::ForwardedHeader::Forwarded,
+            Some(other) => bail!("forwarded_header is x-forwarded-for or forwarded, not {other:?}"),
+        };
         let metrics_token = args.metrics_token.or(file.metrics_token).filter(|t| !t.is_empty());
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             bail!("metrics_token needs at least 16 characters");
@@ -399,6 +416,7 @@ impl Config {
             reserved_agent_connections,
             handshake_timeout: std::time::Duration::from_secs(handshake_timeout),
             trusted_proxies,
+            forwarded_header,
             metrics_token,
             metrics_bind: args.metrics_bind.or(file.metrics_bind),
             limits: file.limits.resolve()?,
@@ -433,6 +451,7 @@ impl Config {
             reserved_agent_connections: 2_500,
             handshake_timeout: std::time::Duration::from_secs(10),
             trusted_proxies: Vec::new(),
+            forwarded_header: crate::net::ForwardedHeader::XForwardedFor,
             metrics_token: None,
             metrics_bind: None,
             limits: Limits::default(),

@@ -63,6 +63,9 @@ pub enum Command {
         /// For agents: the hash of the login session the socket was opened with.
         session: Option<String>,
         outbound: mpsc::Sender<Outbound>,
+        /// Closes the socket ahead of its queue (a dropped agent's backlog is never
+        /// delivered).
+        kill: oneshot::Sender<(u16, String)>,
     },
     Message {
         conn: ConnId,
@@ -146,6 +149,8 @@ impl HubHandle {
 
 struct Socket {
     outbound: mpsc::Sender<Outbound>,
+    /// Closes the socket at once, ahead of whatever is still queued.
+    kill: Option<oneshot::Sender<(u16, String)>>,
     agent_id: Option<i64>,
     session: Option<String>,
 }
@@ -205,6 +210,7 @@ async fn run(
                     address,
                     session,
                     outbound,
+                    kill,
                 } => {
                     let agent_id = match &peer {
                         Peer::Agent(identity) => Some(identity.agent.id),
@@ -214,6 +220,7 @@ async fn run(
                         conn,
                         Socket {
                             outbound,
+                            kill: Some(kill),
                             agent_id,
                             session,
                         },
@@ -419,15 +426,16 @@ impl LimitLog {
     }
 }
 
-/// Closes the matching sockets: a close frame if their queue has room, and in any
-/// case their queue's sender is dropped, so the socket task ends even when the
-/// queue is full (a disabled agent must not stay connected behind a backlog).
+/// Closes the matching sockets at once, ahead of anything still queued for them:
+/// a disabled or logged-out agent must not go on receiving a backlog.
 fn close_sockets(sockets: &mut HashMap<ConnId, Socket>, matches: impl Fn(&Socket) -> bool) {
     sockets.retain(|_, socket| {
         if !matches(socket) {
             return true;
         }
-        let _ = socket.outbound.try_send(Outbound::Close(4001, "logged out".into()));
+        if let Some(kill) = socket.kill.take() {
+            let _ = kill.send((4001, "logged out".into()));
+        }
         false
     });
 }
@@ -463,17 +471,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_dropped_agents_socket_is_closed_even_when_its_queue_is_full() {
+    fn a_dropped_agents_socket_is_told_to_close_ahead_of_its_full_queue() {
         let mut sockets = HashMap::new();
-        let (full_tx, mut full_rx) = mpsc::channel(1);
+        let (full_tx, _full_rx) = mpsc::channel(1);
         full_tx
             .try_send(Outbound::Message(ServerMessage::Pong { nonce: 1 }))
             .expect("room for one");
-        let (other_tx, mut other_rx) = mpsc::channel(4);
+        let (kill, mut killed) = oneshot::channel();
+        let (other_tx, _other_rx) = mpsc::channel(4);
+        let (other_kill, mut other_killed) = oneshot::channel();
         sockets.insert(
             1,
             Socket {
                 outbound: full_tx,
+                kill: Some(kill),
                 agent_id: Some(7),
                 session: None,
             },
@@ -482,18 +493,17 @@ mod tests {
             2,
             Socket {
                 outbound: other_tx,
+                kill: Some(other_kill),
                 agent_id: Some(8),
                 session: None,
             },
         );
         close_sockets(&mut sockets, |s| s.agent_id == Some(7));
         assert!(!sockets.contains_key(&1) && sockets.contains_key(&2));
-        // The backlog drains, then the socket task sees its queue closed.
-        assert!(matches!(full_rx.try_recv(), Ok(Outbound::Message(_))));
+        assert_eq!(killed.try_recv().ok(), Some((4001, "logged out".to_owned())));
         assert!(matches!(
-            full_rx.try_recv(),
-            Err(mpsc::error::TryRecvError::Disconnected)
+            other_killed.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
         ));
-        assert!(matches!(other_rx.try_recv(), Err(mpsc::error::TryRecvError::Empty)));
     }
 }

@@ -221,13 +221,14 @@ async fn visitor_upload_inner(
     {
         return Err(rate_limited());
     }
-    let bytes = read_limited(headers, body, app.config.max_image_bytes).await?;
     let stored = app.store.visitor_by_token_hash(&hash).await?.map(Box::new);
     let uploader = Uploader::Visitor {
         token_hash: hash,
         stored,
         address: ip,
     };
+    check_uploader(app, &uploader).await?;
+    let bytes = read_limited(headers, body, app.config.max_image_bytes).await?;
     post(app, uploader, client_id, bytes, None, None).await
 }
 
@@ -244,6 +245,22 @@ pub async fn agent_upload(
     if !app.upload_limiter.allow(&[format!("agent:{}", auth.user.id)]) {
         return Err(rate_limited());
     }
+    let agent = AgentRef {
+        id: auth.user.id,
+        display_name: auth.user.display_name.clone(),
+    };
+    let uploader = if query.agents_only == Some(true) {
+        Uploader::AgentOnly {
+            agent,
+            conversation: conversation.clone(),
+        }
+    } else {
+        Uploader::Agent {
+            agent,
+            conversation: conversation.clone(),
+        }
+    };
+    check_uploader(&app, &uploader).await?;
     let limit = app.config.max_image_bytes;
     let is_multipart = headers
         .get(header::CONTENT_TYPE)
@@ -277,15 +294,6 @@ pub async fn agent_upload(
             ));
         }
     }
-    let agent = AgentRef {
-        id: auth.user.id,
-        display_name: auth.user.display_name.clone(),
-    };
-    let uploader = if query.agents_only == Some(true) {
-        Uploader::AgentOnly { agent, conversation }
-    } else {
-        Uploader::Agent { agent, conversation }
-    };
     post(&app, uploader, client_id, bytes, query.source_image, annotations).await
 }
 
@@ -373,7 +381,33 @@ fn refusal(refused: sightline_core::Refused) -> Failure {
     Failure::new(status, error, refused.message)
 }
 
-/// Checks, stores and posts an upload.
+/// Asks the hub whether `uploader` may post, before the body is read or decoded:
+/// a stranger's upload costs no memory and no decoding.
+async fn check_uploader(app: &AppState, uploader: &Uploader) -> Result<(), Failure> {
+    let unavailable = || {
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is restarting; try again",
+        )
+    };
+    let (reply, answer) = oneshot::channel();
+    let command = Command::CheckUploader {
+        uploader: Box::new(uploader.clone()),
+        reply,
+    };
+    if !app.hub.send(command).await {
+        return Err(unavailable());
+    }
+    match answer.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(refused)) => Err(refusal(refused)),
+        // The hub is gone: the server is shutting down.
+        Err(_) => Err(unavailable()),
+    }
+}
+
+/// Checks, stores and posts an upload (its uploader already checked).
 async fn post(
     app: &AppState,
     uploader: Uploader,
@@ -382,29 +416,6 @@ async fn post(
     source_image: Option<String>,
     annotations: Option<String>,
 ) -> Result<Response, Failure> {
-    // Who may post is checked before anything is decoded: a stranger's upload costs
-    // no decoding memory or CPU.
-    let (reply, answer) = oneshot::channel();
-    let asked = app
-        .hub
-        .send(Command::CheckUploader {
-            uploader: Box::new(uploader.clone()),
-            reply,
-        })
-        .await;
-    match answer.await {
-        Ok(Ok(())) => {}
-        Ok(Err(refused)) => return Err(refusal(refused)),
-        // The hub is gone: the server is shutting down.
-        Err(_) => {
-            let _ = asked;
-            return Err(Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the server is restarting; try again",
-            ));
-        }
-    }
     let blobs = app.blobs.clone();
     let permit = app.image_work.acquire().await.map_err(|_| internal())?;
     let stored = tokio::task::spawn_blocking(move || {
@@ -508,7 +519,8 @@ async fn post(
 
 /// Who is asking for an image.
 enum Viewer {
-    Agent,
+    /// A logged-in agent, by id.
+    Agent(i64),
     Visitor(String),
 }
 
@@ -525,7 +537,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Viewer, Failure> 
     }
     match auth::from_cookie(app, headers).await {
         Some(auth) if auth.user.must_change_password => Err(crate::api::password_change_required()),
-        Some(_) => Ok(Viewer::Agent),
+        Some(auth) => Ok(Viewer::Agent(auth.user.id)),
         None => Err(Failure::new(
             StatusCode::UNAUTHORIZED,
             "not_authenticated",
@@ -543,7 +555,10 @@ async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<
         .await?
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such image"))?;
     match viewer {
-        Viewer::Agent => Ok(record),
+        Viewer::Agent(agent_id) => {
+            agent_may_read_conversation(app, &record.conversation_id, agent_id).await?;
+            Ok(record)
+        }
         Viewer::Visitor(hash) if !record.agents_only && auth::constant_time_eq(&hash, &record.visitor_token_hash) => {
             Ok(record)
         }
@@ -606,10 +621,30 @@ pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<String>, head
     with_cors(serve(&app, &headers, &id, true).await.into_response(), cors)
 }
 
+/// The who-reads-what rule (`policy::agent_may_read`) for a conversation's pictures,
+/// as for its transcript.
+async fn agent_may_read_conversation(app: &AppState, conversation: &str, agent_id: i64) -> Result<(), Failure> {
+    let summary = app
+        .store
+        .conversation(conversation)
+        .await?
+        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such image"))?;
+    let owner = summary.agent.as_ref().map(|a| a.id);
+    if sightline_core::policy::agent_may_read(summary.status, owner, agent_id) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "that conversation is another agent's",
+        ))
+    }
+}
+
 /// `GET /api/images/{id}/annotations` (agents).
 pub async fn get_annotations(
     State(app): State<AppState>,
-    _agent: Agent,
+    Agent(me): Agent,
     Path(id): Path<String>,
 ) -> Result<Json<ImageAnnotations>, Failure> {
     let record = app
@@ -617,6 +652,7 @@ pub async fn get_annotations(
         .image(&id)
         .await?
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such image"))?;
+    agent_may_read_conversation(&app, &record.conversation_id, me.user.id).await?;
     let text = record
         .annotations
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "this image has no annotations"))?;

@@ -205,9 +205,14 @@ async fn metrics(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    // Without the token: only a loopback client that came through no proxy (a
+    // proxy on the same host would make every visitor look local).
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
     let allowed = match (&app.config.metrics_token, presented) {
         (Some(token), Some(given)) => auth::constant_time_eq(token, given),
-        _ => client.is_loopback(),
+        _ => client.is_loopback() && !proxied,
     };
     if !allowed {
         return (
@@ -392,11 +397,22 @@ pub async fn run(
             metrics_router,
             gate,
             config.handshake_timeout,
+            Vec::new(),
             app.shutdown.clone(),
         ));
     }
     match &config.tls {
-        None => net::serve(listener, router, tcp, config.handshake_timeout, app.shutdown.clone()).await,
+        None => {
+            net::serve(
+                listener,
+                router,
+                tcp,
+                config.handshake_timeout,
+                config.trusted_proxies.clone(),
+                app.shutdown.clone(),
+            )
+            .await
+        }
         Some((cert, key)) => {
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
@@ -407,7 +423,10 @@ pub async fn run(
                 let _ = stopping.changed().await;
                 stopper.graceful_shutdown(Some(Duration::from_secs(10)));
             });
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(net::GateAcceptor { gate: tcp });
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(net::GateAcceptor {
+                gate: tcp,
+                trusted: config.trusted_proxies.clone(),
+            });
             let mut server = axum_server::from_tcp(listener.into_std()?).acceptor(acceptor);
             server
                 .http_builder()

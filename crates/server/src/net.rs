@@ -136,6 +136,7 @@ pub async fn serve(
     router: Router,
     tcp_gate: Arc<Gate>,
     header_timeout: Duration,
+    trusted: Vec<ipnet::IpNet>,
     mut shutdown: watch::Receiver<()>,
 ) {
     // Each connection task holds a clone of `alive`; once all are dropped, `done`
@@ -154,7 +155,10 @@ pub async fn serve(
             },
             _ = shutdown.changed() => break,
         };
-        let Ok(permit) = tcp_gate.admit(peer.ip(), false) else {
+        // A trusted proxy carries many clients: it is counted in the total only (the
+        // per-client limits apply once the request names its client).
+        let is_proxy = trusted.iter().any(|net| net.contains(&canonical(peer.ip())));
+        let Ok(permit) = tcp_gate.admit(peer.ip(), is_proxy) else {
             // Closing at once costs the attacker a reconnect and us nothing.
             drop(stream);
             continue;
@@ -209,6 +213,8 @@ pub async fn serve(
 #[derive(Clone)]
 pub struct GateAcceptor {
     pub gate: Arc<Gate>,
+    /// Trusted proxies: counted in the total only.
+    pub trusted: Vec<ipnet::IpNet>,
 }
 
 impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for GateAcceptor {
@@ -218,8 +224,9 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
         let admitted = stream.peer_addr().map_err(std::io::Error::other).and_then(|peer| {
+            let is_proxy = self.trusted.iter().any(|net| net.contains(&canonical(peer.ip())));
             self.gate
-                .admit(peer.ip(), false)
+                .admit(peer.ip(), is_proxy)
                 .map_err(|_| std::io::Error::other("too many connections from this address"))
         });
         std::future::ready(admitted.map(|permit| {
@@ -294,30 +301,41 @@ impl FromRequestParts<AppState> for ClientAddr {
             peer,
             &parts.headers,
             &app.config.trusted_proxies,
+            app.config.forwarded_header,
         )))
     }
 }
 
+/// Which header a trusted proxy names the client in. Only that one is read: a
+/// proxy passes the other through from the client unchanged, so reading both would
+/// let a client choose its own address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    XForwardedFor,
+    Forwarded,
+}
+
 /// See [`ClientAddr`].
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet], header: ForwardedHeader) -> IpAddr {
     let peer = canonical(peer);
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    let chain = forwarded_chain(headers);
+    let chain = forwarded_chain(headers, header);
     // Right to left: the nearest hop first. The first address that is not one of
     // our proxies is the client; anything left of it could be made up by them.
+    let mut nearest = peer;
     for hop in chain.iter().rev() {
         match hop {
-            Some(ip) if is_trusted(ip) => continue,
+            Some(ip) if is_trusted(ip) => nearest = *ip,
             Some(ip) => return *ip,
-            // An unknown or obfuscated hop: stop at the last proxy we trust.
+            // An unknown or obfuscated hop: the last proxy we trust is as far as
+            // we can see.
             None => break,
         }
     }
-    // Every hop is ours (or the header is missing): the nearest named one, or the peer.
-    chain.iter().flatten().next().copied().unwrap_or(peer)
+    nearest
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -327,18 +345,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The hops a request went through, left (client side) to right, from
-/// `Forwarded` when present, else `X-Forwarded-For`. `None` for a hop whose address
-/// cannot be read.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<&str> = headers
-        .get_all("forwarded")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded
+/// The hops a request went through, left (client side) to right, from the chosen
+/// header. `None` for a hop whose address cannot be read.
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    if header == ForwardedHeader::Forwarded {
+        return headers
+            .get_all("forwarded")
             .iter()
+            .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(|element| {
                 element
@@ -388,31 +402,47 @@ mod tests {
 
     #[test]
     fn forwarding_headers_count_only_from_trusted_proxies() {
+        use ForwardedHeader::{Forwarded, XForwardedFor as Xff};
         let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net"), "::1/128".parse().expect("net")];
         let xff = headers(&[("x-forwarded-for", "203.0.113.9, 10.0.0.2")]);
         // From an untrusted peer, the header is the client's own claim: ignored.
-        assert_eq!(client_address(ip("198.51.100.1"), &xff, &trusted), ip("198.51.100.1"));
-        assert_eq!(client_address(ip("198.51.100.1"), &xff, &[]), ip("198.51.100.1"));
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &xff, &trusted, Xff),
+            ip("198.51.100.1")
+        );
+        assert_eq!(client_address(ip("198.51.100.1"), &xff, &[], Xff), ip("198.51.100.1"));
         // From a trusted proxy, the first untrusted hop from the right.
-        assert_eq!(client_address(ip("10.0.0.1"), &xff, &trusted), ip("203.0.113.9"));
+        assert_eq!(client_address(ip("10.0.0.1"), &xff, &trusted, Xff), ip("203.0.113.9"));
         // A client cannot hide behind a made-up left part.
         let spoof = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9")]);
-        assert_eq!(client_address(ip("10.0.0.1"), &spoof, &trusted), ip("203.0.113.9"));
-        // Forwarded wins over X-Forwarded-For and takes ports and brackets.
-        let both = headers(&[
-            ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.3"),
-            ("x-forwarded-for", "192.0.2.99"),
-        ]);
-        assert_eq!(client_address(ip("::1"), &both, &trusted), ip("2001:db8::7"));
-        let obfuscated = headers(&[("forwarded", "for=_hidden, for=10.0.0.3")]);
-        assert_eq!(client_address(ip("10.0.0.1"), &obfuscated, &trusted), ip("10.0.0.3"));
+        assert_eq!(client_address(ip("10.0.0.1"), &spoof, &trusted, Xff), ip("203.0.113.9"));
+        // Only the configured header counts: a client's own Forwarded header, passed
+        // through by a proxy that sets X-Forwarded-For, changes nothing.
+        let both = headers(&[("forwarded", "for=127.0.0.1"), ("x-forwarded-for", "192.0.2.99")]);
+        assert_eq!(client_address(ip("10.0.0.1"), &both, &trusted, Xff), ip("192.0.2.99"));
+        // Forwarded takes ports and brackets.
+        let forwarded = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.3")]);
+        assert_eq!(
+            client_address(ip("::1"), &forwarded, &trusted, Forwarded),
+            ip("2001:db8::7")
+        );
+        // An unreadable hop: the last trusted proxy is as far as we can see, never a
+        // name the client wrote further left.
+        let obfuscated = headers(&[("forwarded", "for=1.2.3.4, for=_hidden, for=10.0.0.3")]);
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &obfuscated, &trusted, Forwarded),
+            ip("10.0.0.3")
+        );
         // No header from a trusted proxy: the proxy itself.
         assert_eq!(
-            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted, Xff),
             ip("10.0.0.1")
         );
         // IPv4-mapped peers are IPv4.
-        assert_eq!(client_address(ip("::ffff:10.0.0.1"), &xff, &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.1"), &xff, &trusted, Xff),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]

@@ -193,6 +193,9 @@ async fn run_socket(
     let _permit = permit;
     let conn = app.hub.next_conn_id();
     let (tx, mut rx) = mpsc::channel(SOCKET_QUEUE);
+    let (kill, mut killed) = tokio::sync::oneshot::channel::<(u16, String)>();
+    // Until the hub drops the other end without a word (then the queue tells).
+    let mut kill_armed = true;
     if !app
         .hub
         .send(Command::Connect {
@@ -201,6 +204,7 @@ async fn run_socket(
             address,
             session,
             outbound: tx,
+            kill,
         })
         .await
     {
@@ -220,6 +224,11 @@ async fn run_socket(
         tokio::select! {
             // Outbound first: deliver what the hub decided before reading more.
             biased;
+            // A kill comes before anything still queued.
+            order = &mut killed, if kill_armed => match order {
+                Ok((code, reason)) => { close(&mut socket, code, &reason).await; break; }
+                Err(_) => kill_armed = false,
+            },
             outbound = rx.recv() => match outbound {
                 Some(Outbound::Message(message)) => {
                     welcomed |= matches!(message, ServerMessage::VisitorWelcome { .. } | ServerMessage::AgentWelcome { .. });

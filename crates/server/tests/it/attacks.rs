@@ -505,8 +505,34 @@ async fn another_agents_active_conversation_is_private_over_http_and_the_socket_
         _ => unreachable!(),
     }
     // Its own agent reads it both ways.
-    let (anna_http, _, _) = server.login("anna").await;
+    let (anna_http, anna_csrf, _) = server.login("anna").await;
     assert_eq!(transcript(&anna_http).await.expect("get").status(), 200);
+    // Its pictures follow the same rule.
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, 2, 2);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().expect("header");
+        writer.write_image_data(&[200; 12]).expect("pixels");
+    }
+    let uploaded: Value = anna_http
+        .post(format!("{}/api/conversations/{conversation}/images", server.url))
+        .header("x-csrf-token", &anna_csrf)
+        .header("x-client-id", "pic1")
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let image = uploaded["image"]["id"].as_str().expect("an image id").to_owned();
+    let picture =
+        |client: &reqwest::Client, path: &str| client.get(format!("{}/api/images/{image}{path}", server.url)).send();
+    assert_eq!(picture(&ben_http, "").await.expect("get").status(), 403);
+    assert_eq!(picture(&ben_http, "/thumb").await.expect("get").status(), 403);
+    assert_eq!(picture(&anna_http, "").await.expect("get").status(), 200);
     // Closed, it is the team's history: both ways again.
     anna.send(json!({"type": "close", "conversation": conversation})).await;
     anna.expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.status == sightline_proto::ConversationStatus::Closed))

@@ -264,6 +264,35 @@ async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
     assert!(terminate(child).success());
 }
 
+/// A database that cannot be reached: the error names it, without its password.
+#[test]
+fn the_database_password_is_not_in_the_error_either() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = sightline()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args([
+            "--database-url",
+            "postgres://sightline:hunter2-secret@127.0.0.1:1/nowhere?password=also-secret",
+        ])
+        .output()
+        .expect("run sightline");
+    assert!(!out.status.success(), "nothing listens on port 1");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("127.0.0.1:1"),
+        "the error names the database: {printed}"
+    );
+    assert!(
+        !printed.contains("hunter2-secret") && !printed.contains("also-secret"),
+        "{printed}"
+    );
+}
+
 /// The database password never reaches the logs (start-up or errors).
 #[test]
 fn the_database_password_is_not_logged() {
