@@ -297,6 +297,8 @@ async fn an_agents_snapshot_reaches_the_visitor_with_a_thumbnail_and_only_them()
         );
         let anonymous = reqwest::get(format!("{}{path}", server.url)).await.expect("get");
         assert_eq!(anonymous.status(), 401, "{path}");
+        // Another agent: the conversation is Anna's and active, so not Ben's to
+        // read (ARCHITECTURE.md, "who reads what").
         let (ben, _, _) = server.login("ben").await;
         assert_eq!(
             ben.get(format!("{}{path}", server.url))
@@ -304,7 +306,7 @@ async fn an_agents_snapshot_reaches_the_visitor_with_a_thumbnail_and_only_them()
                 .await
                 .expect("get")
                 .status(),
-            200
+            403
         );
     }
     assert_eq!(
