@@ -80,6 +80,10 @@ pub struct ServeArgs {
     /// welcomed after its upgrade [default: 10].
     #[arg(long, global = true, env = "SIGHTLINE_HANDSHAKE_TIMEOUT")]
     pub handshake_timeout: Option<u64>,
+    /// Seconds an API request may take in all, its body included (a slowly sent
+    /// body holds a connection and memory) [default: 60].
+    #[arg(long, global = true, env = "SIGHTLINE_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
     /// Reverse proxies (CIDRs, comma-separated) whose Forwarded / X-Forwarded-For
     /// headers name the client address [default: none: the headers are ignored].
     #[arg(long, global = true, env = "SIGHTLINE_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -206,6 +210,7 @@ struct FileConfig {
     max_connections_per_address: Option<usize>,
     reserved_agent_connections: Option<usize>,
     handshake_timeout: Option<u64>,
+    request_timeout: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     forwarded_header: Option<String>,
     metrics_token: Option<String>,
@@ -243,6 +248,8 @@ pub struct Config {
     pub reserved_agent_connections: usize,
     /// Time to send request headers, and for a WebSocket to be welcomed.
     pub handshake_timeout: std::time::Duration,
+    /// Time for a whole API request, body included.
+    pub request_timeout: std::time::Duration,
     /// Proxies whose forwarding header is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The one header they name the client in.
@@ -386,6 +393,10 @@ impl Config {
         if !(1..=300).contains(&handshake_timeout) {
             bail!("handshake_timeout is 1 to 300 seconds, not {handshake_timeout}");
         }
+        let request_timeout = args.request_timeout.or(file.request_timeout).unwrap_or(60);
+        if !(1..=3600).contains(&request_timeout) {
+            bail!("request_timeout is 1 to 3600 seconds, not {request_timeout}");
+        }
         let trusted_proxies = args
             .trusted_proxies
             .or(file.trusted_proxies)
@@ -415,6 +426,7 @@ impl Config {
             max_connections_per_address,
             reserved_agent_connections,
             handshake_timeout: std::time::Duration::from_secs(handshake_timeout),
+            request_timeout: std::time::Duration::from_secs(request_timeout),
             trusted_proxies,
             forwarded_header,
             metrics_token,
@@ -450,6 +462,7 @@ impl Config {
             max_connections_per_address: 256,
             reserved_agent_connections: 2_500,
             handshake_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             forwarded_header: crate::net::ForwardedHeader::XForwardedFor,
             metrics_token: None,

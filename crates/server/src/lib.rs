@@ -157,7 +157,13 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/annotations", get(images::get_annotations))
         .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
         // Every API body is small JSON.
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        // A request, its body included, must be done in time: a body sent a byte a
+        // minute must not hold its connection (and upload buffer) for ever.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            app.config.request_timeout,
+        ));
     Router::new()
         .nest("/api", api)
         .route("/ws/visitor", get(ws::visitor))

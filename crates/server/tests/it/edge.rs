@@ -328,6 +328,23 @@ async fn login_status(client: &reqwest::Client, server: &TestServer, password: &
     request.send().await.expect("login request").status().as_u16()
 }
 
+/// Point 4, with a body: an API request whose body trickles in is answered 408 at
+/// the request deadline and its connection closed.
+#[tokio::test]
+async fn a_request_body_sent_too_slowly_is_cut_off() {
+    let server = TestServer::start_adjusted(|c| c.request_timeout = Duration::from_secs(1)).await;
+    let started = std::time::Instant::now();
+    let request = "POST /api/login HTTP/1.1\r\nHost: sightline.test\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"name\":";
+    let (status, _) = raw_http("127.0.0.9".parse().expect("ip"), server.addr, request).await;
+    assert_eq!(status, 408);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    server.stop().await;
+}
+
 /// Point 5: behind a trusted proxy, each forwarded client has its own login
 /// allowance; from anyone else the forwarding headers change nothing.
 #[tokio::test]
