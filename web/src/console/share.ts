@@ -99,7 +99,7 @@ export class ShareUi {
 
 /** The session-key dialog: a big code with a countdown, for voice support. */
 export function openKeyDialog(shares: AgentShares, session: AgentSession, toast: (t: string) => void): void {
-  const keyEl = h("div", { class: "key-code", "data-testid": "share-key", text: "······" });
+  const keyEl = h("div", { class: "key-code", "data-testid": "share-key", text: "··· ··· ···" });
   const countdown = h("p", { class: "muted", "data-testid": "share-key-countdown", text: "Creating a code…" });
   const closeBtn = h("button", { class: "btn", type: "button", "data-testid": "share-key-close", text: "Close" });
   const modal = h(
