@@ -25,8 +25,9 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// Longest a single frame may take to write: a client that does not read cannot
 /// hold its socket task (and the replay it is in) for longer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Events replayed per database read.
-const REPLAY_PAGE: u32 = 500;
+/// Events replayed per database read. A page is held encoded while it is written,
+/// so this bounds a slow reader's memory: 100 events of at most 16 KB of text.
+const REPLAY_PAGE: u32 = 100;
 
 pub async fn visitor(
     State(app): State<AppState>,
