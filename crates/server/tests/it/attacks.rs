@@ -114,26 +114,10 @@ async fn replaying_a_long_transcript_into_sockets_that_never_read_delays_nobody_
 
     // A socket that never reads cannot hold its task either: the server gives up on
     // it (write timeout) and closes it, which the connection count shows.
-    let metrics_url = format!("{}/metrics", server.url);
-    let client = server.http();
-    let open_sockets = || async {
-        let text = client
-            .get(&metrics_url)
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| l.strip_prefix("sightline_websockets_open "))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .expect("the figure")
-    };
     // The builder, the bystander, Anna and the five attackers.
-    assert_eq!(open_sockets().await, 8);
+    assert_eq!(server.metric("sightline_websockets_open").await, 8);
     let deadline = Instant::now() + Duration::from_secs(40);
-    while open_sockets().await > 3 {
+    while server.metric("sightline_websockets_open").await > 3 {
         assert!(Instant::now() < deadline, "the stuck sockets were never closed");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -242,22 +226,9 @@ async fn one_address_cannot_flood_conversations_or_identities() {
     );
     // Memory follows the sockets: wait for the count to fall to the visitors that
     // chatted (31) plus none of the flood.
-    let client = server.http();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let metrics = client
-            .get(format!("{}/metrics", server.url))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let visitors: u64 = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("sightline_visitors_in_memory "))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("the figure");
+        let visitors = server.metric("sightline_visitors_in_memory").await;
         if visitors <= 31 {
             break;
         }
@@ -335,20 +306,9 @@ async fn session_keys_cannot_be_guessed_from_many_addresses() {
     caller.hello(None, 0).await;
     caller.send(json!({"type": "share_key_redeem", "key": keys[0]})).await;
     assert_eq!(caller.error_code().await, ErrorCode::RateLimited);
-    let metrics = server
-        .http()
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let hits_of_limit = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("sightline_rate_limited_total{limit=\"key_tries_global\"} "))
-        .and_then(|v| v.parse::<u64>().ok())
-        .expect("the metric");
+    let hits_of_limit = server
+        .metric("sightline_rate_limited_total{limit=\"key_tries_global\"}")
+        .await;
     assert!(hits_of_limit >= 60, "{hits_of_limit}");
     server.stop().await;
 }

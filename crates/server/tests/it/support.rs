@@ -121,6 +121,24 @@ impl TestServer {
             .expect("visitor socket")
     }
 
+    /// One figure of `/metrics` (read from loopback), by its name and labels.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self
+            .http()
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let prefix = format!("{name} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no figure {name} in {text}"))
+    }
+
     pub async fn visitor(&self) -> Ws {
         Ws::connect(&format!("ws://{}/ws/visitor", self.addr), &[])
             .await
