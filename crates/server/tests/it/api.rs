@@ -292,16 +292,8 @@ async fn health_metrics_and_assets() {
     let mut visitor = server.visitor().await;
     visitor.hello(None, 0).await;
     visitor.say(None, "m", "hi").await;
-    let metrics = client
-        .get(format!("{}/metrics", server.url))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(metrics.contains("sightline_connections 1"), "{metrics}");
-    assert!(metrics.contains("sightline_conversations_waiting 1"), "{metrics}");
+    assert_eq!(server.metric("sightline_connections").await, 1);
+    assert_eq!(server.metric("sightline_conversations_waiting").await, 1);
     for (path, kind) in [
         ("/widget.js", "text/javascript"),
         ("/console", "text/html"),
