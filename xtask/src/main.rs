@@ -574,6 +574,18 @@ mod tests {
     }
 
     #[test]
+    fn every_fuzz_target_has_seeds_and_a_dictionary() {
+        let fuzz_dir = super::root().join("fuzz");
+        let targets = super::fuzz_targets(&fuzz_dir).expect("fuzz/fuzz_targets is readable");
+        assert!(targets.len() >= 2, "{targets:?}");
+        for target in targets {
+            assert!(!super::fuzz_seeds(&target).is_empty(), "no seeds for {target}");
+            let dict = fuzz_dir.join("dict").join(format!("{target}.dict"));
+            assert!(dict.is_file(), "{} is missing", dict.display());
+        }
+    }
+
+    #[test]
     fn committed_typescript_protocol_types_are_fresh() {
         let committed = std::fs::read_to_string(super::protocol_ts_path()).expect("web/src/protocol.gen.ts exists");
         assert!(

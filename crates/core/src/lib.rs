@@ -27,6 +27,7 @@
 //!   that depend on it; the shell must store a batch before it delivers it.
 //! - Sequence numbers are assigned here, per conversation, gap-free.
 
+pub mod consent;
 mod hub;
 pub mod limits;
 pub mod policy;

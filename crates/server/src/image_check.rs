@@ -75,31 +75,54 @@ pub fn extension(mime: &str) -> &'static str {
     }
 }
 
-/// Checks the size in pixels that a header declares.
-pub fn check_dimensions(width: u32, height: u32) -> Result<(), Rejection> {
-    if width == 0 || height == 0 {
-        return Err(Rejection::Invalid("the image has no pixels".into()));
-    }
-    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
-        return Err(Rejection::Invalid(format!(
-            "the image is too large: {width}×{height} pixels (at most {MAX_IMAGE_SIDE} pixels a side and {} megapixels)",
-            MAX_IMAGE_PIXELS / 1_000_000
-        )));
-    }
-    Ok(())
+/// The bounds an upload is checked against. Uploads use [`CheckLimits::UPLOADS`]
+/// (the protocol's figures); the fuzz target uses smaller ones so that it spends
+/// its time on the parsers' code paths rather than on filling large buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckLimits {
+    /// Pixels a side, width and height each.
+    pub max_side: u32,
+    /// Width × height.
+    pub max_pixels: u64,
+    /// Pixels × bytes per pixel of the decoder's colour type.
+    pub max_decoded_bytes: u64,
 }
 
-/// Checks the memory a decode takes: the pixels times the bytes per pixel of the
-/// colour type the decoder produces.
-pub fn check_decoded_bytes(width: u32, height: u32, total: u64) -> Result<(), Rejection> {
-    if total > MAX_IMAGE_DECODED_BYTES {
-        return Err(Rejection::Invalid(format!(
-            "the image needs too much memory to open: {width}×{height} pixels take {} MB decoded (at most {} MB)",
-            total / 1_000_000,
-            MAX_IMAGE_DECODED_BYTES / 1_000_000
-        )));
+impl CheckLimits {
+    /// What the upload handlers allow.
+    pub const UPLOADS: CheckLimits = CheckLimits {
+        max_side: MAX_IMAGE_SIDE,
+        max_pixels: MAX_IMAGE_PIXELS,
+        max_decoded_bytes: MAX_IMAGE_DECODED_BYTES,
+    };
+
+    /// Checks the size in pixels that a header declares.
+    pub fn check_dimensions(&self, width: u32, height: u32) -> Result<(), Rejection> {
+        if width == 0 || height == 0 {
+            return Err(Rejection::Invalid("the image has no pixels".into()));
+        }
+        if width > self.max_side || height > self.max_side || u64::from(width) * u64::from(height) > self.max_pixels {
+            return Err(Rejection::Invalid(format!(
+                "the image is too large: {width}×{height} pixels (at most {} pixels a side and {} megapixels)",
+                self.max_side,
+                self.max_pixels as f64 / 1e6
+            )));
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Checks the memory a decode takes: the pixels times the bytes per pixel of
+    /// the colour type the decoder produces.
+    pub fn check_decoded_bytes(&self, width: u32, height: u32, total: u64) -> Result<(), Rejection> {
+        if total > self.max_decoded_bytes {
+            return Err(Rejection::Invalid(format!(
+                "the image needs too much memory to open: {width}×{height} pixels take {} MB decoded (at most {} MB)",
+                total / 1_000_000,
+                self.max_decoded_bytes / 1_000_000
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn damaged() -> Rejection {
@@ -126,8 +149,14 @@ pub fn thumb_size(width: u32, height: u32) -> (u32, u32) {
     )
 }
 
-/// Runs every check on an upload and makes its thumbnail.
+/// Runs every check on an upload and makes its thumbnail, within
+/// [`CheckLimits::UPLOADS`].
 pub fn check(bytes: &[u8]) -> Result<Checked, Rejection> {
+    check_with(bytes, &CheckLimits::UPLOADS)
+}
+
+/// [`check`] within other bounds (the fuzz target's smaller ones).
+pub fn check_with(bytes: &[u8], bounds: &CheckLimits) -> Result<Checked, Rejection> {
     let Some((format, mime)) = sniff(bytes) else {
         return Err(Rejection::Unsupported(if looks_like_markup(bytes) {
             "SVG and other markup files are not accepted; send a PNG, JPEG, WebP or GIF image".into()
@@ -139,13 +168,13 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Rejection> {
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(|_| damaged())?;
-    check_dimensions(width, height)?;
+    bounds.check_dimensions(width, height)?;
 
     let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_image_width = Some(bounds.max_side);
+    limits.max_image_height = Some(bounds.max_side);
     // The decoded picture, a rotated copy of it, and slack for the decoder.
-    limits.max_alloc = Some(2 * MAX_IMAGE_DECODED_BYTES + 16 * 1024 * 1024);
+    limits.max_alloc = Some(2 * bounds.max_decoded_bytes + 16 * 1024 * 1024);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let refused = |err: image::ImageError| match err {
@@ -153,7 +182,7 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Rejection> {
         _ => damaged(),
     };
     let mut decoder = reader.into_decoder().map_err(refused)?;
-    check_decoded_bytes(width, height, decoder.total_bytes())?;
+    bounds.check_decoded_bytes(width, height, decoder.total_bytes())?;
     // Photos from phones say in EXIF which way is up; browsers honour it, so do we.
     let orientation = decoder
         .orientation()

@@ -12,7 +12,7 @@ use sightline::{api, auth, now_ms};
 #[command(
     name = "sightline",
     version,
-    about = "Self-hosted visual remote support: chat, screen sharing, co-browsing."
+    about = "Self-hosted visual remote support: chat, screen sharing and snapshots."
 )]
 struct Cli {
     /// TOML configuration file (keys as the flags, in snake_case).

@@ -11,6 +11,7 @@ use sightline_proto::{
     MessageBody, PageInfo, Role, ServerMessage, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
+use crate::consent::Step;
 use crate::limits::{AddressBook, LimitKind, Limits};
 use crate::rate::TokenBucket;
 use sightline_proto::{IceServer, ShareLimits, ShareMode};
@@ -1167,7 +1168,13 @@ impl Hub {
                     return Err(refuse(ErrorCode::NotFound, "there is no screen share"));
                 };
                 self.check_share(&id, &share)?;
-                self.end_share(now, &id, Role::Visitor, None, "the visitor stopped sharing");
+                self.end_share(
+                    now,
+                    &id,
+                    (Step::Stop, Role::Visitor),
+                    None,
+                    "the visitor stopped sharing",
+                );
                 Ok(())
             }
             ClientMessage::ShareSignal { share, signal } => {
@@ -1327,7 +1334,7 @@ impl Hub {
         }
         let previous_owner = c.summary.agent.clone();
         let was_waiting = c.summary.status == ConversationStatus::Waiting;
-        self.end_share(now, id, by, agent.clone(), "the conversation was closed");
+        self.end_share(now, id, (Step::End, by), agent.clone(), "the conversation was closed");
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
@@ -1487,7 +1494,13 @@ impl Hub {
             }
             ClientMessage::ShareEnd { share } => {
                 let id = self.conversation_of_share_for_agent(&share, &me)?;
-                self.end_share(now, &id, Role::Agent, Some(me), "the agent ended the screen share");
+                self.end_share(
+                    now,
+                    &id,
+                    (Step::Withdraw, Role::Agent),
+                    Some(me),
+                    "the agent ended the screen share",
+                );
                 Ok(())
             }
             ClientMessage::ShareSignal { share, signal } => {

@@ -16,6 +16,7 @@ use sightline_proto::{
 };
 
 use super::{refuse, ConnId, Handled, Hub, Output, Refusal};
+use crate::consent::{self, Actor, Capability, Outcome, State, Step};
 use crate::limits::LimitKind;
 use crate::rate::TokenBucket;
 use crate::records::VisitorId;
@@ -47,6 +48,14 @@ const KEY_SPACE: u32 = 1_000_000_000;
 const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;
 /// Live keys per agent.
 const MAX_KEYS_PER_AGENT: usize = 20;
+
+/// A refusal of the consent model as a protocol error.
+fn share_refusal(refusal: consent::Refusal) -> Refusal {
+    match refusal {
+        consent::Refusal::NotYours => refuse(ErrorCode::Forbidden, "that screen share is not yours"),
+        consent::Refusal::Invalid(why) => refuse(ErrorCode::InvalidState, format!("screen share: {why}")),
+    }
+}
 
 impl SessionKeys {
     pub(super) fn forget_expired(&mut self, now: u64) {
@@ -93,6 +102,18 @@ impl Hub {
         }
     }
 
+    /// Who asks, for the consent model: the owning agent or another agent.
+    fn agent_actor(&self, conversation: &ConversationId, me: &AgentRef) -> Actor {
+        let owns = self.conversations.get(conversation).is_some_and(|c| {
+            c.summary.status == ConversationStatus::Active && c.summary.agent.as_ref().is_some_and(|a| a.id == me.id)
+        });
+        if owns {
+            Actor::Owner
+        } else {
+            Actor::OtherAgent
+        }
+    }
+
     pub(super) fn invite_to_share(
         &mut self,
         now: u64,
@@ -104,11 +125,12 @@ impl Hub {
             .conversations
             .get(conversation)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
-        if c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()) {
-            return Err(refuse(
-                ErrorCode::InvalidState,
-                "a screen share is already under way; end it first",
-            ));
+        let current = c.summary.share.as_ref().map(|s| State::from(s.state));
+        let actor = self.agent_actor(conversation, &me);
+        match consent::transition(Capability::ScreenShare, current, Step::Ask, actor) {
+            Outcome::Moved(_) => {}
+            Outcome::Unchanged => return Ok(()),
+            Outcome::Refused(refusal) => return Err(share_refusal(refusal)),
         }
         let message = match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
             Some(m) if m.chars().count() > MAX_INVITATION_CHARS => {
@@ -197,43 +219,21 @@ impl Hub {
         step: ShareStep,
         detail: Option<String>,
     ) -> Handled {
-        self.check_share(conversation, share)?;
-        let current = self
-            .conversations
-            .get(conversation)
-            .and_then(|c| c.summary.share.as_ref())
-            .map(|s| s.state)
-            .ok_or_else(|| refuse(ErrorCode::NotFound, "no such screen share"))?;
         let detail = detail.map(|d| d.chars().take(MAX_SHARE_DETAIL_CHARS).collect::<String>());
-        use ShareState as S;
-        let next = match (current, step) {
-            (S::Invited, ShareStep::Accepted) => S::Accepted,
-            (S::Invited, ShareStep::Declined) => S::Declined,
-            // The browser cannot capture at all (no API, insecure page, pop-up blocked).
-            (S::Invited, ShareStep::Failed) => S::Failed,
-            (S::Accepted | S::Sharing, ShareStep::Choosing) => S::Choosing,
-            (S::Accepted | S::Choosing, ShareStep::Sharing) => S::Sharing,
-            (S::Accepted | S::Choosing, ShareStep::Cancelled) => S::Cancelled,
-            (S::Accepted | S::Choosing | S::Sharing, ShareStep::Failed) => S::Failed,
-            (S::Accepted | S::Choosing | S::Sharing, ShareStep::Stopped) => S::Ended,
-            // A step repeated (a retry after reconnecting) changes nothing.
-            (S::Accepted, ShareStep::Accepted)
-            | (S::Choosing, ShareStep::Choosing)
-            | (S::Sharing, ShareStep::Sharing) => return Ok(()),
-            (state, step) => {
-                return Err(refuse(
-                    ErrorCode::InvalidState,
-                    format!("a share that is {state:?} cannot take the step {step:?}").to_lowercase(),
-                ))
-            }
-        };
-        let detail = match next {
-            S::Failed => Some(detail.unwrap_or_else(|| "the visitor's browser could not share".into())),
-            S::Ended => Some("the visitor stopped sharing".into()),
+        let detail = match step {
+            ShareStep::Failed => Some(detail.unwrap_or_else(|| "the visitor's browser could not share".into())),
+            ShareStep::Stopped => Some("the visitor stopped sharing".into()),
             _ => None,
         };
-        self.set_share_state(now, conversation, share, next, Role::Visitor, None, None, detail);
-        if next == S::Accepted {
+        let next = self.share_step(
+            now,
+            conversation,
+            share,
+            Step::from(step),
+            (Actor::Visitor, Role::Visitor, None),
+            detail,
+        )?;
+        if next == Some(State::Allowed) {
             // Consent given: both ends learn how to connect.
             let conns = self.participant_conns(conversation);
             for conn in conns {
@@ -243,12 +243,52 @@ impl Hub {
         Ok(())
     }
 
-    /// Ends the conversation's share if it is not over yet.
+    /// Applies one step of the consent model to the conversation's share, as the
+    /// table says, and records the new state. `actor` is who the caller resolved
+    /// the sender to be (a visitor naming a share that is not theirs is a
+    /// stranger); `by` and `agent` are what the history shows.
+    /// Returns the new state, or `None` when nothing changed.
+    pub(super) fn share_step(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        share: &ShareId,
+        step: Step,
+        (actor, by, agent): (Actor, Role, Option<AgentRef>),
+        detail: Option<String>,
+    ) -> Result<Option<State>, Refusal> {
+        let current = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.summary.share.as_ref())
+            .filter(|s| s.id == *share)
+            .map(|s| State::from(s.state));
+        let actor = if current.is_none() && actor == Actor::Visitor {
+            Actor::Stranger
+        } else {
+            actor
+        };
+        if current.is_none() && actor == Actor::Stranger {
+            return Err(refuse(ErrorCode::Forbidden, "that screen share is not yours"));
+        }
+        match consent::transition(Capability::ScreenShare, current, step, actor) {
+            Outcome::Moved(next) => {
+                self.set_share_state(now, conversation, share, next.into(), by, agent, None, detail);
+                Ok(Some(next))
+            }
+            Outcome::Unchanged => Ok(None),
+            Outcome::Refused(refusal) => Err(share_refusal(refusal)),
+        }
+    }
+
+    /// Ends the conversation's share if it is not over yet: `step` is the
+    /// visitor's `Stop`, the owner's `Withdraw` or the server's `End` (on behalf of
+    /// `by`, as the history shows it).
     pub(super) fn end_share(
         &mut self,
         now: u64,
         conversation: &ConversationId,
-        by: Role,
+        (step, by): (Step, Role),
         agent: Option<AgentRef>,
         why: &str,
     ) {
@@ -259,22 +299,13 @@ impl Hub {
         else {
             return;
         };
-        if share.state.is_final() {
-            return;
-        }
-        let state = if share.state == ShareState::Invited {
-            ShareState::Cancelled
-        } else {
-            ShareState::Ended
-        };
-        self.set_share_state(
+        let actor = step.taken_by();
+        let _ = self.share_step(
             now,
             conversation,
             &share.id,
-            state,
-            by,
-            agent,
-            None,
+            step,
+            (actor, by, agent),
             Some(why.to_owned()),
         );
     }
@@ -293,7 +324,7 @@ impl Hub {
             .map(|c| c.summary.id.clone())
             .collect();
         for id in departed {
-            self.end_share(now, &id, Role::Visitor, None, "the visitor left the page");
+            self.end_share(now, &id, (Step::End, Role::Visitor), None, "the visitor left the page");
         }
     }
 
@@ -306,7 +337,7 @@ impl Hub {
             .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
             .collect();
         for (id, agent) in owned {
-            self.end_share(now, &id, Role::Agent, agent, "the agent logged out");
+            self.end_share(now, &id, (Step::End, Role::Agent), agent, "the agent logged out");
         }
     }
 
