@@ -1,6 +1,6 @@
 //! The hub: every live conversation, visitor and connection, as one state machine.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -17,11 +17,14 @@ use crate::rate::TokenBucket;
 use sightline_proto::{IceServer, ShareLimits, ShareMode};
 use std::net::IpAddr;
 
+mod directory;
 mod share;
+
 use crate::records::{
     preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS,
 };
 use crate::validate::{normalize_body, token_hash, validate_client_id, validate_page, Invalid};
+use directory::{Audience, Directory};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
 pub type ConnId = u64;
@@ -235,7 +238,6 @@ struct Visitor {
     /// Stored once the visitor opens their first conversation: page views that never
     /// chat leave nothing in the database.
     persisted: bool,
-    connections: BTreeSet<ConnId>,
     current: Option<ConversationId>,
     /// The page reported in the newest hello, used when a conversation starts.
     page: Option<PageInfo>,
@@ -305,8 +307,8 @@ pub struct Hub {
     visitors_by_token: BTreeMap<String, VisitorId>,
     // BTreeMap: agents' welcome lists come out in a stable order.
     conversations: BTreeMap<ConversationId, Conversation>,
-    /// Agent sockets that said hello, by agent id.
-    agents: BTreeMap<i64, BTreeSet<ConnId>>,
+    /// Sockets that said hello, by visitor and by agent.
+    directory: Directory,
     outputs: VecDeque<Output>,
     limits: Limits,
     addresses: AddressBook,
@@ -350,7 +352,7 @@ impl Hub {
             visitors: BTreeMap::new(),
             visitors_by_token: BTreeMap::new(),
             conversations: BTreeMap::new(),
-            agents: BTreeMap::new(),
+            directory: Directory::default(),
             outputs: VecDeque::new(),
             limits: Limits::default(),
             addresses: AddressBook::default(),
@@ -727,7 +729,7 @@ impl Hub {
             (Peer::Agent(identity), ClientMessage::AgentHello { protocol }) => {
                 self.check_protocol(conn, protocol)?;
                 self.set_state(conn, ConnState::Ready { visitor: None });
-                self.agents.entry(identity.agent.id).or_default().insert(conn);
+                self.directory.add_agent(identity.agent.id, conn);
                 let conversations = self
                     .conversations
                     .values()
@@ -819,7 +821,6 @@ impl Hub {
             Visitor {
                 token_hash: hash,
                 persisted: false,
-                connections: BTreeSet::new(),
                 current: None,
                 page: None,
                 last_seen: now,
@@ -867,7 +868,6 @@ impl Hub {
         self.visitors.entry(id.clone()).or_insert(Visitor {
             token_hash: stored.token_hash,
             persisted: true,
-            connections: BTreeSet::new(),
             current,
             page: None,
             last_seen: now,
@@ -885,7 +885,7 @@ impl Hub {
         after_seq: u64,
         page: Option<PageInfo>,
     ) {
-        let open_sockets = self.visitors.get(&visitor_id).map_or(0, |v| v.connections.len());
+        let open_sockets = self.directory.visitor_sockets(&visitor_id);
         if open_sockets >= self.limits.sockets_per_visitor {
             self.limited(
                 conn,
@@ -908,11 +908,11 @@ impl Hub {
         let Some(visitor) = self.visitors.get_mut(&visitor_id) else {
             return;
         };
-        let came_online = visitor.connections.is_empty();
+        let came_online = !self.directory.visitor_online(&visitor_id);
         if let Some(c) = visitor.current.as_ref().and_then(|id| self.conversations.get_mut(id)) {
             c.visitor_gone_since = None;
         }
-        visitor.connections.insert(conn);
+        self.directory.add_visitor(&visitor_id, conn);
         visitor.last_seen = now;
         if page.is_some() {
             visitor.page = page;
@@ -979,46 +979,29 @@ impl Hub {
     /// everyone's queue), the owner while it is active, everyone when it closes (so
     /// that it leaves every queue).
     fn notify_agents(&mut self, summary: &ConversationSummary) {
-        let conns: Vec<ConnId> = match (&summary.status, &summary.agent) {
-            (ConversationStatus::Active, Some(agent)) => {
-                self.agents.get(&agent.id).into_iter().flatten().copied().collect()
-            }
-            _ => self.agents.values().flatten().copied().collect(),
+        let audience = match (&summary.status, &summary.agent) {
+            (ConversationStatus::Active, Some(_)) => Audience::AgentsOf(&summary.id),
+            _ => Audience::AllAgents,
         };
-        for conn in conns {
-            self.send(
-                conn,
-                ServerMessage::ConversationUpdated {
-                    conversation: summary.clone(),
-                },
-            );
-        }
+        self.deliver(
+            audience,
+            ServerMessage::ConversationUpdated {
+                conversation: summary.clone(),
+            },
+        );
     }
 
     /// Delivers a stored event to everyone in the conversation: the visitor's sockets
     /// and the owning agent's (or, while waiting, nobody on the agent side: waiting
     /// conversations reach agents as summaries).
     fn broadcast_event(&mut self, conversation: &ConversationId, event: &Event) {
-        let Some(c) = self.conversations.get(conversation) else {
-            return;
-        };
-        let mut conns: Vec<ConnId> = self
-            .visitors
-            .get(&c.visitor)
-            .map(|v| v.connections.iter().copied().collect())
-            .unwrap_or_default();
-        if let Some(agent) = &c.summary.agent {
-            conns.extend(self.agents.get(&agent.id).into_iter().flatten().copied());
-        }
-        for conn in conns {
-            self.send(
-                conn,
-                ServerMessage::Event {
-                    conversation: conversation.clone(),
-                    event: event.clone(),
-                },
-            );
-        }
+        self.deliver(
+            Audience::Participants(conversation),
+            ServerMessage::Event {
+                conversation: conversation.clone(),
+                event: event.clone(),
+            },
+        );
     }
 
     /// Assigns the next sequence number, stores and delivers the event.
@@ -1117,19 +1100,16 @@ impl Hub {
                 let Some(c) = current.as_ref().and_then(|id| self.conversations.get(id)) else {
                     return Ok(());
                 };
-                if let (true, Some(agent)) = (c.is_open(), &c.summary.agent) {
+                if c.is_open() {
                     let id = c.summary.id.clone();
-                    let conns: Vec<_> = self.agents.get(&agent.id).into_iter().flatten().copied().collect();
-                    for agent_conn in conns {
-                        self.send(
-                            agent_conn,
-                            ServerMessage::Typing {
-                                conversation: id.clone(),
-                                from: Role::Visitor,
-                                active,
-                            },
-                        );
-                    }
+                    self.deliver(
+                        Audience::AgentsOf(&id),
+                        ServerMessage::Typing {
+                            conversation: id.clone(),
+                            from: Role::Visitor,
+                            active,
+                        },
+                    );
                 }
                 Ok(())
             }
@@ -1238,7 +1218,7 @@ impl Hub {
         visitor.persisted = true;
         visitor.current = Some(id.clone());
         let page = visitor.page.clone();
-        let online = !visitor.connections.is_empty();
+        let online = self.directory.visitor_online(visitor_id);
         if let Some(op) = persist_visitor {
             self.persist(op);
         }
@@ -1350,18 +1330,11 @@ impl Hub {
             let summary = c.summary.clone();
             // Who knew of it: every agent while it was waiting (it leaves every
             // queue), only its agent once it was taken (others never saw it).
-            let conns: Vec<ConnId> = match (&previous_owner, was_waiting) {
-                (Some(owner), false) => self.agents.get(&owner.id).into_iter().flatten().copied().collect(),
-                _ => self.agents.values().flatten().copied().collect(),
+            let audience = match (&previous_owner, was_waiting) {
+                (Some(_), false) => Audience::AgentsOf(id),
+                _ => Audience::AllAgents,
             };
-            for conn in conns {
-                self.send(
-                    conn,
-                    ServerMessage::ConversationUpdated {
-                        conversation: summary.clone(),
-                    },
-                );
-            }
+            self.deliver(audience, ServerMessage::ConversationUpdated { conversation: summary });
         }
         Ok(())
     }
@@ -1392,15 +1365,10 @@ impl Hub {
                 // Everyone: the owner to show it as theirs, the others to drop it
                 // from their queue.
                 if let Some(summary) = self.conversations.get(&conversation).map(|c| c.summary.clone()) {
-                    let conns: Vec<ConnId> = self.agents.values().flatten().copied().collect();
-                    for agent_conn in conns {
-                        self.send(
-                            agent_conn,
-                            ServerMessage::ConversationUpdated {
-                                conversation: summary.clone(),
-                            },
-                        );
-                    }
+                    self.deliver(
+                        Audience::AllAgents,
+                        ServerMessage::ConversationUpdated { conversation: summary },
+                    );
                 }
                 Ok(())
             }
@@ -1440,21 +1408,14 @@ impl Hub {
                 };
                 let c = self.conversation_for_agent(&conversation)?;
                 Self::check_owner(c, &me)?;
-                let conns: Vec<ConnId> = self
-                    .visitors
-                    .get(&c.visitor)
-                    .map(|v| v.connections.iter().copied().collect())
-                    .unwrap_or_default();
-                for visitor_conn in conns {
-                    self.send(
-                        visitor_conn,
-                        ServerMessage::Typing {
-                            conversation: conversation.clone(),
-                            from: Role::Agent,
-                            active,
-                        },
-                    );
-                }
+                self.deliver(
+                    Audience::VisitorOf(&conversation),
+                    ServerMessage::Typing {
+                        conversation: conversation.clone(),
+                        from: Role::Agent,
+                        active,
+                    },
+                );
                 Ok(())
             }
             ClientMessage::Close { conversation } => {
@@ -1551,12 +1512,7 @@ impl Hub {
                 {
                     c.share_agent_conn = None;
                 }
-                if let Some(conns) = self.agents.get_mut(&identity.agent.id) {
-                    conns.remove(&conn);
-                    if conns.is_empty() {
-                        self.agents.remove(&identity.agent.id);
-                    }
-                }
+                self.directory.remove_agent(identity.agent.id, conn);
             }
             (
                 Peer::Visitor,
@@ -1567,9 +1523,9 @@ impl Hub {
                 let Some(visitor) = self.visitors.get_mut(&visitor_id) else {
                     return;
                 };
-                visitor.connections.remove(&conn);
+                let was_last = self.directory.remove_visitor(&visitor_id, conn);
                 visitor.last_seen = now;
-                if visitor.connections.is_empty() && !visitor.persisted && visitor.current.is_none() {
+                if was_last && !visitor.persisted && visitor.current.is_none() {
                     // Never chatted, nothing stored: nothing to come back to. A later
                     // hello with this token starts a fresh identity, so a flood of
                     // page views holds no memory once its sockets are gone.
@@ -1578,7 +1534,7 @@ impl Hub {
                     self.visitors_by_token.remove(&token_hash);
                     return;
                 }
-                if visitor.connections.is_empty() {
+                if was_last {
                     if let Some(current) = visitor.current.clone() {
                         if let Some(c) = self.conversations.get_mut(&current) {
                             c.visitor_gone_since = Some(now);
@@ -1597,8 +1553,8 @@ impl Hub {
         let idle: Vec<VisitorId> = self
             .visitors
             .iter()
-            .filter(|(_, v)| {
-                v.connections.is_empty()
+            .filter(|(id, v)| {
+                !self.directory.visitor_online(id)
                     && now.saturating_sub(v.last_seen) >= VISITOR_IDLE_EVICT_MS
                     && !v
                         .current

@@ -15,7 +15,7 @@ use sightline_proto::{
     MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
 };
 
-use super::{refuse, ConnId, Handled, Hub, Output, Refusal};
+use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
 use crate::consent::{self, Actor, Capability, Outcome, State, Step};
 use crate::limits::LimitKind;
 use crate::rate::TokenBucket;
@@ -197,17 +197,10 @@ impl Hub {
             },
         );
         if let Some(summary) = self.conversations.get(conversation).map(|c| c.summary.clone()) {
-            if let Some(owner) = &summary.agent {
-                let conns: Vec<ConnId> = self.agents.get(&owner.id).into_iter().flatten().copied().collect();
-                for conn in conns {
-                    self.send(
-                        conn,
-                        ServerMessage::ConversationUpdated {
-                            conversation: summary.clone(),
-                        },
-                    );
-                }
-            }
+            self.deliver(
+                Audience::AgentsOf(conversation),
+                ServerMessage::ConversationUpdated { conversation: summary },
+            );
         }
     }
 
@@ -235,7 +228,7 @@ impl Hub {
         )?;
         if next == Some(State::Allowed) {
             // Consent given: both ends learn how to connect.
-            let conns = self.participant_conns(conversation);
+            let conns = self.resolve(Audience::Participants(conversation));
             for conn in conns {
                 self.send_share_setup(now, conn, conversation);
             }
@@ -339,22 +332,6 @@ impl Hub {
         for (id, agent) in owned {
             self.end_share(now, &id, (Step::End, Role::Agent), agent, "the agent logged out");
         }
-    }
-
-    /// The visitor's and the owning agent's sockets.
-    fn participant_conns(&self, conversation: &ConversationId) -> Vec<ConnId> {
-        let Some(c) = self.conversations.get(conversation) else {
-            return Vec::new();
-        };
-        let mut conns: Vec<ConnId> = self
-            .visitors
-            .get(&c.visitor)
-            .map(|v| v.connections.iter().copied().collect())
-            .unwrap_or_default();
-        if let Some(agent) = &c.summary.agent {
-            conns.extend(self.agents.get(&agent.id).into_iter().flatten().copied());
-        }
-        conns
     }
 
     fn send_share_setup(&mut self, now: u64, conn: ConnId, conversation: &ConversationId) {
@@ -478,33 +455,20 @@ impl Hub {
         let Some(c) = self.conversations.get(conversation) else {
             return Ok(());
         };
-        let targets: Vec<ConnId> = match from {
-            Role::Visitor => match c.share_agent_conn {
-                Some(owner) => vec![owner],
-                None => c
-                    .summary
-                    .agent
-                    .as_ref()
-                    .map(|a| self.agents.get(&a.id).into_iter().flatten().copied().collect())
-                    .unwrap_or_default(),
-            },
-            Role::Agent => self
-                .visitors
-                .get(&c.visitor)
-                .map(|v| v.connections.iter().copied().collect())
-                .unwrap_or_default(),
+        let audience = match (from, c.share_agent_conn) {
+            (Role::Visitor, Some(owner)) => Audience::Conn(owner),
+            (Role::Visitor, None) => Audience::AgentsOf(conversation),
+            (Role::Agent, _) => Audience::VisitorOf(conversation),
         };
-        for conn in targets {
-            self.send(
-                conn,
-                ServerMessage::ShareSignal {
-                    conversation: conversation.clone(),
-                    share: share.clone(),
-                    from,
-                    signal: signal.clone(),
-                },
-            );
-        }
+        self.deliver(
+            audience,
+            ServerMessage::ShareSignal {
+                conversation: conversation.clone(),
+                share: share.clone(),
+                from,
+                signal,
+            },
+        );
         Ok(())
     }
 
@@ -579,19 +543,10 @@ impl Hub {
         let id = self.open_conversation(now, visitor_id);
         self.assign(now, &id, &agent);
         if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
-            let conns: Vec<ConnId> = self
-                .visitors
-                .get(visitor_id)
-                .map(|v| v.connections.iter().copied().collect())
-                .unwrap_or_default();
-            for visitor_conn in conns {
-                self.send(
-                    visitor_conn,
-                    ServerMessage::ConversationChanged {
-                        conversation: summary.clone(),
-                    },
-                );
-            }
+            self.deliver(
+                Audience::Visitor(visitor_id),
+                ServerMessage::ConversationChanged { conversation: summary },
+            );
         }
         let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
         self.append(now, &id, EventKind::Started { page });
