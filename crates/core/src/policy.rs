@@ -1,7 +1,95 @@
-//! Who may read what: the one rule, used by the hub for the socket and by the
-//! server's HTTP API (ARCHITECTURE.md states it).
+//! Who may do what with a conversation: the one place for these rules, used by
+//! the hub for the socket and by the server's HTTP API (ARCHITECTURE.md states
+//! them). What a visitor grants an agent (screen share, co-browse, ...) is the
+//! consent model's (`consent.rs`); who counts as the conversation's owner for it
+//! is [`consent_actor`] here.
 
 use sightline_proto::ConversationStatus;
+
+use crate::consent::Actor;
+
+/// What an agent does with a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AgentAction {
+    /// Read its transcript (see [`agent_may_read`]).
+    Read,
+    /// Take a waiting conversation.
+    Accept,
+    /// Write in it: messages, typing, pictures, asking the visitor for a
+    /// capability.
+    Write,
+    /// End it.
+    Close,
+}
+
+impl AgentAction {
+    pub const ALL: [AgentAction; 4] = [
+        AgentAction::Read,
+        AgentAction::Accept,
+        AgentAction::Write,
+        AgentAction::Close,
+    ];
+}
+
+/// Why an agent may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// It is another agent's conversation.
+    NotYours,
+    /// Nobody may, in this state (the text is for the person).
+    State(&'static str),
+    /// Accepting a conversation another agent took first.
+    TakenBy,
+}
+
+/// What the rule answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// Allowed, and already done: accepting one's own conversation again (a
+    /// second tab, a retry) changes nothing.
+    AlreadyDone,
+    Denied(Denied),
+}
+
+/// Whether the agent `agent_id` may do `action` with a conversation in `status`
+/// owned by `owner`:
+/// - **read**: see [`agent_may_read`];
+/// - **accept**: a waiting conversation, any agent; one's own again is no error;
+/// - **write**: only the owner of an active conversation;
+/// - **close**: a waiting one, any agent (spam); an active one, its owner.
+///
+/// A conversation has one agent today; observers (a supervisor) come in here.
+pub fn agent_may(action: AgentAction, status: ConversationStatus, owner: Option<i64>, agent_id: i64) -> Decision {
+    use ConversationStatus::{Active, Closed, Waiting};
+    let mine = owner == Some(agent_id);
+    match (action, status) {
+        (AgentAction::Read, _) => {
+            if agent_may_read(status, owner, agent_id) {
+                Decision::Allowed
+            } else {
+                Decision::Denied(Denied::NotYours)
+            }
+        }
+        (_, Closed) => Decision::Denied(Denied::State("the conversation is closed")),
+        (AgentAction::Accept | AgentAction::Close, Waiting) => Decision::Allowed,
+        (AgentAction::Write, Waiting) => Decision::Denied(Denied::State("accept the conversation before writing")),
+        (AgentAction::Accept, Active) if mine => Decision::AlreadyDone,
+        (AgentAction::Accept, Active) => Decision::Denied(Denied::TakenBy),
+        (AgentAction::Write | AgentAction::Close, Active) if mine => Decision::Allowed,
+        (AgentAction::Write | AgentAction::Close, Active) => Decision::Denied(Denied::NotYours),
+    }
+}
+
+/// Who an agent is for the consent model: the owner of an active conversation, or
+/// another agent.
+pub fn consent_actor(status: ConversationStatus, owner: Option<i64>, agent_id: i64) -> Actor {
+    if status == ConversationStatus::Active && owner == Some(agent_id) {
+        Actor::Owner
+    } else {
+        Actor::OtherAgent
+    }
+}
 
 /// Whether the agent `agent_id` may read a conversation's transcript:
 /// - a **waiting** conversation, every agent (to decide whether to take it);
@@ -28,5 +116,44 @@ mod tests {
         assert!(!agent_may_read(Active, Some(2), 1));
         assert!(!agent_may_read(Active, None, 1));
         assert!(agent_may_read(Closed, Some(2), 1));
+    }
+
+    /// Every cell: action × status × whose it is.
+    #[test]
+    fn the_agent_table() {
+        use ConversationStatus::*;
+        use Decision::*;
+        let me = 1;
+        let whose = [None, Some(me), Some(2)];
+        for action in AgentAction::ALL {
+            for status in [Waiting, Active, Closed] {
+                for owner in whose {
+                    let decision = agent_may(action, status, owner, me);
+                    let mine = owner == Some(me);
+                    let expected = match (action, status) {
+                        (AgentAction::Read, Active) if !mine => Denied(self::Denied::NotYours),
+                        (AgentAction::Read, _) => Allowed,
+                        (_, Closed) => Denied(self::Denied::State("the conversation is closed")),
+                        (AgentAction::Accept | AgentAction::Close, Waiting) => Allowed,
+                        (AgentAction::Write, Waiting) => {
+                            Denied(self::Denied::State("accept the conversation before writing"))
+                        }
+                        (AgentAction::Accept, Active) if mine => AlreadyDone,
+                        (AgentAction::Accept, Active) => Denied(self::Denied::TakenBy),
+                        (_, Active) if mine => Allowed,
+                        (_, Active) => Denied(self::Denied::NotYours),
+                    };
+                    assert_eq!(decision, expected, "{action:?} {status:?} owner {owner:?}");
+                    // Nobody but the owner ever writes, and only while it is active.
+                    if action == AgentAction::Write && decision == Allowed {
+                        assert!(mine && status == Active);
+                    }
+                    assert_eq!(
+                        consent_actor(status, owner, me) == Actor::Owner,
+                        agent_may(AgentAction::Write, status, owner, me) == Allowed
+                    );
+                }
+            }
+        }
     }
 }

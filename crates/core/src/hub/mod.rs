@@ -13,6 +13,7 @@ use sightline_proto::{
 
 use crate::consent::Step;
 use crate::limits::{AddressBook, LimitKind, Limits};
+use crate::policy::{self, AgentAction, Decision, Denied};
 use crate::rate::TokenBucket;
 use sightline_proto::{IceServer, ShareLimits, ShareMode};
 use std::net::IpAddr;
@@ -1344,21 +1345,11 @@ impl Hub {
         match message {
             ClientMessage::Accept { conversation } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                match (&c.summary.status, &c.summary.agent) {
-                    (ConversationStatus::Waiting, _) => {}
-                    (ConversationStatus::Active, Some(owner)) if owner.id == me.id => {
-                        // Accepting twice (two tabs, a retry) is harmless.
-                        let summary = c.summary.clone();
-                        self.send(conn, ServerMessage::ConversationUpdated { conversation: summary });
-                        return Ok(());
-                    }
-                    (ConversationStatus::Active, Some(owner)) => {
-                        return Err(refuse(
-                            ErrorCode::InvalidState,
-                            format!("{} has already accepted this conversation", owner.display_name),
-                        ))
-                    }
-                    _ => return Err(refuse(ErrorCode::InvalidState, "the conversation is closed")),
+                if Self::agent_may(c, &me, AgentAction::Accept)? == Decision::AlreadyDone {
+                    // Accepting twice (two tabs, a retry) is harmless.
+                    let summary = c.summary.clone();
+                    self.send(conn, ServerMessage::ConversationUpdated { conversation: summary });
+                    return Ok(());
                 }
                 self.assign(now, &conversation, &me);
                 self.append(now, &conversation, EventKind::AgentJoined { agent: me.clone() });
@@ -1423,11 +1414,7 @@ impl Hub {
                     return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
                 };
                 let c = self.conversation_for_agent(&conversation)?;
-                // Any agent may close a waiting conversation (spam); only the owner
-                // an active one.
-                if c.summary.status == ConversationStatus::Active {
-                    Self::check_owner(c, &me)?;
-                }
+                Self::agent_may(c, &me, AgentAction::Close)?;
                 self.close(now, &conversation, Role::Agent, Some(me))
             }
             ClientMessage::Sync {
@@ -1435,10 +1422,7 @@ impl Hub {
                 after_seq,
             } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                let owner = c.summary.agent.as_ref().map(|a| a.id);
-                if !crate::policy::agent_may_read(c.summary.status, owner, me.id) {
-                    return Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's"));
-                }
+                Self::agent_may(c, &me, AgentAction::Read)?;
                 let last_seq = c.summary.last_seq;
                 self.replay_or_synced(conn, &conversation, after_seq, last_seq);
                 self.resend_share_setup(now, conn, &conversation);
@@ -1487,16 +1471,29 @@ impl Hub {
         })
     }
 
-    fn check_owner(c: &Conversation, me: &AgentRef) -> Handled {
-        match (&c.summary.status, &c.summary.agent) {
-            (ConversationStatus::Closed, _) => Err(refuse(ErrorCode::InvalidState, "the conversation is closed")),
-            (ConversationStatus::Waiting, _) => Err(refuse(
+    /// Whether `me` may do `action` with the conversation (`policy::agent_may`),
+    /// as a protocol error when not.
+    fn agent_may(c: &Conversation, me: &AgentRef, action: AgentAction) -> Result<Decision, Refusal> {
+        let owner = c.summary.agent.as_ref();
+        match policy::agent_may(action, c.summary.status, owner.map(|a| a.id), me.id) {
+            Decision::Denied(Denied::NotYours) => {
+                Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's"))
+            }
+            Decision::Denied(Denied::State(why)) => Err(refuse(ErrorCode::InvalidState, why)),
+            Decision::Denied(Denied::TakenBy) => Err(refuse(
                 ErrorCode::InvalidState,
-                "accept the conversation before writing",
+                format!(
+                    "{} has already accepted this conversation",
+                    owner.map_or("another agent", |a| a.display_name.as_str())
+                ),
             )),
-            (ConversationStatus::Active, Some(owner)) if owner.id == me.id => Ok(()),
-            _ => Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's")),
+            decision => Ok(decision),
         }
+    }
+
+    /// Only the owner of an active conversation writes in it.
+    fn check_owner(c: &Conversation, me: &AgentRef) -> Handled {
+        Self::agent_may(c, me, AgentAction::Write).map(|_| ())
     }
 
     fn on_disconnected(&mut self, now: u64, conn: ConnId) {

@@ -102,16 +102,11 @@ impl Hub {
         }
     }
 
-    /// Who asks, for the consent model: the owning agent or another agent.
+    /// Who asks, for the consent model (`policy::consent_actor`).
     fn agent_actor(&self, conversation: &ConversationId, me: &AgentRef) -> Actor {
-        let owns = self.conversations.get(conversation).is_some_and(|c| {
-            c.summary.status == ConversationStatus::Active && c.summary.agent.as_ref().is_some_and(|a| a.id == me.id)
-        });
-        if owns {
-            Actor::Owner
-        } else {
-            Actor::OtherAgent
-        }
+        self.conversations.get(conversation).map_or(Actor::Stranger, |c| {
+            crate::policy::consent_actor(c.summary.status, c.summary.agent.as_ref().map(|a| a.id), me.id)
+        })
     }
 
     pub(super) fn invite_to_share(
