@@ -15,7 +15,7 @@ use crate::consent::Step;
 use crate::limits::{AddressBook, LimitKind, Limits};
 use crate::policy::{self, AgentAction, Decision, Denied};
 use crate::rate::TokenBucket;
-use sightline_proto::{IceServer, ShareLimits, ShareMode};
+use sightline_proto::{IceServer, ShareLimits};
 use std::net::IpAddr;
 
 mod directory;
@@ -252,11 +252,9 @@ struct Conversation {
     summary: ConversationSummary,
     visitor: VisitorId,
     recent: VecDeque<RecentClientId>,
-    /// The newest share's mode (its id and state are in `summary.share`).
-    share_mode: ShareMode,
-    /// The agent socket that answered the share's offer: the visitor's signals go
-    /// to it alone, so that two console tabs never both answer.
-    share_agent_conn: Option<ConnId>,
+    /// The newest screen share, all of it; `summary.share` is its public view,
+    /// written only by `Hub::set_share_state`.
+    share: Option<share::Share>,
     /// Since when the visitor has had no socket, while a share is live.
     visitor_gone_since: Option<u64>,
 }
@@ -273,8 +271,7 @@ impl Conversation {
             summary,
             visitor,
             recent: recent.into_iter().skip(skip).collect(),
-            share_mode: ShareMode::Text,
-            share_agent_conn: None,
+            share: None,
             visitor_gone_since: None,
         }
     }
@@ -385,12 +382,7 @@ impl Hub {
                 ConversationStatus::Active => stats.conversations_active += 1,
                 ConversationStatus::Closed => {}
             }
-            if conversation
-                .summary
-                .share
-                .as_ref()
-                .is_some_and(|s| s.state.is_consented())
-            {
+            if conversation.share.as_ref().is_some_and(|s| s.state.is_granted()) {
                 stats.shares_live += 1;
             }
         }
@@ -1246,8 +1238,7 @@ impl Hub {
                 },
                 visitor: visitor_id.clone(),
                 recent: VecDeque::new(),
-                share_mode: ShareMode::Text,
-                share_agent_conn: None,
+                share: None,
                 visitor_gone_since: None,
             },
         );
@@ -1502,12 +1493,10 @@ impl Hub {
         };
         match (connection.peer, connection.state) {
             (Peer::Agent(identity), _) => {
-                for c in self
-                    .conversations
-                    .values_mut()
-                    .filter(|c| c.share_agent_conn == Some(conn))
-                {
-                    c.share_agent_conn = None;
+                for share in self.conversations.values_mut().filter_map(|c| c.share.as_mut()) {
+                    if share.agent_conn == Some(conn) {
+                        share.agent_conn = None;
+                    }
                 }
                 self.directory.remove_agent(identity.agent.id, conn);
             }

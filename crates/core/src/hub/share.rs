@@ -57,6 +57,18 @@ fn share_refusal(refusal: consent::Refusal) -> Refusal {
     }
 }
 
+/// A conversation's screen share: its consent state and how it runs.
+#[derive(Debug)]
+pub(super) struct Share {
+    pub(super) id: ShareId,
+    pub(super) state: State,
+    /// The agent's choice between sharpness and smoothness.
+    pub(super) mode: ShareMode,
+    /// The agent socket that answered the share's offer: the visitor's signals go
+    /// to it alone, so that two console tabs never both answer.
+    pub(super) agent_conn: Option<ConnId>,
+}
+
 impl SessionKeys {
     pub(super) fn forget_expired(&mut self, now: u64) {
         self.keys.retain(|_, key| key.expires_at > now);
@@ -70,10 +82,7 @@ fn default_invitation() -> String {
 impl Hub {
     /// The share a visitor names must be their conversation's current one.
     pub(super) fn check_share(&self, conversation: &ConversationId, share: &ShareId) -> Handled {
-        let current = self
-            .conversations
-            .get(conversation)
-            .and_then(|c| c.summary.share.as_ref());
+        let current = self.conversations.get(conversation).and_then(|c| c.share.as_ref());
         match current {
             Some(current) if current.id == *share => Ok(()),
             _ => Err(refuse(ErrorCode::Forbidden, "that screen share is not yours")),
@@ -120,7 +129,7 @@ impl Hub {
             .conversations
             .get(conversation)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
-        let current = c.summary.share.as_ref().map(|s| State::from(s.state));
+        let current = c.share.as_ref().map(|s| s.state);
         let actor = self.agent_actor(conversation, &me);
         match consent::transition(Capability::ScreenShare, current, Step::Ask, actor) {
             Outcome::Moved(_) => {}
@@ -138,16 +147,19 @@ impl Hub {
             None => default_invitation(),
         };
         let share = self.random_id(16);
-        self.keys.shares.insert(share.clone(), conversation.clone());
         if let Some(c) = self.conversations.get_mut(conversation) {
-            c.share_mode = ShareMode::Text;
-            c.share_agent_conn = None;
+            c.share = Some(Share {
+                id: share.clone(),
+                state: State::Asked,
+                mode: ShareMode::Text,
+                agent_conn: None,
+            });
         }
         self.set_share_state(
             now,
             conversation,
             &share,
-            ShareState::Invited,
+            State::Asked,
             Role::Agent,
             Some(me),
             Some(message),
@@ -163,7 +175,7 @@ impl Hub {
         now: u64,
         conversation: &ConversationId,
         share: &ShareId,
-        state: ShareState,
+        state: State,
         by: Role,
         agent: Option<AgentRef>,
         message: Option<String>,
@@ -172,12 +184,20 @@ impl Hub {
         let Some(c) = self.conversations.get_mut(conversation) else {
             return;
         };
+        let Some(current) = c.share.as_mut().filter(|s| s.id == *share) else {
+            return;
+        };
+        current.state = state;
+        let state = ShareState::from(state);
         c.summary.share = Some(ShareSummary {
             id: share.clone(),
             state,
         });
+        // The index from share ids to conversations holds live shares only.
         if state.is_final() {
             self.keys.shares.remove(share);
+        } else {
+            self.keys.shares.insert(share.clone(), conversation.clone());
         }
         self.append(
             now,
@@ -248,9 +268,9 @@ impl Hub {
         let current = self
             .conversations
             .get(conversation)
-            .and_then(|c| c.summary.share.as_ref())
+            .and_then(|c| c.share.as_ref())
             .filter(|s| s.id == *share)
-            .map(|s| State::from(s.state));
+            .map(|s| s.state);
         let actor = if current.is_none() && actor == Actor::Visitor {
             Actor::Stranger
         } else {
@@ -261,7 +281,7 @@ impl Hub {
         }
         match consent::transition(Capability::ScreenShare, current, step, actor) {
             Outcome::Moved(next) => {
-                self.set_share_state(now, conversation, share, next.into(), by, agent, None, detail);
+                self.set_share_state(now, conversation, share, next, by, agent, None, detail);
                 Ok(Some(next))
             }
             Outcome::Unchanged => Ok(None),
@@ -283,7 +303,8 @@ impl Hub {
         let Some(share) = self
             .conversations
             .get(conversation)
-            .and_then(|c| c.summary.share.clone())
+            .and_then(|c| c.share.as_ref())
+            .map(|s| s.id.clone())
         else {
             return;
         };
@@ -291,7 +312,7 @@ impl Hub {
         let _ = self.share_step(
             now,
             conversation,
-            &share.id,
+            &share,
             step,
             (actor, by, agent),
             Some(why.to_owned()),
@@ -308,7 +329,7 @@ impl Hub {
                 c.visitor_gone_since
                     .is_some_and(|since| now.saturating_sub(since) >= VISITOR_GONE_ENDS_SHARE_MS)
             })
-            .filter(|c| c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .filter(|c| c.share.as_ref().is_some_and(|s| !s.state.is_final()))
             .map(|c| c.summary.id.clone())
             .collect();
         for id in departed {
@@ -321,7 +342,7 @@ impl Hub {
             .conversations
             .values()
             .filter(|c| c.summary.agent.as_ref().is_some_and(|a| a.id == agent_id))
-            .filter(|c| c.summary.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .filter(|c| c.share.as_ref().is_some_and(|s| !s.state.is_final()))
             .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
             .collect();
         for (id, agent) in owned {
@@ -333,7 +354,7 @@ impl Hub {
         let Some(c) = self.conversations.get(conversation) else {
             return;
         };
-        let Some(share) = c.summary.share.clone() else { return };
+        let Some(share) = c.share.as_ref() else { return };
         let mut ice_servers = self.settings.ice_servers.clone();
         if let Some(turn) = &self.settings.turn {
             let (username, credential) = turn_credentials(&turn.secret, &share.id, now, turn.ttl_secs);
@@ -347,13 +368,14 @@ impl Hub {
             ice_servers,
             ice_transport_policy: self.settings.ice_transport_policy.clone(),
             limits: self.settings.limits.clone(),
-            mode: c.share_mode,
+            mode: share.mode,
         };
+        let share = share.id.clone();
         self.send(
             conn,
             ServerMessage::ShareSetup {
                 conversation: conversation.clone(),
-                share: share.id,
+                share,
                 setup,
             },
         );
@@ -364,8 +386,8 @@ impl Hub {
         let live = self
             .conversations
             .get(conversation)
-            .and_then(|c| c.summary.share.as_ref())
-            .is_some_and(|s| s.state.is_consented());
+            .and_then(|c| c.share.as_ref())
+            .is_some_and(|s| s.state.is_granted());
         if live {
             self.send_share_setup(now, conn, conversation);
         }
@@ -383,11 +405,11 @@ impl Hub {
             .conversations
             .get(conversation)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
-        let state = match &c.summary.share {
+        let state = match &c.share {
             Some(s) if s.id == *share => s.state,
             _ => return Err(refuse(ErrorCode::Forbidden, "that screen share is not yours")),
         };
-        if !state.is_consented() {
+        if !state.is_granted() {
             return Err(refuse(
                 ErrorCode::Forbidden,
                 "the visitor has not agreed to share their screen",
@@ -424,33 +446,26 @@ impl Hub {
                 }
             }
         }
+        let Some(live) = self.conversations.get_mut(conversation).and_then(|c| c.share.as_mut()) else {
+            return Ok(());
+        };
         if from == Role::Agent {
             // The first agent socket to speak owns the share's signaling; another tab
             // takes over only by asking for a restart (the "Reconnect" button).
-            let bound = self.conversations.get(conversation).and_then(|c| c.share_agent_conn);
-            match bound {
+            match live.agent_conn {
                 Some(owner) if owner != conn && !matches!(signal, Signal::RestartRequest) => {
                     return Err(refuse(
                         ErrorCode::Forbidden,
                         "another console tab is showing this screen share",
                     ));
                 }
-                _ => {
-                    if let Some(c) = self.conversations.get_mut(conversation) {
-                        c.share_agent_conn = Some(conn);
-                    }
-                }
+                _ => live.agent_conn = Some(conn),
             }
         }
         if let Signal::Mode { mode } = &signal {
-            if let Some(c) = self.conversations.get_mut(conversation) {
-                c.share_mode = *mode;
-            }
+            live.mode = *mode;
         }
-        let Some(c) = self.conversations.get(conversation) else {
-            return Ok(());
-        };
-        let audience = match (from, c.share_agent_conn) {
+        let audience = match (from, live.agent_conn) {
             (Role::Visitor, Some(owner)) => Audience::Conn(owner),
             (Role::Visitor, None) => Audience::AgentsOf(conversation),
             (Role::Agent, _) => Audience::VisitorOf(conversation),
