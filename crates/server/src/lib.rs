@@ -24,7 +24,6 @@ mod origin;
 mod ws;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -391,7 +390,6 @@ pub async fn run(
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(());
     };
-    let mut stopping = app.shutdown.clone();
     tokio::spawn(signal);
     if let Some(listener) = metrics_listener {
         let metrics_router = Router::new()
@@ -402,49 +400,24 @@ pub async fn run(
             listener,
             metrics_router,
             gate,
-            config.handshake_timeout,
+            (config.handshake_timeout, None),
             Vec::new(),
             app.shutdown.clone(),
         ));
     }
-    match &config.tls {
-        None => {
-            net::serve(
-                listener,
-                router,
-                tcp,
-                config.handshake_timeout,
-                config.trusted_proxies.clone(),
-                app.shutdown.clone(),
-            )
-            .await
-        }
-        Some((cert, key)) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .context("loading the TLS certificate and key")?;
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                let _ = stopping.changed().await;
-                stopper.graceful_shutdown(Some(Duration::from_secs(10)));
-            });
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(net::GateAcceptor {
-                gate: tcp,
-                trusted: config.trusted_proxies.clone(),
-            });
-            let mut server = axum_server::from_tcp(listener.into_std()?).acceptor(acceptor);
-            server
-                .http_builder()
-                .http1()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(config.handshake_timeout);
-            server
-                .handle(handle)
-                .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-                .await?;
-        }
-    }
+    let tls = match &config.tls {
+        None => None,
+        Some((cert, key)) => Some(net::tls_acceptor(cert, key).context("loading the TLS certificate and key")?),
+    };
+    net::serve(
+        listener,
+        router,
+        tcp,
+        (config.handshake_timeout, tls),
+        config.trusted_proxies.clone(),
+        app.shutdown.clone(),
+    )
+    .await;
     housekeeping.abort();
     // The state holds a handle to the hub too: with it, the router clones and every
     // socket task gone, every sender is gone and the hub task drains and stops.

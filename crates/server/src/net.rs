@@ -24,6 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use sightline_core::address_group;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 use crate::AppState;
 
@@ -135,7 +136,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     tcp_gate: Arc<Gate>,
-    header_timeout: Duration,
+    (header_timeout, tls): (Duration, Option<TlsAcceptor>),
     trusted: Vec<ipnet::IpNet>,
     mut shutdown: watch::Receiver<()>,
 ) {
@@ -170,30 +171,20 @@ pub async fn serve(
             tracing::debug!(%err, "could not set TCP_NODELAY");
         }
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            tower_service::Service::call(&mut router.clone(), request)
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .serve_connection(TokioIo::new(stream), service)
-            .with_upgrades();
-        let mut stopping = shutdown.clone();
+        let stopping = shutdown.clone();
         let alive = alive.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _alive = alive;
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                _ = stopping.changed() => {
-                    // Finish the request in flight, then close.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(err) = result {
-                tracing::debug!(%err, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, peer, router, header_timeout, stopping).await,
+                // The handshake has the same deadline as the headers: a client that
+                // connects and says nothing is closed either way.
+                Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_connection(stream, peer, router, header_timeout, stopping).await,
+                    Ok(Err(err)) => tracing::debug!(%err, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("TLS handshake not finished within the handshake timeout"),
+                },
             }
             drop(permit);
         });
@@ -208,78 +199,57 @@ pub async fn serve(
     }
 }
 
-/// For the TLS server (axum-server): counts each TCP connection in the gate before
-/// the TLS handshake, and gives the place back when the connection ends.
-#[derive(Clone)]
-pub struct GateAcceptor {
-    pub gate: Arc<Gate>,
-    /// Trusted proxies: counted in the total only.
-    pub trusted: Vec<ipnet::IpNet>,
-}
-
-impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for GateAcceptor {
-    type Stream = GatedStream;
-    type Service = S;
-    type Future = std::future::Ready<std::io::Result<(GatedStream, S)>>;
-
-    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
-        let admitted = stream.peer_addr().map_err(std::io::Error::other).and_then(|peer| {
-            let is_proxy = self.trusted.iter().any(|net| net.contains(&canonical(peer.ip())));
-            self.gate
-                .admit(peer.ip(), is_proxy)
-                .map_err(|_| std::io::Error::other("too many connections from this address"))
-        });
-        std::future::ready(admitted.map(|permit| {
-            let _ = stream.set_nodelay(true);
-            (
-                GatedStream {
-                    inner: stream,
-                    _permit: permit,
-                },
-                service,
-            )
-        }))
+/// One HTTP/1.1 connection (WebSockets need HTTP/1.1; HTTP/2 is never offered,
+/// so hyper never waits, without a deadline, for bytes that tell the versions
+/// apart): request headers within `header_timeout`, upgrades allowed.
+async fn serve_connection<IO>(
+    stream: IO,
+    peer: SocketAddr,
+    router: Router,
+    header_timeout: Duration,
+    mut stopping: watch::Receiver<()>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        tower_service::Service::call(&mut router.clone(), request)
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stopping.changed() => {
+            // Finish the request in flight, then close.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%err, "connection ended with an error");
     }
 }
 
-/// A TCP stream that holds its place in a [`Gate`].
-pub struct GatedStream {
-    inner: tokio::net::TcpStream,
-    _permit: Permit,
-}
-
-impl tokio::io::AsyncRead for GatedStream {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for GatedStream {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+/// The TLS acceptor for `--tls-cert`/`--tls-key` (PEM files): HTTP/1.1 only in
+/// ALPN.
+pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<TlsAcceptor> {
+    use anyhow::Context as _;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("reading the TLS certificate {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading the TLS key {}", key.display()))?;
+    let mut config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not fit together")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the

@@ -1,0 +1,136 @@
+//! Who is connected, and who a message is for.
+//!
+//! Conversation logic never walks sockets itself: it names an [`Audience`] and
+//! [`Hub::deliver`] resolves it through the [`Directory`] (which sockets a
+//! visitor or an agent has open) and the conversation (whose visitor, which
+//! agents). When a conversation gets several agents with roles (an owner and
+//! observers), [`Audience::AgentsOf`] is the one place that learns it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sightline_proto::{ConversationId, ServerMessage};
+
+use super::{ConnId, Hub};
+use crate::records::VisitorId;
+
+/// An agent's account id.
+pub(super) type AgentId = i64;
+
+/// Who a message is for.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Audience<'a> {
+    /// One socket.
+    Conn(ConnId),
+    /// Every socket of one visitor.
+    Visitor(&'a VisitorId),
+    /// Every agent socket.
+    AllAgents,
+    /// The visitor of a conversation.
+    VisitorOf(&'a ConversationId),
+    /// The agents of a conversation: its owner.
+    AgentsOf(&'a ConversationId),
+    /// Both sides of a conversation.
+    Participants(&'a ConversationId),
+}
+
+/// The sockets that said hello, by who they belong to. Ordered sets: a fan-out
+/// walks them, and the same inputs must give the same outputs in the same order.
+#[derive(Debug, Default)]
+pub(super) struct Directory {
+    visitors: BTreeMap<VisitorId, BTreeSet<ConnId>>,
+    agents: BTreeMap<AgentId, BTreeSet<ConnId>>,
+}
+
+impl Directory {
+    pub(super) fn add_visitor(&mut self, visitor: &VisitorId, conn: ConnId) {
+        self.visitors.entry(visitor.clone()).or_default().insert(conn);
+    }
+
+    /// Returns whether that was the visitor's last socket.
+    pub(super) fn remove_visitor(&mut self, visitor: &VisitorId, conn: ConnId) -> bool {
+        let Some(conns) = self.visitors.get_mut(visitor) else {
+            return true;
+        };
+        conns.remove(&conn);
+        if conns.is_empty() {
+            self.visitors.remove(visitor);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(super) fn add_agent(&mut self, agent: AgentId, conn: ConnId) {
+        self.agents.entry(agent).or_default().insert(conn);
+    }
+
+    pub(super) fn remove_agent(&mut self, agent: AgentId, conn: ConnId) {
+        if let Some(conns) = self.agents.get_mut(&agent) {
+            conns.remove(&conn);
+            if conns.is_empty() {
+                self.agents.remove(&agent);
+            }
+        }
+    }
+
+    /// How many sockets a visitor has open.
+    pub(super) fn visitor_sockets(&self, visitor: &VisitorId) -> usize {
+        self.visitors.get(visitor).map_or(0, BTreeSet::len)
+    }
+
+    pub(super) fn visitor_online(&self, visitor: &VisitorId) -> bool {
+        self.visitors.contains_key(visitor)
+    }
+
+    fn visitor_conns(&self, visitor: &VisitorId) -> impl Iterator<Item = ConnId> + '_ {
+        self.visitors.get(visitor).into_iter().flatten().copied()
+    }
+
+    fn agent_conns(&self, agent: AgentId) -> impl Iterator<Item = ConnId> + '_ {
+        self.agents.get(&agent).into_iter().flatten().copied()
+    }
+
+    fn all_agent_conns(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.agents.values().flatten().copied()
+    }
+}
+
+impl Hub {
+    /// The sockets an audience means right now, in a stable order.
+    pub(super) fn resolve(&self, audience: Audience<'_>) -> Vec<ConnId> {
+        let dir = &self.directory;
+        match audience {
+            Audience::Conn(conn) => vec![conn],
+            Audience::Visitor(visitor) => dir.visitor_conns(visitor).collect(),
+            Audience::AllAgents => dir.all_agent_conns().collect(),
+            Audience::VisitorOf(id) => self
+                .conversations
+                .get(id)
+                .map(|c| dir.visitor_conns(&c.visitor).collect())
+                .unwrap_or_default(),
+            Audience::AgentsOf(id) => self
+                .conversations
+                .get(id)
+                .and_then(|c| c.summary.agent.as_ref())
+                .map(|owner| dir.agent_conns(owner.id).collect())
+                .unwrap_or_default(),
+            Audience::Participants(id) => {
+                let mut conns = self.resolve(Audience::VisitorOf(id));
+                conns.extend(self.resolve(Audience::AgentsOf(id)));
+                conns
+            }
+        }
+    }
+
+    /// Sends a message to everyone in an audience.
+    pub(super) fn deliver(&mut self, audience: Audience<'_>, message: ServerMessage) {
+        let conns = self.resolve(audience);
+        let Some((last, rest)) = conns.split_last() else {
+            return;
+        };
+        for &conn in rest {
+            self.send(conn, message.clone());
+        }
+        self.send(*last, message);
+    }
+}
