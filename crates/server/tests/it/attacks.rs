@@ -96,6 +96,9 @@ async fn replaying_a_long_transcript_into_sockets_that_never_read_delays_nobody_
             .await;
         attackers.push(ws);
     }
+    // Counted now, before the write timeout (10 s) can close the stuck ones: the
+    // builder, the bystander, Anna and the five attackers.
+    assert_eq!(server.metric("sightline_websockets_open").await, 8);
     let attacked = round_trips(&mut bystander, &conversation, "b", 200).await;
     let (q50, q99) = (percentile(&quiet, 0.5), percentile(&quiet, 0.99));
     let (a50, a99, amax) = (
@@ -114,8 +117,6 @@ async fn replaying_a_long_transcript_into_sockets_that_never_read_delays_nobody_
 
     // A socket that never reads cannot hold its task either: the server gives up on
     // it (write timeout) and closes it, which the connection count shows.
-    // The builder, the bystander, Anna and the five attackers.
-    assert_eq!(server.metric("sightline_websockets_open").await, 8);
     let deadline = Instant::now() + Duration::from_secs(40);
     while server.metric("sightline_websockets_open").await > 3 {
         assert!(Instant::now() < deadline, "the stuck sockets were never closed");
@@ -255,15 +256,20 @@ async fn create_keys(agent: &mut Ws, count: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn session_keys_cannot_be_guessed_from_many_addresses() {
-    let server = TestServer::start().await;
+    // The default budget (100, then 2 a second) with almost no refill, so that the
+    // outcome does not depend on how fast this machine runs the test.
+    let server = TestServer::start_adjusted(|c| {
+        c.limits.key_tries_global = Allowance::new(100, 0.001);
+    })
+    .await;
     let mut anna = server.agent("anna").await;
     let mut ben = server.agent("ben").await;
     let mut keys = create_keys(&mut anna, 20).await;
     keys.extend(create_keys(&mut ben, 20).await);
     assert!(keys.iter().all(|k| k.len() == 9));
 
-    // 40 addresses x 5 guesses: every attempt spends the global budget (100, then
-    // 2 a second) before any key is looked up.
+    // 40 addresses x 5 guesses: every attempt spends the global budget before any
+    // key is looked up.
     let (mut wrong, mut limited, mut hits) = (0, 0, 0);
     let mut guess: u64 = 123_456_789;
     for n in 0..40u8 {
@@ -299,8 +305,8 @@ async fn session_keys_cannot_be_guessed_from_many_addresses() {
         }
     }
     assert_eq!(hits, 0);
-    assert!(wrong <= 100 + 20, "wrong answers {wrong}");
-    assert!(limited >= 60, "limited {limited}");
+    assert!(wrong <= 100, "wrong answers {wrong}");
+    assert!(limited >= 99, "limited {limited}");
     // Past the budget even the right key learns nothing: the limit comes first.
     let mut caller = server.visitor_from(lo(1, 1, 1)).await;
     caller.hello(None, 0).await;
@@ -309,7 +315,7 @@ async fn session_keys_cannot_be_guessed_from_many_addresses() {
     let hits_of_limit = server
         .metric("sightline_rate_limited_total{limit=\"key_tries_global\"}")
         .await;
-    assert!(hits_of_limit >= 60, "{hits_of_limit}");
+    assert!(hits_of_limit >= 100, "{hits_of_limit}");
     server.stop().await;
 }
 
