@@ -93,7 +93,7 @@ fn ensure_tools(browser: bool) -> anyhow::Result<()> {
     let is_root = output(Path::new("/"), "id", &["-u"]).is_ok_and(|uid| uid.trim() == "0");
     if !is_root || !has("apt-get", "--version") {
         bail!(
-            "missing: {}. Install them (Debian: `sudo {command}`; or set CHROMIUM_PATH for another Chromium),              then run `cargo xtask test` again; `cargo xtask test --no-browser` skips Chromium",
+            "missing: {}. Install them (Debian: `sudo {command}`; or set CHROMIUM_PATH for another Chromium), then run `cargo xtask test` again; `cargo xtask test --no-browser` skips Chromium",
             missing.join(", ")
         );
     }
@@ -174,11 +174,21 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         )],
     )?;
 
-    // 3. Every Rust test (the store's also run on PostgreSQL when SIGHTLINE_TEST_POSTGRES is set).
+    // 3. Every Rust test: the store's, and the server's PostgreSQL tests, also on
+    // PostgreSQL when SIGHTLINE_TEST_POSTGRES is set, or when one answers at the
+    // default local address.
+    let mut test_env = Vec::new();
     if std::env::var("SIGHTLINE_TEST_POSTGRES").is_err() {
-        eprintln!("note: SIGHTLINE_TEST_POSTGRES is unset; the store tests run on SQLite only");
+        let local: std::net::SocketAddr = ([127, 0, 0, 1], 5432).into();
+        if std::net::TcpStream::connect_timeout(&local, std::time::Duration::from_secs(1)).is_ok() {
+            let url = "postgres://postgres@127.0.0.1:5432/test";
+            eprintln!("note: PostgreSQL answers on {local}: the PostgreSQL tests use {url} (set SIGHTLINE_TEST_POSTGRES to choose another)");
+            test_env.push(("SIGHTLINE_TEST_POSTGRES", url.to_owned()));
+        } else {
+            eprintln!("note: SIGHTLINE_TEST_POSTGRES is unset and no PostgreSQL answers on {local}: the PostgreSQL tests are skipped");
+        }
     }
-    run(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
+    run(&root, "cargo", &["test", "--workspace", "--locked"], &test_env)?;
 
     // 4. Browser tests against the real binary.
     if skip_browser {
