@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// Largest image upload in bytes [default: 10485760 (10 MB)].
     #[arg(long, global = true, env = "SIGHTLINE_MAX_IMAGE_BYTES")]
     pub max_image_bytes: Option<u64>,
+    /// Upload bytes held in memory at once, by all uploads together; an upload
+    /// that finds no room within 5 s is answered 503 [default: 8 uploads of the
+    /// largest size, with annotations: 86507520 (82.5 MiB)].
+    #[arg(long, global = true, env = "SIGHTLINE_MAX_UPLOAD_MEMORY")]
+    pub max_upload_memory: Option<u64>,
     /// Most simultaneous TCP connections, and WebSockets, from one client address
     /// (IPv6: one /64) [default: 256].
     #[arg(long, global = true, env = "SIGHTLINE_MAX_CONNECTIONS_PER_ADDRESS")]
@@ -207,6 +212,7 @@ struct FileConfig {
     share_text_fps: Option<u32>,
     share_motion_fps: Option<u32>,
     max_image_bytes: Option<u64>,
+    max_upload_memory: Option<u64>,
     max_connections_per_address: Option<usize>,
     reserved_agent_connections: Option<usize>,
     handshake_timeout: Option<u64>,
@@ -242,6 +248,8 @@ pub struct Config {
     pub share: ShareSettings,
     /// Largest image upload, in bytes.
     pub max_image_bytes: u64,
+    /// Upload bytes in memory at once, all uploads together.
+    pub max_upload_memory: u64,
     /// Most TCP connections and WebSockets from one address group.
     pub max_connections_per_address: usize,
     /// WebSockets that visitors may not take.
@@ -371,6 +379,16 @@ impl Config {
         if !(1024..=1024 * 1024 * 1024).contains(&max_image_bytes) {
             bail!("max_image_bytes must be between 1024 and 1073741824, not {max_image_bytes}");
         }
+        let max_upload_memory = args
+            .max_upload_memory
+            .or(file.max_upload_memory)
+            .unwrap_or_else(|| default_upload_memory(max_image_bytes));
+        if max_upload_memory < default_upload_memory(max_image_bytes) / 8 {
+            bail!(
+                "max_upload_memory must hold at least one upload of max_image_bytes with its annotations ({} bytes), not {max_upload_memory}",
+                default_upload_memory(max_image_bytes) / 8
+            );
+        }
         let max_connections = args.max_connections.or(file.max_connections).unwrap_or(50_000);
         if max_connections < 2 {
             bail!("max_connections must be at least 2");
@@ -423,6 +441,7 @@ impl Config {
         Ok(Config {
             share,
             max_image_bytes,
+            max_upload_memory,
             max_connections_per_address,
             reserved_agent_connections,
             handshake_timeout: std::time::Duration::from_secs(handshake_timeout),
@@ -459,6 +478,7 @@ impl Config {
             max_connections: 50_000,
             share: ShareSettings::default(),
             max_image_bytes: sightline_proto::DEFAULT_MAX_IMAGE_BYTES,
+            max_upload_memory: default_upload_memory(sightline_proto::DEFAULT_MAX_IMAGE_BYTES),
             max_connections_per_address: 256,
             reserved_agent_connections: 2_500,
             handshake_timeout: std::time::Duration::from_secs(10),
@@ -489,6 +509,12 @@ pub fn normalize_origin(origin: &str) -> anyhow::Result<String> {
         bail!("{origin:?} is not an http or https origin");
     }
     Ok(url.origin().ascii_serialization())
+}
+
+/// Room for eight of the largest uploads with their annotations (a form's
+/// overhead included).
+pub fn default_upload_memory(max_image_bytes: u64) -> u64 {
+    8 * (max_image_bytes + sightline_proto::MAX_ANNOTATIONS_BYTES as u64 + 64 * 1024)
 }
 
 #[cfg(test)]

@@ -130,6 +130,39 @@ fn client_id(headers: &HeaderMap) -> Result<String, Failure> {
 
 /// Reads a body of at most `limit` bytes; 413 beyond (refused at once when the
 /// declared length is already too large).
+/// How long an upload waits for room in the server-wide upload memory before it
+/// is refused with 503.
+const UPLOAD_MEMORY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Takes room for an upload's bytes in the server-wide budget
+/// (`AppState::upload_memory`) before its body is read: the declared
+/// Content-Length, or the most the reader accepts (`most`) when none is declared.
+/// Held until the upload is stored or refused, so that uploads in flight, from
+/// however many addresses, never hold more than the budget in memory.
+async fn reserve_upload_memory(
+    app: &AppState,
+    headers: &HeaderMap,
+    most: u64,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Failure> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > most) {
+        return Err(too_large(most));
+    }
+    let kib = u32::try_from(declared.unwrap_or(most).div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let room = tokio::time::timeout(UPLOAD_MEMORY_WAIT, app.upload_memory.clone().acquire_many_owned(kib)).await;
+    match room {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many pictures are being uploaded right now; try again in a moment",
+        )),
+    }
+}
+
 async fn read_limited(headers: &HeaderMap, body: Body, limit: u64) -> Result<Vec<u8>, Failure> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -228,6 +261,7 @@ async fn visitor_upload_inner(
         address: ip,
     };
     check_uploader(app, &uploader).await?;
+    let _room = reserve_upload_memory(app, headers, app.config.max_image_bytes).await?;
     let bytes = read_limited(headers, body, app.config.max_image_bytes).await?;
     post(app, uploader, client_id, bytes, None, None).await
 }
@@ -266,6 +300,13 @@ pub async fn agent_upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    // A form carries the picture and its annotations.
+    let most = if is_multipart {
+        limit + MAX_ANNOTATIONS_BYTES as u64 + 64 * 1024
+    } else {
+        limit
+    };
+    let _room = reserve_upload_memory(&app, &headers, most).await?;
     let (bytes, annotations) = if is_multipart {
         read_multipart(&app, &headers, request, limit).await?
     } else {

@@ -66,6 +66,9 @@ pub struct AppState {
     /// Image checks running at once (one per core, at most two): bounds the memory
     /// that decoding uploads can take, whatever the number of uploads.
     pub image_work: Arc<tokio::sync::Semaphore>,
+    /// Upload bytes in memory at once, in KiB (`max_upload_memory`): taken before
+    /// a body is read, given back when the upload is stored or refused.
+    pub upload_memory: Arc<tokio::sync::Semaphore>,
     pub upload_limiter: Arc<images::UploadLimiter>,
     /// Open WebSockets: in all (with room kept for agents) and per address.
     pub sockets: Arc<net::Gate>,
@@ -308,6 +311,16 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         "gauge",
         app.sockets.open() as u64,
     );
+    gauge(
+        "sightline_upload_memory_in_use_bytes",
+        "Room taken in the upload memory budget by uploads in flight.",
+        "gauge",
+        app.config
+            .max_upload_memory
+            .div_ceil(1024)
+            .saturating_sub(app.upload_memory.available_permits() as u64)
+            * 1024,
+    );
     out.push_str("# HELP sightline_rate_limited_total Requests refused by a rate limit, by limit.\n");
     out.push_str("# TYPE sightline_rate_limited_total counter\n");
     for (kind, counter) in sightline_core::LimitKind::ALL.iter().zip(&m.limited) {
@@ -351,6 +364,9 @@ pub async fn run(
     let app = AppState {
         blobs,
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
+        upload_memory: Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(config.max_upload_memory.div_ceil(1024)).unwrap_or(usize::MAX / 2),
+        )),
         upload_limiter: Arc::new(images::UploadLimiter::default()),
         replay_work: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2)),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sightline_core::Allowance;
 use sightline_proto::{ErrorCode, EventKind, MessageBody, ServerMessage};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
@@ -576,5 +577,85 @@ async fn links_are_stored_as_a_browser_would_read_them() {
         unreachable!()
     };
     assert_eq!(url, "https://alert(1)/");
+    server.stop().await;
+}
+
+/// Point 6, bodies: uploads in flight hold their bytes in memory before any check
+/// can run, so all of them together, from any number of addresses, stay within
+/// `max_upload_memory`; one that finds no room within 5 s is answered 503, and room
+/// comes back when an upload ends.
+#[tokio::test]
+async fn uploads_in_flight_hold_no_more_memory_than_the_budget() {
+    const MIB: u64 = 1024 * 1024;
+    let server = TestServer::start_adjusted(|c| {
+        c.max_image_bytes = MIB;
+        c.max_upload_memory = 4 * MIB;
+    })
+    .await;
+    let in_use = || async { server.metric("sightline_upload_memory_in_use_bytes").await };
+    // Visitors from four addresses, each starting an upload of 1 MiB and sending
+    // only its first kilobyte.
+    let start_upload = |n: u8| {
+        let addr = server.addr;
+        let server = &server;
+        async move {
+            let mut visitor = server.visitor_from(lo(4, 0, n)).await;
+            let (token, _) = visitor.hello(None, 0).await;
+            let mut tcp = tcp_from(lo(4, 0, n), addr).await.expect("connect");
+            let head = format!(
+                "POST /api/visitor/images HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nX-Client-Id: held{n}\r\nContent-Type: image/png\r\nContent-Length: {MIB}\r\n\r\n"
+            );
+            tcp.write_all(head.as_bytes()).await.expect("headers");
+            tcp.write_all(&[0x42; 1024]).await.expect("first bytes");
+            (visitor, tcp)
+        }
+    };
+    let mut held = Vec::new();
+    for n in 1..=4 {
+        held.push(start_upload(n).await);
+        // Each takes its room before its body is read.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while in_use().await < u64::from(n) * MIB {
+            assert!(Instant::now() < deadline, "upload {n} never took its room");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert_eq!(in_use().await, 4 * MIB);
+
+    // A fifth, from yet another address, finds the budget full.
+    let (_fifth_visitor, mut fifth) = start_upload(5).await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), fifth.read_to_end(&mut answer))
+        .await
+        .expect("an answer within the wait")
+        .ok();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"busy\""), "{answer}");
+    assert_eq!(in_use().await, 4 * MIB);
+
+    // One held upload ends (its body is no picture: refused), and its room comes back.
+    let (_visitor, mut tcp) = held.pop().expect("a held upload");
+    tcp.write_all(&vec![0x42; (MIB - 1024) as usize])
+        .await
+        .expect("the rest");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.expect("read");
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 415"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while in_use().await > 3 * MIB {
+        assert!(Instant::now() < deadline, "the finished upload kept its room");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(held);
     server.stop().await;
 }
