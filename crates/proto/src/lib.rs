@@ -546,6 +546,21 @@ impl ClientFrame {
         }
         Ok(frame)
     }
+
+    /// The `ref` of a frame that did not parse as a message, when it is a JSON
+    /// object with a usable one: the error about it then carries it, so that the
+    /// client can match the error to its request.
+    pub fn ref_of_invalid(text: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct RefOnly {
+            #[serde(rename = "ref")]
+            request_ref: Option<String>,
+        }
+        serde_json::from_str::<RefOnly>(text)
+            .ok()?
+            .request_ref
+            .filter(|r| r.len() <= MAX_REQUEST_REF_BYTES)
+    }
 }
 
 /// Every type that TypeScript clients need, as one module of declarations.
@@ -613,6 +628,18 @@ pub fn typescript_declarations() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invalid_frame_keeps_its_ref_when_it_has_a_usable_one() {
+        let bad = r#"{"type":"accept","conversation":7,"ref":"r1"}"#;
+        assert!(ClientFrame::parse(bad).is_err());
+        assert_eq!(ClientFrame::ref_of_invalid(bad).as_deref(), Some("r1"));
+        assert_eq!(ClientFrame::ref_of_invalid(r#"{"type":"nope"}"#), None);
+        assert_eq!(ClientFrame::ref_of_invalid("not json"), None);
+        assert_eq!(ClientFrame::ref_of_invalid(r#"{"ref":5}"#), None);
+        let long = format!(r#"{{"ref":"{}"}}"#, "x".repeat(MAX_REQUEST_REF_BYTES + 1));
+        assert_eq!(ClientFrame::ref_of_invalid(&long), None);
+    }
 
     #[test]
     fn client_messages_round_trip_with_snake_case_tags() {

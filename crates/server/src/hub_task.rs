@@ -301,10 +301,10 @@ async fn run(
             // stored: drop every socket (clients reconnect and re-send their
             // unacknowledged messages) and rebuild the hub.
             tracing::error!("storage keeps failing; dropping all connections and reloading state");
-            for socket in sockets.values() {
-                let _ = socket
-                    .outbound
-                    .try_send(Outbound::Close(1011, "storage failure, reconnect".into()));
+            for socket in sockets.values_mut() {
+                if let Some(kill) = socket.kill.take() {
+                    let _ = kill.send((1011, "storage failure, reconnect".into()));
+                }
             }
             sockets.clear();
             outputs.clear();

@@ -194,9 +194,10 @@ async fn run_socket(
     let _permit = permit;
     let conn = app.hub.next_conn_id();
     let (tx, mut rx) = mpsc::channel(SOCKET_QUEUE);
+    // The hub closes the socket through this, ahead of whatever is queued; when it
+    // drops the other end (too slow, or storage failed) the socket goes at once too,
+    // without draining its queue.
     let (kill, mut killed) = tokio::sync::oneshot::channel::<(u16, String)>();
-    // Until the hub drops the other end without a word (then the queue tells).
-    let mut kill_armed = true;
     if !app
         .hub
         .send(Command::Connect {
@@ -226,17 +227,32 @@ async fn run_socket(
             // Outbound first: deliver what the hub decided before reading more.
             biased;
             // A kill comes before anything still queued.
-            order = &mut killed, if kill_armed => match order {
-                Ok((code, reason)) => { close(&mut socket, code, &reason).await; break; }
-                Err(_) => kill_armed = false,
-            },
+            order = &mut killed => {
+                let (code, reason) = order.unwrap_or_else(|_| (1013, "too slow; reconnect".into()));
+                close(&mut socket, code, &reason).await;
+                break;
+            }
             outbound = rx.recv() => match outbound {
                 Some(Outbound::Message(message)) => {
                     welcomed |= matches!(message, ServerMessage::VisitorWelcome { .. } | ServerMessage::AgentWelcome { .. });
                     if !send_json(&mut socket, &message).await { break; }
                 }
                 Some(Outbound::Replay { conversation, after_seq, upto_seq }) => {
-                    if !replay(&app, &mut socket, conversation, after_seq, upto_seq).await { break; }
+                    // A long replay still stops at once for a kill (logged out,
+                    // disabled) or a shutdown.
+                    let interrupted = tokio::select! {
+                        biased;
+                        order = &mut killed => Some(order.unwrap_or_else(|_| (1013, "too slow; reconnect".into()))),
+                        _ = shutdown.changed() => Some((1012, "server restarting".to_owned())),
+                        done = replay(&app, &mut socket, conversation, after_seq, upto_seq) => {
+                            if !done { break; }
+                            None
+                        }
+                    };
+                    if let Some((code, reason)) = interrupted {
+                        close(&mut socket, code, &reason).await;
+                        break;
+                    }
                 }
                 Some(Outbound::Close(code, reason)) => { close(&mut socket, code, &reason).await; break; }
                 // The hub dropped us (too slow, or it is restarting).
@@ -266,7 +282,8 @@ async fn run_socket(
                             }
                             Err(err) => {
                                 let detail: String = err.chars().take(200).collect();
-                                let reply = ServerMessage::error(ErrorCode::BadRequest, format!("not a valid message: {detail}"), None);
+                                let request_ref = ClientFrame::ref_of_invalid(text.as_str());
+                                let reply = ServerMessage::error(ErrorCode::BadRequest, format!("not a valid message: {detail}"), request_ref);
                                 if !send_json(&mut socket, &reply).await { break; }
                             }
                         }

@@ -471,6 +471,15 @@ async fn another_agents_active_conversation_is_private_over_http_and_the_socket_
         }
         _ => unreachable!(),
     }
+    // A frame that does not parse is answered with its ref too, when it has one.
+    ben.send(json!({"type": "sync", "conversation": 42, "ref": "s2"})).await;
+    match ben.expect(|m| matches!(m, ServerMessage::Error { .. })).await {
+        ServerMessage::Error { code, request_ref, .. } => {
+            assert_eq!(code, ErrorCode::BadRequest);
+            assert_eq!(request_ref.as_deref(), Some("s2"), "the error names the request");
+        }
+        _ => unreachable!(),
+    }
     // Its own agent reads it both ways.
     let (anna_http, anna_csrf, _) = server.login("anna").await;
     assert_eq!(transcript(&anna_http).await.expect("get").status(), 200);
