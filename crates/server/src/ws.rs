@@ -283,7 +283,8 @@ async fn run_socket(
                             Err(err) => {
                                 let detail: String = err.chars().take(200).collect();
                                 let request_ref = ClientFrame::ref_of_invalid(text.as_str());
-                                let reply = ServerMessage::error(ErrorCode::BadRequest, format!("not a valid message: {detail}"), request_ref);
+                                let reply = ServerMessage::error(ErrorCode::BadRequest, format!("not a valid message: {detail}"), None)
+                                    .with_ref(request_ref);
                                 if !send_json(&mut socket, &reply).await { break; }
                             }
                         }
