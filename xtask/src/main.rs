@@ -173,6 +173,14 @@ fn test(args: &[String]) -> anyhow::Result<()> {
             "-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links".to_owned(),
         )],
     )?;
+    // The fuzz targets live outside the workspace; they must still compile (an
+    // ordinary check: the instrumented build is `cargo xtask fuzz`'s).
+    run(
+        &root,
+        "cargo",
+        &["check", "--manifest-path", "fuzz/Cargo.toml", "--bins", "--locked"],
+        &[],
+    )?;
 
     // 3. Every Rust test: the store's, and the server's PostgreSQL tests, also on
     // PostgreSQL when SIGHTLINE_TEST_POSTGRES is set, or when one answers at the
