@@ -37,7 +37,7 @@ source_image: string | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: string, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
 
 export type Event = { 
 /**
@@ -47,7 +47,7 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: string, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
 
 export type ConversationSummary = { id: string, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
@@ -61,19 +61,23 @@ visitor_online: boolean,
 /**
  * The conversation's newest screen share, if any.
  */
-share: ShareSummary | null, };
+share: ShareSummary | null, 
+/**
+ * The conversation's newest grant of each other capability.
+ */
+grants: Array<GrantSummary>, };
 
 export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, };
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, });
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -83,7 +87,7 @@ token: string,
 /**
  * The visitor's current (or most recent) conversation, if any.
  */
-conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
+conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: string, grant: string, stream: string, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 
@@ -118,6 +122,22 @@ export type ShareSetup = { ice_servers: Array<IceServer>,
 ice_transport_policy: string, limits: ShareLimits, mode: ShareMode, };
 
 export type Signal = { "kind": "description", type: string, sdp: string, } | { "kind": "candidate", candidate: string, sdp_mid: string | null, sdp_m_line_index: number | null, username_fragment: string | null, } | { "kind": "restart_request" } | { "kind": "mode", mode: ShareMode, };
+
+export type Capability = "screen_share" | "cobrowse" | "remote_control" | "recording";
+
+export type GrantState = "asked" | "allowed" | "choosing" | "active" | "declined" | "cancelled" | "failed" | "ended";
+
+export type GrantStep = "allow" | "decline" | "start" | "fail" | "stop";
+
+export type GrantSummary = { id: string, capability: Capability, state: GrantState, 
+/**
+ * The grant's stream, once the visitor allowed it.
+ */
+stream: string | null, };
+
+export type StreamRole = "publisher" | "subscriber";
+
+export type StreamControl = { "type": "joined", stream: string, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, };
 
 export type LoginRequest = { name: string, password: string, };
 
@@ -166,3 +186,4 @@ export const MAX_IMAGE_PIXELS = 40000000;
 export const MAX_IMAGE_SIDE = 16384;
 export const THUMB_MAX_SIDE = 320;
 export const MAX_ANNOTATIONS_BYTES = 262144;
+export const MAX_STREAM_FRAME_BYTES = 1048576;

@@ -8,7 +8,7 @@ const ME = { id: 1, display_name: "Anna" };
 const OTHER = { id: 2, display_name: "Ben" };
 
 function summary(id: string, status: ConversationSummary["status"], agent = status === "waiting" ? null : ME, created = 1): ConversationSummary {
-  return { id, status, agent, created_at: created, last_seq: 1, last_activity_at: created, preview: "hi", page: null, visitor_online: true, share: null };
+  return { id, status, agent, created_at: created, last_seq: 1, last_activity_at: created, preview: "hi", page: null, visitor_online: true, share: null, grants: [] };
 }
 
 function message(seq: number, text: string, from: "visitor" | "agent" = "visitor", clientId = "v" + seq): Event {

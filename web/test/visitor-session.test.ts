@@ -15,6 +15,7 @@ function summary(id: string, status: ConversationSummary["status"] = "waiting"):
     preview: null,
     page: null,
     visitor_online: true, share: null,
+  grants: [],
   };
 }
 

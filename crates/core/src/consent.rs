@@ -20,79 +20,7 @@
 
 use std::fmt;
 
-/// What a visitor can grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Capability {
-    /// The visitor's screen, as WebRTC video.
-    ScreenShare,
-    /// The visitor's page, mirrored as DOM.
-    Cobrowse,
-    /// The agent acting on the visitor's page.
-    RemoteControl,
-    /// The session kept for later replay.
-    Recording,
-}
-
-impl Capability {
-    pub const ALL: [Capability; 4] = [
-        Capability::ScreenShare,
-        Capability::Cobrowse,
-        Capability::RemoteControl,
-        Capability::Recording,
-    ];
-
-    /// Whether the visitor's browser shows a picker after consent (the screen,
-    /// window or tab to share), with its own steps: [`Step::Choose`] and
-    /// [`Step::Cancel`].
-    pub fn has_picker(self) -> bool {
-        self == Capability::ScreenShare
-    }
-}
-
-/// Where a grant stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum State {
-    /// The agent asked; the visitor has not answered.
-    Asked,
-    /// The visitor allowed it; nothing flows yet.
-    Allowed,
-    /// The browser's picker is open (capabilities with a picker only).
-    Choosing,
-    /// It is on: the stream flows.
-    Active,
-    /// The visitor said no.
-    Declined,
-    /// Withdrawn before it started, or the picker closed without a choice.
-    Cancelled,
-    /// The visitor's browser could not do it.
-    Failed,
-    /// Stopped by either side or by the server.
-    Ended,
-}
-
-impl State {
-    pub const ALL: [State; 8] = [
-        State::Asked,
-        State::Allowed,
-        State::Choosing,
-        State::Active,
-        State::Declined,
-        State::Cancelled,
-        State::Failed,
-        State::Ended,
-    ];
-
-    /// Whether it is over.
-    pub fn is_final(self) -> bool {
-        matches!(self, State::Declined | State::Cancelled | State::Failed | State::Ended)
-    }
-
-    /// Whether the visitor's consent stands, so that the capability's stream may
-    /// flow (and signaling, for a screen share).
-    pub fn is_granted(self) -> bool {
-        matches!(self, State::Allowed | State::Choosing | State::Active)
-    }
-}
+pub use sightline_proto::{Capability, GrantState as State};
 
 /// What someone asks of a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -254,39 +182,6 @@ pub fn transition(capability: Capability, current: Option<State>, step: Step, ac
     }
 }
 
-/// A screen share's state on the wire is this model's state under its own names.
-impl From<sightline_proto::ShareState> for State {
-    fn from(state: sightline_proto::ShareState) -> Self {
-        use sightline_proto::ShareState as W;
-        match state {
-            W::Invited => State::Asked,
-            W::Accepted => State::Allowed,
-            W::Choosing => State::Choosing,
-            W::Sharing => State::Active,
-            W::Declined => State::Declined,
-            W::Cancelled => State::Cancelled,
-            W::Failed => State::Failed,
-            W::Ended => State::Ended,
-        }
-    }
-}
-
-impl From<State> for sightline_proto::ShareState {
-    fn from(state: State) -> Self {
-        use sightline_proto::ShareState as W;
-        match state {
-            State::Asked => W::Invited,
-            State::Allowed => W::Accepted,
-            State::Choosing => W::Choosing,
-            State::Active => W::Sharing,
-            State::Declined => W::Declined,
-            State::Cancelled => W::Cancelled,
-            State::Failed => W::Failed,
-            State::Ended => W::Ended,
-        }
-    }
-}
-
 /// The steps a visitor reports for a screen share.
 impl From<sightline_proto::ShareStep> for Step {
     fn from(step: sightline_proto::ShareStep) -> Self {
@@ -299,6 +194,20 @@ impl From<sightline_proto::ShareStep> for Step {
             W::Cancelled => Step::Cancel,
             W::Failed => Step::Fail,
             W::Stopped => Step::Stop,
+        }
+    }
+}
+
+/// The steps a visitor reports for a grant.
+impl From<sightline_proto::GrantStep> for Step {
+    fn from(step: sightline_proto::GrantStep) -> Self {
+        use sightline_proto::GrantStep as W;
+        match step {
+            W::Allow => Step::Allow,
+            W::Decline => Step::Decline,
+            W::Start => Step::Start,
+            W::Fail => Step::Fail,
+            W::Stop => Step::Stop,
         }
     }
 }

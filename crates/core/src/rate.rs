@@ -22,12 +22,19 @@ impl TokenBucket {
     /// Takes one token if there is one. `now` is in milliseconds; a clock that goes
     /// backwards adds nothing.
     pub fn try_take(&mut self, now: u64) -> bool {
+        self.try_take_n(now, 1)
+    }
+
+    /// Takes `n` tokens at once if there are that many (a frame of `n` bytes
+    /// against a byte rate); never more than the capacity can hold.
+    pub fn try_take_n(&mut self, now: u64, n: u32) -> bool {
         let elapsed_ms = now.saturating_sub(self.updated_at);
         self.updated_at = self.updated_at.max(now);
         // u64 milliseconds convert exactly to f64 for any realistic uptime.
         self.tokens = (self.tokens + elapsed_ms as f64 * self.per_second / 1000.0).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let n = f64::from(n);
+        if self.tokens >= n {
+            self.tokens -= n;
             true
         } else {
             false
@@ -53,6 +60,16 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn takes_many_at_once_or_none() {
+        let mut bucket = TokenBucket::new(1000, 100.0, 0);
+        assert!(bucket.try_take_n(0, 600));
+        assert!(!bucket.try_take_n(0, 600), "only 400 left");
+        assert!(bucket.try_take_n(0, 400));
+        assert!(!bucket.try_take_n(1_000, 101));
+        assert!(bucket.try_take_n(1_000, 100));
+    }
 
     #[test]
     fn allows_a_burst_then_the_sustained_rate() {

@@ -147,6 +147,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         page: None,
         visitor_online: false,
         share: None,
+        grants: Vec::new(),
     };
     w.input(Input::VisitorLookedUp {
         conn: 2,

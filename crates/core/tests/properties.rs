@@ -379,6 +379,7 @@ impl Model {
             page: c.page.clone(),
             visitor_online: false,
             share: None,
+            grants: Vec::new(),
         })
     }
 
@@ -1099,6 +1100,11 @@ impl World {
         match out {
             Output::Persist(op) => self.apply(op),
             Output::Limited { .. } => Ok(()),
+            // No action here asks for a grant (tests/grants.rs covers them): a
+            // stream can only be a bug.
+            Output::StreamGrant(_) | Output::StreamToken { .. } | Output::StreamRevoke { .. } => {
+                Err("a stream, though nobody asked for a grant".into())
+            }
             Output::Send { conn, message } => self.check_send(*conn, message),
             Output::Replay {
                 conn,
@@ -1258,6 +1264,7 @@ impl World {
                     "only the first event is `started`"
                 );
                 match &event.kind {
+                    EventKind::Grant { .. } => return Err("a grant event, though nobody asked for one".into()),
                     EventKind::Message {
                         from, client_id, body, ..
                     } => {

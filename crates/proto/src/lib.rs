@@ -18,8 +18,10 @@
 
 pub mod api;
 mod limits;
+mod stream;
 
 pub use limits::*;
+pub use stream::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -277,6 +279,17 @@ pub enum EventKind {
     },
     /// The visitor joined with a session key the agent gave them.
     JoinedWithKey { agent: AgentRef },
+    /// A grant (co-browse, remote control, recording) changed state. `message` is
+    /// the agent's request text (when asked); `detail` says why it failed or ended.
+    Grant {
+        grant: GrantId,
+        capability: Capability,
+        state: GrantState,
+        by: Role,
+        agent: Option<AgentRef>,
+        message: Option<String>,
+        detail: Option<String>,
+    },
 }
 
 /// A stored event with its place in the conversation.
@@ -313,6 +326,9 @@ pub struct ConversationSummary {
     pub visitor_online: bool,
     /// The conversation's newest screen share, if any.
     pub share: Option<ShareSummary>,
+    /// The conversation's newest grant of each other capability.
+    #[serde(default)]
+    pub grants: Vec<GrantSummary>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -384,6 +400,24 @@ pub enum ClientMessage {
     ShareKeyCreate {},
     /// Visitor: join the agent who created this key (and be asked to share).
     ShareKeyRedeem { key: String },
+    /// Agent: ask the visitor for a capability other than screen sharing.
+    /// `message` replaces the default request text.
+    GrantAsk {
+        conversation: ConversationId,
+        capability: Capability,
+        message: Option<String>,
+    },
+    /// Visitor: answer a request or report a step of a grant.
+    GrantStep {
+        grant: GrantId,
+        step: GrantStep,
+        detail: Option<String>,
+    },
+    /// Either side: end a grant (the visitor revokes, the agent withdraws).
+    GrantEnd { grant: GrantId },
+    /// Either end of a live stream: a fresh token for its stream socket (after the
+    /// first one expired, e.g. on a reconnect).
+    StreamJoin { stream: StreamId },
 }
 
 /// Messages the server sends to a browser over the WebSocket.
@@ -449,6 +483,19 @@ pub enum ServerMessage {
     /// Answer to [`ClientMessage::ShareKeyCreate`].
     ShareKeyCreated {
         key: String,
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        expires_at: u64,
+    },
+    /// The visitor allowed a grant: the token that opens this side's stream socket
+    /// (`/ws/stream?token=`), valid for opening until `expires_at`. Sent to each
+    /// end (again on [`ClientMessage::StreamJoin`]).
+    StreamGranted {
+        conversation: ConversationId,
+        grant: GrantId,
+        stream: StreamId,
+        capability: Capability,
+        role: StreamRole,
+        token: String,
         #[cfg_attr(feature = "typescript", ts(type = "number"))]
         expires_at: u64,
     },
@@ -591,6 +638,12 @@ pub fn typescript_declarations() -> String {
         ShareLimits::decl(),
         ShareSetup::decl(),
         Signal::decl(),
+        Capability::decl(),
+        GrantState::decl(),
+        GrantStep::decl(),
+        GrantSummary::decl(),
+        StreamRole::decl(),
+        StreamControl::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
         api::UserInfo::decl(),
@@ -620,7 +673,8 @@ pub fn typescript_declarations() -> String {
          export const MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS};\n\
          export const MAX_IMAGE_SIDE = {MAX_IMAGE_SIDE};\n\
          export const THUMB_MAX_SIDE = {THUMB_MAX_SIDE};\n\
-         export const MAX_ANNOTATIONS_BYTES = {MAX_ANNOTATIONS_BYTES};\n"
+         export const MAX_ANNOTATIONS_BYTES = {MAX_ANNOTATIONS_BYTES};\n\
+         export const MAX_STREAM_FRAME_BYTES = {MAX_STREAM_FRAME_BYTES};\n"
     ));
     out
 }

@@ -43,3 +43,10 @@ pub const MAX_IMAGE_SIDE: u32 = 16_384;
 pub const THUMB_MAX_SIDE: u32 = 320;
 /// Largest annotations document kept with an image, in bytes of JSON.
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+/// Largest data frame on a stream socket, in bytes. A larger payload (a full page
+/// snapshot can be several MB) is sent in chunks of at most this size.
+pub const MAX_STREAM_FRAME_BYTES: usize = 1024 * 1024;
+/// How long a stream token opens its stream socket, in milliseconds.
+pub const STREAM_TOKEN_TTL_MS: u64 = 60_000;
+/// Longest grant request text, in characters.
+pub const MAX_GRANT_MESSAGE_CHARS: usize = 500;

@@ -250,6 +250,8 @@ pub struct Config {
     pub max_image_bytes: u64,
     /// Upload bytes in memory at once, all uploads together.
     pub max_upload_memory: u64,
+    /// Rates of each relayed stream (co-browse, control, recording).
+    pub stream_limits: crate::relay::StreamLimits,
     /// Most TCP connections and WebSockets from one address group.
     pub max_connections_per_address: usize,
     /// WebSockets that visitors may not take.
@@ -442,6 +444,7 @@ impl Config {
             share,
             max_image_bytes,
             max_upload_memory,
+            stream_limits: crate::relay::StreamLimits::default(),
             max_connections_per_address,
             reserved_agent_connections,
             handshake_timeout: std::time::Duration::from_secs(handshake_timeout),
@@ -479,6 +482,7 @@ impl Config {
             share: ShareSettings::default(),
             max_image_bytes: sightline_proto::DEFAULT_MAX_IMAGE_BYTES,
             max_upload_memory: default_upload_memory(sightline_proto::DEFAULT_MAX_IMAGE_BYTES),
+            stream_limits: crate::relay::StreamLimits::default(),
             max_connections_per_address: 256,
             reserved_agent_connections: 2_500,
             handshake_timeout: std::time::Duration::from_secs(10),

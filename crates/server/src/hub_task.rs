@@ -33,13 +33,16 @@ use sightline_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::now_ms;
+use crate::relay::Relay;
 
 /// Most inputs handled per transaction.
 const MAX_BATCH: usize = 1024;
 /// Messages waiting for one socket before it is judged too slow and dropped.
 pub const SOCKET_QUEUE: usize = 512;
-/// What a socket task receives from the hub.
+/// What a socket task receives from the hub. Almost every item is a message, so
+/// the message is kept inline (boxing it would cost an allocation per delivery).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Outbound {
     Message(ServerMessage),
     /// Read the stored events `after_seq < seq <= upto_seq` of a conversation and
@@ -160,6 +163,7 @@ pub async fn spawn(
     store: Store,
     settings: ShareSettings,
     limits: Limits,
+    relay: Arc<Relay>,
 ) -> anyhow::Result<(HubHandle, tokio::task::JoinHandle<()>)> {
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
@@ -178,14 +182,21 @@ pub async fn spawn(
     };
     // The hub keeps only a weak sender to itself (for look-up answers), so it stops
     // once every socket and handle is gone.
-    let task = tokio::spawn(run(hub, (settings, limits), store, rx, tx.downgrade(), metrics));
+    let task = tokio::spawn(run(
+        hub,
+        (settings, limits),
+        (store, relay),
+        rx,
+        tx.downgrade(),
+        metrics,
+    ));
     Ok((handle, task))
 }
 
 async fn run(
     mut hub: Hub,
     (settings, limits): (ShareSettings, Limits),
-    store: Store,
+    (store, relay): (Store, Arc<Relay>),
     mut rx: mpsc::Receiver<Command>,
     tx: mpsc::WeakSender<Command>,
     metrics: Arc<HubMetrics>,
@@ -289,6 +300,16 @@ async fn run(
                 outputs.push(output);
             }
         }
+        // The data plane first, before the commit: a revocation stops the flow now,
+        // and a grant is ready by the time its tokens are delivered.
+        for output in &outputs {
+            match output {
+                Output::StreamGrant(grant) => relay.grant(grant.clone()),
+                Output::StreamToken { stream, token } => relay.add_token(stream, token.clone()),
+                Output::StreamRevoke { stream } => relay.revoke(stream),
+                _ => {}
+            }
+        }
         let persists: Vec<Persist> = outputs
             .iter()
             .filter_map(|o| match o {
@@ -308,6 +329,8 @@ async fn run(
             }
             sockets.clear();
             outputs.clear();
+            // The new hub knows of no grant: no stream may outlive it.
+            relay.revoke_all();
             // Dropping the senders tells the waiting uploads that nothing was stored.
             pending_images.clear();
             let mut seed = [0u8; 32];
@@ -326,7 +349,10 @@ async fn run(
             .fetch_add(persists.len() as u64, Ordering::Relaxed);
         for output in outputs.drain(..) {
             match output {
-                Output::Persist(_) => {}
+                Output::Persist(_)
+                | Output::StreamGrant(_)
+                | Output::StreamToken { .. }
+                | Output::StreamRevoke { .. } => {}
                 Output::Send { conn, message } => deliver(&mut sockets, conn, Outbound::Message(message), &metrics),
                 Output::Replay {
                     conn,

@@ -21,6 +21,7 @@ pub mod image_check;
 pub mod images;
 pub mod net;
 mod origin;
+pub mod relay;
 mod ws;
 
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub hub: HubHandle,
+    /// The data plane: granted streams and their sockets (`/ws/stream`).
+    pub relay: Arc<relay::Relay>,
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// Changes once, when the server begins to shut down.
     pub shutdown: watch::Receiver<()>,
@@ -170,6 +173,7 @@ fn router(app: AppState) -> Router {
         .nest("/api", api)
         .route("/ws/visitor", get(ws::visitor))
         .route("/ws/agent", get(ws::agent))
+        .route("/ws/stream", get(relay::socket))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", get(|| async { Redirect::to("/demo") }))
@@ -312,6 +316,12 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         app.sockets.open() as u64,
     );
     gauge(
+        "sightline_streams_live",
+        "Streams granted by visitors and carried by the relay.",
+        "gauge",
+        app.relay.live() as u64,
+    );
+    gauge(
         "sightline_upload_memory_in_use_bytes",
         "Room taken in the upload memory budget by uploads in flight.",
         "gauge",
@@ -346,7 +356,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     net::raise_open_file_limit();
-    let (hub, hub_join) = hub_task::spawn(store.clone(), config.share.clone(), config.limits.clone()).await?;
+    let relay = Arc::new(relay::Relay::new(config.stream_limits));
+    let (hub, hub_join) = hub_task::spawn(
+        store.clone(),
+        config.share.clone(),
+        config.limits.clone(),
+        relay.clone(),
+    )
+    .await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(());
     let public_origin = config
         .public_url
@@ -379,6 +396,7 @@ pub async fn run(
         config: Arc::new(config.clone()),
         store: store.clone(),
         hub: hub.clone(),
+        relay,
         login_limiter: Arc::new(auth::LoginLimiter::new(auth::load_device_key(&config.data_dir))),
         shutdown: shutdown_rx,
         secure_cookies,

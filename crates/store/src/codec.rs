@@ -119,10 +119,11 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
             (Some(url), Some(title)) => Some(PageInfo { url, title }),
             _ => None,
         },
-        // Presence and screen shares are live state that the core tracks; nothing
-        // of either survives a restart (a share's history is in its events).
+        // Presence, screen shares and grants are live state that the core tracks;
+        // none of it survives a restart (their history is in the events).
         visitor_online: false,
         share: None,
+        grants: Vec::new(),
     })
 }
 

@@ -19,7 +19,10 @@ use sightline_proto::{IceServer, ShareLimits};
 use std::net::IpAddr;
 
 mod directory;
+mod grants;
 mod share;
+
+pub use grants::{Party, StreamGrant, StreamToken};
 
 use crate::records::{
     preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS,
@@ -157,6 +160,17 @@ pub enum Output {
     /// A limit refused something from `address` (already answered with an error):
     /// for the shell's metrics and logs.
     Limited { limit: LimitKind, address: IpAddr },
+    /// The visitor consented: the relay may carry this stream between the holders
+    /// of its tokens. Acted on at once (nothing to store first).
+    StreamGrant(StreamGrant),
+    /// One more token for an end of a live stream (a reconnect).
+    StreamToken {
+        stream: sightline_proto::StreamId,
+        token: StreamToken,
+    },
+    /// Consent ended: the relay stops the stream now and closes its sockets. Comes
+    /// before the batch's persists, and must be acted on without waiting for them.
+    StreamRevoke { stream: sightline_proto::StreamId },
 }
 
 /// TURN server settings: URLs and the secret shared with coturn's
@@ -255,6 +269,9 @@ struct Conversation {
     /// The newest screen share, all of it; `summary.share` is its public view,
     /// written only by `Hub::set_share_state`.
     share: Option<share::Share>,
+    /// The newest grant of each other capability (co-browse, remote control,
+    /// recording); `summary.grants` is their public view.
+    grants: BTreeMap<sightline_proto::Capability, grants::Grant>,
     /// Since when the visitor has had no socket, while a share is live.
     visitor_gone_since: Option<u64>,
 }
@@ -265,13 +282,16 @@ impl Conversation {
         recent.sort_by_key(|r| r.seq);
         let skip = recent.len().saturating_sub(RECENT_CLIENT_IDS);
         let mut summary = stored.summary;
-        // Shares do not survive a restart of the server: their signaling is gone.
+        // Shares and grants do not survive a restart of the server: their
+        // signaling and streams are gone.
         summary.share = None;
+        summary.grants.clear();
         Conversation {
             summary,
             visitor,
             recent: recent.into_iter().skip(skip).collect(),
             share: None,
+            grants: BTreeMap::new(),
             visitor_gone_since: None,
         }
     }
@@ -1157,9 +1177,17 @@ impl Hub {
                 self.relay_signal(conn, &id, &share, Role::Visitor, signal)
             }
             ClientMessage::ShareKeyRedeem { key } => self.redeem_key(now, conn, &visitor_id, key),
-            ClientMessage::Accept { .. } | ClientMessage::ShareInvite { .. } | ClientMessage::ShareKeyCreate {} => {
-                Err(refuse(ErrorCode::Forbidden, "only agents can do that"))
+            ClientMessage::GrantStep { grant, step, detail } => {
+                self.visitor_grant_step(now, current.as_ref(), &grant, step, detail)
             }
+            ClientMessage::GrantEnd { grant } => {
+                self.visitor_grant_step(now, current.as_ref(), &grant, sightline_proto::GrantStep::Stop, None)
+            }
+            ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Visitor(visitor_id)),
+            ClientMessage::Accept { .. }
+            | ClientMessage::ShareInvite { .. }
+            | ClientMessage::ShareKeyCreate {}
+            | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
             }
@@ -1235,10 +1263,12 @@ impl Hub {
                     page,
                     visitor_online: online,
                     share: None,
+                    grants: Vec::new(),
                 },
                 visitor: visitor_id.clone(),
                 recent: VecDeque::new(),
                 share: None,
+                grants: BTreeMap::new(),
                 visitor_gone_since: None,
             },
         );
@@ -1307,6 +1337,7 @@ impl Hub {
         let previous_owner = c.summary.agent.clone();
         let was_waiting = c.summary.status == ConversationStatus::Waiting;
         self.end_share(now, id, (Step::End, by), agent.clone(), "the conversation was closed");
+        self.end_grants(now, id, (by, agent.clone()), "the conversation was closed");
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
@@ -1444,9 +1475,16 @@ impl Hub {
                 self.relay_signal(conn, &id, &share, Role::Agent, signal)
             }
             ClientMessage::ShareKeyCreate {} => self.create_key(now, conn, me),
-            ClientMessage::ShareProgress { .. } | ClientMessage::ShareKeyRedeem { .. } => {
-                Err(refuse(ErrorCode::Forbidden, "only the visitor can do that"))
-            }
+            ClientMessage::GrantAsk {
+                conversation,
+                capability,
+                message,
+            } => self.ask_grant(now, &conversation, capability, me, message),
+            ClientMessage::GrantEnd { grant } => self.agent_grant_end(now, &grant, me),
+            ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
+            ClientMessage::ShareProgress { .. }
+            | ClientMessage::ShareKeyRedeem { .. }
+            | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
             }

@@ -329,11 +329,14 @@ impl Hub {
                 c.visitor_gone_since
                     .is_some_and(|since| now.saturating_sub(since) >= VISITOR_GONE_ENDS_SHARE_MS)
             })
-            .filter(|c| c.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .filter(|c| {
+                c.share.as_ref().is_some_and(|s| !s.state.is_final()) || c.grants.values().any(|g| !g.state.is_final())
+            })
             .map(|c| c.summary.id.clone())
             .collect();
         for id in departed {
             self.end_share(now, &id, (Step::End, Role::Visitor), None, "the visitor left the page");
+            self.end_grants(now, &id, (Role::Visitor, None), "the visitor left the page");
         }
     }
 
@@ -342,11 +345,20 @@ impl Hub {
             .conversations
             .values()
             .filter(|c| c.summary.agent.as_ref().is_some_and(|a| a.id == agent_id))
-            .filter(|c| c.share.as_ref().is_some_and(|s| !s.state.is_final()))
+            .filter(|c| {
+                c.share.as_ref().is_some_and(|s| !s.state.is_final()) || c.grants.values().any(|g| !g.state.is_final())
+            })
             .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
             .collect();
         for (id, agent) in owned {
-            self.end_share(now, &id, (Step::End, Role::Agent), agent, "the agent logged out");
+            self.end_share(
+                now,
+                &id,
+                (Step::End, Role::Agent),
+                agent.clone(),
+                "the agent logged out",
+            );
+            self.end_grants(now, &id, (Role::Agent, agent), "the agent logged out");
         }
     }
 

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use sightline_core::records::{NewImage, Persist};
-use sightline_core::{AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings};
+use sightline_core::{
+    AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings, StreamGrant,
+};
 use sightline_proto::{
     AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
 };
@@ -28,6 +30,10 @@ pub struct Shell {
     pub posted: Vec<(u64, Result<ImagePosted, Refused>)>,
     /// Limits that refused something, in order.
     pub limited: Vec<(LimitKind, IpAddr)>,
+    /// What a relay would hold: live streams and their tokens.
+    pub streams: BTreeMap<String, StreamGrant>,
+    /// Every stream granted and revoked, in order.
+    pub stream_log: Vec<(String, bool)>,
 }
 
 pub struct World {
@@ -133,6 +139,19 @@ impl World {
                 Output::Disconnect { conn, .. } => self.shell.disconnected.push(conn),
                 Output::ImagePosted { request, result } => self.shell.posted.push((request, result)),
                 Output::Limited { limit, address } => self.shell.limited.push((limit, address)),
+                Output::StreamGrant(grant) => {
+                    self.shell.stream_log.push((grant.stream.clone(), true));
+                    self.shell.streams.insert(grant.stream.clone(), grant);
+                }
+                Output::StreamToken { stream, token } => {
+                    if let Some(grant) = self.shell.streams.get_mut(&stream) {
+                        grant.tokens.push(token);
+                    }
+                }
+                Output::StreamRevoke { stream } => {
+                    self.shell.stream_log.push((stream.clone(), false));
+                    self.shell.streams.remove(&stream);
+                }
             }
         }
     }

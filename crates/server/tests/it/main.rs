@@ -11,6 +11,7 @@ mod edge;
 mod hostile_input;
 mod images;
 mod postgres;
+mod relay;
 mod restart;
 mod share;
 mod tls;

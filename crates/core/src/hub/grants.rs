@@ -1,0 +1,444 @@
+//! Grants of co-browse, remote control and recording: the consent model
+//! (`consent::transition`) applied to each capability, and the streams they open.
+//!
+//! The hub is the control plane. When the visitor allows a capability it grants a
+//! stream ([`Output::StreamGrant`]: the stream, its capability, a token for each
+//! end) and tells each end its token ([`ServerMessage::StreamGranted`]); the relay
+//! in the shell carries the stream's frames, outside the hub. The moment consent
+//! ends (the visitor stops, the owner withdraws, the conversation closes, the agent
+//! logs out, the visitor leaves) the hub revokes it ([`Output::StreamRevoke`]).
+//! Every step is an event in the conversation's history.
+
+use sightline_proto::{
+    AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary, Role,
+    ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
+};
+
+use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
+use crate::consent::{self, Actor, Outcome, Step};
+use crate::records::VisitorId;
+
+/// A conversation's newest grant of one capability.
+#[derive(Debug, Clone)]
+pub(super) struct Grant {
+    pub(super) id: GrantId,
+    pub(super) capability: Capability,
+    pub(super) state: GrantState,
+    /// Set while the visitor's consent stands.
+    pub(super) stream: Option<StreamId>,
+}
+
+/// One end of a stream.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Party {
+    Visitor(VisitorId),
+    Agent(i64),
+}
+
+/// A token that opens one end's stream socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamToken {
+    pub token: String,
+    pub party: Party,
+    pub role: StreamRole,
+    /// The token opens a socket until then; an open socket lasts while the grant
+    /// stands.
+    pub expires_at: u64,
+}
+
+/// A stream the visitor consented to: what the relay needs to carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamGrant {
+    pub stream: StreamId,
+    pub capability: Capability,
+    pub conversation: ConversationId,
+    /// One for each end: the visitor's and the owning agent's.
+    pub tokens: Vec<StreamToken>,
+}
+
+fn default_request(capability: Capability) -> String {
+    match capability {
+        Capability::Cobrowse => "May I see this page with you? Private fields and passwords stay hidden.",
+        Capability::RemoteControl => {
+            "May I click and type on this page for you? You can take back control at any moment."
+        }
+        Capability::Recording => "May I record this session, so that we can look at it again later?",
+        Capability::ScreenShare => "May I see your screen?",
+    }
+    .into()
+}
+
+/// A refusal of the consent model as a protocol error.
+fn grant_refusal(refusal: consent::Refusal) -> Refusal {
+    match refusal {
+        consent::Refusal::NotYours => refuse(ErrorCode::Forbidden, "that grant is not yours"),
+        consent::Refusal::Invalid(why) => refuse(ErrorCode::InvalidState, why),
+    }
+}
+
+impl Hub {
+    /// The agent asks the visitor for `capability`.
+    pub(super) fn ask_grant(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        capability: Capability,
+        me: AgentRef,
+        message: Option<String>,
+    ) -> Handled {
+        if capability == Capability::ScreenShare {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                "ask for a screen share with share_invite",
+            ));
+        }
+        let c = self.conversation_for_agent(conversation)?;
+        Self::check_owner(c, &me)?;
+        let current = c.grants.get(&capability).map(|g| g.state);
+        let actor = crate::policy::consent_actor(c.summary.status, c.summary.agent.as_ref().map(|a| a.id), me.id);
+        match consent::transition(capability, current, Step::Ask, actor) {
+            Outcome::Moved(_) => {}
+            Outcome::Unchanged => return Ok(()),
+            Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
+        }
+        let message = match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
+            Some(m) if m.chars().count() > MAX_GRANT_MESSAGE_CHARS => {
+                return Err(refuse(
+                    ErrorCode::TooLarge,
+                    format!("a request can have at most {MAX_GRANT_MESSAGE_CHARS} characters"),
+                ))
+            }
+            Some(m) => m,
+            None => default_request(capability),
+        };
+        let id = self.random_id(16);
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.grants.insert(
+                capability,
+                Grant {
+                    id: id.clone(),
+                    capability,
+                    state: GrantState::Asked,
+                    stream: None,
+                },
+            );
+        }
+        self.record_grant(
+            now,
+            conversation,
+            capability,
+            (Role::Agent, Some(me)),
+            Some(message),
+            None,
+        );
+        Ok(())
+    }
+
+    /// The conversation's grant with this id, if it is the newest of its kind.
+    fn grant_by_id(&self, conversation: &ConversationId, grant: &GrantId) -> Option<&Grant> {
+        self.conversations
+            .get(conversation)?
+            .grants
+            .values()
+            .find(|g| g.id == *grant)
+    }
+
+    /// A step of the visitor's (`visitor` is the sender's own conversation).
+    pub(super) fn visitor_grant_step(
+        &mut self,
+        now: u64,
+        conversation: Option<&ConversationId>,
+        grant: &GrantId,
+        step: GrantStep,
+        detail: Option<String>,
+    ) -> Handled {
+        let found = conversation.and_then(|id| self.grant_by_id(id, grant).map(|g| (id.clone(), g.capability)));
+        let Some((conversation, capability)) = found else {
+            return Err(grant_refusal(consent::Refusal::NotYours));
+        };
+        let detail = detail.map(|d| d.chars().take(MAX_SHARE_DETAIL_CHARS).collect::<String>());
+        let detail = match step {
+            GrantStep::Fail => Some(detail.unwrap_or_else(|| "the visitor's browser could not do it".into())),
+            GrantStep::Stop => Some("the visitor stopped it".into()),
+            _ => None,
+        };
+        self.grant_step(
+            now,
+            &conversation,
+            capability,
+            Step::from(step),
+            (Actor::Visitor, Role::Visitor, None),
+            detail,
+        )
+    }
+
+    /// `grant_end` from an agent: the owner withdraws; anybody else is refused.
+    pub(super) fn agent_grant_end(&mut self, now: u64, grant: &GrantId, me: AgentRef) -> Handled {
+        let found = self.conversations.iter().find_map(|(id, c)| {
+            c.grants
+                .values()
+                .find(|g| g.id == *grant)
+                .map(|g| (id.clone(), g.capability))
+        });
+        let Some((conversation, capability)) = found else {
+            return Err(refuse(ErrorCode::NotFound, "no such grant"));
+        };
+        let actor = self.conversations.get(&conversation).map_or(Actor::Stranger, |c| {
+            crate::policy::consent_actor(c.summary.status, c.summary.agent.as_ref().map(|a| a.id), me.id)
+        });
+        self.grant_step(
+            now,
+            &conversation,
+            capability,
+            Step::Withdraw,
+            (actor, Role::Agent, Some(me)),
+            Some("the agent ended it".into()),
+        )
+    }
+
+    /// Applies one step of the consent model to a grant, as the table says: the
+    /// event, the summary, and the stream granted or revoked.
+    fn grant_step(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        capability: Capability,
+        step: Step,
+        (actor, by, agent): (Actor, Role, Option<AgentRef>),
+        detail: Option<String>,
+    ) -> Handled {
+        let current = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.grants.get(&capability))
+            .map(|g| g.state);
+        let next = match consent::transition(capability, current, step, actor) {
+            Outcome::Moved(next) => next,
+            Outcome::Unchanged => return Ok(()),
+            Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
+        };
+        let new_stream = (next == GrantState::Allowed).then(|| self.random_id(16));
+        let Some(grant) = self
+            .conversations
+            .get_mut(conversation)
+            .and_then(|c| c.grants.get_mut(&capability))
+        else {
+            return Ok(());
+        };
+        grant.state = next;
+        let revoked = if next.is_granted() { None } else { grant.stream.take() };
+        let opened = new_stream.is_some() && grant.stream.is_none();
+        if opened {
+            grant.stream = new_stream;
+        }
+        if let Some(stream) = revoked {
+            // First, before anything is stored: the relay stops the flow now.
+            self.outputs.push_back(Output::StreamRevoke { stream });
+        }
+        self.record_grant(now, conversation, capability, (by, agent), None, detail);
+        if opened {
+            self.open_stream(now, conversation, capability);
+        }
+        Ok(())
+    }
+
+    /// Consent given: the relay learns of the stream, each end gets its token.
+    fn open_stream(&mut self, now: u64, conversation: &ConversationId, capability: Capability) {
+        let Some(c) = self.conversations.get(conversation) else {
+            return;
+        };
+        let Some(owner) = c.summary.agent.as_ref().map(|a| a.id) else {
+            return;
+        };
+        let visitor = c.visitor.clone();
+        let Some((grant_id, stream)) = c
+            .grants
+            .get(&capability)
+            .and_then(|g| Some((g.id.clone(), g.stream.clone()?)))
+        else {
+            return;
+        };
+        let visitor_role = if capability.publisher() == Role::Visitor {
+            StreamRole::Publisher
+        } else {
+            StreamRole::Subscriber
+        };
+        let agent_role = match visitor_role {
+            StreamRole::Publisher => StreamRole::Subscriber,
+            StreamRole::Subscriber => StreamRole::Publisher,
+        };
+        let expires_at = now + STREAM_TOKEN_TTL_MS;
+        let visitor_token = StreamToken {
+            token: self.random_id(32),
+            party: Party::Visitor(visitor),
+            role: visitor_role,
+            expires_at,
+        };
+        let agent_token = StreamToken {
+            token: self.random_id(32),
+            party: Party::Agent(owner),
+            role: agent_role,
+            expires_at,
+        };
+        self.outputs.push_back(Output::StreamGrant(StreamGrant {
+            stream: stream.clone(),
+            capability,
+            conversation: conversation.clone(),
+            tokens: vec![visitor_token.clone(), agent_token.clone()],
+        }));
+        for (audience, token) in [
+            (Audience::VisitorOf(conversation), visitor_token),
+            (Audience::AgentsOf(conversation), agent_token),
+        ] {
+            self.deliver(
+                audience,
+                ServerMessage::StreamGranted {
+                    conversation: conversation.clone(),
+                    grant: grant_id.clone(),
+                    stream: stream.clone(),
+                    capability,
+                    role: token.role,
+                    token: token.token,
+                    expires_at: token.expires_at,
+                },
+            );
+        }
+    }
+
+    /// A fresh token for one end of a live stream, to the socket that asked.
+    pub(super) fn join_stream(&mut self, now: u64, conn: ConnId, stream: &StreamId, party: Party) -> Handled {
+        let found = self.conversations.iter().find_map(|(id, c)| {
+            c.grants.values().find(|g| g.stream.as_ref() == Some(stream)).map(|g| {
+                (
+                    id.clone(),
+                    g.clone(),
+                    c.visitor.clone(),
+                    c.summary.agent.as_ref().map(|a| a.id),
+                )
+            })
+        });
+        let Some((conversation, grant, visitor, owner)) = found else {
+            return Err(refuse(ErrorCode::NotFound, "no such live stream"));
+        };
+        let visitor_publishes = grant.capability.publisher() == Role::Visitor;
+        let role = match &party {
+            Party::Visitor(v) if *v == visitor => {
+                if visitor_publishes {
+                    StreamRole::Publisher
+                } else {
+                    StreamRole::Subscriber
+                }
+            }
+            Party::Agent(a) if Some(*a) == owner => {
+                if visitor_publishes {
+                    StreamRole::Subscriber
+                } else {
+                    StreamRole::Publisher
+                }
+            }
+            _ => return Err(refuse(ErrorCode::Forbidden, "that stream is not yours")),
+        };
+        let token = StreamToken {
+            token: self.random_id(32),
+            party,
+            role,
+            expires_at: now + STREAM_TOKEN_TTL_MS,
+        };
+        self.outputs.push_back(Output::StreamToken {
+            stream: stream.clone(),
+            token: token.clone(),
+        });
+        self.send(
+            conn,
+            ServerMessage::StreamGranted {
+                conversation,
+                grant: grant.id,
+                stream: stream.clone(),
+                capability: grant.capability,
+                role,
+                token: token.token,
+                expires_at: token.expires_at,
+            },
+        );
+        Ok(())
+    }
+
+    /// Ends every grant of a conversation that is not over (the server's `End`).
+    pub(super) fn end_grants(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        (by, agent): (Role, Option<AgentRef>),
+        why: &str,
+    ) {
+        let live: Vec<Capability> = self
+            .conversations
+            .get(conversation)
+            .map(|c| {
+                c.grants
+                    .values()
+                    .filter(|g| !g.state.is_final())
+                    .map(|g| g.capability)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for capability in live {
+            let _ = self.grant_step(
+                now,
+                conversation,
+                capability,
+                Step::End,
+                (Actor::Server, by, agent.clone()),
+                Some(why.to_owned()),
+            );
+        }
+    }
+
+    /// Stores the grant's new state as an event, updates the summary (its public
+    /// view) and tells the conversation's agents.
+    fn record_grant(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        capability: Capability,
+        (by, agent): (Role, Option<AgentRef>),
+        message: Option<String>,
+        detail: Option<String>,
+    ) {
+        let Some(c) = self.conversations.get_mut(conversation) else {
+            return;
+        };
+        let Some(grant) = c.grants.get(&capability).cloned() else {
+            return;
+        };
+        c.summary.grants = c
+            .grants
+            .values()
+            .map(|g| GrantSummary {
+                id: g.id.clone(),
+                capability: g.capability,
+                state: g.state,
+                stream: g.stream.clone(),
+            })
+            .collect();
+        self.append(
+            now,
+            conversation,
+            EventKind::Grant {
+                grant: grant.id,
+                capability,
+                state: grant.state,
+                by,
+                agent,
+                message,
+                detail,
+            },
+        );
+        if let Some(summary) = self.conversations.get(conversation).map(|c| c.summary.clone()) {
+            self.deliver(
+                Audience::AgentsOf(conversation),
+                ServerMessage::ConversationUpdated { conversation: summary },
+            );
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Grants of co-browse, remote control and recording, and the streams they open:
+//! driven on simulated time with the in-memory shell, whose `streams` table is
+//! what the relay would hold.
+
+mod common;
+
+use common::*;
+use sightline_core::{Input, Party};
+use sightline_proto::{
+    Capability, ClientMessage, ErrorCode, EventKind, GrantState, GrantStep, Role, ServerMessage, StreamRole,
+};
+
+const VISITOR: u64 = 1;
+const ANNA: u64 = 10;
+const BEN: u64 = 11;
+const STRANGER: u64 = 2;
+
+/// A visitor chatting with Anna (Ben is online too); returns the conversation id.
+fn chatting() -> (World, String) {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    w.agent(BEN, agent(2, "Ben"));
+    w.visitor(VISITOR, None, 0);
+    w.visitor_says(VISITOR, "v1", "Where is the transfer form?");
+    let id = conversation_of(&w);
+    w.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id.clone(),
+        },
+    );
+    for conn in [VISITOR, ANNA, BEN] {
+        w.take(conn);
+    }
+    (w, id)
+}
+
+fn ask(w: &mut World, from: u64, id: &str, capability: Capability) -> Vec<ServerMessage> {
+    w.msg(
+        from,
+        ClientMessage::GrantAsk {
+            conversation: id.into(),
+            capability,
+            message: None,
+        },
+    );
+    w.take(from)
+}
+
+/// The grant id the visitor was asked for.
+fn asked(w: &mut World) -> String {
+    w.take(VISITOR)
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::Event { event, .. } => match &event.kind {
+                EventKind::Grant {
+                    grant,
+                    state: GrantState::Asked,
+                    message: Some(text),
+                    by: Role::Agent,
+                    ..
+                } => {
+                    assert!(!text.is_empty());
+                    Some(grant.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the visitor sees the request")
+}
+
+fn step(w: &mut World, grant: &str, step: GrantStep) -> Vec<ServerMessage> {
+    w.msg(
+        VISITOR,
+        ClientMessage::GrantStep {
+            grant: grant.into(),
+            step,
+            detail: None,
+        },
+    );
+    w.take(VISITOR)
+}
+
+fn grant_states(w: &World, id: &str) -> Vec<GrantState> {
+    w.shell.events[id]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Grant { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+fn granted(messages: &[ServerMessage]) -> Vec<(String, StreamRole, String)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::StreamGranted {
+                stream, role, token, ..
+            } => Some((stream.clone(), *role, token.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_flows_before_allow_then_each_end_gets_its_own_token() {
+    let (mut w, id) = chatting();
+    assert_eq!(error_code(&ask(&mut w, ANNA, &id, Capability::Cobrowse)), None);
+    let grant = asked(&mut w);
+    assert!(w.shell.streams.is_empty(), "no stream before the visitor allows");
+    assert!(granted(&w.take(ANNA)).is_empty());
+
+    let to_visitor = step(&mut w, &grant, GrantStep::Allow);
+    let to_anna = w.take(ANNA);
+    assert!(granted(&w.take(BEN)).is_empty(), "another agent gets nothing");
+    let [(stream, visitor_role, visitor_token)]: [_; 1] = granted(&to_visitor).try_into().expect("one token");
+    let [(anna_stream, anna_role, anna_token)]: [_; 1] = granted(&to_anna).try_into().expect("one token");
+    assert_eq!(stream, anna_stream);
+    assert_eq!(
+        (visitor_role, anna_role),
+        (StreamRole::Publisher, StreamRole::Subscriber)
+    );
+    assert_ne!(visitor_token, anna_token);
+    let relay = &w.shell.streams[&stream];
+    assert_eq!(relay.capability, Capability::Cobrowse);
+    assert_eq!(relay.conversation, id);
+    let parties: Vec<(Party, StreamRole, &str)> = relay
+        .tokens
+        .iter()
+        .map(|t| (t.party.clone(), t.role, t.token.as_str()))
+        .collect();
+    assert!(parties.contains(&(Party::Agent(1), StreamRole::Subscriber, anna_token.as_str())));
+    assert!(parties
+        .iter()
+        .any(|(p, r, t)| matches!(p, Party::Visitor(_)) && *r == StreamRole::Publisher && *t == visitor_token));
+    // The summary shows it, to the owner only.
+    assert!(to_anna.iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.grants.iter().any(|g| g.state == GrantState::Allowed && g.stream.as_deref() == Some(stream.as_str())))));
+
+    step(&mut w, &grant, GrantStep::Start);
+    assert_eq!(
+        grant_states(&w, &id),
+        vec![GrantState::Asked, GrantState::Allowed, GrantState::Active]
+    );
+}
+
+#[test]
+fn for_remote_control_the_agent_publishes() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::RemoteControl);
+    let grant = asked(&mut w);
+    let to_visitor = step(&mut w, &grant, GrantStep::Allow);
+    assert_eq!(granted(&to_visitor)[0].1, StreamRole::Subscriber);
+    assert_eq!(granted(&w.take(ANNA))[0].1, StreamRole::Publisher);
+}
+
+#[test]
+fn each_capability_needs_its_own_allow() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let cobrowse = asked(&mut w);
+    step(&mut w, &cobrowse, GrantStep::Allow);
+    ask(&mut w, ANNA, &id, Capability::RemoteControl);
+    let control = asked(&mut w);
+    assert_ne!(cobrowse, control);
+    assert_eq!(w.shell.streams.len(), 1, "co-browsing does not grant control");
+    step(&mut w, &control, GrantStep::Allow);
+    assert_eq!(w.shell.streams.len(), 2);
+    // Asking again while one is under way is refused.
+    assert_eq!(
+        error_code(&ask(&mut w, ANNA, &id, Capability::RemoteControl)),
+        Some(ErrorCode::InvalidState)
+    );
+    // Screen sharing keeps its own messages.
+    assert_eq!(
+        error_code(&ask(&mut w, ANNA, &id, Capability::ScreenShare)),
+        Some(ErrorCode::BadRequest)
+    );
+}
+
+#[test]
+fn revoking_stops_the_stream_before_anything_else_of_the_batch() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    let stream = w.shell.streams.keys().next().cloned().expect("a stream");
+    // The hub's own order: the revocation comes before the batch's persists.
+    w.input(Input::Message {
+        conn: VISITOR,
+        message: ClientMessage::GrantEnd { grant: grant.clone() },
+        request_ref: None,
+    });
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(w.shell.stream_log.last(), Some(&(stream, false)));
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+    // Ending it again is no error; a step after the end is.
+    assert_eq!(error_code(&step(&mut w, &grant, GrantStep::Stop)), None);
+    assert_eq!(
+        error_code(&step(&mut w, &grant, GrantStep::Start)),
+        Some(ErrorCode::InvalidState)
+    );
+
+    let mut w2 = World::new();
+    w2.agent(ANNA, agent(1, "Anna"));
+    let mut hub_order = Vec::new();
+    w2.visitor(VISITOR, None, 0);
+    w2.visitor_says(VISITOR, "v1", "hi");
+    let id2 = conversation_of(&w2);
+    w2.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id2.clone(),
+        },
+    );
+    ask(&mut w2, ANNA, &id2, Capability::Cobrowse);
+    let grant2 = asked(&mut w2);
+    step(&mut w2, &grant2, GrantStep::Allow);
+    w2.hub.handle(
+        w2.now,
+        Input::Message {
+            conn: VISITOR,
+            message: ClientMessage::GrantStep {
+                grant: grant2,
+                step: GrantStep::Stop,
+                detail: None,
+            },
+            request_ref: None,
+        },
+    );
+    while let Some(out) = w2.hub.poll_output() {
+        hub_order.push(match out {
+            sightline_core::Output::StreamRevoke { .. } => "revoke",
+            sightline_core::Output::Persist(_) => "persist",
+            _ => "other",
+        });
+    }
+    assert_eq!(hub_order.first(), Some(&"revoke"), "{hub_order:?}");
+}
+
+#[test]
+fn the_owner_withdraws_but_another_agent_or_a_stranger_can_do_nothing() {
+    let (mut w, id) = chatting();
+    assert_eq!(
+        error_code(&ask(&mut w, BEN, &id, Capability::Cobrowse)),
+        Some(ErrorCode::Forbidden)
+    );
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    let stream = w.shell.streams.keys().next().cloned().expect("a stream");
+
+    // Ben can neither end it nor get a token for it.
+    w.msg(BEN, ClientMessage::GrantEnd { grant: grant.clone() });
+    assert_eq!(error_code(&w.take(BEN)), Some(ErrorCode::Forbidden));
+    w.msg(BEN, ClientMessage::StreamJoin { stream: stream.clone() });
+    assert_eq!(error_code(&w.take(BEN)), Some(ErrorCode::Forbidden));
+    // Agents never take the visitor's steps.
+    w.msg(
+        BEN,
+        ClientMessage::GrantStep {
+            grant: grant.clone(),
+            step: GrantStep::Allow,
+            detail: None,
+        },
+    );
+    assert_eq!(error_code(&w.take(BEN)), Some(ErrorCode::Forbidden));
+
+    // Another visitor neither.
+    w.visitor(STRANGER, None, 0);
+    w.msg(STRANGER, ClientMessage::GrantEnd { grant: grant.clone() });
+    assert_eq!(error_code(&w.take(STRANGER)), Some(ErrorCode::Forbidden));
+    w.msg(STRANGER, ClientMessage::StreamJoin { stream: stream.clone() });
+    assert_eq!(error_code(&w.take(STRANGER)), Some(ErrorCode::Forbidden));
+    assert_eq!(w.shell.streams.len(), 1);
+
+    // The ends get fresh tokens on a reconnect.
+    w.msg(VISITOR, ClientMessage::StreamJoin { stream: stream.clone() });
+    assert_eq!(granted(&w.take(VISITOR)).len(), 1);
+    assert_eq!(w.shell.streams[&stream].tokens.len(), 3);
+
+    // Anna withdraws.
+    w.msg(ANNA, ClientMessage::GrantEnd { grant });
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+    w.msg(ANNA, ClientMessage::StreamJoin { stream });
+    assert_eq!(error_code(&w.take(ANNA)), Some(ErrorCode::NotFound));
+}
+
+#[test]
+fn closing_logging_out_or_leaving_ends_every_grant() {
+    // Closing.
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    ask(&mut w, ANNA, &id, Capability::Recording);
+    asked(&mut w);
+    w.msg(
+        ANNA,
+        ClientMessage::Close {
+            conversation: Some(id.clone()),
+        },
+    );
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(
+        grant_states(&w, &id),
+        vec![
+            GrantState::Asked,
+            GrantState::Allowed,
+            GrantState::Asked,
+            GrantState::Ended,
+            GrantState::Cancelled
+        ]
+    );
+
+    // Logging out.
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    w.input(Input::AgentLoggedOut { agent_id: 1 });
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+
+    // The visitor gone for a while (a reload comes back sooner).
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    w.input(Input::Disconnected { conn: VISITOR });
+    w.now += 10_000;
+    w.input(Input::Tick);
+    assert_eq!(w.shell.streams.len(), 1, "a reload keeps it");
+    w.now += 60_000;
+    w.input(Input::Tick);
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+}
+
+#[test]
+fn a_declined_or_failed_request_opens_nothing_and_can_be_asked_again() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Decline);
+    assert!(w.shell.stream_log.is_empty());
+    assert_eq!(
+        error_code(&step(&mut w, &grant, GrantStep::Allow)),
+        Some(ErrorCode::InvalidState)
+    );
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let again = asked(&mut w);
+    assert_ne!(grant, again);
+    // The old grant's id is stale.
+    assert_eq!(
+        error_code(&step(&mut w, &grant, GrantStep::Allow)),
+        Some(ErrorCode::Forbidden)
+    );
+    step(&mut w, &again, GrantStep::Fail);
+    assert!(w.shell.stream_log.is_empty());
+    assert_eq!(
+        grant_states(&w, &id),
+        vec![
+            GrantState::Asked,
+            GrantState::Declined,
+            GrantState::Asked,
+            GrantState::Failed
+        ]
+    );
+}

@@ -1,0 +1,199 @@
+//! Consented streams: grants of the capabilities a visitor gives an agent beyond
+//! screen sharing (co-browse, remote control, recording), and the control frames
+//! of the stream sockets (`/ws/stream`) through which the relay carries their data.
+//! `docs/protocol.md` describes the flow.
+
+use serde::{Deserialize, Serialize};
+
+/// A grant's public identifier (random, like conversation ids).
+pub type GrantId = String;
+/// A stream's public identifier (random), the same for its publisher and its
+/// subscribers.
+pub type StreamId = String;
+
+/// What a visitor can grant an agent. Screen shares keep their own messages
+/// (`share_*`); the others go through `grant_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// The visitor's screen, as WebRTC video.
+    ScreenShare,
+    /// The visitor's page, mirrored as DOM.
+    Cobrowse,
+    /// The agent acting on the visitor's page.
+    RemoteControl,
+    /// The session kept for later replay.
+    Recording,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 4] = [
+        Capability::ScreenShare,
+        Capability::Cobrowse,
+        Capability::RemoteControl,
+        Capability::Recording,
+    ];
+
+    /// Whether the visitor's browser shows a picker after consent (the screen,
+    /// window or tab to share).
+    pub fn has_picker(self) -> bool {
+        self == Capability::ScreenShare
+    }
+
+    /// Who sends the stream's data: the visitor (their page, their session) or,
+    /// for remote control, the agent (its input).
+    pub fn publisher(self) -> crate::Role {
+        match self {
+            Capability::RemoteControl => crate::Role::Agent,
+            _ => crate::Role::Visitor,
+        }
+    }
+}
+
+/// Where a grant stands (the consent model's states; a screen share's are
+/// [`crate::ShareState`], the same under older names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum GrantState {
+    /// The agent asked; the visitor has not answered.
+    Asked,
+    /// The visitor allowed it; nothing flows yet.
+    Allowed,
+    /// The browser's picker is open (capabilities with a picker only).
+    Choosing,
+    /// It is on: the stream flows.
+    Active,
+    /// The visitor said no.
+    Declined,
+    /// Withdrawn before the visitor answered, or the picker closed without a choice.
+    Cancelled,
+    /// The visitor's browser could not do it.
+    Failed,
+    /// Stopped by either side or by the server.
+    Ended,
+}
+
+impl GrantState {
+    pub const ALL: [GrantState; 8] = [
+        GrantState::Asked,
+        GrantState::Allowed,
+        GrantState::Choosing,
+        GrantState::Active,
+        GrantState::Declined,
+        GrantState::Cancelled,
+        GrantState::Failed,
+        GrantState::Ended,
+    ];
+
+    /// Whether it is over.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            GrantState::Declined | GrantState::Cancelled | GrantState::Failed | GrantState::Ended
+        )
+    }
+
+    /// Whether the visitor's consent stands, so that the capability's stream may
+    /// flow.
+    pub fn is_granted(self) -> bool {
+        matches!(self, GrantState::Allowed | GrantState::Choosing | GrantState::Active)
+    }
+}
+
+/// What the visitor reports of a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStep {
+    /// The deliberate "Allow".
+    Allow,
+    /// "No thanks".
+    Decline,
+    /// The stream started.
+    Start,
+    /// The browser could not do it (`detail` says why).
+    Fail,
+    /// The visitor stopped it.
+    Stop,
+}
+
+/// A conversation's grant, for lists and reconnecting clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct GrantSummary {
+    pub id: GrantId,
+    pub capability: Capability,
+    pub state: GrantState,
+    /// The grant's stream, once the visitor allowed it.
+    pub stream: Option<StreamId>,
+}
+
+/// A socket's part in a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum StreamRole {
+    /// Sends the stream's data.
+    Publisher,
+    /// Receives it.
+    Subscriber,
+}
+
+/// Text frames the relay sends on a stream socket. Data frames are binary, in both
+/// directions, and the relay never reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamControl {
+    /// The socket is in the stream.
+    Joined {
+        stream: StreamId,
+        capability: Capability,
+        role: StreamRole,
+    },
+    /// Subscriber: frames were lost (you fell behind, or the publisher's were
+    /// refused); drop what you have and wait for the next full snapshot.
+    Resync {
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        missed: u64,
+    },
+    /// Publisher: a subscriber needs a full snapshot (it joined, or fell behind).
+    SnapshotNeeded,
+    /// Publisher: a frame was refused (too large, or over the stream's rate).
+    Refused { reason: String },
+}
+
+/// A screen share's state is the consent model's under older names.
+impl From<crate::ShareState> for GrantState {
+    fn from(state: crate::ShareState) -> Self {
+        use crate::ShareState as W;
+        match state {
+            W::Invited => GrantState::Asked,
+            W::Accepted => GrantState::Allowed,
+            W::Choosing => GrantState::Choosing,
+            W::Sharing => GrantState::Active,
+            W::Declined => GrantState::Declined,
+            W::Cancelled => GrantState::Cancelled,
+            W::Failed => GrantState::Failed,
+            W::Ended => GrantState::Ended,
+        }
+    }
+}
+
+impl From<GrantState> for crate::ShareState {
+    fn from(state: GrantState) -> Self {
+        use crate::ShareState as W;
+        match state {
+            GrantState::Asked => W::Invited,
+            GrantState::Allowed => W::Accepted,
+            GrantState::Choosing => W::Choosing,
+            GrantState::Active => W::Sharing,
+            GrantState::Declined => W::Declined,
+            GrantState::Cancelled => W::Cancelled,
+            GrantState::Failed => W::Failed,
+            GrantState::Ended => W::Ended,
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! The data plane: the relay that carries consented streams (co-browse, remote
+//! control, recording) beside the hub, outside its batches, its chat rate limits
+//! and the database.
+//!
+//! The hub grants a stream ([`Output::StreamGrant`](sightline_core::Output)) only
+//! after the visitor consented, with a token for each end, and revokes it the
+//! moment consent ends; the relay enforces exactly that and nothing else. Each end
+//! opens its own WebSocket, `GET /ws/stream?token=`:
+//! - the **publisher** sends binary frames (at most [`MAX_STREAM_FRAME_BYTES`];
+//!   larger payloads in chunks), within the stream's byte and frame rates;
+//! - each frame goes to every **subscriber** as the same shared bytes (one
+//!   allocation, however many subscribers), through a bounded ring
+//!   ([`STREAM_BUFFER_FRAMES`]): a subscriber that falls further behind is told to
+//!   resynchronise ([`StreamControl::Resync`]) and the publisher to send a fresh
+//!   snapshot ([`StreamControl::SnapshotNeeded`]), instead of being buffered
+//!   without bound;
+//! - relay messages are text frames ([`StreamControl`]); data frames are binary;
+//! - a revocation closes every socket of the stream at once with 4403.
+//!
+//! Storing a stream (recording, later) will be one more subscriber.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sightline_core::{Party, StreamGrant, StreamToken, TokenBucket};
+use sightline_proto::{Capability, StreamControl, StreamId, StreamRole, MAX_STREAM_FRAME_BYTES};
+use tokio::sync::{broadcast, watch};
+
+use crate::net::{ClientAddr, Permit, Refusal};
+use crate::origin::{self, OriginCheck};
+use crate::{now_ms, AppState};
+
+/// Frames held for subscribers, per stream: a subscriber further behind than this
+/// resynchronises. Bounds a stream's memory to this many frames.
+pub const STREAM_BUFFER_FRAMES: usize = 128;
+/// Sockets one stream may have open at once (all ends, all tabs).
+pub const MAX_SOCKETS_PER_STREAM: usize = 8;
+/// Longest a frame may take to write to a subscriber before it is closed.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pings keep idle stream sockets alive through proxies.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// Close code of a socket whose stream was revoked (consent ended).
+pub const CLOSE_REVOKED: u16 = 4403;
+
+/// A stream's rates, per stream (all its publisher sockets together).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamLimits {
+    pub bytes_per_second: f64,
+    pub burst_bytes: u32,
+    pub frames_per_second: f64,
+    pub burst_frames: u32,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            bytes_per_second: 8.0 * 1024.0 * 1024.0,
+            burst_bytes: 32 * 1024 * 1024,
+            frames_per_second: 2_000.0,
+            burst_frames: 4_000,
+        }
+    }
+}
+
+/// What crosses the ring from the publisher to the subscribers.
+#[derive(Debug, Clone)]
+enum Item {
+    Data(Bytes),
+    /// Frames were dropped at the publisher: start over from the next snapshot.
+    Resync,
+}
+
+/// A live stream.
+struct Stream {
+    id: StreamId,
+    capability: Capability,
+    frames: broadcast::Sender<Item>,
+    /// Subscribers ask the publisher for a snapshot through this.
+    snapshots: broadcast::Sender<()>,
+    /// Becomes true when the stream is revoked.
+    revoked: watch::Sender<bool>,
+    /// The publisher's rates: bytes, frames.
+    rates: Mutex<(TokenBucket, TokenBucket)>,
+    sockets: Mutex<usize>,
+}
+
+struct TokenEntry {
+    stream: StreamId,
+    role: StreamRole,
+    party: Party,
+    expires_at: u64,
+}
+
+#[derive(Default)]
+struct Table {
+    streams: HashMap<StreamId, Arc<Stream>>,
+    tokens: HashMap<String, TokenEntry>,
+}
+
+/// The relay's table of granted streams and their tokens. Its methods take a
+/// lock for a moment and never wait: the hub task calls them.
+#[derive(Default)]
+pub struct Relay {
+    table: Mutex<Table>,
+    limits: StreamLimits,
+}
+
+/// Why a token did not open a stream socket.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// Unknown, expired, or its stream revoked.
+    Token,
+    /// The stream has as many sockets as it may.
+    Full,
+}
+
+impl Relay {
+    pub fn new(limits: StreamLimits) -> Self {
+        Relay {
+            table: Mutex::new(Table::default()),
+            limits,
+        }
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The hub granted a stream.
+    pub fn grant(&self, grant: StreamGrant) {
+        let now = now_ms();
+        let limits = self.limits;
+        let stream = Arc::new(Stream {
+            id: grant.stream.clone(),
+            capability: grant.capability,
+            frames: broadcast::channel(STREAM_BUFFER_FRAMES).0,
+            snapshots: broadcast::channel(16).0,
+            revoked: watch::channel(false).0,
+            rates: Mutex::new((
+                TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
+                TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
+            )),
+            sockets: Mutex::new(0),
+        });
+        let mut table = self.table();
+        table.forget_expired(now);
+        table.streams.insert(grant.stream.clone(), stream);
+        for token in grant.tokens {
+            table.add_token(&grant.stream, token);
+        }
+    }
+
+    /// One more token for a live stream.
+    pub fn add_token(&self, stream: &StreamId, token: StreamToken) {
+        let mut table = self.table();
+        if table.streams.contains_key(stream) {
+            table.add_token(stream, token);
+        }
+    }
+
+    /// Consent ended: every socket of the stream closes now, and its tokens open
+    /// nothing any more.
+    pub fn revoke(&self, stream: &StreamId) {
+        let removed = {
+            let mut table = self.table();
+            table.tokens.retain(|_, t| t.stream != *stream);
+            table.streams.remove(stream)
+        };
+        if let Some(stream) = removed {
+            stream.revoked.send_replace(true);
+        }
+    }
+
+    /// Revokes every stream (the hub starts over and knows of none).
+    pub fn revoke_all(&self) {
+        let streams: Vec<StreamId> = self.table().streams.keys().cloned().collect();
+        for stream in streams {
+            self.revoke(&stream);
+        }
+    }
+
+    /// Streams live right now.
+    pub fn live(&self) -> usize {
+        self.table().streams.len()
+    }
+
+    /// The stream a token opens, and the socket's part in it.
+    fn open(&self, token: &str) -> Result<(Arc<Stream>, StreamRole, Party), Denied> {
+        let now = now_ms();
+        let table = self.table();
+        let entry = table
+            .tokens
+            .get(token)
+            .filter(|t| t.expires_at > now)
+            .ok_or(Denied::Token)?;
+        let stream = table.streams.get(&entry.stream).cloned().ok_or(Denied::Token)?;
+        let mut sockets = stream.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        if *sockets >= MAX_SOCKETS_PER_STREAM {
+            return Err(Denied::Full);
+        }
+        *sockets += 1;
+        drop(sockets);
+        Ok((stream, entry.role, entry.party.clone()))
+    }
+}
+
+impl Table {
+    fn add_token(&mut self, stream: &StreamId, token: StreamToken) {
+        self.tokens.insert(
+            token.token,
+            TokenEntry {
+                stream: stream.clone(),
+                role: token.role,
+                party: token.party,
+                expires_at: token.expires_at,
+            },
+        );
+    }
+
+    fn forget_expired(&mut self, now: u64) {
+        self.tokens.retain(|_, t| t.expires_at > now);
+    }
+}
+
+/// Gives the stream's socket place back.
+struct Joined(Arc<Stream>);
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        let mut sockets = self.0.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        *sockets = sockets.saturating_sub(1);
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    token: String,
+}
+
+/// `GET /ws/stream?token=`: one end of a granted stream.
+pub async fn socket(
+    State(app): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf) {
+        return *refusal;
+    }
+    let (stream, role, party) = match app.relay.open(&query.token) {
+        Ok(opened) => opened,
+        Err(Denied::Token) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "this stream token is unknown, expired or revoked",
+            )
+                .into_response()
+        }
+        Err(Denied::Full) => return (StatusCode::TOO_MANY_REQUESTS, "too many sockets on this stream").into_response(),
+    };
+    let joined = Joined(stream.clone());
+    let permit = match app.sockets.admit(address, matches!(party, Party::Agent(_))) {
+        Ok(permit) => permit,
+        Err(Refusal::Full) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
+        Err(Refusal::AddressFull) => {
+            return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response()
+        }
+    };
+    let max = MAX_STREAM_FRAME_BYTES + 1024;
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| run(app, socket, joined, role, address, permit))
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn send_control(socket: &mut WebSocket, control: &StreamControl) -> bool {
+    match serde_json::to_string(control) {
+        Ok(text) => send_frame(socket, Message::Text(Utf8Bytes::from(text))).await,
+        Err(_) => true,
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    send_frame(
+        socket,
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason.to_owned()),
+        })),
+    )
+    .await;
+}
+
+async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamRole, _address: IpAddr, permit: Permit) {
+    let _permit = permit;
+    let stream = joined.0.clone();
+    let mut revoked = stream.revoked.subscribe();
+    let mut shutdown = app.shutdown.clone();
+    if *revoked.borrow_and_update() {
+        close(&mut socket, CLOSE_REVOKED, "consent ended").await;
+        return;
+    }
+    let joined_message = StreamControl::Joined {
+        stream: stream.id.clone(),
+        capability: stream.capability,
+        role,
+    };
+    if !send_control(&mut socket, &joined_message).await {
+        return;
+    }
+    let (code, reason) = match role {
+        StreamRole::Publisher => publish(&mut socket, &stream, &mut revoked, &mut shutdown).await,
+        StreamRole::Subscriber => subscribe(&mut socket, &stream, &mut revoked, &mut shutdown).await,
+    };
+    if code != 0 {
+        close(&mut socket, code, reason).await;
+    }
+    drop(joined);
+}
+
+/// Why a socket loop ended: a close code to send (0: the peer is gone).
+type Ended = (u16, &'static str);
+
+async fn publish(
+    socket: &mut WebSocket,
+    stream: &Stream,
+    revoked: &mut watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<()>,
+) -> Ended {
+    let mut snapshots = stream.snapshots.subscribe();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    // A new publisher (or a reconnected one) starts with a snapshot.
+    if !send_control(socket, &StreamControl::SnapshotNeeded).await {
+        return (0, "");
+    }
+    loop {
+        tokio::select! {
+            biased;
+            _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
+            _ = shutdown.changed() => return (1012, "server restarting"),
+            asked = snapshots.recv() => {
+                if matches!(asked, Err(broadcast::error::RecvError::Closed)) {
+                    return (CLOSE_REVOKED, "consent ended");
+                }
+                // Several asks at once (lagged) need one snapshot all the same.
+                if !send_control(socket, &StreamControl::SnapshotNeeded).await { return (0, ""); }
+            }
+            _ = ping.tick() => {
+                if !send_frame(socket, Message::Ping(Bytes::new())).await { return (0, ""); }
+            }
+            inbound = socket.recv() => match inbound {
+                Some(Ok(Message::Binary(bytes))) => {
+                    let now = now_ms();
+                    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+                    let allowed = {
+                        let mut rates = stream.rates.lock().unwrap_or_else(|p| p.into_inner());
+                        let (bytes_rate, frames_rate) = &mut *rates;
+                        frames_rate.try_take(now) && (bytes_rate.try_take_n(now, len) || { frames_rate.give_back(); false })
+                    };
+                    if allowed {
+                        // No subscriber yet is fine: the frame is simply not kept.
+                        let _ = stream.frames.send(Item::Data(bytes));
+                    } else {
+                        let _ = stream.frames.send(Item::Resync);
+                        let refused = StreamControl::Refused { reason: "over the stream's rate; send a snapshot when it is calmer".into() };
+                        if !send_control(socket, &refused).await { return (0, ""); }
+                    }
+                }
+                Some(Ok(Message::Text(_))) => {
+                    let refused = StreamControl::Refused { reason: "data frames are binary".into() };
+                    if !send_control(socket, &refused).await { return (0, ""); }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return (0, ""),
+                Some(Err(_)) => return (1009, "frame too large"),
+            }
+        }
+    }
+}
+
+async fn subscribe(
+    socket: &mut WebSocket,
+    stream: &Stream,
+    revoked: &mut watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<()>,
+) -> Ended {
+    let mut frames = stream.frames.subscribe();
+    // A late join starts from a fresh snapshot.
+    let _ = stream.snapshots.send(());
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            biased;
+            _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
+            _ = shutdown.changed() => return (1012, "server restarting"),
+            item = frames.recv() => match item {
+                Ok(Item::Data(bytes)) => {
+                    if !send_frame(socket, Message::Binary(bytes)).await { return (0, ""); }
+                }
+                Ok(Item::Resync) => {
+                    if !send_control(socket, &StreamControl::Resync { missed: 0 }).await { return (0, ""); }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let _ = stream.snapshots.send(());
+                    if !send_control(socket, &StreamControl::Resync { missed }).await { return (0, ""); }
+                }
+                Err(broadcast::error::RecvError::Closed) => return (CLOSE_REVOKED, "consent ended"),
+            },
+            _ = ping.tick() => {
+                if !send_frame(socket, Message::Ping(Bytes::new())).await { return (0, ""); }
+            }
+            inbound = socket.recv() => match inbound {
+                // Subscribers only read; anything they send is ignored.
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return (0, ""),
+            }
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The stream data plane (issue 8, point 3) over real sockets: a test publisher
+//! stands in for co-browsing until it arrives. Grants come from the hub after the
+//! visitor's consent; frames go through the relay only between the token holders;
+//! a revocation closes every stream socket at once.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use sightline_proto::{Capability, ServerMessage, StreamControl, StreamRole};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
+
+/// One end of a stream: a WebSocket on `/ws/stream`.
+struct StreamSocket {
+    ws: Ws,
+}
+
+enum Got {
+    Data(Vec<u8>),
+    Control(StreamControl),
+    Closed(Option<u16>),
+}
+
+impl StreamSocket {
+    async fn open(server: &TestServer, token: &str) -> Result<StreamSocket, u16> {
+        match Ws::connect(&format!("ws://{}/ws/stream?token={token}", server.addr), &[]).await {
+            Ok(ws) => Ok(StreamSocket { ws }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+            Err(err) => panic!("stream socket: {err}"),
+        }
+    }
+
+    async fn next(&mut self) -> Got {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.stream.next())
+                .await
+                .expect("a frame within 10 s");
+            return match frame {
+                Some(Ok(Message::Binary(bytes))) => Got::Data(bytes.to_vec()),
+                Some(Ok(Message::Text(text))) => {
+                    Got::Control(serde_json::from_str(text.as_str()).expect("a control frame"))
+                }
+                Some(Ok(Message::Close(frame))) => Got::Closed(frame.map(|f| u16::from(f.code))),
+                None | Some(Err(_)) => Got::Closed(None),
+                Some(Ok(_)) => continue,
+            };
+        }
+    }
+
+    async fn data(&mut self) -> Vec<u8> {
+        loop {
+            match self.next().await {
+                Got::Data(bytes) => return bytes,
+                Got::Control(_) => continue,
+                Got::Closed(code) => panic!("closed ({code:?}) while waiting for data"),
+            }
+        }
+    }
+
+    async fn control(&mut self, pred: impl Fn(&StreamControl) -> bool) -> StreamControl {
+        loop {
+            match self.next().await {
+                Got::Control(c) if pred(&c) => return c,
+                Got::Closed(code) => panic!("closed ({code:?}) while waiting for a control frame"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The close code, skipping whatever comes before it.
+    async fn closed(&mut self) -> Option<u16> {
+        loop {
+            if let Got::Closed(code) = self.next().await {
+                return code;
+            }
+        }
+    }
+
+    async fn send(&mut self, bytes: Vec<u8>) {
+        self.ws.stream.send(Message::binary(bytes)).await.expect("send");
+    }
+}
+
+struct Granted {
+    anna: Ws,
+    visitor: Ws,
+    conversation: String,
+    grant: String,
+    stream: String,
+    publisher_token: String,
+    subscriber_token: String,
+}
+
+fn stream_granted(m: &ServerMessage) -> Option<(String, String, String, StreamRole, String)> {
+    match m {
+        ServerMessage::StreamGranted {
+            grant,
+            stream,
+            role,
+            token,
+            conversation,
+            ..
+        } => Some((
+            conversation.clone(),
+            grant.clone(),
+            stream.clone(),
+            *role,
+            token.clone(),
+        )),
+        _ => None,
+    }
+}
+
+/// A visitor chatting with Anna, who asks to co-browse; the visitor allows.
+async fn cobrowse(server: &TestServer) -> Granted {
+    let mut anna = server.agent("anna").await;
+    let mut visitor = server.visitor().await;
+    visitor.hello(None, 0).await;
+    let (conversation, _) = visitor.say(None, "v1", "where is the form?").await;
+    anna.send(json!({"type": "accept", "conversation": conversation})).await;
+    anna.expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.is_some()))
+        .await;
+    anna.send(json!({"type": "grant_ask", "conversation": conversation, "capability": "cobrowse", "message": null}))
+        .await;
+    let asked = visitor
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, sightline_proto::EventKind::Grant { .. })))
+        .await;
+    let ServerMessage::Event { event, .. } = asked else {
+        unreachable!()
+    };
+    let sightline_proto::EventKind::Grant { grant, capability, .. } = event.kind else {
+        unreachable!()
+    };
+    assert_eq!(capability, Capability::Cobrowse);
+    visitor
+        .send(json!({"type": "grant_step", "grant": grant, "step": "allow", "detail": null}))
+        .await;
+    let (_, _, stream, role, publisher_token) =
+        stream_granted(&visitor.expect(|m| stream_granted(m).is_some()).await).expect("the visitor's token");
+    assert_eq!(role, StreamRole::Publisher);
+    let (_, _, anna_stream, role, subscriber_token) =
+        stream_granted(&anna.expect(|m| stream_granted(m).is_some()).await).expect("Anna's token");
+    assert_eq!((role, anna_stream.as_str()), (StreamRole::Subscriber, stream.as_str()));
+    Granted {
+        anna,
+        visitor,
+        conversation,
+        grant,
+        stream,
+        publisher_token,
+        subscriber_token,
+    }
+}
+
+async fn joined(socket: &mut StreamSocket, role: StreamRole) {
+    match socket.control(|c| matches!(c, StreamControl::Joined { .. })).await {
+        StreamControl::Joined {
+            role: r, capability, ..
+        } => {
+            assert_eq!((r, capability), (role, Capability::Cobrowse));
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn frames_go_from_the_publisher_to_every_subscriber_and_stop_when_consent_ends() {
+    let server = TestServer::start().await;
+    // Nothing opens a stream socket without a token the hub issued.
+    assert_eq!(StreamSocket::open(&server, "made-up").await.err(), Some(401));
+    let mut g = cobrowse(&server).await;
+
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    let mut subscribers = Vec::new();
+    for _ in 0..2 {
+        let mut s = StreamSocket::open(&server, &g.subscriber_token)
+            .await
+            .expect("subscriber");
+        joined(&mut s, StreamRole::Subscriber).await;
+        subscribers.push(s);
+    }
+    // Each join asks the publisher for a snapshot.
+    publisher.control(|c| *c == StreamControl::SnapshotNeeded).await;
+
+    for i in 0..20u8 {
+        publisher.send(vec![i; 100 + usize::from(i) * 1000]).await;
+    }
+    for s in &mut subscribers {
+        for i in 0..20u8 {
+            assert_eq!(
+                s.data().await,
+                vec![i; 100 + usize::from(i) * 1000],
+                "frame {i} in order"
+            );
+        }
+    }
+    // A subscriber cannot publish: what it sends goes nowhere. Frame 20, sent after
+    // it, is the next thing the other subscriber sees.
+    subscribers[0].send(b"not yours".to_vec()).await;
+    publisher.send(vec![20; 10]).await;
+    assert_eq!(subscribers[1].data().await, vec![20; 10]);
+    assert_eq!(subscribers[0].data().await, vec![20; 10]);
+    assert_eq!(server.metric("sightline_streams_live").await, 1);
+
+    // The visitor stops: every stream socket closes with 4403, the tokens open nothing.
+    let started = Instant::now();
+    g.visitor.send(json!({"type": "grant_end", "grant": g.grant})).await;
+    for s in &mut subscribers {
+        assert_eq!(s.closed().await, Some(4403));
+    }
+    assert_eq!(publisher.closed().await, Some(4403));
+    eprintln!("revocation to every stream socket closed: {:?}", started.elapsed());
+    g.anna
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, sightline_proto::EventKind::Grant { state: sightline_proto::GrantState::Ended, .. })))
+        .await;
+    assert_eq!(StreamSocket::open(&server, &g.publisher_token).await.err(), Some(401));
+    assert_eq!(StreamSocket::open(&server, &g.subscriber_token).await.err(), Some(401));
+    assert_eq!(server.metric("sightline_streams_live").await, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn another_agent_gets_no_token_and_closing_the_conversation_revokes() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    let mut ben = server.agent("ben").await;
+    ben.send(json!({"type": "stream_join", "stream": g.stream})).await;
+    assert_eq!(ben.error_code().await, sightline_proto::ErrorCode::Forbidden);
+    // The owner gets a fresh token on asking (a reconnect).
+    g.anna.send(json!({"type": "stream_join", "stream": g.stream})).await;
+    let (_, _, _, role, fresh) = stream_granted(&g.anna.expect(|m| stream_granted(m).is_some()).await).expect("token");
+    assert_eq!(role, StreamRole::Subscriber);
+    let mut subscriber = StreamSocket::open(&server, &fresh).await.expect("subscriber");
+    joined(&mut subscriber, StreamRole::Subscriber).await;
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+
+    g.anna
+        .send(json!({"type": "close", "conversation": g.conversation}))
+        .await;
+    assert_eq!(subscriber.closed().await, Some(4403));
+    assert_eq!(publisher.closed().await, Some(4403));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn frames_are_binary_within_the_size_and_rate_limits() {
+    let server = TestServer::start_adjusted(|c| {
+        c.stream_limits.burst_frames = 5;
+        c.stream_limits.frames_per_second = 0.001;
+    })
+    .await;
+    let g = cobrowse(&server).await;
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    let mut subscriber = StreamSocket::open(&server, &g.subscriber_token)
+        .await
+        .expect("subscriber");
+    joined(&mut subscriber, StreamRole::Subscriber).await;
+
+    // Text is for the relay's own messages.
+    publisher.ws.stream.send(Message::text("{}")).await.expect("send");
+    assert!(matches!(
+        publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await,
+        StreamControl::Refused { reason } if reason.contains("binary")
+    ));
+    // Five frames pass, the sixth is over the rate: refused, and the subscriber is
+    // told to resynchronise.
+    for i in 0..6u8 {
+        publisher.send(vec![i; 10]).await;
+    }
+    publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    for i in 0..5u8 {
+        assert_eq!(subscriber.data().await, vec![i; 10]);
+    }
+    assert!(matches!(
+        subscriber.next().await,
+        Got::Control(StreamControl::Resync { .. })
+    ));
+
+    // A frame over the limit closes the publisher's socket with 1009.
+    let mut big = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut big, StreamRole::Publisher).await;
+    let _ = big
+        .ws
+        .stream
+        .send(Message::binary(vec![
+            0u8;
+            sightline_proto::MAX_STREAM_FRAME_BYTES + 4096
+        ]))
+        .await;
+    assert_eq!(big.closed().await, Some(1009));
+    drop(g);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_told_to_resync_and_the_publisher_to_send_a_snapshot() {
+    let server = TestServer::start_adjusted(|c| {
+        c.stream_limits.burst_bytes = u32::MAX;
+        c.stream_limits.bytes_per_second = 1e12;
+        c.stream_limits.burst_frames = 1_000_000;
+        c.stream_limits.frames_per_second = 1e9;
+    })
+    .await;
+    let g = cobrowse(&server).await;
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    // A subscriber with a small receive buffer that does not read for now.
+    let mut slow = StreamSocket {
+        ws: Ws::connect_from(
+            &format!("ws://{}/ws/stream?token={}", server.addr, g.subscriber_token),
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            Some(4096),
+        )
+        .await
+        .expect("subscriber"),
+    };
+    // The publisher's own join and the subscriber's each asked for a snapshot.
+    for _ in 0..2 {
+        publisher.control(|c| *c == StreamControl::SnapshotNeeded).await;
+    }
+    // 600 frames of 64 KB: far more than the ring (128 frames) and the socket
+    // buffers hold.
+    for i in 0..600u32 {
+        publisher
+            .send([i.to_be_bytes().to_vec(), vec![0u8; 64 * 1024 - 4]].concat())
+            .await;
+    }
+    // The slow subscriber, reading at last, finds a resync in its stream, with
+    // frames missing before it...
+    let mut last = None;
+    let missed = loop {
+        match slow.next().await {
+            Got::Data(bytes) => {
+                let n = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
+                if let Some(previous) = last {
+                    assert_eq!(n, previous + 1, "frames arrive in order until the resync");
+                }
+                last = Some(n);
+            }
+            Got::Control(StreamControl::Resync { missed }) => break missed,
+            Got::Control(_) => {}
+            Got::Closed(code) => panic!("closed ({code:?}) before a resync"),
+        }
+    };
+    assert!(missed > 0, "a resync after lagging names what was missed");
+    // ...and the publisher is asked for a fresh snapshot (a third time).
+    publisher.control(|c| *c == StreamControl::SnapshotNeeded).await;
+    eprintln!("slow subscriber: frames 0..={last:?} then a resync ({missed} missed)");
+    drop(g);
+    server.stop().await;
+}
