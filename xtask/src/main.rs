@@ -8,6 +8,8 @@
 //!   with warnings denied, rustdoc with broken links denied, every Rust test, and
 //!   the browser tests in headless Chromium.
 //! - `bench`: the load benchmark (see crates/bench).
+//! - `bench-relay [--seconds S]`: the stream relay's fan-out beside a bare
+//!   tokio-tungstenite broadcast server (crates/server/examples/bench_relay.rs).
 //! - `bench-images`: thumbnail throughput and peak memory of image uploads
 //!   (crates/server/examples/bench_images.rs).
 //! - `fuzz <target> [--runs N] [--seconds S] [-- LIBFUZZER_ARGS]`: a cargo-fuzz
@@ -557,13 +559,18 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("bench-relay") => {
+            let mut cargo_args = vec!["run", "--release", "-p", "sightline", "--example", "bench_relay", "--"];
+            cargo_args.extend(args[1..].iter().map(String::as_str));
+            run(&root(), "cargo", &cargo_args, &[])
+        }
         Some("bench-images") => {
             let mut cargo_args = vec!["run", "--release", "-p", "sightline", "--example", "bench_images", "--"];
             cargo_args.extend(args[1..].iter().map(String::as_str));
             run(&root(), "cargo", &cargo_args, &[])
         }
         _ => bail!(
-            "usage: cargo xtask codegen | test [--no-browser] | bench [ARGS] | bench-images [--runs N] \
+            "usage: cargo xtask codegen | test [--no-browser] | bench [ARGS] | bench-relay [--seconds S] | bench-images [--runs N] \
              | fuzz <target> [--runs N] [--seconds S] [-- LIBFUZZER_ARGS]"
         ),
     }
