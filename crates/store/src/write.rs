@@ -23,12 +23,133 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for op in ops {
-            apply_one(&mut tx, op).await?;
+        let mut rest = ops;
+        while let Some(op) = rest.first() {
+            // A run of appended events (most of a chat batch) is stored together:
+            // one update per conversation and multi-row inserts.
+            let run = rest
+                .iter()
+                .take_while(|op| matches!(op, Persist::AppendEvent { .. }))
+                .count();
+            if run > 0 {
+                append_events(&mut tx, &rest[..run]).await?;
+                rest = &rest[run..];
+            } else {
+                apply_one(&mut tx, op).await?;
+                rest = &rest[1..];
+            }
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Rows per multi-row `INSERT` (8 parameters each: well within SQLite's and
+/// PostgreSQL's limits on parameters per statement).
+const EVENT_ROWS_PER_INSERT: usize = 100;
+
+/// Stores a run of `AppendEvent`s: for each conversation, one update that moves
+/// `last_seq` from the one before its first event to its last (which is also the
+/// check that they follow on without a gap), then the events themselves, many
+/// rows per statement.
+async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> {
+    use std::collections::BTreeMap;
+    let mut by_conversation: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    let mut rows: Vec<(&str, &Event)> = Vec::with_capacity(ops.len());
+    for op in ops {
+        let Persist::AppendEvent { conversation, event } = op else {
+            continue;
+        };
+        if event.seq == 0 {
+            return Err(StoreError::InvalidInput(
+                "event seq 0: sequence numbers start at 1".into(),
+            ));
+        }
+        let events = by_conversation.entry(conversation.as_str()).or_default();
+        if let Some(previous) = events.last() {
+            if event.seq != previous.seq + 1 {
+                return Err(StoreError::Conflict(format!(
+                    "event {} of conversation {conversation} does not follow event {} of the same batch",
+                    event.seq, previous.seq
+                )));
+            }
+        }
+        events.push(event);
+        rows.push((conversation.as_str(), event));
+    }
+    for (conversation, events) in &by_conversation {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            continue;
+        };
+        let preview = events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Message { body, .. } => Some(preview_of(body)),
+            _ => None,
+        });
+        let first_seq = to_db(first.seq, "seq")?;
+        let moved = sqlx::query(
+            "UPDATE conversations SET last_seq = $2, last_activity_at = $3, preview = COALESCE($4, preview) \
+             WHERE id = $1 AND last_seq = $5",
+        )
+        .bind(*conversation)
+        .bind(to_db(last.seq, "seq")?)
+        .bind(to_db(last.at, "at")?)
+        .bind(preview)
+        .bind(first_seq - 1)
+        .execute(&mut *conn)
+        .await?;
+        if moved.rows_affected() == 0 {
+            let row = sqlx::query("SELECT last_seq FROM conversations WHERE id = $1")
+                .bind(*conversation)
+                .fetch_optional(&mut *conn)
+                .await?;
+            return Err(match row {
+                None => StoreError::NotFound,
+                Some(row) => {
+                    let last_seq: i64 = row.try_get("last_seq")?;
+                    StoreError::Conflict(format!(
+                        "event {first_seq} of conversation {conversation} does not follow its last_seq {last_seq}"
+                    ))
+                }
+            });
+        }
+    }
+    for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for (conversation, event) in chunk {
+            let columns = EventColumns::of(&event.kind)?;
+            query = query
+                .bind(*conversation)
+                .bind(to_db(event.seq, "seq")?)
+                .bind(to_db(event.at, "at")?)
+                .bind(columns.kind)
+                .bind(columns.from_role)
+                .bind(columns.client_id)
+                .bind(columns.search_text)
+                .bind(columns.data);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
@@ -53,7 +174,7 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
         } => {
             create_conversation(conn, id, visitor_id, *created_at, page.as_ref()).await?;
         }
-        Persist::AppendEvent { conversation, event } => append_event(conn, conversation, event).await?,
+        Persist::AppendEvent { .. } => append_events(conn, std::slice::from_ref(op)).await?,
         Persist::SetStatus {
             conversation,
             status,
@@ -93,65 +214,6 @@ async fn create_conversation(
     .bind(created_at)
     .bind(page.map(|p| p.url.as_str()))
     .bind(page.map(|p| p.title.as_str()))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn append_event(conn: &mut AnyConnection, conversation: &str, event: &Event) -> Result<()> {
-    if event.seq == 0 {
-        return Err(StoreError::InvalidInput(
-            "event seq 0: sequence numbers start at 1".into(),
-        ));
-    }
-    let seq = to_db(event.seq, "seq")?;
-    let at = to_db(event.at, "at")?;
-    let preview = match &event.kind {
-        EventKind::Message { body, .. } => Some(preview_of(body)),
-        _ => None,
-    };
-    // The conversation first: this both moves it forward and checks that `seq` is the
-    // next one, so that events stay gap-free.
-    let moved = sqlx::query(
-        "UPDATE conversations SET last_seq = $2, last_activity_at = $3, preview = COALESCE($4, preview) \
-         WHERE id = $1 AND last_seq = $5",
-    )
-    .bind(conversation)
-    .bind(seq)
-    .bind(at)
-    .bind(preview)
-    .bind(seq - 1)
-    .execute(&mut *conn)
-    .await?;
-    if moved.rows_affected() == 0 {
-        let row = sqlx::query("SELECT last_seq FROM conversations WHERE id = $1")
-            .bind(conversation)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Err(match row {
-            None => StoreError::NotFound,
-            Some(row) => {
-                let last_seq: i64 = row.try_get("last_seq")?;
-                StoreError::Conflict(format!(
-                    "event {seq} of conversation {conversation} does not follow its last_seq {last_seq}"
-                ))
-            }
-        });
-    }
-
-    let columns = EventColumns::of(&event.kind)?;
-    sqlx::query(
-        "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(conversation)
-    .bind(seq)
-    .bind(at)
-    .bind(columns.kind)
-    .bind(columns.from_role)
-    .bind(columns.client_id)
-    .bind(columns.search_text)
-    .bind(columns.data)
     .execute(&mut *conn)
     .await?;
     Ok(())

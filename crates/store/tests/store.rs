@@ -598,6 +598,74 @@ async fn apply_refuses_bad_operations() {
     .await;
 }
 
+/// A chat batch: hundreds of events of several conversations, interleaved, in one
+/// call (several multi-row inserts, one update per conversation); read back in
+/// order, with each conversation's summary from its own newest event.
+#[tokio::test]
+async fn a_large_interleaved_batch_is_stored_in_order() {
+    on_each_backend("large batch", |db: TestDb| async move {
+        let store = db.connect().await;
+        let mut setup = Vec::new();
+        for n in 1..=3 {
+            setup.extend(visitor_with_message(n, 100, "first"));
+        }
+        store.apply(&setup).await.unwrap();
+        let mut batch = Vec::new();
+        for i in 0..250u64 {
+            for n in 1..=3u64 {
+                // Conversation 3 gets a non-message event last.
+                let seq = i + 2;
+                let c = format!("conv-{n}");
+                batch.push(visitor_says(&c, seq, 1_000 + i * 3 + n, &format!("m{n}-{seq}")));
+            }
+        }
+        batch.push(event(
+            "conv-3",
+            252,
+            5_000,
+            sightline_proto::EventKind::JoinedWithKey {
+                agent: sightline_proto::AgentRef {
+                    id: 1,
+                    display_name: "A".into(),
+                },
+            },
+        ));
+        store.apply(&batch).await.unwrap();
+        for n in 1..=3u64 {
+            let c = format!("conv-{n}");
+            let events = store.events(&c, 0, None, 1_000).await.unwrap();
+            let last = if n == 3 { 252 } else { 251 };
+            assert_eq!(events.len() as u64, last, "{c}");
+            assert!(
+                events.iter().enumerate().all(|(i, e)| e.seq == i as u64 + 1),
+                "{c} in order"
+            );
+            let summary = store.conversation(&c).await.unwrap().unwrap();
+            assert_eq!(summary.last_seq, last);
+            assert_eq!(
+                summary.preview.as_deref(),
+                Some(format!("m{n}-251").as_str()),
+                "{c}: newest message"
+            );
+            let last_at = if n == 3 { 5_000 } else { 1_000 + 249 * 3 + n };
+            assert_eq!(summary.last_activity_at, last_at);
+        }
+        // A gap inside one conversation's run fails the whole batch.
+        let err = store
+            .apply(&[
+                visitor_says("conv-1", 252, 6_000, "ok"),
+                visitor_says("conv-2", 252, 6_000, "ok"),
+                visitor_says("conv-1", 254, 6_001, "gap"),
+            ])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert_eq!(store.conversation("conv-2").await.unwrap().unwrap().last_seq, 251);
+        store.close().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn apply_is_one_transaction() {
     on_each_backend("atomic apply", |db: TestDb| async move {
