@@ -208,8 +208,66 @@ async fn run(
     let mut pending_images: HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>> = HashMap::new();
     let mut next_request: u64 = 0;
     let mut limit_log = LimitLog::default();
+    // A batch's commit runs while the hub goes on with the next inputs; the
+    // batch's messages are delivered once it is stored, in order. What the hub
+    // produces meanwhile waits, and becomes the next (larger) group commit.
+    let mut in_flight: Option<InFlight> = None;
+    let mut waiting: Vec<Output> = Vec::new();
+    let mut closing = false;
     loop {
-        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        if let Some(commit) = in_flight.as_mut() {
+            tokio::select! {
+                biased;
+                stored = &mut commit.handle => {
+                    let stored = stored.unwrap_or(false);
+                    let committed = in_flight.take().map(|c| c.outputs).unwrap_or_default();
+                    if !stored {
+                        // The hub's memory is now ahead of the database. Start over from
+                        // what is stored: drop every socket (clients reconnect and re-send
+                        // their unacknowledged messages) and rebuild the hub.
+                        tracing::error!("storage keeps failing; dropping all connections and reloading state");
+                        for socket in sockets.values_mut() {
+                            if let Some(kill) = socket.kill.take() {
+                                let _ = kill.send((1011, "storage failure, reconnect".into()));
+                            }
+                        }
+                        sockets.clear();
+                        waiting.clear();
+                        // The new hub knows of no grant: no stream may outlive it.
+                        relay.revoke_all();
+                        // Dropping the senders tells the waiting uploads that nothing was stored.
+                        pending_images.clear();
+                        let mut seed = [0u8; 32];
+                        rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
+                        hub = Hub::new(seed, settings.clone());
+                        hub.set_limits(limits.clone());
+                        match store.load_open_conversations().await {
+                            Ok(open) => hub.restore(open, now_ms()),
+                            Err(err) => tracing::error!(%err, "reloading open conversations failed"),
+                        }
+                        continue;
+                    }
+                    let mut delivery = Delivery {
+                        sockets: &mut sockets,
+                        pending_images: &mut pending_images,
+                        limit_log: &mut limit_log,
+                        metrics: &metrics,
+                        tx: &tx,
+                        store: &store,
+                    };
+                    delivery.deliver(committed);
+                    in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut delivery);
+                    metrics.connections.store(sockets.len(), Ordering::Relaxed);
+                    continue;
+                }
+                received = rx.recv_many(&mut batch, MAX_BATCH), if !closing => {
+                    if received == 0 {
+                        closing = true;
+                        continue;
+                    }
+                }
+            }
+        } else if closing || rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break; // Every sender is gone: the server is shutting down.
         }
         let now = now_ms();
@@ -310,64 +368,98 @@ async fn run(
                 _ => {}
             }
         }
-        let persists: Vec<Persist> = outputs
-            .iter()
-            .filter_map(|o| match o {
-                Output::Persist(op) => Some(op.clone()),
-                _ => None,
-            })
-            .collect();
-        if !persists.is_empty() && !persist_with_retry(&store, &persists, &metrics).await {
-            // The hub's memory is now ahead of the database. Start over from what is
-            // stored: drop every socket (clients reconnect and re-send their
-            // unacknowledged messages) and rebuild the hub.
-            tracing::error!("storage keeps failing; dropping all connections and reloading state");
-            for socket in sockets.values_mut() {
-                if let Some(kill) = socket.kill.take() {
-                    let _ = kill.send((1011, "storage failure, reconnect".into()));
-                }
-            }
-            sockets.clear();
-            outputs.clear();
-            // The new hub knows of no grant: no stream may outlive it.
-            relay.revoke_all();
-            // Dropping the senders tells the waiting uploads that nothing was stored.
-            pending_images.clear();
-            let mut seed = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
-            hub = Hub::new(seed, settings.clone());
-            hub.set_limits(limits.clone());
-            match store.load_open_conversations().await {
-                Ok(open) => hub.restore(open, now_ms()),
-                Err(err) => tracing::error!(%err, "reloading open conversations failed"),
-            }
-            continue;
+        waiting.append(&mut outputs);
+        if in_flight.is_none() {
+            let mut delivery = Delivery {
+                sockets: &mut sockets,
+                pending_images: &mut pending_images,
+                limit_log: &mut limit_log,
+                metrics: &metrics,
+                tx: &tx,
+                store: &store,
+            };
+            in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut delivery);
         }
-        metrics.batches.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .persisted_ops
-            .fetch_add(persists.len() as u64, Ordering::Relaxed);
-        for output in outputs.drain(..) {
+        // The connection count guards the connection limit, so it is kept current;
+        // the rest of the figures walk every conversation and are computed only
+        // when /metrics asks (Command::Stats).
+        metrics.connections.store(sockets.len(), Ordering::Relaxed);
+    }
+}
+
+/// A commit running beside the hub, and the outputs to deliver once it is done.
+struct InFlight {
+    handle: tokio::task::JoinHandle<bool>,
+    outputs: Vec<Output>,
+}
+
+/// Starts the commit of `outputs`' persists, or, when there is nothing to store,
+/// delivers them at once.
+fn start_commit(
+    store: &Store,
+    metrics: &Arc<HubMetrics>,
+    outputs: Vec<Output>,
+    delivery: &mut Delivery<'_>,
+) -> Option<InFlight> {
+    if outputs.is_empty() {
+        return None;
+    }
+    let persists: Vec<Persist> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Persist(op) => Some(op.clone()),
+            _ => None,
+        })
+        .collect();
+    if persists.is_empty() {
+        delivery.deliver(outputs);
+        return None;
+    }
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    metrics
+        .persisted_ops
+        .fetch_add(persists.len() as u64, Ordering::Relaxed);
+    let (store, metrics) = (store.clone(), metrics.clone());
+    let handle = tokio::spawn(async move { persist_with_retry(&store, &persists, &metrics).await });
+    Some(InFlight { handle, outputs })
+}
+
+/// What delivering a stored batch's outputs needs.
+struct Delivery<'a> {
+    sockets: &'a mut HashMap<ConnId, Socket>,
+    pending_images: &'a mut HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>>,
+    limit_log: &'a mut LimitLog,
+    metrics: &'a HubMetrics,
+    tx: &'a mpsc::WeakSender<Command>,
+    store: &'a Store,
+}
+
+impl Delivery<'_> {
+    /// Hands a stored batch's messages to the sockets (`try_send`), answers
+    /// uploads, starts look-ups, counts limits.
+    fn deliver(&mut self, outputs: Vec<Output>) {
+        let now = now_ms();
+        for output in outputs {
             match output {
                 Output::Persist(_)
                 | Output::StreamGrant(_)
                 | Output::StreamToken { .. }
                 | Output::StreamRevoke { .. } => {}
-                Output::Send { conn, message } => deliver(&mut sockets, conn, Outbound::Message(message), &metrics),
+                Output::Send { conn, message } => deliver(self.sockets, conn, Outbound::Message(message), self.metrics),
                 Output::Replay {
                     conn,
                     conversation,
                     after_seq,
                     upto_seq,
                 } => deliver(
-                    &mut sockets,
+                    self.sockets,
                     conn,
                     Outbound::Replay {
                         conversation,
                         after_seq,
                         upto_seq,
                     },
-                    &metrics,
+                    self.metrics,
                 ),
                 Output::LookupVisitor {
                     conn,
@@ -375,8 +467,8 @@ async fn run(
                     token_hash,
                 } => {
                     // Off the hub task: a look-up must not hold up everyone else.
-                    let Some(tx) = tx.upgrade() else { continue };
-                    let store = store.clone();
+                    let Some(tx) = self.tx.upgrade() else { continue };
+                    let store = self.store.clone();
                     tokio::spawn(async move {
                         let visitor = match store.visitor_by_token_hash(&token_hash).await {
                             Ok(visitor) => visitor,
@@ -391,10 +483,10 @@ async fn run(
                     });
                 }
                 Output::Disconnect { conn, reason } => {
-                    deliver(&mut sockets, conn, Outbound::Close(1008, reason), &metrics)
+                    deliver(self.sockets, conn, Outbound::Close(1008, reason), self.metrics)
                 }
                 Output::ImagePosted { request, result } => {
-                    if let Some(reply) = pending_images.remove(&request) {
+                    if let Some(reply) = self.pending_images.remove(&request) {
                         let _ = reply.send(result);
                     }
                 }
@@ -402,18 +494,14 @@ async fn run(
                     if let Some(counter) = LimitKind::ALL
                         .iter()
                         .position(|k| *k == limit)
-                        .and_then(|i| metrics.limited.get(i))
+                        .and_then(|i| self.metrics.limited.get(i))
                     {
                         counter.fetch_add(1, Ordering::Relaxed);
                     }
-                    limit_log.hit(limit, address, now);
+                    self.limit_log.hit(limit, address, now);
                 }
             }
         }
-        // The connection count guards the connection limit, so it is kept current;
-        // the rest of the figures walk every conversation and are computed only
-        // when /metrics asks (Command::Stats).
-        metrics.connections.store(sockets.len(), Ordering::Relaxed);
     }
 }
 
