@@ -47,6 +47,8 @@ impl Store {
 /// Rows per multi-row `INSERT` (8 parameters each: well within SQLite's and
 /// PostgreSQL's limits on parameters per statement).
 const EVENT_ROWS_PER_INSERT: usize = 100;
+/// Conversations moved forward per `UPDATE … FROM (VALUES …)` (5 parameters each).
+const CONVERSATIONS_PER_UPDATE: usize = 100;
 
 /// Stores a run of `AppendEvent`s: for each conversation, one update that moves
 /// `last_seq` from the one before its first event to its last (which is also the
@@ -77,40 +79,81 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
         events.push(event);
         rows.push((conversation.as_str(), event));
     }
-    for (conversation, events) in &by_conversation {
-        let (Some(first), Some(last)) = (events.first(), events.last()) else {
-            continue;
-        };
-        let preview = events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Message { body, .. } => Some(preview_of(body)),
-            _ => None,
-        });
-        let first_seq = to_db(first.seq, "seq")?;
-        let moved = sqlx::query(
-            "UPDATE conversations SET last_seq = $2, last_activity_at = $3, preview = COALESCE($4, preview) \
-             WHERE id = $1 AND last_seq = $5",
-        )
-        .bind(*conversation)
-        .bind(to_db(last.seq, "seq")?)
-        .bind(to_db(last.at, "at")?)
-        .bind(preview)
-        .bind(first_seq - 1)
-        .execute(&mut *conn)
-        .await?;
-        if moved.rows_affected() == 0 {
-            let row = sqlx::query("SELECT last_seq FROM conversations WHERE id = $1")
-                .bind(*conversation)
-                .fetch_optional(&mut *conn)
-                .await?;
-            return Err(match row {
-                None => StoreError::NotFound,
-                Some(row) => {
-                    let last_seq: i64 = row.try_get("last_seq")?;
-                    StoreError::Conflict(format!(
-                        "event {first_seq} of conversation {conversation} does not follow its last_seq {last_seq}"
-                    ))
-                }
+    // Each conversation moves from the seq before its first event to its last, in
+    // one statement per CONVERSATIONS_PER_UPDATE conversations. A conversation
+    // whose `last_seq` is not where the batch starts is not updated, and the
+    // count of updated rows tells.
+    let moves: Vec<(&str, i64, i64, i64, Option<String>)> = by_conversation
+        .iter()
+        .filter_map(|(conversation, events)| {
+            let (first, last) = (events.first()?, events.last()?);
+            let preview = events.iter().rev().find_map(|e| match &e.kind {
+                EventKind::Message { body, .. } => Some(preview_of(body)),
+                _ => None,
             });
+            Some((*conversation, first.seq, last.seq, last.at, preview))
+        })
+        .map(|(conversation, first, last, at, preview)| {
+            Ok::<_, StoreError>((
+                conversation,
+                to_db(first, "seq")? - 1,
+                to_db(last, "seq")?,
+                to_db(at, "at")?,
+                preview,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    for chunk in moves.chunks(CONVERSATIONS_PER_UPDATE) {
+        let mut sql = String::from(
+            "UPDATE conversations SET last_seq = v.column3, last_activity_at = v.column4, \
+             preview = COALESCE(v.column5, conversations.preview) FROM (VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        }
+        sql.push_str(") AS v WHERE conversations.id = v.column1 AND conversations.last_seq = v.column2");
+        let mut query = sqlx::query(&sql);
+        for (conversation, before, last, at, preview) in chunk {
+            query = query
+                .bind(*conversation)
+                .bind(*before)
+                .bind(*last)
+                .bind(*at)
+                .bind(preview.clone());
+        }
+        let moved = query.execute(&mut *conn).await?;
+        if moved.rows_affected() != chunk.len() as u64 {
+            // Which one, and why (for the error only): the one not moved to its last.
+            for (conversation, before, last, ..) in chunk {
+                let row = sqlx::query("SELECT last_seq FROM conversations WHERE id = $1")
+                    .bind(*conversation)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some(row) = row else {
+                    return Err(StoreError::NotFound);
+                };
+                let last_seq: i64 = row.try_get("last_seq")?;
+                if last_seq != *last {
+                    return Err(StoreError::Conflict(format!(
+                        "event {} of conversation {conversation} does not follow its last_seq {last_seq}",
+                        before + 1
+                    )));
+                }
+            }
+            return Err(StoreError::Conflict(
+                "events of this batch do not follow their conversations' last_seq".into(),
+            ));
         }
     }
     for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
