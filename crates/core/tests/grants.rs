@@ -370,3 +370,53 @@ fn a_declined_or_failed_request_opens_nothing_and_can_be_asked_again() {
         ]
     );
 }
+
+#[test]
+fn the_visitor_can_revoke_even_when_their_allowance_is_spent() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    // Spend every allowance this socket, visitor and address have.
+    let mut limited = false;
+    for i in 0..2_000 {
+        w.msg(
+            VISITOR,
+            ClientMessage::Typing {
+                conversation: None,
+                active: i % 2 == 0,
+            },
+        );
+        if error_code(&w.take(VISITOR)) == Some(ErrorCode::RateLimited) {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the allowance ran out");
+    w.msg(
+        VISITOR,
+        ClientMessage::Typing {
+            conversation: None,
+            active: false,
+        },
+    );
+    assert_eq!(error_code(&w.take(VISITOR)), Some(ErrorCode::RateLimited));
+    // Stop still goes through.
+    w.msg(VISITOR, ClientMessage::GrantEnd { grant });
+    assert_eq!(error_code(&w.take(VISITOR)), None);
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+}
+
+#[test]
+fn ending_the_agents_other_sessions_ends_their_grants() {
+    let (mut w, id) = chatting();
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    w.input(Input::AgentOtherSessionsEnded { agent_id: 2 });
+    assert_eq!(w.shell.streams.len(), 1, "Ben's sessions are not Anna's");
+    w.input(Input::AgentOtherSessionsEnded { agent_id: 1 });
+    assert!(w.shell.streams.is_empty());
+    assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
+}

@@ -218,18 +218,25 @@ async fn grant(server: &Sightline) -> (String, Ws, Ws) {
     (granted["stream"].as_str().expect("stream").to_owned(), anna, visitor)
 }
 
-/// Fresh tokens for both ends (a token opens sockets for a minute only).
-async fn fresh_target(server: &Sightline, stream: &str, anna: &mut Ws, visitor: &mut Ws) -> Target {
-    let mut tokens = Vec::new();
-    for socket in [visitor, anna] {
-        send(socket, json!({"type": "stream_join", "stream": stream})).await;
-        let granted = until(socket, |v| v["type"] == "stream_granted").await;
-        tokens.push(granted["token"].as_str().expect("token").to_owned());
+async fn stream_token(socket: &mut Ws, stream: &str) -> String {
+    send(socket, json!({"type": "stream_join", "stream": stream})).await;
+    let granted = until(socket, |v| v["type"] == "stream_granted").await;
+    granted["token"].as_str().expect("token").to_owned()
+}
+
+/// Fresh tokens (a token opens one socket): one for the publisher, one for each
+/// subscriber.
+async fn fresh_target(server: &Sightline, stream: &str, anna: &mut Ws, visitor: &mut Ws, subscribers: usize) -> Target {
+    let publisher = stream_token(visitor, stream).await;
+    let mut subscriber_urls = Vec::new();
+    for _ in 0..subscribers {
+        let t = stream_token(anna, stream).await;
+        subscriber_urls.push(format!("ws://{}/ws/stream?token={t}", server.addr));
     }
     Target {
         label: "sightline",
-        publisher_url: format!("ws://{}/ws/stream?token={}", server.addr, tokens[0]),
-        subscriber_url: format!("ws://{}/ws/stream?token={}", server.addr, tokens[1]),
+        publisher_url: format!("ws://{}/ws/stream?token={publisher}", server.addr),
+        subscriber_urls,
     }
 }
 
@@ -239,7 +246,8 @@ async fn fresh_target(server: &Sightline, stream: &str, anna: &mut Ws, visitor: 
 struct Target {
     label: &'static str,
     publisher_url: String,
-    subscriber_url: String,
+    /// One for each subscriber socket.
+    subscriber_urls: Vec<String>,
 }
 
 struct Run {
@@ -258,7 +266,7 @@ async fn run(target: &Target, subscribers: usize, size: usize, seconds: f64, rat
     let mut tasks = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
     for i in 0..subscribers {
-        let mut socket = ws(&target.subscriber_url, None).await;
+        let mut socket = ws(&target.subscriber_urls[i], None).await;
         let received = received.clone();
         let latency_tx = latency_tx.clone();
         let ready_tx = ready_tx.clone();
@@ -365,7 +373,7 @@ async fn main() {
     let bare = Target {
         label: "bare",
         publisher_url: format!("ws://{bare_addr}/pub"),
-        subscriber_url: format!("ws://{bare_addr}/sub"),
+        subscriber_urls: vec![format!("ws://{bare_addr}/sub"); 5],
     };
     let server = sightline_server().await;
     let (stream, mut anna, mut visitor) = grant(&server).await;
@@ -380,12 +388,12 @@ async fn main() {
     for (size, label) in [(1024usize, "1 KB"), (64 * 1024, "64 KB")] {
         for subscribers in [1usize, 5] {
             let b = run(&bare, subscribers, size, seconds, None).await;
-            let sightline = fresh_target(&server, &stream, &mut anna, &mut visitor).await;
+            let sightline = fresh_target(&server, &stream, &mut anna, &mut visitor, subscribers).await;
             let s = run(&sightline, subscribers, size, seconds, None).await;
             let mb = |fps: f64| fps * size as f64 * subscribers as f64 / 1e6;
             let half = (b.frames_per_second.min(s.frames_per_second) / 2.0).max(1.0);
             let bl = run(&bare, subscribers, size, seconds, Some(half)).await;
-            let sightline = fresh_target(&server, &stream, &mut anna, &mut visitor).await;
+            let sightline = fresh_target(&server, &stream, &mut anna, &mut visitor, subscribers).await;
             let sl = run(&sightline, subscribers, size, seconds, Some(half)).await;
             println!(
                 "{label:<10} {subscribers:>5} {:>6} | {:>11.0} {:>8.1} | {:>11.0} {:>8.1} | {:>5.0}% | at {half:.0} fr/s: {} / {} / {} | {} / {} / {}",

@@ -35,8 +35,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::now_ms;
 use crate::relay::Relay;
 
-/// Most inputs handled per transaction.
+/// Most inputs taken from the channel at once (a commit may hold several such
+/// batches: see `MAX_WAITING_OUTPUTS`).
 const MAX_BATCH: usize = 1024;
+/// Outputs the hub may produce while a commit is in flight before it stops taking
+/// input (the next commit holds at most about this much).
+const MAX_WAITING_OUTPUTS: usize = 32 * MAX_BATCH;
 /// Messages waiting for one socket before it is judged too slow and dropped.
 pub const SOCKET_QUEUE: usize = 512;
 /// What a socket task receives from the hub. Almost every item is a message, so
@@ -260,7 +264,10 @@ async fn run(
                     metrics.connections.store(sockets.len(), Ordering::Relaxed);
                     continue;
                 }
-                received = rx.recv_many(&mut batch, MAX_BATCH), if !closing => {
+                // Past a bound the hub stops taking input until the commit is done:
+                // senders then wait on the channel (a slow database pushes back
+                // instead of growing memory).
+                received = rx.recv_many(&mut batch, MAX_BATCH), if !closing && waiting.len() < MAX_WAITING_OUTPUTS => {
                     if received == 0 {
                         closing = true;
                         continue;
@@ -318,10 +325,12 @@ async fn run(
                         s.agent_id == Some(agent_id) && (except_session.is_none() || s.session != except_session)
                     });
                     if except_session.is_some() {
-                        // The agent is still logged in elsewhere: their shares go on.
-                        continue;
+                        // The agent is still logged in elsewhere: their shares go on,
+                        // but streams the ended sessions may hold end with their grants.
+                        Input::AgentOtherSessionsEnded { agent_id }
+                    } else {
+                        Input::AgentLoggedOut { agent_id }
                     }
-                    Input::AgentLoggedOut { agent_id }
                 }
                 Command::AgentLoggedOut { agent_id, session } => {
                     close_sockets(&mut sockets, |s| s.session.as_deref() == Some(session.as_str()));

@@ -49,6 +49,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Close code of a socket whose stream was revoked (consent ended).
 pub const CLOSE_REVOKED: u16 = 4403;
+/// Unused tokens kept per stream (each `stream_join` makes one).
+const MAX_TOKENS_PER_STREAM: usize = 16;
+/// A stream socket silent (not even a pong) for this many ping periods is closed.
+const SILENT_PERIODS: u32 = 3;
 
 /// A stream's rates, per stream (all its publisher sockets together).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,14 +197,13 @@ impl Relay {
     }
 
     /// The stream a token opens, and the socket's part in it.
+    /// Tokens are single use: a reconnect asks the hub for a fresh one
+    /// (`stream_join`).
     fn open(&self, token: &str) -> Result<(Arc<Stream>, StreamRole, Party), Denied> {
         let now = now_ms();
-        let table = self.table();
-        let entry = table
-            .tokens
-            .get(token)
-            .filter(|t| t.expires_at > now)
-            .ok_or(Denied::Token)?;
+        let mut table = self.table();
+        table.forget_expired(now);
+        let entry = table.tokens.get(token).ok_or(Denied::Token)?;
         let stream = table.streams.get(&entry.stream).cloned().ok_or(Denied::Token)?;
         let mut sockets = stream.sockets.lock().unwrap_or_else(|p| p.into_inner());
         if *sockets >= MAX_SOCKETS_PER_STREAM {
@@ -208,12 +211,30 @@ impl Relay {
         }
         *sockets += 1;
         drop(sockets);
-        Ok((stream, entry.role, entry.party.clone()))
+        let entry = table.tokens.remove(token).ok_or(Denied::Token)?;
+        Ok((stream, entry.role, entry.party))
     }
 }
 
 impl Table {
     fn add_token(&mut self, stream: &StreamId, token: StreamToken) {
+        self.forget_expired(now_ms());
+        // A bounded number of unused tokens per stream: the oldest goes first.
+        let of_stream: Vec<(&String, u64)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| t.stream == *stream)
+            .map(|(k, t)| (k, t.expires_at))
+            .collect();
+        if of_stream.len() >= MAX_TOKENS_PER_STREAM {
+            if let Some(oldest) = of_stream
+                .iter()
+                .min_by_key(|(_, expires)| *expires)
+                .map(|(k, _)| (*k).clone())
+            {
+                self.tokens.remove(&oldest);
+            }
+        }
         self.tokens.insert(
             token.token,
             TokenEntry {
@@ -347,6 +368,9 @@ async fn publish(
     let mut snapshots = stream.snapshots.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut silent = 0u32;
+    // Over the rate: one `refused` and one `resync` per episode, however many frames.
+    let mut refusing = false;
     // A new publisher (or a reconnected one) starts with a snapshot.
     if !send_control(socket, &StreamControl::SnapshotNeeded).await {
         return (0, "");
@@ -364,9 +388,11 @@ async fn publish(
                 if !send_control(socket, &StreamControl::SnapshotNeeded).await { return (0, ""); }
             }
             _ = ping.tick() => {
+                silent += 1;
+                if silent > SILENT_PERIODS { return (1001, "silent for too long"); }
                 if !send_frame(socket, Message::Ping(Bytes::new())).await { return (0, ""); }
             }
-            inbound = socket.recv() => match inbound {
+            inbound = socket.recv() => { silent = 0; match inbound {
                 Some(Ok(Message::Binary(bytes))) => {
                     let now = now_ms();
                     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
@@ -376,22 +402,22 @@ async fn publish(
                         frames_rate.try_take(now) && (bytes_rate.try_take_n(now, len) || { frames_rate.give_back(); false })
                     };
                     if allowed {
+                        refusing = false;
                         // No subscriber yet is fine: the frame is simply not kept.
                         let _ = stream.frames.send(Item::Data(bytes));
-                    } else {
+                    } else if !refusing {
+                        refusing = true;
                         let _ = stream.frames.send(Item::Resync);
                         let refused = StreamControl::Refused { reason: "over the stream's rate; send a snapshot when it is calmer".into() };
                         if !send_control(socket, &refused).await { return (0, ""); }
                     }
                 }
-                Some(Ok(Message::Text(_))) => {
-                    let refused = StreamControl::Refused { reason: "data frames are binary".into() };
-                    if !send_control(socket, &refused).await { return (0, ""); }
-                }
+                // Text is the relay's; a publisher that sends it is broken.
+                Some(Ok(Message::Text(_))) => return (1003, "data frames are binary"),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_))) | None => return (0, ""),
                 Some(Err(_)) => return (1009, "frame too large"),
-            }
+            }}
         }
     }
 }
@@ -407,6 +433,7 @@ async fn subscribe(
     let _ = stream.snapshots.send(());
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut silent = 0u32;
     loop {
         tokio::select! {
             biased;
@@ -414,7 +441,12 @@ async fn subscribe(
             _ = shutdown.changed() => return (1012, "server restarting"),
             item = frames.recv() => match item {
                 Ok(Item::Data(bytes)) => {
-                    if !send_frame(socket, Message::Binary(bytes)).await { return (0, ""); }
+                    // A write blocked by a slow reader still gives way to a revocation.
+                    tokio::select! {
+                        biased;
+                        _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
+                        sent = send_frame(socket, Message::Binary(bytes)) => if !sent { return (0, ""); },
+                    }
                 }
                 Ok(Item::Resync) => {
                     if !send_control(socket, &StreamControl::Resync { missed: 0 }).await { return (0, ""); }
@@ -426,12 +458,17 @@ async fn subscribe(
                 Err(broadcast::error::RecvError::Closed) => return (CLOSE_REVOKED, "consent ended"),
             },
             _ = ping.tick() => {
+                silent += 1;
+                if silent > SILENT_PERIODS { return (1001, "silent for too long"); }
                 if !send_frame(socket, Message::Ping(Bytes::new())).await { return (0, ""); }
             }
-            inbound = socket.recv() => match inbound {
-                // Subscribers only read; anything they send is ignored.
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return (0, ""),
+            inbound = socket.recv() => {
+                silent = 0;
+                match inbound {
+                    // Subscribers only read; anything they send is ignored.
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => return (0, ""),
+                }
             }
         }
     }

@@ -363,6 +363,20 @@ impl Hub {
         Ok(())
     }
 
+    /// Ends the grants of every conversation the agent owns.
+    pub(super) fn end_grants_of_agent(&mut self, now: u64, agent_id: i64) {
+        let owned: Vec<(ConversationId, Option<AgentRef>)> = self
+            .conversations
+            .values()
+            .filter(|c| c.summary.agent.as_ref().is_some_and(|a| a.id == agent_id))
+            .filter(|c| c.grants.values().any(|g| !g.state.is_final()))
+            .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
+            .collect();
+        for (id, agent) in owned {
+            self.end_grants(now, &id, (Role::Agent, agent), "the agent's other sessions were ended");
+        }
+    }
+
     /// Ends every grant of a conversation that is not over (the server's `End`).
     pub(super) fn end_grants(
         &mut self,

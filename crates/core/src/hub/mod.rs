@@ -71,6 +71,10 @@ pub enum Input {
     },
     /// The agent logged out: their live screen shares end.
     AgentLoggedOut { agent_id: i64 },
+    /// The agent's other sessions were ended (a password change): the streams
+    /// they may hold end with their grants; screen shares, whose signaling goes
+    /// through the (closed) chat sockets, go on with the session that stays.
+    AgentOtherSessionsEnded { agent_id: i64 },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
@@ -429,6 +433,7 @@ impl Hub {
                 );
             }
             Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
+            Input::AgentOtherSessionsEnded { agent_id } => self.end_grants_of_agent(now, agent_id),
             Input::Message {
                 conn,
                 message,
@@ -673,9 +678,27 @@ impl Hub {
             ClientMessage::Send { client_id, .. } => Some(client_id.clone()),
             _ => None,
         };
+        // The visitor may revoke at any moment: a step that ends a share or a grant
+        // spends the allowance like any message but is never refused for it (the
+        // address's allowance may be spent by others behind the same NAT).
+        let revokes = matches!(
+            message,
+            ClientMessage::ShareEnd { .. }
+                | ClientMessage::GrantEnd { .. }
+                | ClientMessage::ShareProgress {
+                    step: sightline_proto::ShareStep::Stopped,
+                    ..
+                }
+                | ClientMessage::GrantStep {
+                    step: sightline_proto::GrantStep::Stop,
+                    ..
+                }
+        );
         if let Err(limit) = self.take_message_allowance(now, conn) {
-            self.limited(conn, limit, "too many messages; slow down", client_id);
-            return;
+            if !revokes {
+                self.limited(conn, limit, "too many messages; slow down", client_id);
+                return;
+            }
         }
         let Some(connection) = self.connections.get(&conn) else {
             return;

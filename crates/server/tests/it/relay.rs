@@ -154,6 +154,13 @@ async fn cobrowse(server: &TestServer) -> Granted {
     }
 }
 
+/// A fresh token for this end of the stream (tokens are single use).
+async fn fresh_token(chat: &mut Ws, stream: &str) -> String {
+    chat.send(json!({"type": "stream_join", "stream": stream})).await;
+    let (_, _, _, _, token) = stream_granted(&chat.expect(|m| stream_granted(m).is_some()).await).expect("a token");
+    token
+}
+
 async fn joined(socket: &mut StreamSocket, role: StreamRole) {
     match socket.control(|c| matches!(c, StreamControl::Joined { .. })).await {
         StreamControl::Joined {
@@ -176,11 +183,16 @@ async fn frames_go_from_the_publisher_to_every_subscriber_and_stop_when_consent_
         .await
         .expect("publisher");
     joined(&mut publisher, StreamRole::Publisher).await;
+    // A token opens one socket.
+    assert_eq!(StreamSocket::open(&server, &g.publisher_token).await.err(), Some(401));
     let mut subscribers = Vec::new();
-    for _ in 0..2 {
-        let mut s = StreamSocket::open(&server, &g.subscriber_token)
-            .await
-            .expect("subscriber");
+    for i in 0..2 {
+        let token = if i == 0 {
+            g.subscriber_token.clone()
+        } else {
+            fresh_token(&mut g.anna, &g.stream).await
+        };
+        let mut s = StreamSocket::open(&server, &token).await.expect("subscriber");
         joined(&mut s, StreamRole::Subscriber).await;
         subscribers.push(s);
     }
@@ -257,7 +269,7 @@ async fn frames_are_binary_within_the_size_and_rate_limits() {
         c.stream_limits.frames_per_second = 0.001;
     })
     .await;
-    let g = cobrowse(&server).await;
+    let mut g = cobrowse(&server).await;
     let mut publisher = StreamSocket::open(&server, &g.publisher_token)
         .await
         .expect("publisher");
@@ -267,18 +279,17 @@ async fn frames_are_binary_within_the_size_and_rate_limits() {
         .expect("subscriber");
     joined(&mut subscriber, StreamRole::Subscriber).await;
 
-    // Text is for the relay's own messages.
+    // Text is for the relay's own messages: a publisher that sends it is closed.
     publisher.ws.stream.send(Message::text("{}")).await.expect("send");
-    assert!(matches!(
-        publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await,
-        StreamControl::Refused { reason } if reason.contains("binary")
-    ));
-    // Five frames pass, the sixth is over the rate: refused, and the subscriber is
-    // told to resynchronise.
-    for i in 0..6u8 {
+    assert_eq!(publisher.closed().await, Some(1003));
+    let token = fresh_token(&mut g.visitor, &g.stream).await;
+    let mut publisher = StreamSocket::open(&server, &token).await.expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    // Five frames pass; the next ten are over the rate: one refusal for them all,
+    // and the subscriber is told once to resynchronise.
+    for i in 0..15u8 {
         publisher.send(vec![i; 10]).await;
     }
-    publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await;
     for i in 0..5u8 {
         assert_eq!(subscriber.data().await, vec![i; 10]);
     }
@@ -286,11 +297,25 @@ async fn frames_are_binary_within_the_size_and_rate_limits() {
         subscriber.next().await,
         Got::Control(StreamControl::Resync { .. })
     ));
+    // A text frame closes the publisher after everything before it: what came
+    // before the close is exactly one refusal.
+    publisher.ws.stream.send(Message::text("{}")).await.expect("send");
+    let mut refusals = 0;
+    loop {
+        match publisher.next().await {
+            Got::Control(StreamControl::Refused { .. }) => refusals += 1,
+            Got::Closed(code) => {
+                assert_eq!(code, Some(1003));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(refusals, 1, "one refusal per episode over the rate");
 
     // A frame over the limit closes the publisher's socket with 1009.
-    let mut big = StreamSocket::open(&server, &g.publisher_token)
-        .await
-        .expect("publisher");
+    let token = fresh_token(&mut g.visitor, &g.stream).await;
+    let mut big = StreamSocket::open(&server, &token).await.expect("publisher");
     joined(&mut big, StreamRole::Publisher).await;
     let _ = big
         .ws
