@@ -160,6 +160,9 @@ pub fn transition(capability: Capability, current: Option<State>, step: Step, ac
         // Revocation, from every state that is not over.
         (S::Asked, T::Stop | T::Withdraw | T::End) => Moved(S::Cancelled),
         (_, T::Stop | T::Withdraw | T::End) => Moved(S::Ended),
+        // A capability without a picker is never choosing; should it be, only an
+        // end moves it.
+        (S::Choosing, _) if !picker => invalid("there is no picker for this"),
 
         (S::Asked, T::Allow) => Moved(S::Allowed),
         (S::Asked, T::Decline) => Moved(S::Declined),
