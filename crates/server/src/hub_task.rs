@@ -205,13 +205,19 @@ async fn run(
     tx: mpsc::WeakSender<Command>,
     metrics: Arc<HubMetrics>,
 ) {
-    let mut sockets: HashMap<ConnId, Socket> = HashMap::new();
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut outputs = Vec::new();
-    // Image uploads waiting for their answer, by request number.
-    let mut pending_images: HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>> = HashMap::new();
     let mut next_request: u64 = 0;
-    let mut limit_log = LimitLog::default();
+    // The sockets, the uploads waiting for their answer (by request number) and
+    // the limit log: what delivering a stored batch needs.
+    let mut out = Delivery {
+        sockets: HashMap::new(),
+        pending_images: HashMap::new(),
+        limit_log: LimitLog::default(),
+        metrics: metrics.clone(),
+        tx: tx.clone(),
+        store: store.clone(),
+    };
     // A batch's commit runs while the hub goes on with the next inputs; the
     // batch's messages are delivered once it is stored, in order. What the hub
     // produces meanwhile waits, and becomes the next (larger) group commit.
@@ -230,17 +236,17 @@ async fn run(
                         // what is stored: drop every socket (clients reconnect and re-send
                         // their unacknowledged messages) and rebuild the hub.
                         tracing::error!("storage keeps failing; dropping all connections and reloading state");
-                        for socket in sockets.values_mut() {
+                        for socket in out.sockets.values_mut() {
                             if let Some(kill) = socket.kill.take() {
                                 let _ = kill.send((1011, "storage failure, reconnect".into()));
                             }
                         }
-                        sockets.clear();
+                        out.sockets.clear();
                         waiting.clear();
                         // The new hub knows of no grant: no stream may outlive it.
                         relay.revoke_all();
                         // Dropping the senders tells the waiting uploads that nothing was stored.
-                        pending_images.clear();
+                        out.pending_images.clear();
                         let mut seed = [0u8; 32];
                         rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
                         hub = Hub::new(seed, settings.clone());
@@ -251,17 +257,9 @@ async fn run(
                         }
                         continue;
                     }
-                    let mut delivery = Delivery {
-                        sockets: &mut sockets,
-                        pending_images: &mut pending_images,
-                        limit_log: &mut limit_log,
-                        metrics: &metrics,
-                        tx: &tx,
-                        store: &store,
-                    };
-                    delivery.deliver(committed);
-                    in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut delivery);
-                    metrics.connections.store(sockets.len(), Ordering::Relaxed);
+                    out.deliver(committed);
+                    in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut out);
+                    metrics.connections.store(out.sockets.len(), Ordering::Relaxed);
                     continue;
                 }
                 // Past a bound the hub stops taking input until the commit is done:
@@ -292,7 +290,7 @@ async fn run(
                         Peer::Agent(identity) => Some(identity.agent.id),
                         Peer::Visitor => None,
                     };
-                    sockets.insert(
+                    out.sockets.insert(
                         conn,
                         Socket {
                             outbound,
@@ -313,7 +311,7 @@ async fn run(
                     request_ref,
                 },
                 Command::Disconnect { conn } => {
-                    sockets.remove(&conn);
+                    out.sockets.remove(&conn);
                     Input::Disconnected { conn }
                 }
                 Command::Looked(input) => input,
@@ -321,7 +319,7 @@ async fn run(
                     agent_id,
                     except_session,
                 } => {
-                    close_sockets(&mut sockets, |s| {
+                    close_sockets(&mut out.sockets, |s| {
                         s.agent_id == Some(agent_id) && (except_session.is_none() || s.session != except_session)
                     });
                     if except_session.is_some() {
@@ -333,7 +331,7 @@ async fn run(
                     }
                 }
                 Command::AgentLoggedOut { agent_id, session } => {
-                    close_sockets(&mut sockets, |s| s.session.as_deref() == Some(session.as_str()));
+                    close_sockets(&mut out.sockets, |s| s.session.as_deref() == Some(session.as_str()));
                     Input::AgentLoggedOut { agent_id }
                 }
                 Command::Tick => Input::Tick,
@@ -353,7 +351,7 @@ async fn run(
                     reply,
                 } => {
                     next_request += 1;
-                    pending_images.insert(next_request, reply);
+                    out.pending_images.insert(next_request, reply);
                     Input::PostImage {
                         request: next_request,
                         uploader,
@@ -379,20 +377,12 @@ async fn run(
         }
         waiting.append(&mut outputs);
         if in_flight.is_none() {
-            let mut delivery = Delivery {
-                sockets: &mut sockets,
-                pending_images: &mut pending_images,
-                limit_log: &mut limit_log,
-                metrics: &metrics,
-                tx: &tx,
-                store: &store,
-            };
-            in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut delivery);
+            in_flight = start_commit(&store, &metrics, std::mem::take(&mut waiting), &mut out);
         }
         // The connection count guards the connection limit, so it is kept current;
         // the rest of the figures walk every conversation and are computed only
         // when /metrics asks (Command::Stats).
-        metrics.connections.store(sockets.len(), Ordering::Relaxed);
+        metrics.connections.store(out.sockets.len(), Ordering::Relaxed);
     }
 }
 
@@ -408,7 +398,7 @@ fn start_commit(
     store: &Store,
     metrics: &Arc<HubMetrics>,
     outputs: Vec<Output>,
-    delivery: &mut Delivery<'_>,
+    delivery: &mut Delivery,
 ) -> Option<InFlight> {
     if outputs.is_empty() {
         return None;
@@ -434,16 +424,16 @@ fn start_commit(
 }
 
 /// What delivering a stored batch's outputs needs.
-struct Delivery<'a> {
-    sockets: &'a mut HashMap<ConnId, Socket>,
-    pending_images: &'a mut HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>>,
-    limit_log: &'a mut LimitLog,
-    metrics: &'a HubMetrics,
-    tx: &'a mpsc::WeakSender<Command>,
-    store: &'a Store,
+struct Delivery {
+    sockets: HashMap<ConnId, Socket>,
+    pending_images: HashMap<u64, oneshot::Sender<Result<ImagePosted, Refused>>>,
+    limit_log: LimitLog,
+    metrics: Arc<HubMetrics>,
+    tx: mpsc::WeakSender<Command>,
+    store: Store,
 }
 
-impl Delivery<'_> {
+impl Delivery {
     /// Hands a stored batch's messages to the sockets (`try_send`), answers
     /// uploads, starts look-ups, counts limits.
     fn deliver(&mut self, outputs: Vec<Output>) {
@@ -454,21 +444,23 @@ impl Delivery<'_> {
                 | Output::StreamGrant(_)
                 | Output::StreamToken { .. }
                 | Output::StreamRevoke { .. } => {}
-                Output::Send { conn, message } => deliver(self.sockets, conn, Outbound::Message(message), self.metrics),
+                Output::Send { conn, message } => {
+                    deliver(&mut self.sockets, conn, Outbound::Message(message), &self.metrics)
+                }
                 Output::Replay {
                     conn,
                     conversation,
                     after_seq,
                     upto_seq,
                 } => deliver(
-                    self.sockets,
+                    &mut self.sockets,
                     conn,
                     Outbound::Replay {
                         conversation,
                         after_seq,
                         upto_seq,
                     },
-                    self.metrics,
+                    &self.metrics,
                 ),
                 Output::LookupVisitor {
                     conn,
@@ -492,7 +484,7 @@ impl Delivery<'_> {
                     });
                 }
                 Output::Disconnect { conn, reason } => {
-                    deliver(self.sockets, conn, Outbound::Close(1008, reason), self.metrics)
+                    deliver(&mut self.sockets, conn, Outbound::Close(1008, reason), &self.metrics)
                 }
                 Output::ImagePosted { request, result } => {
                     if let Some(reply) = self.pending_images.remove(&request) {

@@ -68,6 +68,23 @@ fn default_request(capability: Capability) -> String {
     .into()
 }
 
+/// The agent's own words for a request (trimmed, within `max` characters), or
+/// the default ones. Screen-share invitations use it too.
+pub(super) fn request_text(
+    message: Option<String>,
+    max: usize,
+    default: impl FnOnce() -> String,
+) -> Result<String, Refusal> {
+    match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
+        Some(m) if m.chars().count() > max => Err(refuse(
+            ErrorCode::TooLarge,
+            format!("a request can have at most {max} characters"),
+        )),
+        Some(m) => Ok(m),
+        None => Ok(default()),
+    }
+}
+
 /// A refusal of the consent model as a protocol error.
 fn grant_refusal(refusal: consent::Refusal) -> Refusal {
     match refusal {
@@ -101,16 +118,7 @@ impl Hub {
             Outcome::Unchanged => return Ok(()),
             Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
         }
-        let message = match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
-            Some(m) if m.chars().count() > MAX_GRANT_MESSAGE_CHARS => {
-                return Err(refuse(
-                    ErrorCode::TooLarge,
-                    format!("a request can have at most {MAX_GRANT_MESSAGE_CHARS} characters"),
-                ))
-            }
-            Some(m) => m,
-            None => default_request(capability),
-        };
+        let message = request_text(message, MAX_GRANT_MESSAGE_CHARS, || default_request(capability))?;
         let id = self.random_id(16);
         if let Some(c) = self.conversations.get_mut(conversation) {
             c.grants.insert(

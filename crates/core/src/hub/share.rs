@@ -136,16 +136,7 @@ impl Hub {
             Outcome::Unchanged => return Ok(()),
             Outcome::Refused(refusal) => return Err(share_refusal(refusal)),
         }
-        let message = match message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty()) {
-            Some(m) if m.chars().count() > MAX_INVITATION_CHARS => {
-                return Err(refuse(
-                    ErrorCode::TooLarge,
-                    format!("an invitation can have at most {MAX_INVITATION_CHARS} characters"),
-                ))
-            }
-            Some(m) => m,
-            None => default_invitation(),
-        };
+        let message = super::grants::request_text(message, MAX_INVITATION_CHARS, default_invitation)?;
         let share = self.random_id(16);
         if let Some(c) = self.conversations.get_mut(conversation) {
             c.share = Some(Share {
