@@ -27,10 +27,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use sightline_core::records::{NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor};
-use sightline_core::{token_hash, AgentIdentity, ConnId, Hub, Input, Output, Peer, ShareSettings, Uploader};
+use sightline_core::{
+    consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
+};
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event, EventKind, ImageRef,
-    MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode, ShareState, ShareStep, Signal, PROTOCOL_VERSION,
+    AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event, EventKind,
+    GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode, ShareState,
+    ShareStep, Signal, StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -128,8 +131,31 @@ enum Msg {
     ShareSignal(Pick, SignalChoice),
     ShareKeyCreate,
     ShareKeyRedeem(KeyChoice),
+    /// Asks for co-browse, remote control or recording (index into `GRANTED`).
+    GrantAsk(Pick, usize),
+    GrantStep(Pick, GrantStep),
+    GrantEnd(Pick),
+    StreamJoin(Pick),
     /// A hello on a socket that already said one.
     HelloAgain,
+}
+
+/// The capabilities asked for with `grant_ask` (and one that may not be).
+const GRANTED: [Capability; 4] = [
+    Capability::Cobrowse,
+    Capability::RemoteControl,
+    Capability::Recording,
+    Capability::ScreenShare,
+];
+
+fn grant_step() -> impl Strategy<Value = GrantStep> {
+    prop_oneof![
+        6 => Just(GrantStep::Allow),
+        2 => Just(GrantStep::Decline),
+        4 => Just(GrantStep::Start),
+        1 => Just(GrantStep::Fail),
+        3 => Just(GrantStep::Stop),
+    ]
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +277,10 @@ fn visitor_msg() -> impl Strategy<Value = Msg> {
         2 => pick().prop_map(Msg::ShareEnd),
         10 => (pick(), signal()).prop_map(|(p, s)| Msg::ShareSignal(p, s)),
         3 => key().prop_map(Msg::ShareKeyRedeem),
+        14 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
+        2 => pick().prop_map(Msg::GrantEnd),
+        2 => pick().prop_map(Msg::StreamJoin),
+        1 => (pick(), 0..GRANTED.len()).prop_map(|(p, c)| Msg::GrantAsk(p, c)),
         1 => pick().prop_map(Msg::Accept),
         1 => (pick(), any::<bool>()).prop_map(|(p, long)| Msg::ShareInvite(p, long)),
         1 => Just(Msg::ShareKeyCreate),
@@ -274,6 +304,10 @@ fn agent_msg() -> impl Strategy<Value = Msg> {
         3 => Just(Msg::ShareKeyCreate),
         1 => (pick(), step(), any::<bool>()).prop_map(|(p, s, d)| Msg::ShareProgress(p, s, d)),
         1 => key().prop_map(Msg::ShareKeyRedeem),
+        10 => (pick(), 0..GRANTED.len()).prop_map(|(p, c)| Msg::GrantAsk(p, c)),
+        2 => pick().prop_map(Msg::GrantEnd),
+        2 => pick().prop_map(Msg::StreamJoin),
+        1 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
         1 => Just(Msg::HelloAgain),
     ]
 }
@@ -363,6 +397,17 @@ struct Model {
     conv_order: Vec<ConversationId>,
     shares: BTreeMap<ShareId, ShareModel>,
     share_order: Vec<ShareId>,
+    grants: BTreeMap<String, GrantModel>,
+    grant_order: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct GrantModel {
+    conversation: ConversationId,
+    capability: Capability,
+    state: GrantState,
+    /// The server restarted while the grant was not over: it is gone.
+    dead: bool,
 }
 
 impl Model {
@@ -514,6 +559,10 @@ struct World {
     next_request: u64,
     requests: BTreeMap<u64, RequestOf>,
     fail_next: bool,
+    /// What a relay would hold: live streams, by id, with their conversation and
+    /// capability.
+    streams: BTreeMap<String, (ConversationId, Capability)>,
+    stream_order: Vec<String>,
 }
 
 type Check = Result<(), String>;
@@ -526,7 +575,7 @@ macro_rules! ensure {
     };
 }
 
-static STATS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static STATS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 const S_CASES: usize = 0;
 const S_STEPS: usize = 1;
 const S_SIGNALS: usize = 2;
@@ -535,6 +584,7 @@ const S_KEYS_REDEEMED: usize = 4;
 const S_LOOKUPS: usize = 5;
 const S_RESTARTS: usize = 6;
 const S_RETRIES: usize = 7;
+const S_STREAMS: usize = 8;
 
 fn count(which: usize) {
     STATS[which].fetch_add(1, Ordering::Relaxed);
@@ -607,6 +657,8 @@ impl World {
             next_request: 1,
             requests: BTreeMap::new(),
             fail_next: false,
+            streams: BTreeMap::new(),
+            stream_order: Vec::new(),
         }
     }
 
@@ -634,6 +686,26 @@ impl World {
                 order[order.len() - 1 - i % order.len()].clone()
             }
             _ => "BBBBBBBBBBBBBBBBBBBBBB".into(),
+        }
+    }
+
+    fn pick_grant(&self, pick: Pick) -> String {
+        match pick {
+            Pick::Newest(i) if !self.model.grant_order.is_empty() => {
+                let order = &self.model.grant_order;
+                order[order.len() - 1 - i % order.len()].clone()
+            }
+            _ => "CCCCCCCCCCCCCCCCCCCCCC".into(),
+        }
+    }
+
+    fn pick_stream(&self, pick: Pick) -> String {
+        match pick {
+            Pick::Newest(i) if !self.stream_order.is_empty() => {
+                let order = &self.stream_order;
+                order[order.len() - 1 - i % order.len()].clone()
+            }
+            _ => "DDDDDDDDDDDDDDDDDDDDDD".into(),
         }
     }
 
@@ -784,6 +856,13 @@ impl World {
                 share.dead = true;
             }
         }
+        for grant in self.model.grants.values_mut() {
+            if !grant.state.is_final() {
+                grant.dead = true;
+            }
+        }
+        // The shell revokes every stream when the hub starts over.
+        self.streams.clear();
     }
 
     fn run(&mut self, action: &Action) -> Check {
@@ -1039,6 +1118,22 @@ impl World {
                 signal: Self::signal(s),
             },
             Msg::ShareKeyCreate => ClientMessage::ShareKeyCreate {},
+            Msg::GrantAsk(p, c) => ClientMessage::GrantAsk {
+                conversation: self.pick_conversation(p),
+                capability: GRANTED[c % GRANTED.len()],
+                message: None,
+            },
+            Msg::GrantStep(p, step) => ClientMessage::GrantStep {
+                grant: self.pick_grant(p),
+                step,
+                detail: None,
+            },
+            Msg::GrantEnd(p) => ClientMessage::GrantEnd {
+                grant: self.pick_grant(p),
+            },
+            Msg::StreamJoin(p) => ClientMessage::StreamJoin {
+                stream: self.pick_stream(p),
+            },
             Msg::ShareKeyRedeem(choice) => ClientMessage::ShareKeyRedeem {
                 key: match choice {
                     KeyChoice::Known(i) if !self.keys.is_empty() => {
@@ -1090,6 +1185,19 @@ impl World {
                 c.was_waiting = true;
             }
         }
+        // No stream outlives its consent or its conversation.
+        for (stream, (conversation, capability)) in &self.streams {
+            let granted = self.model.grants.values().any(|g| {
+                g.conversation == *conversation && g.capability == *capability && !g.dead && g.state.is_granted()
+            });
+            ensure!(granted, "stream {stream} is live, but its grant is not");
+            let open = self
+                .model
+                .convs
+                .get(conversation)
+                .is_some_and(|c| c.status == ConversationStatus::Active);
+            ensure!(open, "stream {stream} is live in a conversation that is not active");
+        }
         for conn in closed {
             self.close_conn(conn)?;
         }
@@ -1100,10 +1208,38 @@ impl World {
         match out {
             Output::Persist(op) => self.apply(op),
             Output::Limited { .. } => Ok(()),
-            // No action here asks for a grant (tests/grants.rs covers them): a
-            // stream can only be a bug.
-            Output::StreamGrant(_) | Output::StreamToken { .. } | Output::StreamRevoke { .. } => {
-                Err("a stream, though nobody asked for a grant".into())
+            Output::StreamGrant(grant) => {
+                count(S_STREAMS);
+                let allowed = self.model.grants.values().any(|g| {
+                    g.conversation == grant.conversation
+                        && g.capability == grant.capability
+                        && !g.dead
+                        && g.state == GrantState::Allowed
+                });
+                ensure!(allowed, "a stream granted without the visitor's allow: {grant:?}");
+                ensure!(!self.streams.contains_key(&grant.stream), "a stream granted twice");
+                for token in &grant.tokens {
+                    self.check_stream_token(&grant.conversation, grant.capability, token)?;
+                }
+                self.streams
+                    .insert(grant.stream.clone(), (grant.conversation.clone(), grant.capability));
+                self.stream_order.push(grant.stream.clone());
+                Ok(())
+            }
+            Output::StreamToken { stream, token } => {
+                let (conversation, capability) = self
+                    .streams
+                    .get(stream)
+                    .cloned()
+                    .ok_or("a token for a stream that is not live")?;
+                self.check_stream_token(&conversation, capability, token)
+            }
+            Output::StreamRevoke { stream } => {
+                ensure!(
+                    self.streams.remove(stream).is_some(),
+                    "a revocation of a stream that is not live"
+                );
+                Ok(())
             }
             Output::Send { conn, message } => self.check_send(*conn, message),
             Output::Replay {
@@ -1264,7 +1400,69 @@ impl World {
                     "only the first event is `started`"
                 );
                 match &event.kind {
-                    EventKind::Grant { .. } => return Err("a grant event, though nobody asked for one".into()),
+                    EventKind::Grant {
+                        grant,
+                        capability,
+                        state,
+                        by,
+                        ..
+                    } => {
+                        let status = c.status;
+                        let previous = m.grants.get(grant).cloned();
+                        if let Some(p) = &previous {
+                            ensure!(p.conversation == *conversation, "a grant moved to another conversation");
+                            ensure!(!p.dead, "an event of a grant that died with the server");
+                            ensure!(p.capability == *capability, "a grant changed its capability");
+                        }
+                        let legal = match &previous {
+                            None => {
+                                ensure!(*state == GrantState::Asked, "a grant starts as {state:?}");
+                                ensure!(status == ConversationStatus::Active, "a request while {status:?}");
+                                ensure!(*capability != Capability::ScreenShare, "a screen share through grants");
+                                ensure!(
+                                    !m.grants.values().any(|g| g.conversation == *conversation
+                                        && g.capability == *capability
+                                        && !g.dead
+                                        && !g.state.is_final()),
+                                    "a second live grant of {capability:?}"
+                                );
+                                *by == Role::Agent
+                            }
+                            Some(p) => {
+                                // Some step, by someone `by` may stand for, gets there.
+                                let actors: &[consent::Actor] = match by {
+                                    Role::Visitor => &[consent::Actor::Visitor, consent::Actor::Server],
+                                    Role::Agent => &[consent::Actor::Owner, consent::Actor::Server],
+                                };
+                                consent::Step::ALL.iter().any(|step| {
+                                    actors.iter().any(|actor| {
+                                        consent::transition(*capability, Some(p.state), *step, *actor)
+                                            == consent::Outcome::Moved(*state)
+                                    })
+                                })
+                            }
+                        };
+                        ensure!(
+                            legal,
+                            "grant transition {:?} -> {state:?} by {by:?}",
+                            previous.as_ref().map(|p| p.state)
+                        );
+                        if *state == GrantState::Allowed {
+                            ensure!(*by == Role::Visitor, "consent given by {by:?}");
+                        }
+                        if previous.is_none() {
+                            m.grant_order.push(grant.clone());
+                        }
+                        m.grants.insert(
+                            grant.clone(),
+                            GrantModel {
+                                conversation: conversation.clone(),
+                                capability: *capability,
+                                state: *state,
+                                dead: false,
+                            },
+                        );
+                    }
                     EventKind::Message {
                         from, client_id, body, ..
                     } => {
@@ -1454,6 +1652,47 @@ impl World {
         Ok(())
     }
 
+    /// A token goes to the conversation's visitor or its owner, with the part the
+    /// capability gives them.
+    fn check_stream_token(&self, conversation: &str, capability: Capability, token: &StreamToken) -> Check {
+        let c = self
+            .model
+            .convs
+            .get(conversation)
+            .ok_or("a token in an unknown conversation")?;
+        let visitor_publishes = capability.publisher() == Role::Visitor;
+        match &token.party {
+            Party::Visitor(v) => {
+                ensure!(*v == c.visitor, "a stream token for another visitor");
+                ensure!(
+                    (token.role == StreamRole::Publisher) == visitor_publishes,
+                    "the visitor's part is wrong"
+                );
+            }
+            Party::Agent(a) => {
+                ensure!(
+                    self.model.owner_is(conversation, *a),
+                    "a stream token for an agent who is not the owner"
+                );
+                ensure!(
+                    (token.role == StreamRole::Subscriber) == visitor_publishes,
+                    "the agent's part is wrong"
+                );
+            }
+        }
+        ensure!(token.expires_at > self.now, "a token that has already expired");
+        Ok(())
+    }
+
+    fn stream_live(&self, conversation: &str, stream: &str) -> Check {
+        let live = self
+            .streams
+            .get(stream)
+            .ok_or("a token for a stream that is not live")?;
+        ensure!(live.0 == conversation, "a token names another conversation's stream");
+        Ok(())
+    }
+
     fn visitor_owns(&self, hash: &Option<String>, conversation: &str) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         let owner = self.model.visitors.get(&c.visitor);
@@ -1565,6 +1804,12 @@ impl World {
                         self.visitor_owns(&hash, &conversation.id)?;
                         self.check_summary(conversation)
                     }
+                    M::StreamGranted {
+                        conversation, stream, ..
+                    } => {
+                        self.visitor_owns(&hash, conversation)?;
+                        self.stream_live(conversation, stream)
+                    }
                     other => Err(format!("a visitor socket gets an agent's message {other:?}")),
                 }
             }
@@ -1637,6 +1882,12 @@ impl World {
                         ensure!(*from == Role::Visitor, "an agent hears an agent's signal");
                         ensure!(self.model.owner_is(conversation, me), "a signal to a non-owner");
                         self.share_consented(conversation, share)
+                    }
+                    M::StreamGranted {
+                        conversation, stream, ..
+                    } => {
+                        ensure!(self.model.owner_is(conversation, me), "a stream token to a non-owner");
+                        self.stream_live(conversation, stream)
                     }
                     M::ShareKeyCreated { key, expires_at } => {
                         ensure!(
@@ -1847,6 +2098,7 @@ fn the_hub_keeps_its_invariants() {
             "look-ups",
             "restarts",
             "retries",
+            "streams granted",
         ];
         for (name, value) in names.iter().zip(STATS.iter()) {
             eprintln!("{name}: {}", value.load(Ordering::Relaxed));
