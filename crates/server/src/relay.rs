@@ -41,8 +41,16 @@ use crate::{now_ms, AppState};
 /// Frames held for subscribers, per stream: a subscriber further behind than this
 /// resynchronises. Bounds a stream's memory to this many frames.
 pub const STREAM_BUFFER_FRAMES: usize = 128;
-/// Sockets one stream may have open at once (all ends, all tabs).
-pub const MAX_SOCKETS_PER_STREAM: usize = 8;
+/// Sockets one stream may have open at once, publishing and subscribing (all
+/// tabs), counted apart so that one end cannot take the other's places.
+pub const MAX_SOCKETS_PER_STREAM: [usize; 2] = [2, 6];
+
+fn role_index(role: StreamRole) -> usize {
+    match role {
+        StreamRole::Publisher => 0,
+        StreamRole::Subscriber => 1,
+    }
+}
 /// Longest a frame may take to write to a subscriber before it is closed.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pings keep idle stream sockets alive through proxies.
@@ -93,7 +101,8 @@ struct Stream {
     revoked: watch::Sender<bool>,
     /// The publisher's rates: bytes, frames.
     rates: Mutex<(TokenBucket, TokenBucket)>,
-    sockets: Mutex<usize>,
+    /// Open sockets, publishing and subscribing.
+    sockets: Mutex<[usize; 2]>,
 }
 
 struct TokenEntry {
@@ -152,7 +161,7 @@ impl Relay {
                 TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
                 TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
             )),
-            sockets: Mutex::new(0),
+            sockets: Mutex::new([0, 0]),
         });
         let mut table = self.table();
         table.forget_expired(now);
@@ -205,11 +214,12 @@ impl Relay {
         table.forget_expired(now);
         let entry = table.tokens.get(token).ok_or(Denied::Token)?;
         let stream = table.streams.get(&entry.stream).cloned().ok_or(Denied::Token)?;
+        let i = role_index(entry.role);
         let mut sockets = stream.sockets.lock().unwrap_or_else(|p| p.into_inner());
-        if *sockets >= MAX_SOCKETS_PER_STREAM {
+        if sockets[i] >= MAX_SOCKETS_PER_STREAM[i] {
             return Err(Denied::Full);
         }
-        *sockets += 1;
+        sockets[i] += 1;
         drop(sockets);
         let entry = table.tokens.remove(token).ok_or(Denied::Token)?;
         Ok((stream, entry.role, entry.party))
@@ -252,12 +262,13 @@ impl Table {
 }
 
 /// Gives the stream's socket place back.
-struct Joined(Arc<Stream>);
+struct Joined(Arc<Stream>, StreamRole);
 
 impl Drop for Joined {
     fn drop(&mut self) {
+        let i = role_index(self.1);
         let mut sockets = self.0.sockets.lock().unwrap_or_else(|p| p.into_inner());
-        *sockets = sockets.saturating_sub(1);
+        sockets[i] = sockets[i].saturating_sub(1);
     }
 }
 
@@ -288,7 +299,7 @@ pub async fn socket(
         }
         Err(Denied::Full) => return (StatusCode::TOO_MANY_REQUESTS, "too many sockets on this stream").into_response(),
     };
-    let joined = Joined(stream.clone());
+    let joined = Joined(stream.clone(), role);
     let permit = match app.sockets.admit(address, matches!(party, Party::Agent(_))) {
         Ok(permit) => permit,
         Err(Refusal::Full) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
