@@ -120,6 +120,15 @@ impl Hub {
         }
         let message = request_text(message, MAX_GRANT_MESSAGE_CHARS, || default_request(capability))?;
         let id = self.random_id(16);
+        // The grant it replaces is over (the table says so): its id goes.
+        if let Some(old) = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.grants.get(&capability))
+        {
+            self.grant_index.remove(&old.id);
+        }
+        self.grant_index.insert(id.clone(), conversation.clone());
         if let Some(c) = self.conversations.get_mut(conversation) {
             c.grants.insert(
                 capability,
@@ -182,14 +191,12 @@ impl Hub {
 
     /// `grant_end` from an agent: the owner withdraws; anybody else is refused.
     pub(super) fn agent_grant_end(&mut self, now: u64, grant: &GrantId, me: AgentRef) -> Handled {
-        let found = self.conversations.iter().find_map(|(id, c)| {
-            c.grants
-                .values()
-                .find(|g| g.id == *grant)
-                .map(|g| (id.clone(), g.capability))
+        let found = self.grant_index.get(grant).and_then(|id| {
+            let g = self.conversations.get(id)?.grants.values().find(|g| g.id == *grant)?;
+            Some((id.clone(), g.capability))
         });
         let Some((conversation, capability)) = found else {
-            return Err(refuse(ErrorCode::NotFound, "no such grant"));
+            return Err(refuse(ErrorCode::NotFound, "no such grant under way"));
         };
         let actor = self.conversations.get(&conversation).map_or(Actor::Stranger, |c| {
             crate::policy::consent_actor(c.summary.status, c.summary.agent.as_ref().map(|a| a.id), me.id)
@@ -234,10 +241,20 @@ impl Hub {
             return Ok(());
         };
         grant.state = next;
+        let grant_id = grant.id.clone();
         let revoked = if next.is_granted() { None } else { grant.stream.take() };
         let opened = new_stream.is_some() && grant.stream.is_none();
         if opened {
             grant.stream = new_stream;
+        }
+        if let Some(stream) = grant.stream.clone().filter(|_| opened) {
+            self.stream_index.insert(stream, conversation.clone());
+        }
+        if next.is_final() {
+            self.grant_index.remove(&grant_id);
+        }
+        if let Some(stream) = &revoked {
+            self.stream_index.remove(stream);
         }
         if let Some(stream) = revoked {
             // First, before anything is stored: the relay stops the flow now.
@@ -315,15 +332,15 @@ impl Hub {
 
     /// A fresh token for one end of a live stream, to the socket that asked.
     pub(super) fn join_stream(&mut self, now: u64, conn: ConnId, stream: &StreamId, party: Party) -> Handled {
-        let found = self.conversations.iter().find_map(|(id, c)| {
-            c.grants.values().find(|g| g.stream.as_ref() == Some(stream)).map(|g| {
-                (
-                    id.clone(),
-                    g.clone(),
-                    c.visitor.clone(),
-                    c.summary.agent.as_ref().map(|a| a.id),
-                )
-            })
+        let found = self.stream_index.get(stream).and_then(|id| {
+            let c = self.conversations.get(id)?;
+            let g = c.grants.values().find(|g| g.stream.as_ref() == Some(stream))?;
+            Some((
+                id.clone(),
+                g.clone(),
+                c.visitor.clone(),
+                c.summary.agent.as_ref().map(|a| a.id),
+            ))
         });
         let Some((conversation, grant, visitor, owner)) = found else {
             return Err(refuse(ErrorCode::NotFound, "no such live stream"));

@@ -336,6 +336,10 @@ pub struct Hub {
     addresses: AddressBook,
     settings: ShareSettings,
     keys: share::SessionKeys,
+    /// Grants that are not over and live streams, by id, to their conversation:
+    /// a message naming one finds it without walking every conversation.
+    grant_index: BTreeMap<String, ConversationId>,
+    stream_index: BTreeMap<String, ConversationId>,
 }
 
 /// What a refused request turns into.
@@ -369,6 +373,8 @@ impl Hub {
         Hub {
             settings,
             keys: share::SessionKeys::default(),
+            grant_index: BTreeMap::new(),
+            stream_index: BTreeMap::new(),
             rng: StdRng::from_seed(seed),
             connections: BTreeMap::new(),
             visitors: BTreeMap::new(),
