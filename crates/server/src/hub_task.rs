@@ -130,6 +130,9 @@ pub struct HubMetrics {
     pub persisted_ops: AtomicU64,
     pub persist_failures: AtomicU64,
     pub slow_consumers_dropped: AtomicU64,
+    /// `conversation_updated` messages not sent because a newer one of the same
+    /// batch replaced them.
+    pub summaries_coalesced: AtomicU64,
     pub address_groups: AtomicUsize,
     /// Refusals by a rate limit of the hub, by [`LimitKind`] (in `LimitKind::ALL` order).
     pub limited: [AtomicU64; LimitKind::ALL.len()],
@@ -423,6 +426,26 @@ fn start_commit(
     Some(InFlight { handle, outputs })
 }
 
+/// The `conversation_updated` messages of a batch that a later one for the same
+/// socket and conversation replaces: a summary is the whole state, so only the
+/// newest of a batch is sent (queue broadcasts to every agent are coalesced).
+fn superseded_summaries(outputs: &[Output]) -> std::collections::HashSet<usize> {
+    let mut newest: HashMap<(ConnId, &str), usize> = HashMap::new();
+    let mut superseded = std::collections::HashSet::new();
+    for (i, output) in outputs.iter().enumerate() {
+        if let Output::Send {
+            conn,
+            message: ServerMessage::ConversationUpdated { conversation },
+        } = output
+        {
+            if let Some(earlier) = newest.insert((*conn, conversation.id.as_str()), i) {
+                superseded.insert(earlier);
+            }
+        }
+    }
+    superseded
+}
+
 /// What delivering a stored batch's outputs needs.
 struct Delivery {
     sockets: HashMap<ConnId, Socket>,
@@ -438,7 +461,12 @@ impl Delivery {
     /// uploads, starts look-ups, counts limits.
     fn deliver(&mut self, outputs: Vec<Output>) {
         let now = now_ms();
-        for output in outputs {
+        let superseded = superseded_summaries(&outputs);
+        for (i, output) in outputs.into_iter().enumerate() {
+            if superseded.contains(&i) {
+                self.metrics.summaries_coalesced.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
             match output {
                 Output::Persist(_)
                 | Output::StreamGrant(_)
@@ -584,6 +612,46 @@ fn deliver(sockets: &mut HashMap<ConnId, Socket>, conn: ConnId, message: Outboun
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(id: &str, preview: &str) -> sightline_proto::ConversationSummary {
+        sightline_proto::ConversationSummary {
+            id: id.into(),
+            status: sightline_proto::ConversationStatus::Waiting,
+            agent: None,
+            created_at: 1,
+            last_seq: 1,
+            last_activity_at: 1,
+            preview: Some(preview.into()),
+            page: None,
+            visitor_online: true,
+            share: None,
+            grants: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_newest_summary_of_a_batch_goes_to_each_socket() {
+        let updated = |conn, id: &str, preview: &str| Output::Send {
+            conn,
+            message: ServerMessage::ConversationUpdated {
+                conversation: summary(id, preview),
+            },
+        };
+        let outputs = vec![
+            updated(1, "a", "first"),
+            Output::Send {
+                conn: 1,
+                message: ServerMessage::Pong { nonce: 1 },
+            },
+            updated(2, "a", "first"),
+            updated(1, "b", "other"),
+            updated(1, "a", "second"),
+            updated(1, "a", "third"),
+        ];
+        let superseded = superseded_summaries(&outputs);
+        // Socket 1's first two of "a" go; socket 2's only one and "b" stay.
+        assert_eq!(superseded, [0, 4].into_iter().collect());
+    }
 
     #[test]
     fn a_dropped_agents_socket_is_told_to_close_ahead_of_its_full_queue() {

@@ -298,6 +298,12 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         m.persist_failures.load(Ordering::Relaxed),
     );
     gauge(
+        "sightline_summaries_coalesced_total",
+        "Conversation summaries not sent because a newer one of the same batch replaced them.",
+        "counter",
+        m.summaries_coalesced.load(Ordering::Relaxed),
+    );
+    gauge(
         "sightline_slow_sockets_dropped_total",
         "Sockets closed because they could not keep up.",
         "counter",
