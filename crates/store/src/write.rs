@@ -52,6 +52,31 @@ const EVENT_ROWS_PER_INSERT: usize = 16;
 /// Conversations moved forward per `UPDATE … FROM (VALUES …)` (5 parameters each).
 const CONVERSATIONS_PER_UPDATE: usize = 16;
 
+/// Appends `rows` rows of `$N` placeholders, `($1, $2, …), ($k+1, …)`, one per
+/// entry of `casts`: a placeholder with a type is written `CAST($N AS type)`
+/// (PostgreSQL cannot infer the types of a bare `VALUES` list; SQLite accepts
+/// the same text).
+fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
+    use std::fmt::Write as _;
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for (column, cast) in casts.iter().enumerate() {
+            n += 1;
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = if cast.is_empty() {
+                write!(sql, "${n}")
+            } else {
+                write!(sql, "CAST(${n} AS {cast})")
+            };
+        }
+        sql.push(')');
+    }
+}
+
 /// Stores a run of `AppendEvent`s: for each conversation, one update that moves
 /// `last_seq` from the one before its first event to its last (which is also the
 /// check that they follow on without a gap), then the events themselves, many
@@ -110,20 +135,7 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
             "UPDATE conversations SET last_seq = v.column3, last_activity_at = v.column4, \
              preview = COALESCE(v.column5, conversations.preview) FROM (VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-        }
+        values_rows(&mut sql, chunk.len(), &["TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT"]);
         sql.push_str(") AS v WHERE conversations.id = v.column1 AND conversations.last_seq = v.column2");
         let mut query = sqlx::query(&sql);
         for (conversation, before, last, at, preview) in chunk {
@@ -162,23 +174,7 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
         let mut sql = String::from(
             "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 8;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
+        values_rows(&mut sql, chunk.len(), &[""; 8]);
         let mut query = sqlx::query(&sql);
         for (conversation, event) in chunk {
             let columns = EventColumns::of(&event.kind)?;

@@ -122,6 +122,16 @@ impl Hub {
         }
     }
 
+    /// Sends the conversation's agents its summary as it stands.
+    pub(super) fn summary_to_agents(&mut self, conversation: &ConversationId) {
+        if let Some(summary) = self.conversations.get(conversation).map(|c| c.summary.clone()) {
+            self.deliver(
+                Audience::AgentsOf(conversation),
+                ServerMessage::ConversationUpdated { conversation: summary },
+            );
+        }
+    }
+
     /// Sends a message to everyone in an audience.
     pub(super) fn deliver(&mut self, audience: Audience<'_>, message: ServerMessage) {
         let conns = self.resolve(audience);

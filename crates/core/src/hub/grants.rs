@@ -473,11 +473,6 @@ impl Hub {
                 detail,
             },
         );
-        if let Some(summary) = self.conversations.get(conversation).map(|c| c.summary.clone()) {
-            self.deliver(
-                Audience::AgentsOf(conversation),
-                ServerMessage::ConversationUpdated { conversation: summary },
-            );
-        }
+        self.summary_to_agents(conversation);
     }
 }

@@ -27,14 +27,20 @@ async fn https_request(server: &TestServer, cert: &CertificateDer<'static>, requ
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// A self-signed certificate for `localhost`, written as PEM files into `dir`:
+/// the certificate (to trust) and the two paths.
+fn self_signed(dir: &std::path::Path) -> (CertificateDer<'static>, std::path::PathBuf, std::path::PathBuf) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, certified.cert.pem()).expect("write cert");
+    std::fs::write(&key_path, certified.signing_key.serialize_pem()).expect("write key");
+    (certified.cert.der().clone(), cert_path, key_path)
+}
+
 #[tokio::test]
 async fn serves_https_with_secure_cookies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, certified.cert.pem()).expect("write cert");
-    std::fs::write(&key_path, certified.signing_key.serialize_pem()).expect("write key");
-    let cert = certified.cert.der().clone();
+    let (cert, cert_path, key_path) = self_signed(dir.path());
 
     let server = TestServer::start_configured(dir.path().join("data"), |config| {
         config.tls = Some((cert_path, key_path));
@@ -98,11 +104,7 @@ async fn closed_within<S: tokio::io::AsyncRead + Unpin>(
 #[tokio::test]
 async fn silent_tls_connections_are_closed_at_the_deadline_and_only_http1_is_offered() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, certified.cert.pem()).expect("write cert");
-    std::fs::write(&key_path, certified.signing_key.serialize_pem()).expect("write key");
-    let cert = certified.cert.der().clone();
+    let (cert, cert_path, key_path) = self_signed(dir.path());
     let deadline = std::time::Duration::from_millis(700);
     let server = TestServer::start_configured(dir.path().join("data"), |config| {
         config.tls = Some((cert_path, key_path));
