@@ -20,12 +20,11 @@
 //! Storing a stream (recording, later) will be one more subscriber.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,8 +33,9 @@ use sightline_core::{Party, StreamGrant, StreamToken, TokenBucket};
 use sightline_proto::{Capability, StreamControl, StreamId, StreamRole, MAX_STREAM_FRAME_BYTES};
 use tokio::sync::{broadcast, watch};
 
-use crate::net::{ClientAddr, Permit, Refusal};
+use crate::net::{ClientAddr, Permit};
 use crate::origin::{self, OriginCheck};
+use crate::ws::{close, send_frame};
 use crate::{now_ms, AppState};
 
 /// Frames held for subscribers, per stream: a subscriber further behind than this
@@ -51,8 +51,6 @@ fn role_index(role: StreamRole) -> usize {
         StreamRole::Subscriber => 1,
     }
 }
-/// Longest a frame may take to write to a subscriber before it is closed.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pings keep idle stream sockets alive through proxies.
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Close code of a socket whose stream was revoked (consent ended).
@@ -300,26 +298,16 @@ pub async fn socket(
         Err(Denied::Full) => return (StatusCode::TOO_MANY_REQUESTS, "too many sockets on this stream").into_response(),
     };
     let joined = Joined(stream.clone(), role);
-    let permit = match app.sockets.admit(address, matches!(party, Party::Agent(_))) {
+    let permit = match crate::ws::admit(&app, address, matches!(party, Party::Agent(_))) {
         Ok(permit) => permit,
-        Err(Refusal::Full) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
-        Err(Refusal::AddressFull) => {
-            return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response()
-        }
+        Err(refused) => return *refused,
     };
     let max = MAX_STREAM_FRAME_BYTES + 1024;
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(app, socket, joined, role, address, permit))
-}
-
-async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
-    matches!(
-        tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await,
-        Ok(Ok(()))
-    )
+        .on_upgrade(move |socket| run(app, socket, joined, role, permit))
 }
 
 async fn send_control(socket: &mut WebSocket, control: &StreamControl) -> bool {
@@ -329,18 +317,7 @@ async fn send_control(socket: &mut WebSocket, control: &StreamControl) -> bool {
     }
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    send_frame(
-        socket,
-        Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason.to_owned()),
-        })),
-    )
-    .await;
-}
-
-async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamRole, _address: IpAddr, permit: Permit) {
+async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamRole, permit: Permit) {
     let _permit = permit;
     let stream = joined.0.clone();
     let mut revoked = stream.revoked.subscribe();

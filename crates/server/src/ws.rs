@@ -74,12 +74,9 @@ fn upgrade_socket(
     session: Option<String>,
 ) -> Response {
     // Agents may use the places kept for them and are not counted per address.
-    let permit = match app.sockets.admit(address, matches!(peer, Peer::Agent(_))) {
+    let permit = match admit(&app, address, matches!(peer, Peer::Agent(_))) {
         Ok(permit) => permit,
-        Err(Refusal::Full) => return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
-        Err(Refusal::AddressFull) => {
-            return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response()
-        }
+        Err(refused) => return *refused,
     };
     upgrade
         // Small buffers: most sockets are idle most of the time, and a chat frame is
@@ -91,8 +88,21 @@ fn upgrade_socket(
         .on_upgrade(move |socket| run_socket(app, socket, peer, address, session, permit))
 }
 
+/// A place for a WebSocket in the connection gate (agents may use the places kept
+/// for them and are not counted per address), or the answer that refuses it.
+pub(crate) fn admit(app: &AppState, address: IpAddr, agent: bool) -> Result<Permit, Box<Response>> {
+    app.sockets.admit(address, agent).map_err(|refusal| {
+        Box::new(match refusal {
+            Refusal::Full => (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response(),
+            Refusal::AddressFull => {
+                (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response()
+            }
+        })
+    })
+}
+
 /// Writes a frame, giving up after [`WRITE_TIMEOUT`].
-async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
+pub(crate) async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
     matches!(
         tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await,
         Ok(Ok(()))
@@ -109,7 +119,7 @@ async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
     }
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+pub(crate) async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let reason: String = reason.chars().take(100).collect();
     send_frame(
         socket,

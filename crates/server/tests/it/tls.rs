@@ -27,6 +27,17 @@ async fn https_request(server: &TestServer, cert: &CertificateDer<'static>, requ
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// `/healthz` over TLS answers 200.
+async fn assert_healthy(server: &TestServer, cert: &CertificateDer<'static>) {
+    let health = https_request(
+        server,
+        cert,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into(),
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+}
+
 /// A self-signed certificate for `localhost`, written as PEM files into `dir`:
 /// the certificate (to trust) and the two paths.
 fn self_signed(dir: &std::path::Path) -> (CertificateDer<'static>, std::path::PathBuf, std::path::PathBuf) {
@@ -46,13 +57,7 @@ async fn serves_https_with_secure_cookies() {
         config.tls = Some((cert_path, key_path));
     })
     .await;
-    let health = https_request(
-        &server,
-        &cert,
-        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await;
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert_healthy(&server, &cert).await;
 
     let body = format!("{{\"name\":\"anna\",\"password\":\"{AGENT_PASSWORD}\"}}");
     let login = https_request(
@@ -155,12 +160,6 @@ async fn silent_tls_connections_are_closed_at_the_deadline_and_only_http1_is_off
     }
 
     // The server still answers a real request.
-    let health = https_request(
-        &server,
-        &cert,
-        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into(),
-    )
-    .await;
-    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert_healthy(&server, &cert).await;
     server.stop().await;
 }
