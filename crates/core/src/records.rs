@@ -30,10 +30,18 @@ pub enum Persist {
         created_at: u64,
         page: Option<PageInfo>,
     },
-    /// Append an event. Storage also updates the conversation's `last_seq`,
-    /// `last_activity_at` (= `event.at`) and, for messages, its `preview`.
+    /// Append an event. Only the event is written: a conversation's `last_seq` and
+    /// `preview` are derived from its events when read, and its stored
+    /// `last_activity_at` moves with [`Persist::RecordActivity`] and `SetStatus`.
     AppendEvent { conversation: ConversationId, event: Event },
-    /// The conversation changed status (accepted: `Active` with an agent; `Closed`).
+    /// The conversation's stored `last_activity_at` (the order of the history
+    /// list) moves forward to `at`. Sent with an event at most every
+    /// [`ACTIVITY_STORE_INTERVAL_MS`] per conversation, so that a busy chat does not
+    /// rewrite its conversation row (and three indexes) with every message: an open
+    /// conversation's stored activity is at most that far behind its newest event.
+    RecordActivity { conversation: ConversationId, at: u64 },
+    /// The conversation changed status (accepted: `Active` with an agent; `Closed`);
+    /// its stored `last_activity_at` becomes `at` too.
     SetStatus {
         conversation: ConversationId,
         status: ConversationStatus,
@@ -98,6 +106,10 @@ pub struct StoredVisitor {
 /// How many client message ids per conversation storage returns on load, and the
 /// core remembers. A client's outbox never holds more than this many messages.
 pub const RECENT_CLIENT_IDS: usize = 256;
+
+/// Most milliseconds an open conversation's stored `last_activity_at` lags behind
+/// its newest event (see [`Persist::RecordActivity`]).
+pub const ACTIVITY_STORE_INTERVAL_MS: u64 = 5_000;
 
 /// Length of a message preview in a [`ConversationSummary`], in characters.
 pub const PREVIEW_CHARS: usize = 120;

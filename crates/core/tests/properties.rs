@@ -26,7 +26,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
-use sightline_core::records::{NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor};
+use sightline_core::records::{
+    NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, ACTIVITY_STORE_INTERVAL_MS,
+};
 use sightline_core::{
     consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
 };
@@ -366,6 +368,8 @@ struct ConvModel {
     events: Vec<Event>,
     preview: Option<String>,
     last_activity_at: u64,
+    /// The `last_activity_at` storage holds (moved by `RecordActivity` and `SetStatus`).
+    stored_activity_at: u64,
     /// Whether agents have seen it in their queue (it was waiting after some batch).
     was_waiting: bool,
     latest_share: Option<ShareId>,
@@ -1180,9 +1184,21 @@ impl World {
             self.restart();
             return Ok(());
         }
-        for c in self.model.convs.values_mut() {
+        for (id, c) in self.model.convs.iter_mut() {
             if c.status == ConversationStatus::Waiting {
                 c.was_waiting = true;
+            }
+            // What the history list orders by lags the newest event by a bounded
+            // time while open, and not at all once closed.
+            let newest = c.events.last().map_or(c.created_at, |e| e.at);
+            let lag = newest.saturating_sub(c.stored_activity_at);
+            if c.status == ConversationStatus::Closed {
+                ensure!(lag == 0, "closed conversation {id}: stored activity {lag} ms behind");
+            } else {
+                ensure!(
+                    lag < ACTIVITY_STORE_INTERVAL_MS,
+                    "open conversation {id}: stored activity {lag} ms behind"
+                );
             }
         }
         // No stream outlives its consent or its conversation.
@@ -1349,22 +1365,36 @@ impl World {
                         events: Vec::new(),
                         preview: None,
                         last_activity_at: *created_at,
+                        stored_activity_at: *created_at,
                         was_waiting: false,
                         latest_share: None,
                     },
                 );
                 m.conv_order.push(id.clone());
             }
+            Persist::RecordActivity { conversation, at } => {
+                let c = m
+                    .convs
+                    .get_mut(conversation)
+                    .ok_or("activity of an unknown conversation")?;
+                ensure!(*at >= c.stored_activity_at, "stored activity moved back");
+                ensure!(
+                    c.events.last().is_some_and(|e| e.at == *at),
+                    "stored activity is not the newest event's"
+                );
+                c.stored_activity_at = *at;
+            }
             Persist::SetStatus {
                 conversation,
                 status,
                 agent,
-                ..
+                at,
             } => {
                 let c = m
                     .convs
                     .get_mut(conversation)
                     .ok_or("status of an unknown conversation")?;
+                c.stored_activity_at = *at;
                 use ConversationStatus as S;
                 match (c.status, status) {
                     (S::Waiting, S::Active) => {

@@ -1,6 +1,6 @@
 //! How protocol values map to columns, and rows back to protocol values.
 
-use sightline_core::records::RecentClientId;
+use sightline_core::records::{preview_of, RecentClientId};
 use sightline_proto::{AgentRef, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -94,9 +94,15 @@ pub(crate) fn search_text_of(body: &MessageBody) -> String {
     }
 }
 
-/// The columns [`summary_from_row`] reads, for `conversations c`.
+/// The columns [`summary_from_row`] reads, for `conversations c`. `last_seq` and
+/// the preview are derived from the conversation's events (found through the
+/// events' primary key, newest first), so that appending an event writes nothing
+/// else; `last_activity_at` is the stored one (see `Persist::RecordActivity`).
 pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_display_name, c.created_at, \
-     c.last_seq, c.last_activity_at, c.preview, c.page_url, c.page_title";
+     c.last_activity_at, c.page_url, c.page_title, \
+     (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.conversation_id = c.id) AS last_seq, \
+     (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'message' \
+      ORDER BY e.seq DESC LIMIT 1) AS last_message";
 
 pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     let status: String = row.try_get("status")?;
@@ -114,7 +120,13 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         created_at: from_db(row.try_get("created_at")?, "created_at")?,
         last_seq: from_db(row.try_get("last_seq")?, "last_seq")?,
         last_activity_at: from_db(row.try_get("last_activity_at")?, "last_activity_at")?,
-        preview: row.try_get("preview")?,
+        preview: match row.try_get::<Option<String>, _>("last_message")? {
+            Some(data) => match serde_json::from_str::<EventKind>(&data)? {
+                EventKind::Message { body, .. } => Some(preview_of(&body)),
+                _ => None,
+            },
+            None => None,
+        },
         page: match (page_url, page_title) {
             (Some(url), Some(title)) => Some(PageInfo { url, title }),
             _ => None,

@@ -23,7 +23,8 @@ impl Store {
     pub async fn load_open_conversations(&self) -> Result<Vec<StoredVisitor>> {
         let mut tx = self.begin_read().await?;
         let sql = format!(
-            "SELECT v.id AS visitor_id, v.token_hash, {SUMMARY_COLUMNS} \
+            "SELECT v.id AS visitor_id, v.token_hash, {SUMMARY_COLUMNS}, \
+             (SELECT MAX(e.at) FROM events e WHERE e.conversation_id = c.id) AS last_event_at \
              FROM conversations c JOIN visitors v ON v.id = c.visitor_id \
              WHERE c.status IN ('waiting', 'active') \
              ORDER BY c.created_at, c.row_id"
@@ -32,11 +33,17 @@ impl Store {
         let mut visitors: Vec<StoredVisitor> = Vec::with_capacity(rows.len());
         let mut index_of_visitor: HashMap<String, usize> = HashMap::with_capacity(rows.len());
         for row in &rows {
+            let mut summary = summary_from_row(row)?;
+            // The stored activity may lag the newest event (see
+            // `Persist::RecordActivity`); the hub's queue wants it exact.
+            if let Some(at) = row.try_get::<Option<i64>, _>("last_event_at")? {
+                summary.last_activity_at = summary.last_activity_at.max(from_db(at, "at")?);
+            }
             let visitor = StoredVisitor {
                 id: row.try_get("visitor_id")?,
                 token_hash: row.try_get("token_hash")?,
                 latest: Some(StoredConversation {
-                    summary: summary_from_row(row)?,
+                    summary,
                     recent_client_ids: Vec::new(),
                 }),
             };

@@ -1,7 +1,7 @@
 //! Applying the core's [`Persist`] operations.
 
-use sightline_core::records::{preview_of, Persist};
-use sightline_proto::{AgentRef, ConversationStatus, Event, EventKind, PageInfo};
+use sightline_core::records::Persist;
+use sightline_proto::{AgentRef, ConversationStatus, Event, PageInfo};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -25,11 +25,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut rest = ops;
         while let Some(op) = rest.first() {
-            // A run of appended events (most of a chat batch) is stored together:
-            // one update per conversation and multi-row inserts.
+            // A run of appended events (most of a chat batch) is stored together,
+            // in multi-row statements.
             let run = rest
                 .iter()
-                .take_while(|op| matches!(op, Persist::AppendEvent { .. }))
+                .take_while(|op| matches!(op, Persist::AppendEvent { .. } | Persist::RecordActivity { .. }))
                 .count();
             if run > 0 {
                 append_events(&mut tx, &rest[..run]).await?;
@@ -49,13 +49,14 @@ impl Store {
 /// costs grow with the square of the parameters in a statement (measured: at 100
 /// rows, a fifth of the database thread went to `sqlite3_bind_parameter_name`).
 const EVENT_ROWS_PER_INSERT: usize = 16;
-/// Conversations moved forward per `UPDATE … FROM (VALUES …)` (5 parameters each).
-const CONVERSATIONS_PER_UPDATE: usize = 16;
+/// Conversations per statement when checking where their events stand or moving
+/// their activity forward.
+const CONVERSATIONS_PER_STATEMENT: usize = 16;
 
 /// Appends `rows` rows of `$N` placeholders, `($1, $2, …), ($k+1, …)`, one per
-/// entry of `casts`: a placeholder with a type is written `CAST($N AS type)`
-/// (PostgreSQL cannot infer the types of a bare `VALUES` list; SQLite accepts
-/// the same text).
+/// entry of `casts`: a placeholder with a type is written
+/// `CAST($N AS type)` (PostgreSQL cannot infer the types of a bare `VALUES` list;
+/// SQLite accepts the same text).
 fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
     use std::fmt::Write as _;
     let mut n = 0;
@@ -77,97 +78,75 @@ fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
     }
 }
 
-/// Stores a run of `AppendEvent`s: for each conversation, one update that moves
-/// `last_seq` from the one before its first event to its last (which is also the
-/// check that they follow on without a gap), then the events themselves, many
-/// rows per statement.
+/// Stores a run of `AppendEvent`s and `RecordActivity`s. Only the events are
+/// written (many rows per statement), plus the few activity moves: a
+/// conversation's `last_seq` and preview are derived from its events when read.
+/// Before writing, one read per [`CONVERSATIONS_PER_STATEMENT`] conversations
+/// checks that each conversation's first event of the run directly follows its
+/// newest stored one (the events' primary key refuses repeats, their foreign key
+/// unknown conversations).
 async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> {
     use std::collections::BTreeMap;
-    let mut by_conversation: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    let mut first_seq: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut last_seq: BTreeMap<&str, u64> = BTreeMap::new();
     let mut rows: Vec<(&str, &Event)> = Vec::with_capacity(ops.len());
+    let mut activity: BTreeMap<&str, i64> = BTreeMap::new();
     for op in ops {
-        let Persist::AppendEvent { conversation, event } = op else {
-            continue;
+        let (conversation, event) = match op {
+            Persist::AppendEvent { conversation, event } => (conversation.as_str(), event),
+            Persist::RecordActivity { conversation, at } => {
+                let at = to_db(*at, "at")?;
+                let newest = activity.entry(conversation.as_str()).or_insert(at);
+                *newest = (*newest).max(at);
+                continue;
+            }
+            _ => continue,
         };
         if event.seq == 0 {
             return Err(StoreError::InvalidInput(
                 "event seq 0: sequence numbers start at 1".into(),
             ));
         }
-        let events = by_conversation.entry(conversation.as_str()).or_default();
-        if let Some(previous) = events.last() {
-            if event.seq != previous.seq + 1 {
+        if let Some(previous) = last_seq.insert(conversation, event.seq) {
+            if event.seq != previous + 1 {
                 return Err(StoreError::Conflict(format!(
-                    "event {} of conversation {conversation} does not follow event {} of the same batch",
-                    event.seq, previous.seq
+                    "event {} of conversation {conversation} does not follow event {previous} of the same batch",
+                    event.seq
                 )));
             }
         }
-        events.push(event);
-        rows.push((conversation.as_str(), event));
+        first_seq.entry(conversation).or_insert(event.seq);
+        rows.push((conversation, event));
     }
-    // Each conversation moves from the seq before its first event to its last, in
-    // one statement per CONVERSATIONS_PER_UPDATE conversations. A conversation
-    // whose `last_seq` is not where the batch starts is not updated, and the
-    // count of updated rows tells.
-    let moves: Vec<(&str, i64, i64, i64, Option<String>)> = by_conversation
-        .iter()
-        .filter_map(|(conversation, events)| {
-            let (first, last) = (events.first()?, events.last()?);
-            let preview = events.iter().rev().find_map(|e| match &e.kind {
-                EventKind::Message { body, .. } => Some(preview_of(body)),
-                _ => None,
-            });
-            Some((*conversation, first.seq, last.seq, last.at, preview))
-        })
-        .map(|(conversation, first, last, at, preview)| {
-            Ok::<_, StoreError>((
-                conversation,
-                to_db(first, "seq")? - 1,
-                to_db(last, "seq")?,
-                to_db(at, "at")?,
-                preview,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    for chunk in moves.chunks(CONVERSATIONS_PER_UPDATE) {
+    let firsts: Vec<(&str, u64)> = first_seq.into_iter().collect();
+    for chunk in firsts.chunks(CONVERSATIONS_PER_STATEMENT) {
+        // One seek per conversation (a `GROUP BY` would read every event of each).
         let mut sql = String::from(
-            "UPDATE conversations SET last_seq = v.column3, last_activity_at = v.column4, \
-             preview = COALESCE(v.column5, conversations.preview) FROM (VALUES ",
+            "SELECT v.column1 AS conversation_id, (SELECT e.seq FROM events e \
+             WHERE e.conversation_id = v.column1 ORDER BY e.seq DESC LIMIT 1) AS last_seq FROM (VALUES ",
         );
-        values_rows(&mut sql, chunk.len(), &["TEXT", "BIGINT", "BIGINT", "BIGINT", "TEXT"]);
-        sql.push_str(") AS v WHERE conversations.id = v.column1 AND conversations.last_seq = v.column2");
+        values_rows(&mut sql, chunk.len(), &["TEXT"]);
+        sql.push_str(") AS v");
         let mut query = sqlx::query(&sql);
-        for (conversation, before, last, at, preview) in chunk {
-            query = query
-                .bind(*conversation)
-                .bind(*before)
-                .bind(*last)
-                .bind(*at)
-                .bind(preview.clone());
+        for (conversation, _) in chunk {
+            query = query.bind(*conversation);
         }
-        let moved = query.execute(&mut *conn).await?;
-        if moved.rows_affected() != chunk.len() as u64 {
-            // Which one, and why (for the error only): the one not moved to its last.
-            for (conversation, before, last, ..) in chunk {
-                let row = sqlx::query("SELECT last_seq FROM conversations WHERE id = $1")
-                    .bind(*conversation)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                let Some(row) = row else {
-                    return Err(StoreError::NotFound);
-                };
-                let last_seq: i64 = row.try_get("last_seq")?;
-                if last_seq != *last {
-                    return Err(StoreError::Conflict(format!(
-                        "event {} of conversation {conversation} does not follow its last_seq {last_seq}",
-                        before + 1
-                    )));
-                }
+        let stored: BTreeMap<String, i64> = query
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| {
+                let last: Option<i64> = row.try_get("last_seq")?;
+                Ok((row.try_get("conversation_id")?, last.unwrap_or(0)))
+            })
+            .collect::<Result<_>>()?;
+        for (conversation, first) in chunk {
+            let stored = stored.get(*conversation).copied().unwrap_or(0);
+            if to_db(*first, "seq")? != stored + 1 {
+                return Err(StoreError::Conflict(format!(
+                    "event {first} of conversation {conversation} does not follow its last stored event {stored}"
+                )));
             }
-            return Err(StoreError::Conflict(
-                "events of this batch do not follow their conversations' last_seq".into(),
-            ));
         }
     }
     for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
@@ -189,6 +168,24 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
                 .bind(columns.data);
         }
         query.execute(&mut *conn).await?;
+    }
+    // Activity only moves forward. An unknown conversation is not found.
+    let moves: Vec<(&str, i64)> = activity.into_iter().collect();
+    for chunk in moves.chunks(CONVERSATIONS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "UPDATE conversations SET last_activity_at = \
+             CASE WHEN v.column2 > conversations.last_activity_at THEN v.column2 ELSE conversations.last_activity_at END \
+             FROM (VALUES ",
+        );
+        values_rows(&mut sql, chunk.len(), &["TEXT", "BIGINT"]);
+        sql.push_str(") AS v WHERE conversations.id = v.column1");
+        let mut query = sqlx::query(&sql);
+        for (conversation, at) in chunk {
+            query = query.bind(*conversation).bind(*at);
+        }
+        if query.execute(&mut *conn).await?.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::NotFound);
+        }
     }
     Ok(())
 }
@@ -215,7 +212,9 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
         } => {
             create_conversation(conn, id, visitor_id, *created_at, page.as_ref()).await?;
         }
-        Persist::AppendEvent { .. } => append_events(conn, std::slice::from_ref(op)).await?,
+        Persist::AppendEvent { .. } | Persist::RecordActivity { .. } => {
+            append_events(conn, std::slice::from_ref(op)).await?
+        }
         Persist::SetStatus {
             conversation,
             status,
@@ -246,8 +245,8 @@ async fn create_conversation(
 ) -> Result<()> {
     let created_at = to_db(created_at, "created_at")?;
     sqlx::query(
-        "INSERT INTO conversations (id, visitor_id, status, created_at, last_seq, last_activity_at, page_url, page_title) \
-         VALUES ($1, $2, $3, $4, 0, $4, $5, $6)",
+        "INSERT INTO conversations (id, visitor_id, status, created_at, last_activity_at, page_url, page_title) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
     )
     .bind(id)
     .bind(visitor_id)
@@ -260,7 +259,7 @@ async fn create_conversation(
     Ok(())
 }
 
-/// Sets status and agent. Closing without naming an agent keeps the one who
+/// Sets status, agent and activity (`at`). Closing without naming an agent keeps the one who
 /// handled the conversation, so that closed conversations stay attributed to them.
 async fn set_status(
     conn: &mut AnyConnection,
@@ -274,20 +273,22 @@ async fn set_status(
         ConversationStatus::Waiting | ConversationStatus::Active => None,
     };
     let query = if status == ConversationStatus::Closed && agent.is_none() {
-        sqlx::query("UPDATE conversations SET status = $2, closed_at = $3 WHERE id = $1")
+        sqlx::query("UPDATE conversations SET status = $2, closed_at = $3, last_activity_at = $4 WHERE id = $1")
             .bind(conversation)
             .bind(status_str(status))
             .bind(closed_at)
+            .bind(to_db(at, "at")?)
     } else {
         sqlx::query(
-            "UPDATE conversations SET status = $2, closed_at = $3, agent_id = $4, agent_display_name = $5 \
-             WHERE id = $1",
+            "UPDATE conversations SET status = $2, closed_at = $3, agent_id = $4, agent_display_name = $5, \
+             last_activity_at = $6 WHERE id = $1",
         )
         .bind(conversation)
         .bind(status_str(status))
         .bind(closed_at)
         .bind(agent.map(|a| a.id))
         .bind(agent.map(|a| a.display_name.as_str()))
+        .bind(to_db(at, "at")?)
     };
     let done = query.execute(&mut *conn).await?;
     if done.rows_affected() == 0 {

@@ -372,11 +372,16 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         let summary = store.conversation("c").await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Waiting);
         assert_eq!(summary.agent, None);
+        // last_seq and the preview come from the events; the stored activity
+        // moves only when told (RecordActivity, SetStatus), and never back.
         assert_eq!(
             (summary.created_at, summary.last_seq, summary.last_activity_at),
-            (1_000, 2, 1_001)
+            (1_000, 2, 1_000)
         );
         assert_eq!(summary.preview.as_deref(), Some("Hello, I need help"));
+        store.apply(&[activity("c", 1_001)]).await.unwrap();
+        store.apply(&[activity("c", 1_000)]).await.unwrap();
+        assert_eq!(store.conversation("c").await.unwrap().unwrap().last_activity_at, 1_001);
         assert_eq!(summary.page.as_ref(), Some(&page));
         assert!(!summary.visitor_online);
 
@@ -393,7 +398,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         assert_eq!(summary.status, ConversationStatus::Active);
         assert_eq!(summary.agent.as_ref(), Some(&agent));
         assert_eq!(summary.preview.as_deref(), Some("Our rates"));
-        assert_eq!((summary.last_seq, summary.last_activity_at), (4, 2_001));
+        assert_eq!((summary.last_seq, summary.last_activity_at), (4, 2_000));
 
         // The visitor replies at length and closes.
         store.apply(&[event("c", 5, 3_000, reply.clone())]).await.unwrap();
@@ -552,6 +557,7 @@ async fn apply_refuses_bad_operations() {
         );
         expect(store.apply(&[visitor_says("conv-1", 0, 200, "zero")]).await, "invalid");
         expect(store.apply(&[visitor_says("nope", 1, 200, "who")]).await, "not found");
+        expect(store.apply(&[activity("nope", 200)]).await, "not found");
         expect(
             store
                 .apply(&[set_status("nope", ConversationStatus::Closed, None, 200)])
@@ -619,6 +625,10 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
                 batch.push(visitor_says(&c, seq, 1_000 + i * 3 + n, &format!("m{n}-{seq}")));
             }
         }
+        // The activity of conversations 1 and 3 is recorded (twice for 1, with
+        // events between), that of 2 is not.
+        batch.insert(30, activity("conv-1", 1_031));
+        batch.push(activity("conv-1", 1_000 + 249 * 3 + 1));
         batch.push(event(
             "conv-3",
             252,
@@ -630,6 +640,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
                 },
             },
         ));
+        batch.push(activity("conv-3", 5_000));
         store.apply(&batch).await.unwrap();
         for n in 1..=3u64 {
             let c = format!("conv-{n}");
@@ -647,7 +658,11 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
                 Some(format!("m{n}-251").as_str()),
                 "{c}: newest message"
             );
-            let last_at = if n == 3 { 5_000 } else { 1_000 + 249 * 3 + n };
+            let last_at = match n {
+                1 => 1_000 + 249 * 3 + 1,
+                2 => 100,
+                _ => 5_000,
+            };
             assert_eq!(summary.last_activity_at, last_at);
         }
         // A gap inside one conversation's run fails the whole batch.

@@ -25,7 +25,8 @@ mod share;
 pub use grants::{Party, StreamGrant, StreamToken};
 
 use crate::records::{
-    preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS,
+    preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId,
+    ACTIVITY_STORE_INTERVAL_MS, RECENT_CLIENT_IDS,
 };
 use crate::validate::{normalize_body, token_hash, validate_client_id, validate_page, Invalid};
 use directory::{Audience, Directory};
@@ -278,6 +279,8 @@ struct Conversation {
     grants: BTreeMap<sightline_proto::Capability, grants::Grant>,
     /// Since when the visitor has had no socket, while a share is live.
     visitor_gone_since: Option<u64>,
+    /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
+    stored_activity_at: u64,
 }
 
 impl Conversation {
@@ -297,6 +300,9 @@ impl Conversation {
             share: None,
             grants: BTreeMap::new(),
             visitor_gone_since: None,
+            // Not known (the summary's activity is derived from the events): the
+            // first event after a restart stores it.
+            stored_activity_at: 0,
         }
     }
 
@@ -1055,11 +1061,21 @@ impl Hub {
         if let EventKind::Message { body, .. } = &kind {
             c.summary.preview = Some(preview_of(body));
         }
+        let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS);
+        if record_activity {
+            c.stored_activity_at = now;
+        }
         let event = Event { seq, at: now, kind };
         self.persist(Persist::AppendEvent {
             conversation: conversation.clone(),
             event: event.clone(),
         });
+        if record_activity {
+            self.persist(Persist::RecordActivity {
+                conversation: conversation.clone(),
+                at: now,
+            });
+        }
         self.broadcast_event(conversation, &event);
         Some(event)
     }
@@ -1228,6 +1244,7 @@ impl Hub {
         if let Some(c) = self.conversations.get_mut(conversation) {
             c.summary.status = ConversationStatus::Active;
             c.summary.agent = Some(agent.clone());
+            c.stored_activity_at = now;
         }
         self.persist(Persist::SetStatus {
             conversation: conversation.clone(),
@@ -1299,6 +1316,7 @@ impl Hub {
                 share: None,
                 grants: BTreeMap::new(),
                 visitor_gone_since: None,
+                stored_activity_at: now,
             },
         );
         id
@@ -1371,6 +1389,7 @@ impl Hub {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
         c.summary.status = ConversationStatus::Closed;
+        c.stored_activity_at = now;
         self.persist(Persist::SetStatus {
             conversation: id.clone(),
             status: ConversationStatus::Closed,

@@ -36,6 +36,13 @@ pub fn event(conversation: &str, seq: u64, at: u64, kind: EventKind) -> Persist 
     }
 }
 
+pub fn activity(conversation: &str, at: u64) -> Persist {
+    Persist::RecordActivity {
+        conversation: conversation.into(),
+        at,
+    }
+}
+
 pub fn text(from: Role, agent: Option<&AgentRef>, client_id: &str, text: &str) -> EventKind {
     EventKind::Message {
         from,
