@@ -30,6 +30,11 @@ const SQLITE_PRAGMAS: &[&str] = &[
     // In WAL mode NORMAL is safe against corruption; a power loss may lose the last
     // transactions, not the database.
     "PRAGMA synchronous = NORMAL",
+    // Temporary data in memory: above all the statement journal that every
+    // multi-row INSERT of the group commit keeps (it may fail half-way), which in a
+    // temporary file cost a write per page changed (measured: a fifth of the
+    // writer's time).
+    "PRAGMA temp_store = MEMORY",
 ];
 
 impl Store {

@@ -8,8 +8,8 @@ use sqlx::error::ErrorKind;
 pub enum StoreError {
     /// A unique constraint refused the write: a user name that is taken (names are
     /// compared case-insensitively), a session token or visitor that exists, an event
-    /// `seq` or `client_id` already stored in the conversation, or an event whose `seq`
-    /// does not directly follow the conversation's `last_seq`.
+    /// `seq` already stored in the conversation, or an event whose `seq` does not
+    /// directly follow the conversation's newest stored event.
     #[error("conflict: {0}")]
     Conflict(String),
     /// The row to read, update or refer to does not exist.
