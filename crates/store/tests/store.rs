@@ -565,13 +565,9 @@ async fn apply_refuses_bad_operations() {
             "not found",
         );
         expect(store.apply(&[conversation("conv-x", "ghost", 200)]).await, "not found");
-        // A retried message (same role and client id) is never stored twice.
-        expect(
-            store
-                .apply(&[event("conv-1", 2, 200, text(Role::Visitor, None, "v1", "retry"))])
-                .await,
-            "conflict",
-        );
+        // (A retried message, same role and client id, is recognised by the hub
+        // before it gets here: see the core's and the server's retry tests. The
+        // store keeps no unique index on client ids.)
         // Duplicate visitors, tokens and conversations.
         expect(store.apply(&[visitor("visitor-1", 200)]).await, "conflict");
         expect(
