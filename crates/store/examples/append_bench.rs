@@ -55,7 +55,7 @@ async fn main() {
                         at,
                         "a chat message of ordinary length, about fifty",
                     ));
-                    if seq % 16 == 0 {
+                    if seq.is_multiple_of(16) {
                         batch.push(activity(&c, at));
                     }
                 }
