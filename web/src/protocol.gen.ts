@@ -1,5 +1,7 @@
 // Generated from crates/proto by `cargo xtask codegen`. Do not edit.
 
+export type ConversationId = string;
+
 export type Role = "visitor" | "agent";
 
 export type AgentRef = { id: number, display_name: string, };
@@ -49,7 +51,7 @@ seq: number,
  */
 at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: string, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
 
-export type ConversationSummary = { id: string, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
+export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
  * The start of the newest message, for lists.
  */
@@ -71,13 +73,13 @@ export type ClientMessage = { "type": "visitor_hello", protocol: number, token: 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, };
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, });
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -87,7 +89,7 @@ token: string,
 /**
  * The visitor's current (or most recent) conversation, if any.
  */
-conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: string, grant: string, stream: string, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
+conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: string, stream: string, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 
@@ -170,7 +172,7 @@ export type Transcript = { conversation: ConversationSummary, events: Array<Even
 
 export type ApiError = { error: string, message: string, };
 
-export type UploadedImage = { image: ImageRef, conversation: string, seq: number, };
+export type UploadedImage = { image: ImageRef, conversation: ConversationId, seq: number, };
 
 export type ImageAnnotations = { annotations: unknown, };
 

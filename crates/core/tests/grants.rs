@@ -7,7 +7,8 @@ mod common;
 use common::*;
 use sightline_core::{Input, Party};
 use sightline_proto::{
-    Capability, ClientMessage, ErrorCode, EventKind, GrantState, GrantStep, Role, ServerMessage, StreamRole,
+    Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
+    ServerMessage, StreamId, StreamRole,
 };
 
 const VISITOR: u64 = 1;
@@ -16,7 +17,7 @@ const BEN: u64 = 11;
 const STRANGER: u64 = 2;
 
 /// A visitor chatting with Anna (Ben is online too); returns the conversation id.
-fn chatting() -> (World, String) {
+fn chatting() -> (World, ConversationId) {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
     w.agent(BEN, agent(2, "Ben"));
@@ -35,11 +36,11 @@ fn chatting() -> (World, String) {
     (w, id)
 }
 
-fn ask(w: &mut World, from: u64, id: &str, capability: Capability) -> Vec<ServerMessage> {
+fn ask(w: &mut World, from: u64, id: &ConversationId, capability: Capability) -> Vec<ServerMessage> {
     w.msg(
         from,
         ClientMessage::GrantAsk {
-            conversation: id.into(),
+            conversation: id.clone(),
             capability,
             message: None,
         },
@@ -48,7 +49,7 @@ fn ask(w: &mut World, from: u64, id: &str, capability: Capability) -> Vec<Server
 }
 
 /// The grant id the visitor was asked for.
-fn asked(w: &mut World) -> String {
+fn asked(w: &mut World) -> GrantId {
     w.take(VISITOR)
         .iter()
         .find_map(|m| match m {
@@ -70,11 +71,11 @@ fn asked(w: &mut World) -> String {
         .expect("the visitor sees the request")
 }
 
-fn step(w: &mut World, grant: &str, step: GrantStep) -> Vec<ServerMessage> {
+fn step(w: &mut World, grant: &GrantId, step: GrantStep) -> Vec<ServerMessage> {
     w.msg(
         VISITOR,
         ClientMessage::GrantStep {
-            grant: grant.into(),
+            grant: grant.clone(),
             step,
             detail: None,
         },
@@ -82,7 +83,7 @@ fn step(w: &mut World, grant: &str, step: GrantStep) -> Vec<ServerMessage> {
     w.take(VISITOR)
 }
 
-fn grant_states(w: &World, id: &str) -> Vec<GrantState> {
+fn grant_states(w: &World, id: &ConversationId) -> Vec<GrantState> {
     w.shell.events[id]
         .iter()
         .filter_map(|e| match &e.kind {
@@ -92,7 +93,7 @@ fn grant_states(w: &World, id: &str) -> Vec<GrantState> {
         .collect()
 }
 
-fn granted(messages: &[ServerMessage]) -> Vec<(String, StreamRole, String)> {
+fn granted(messages: &[ServerMessage]) -> Vec<(StreamId, StreamRole, String)> {
     messages
         .iter()
         .filter_map(|m| match m {

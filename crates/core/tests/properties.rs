@@ -32,8 +32,8 @@ use sightline_core::{
 };
 use sightline_proto::{
     AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event, EventKind,
-    GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode, ShareState,
-    ShareStep, Signal, StreamRole, PROTOCOL_VERSION,
+    GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode,
+    ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -397,8 +397,8 @@ struct Model {
     conv_order: Vec<ConversationId>,
     shares: BTreeMap<ShareId, ShareModel>,
     share_order: Vec<ShareId>,
-    grants: BTreeMap<String, GrantModel>,
-    grant_order: Vec<String>,
+    grants: BTreeMap<GrantId, GrantModel>,
+    grant_order: Vec<GrantId>,
 }
 
 #[derive(Debug, Clone)]
@@ -411,10 +411,10 @@ struct GrantModel {
 }
 
 impl Model {
-    fn summary(&self, id: &str) -> Option<ConversationSummary> {
+    fn summary(&self, id: &ConversationId) -> Option<ConversationSummary> {
         let c = self.convs.get(id)?;
         Some(ConversationSummary {
-            id: id.to_owned(),
+            id: id.clone(),
             status: c.status,
             agent: c.agent.clone(),
             created_at: c.created_at,
@@ -428,7 +428,7 @@ impl Model {
         })
     }
 
-    fn stored_conversation(&self, id: &str) -> Option<StoredConversation> {
+    fn stored_conversation(&self, id: &ConversationId) -> Option<StoredConversation> {
         let c = self.convs.get(id)?;
         let recent_client_ids = c
             .events
@@ -485,7 +485,7 @@ impl Model {
             .collect()
     }
 
-    fn owner_is(&self, conv: &str, agent: i64) -> bool {
+    fn owner_is(&self, conv: &ConversationId, agent: i64) -> bool {
         self.convs
             .get(conv)
             .and_then(|c| c.agent.as_ref())
@@ -561,8 +561,8 @@ struct World {
     fail_next: bool,
     /// What a relay would hold: live streams, by id, with their conversation and
     /// capability.
-    streams: BTreeMap<String, (ConversationId, Capability)>,
-    stream_order: Vec<String>,
+    streams: BTreeMap<StreamId, (ConversationId, Capability)>,
+    stream_order: Vec<StreamId>,
 }
 
 type Check = Result<(), String>;
@@ -689,7 +689,7 @@ impl World {
         }
     }
 
-    fn pick_grant(&self, pick: Pick) -> String {
+    fn pick_grant(&self, pick: Pick) -> GrantId {
         match pick {
             Pick::Newest(i) if !self.model.grant_order.is_empty() => {
                 let order = &self.model.grant_order;
@@ -699,7 +699,7 @@ impl World {
         }
     }
 
-    fn pick_stream(&self, pick: Pick) -> String {
+    fn pick_stream(&self, pick: Pick) -> StreamId {
         match pick {
             Pick::Newest(i) if !self.stream_order.is_empty() => {
                 let order = &self.stream_order;
@@ -1625,7 +1625,7 @@ impl World {
     }
 
     /// Whether the agent may read a conversation now: it is waiting, or theirs.
-    fn agent_may_read(&self, agent: i64, conversation: &str) -> Check {
+    fn agent_may_read(&self, agent: i64, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         // ARCHITECTURE.md, "who reads what": waiting (everyone's queue), closed
         // (the team's history), or their own.
@@ -1641,7 +1641,7 @@ impl World {
 
     /// Whether the agent may see a conversation's summary: it is or was in every
     /// queue, or it is theirs.
-    fn agent_may_list(&self, agent: i64, conversation: &str) -> Check {
+    fn agent_may_list(&self, agent: i64, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         ensure!(
             c.was_waiting || c.status == ConversationStatus::Waiting || self.model.owner_is(conversation, agent),
@@ -1654,7 +1654,7 @@ impl World {
 
     /// A token goes to the conversation's visitor or its owner, with the part the
     /// capability gives them.
-    fn check_stream_token(&self, conversation: &str, capability: Capability, token: &StreamToken) -> Check {
+    fn check_stream_token(&self, conversation: &ConversationId, capability: Capability, token: &StreamToken) -> Check {
         let c = self
             .model
             .convs
@@ -1684,16 +1684,16 @@ impl World {
         Ok(())
     }
 
-    fn stream_live(&self, conversation: &str, stream: &str) -> Check {
+    fn stream_live(&self, conversation: &ConversationId, stream: &StreamId) -> Check {
         let live = self
             .streams
             .get(stream)
             .ok_or("a token for a stream that is not live")?;
-        ensure!(live.0 == conversation, "a token names another conversation's stream");
+        ensure!(live.0 == *conversation, "a token names another conversation's stream");
         Ok(())
     }
 
-    fn visitor_owns(&self, hash: &Option<String>, conversation: &str) -> Check {
+    fn visitor_owns(&self, hash: &Option<String>, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         let owner = self.model.visitors.get(&c.visitor);
         ensure!(
@@ -1703,9 +1703,9 @@ impl World {
         Ok(())
     }
 
-    fn share_consented(&self, conversation: &str, share: &str) -> Check {
+    fn share_consented(&self, conversation: &ConversationId, share: &ShareId) -> Check {
         let s = self.model.shares.get(share).ok_or("an unknown share")?;
-        ensure!(s.conversation == conversation, "a share of another conversation");
+        ensure!(s.conversation == *conversation, "a share of another conversation");
         ensure!(
             s.consented(),
             "share signaling while the share is {:?} (dead: {})",
@@ -1917,7 +1917,7 @@ impl World {
         }
     }
 
-    fn check_event(&self, conversation: &str, event: &Event) -> Check {
+    fn check_event(&self, conversation: &ConversationId, event: &Event) -> Check {
         let stored = self
             .model
             .convs
@@ -1927,7 +1927,7 @@ impl World {
         Ok(())
     }
 
-    fn check_ack(&self, conversation: &str, client_id: &str, seq: u64, role: Role) -> Check {
+    fn check_ack(&self, conversation: &ConversationId, client_id: &str, seq: u64, role: Role) -> Check {
         let stored = self
             .model
             .convs
@@ -1944,7 +1944,7 @@ impl World {
         Ok(())
     }
 
-    fn check_synced(&self, conversation: &str, last_seq: u64) -> Check {
+    fn check_synced(&self, conversation: &ConversationId, last_seq: u64) -> Check {
         let stored = self.model.convs.get(conversation).map_or(0, |c| c.events.len() as u64);
         ensure!(last_seq == stored, "synced up to {last_seq}, stored {stored}");
         Ok(())

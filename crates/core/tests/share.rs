@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use sightline_core::{Allowance, Input, LimitKind, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{
-    ClientMessage, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareMode, ShareState,
-    ShareStep, Signal,
+    ClientMessage, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareId,
+    ShareMode, ShareState, ShareStep, Signal,
 };
 
 const VISITOR: u64 = 1;
@@ -30,12 +30,12 @@ fn candidate() -> Signal {
 }
 
 /// A visitor chatting with Anna; returns (world, conversation id).
-fn chatting(settings: ShareSettings) -> (World, String) {
+fn chatting(settings: ShareSettings) -> (World, ConversationId) {
     let (w, id, _) = chatting_with_token(settings);
     (w, id)
 }
 
-fn chatting_with_token(settings: ShareSettings) -> (World, String, String) {
+fn chatting_with_token(settings: ShareSettings) -> (World, ConversationId, String) {
     let mut w = World::with_settings(settings);
     w.agent(ANNA, agent(1, "Anna"));
     let token = w.visitor(VISITOR, None, 0);
@@ -52,11 +52,11 @@ fn chatting_with_token(settings: ShareSettings) -> (World, String, String) {
     (w, id, token)
 }
 
-fn invite(w: &mut World, id: &str) -> String {
+fn invite(w: &mut World, id: &ConversationId) -> ShareId {
     w.msg(
         ANNA,
         ClientMessage::ShareInvite {
-            conversation: id.into(),
+            conversation: id.clone(),
             message: Some("Could I see your screen?".into()),
         },
     );
@@ -83,18 +83,18 @@ fn invite(w: &mut World, id: &str) -> String {
     share
 }
 
-fn progress(w: &mut World, share: &str, step: ShareStep) {
+fn progress(w: &mut World, share: &ShareId, step: ShareStep) {
     w.msg(
         VISITOR,
         ClientMessage::ShareProgress {
-            share: share.into(),
+            share: share.clone(),
             step,
             detail: None,
         },
     );
 }
 
-fn share_states(w: &World, id: &str) -> Vec<ShareState> {
+fn share_states(w: &World, id: &ConversationId) -> Vec<ShareState> {
     w.shell.events[id]
         .iter()
         .filter_map(|e| match &e.kind {

@@ -17,9 +17,11 @@
 //! `docs/protocol.md` describes the conversation flow built on these types.
 
 pub mod api;
+mod ids;
 mod limits;
 mod stream;
 
+pub use ids::*;
 pub use limits::*;
 pub use stream::*;
 
@@ -28,10 +30,6 @@ use serde::{Deserialize, Serialize};
 /// The protocol version spoken by this build. A client announces the version it
 /// speaks in its hello; the server refuses versions it does not know.
 pub const PROTOCOL_VERSION: u32 = 1;
-
-/// A conversation's public identifier: 22 characters of URL-safe base64 (128 random
-/// bits). Possession of an id grants nothing: the server checks every access.
-pub type ConversationId = String;
 
 /// Which side of a conversation a participant is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -617,6 +615,7 @@ pub fn typescript_declarations() -> String {
     use ts_rs::TS;
     let mut out = String::from("// Generated from crates/proto by `cargo xtask codegen`. Do not edit.\n\n");
     let decls = [
+        ConversationId::decl(),
         Role::decl(),
         AgentRef::decl(),
         PageInfo::decl(),

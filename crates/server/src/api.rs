@@ -12,7 +12,7 @@ use sightline_proto::api::{
     ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, SetPasswordRequest, Transcript, UpdateUserRequest,
     UserInfo,
 };
-use sightline_proto::ConversationStatus;
+use sightline_proto::{ConversationId, ConversationStatus};
 use sightline_store::{ConversationQuery, StoreError};
 
 use crate::auth::{self, Authenticated};
@@ -497,9 +497,9 @@ pub async fn list_conversations(
 pub async fn get_conversation(
     State(app): State<AppState>,
     Agent(me): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> ApiResult<Json<Transcript>> {
-    if id.len() > 64 {
+    if id.as_str().len() > 64 {
         return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
     }
     let conversation = app

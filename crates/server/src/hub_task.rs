@@ -28,7 +28,7 @@ use sightline_core::records::Persist;
 use sightline_core::{
     ConnId, Hub, ImagePosted, Input, LimitKind, Limits, Output, Peer, Refused, ShareSettings, Uploader,
 };
-use sightline_proto::{ClientMessage, ServerMessage};
+use sightline_proto::{ClientMessage, ConversationId, ServerMessage};
 use sightline_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,7 +53,7 @@ pub enum Outbound {
     /// send them, then `Synced { last_seq: upto_seq }`. The socket task does it, in
     /// queue order: live events the hub queues after this come after the replay.
     Replay {
-        conversation: String,
+        conversation: ConversationId,
         after_seq: u64,
         upto_seq: u64,
     },

@@ -29,7 +29,9 @@ use serde::Deserialize;
 use sightline_core::records::NewImage;
 use sightline_core::{token_hash, validate_client_id, ImagePosted, Uploader};
 use sightline_proto::api::{ImageAnnotations, UploadedImage};
-use sightline_proto::{AgentRef, ErrorCode, EventKind, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES, MAX_TOKEN_BYTES};
+use sightline_proto::{
+    AgentRef, ConversationId, ErrorCode, EventKind, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES, MAX_TOKEN_BYTES,
+};
 use sightline_store::ImageRecord;
 use tokio::sync::oneshot;
 
@@ -270,7 +272,7 @@ async fn visitor_upload_inner(
 pub async fn agent_upload(
     State(app): State<AppState>,
     AgentWrite(auth): AgentWrite,
-    Path(conversation): Path<String>,
+    Path(conversation): Path<ConversationId>,
     Query(query): Query<UploadQuery>,
     request: Request,
 ) -> Result<Response, Failure> {
@@ -664,7 +666,11 @@ pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<String>, head
 
 /// The who-reads-what rule (`policy::agent_may_read`) for a conversation's pictures,
 /// as for its transcript.
-async fn agent_may_read_conversation(app: &AppState, conversation: &str, agent_id: i64) -> Result<(), Failure> {
+async fn agent_may_read_conversation(
+    app: &AppState,
+    conversation: &ConversationId,
+    agent_id: i64,
+) -> Result<(), Failure> {
     let summary = app
         .store
         .conversation(conversation)

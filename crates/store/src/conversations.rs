@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sightline_core::records::{RecentClientId, StoredConversation, StoredVisitor, RECENT_CLIENT_IDS};
-use sightline_proto::{ConversationSummary, Event, EventKind};
+use sightline_proto::{ConversationId, ConversationSummary, Event, EventKind};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -53,7 +53,7 @@ impl Store {
             }
         }
 
-        let mut index_of_conversation: HashMap<String, usize> = HashMap::with_capacity(visitors.len());
+        let mut index_of_conversation: HashMap<ConversationId, usize> = HashMap::with_capacity(visitors.len());
         for (i, visitor) in visitors.iter().enumerate() {
             if let Some(latest) = &visitor.latest {
                 index_of_conversation.insert(latest.summary.id.clone(), i);
@@ -72,7 +72,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
-            let conversation: String = row.try_get("conversation_id")?;
+            let conversation = ConversationId::from(row.try_get::<String, _>("conversation_id")?);
             let Some(&i) = index_of_conversation.get(&conversation) else {
                 continue; // an older open conversation of a visitor, see above
             };
@@ -125,7 +125,7 @@ impl Store {
     /// has no events.
     pub async fn events(
         &self,
-        conversation: &str,
+        conversation: &ConversationId,
         after_seq: u64,
         upto_seq: Option<u64>,
         limit: u32,
@@ -138,7 +138,7 @@ impl Store {
             "SELECT seq, at, data FROM events \
              WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
         )
-        .bind(conversation)
+        .bind(conversation.as_str())
         .bind(to_db(after_seq, "after_seq")?)
         .bind(upto)
         .bind(i64::from(limit))
@@ -159,20 +159,20 @@ impl Store {
 
     /// A conversation's summary (`visitor_online` is false and `share` is `None`: presence
     /// and shares are live state, not stored).
-    pub async fn conversation(&self, id: &str) -> Result<Option<ConversationSummary>> {
+    pub async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationSummary>> {
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM conversations c WHERE c.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
         row.as_ref().map(summary_from_row).transpose()
     }
 }
 
 /// The newest (up to [`RECENT_CLIENT_IDS`]) client ids of a conversation.
-async fn recent_client_ids(conn: &mut AnyConnection, conversation: &str) -> Result<Vec<RecentClientId>> {
+async fn recent_client_ids(conn: &mut AnyConnection, conversation: &ConversationId) -> Result<Vec<RecentClientId>> {
     let rows = sqlx::query(
         "SELECT from_role, client_id, seq FROM events \
          WHERE conversation_id = $1 AND client_id IS NOT NULL ORDER BY seq DESC LIMIT $2",
     )
-    .bind(conversation)
+    .bind(conversation.as_str())
     .bind(recent_limit())
     .fetch_all(&mut *conn)
     .await?;

@@ -2,7 +2,7 @@
 //! HTTP handlers that serve images (after checking who may see them).
 
 use sightline_core::records::NewImage;
-use sightline_proto::{ImageRef, Role};
+use sightline_proto::{ConversationId, ImageRef, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -14,7 +14,7 @@ use crate::Store;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRecord {
     pub image: ImageRef,
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The token hash of the visitor whose conversation it is.
     pub visitor_token_hash: String,
     /// Blob names (hex SHA-256) of the original and the thumbnail.
@@ -49,7 +49,7 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
             has_annotations: annotations.is_some(),
             source_image: row.try_get("source_image")?,
         },
-        conversation_id: row.try_get("conversation_id")?,
+        conversation_id: ConversationId::from(row.try_get::<String, _>("conversation_id")?),
         visitor_token_hash: row.try_get("token_hash")?,
         sha256: row.try_get("sha256")?,
         thumb_sha256: row.try_get("thumb_sha256")?,
@@ -102,7 +102,7 @@ impl Store {
 
 pub(crate) async fn create_image(
     conn: &mut AnyConnection,
-    conversation: &str,
+    conversation: &ConversationId,
     new: &NewImage,
     uploaded_by: Role,
     agent_id: Option<i64>,
@@ -115,7 +115,7 @@ pub(crate) async fn create_image(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(image.id.as_str())
-    .bind(conversation)
+    .bind(conversation.as_str())
     .bind(new.sha256.as_str())
     .bind(new.thumb_sha256.as_str())
     .bind(image.mime.as_str())

@@ -1,7 +1,7 @@
 //! Applying the core's [`Persist`] operations.
 
 use sightline_core::records::{preview_of, Persist};
-use sightline_proto::{AgentRef, ConversationStatus, Event, EventKind, PageInfo};
+use sightline_proto::{AgentRef, ConversationId, ConversationStatus, Event, EventKind, PageInfo};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -239,7 +239,7 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
 
 async fn create_conversation(
     conn: &mut AnyConnection,
-    id: &str,
+    id: &ConversationId,
     visitor_id: &str,
     created_at: u64,
     page: Option<&PageInfo>,
@@ -249,7 +249,7 @@ async fn create_conversation(
         "INSERT INTO conversations (id, visitor_id, status, created_at, last_seq, last_activity_at, page_url, page_title) \
          VALUES ($1, $2, $3, $4, 0, $4, $5, $6)",
     )
-    .bind(id)
+    .bind(id.as_str())
     .bind(visitor_id)
     .bind(status_str(ConversationStatus::Waiting))
     .bind(created_at)
@@ -264,7 +264,7 @@ async fn create_conversation(
 /// handled the conversation, so that closed conversations stay attributed to them.
 async fn set_status(
     conn: &mut AnyConnection,
-    conversation: &str,
+    conversation: &ConversationId,
     status: ConversationStatus,
     agent: Option<&AgentRef>,
     at: u64,
@@ -275,7 +275,7 @@ async fn set_status(
     };
     let query = if status == ConversationStatus::Closed && agent.is_none() {
         sqlx::query("UPDATE conversations SET status = $2, closed_at = $3 WHERE id = $1")
-            .bind(conversation)
+            .bind(conversation.as_str())
             .bind(status_str(status))
             .bind(closed_at)
     } else {
@@ -283,7 +283,7 @@ async fn set_status(
             "UPDATE conversations SET status = $2, closed_at = $3, agent_id = $4, agent_display_name = $5 \
              WHERE id = $1",
         )
-        .bind(conversation)
+        .bind(conversation.as_str())
         .bind(status_str(status))
         .bind(closed_at)
         .bind(agent.map(|a| a.id))

@@ -80,7 +80,7 @@ async fn images_round_trip_with_their_conversation_and_visitor() {
 
         let got = store.image("img-1").await.unwrap().unwrap();
         assert_eq!(got.image, original.image);
-        assert_eq!(got.conversation_id, "conv-1");
+        assert_eq!(got.conversation_id.as_str(), "conv-1");
         assert_eq!(got.visitor_token_hash, token_hash("visitor-1"));
         assert_eq!((got.sha256.as_str(), got.thumb_sha256.as_str()), (original.sha256.as_str(), original.thumb_sha256.as_str()));
         assert_eq!((got.uploaded_by, got.agent_id, got.created_at), (Role::Visitor, None, 101));
@@ -94,9 +94,9 @@ async fn images_round_trip_with_their_conversation_and_visitor() {
         assert_eq!((got.uploaded_by, got.agent_id), (Role::Agent, Some(agent.id)));
 
         // The message event carries the image reference; the preview says "Image".
-        let events = store.events("conv-1", 1, None, 10).await.unwrap();
+        let events = store.events(&cid("conv-1"), 1, None, 10).await.unwrap();
         assert!(matches!(&events[0].kind, EventKind::Message { body: MessageBody::Image { image }, .. } if *image == original.image));
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().preview.as_deref(), Some("Image"));
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().preview.as_deref(), Some("Image"));
 
         assert_eq!(store.image("nope").await.unwrap(), None);
 

@@ -29,7 +29,7 @@ async fn migrations_run_on_a_fresh_database_and_again_on_an_existing_one() {
         // Connecting again finds the schema up to date and the data in place.
         let store = db.connect().await;
         assert_eq!(store.count_users().await.unwrap(), 1);
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 1);
         // Two stores on one database at once (e.g. a second process) both work.
         let other = db.connect().await;
         assert_eq!(other.count_users().await.unwrap(), 1);
@@ -59,7 +59,7 @@ async fn in_memory_sqlite_keeps_its_data_across_operations() {
     store.apply(&visitor_with_message(1, 100, "hello")).await.unwrap();
     store.create_user("a", "A", "h", false, 1).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), 1);
-    assert_eq!(store.events("conv-1", 0, None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.events(&cid("conv-1"), 0, None, 10).await.unwrap().len(), 1);
     store.close().await;
 }
 
@@ -369,7 +369,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Waiting);
         assert_eq!(summary.agent, None);
         assert_eq!(
@@ -389,7 +389,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Active);
         assert_eq!(summary.agent.as_ref(), Some(&agent));
         assert_eq!(summary.preview.as_deref(), Some("Our rates"));
@@ -404,7 +404,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Closed);
         assert_eq!(
             summary.agent.as_ref(),
@@ -417,7 +417,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         assert_eq!(summary.preview, Some(expected_preview), "preview of the newest message");
         assert_eq!(summary.created_at, 1_000);
 
-        let all = store.events("c", 0, None, 100).await.unwrap();
+        let all = store.events(&cid("c"), 0, None, 100).await.unwrap();
         let expected = vec![
             Event {
                 seq: 1,
@@ -452,16 +452,22 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         ];
         assert_eq!(all, expected);
         let seqs = |events: Vec<Event>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
-        assert_eq!(seqs(store.events("c", 2, Some(4), 100).await.unwrap()), vec![3, 4]);
-        assert_eq!(seqs(store.events("c", 0, None, 2).await.unwrap()), vec![1, 2]);
-        assert_eq!(seqs(store.events("c", 4, None, 100).await.unwrap()), vec![5, 6]);
-        assert_eq!(seqs(store.events("c", 6, None, 100).await.unwrap()), Vec::<u64>::new());
         assert_eq!(
-            seqs(store.events("c", 3, Some(3), 100).await.unwrap()),
+            seqs(store.events(&cid("c"), 2, Some(4), 100).await.unwrap()),
+            vec![3, 4]
+        );
+        assert_eq!(seqs(store.events(&cid("c"), 0, None, 2).await.unwrap()), vec![1, 2]);
+        assert_eq!(seqs(store.events(&cid("c"), 4, None, 100).await.unwrap()), vec![5, 6]);
+        assert_eq!(
+            seqs(store.events(&cid("c"), 6, None, 100).await.unwrap()),
             Vec::<u64>::new()
         );
-        assert!(store.events("nope", 0, None, 100).await.unwrap().is_empty());
-        assert!(store.conversation("nope").await.unwrap().is_none());
+        assert_eq!(
+            seqs(store.events(&cid("c"), 3, Some(3), 100).await.unwrap()),
+            Vec::<u64>::new()
+        );
+        assert!(store.events(&cid("nope"), 0, None, 100).await.unwrap().is_empty());
+        assert!(store.conversation(&cid("nope")).await.unwrap().is_none());
 
         // Closing without naming an agent keeps the one who handled it; a status
         // change that names no agent otherwise clears it.
@@ -474,7 +480,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             .apply(&[set_status("conv-2", ConversationStatus::Closed, None, 5_002)])
             .await
             .unwrap();
-        let summary = store.conversation("conv-2").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-2")).await.unwrap().unwrap();
         assert_eq!(
             (summary.status, summary.agent.as_ref()),
             (ConversationStatus::Closed, Some(&agent))
@@ -516,14 +522,14 @@ async fn every_event_kind_is_stored_as_it_is() {
             .collect();
         store.apply(&batch).await.unwrap();
         let stored: Vec<EventKind> = store
-            .events("conv-1", 1, None, 100)
+            .events(&cid("conv-1"), 1, None, 100)
             .await
             .unwrap()
             .into_iter()
             .map(|e| e.kind)
             .collect();
         assert_eq!(stored, kinds);
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!(summary.last_seq, 4);
         assert_eq!(summary.preview.as_deref(), Some("hi"), "only messages make previews");
         assert!(search(&store, "screen").await.is_empty(), "only messages are searched");
@@ -590,9 +596,9 @@ async fn apply_refuses_bad_operations() {
         );
 
         // None of that changed anything.
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!((summary.last_seq, summary.last_activity_at), (1, 100));
-        assert_eq!(store.events("conv-1", 0, None, 100).await.unwrap().len(), 1);
+        assert_eq!(store.events(&cid("conv-1"), 0, None, 100).await.unwrap().len(), 1);
         store.close().await;
     })
     .await;
@@ -633,14 +639,14 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
         store.apply(&batch).await.unwrap();
         for n in 1..=3u64 {
             let c = format!("conv-{n}");
-            let events = store.events(&c, 0, None, 1_000).await.unwrap();
+            let events = store.events(&cid(&c), 0, None, 1_000).await.unwrap();
             let last = if n == 3 { 252 } else { 251 };
             assert_eq!(events.len() as u64, last, "{c}");
             assert!(
                 events.iter().enumerate().all(|(i, e)| e.seq == i as u64 + 1),
                 "{c} in order"
             );
-            let summary = store.conversation(&c).await.unwrap().unwrap();
+            let summary = store.conversation(&cid(&c)).await.unwrap().unwrap();
             assert_eq!(summary.last_seq, last);
             assert_eq!(
                 summary.preview.as_deref(),
@@ -660,7 +666,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-        assert_eq!(store.conversation("conv-2").await.unwrap().unwrap().last_seq, 251);
+        assert_eq!(store.conversation(&cid("conv-2")).await.unwrap().unwrap().last_seq, 251);
         store.close().await;
     })
     .await;
@@ -686,12 +692,12 @@ async fn apply_is_one_transaction() {
             .await
             .unwrap()
             .is_none());
-        assert!(store.conversation("conv-2").await.unwrap().is_none());
-        assert!(store.events("conv-2", 0, None, 100).await.unwrap().is_empty());
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        assert!(store.conversation(&cid("conv-2")).await.unwrap().is_none());
+        assert!(store.events(&cid("conv-2"), 0, None, 100).await.unwrap().is_empty());
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!((summary.last_seq, summary.last_activity_at), (1, 100));
         assert_eq!(summary.preview.as_deref(), Some("first"));
-        assert_eq!(store.events("conv-1", 0, None, 100).await.unwrap().len(), 1);
+        assert_eq!(store.events(&cid("conv-1"), 0, None, 100).await.unwrap().len(), 1);
 
         // A duplicate of an already stored seq inside a batch fails it all too.
         let err = store
@@ -702,14 +708,14 @@ async fn apply_is_one_transaction() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 1);
 
         // The store is usable afterwards (no transaction or lock left behind), and
         // the good part of the batch applies.
         batch.pop();
         store.apply(&batch).await.unwrap();
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 3);
-        assert_eq!(store.conversation("conv-2").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 3);
+        assert_eq!(store.conversation(&cid("conv-2")).await.unwrap().unwrap().last_seq, 1);
         store.close().await;
     })
     .await;
@@ -751,7 +757,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
         let open = store.load_open_conversations().await.unwrap();
         let mut loaded: Vec<(String, String)> = open
             .iter()
-            .map(|v| (v.id.clone(), v.latest.as_ref().unwrap().summary.id.clone()))
+            .map(|v| (v.id.clone(), v.latest.as_ref().unwrap().summary.id.to_string()))
             .collect();
         loaded.sort();
         assert_eq!(
@@ -822,7 +828,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(again.latest.unwrap().summary.id, "conv-5b");
+        assert_eq!(again.latest.unwrap().summary.id.as_str(), "conv-5b");
         let busy = store
             .visitor_by_token_hash(&token_hash("visitor-2"))
             .await
@@ -1165,7 +1171,7 @@ async fn concurrent_writers_and_readers_do_not_fail() {
                     // Reads between writes, on both pools.
                     let page = store.list_conversations(&ConversationQuery::default()).await.unwrap();
                     assert!(!page.conversations.is_empty());
-                    let summary = store.conversation(&c).await.unwrap().unwrap();
+                    let summary = store.conversation(&cid(&c)).await.unwrap().unwrap();
                     assert_eq!(summary.last_seq, seq, "a store reads its own writes");
                 }
             }));
@@ -1174,7 +1180,10 @@ async fn concurrent_writers_and_readers_do_not_fail() {
             task.await.unwrap();
         }
         for n in 0..16usize {
-            let events = stores[n % 2].events(&format!("conv-{n}"), 0, None, 100).await.unwrap();
+            let events = stores[n % 2]
+                .events(&cid(&format!("conv-{n}")), 0, None, 100)
+                .await
+                .unwrap();
             assert_eq!(
                 events.iter().map(|e| e.seq).collect::<Vec<_>>(),
                 (1..=30).collect::<Vec<u64>>()

@@ -1256,7 +1256,7 @@ impl Hub {
     /// Creates (and stores) an empty waiting conversation as the visitor's current
     /// one. The caller appends its first events.
     fn open_conversation(&mut self, now: u64, visitor_id: &VisitorId) -> ConversationId {
-        let id = self.random_id(16);
+        let id = ConversationId::from(self.random_id(16));
         let Some(visitor) = self.visitors.get_mut(visitor_id) else {
             return id;
         };

@@ -2,12 +2,13 @@
 //! look-ups the way the real server does, for scenario tests.
 #![allow(dead_code)]
 
-use sightline_core::records::{NewImage, Persist};
+use sightline_core::records::{NewImage, Persist, VisitorId};
 use sightline_core::{
     AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings, StreamGrant,
 };
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
+    AgentRef, ClientMessage, ConversationId, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage,
+    StreamId, PROTOCOL_VERSION,
 };
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -17,23 +18,23 @@ pub const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 #[derive(Default)]
 pub struct Shell {
     /// What a database would hold.
-    pub events: BTreeMap<String, Vec<Event>>,
-    pub visitors: Vec<(String, String)>,
-    pub statuses: BTreeMap<String, ConversationStatus>,
+    pub events: BTreeMap<ConversationId, Vec<Event>>,
+    pub visitors: Vec<(VisitorId, String)>,
+    pub statuses: BTreeMap<ConversationId, ConversationStatus>,
     /// Everything delivered, per connection.
     pub inbox: BTreeMap<ConnId, Vec<ServerMessage>>,
     pub lookups: Vec<(ConnId, String)>,
     pub disconnected: Vec<ConnId>,
     /// Image metadata stored, with its conversation.
-    pub images: Vec<(String, NewImage)>,
+    pub images: Vec<(ConversationId, NewImage)>,
     /// Answers to image posts, by request number.
     pub posted: Vec<(u64, Result<ImagePosted, Refused>)>,
     /// Limits that refused something, in order.
     pub limited: Vec<(LimitKind, IpAddr)>,
     /// What a relay would hold: live streams and their tokens.
-    pub streams: BTreeMap<String, StreamGrant>,
+    pub streams: BTreeMap<StreamId, StreamGrant>,
     /// Every stream granted and revoked, in order.
-    pub stream_log: Vec<(String, bool)>,
+    pub stream_log: Vec<(StreamId, bool)>,
 }
 
 pub struct World {
@@ -237,6 +238,6 @@ pub fn error_code(messages: &[ServerMessage]) -> Option<ErrorCode> {
     })
 }
 
-pub fn conversation_of(world: &World) -> String {
+pub fn conversation_of(world: &World) -> ConversationId {
     world.shell.events.keys().next().expect("a conversation exists").clone()
 }

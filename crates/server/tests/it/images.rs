@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{json, Value};
 use sightline_proto::api::UploadedImage;
-use sightline_proto::{ErrorCode, EventKind, ImageRef, MessageBody, Role, ServerMessage};
+use sightline_proto::{ConversationId, ErrorCode, EventKind, ImageRef, MessageBody, Role, ServerMessage};
 
 use crate::support::{TestServer, Ws};
 
@@ -141,7 +141,7 @@ fn png_of_zeros(side: u32) -> Vec<u8> {
 }
 
 /// A visitor with a conversation that `anna` has accepted.
-async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, String, String) {
+async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, String, ConversationId) {
     let mut visitor = server.visitor().await;
     let (token, _) = visitor.hello(None, 0).await;
     let (conversation, _) = visitor.say(None, "v-1", "The page shows an error").await;
