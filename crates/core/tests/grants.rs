@@ -137,7 +137,7 @@ fn nothing_flows_before_allow_then_each_end_gets_its_own_token() {
         .iter()
         .any(|(p, r, t)| matches!(p, Party::Visitor(_)) && *r == StreamRole::Publisher && *t == visitor_token));
     // The summary shows it, to the owner only.
-    assert!(to_anna.iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.grants.iter().any(|g| g.state == GrantState::Allowed && g.stream.as_deref() == Some(stream.as_str())))));
+    assert!(to_anna.iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.grants.iter().any(|g| g.state == GrantState::Allowed && g.stream.as_ref() == Some(&stream)))));
 
     step(&mut w, &grant, GrantStep::Start);
     assert_eq!(

@@ -616,7 +616,7 @@ fn actor_name(actor: usize) -> String {
 fn new_image(n: u64) -> NewImage {
     NewImage {
         image: ImageRef {
-            id: format!("img{n}"),
+            id: format!("img{n}").into(),
             mime: "image/png".into(),
             width: 10,
             height: 10,

@@ -148,7 +148,7 @@ fn consent_then_setup_then_signaling_both_ways_and_every_step_is_stored() {
         assert_eq!(
             turn.credential.as_deref(),
             Some(
-                sightline_core::turn_credentials("s3cret", &share, w.now, 600)
+                sightline_core::turn_credentials("s3cret", share.as_str(), w.now, 600)
                     .1
                     .as_str()
             )

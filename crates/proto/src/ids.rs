@@ -58,6 +58,39 @@ string_id! {
     pub struct ConversationId;
 }
 
+string_id! {
+    /// A screen share's public identifier (random, like conversation ids).
+    #[derive(Serialize, Deserialize)]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde(transparent)]
+    pub struct ShareId;
+}
+
+string_id! {
+    /// A grant's public identifier (random, like conversation ids).
+    #[derive(Serialize, Deserialize)]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde(transparent)]
+    pub struct GrantId;
+}
+
+string_id! {
+    /// A stream's public identifier (random), the same for its publisher and its
+    /// subscribers.
+    #[derive(Serialize, Deserialize)]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde(transparent)]
+    pub struct StreamId;
+}
+
+string_id! {
+    /// An image's public identifier (random, like conversation ids).
+    #[derive(Serialize, Deserialize)]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde(transparent)]
+    pub struct ImageId;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,9 +72,6 @@ pub enum MessageBody {
     Image { image: ImageRef },
 }
 
-/// An image's public identifier (random, like conversation ids).
-pub type ImageId = String;
-
 /// A stored image as messages refer to it. The bytes are served by
 /// `GET /api/images/{id}` and the thumbnail by `GET /api/images/{id}/thumb`, to the
 /// conversation's visitor and to logged-in agents only.
@@ -112,9 +109,6 @@ pub enum ConversationStatus {
     /// Ended by either side; read-only.
     Closed,
 }
-
-/// A screen share's public identifier (random, like conversation ids).
-pub type ShareId = String;
 
 /// Where a screen share stands. The visitor moves it forward by deliberate clicks;
 /// either side can end it.
@@ -616,6 +610,10 @@ pub fn typescript_declarations() -> String {
     let mut out = String::from("// Generated from crates/proto by `cargo xtask codegen`. Do not edit.\n\n");
     let decls = [
         ConversationId::decl(),
+        ShareId::decl(),
+        GrantId::decl(),
+        StreamId::decl(),
+        ImageId::decl(),
         Role::decl(),
         AgentRef::decl(),
         PageInfo::decl(),

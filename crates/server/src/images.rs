@@ -30,7 +30,8 @@ use sightline_core::records::NewImage;
 use sightline_core::{token_hash, validate_client_id, ImagePosted, Uploader};
 use sightline_proto::api::{ImageAnnotations, UploadedImage};
 use sightline_proto::{
-    AgentRef, ConversationId, ErrorCode, EventKind, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES, MAX_TOKEN_BYTES,
+    AgentRef, ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES,
+    MAX_TOKEN_BYTES,
 };
 use sightline_store::ImageRecord;
 use tokio::sync::oneshot;
@@ -85,7 +86,7 @@ const CACHE_CONTROL: &str = "private, max-age=86400";
 
 #[derive(Debug, Deserialize)]
 pub struct UploadQuery {
-    source_image: Option<String>,
+    source_image: Option<ImageId>,
     /// `true`: keep the picture for agents only, without posting it (the
     /// unannotated base of a snapshot the agent is about to send).
     agents_only: Option<bool>,
@@ -403,10 +404,10 @@ fn normalize_annotations(data: &[u8]) -> Result<String, Failure> {
     }
 }
 
-fn random_image_id() -> String {
+fn random_image_id() -> ImageId {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    ImageId::from(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The HTTP answer to a refusal by the hub.
@@ -456,7 +457,7 @@ async fn post(
     uploader: Uploader,
     client_id: String,
     bytes: Vec<u8>,
-    source_image: Option<String>,
+    source_image: Option<ImageId>,
     annotations: Option<String>,
 ) -> Result<Response, Failure> {
     let blobs = app.blobs.clone();
@@ -590,7 +591,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Viewer, Failure> 
 }
 
 /// The image, if this viewer may see it.
-async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<ImageRecord, Failure> {
+async fn visible_image(app: &AppState, headers: &HeaderMap, id: &ImageId) -> Result<ImageRecord, Failure> {
     let viewer = viewer(app, headers).await?;
     let record = app
         .store
@@ -613,7 +614,7 @@ async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<
     }
 }
 
-async fn serve(app: &AppState, headers: &HeaderMap, id: &str, thumb: bool) -> Result<Response, Failure> {
+async fn serve(app: &AppState, headers: &HeaderMap, id: &ImageId, thumb: bool) -> Result<Response, Failure> {
     let record = visible_image(app, headers, id).await?;
     let (blob, mime, name) = if thumb {
         (
@@ -653,13 +654,13 @@ async fn serve(app: &AppState, headers: &HeaderMap, id: &str, thumb: bool) -> Re
 }
 
 /// `GET /api/images/{id}`
-pub async fn get_image(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get_image(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
     let cors = origin::site_origin(&app, &headers);
     with_cors(serve(&app, &headers, &id, false).await.into_response(), cors)
 }
 
 /// `GET /api/images/{id}/thumb`
-pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
     let cors = origin::site_origin(&app, &headers);
     with_cors(serve(&app, &headers, &id, true).await.into_response(), cors)
 }
@@ -692,7 +693,7 @@ async fn agent_may_read_conversation(
 pub async fn get_annotations(
     State(app): State<AppState>,
     Agent(me): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
 ) -> Result<Json<ImageAnnotations>, Failure> {
     let record = app
         .store

@@ -2,7 +2,7 @@
 //! HTTP handlers that serve images (after checking who may see them).
 
 use sightline_core::records::NewImage;
-use sightline_proto::{ConversationId, ImageRef, Role};
+use sightline_proto::{ConversationId, ImageId, ImageRef, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -37,9 +37,10 @@ fn dimension(row: &AnyRow, column: &str) -> Result<u32> {
 fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
     let annotations: Option<String> = row.try_get("annotations")?;
     let uploaded_by: String = row.try_get("uploaded_by")?;
+    let source_image: Option<String> = row.try_get("source_image")?;
     Ok(ImageRecord {
         image: ImageRef {
-            id: row.try_get("id")?,
+            id: ImageId::from(row.try_get::<String, _>("id")?),
             mime: row.try_get("mime")?,
             width: dimension(row, "width")?,
             height: dimension(row, "height")?,
@@ -47,7 +48,7 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
             thumb_width: dimension(row, "thumb_width")?,
             thumb_height: dimension(row, "thumb_height")?,
             has_annotations: annotations.is_some(),
-            source_image: row.try_get("source_image")?,
+            source_image: source_image.map(ImageId::from),
         },
         conversation_id: ConversationId::from(row.try_get::<String, _>("conversation_id")?),
         visitor_token_hash: row.try_get("token_hash")?,
@@ -84,7 +85,7 @@ impl Store {
     }
 
     /// The image with this id, with its conversation's visitor; `None` if unknown.
-    pub async fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
+    pub async fn image(&self, id: &ImageId) -> Result<Option<ImageRecord>> {
         let row = sqlx::query(
             "SELECT i.id, i.conversation_id, i.sha256, i.thumb_sha256, i.mime, i.width, i.height, i.bytes, \
              i.thumb_width, i.thumb_height, i.uploaded_by, i.agent_id, i.created_at, i.source_image, i.annotations, \
@@ -93,7 +94,7 @@ impl Store {
              FROM images i JOIN conversations c ON c.id = i.conversation_id JOIN visitors v ON v.id = c.visitor_id \
              WHERE i.id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(record_from_row).transpose()
@@ -127,7 +128,7 @@ pub(crate) async fn create_image(
     .bind(role_str(uploaded_by))
     .bind(agent_id)
     .bind(to_db(created_at, "created_at")?)
-    .bind(image.source_image.as_deref())
+    .bind(image.source_image.as_ref().map(ImageId::as_str))
     .bind(new.annotations.as_deref())
     .bind(i64::from(new.agents_only))
     .execute(&mut *conn)

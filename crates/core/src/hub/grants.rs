@@ -119,7 +119,7 @@ impl Hub {
             Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
         }
         let message = request_text(message, MAX_GRANT_MESSAGE_CHARS, || default_request(capability))?;
-        let id = self.random_id(16);
+        let id = GrantId::from(self.random_id(16));
         // The grant it replaces is over (the table says so): its id goes.
         if let Some(old) = self
             .conversations
@@ -232,7 +232,7 @@ impl Hub {
             Outcome::Unchanged => return Ok(()),
             Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
         };
-        let new_stream = (next == GrantState::Allowed).then(|| self.random_id(16));
+        let new_stream = (next == GrantState::Allowed).then(|| StreamId::from(self.random_id(16)));
         let Some(grant) = self
             .conversations
             .get_mut(conversation)

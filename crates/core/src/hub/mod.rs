@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
     AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event, EventKind,
-    MessageBody, PageInfo, Role, ServerMessage, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -168,13 +168,10 @@ pub enum Output {
     /// of its tokens. Acted on at once (nothing to store first).
     StreamGrant(StreamGrant),
     /// One more token for an end of a live stream (a reconnect).
-    StreamToken {
-        stream: sightline_proto::StreamId,
-        token: StreamToken,
-    },
+    StreamToken { stream: StreamId, token: StreamToken },
     /// Consent ended: the relay stops the stream now and closes its sockets. Comes
     /// before the batch's persists, and must be acted on without waiting for them.
-    StreamRevoke { stream: sightline_proto::StreamId },
+    StreamRevoke { stream: StreamId },
 }
 
 /// TURN server settings: URLs and the secret shared with coturn's
@@ -338,8 +335,8 @@ pub struct Hub {
     keys: share::SessionKeys,
     /// Grants that are not over and live streams, by id, to their conversation:
     /// a message naming one finds it without walking every conversation.
-    grant_index: BTreeMap<String, ConversationId>,
-    stream_index: BTreeMap<String, ConversationId>,
+    grant_index: BTreeMap<GrantId, ConversationId>,
+    stream_index: BTreeMap<StreamId, ConversationId>,
 }
 
 /// What a refused request turns into.

@@ -155,7 +155,7 @@ async fn cobrowse(server: &TestServer) -> Granted {
 }
 
 /// A fresh token for this end of the stream (tokens are single use).
-async fn fresh_token(chat: &mut Ws, stream: &str) -> String {
+async fn fresh_token(chat: &mut Ws, stream: &StreamId) -> String {
     chat.send(json!({"type": "stream_join", "stream": stream})).await;
     let (_, _, _, _, token) = stream_granted(&chat.expect(|m| stream_granted(m).is_some()).await).expect("a token");
     token

@@ -28,7 +28,7 @@ async fn invited(server: &TestServer) -> (Ws, Ws, ConversationId, ShareId) {
     (anna, visitor, conversation, share)
 }
 
-fn offer(share: &str) -> serde_json::Value {
+fn offer(share: &ShareId) -> serde_json::Value {
     json!({"type": "share_signal", "share": share, "signal": {"kind": "description", "type": "offer", "sdp": "v=0"}})
 }
 
