@@ -10,9 +10,11 @@ use sightline_proto::{
     AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
 };
 
-/// An opaque visitor identifier (not the token: the token is a secret the browser
-/// keeps; only its SHA-256 is stored).
-pub type VisitorId = String;
+sightline_proto::string_id! {
+    /// An opaque visitor identifier (not the token: the token is a secret the
+    /// browser keeps; only its SHA-256 is stored). Never sent to a client.
+    pub struct VisitorId;
+}
 
 /// A storage operation produced by the core.
 #[derive(Debug, Clone, PartialEq, Eq)]

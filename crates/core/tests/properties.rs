@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
-use sightline_core::records::{NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor};
+use sightline_core::records::{NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId};
 use sightline_core::{
     consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
 };
@@ -358,7 +358,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 #[derive(Debug, Clone)]
 struct ConvModel {
-    visitor: String,
+    visitor: VisitorId,
     created_at: u64,
     page: Option<PageInfo>,
     status: ConversationStatus,
@@ -391,8 +391,8 @@ impl ShareModel {
 #[derive(Debug, Clone, Default)]
 struct Model {
     /// visitor id -> token hash
-    visitors: BTreeMap<String, String>,
-    visitor_by_hash: BTreeMap<String, String>,
+    visitors: BTreeMap<VisitorId, String>,
+    visitor_by_hash: BTreeMap<String, VisitorId>,
     convs: BTreeMap<ConversationId, ConvModel>,
     conv_order: Vec<ConversationId>,
     shares: BTreeMap<ShareId, ShareModel>,
@@ -468,7 +468,7 @@ impl Model {
 
     /// What `Store::load_open_conversations` answers.
     fn open_conversations(&self) -> Vec<StoredVisitor> {
-        let mut by_visitor: BTreeMap<String, ConversationId> = BTreeMap::new();
+        let mut by_visitor: BTreeMap<VisitorId, ConversationId> = BTreeMap::new();
         for id in &self.conv_order {
             let c = &self.convs[id];
             if c.status != ConversationStatus::Closed {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sightline_core::records::{RecentClientId, StoredConversation, StoredVisitor, RECENT_CLIENT_IDS};
+use sightline_core::records::{RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS};
 use sightline_proto::{ConversationId, ConversationSummary, Event, EventKind};
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -30,10 +30,10 @@ impl Store {
         );
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
         let mut visitors: Vec<StoredVisitor> = Vec::with_capacity(rows.len());
-        let mut index_of_visitor: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+        let mut index_of_visitor: HashMap<VisitorId, usize> = HashMap::with_capacity(rows.len());
         for row in &rows {
             let visitor = StoredVisitor {
-                id: row.try_get("visitor_id")?,
+                id: VisitorId::from(row.try_get::<String, _>("visitor_id")?),
                 token_hash: row.try_get("token_hash")?,
                 latest: Some(StoredConversation {
                     summary: summary_from_row(row)?,
@@ -95,7 +95,7 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let id: String = row.try_get("id")?;
+        let id = VisitorId::from(row.try_get::<String, _>("id")?);
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM conversations c WHERE c.visitor_id = $1 \
              ORDER BY c.created_at DESC, c.row_id DESC LIMIT 1"

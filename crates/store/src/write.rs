@@ -1,6 +1,6 @@
 //! Applying the core's [`Persist`] operations.
 
-use sightline_core::records::{preview_of, Persist};
+use sightline_core::records::{preview_of, Persist, VisitorId};
 use sightline_proto::{AgentRef, ConversationId, ConversationStatus, Event, EventKind, PageInfo};
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -240,7 +240,7 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
 async fn create_conversation(
     conn: &mut AnyConnection,
     id: &ConversationId,
-    visitor_id: &str,
+    visitor_id: &VisitorId,
     created_at: u64,
     page: Option<&PageInfo>,
 ) -> Result<()> {
@@ -250,7 +250,7 @@ async fn create_conversation(
          VALUES ($1, $2, $3, $4, 0, $4, $5, $6)",
     )
     .bind(id.as_str())
-    .bind(visitor_id)
+    .bind(visitor_id.as_str())
     .bind(status_str(ConversationStatus::Waiting))
     .bind(created_at)
     .bind(page.map(|p| p.url.as_str()))

@@ -757,7 +757,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
         let open = store.load_open_conversations().await.unwrap();
         let mut loaded: Vec<(String, String)> = open
             .iter()
-            .map(|v| (v.id.clone(), v.latest.as_ref().unwrap().summary.id.to_string()))
+            .map(|v| (v.id.to_string(), v.latest.as_ref().unwrap().summary.id.to_string()))
             .collect();
         loaded.sort();
         assert_eq!(
@@ -768,7 +768,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
                 ("visitor-5".into(), "conv-5b".into()),
             ]
         );
-        let busy = open.iter().find(|v| v.id == "visitor-2").unwrap();
+        let busy = open.iter().find(|v| v.id.as_str() == "visitor-2").unwrap();
         assert_eq!(busy.token_hash, token_hash("visitor-2"));
         let latest = busy.latest.as_ref().unwrap();
         assert_eq!(latest.summary.status, ConversationStatus::Active);
@@ -790,7 +790,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
         }
         let waiting = open
             .iter()
-            .find(|v| v.id == "visitor-1")
+            .find(|v| v.id.as_str() == "visitor-1")
             .unwrap()
             .latest
             .as_ref()
@@ -810,7 +810,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(closed.id, "visitor-3");
+        assert_eq!(closed.id.as_str(), "visitor-3");
         let latest = closed.latest.unwrap();
         assert_eq!(
             (latest.summary.id.as_str(), latest.summary.status),

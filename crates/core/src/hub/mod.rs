@@ -852,7 +852,7 @@ impl Hub {
             }
         }
         let token = self.random_id(32);
-        let id = self.random_id(16);
+        let id = VisitorId::from(self.random_id(16));
         let hash = token_hash(&token);
         self.visitors_by_token.insert(hash.clone(), id.clone());
         self.visitors.insert(
