@@ -10,9 +10,11 @@ export type StreamId = string;
 
 export type ImageId = string;
 
+export type AgentId = number;
+
 export type Role = "visitor" | "agent";
 
-export type AgentRef = { id: number, display_name: string, };
+export type AgentRef = { id: AgentId, display_name: string, };
 
 export type PageInfo = { url: string, title: string, };
 
@@ -157,7 +159,7 @@ export type Me = { user: UserInfo,
  */
 csrf_token: string, };
 
-export type UserInfo = { id: number, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, 
+export type UserInfo = { id: AgentId, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, 
 /**
  * The password was made up by the server (the first admin's): until the user
  * chooses their own, they may only change it, read `/api/me` or log out.

@@ -7,7 +7,7 @@
 //! after their state was evicted from memory) the shell loads [`StoredVisitor`]s.
 
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
+    AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
 };
 
 sightline_proto::string_id! {
@@ -49,7 +49,7 @@ pub enum Persist {
         conversation: ConversationId,
         image: NewImage,
         uploaded_by: Role,
-        agent_id: Option<i64>,
+        agent_id: Option<AgentId>,
         created_at: u64,
     },
 }

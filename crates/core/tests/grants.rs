@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use sightline_core::{Input, Party};
 use sightline_proto::{
-    Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
+    AgentId, Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
     ServerMessage, StreamId, StreamRole,
 };
 
@@ -132,7 +132,7 @@ fn nothing_flows_before_allow_then_each_end_gets_its_own_token() {
         .iter()
         .map(|t| (t.party.clone(), t.role, t.token.as_str()))
         .collect();
-    assert!(parties.contains(&(Party::Agent(1), StreamRole::Subscriber, anna_token.as_str())));
+    assert!(parties.contains(&(Party::Agent(AgentId(1)), StreamRole::Subscriber, anna_token.as_str())));
     assert!(parties
         .iter()
         .any(|(p, r, t)| matches!(p, Party::Visitor(_)) && *r == StreamRole::Publisher && *t == visitor_token));
@@ -321,7 +321,7 @@ fn closing_logging_out_or_leaving_ends_every_grant() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::AgentLoggedOut { agent_id: 1 });
+    w.input(Input::AgentLoggedOut { agent_id: AgentId(1) });
     assert!(w.shell.streams.is_empty());
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 
@@ -415,9 +415,9 @@ fn ending_the_agents_other_sessions_ends_their_grants() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::AgentOtherSessionsEnded { agent_id: 2 });
+    w.input(Input::AgentOtherSessionsEnded { agent_id: AgentId(2) });
     assert_eq!(w.shell.streams.len(), 1, "Ben's sessions are not Anna's");
-    w.input(Input::AgentOtherSessionsEnded { agent_id: 1 });
+    w.input(Input::AgentOtherSessionsEnded { agent_id: AgentId(1) });
     assert!(w.shell.streams.is_empty());
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 }

@@ -31,9 +31,9 @@ use sightline_core::{
     consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
 };
 use sightline_proto::{
-    AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event, EventKind,
-    GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode,
-    ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
+    AgentId, AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event,
+    EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId,
+    ShareMode, ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -41,7 +41,7 @@ use sightline_proto::{
 
 const VISITORS: usize = 3;
 /// Agent actors: Anna in two console tabs, and Ben.
-const AGENTS: [(i64, &str); 3] = [(1, "Anna"), (1, "Anna"), (2, "Ben")];
+const AGENTS: [(AgentId, &str); 3] = [(AgentId(1), "Anna"), (AgentId(1), "Anna"), (AgentId(2), "Ben")];
 
 #[derive(Debug, Clone, Copy)]
 enum Actor {
@@ -485,7 +485,7 @@ impl Model {
             .collect()
     }
 
-    fn owner_is(&self, conv: &ConversationId, agent: i64) -> bool {
+    fn owner_is(&self, conv: &ConversationId, agent: AgentId) -> bool {
         self.convs
             .get(conv)
             .and_then(|c| c.agent.as_ref())
@@ -499,7 +499,7 @@ impl Model {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Visitor,
-    Agent(i64),
+    Agent(AgentId),
 }
 
 #[derive(Debug)]
@@ -521,7 +521,7 @@ struct ActorState {
 #[derive(Debug)]
 struct KeyModel {
     key: String,
-    agent: i64,
+    agent: AgentId,
     expires_at: u64,
     used: bool,
     /// The server restarted: keys live in memory only.
@@ -536,8 +536,8 @@ const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;
 #[derive(Debug)]
 enum RequestOf {
     Visitor(String),
-    Agent(i64),
-    AgentOnly(i64),
+    Agent(AgentId),
+    AgentOnly(AgentId),
 }
 
 struct World {
@@ -553,7 +553,7 @@ struct World {
     lookups: Vec<(ConnId, String)>,
     keys: Vec<KeyModel>,
     /// Agents of the `joined_with_key` events of the current input.
-    joined: Vec<i64>,
+    joined: Vec<AgentId>,
     /// Since when each visitor (by token hash) has had no welcomed socket.
     offline_since: BTreeMap<String, u64>,
     next_request: u64,
@@ -976,7 +976,7 @@ impl World {
             Action::Disconnect(actor) => self.disconnect(actor),
             Action::AnswerLookup(i) => self.answer_lookup(i),
             Action::AgentLoggedOut(agent_id) => self.feed(Input::AgentLoggedOut {
-                agent_id: agent_id as i64,
+                agent_id: AgentId(agent_id as i64),
             }),
             Action::Tick => {
                 self.feed(Input::Tick)?;
@@ -1625,7 +1625,7 @@ impl World {
     }
 
     /// Whether the agent may read a conversation now: it is waiting, or theirs.
-    fn agent_may_read(&self, agent: i64, conversation: &ConversationId) -> Check {
+    fn agent_may_read(&self, agent: AgentId, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         // ARCHITECTURE.md, "who reads what": waiting (everyone's queue), closed
         // (the team's history), or their own.
@@ -1641,7 +1641,7 @@ impl World {
 
     /// Whether the agent may see a conversation's summary: it is or was in every
     /// queue, or it is theirs.
-    fn agent_may_list(&self, agent: i64, conversation: &ConversationId) -> Check {
+    fn agent_may_list(&self, agent: AgentId, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         ensure!(
             c.was_waiting || c.status == ConversationStatus::Waiting || self.model.owner_is(conversation, agent),

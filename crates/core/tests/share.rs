@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use sightline_core::{Allowance, Input, LimitKind, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{
-    ClientMessage, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareId,
-    ShareMode, ShareState, ShareStep, Signal,
+    AgentId, ClientMessage, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage,
+    ShareId, ShareMode, ShareState, ShareStep, Signal,
 };
 
 const VISITOR: u64 = 1;
@@ -391,7 +391,7 @@ fn closing_the_conversation_or_logging_out_ends_the_share() {
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
     assert_eq!(w.hub.stats().shares_live, 1);
-    w.input(Input::AgentLoggedOut { agent_id: 1 });
+    w.input(Input::AgentLoggedOut { agent_id: AgentId(1) });
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Ended));
     assert!(w.take(VISITOR).iter().any(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Share { state: ShareState::Ended, detail: Some(d), .. } if d.contains("logged out")))));
 }
@@ -477,7 +477,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
     );
     let inbox = w.take(VISITOR);
     assert!(
-        matches!(&inbox[0], ServerMessage::ConversationChanged { conversation } if conversation.status == ConversationStatus::Active && conversation.agent.as_ref().is_some_and(|a| a.id == 1))
+        matches!(&inbox[0], ServerMessage::ConversationChanged { conversation } if conversation.status == ConversationStatus::Active && conversation.agent.as_ref().is_some_and(|a| a.id == AgentId(1)))
     );
     assert!(inbox.iter().any(
         |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::JoinedWithKey { .. }))

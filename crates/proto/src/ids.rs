@@ -91,6 +91,19 @@ string_id! {
     pub struct ImageId;
 }
 
+/// An agent's id: the row id of their account (`UserInfo::id`, `AgentRef::id`).
+/// A JSON number, `number` in TypeScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(transparent)]
+pub struct AgentId(#[cfg_attr(feature = "typescript", ts(type = "number"))] pub i64);
+
+impl std::fmt::Display for AgentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +120,13 @@ mod tests {
         assert_eq!(id.as_str(), "AAAAAAAAAAAAAAAAAAAAAA");
         assert_eq!(id.to_string(), "AAAAAAAAAAAAAAAAAAAAAA");
         assert!(serde_json::from_str::<ConversationId>("7").is_err());
+    }
+
+    #[test]
+    fn agent_ids_are_plain_numbers_on_the_wire() {
+        assert_eq!(serde_json::to_string(&AgentId(42)).expect("serializes"), "42");
+        assert_eq!(serde_json::from_str::<AgentId>("42").expect("parses"), AgentId(42));
+        assert_eq!(AgentId(42).to_string(), "42");
+        assert!(serde_json::from_str::<AgentId>(r#""42""#).is_err());
     }
 }

@@ -44,8 +44,7 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentRef {
-    #[cfg_attr(feature = "typescript", ts(type = "number"))]
-    pub id: i64,
+    pub id: AgentId,
     pub display_name: String,
 }
 
@@ -614,6 +613,7 @@ pub fn typescript_declarations() -> String {
         GrantId::decl(),
         StreamId::decl(),
         ImageId::decl(),
+        AgentId::decl(),
         Role::decl(),
         AgentRef::decl(),
         PageInfo::decl(),

@@ -28,7 +28,7 @@ use sightline_core::records::Persist;
 use sightline_core::{
     ConnId, Hub, ImagePosted, Input, LimitKind, Limits, Output, Peer, Refused, ShareSettings, Uploader,
 };
-use sightline_proto::{ClientMessage, ConversationId, ServerMessage};
+use sightline_proto::{AgentId, ClientMessage, ConversationId, ServerMessage};
 use sightline_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -88,14 +88,14 @@ pub enum Command {
     /// Close every socket of this agent (account disabled, password reset) and end
     /// their screen shares.
     DropAgent {
-        agent_id: i64,
+        agent_id: AgentId,
         /// A session whose sockets stay open (the one that changed the password).
         except_session: Option<String>,
     },
     /// The agent logged out of one session: close that session's sockets and end
     /// the agent's screen shares.
     AgentLoggedOut {
-        agent_id: i64,
+        agent_id: AgentId,
         session: String,
     },
     Tick,
@@ -161,7 +161,7 @@ struct Socket {
     outbound: mpsc::Sender<Outbound>,
     /// Closes the socket at once, ahead of whatever is still queued.
     kill: Option<oneshot::Sender<(u16, String)>>,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     session: Option<String>,
 }
 
@@ -668,7 +668,7 @@ mod tests {
             Socket {
                 outbound: full_tx,
                 kill: Some(kill),
-                agent_id: Some(7),
+                agent_id: Some(AgentId(7)),
                 session: None,
             },
         );
@@ -677,11 +677,11 @@ mod tests {
             Socket {
                 outbound: other_tx,
                 kill: Some(other_kill),
-                agent_id: Some(8),
+                agent_id: Some(AgentId(8)),
                 session: None,
             },
         );
-        close_sockets(&mut sockets, |s| s.agent_id == Some(7));
+        close_sockets(&mut sockets, |s| s.agent_id == Some(AgentId(7)));
         assert!(!sockets.contains_key(&1) && sockets.contains_key(&2));
         assert_eq!(killed.try_recv().ok(), Some((4001, "logged out".to_owned())));
         assert!(matches!(

@@ -30,7 +30,7 @@ use sightline_core::records::NewImage;
 use sightline_core::{token_hash, validate_client_id, ImagePosted, Uploader};
 use sightline_proto::api::{ImageAnnotations, UploadedImage};
 use sightline_proto::{
-    AgentRef, ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES,
+    AgentId, AgentRef, ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES,
     MAX_TOKEN_BYTES,
 };
 use sightline_store::ImageRecord;
@@ -564,7 +564,7 @@ async fn post(
 /// Who is asking for an image.
 enum Viewer {
     /// A logged-in agent, by id.
-    Agent(i64),
+    Agent(AgentId),
     Visitor(String),
 }
 
@@ -670,7 +670,7 @@ pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<ImageId>, hea
 async fn agent_may_read_conversation(
     app: &AppState,
     conversation: &ConversationId,
-    agent_id: i64,
+    agent_id: AgentId,
 ) -> Result<(), Failure> {
     let summary = app
         .store

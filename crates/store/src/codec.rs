@@ -2,7 +2,7 @@
 
 use sightline_core::records::RecentClientId;
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role,
+    AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -110,7 +110,10 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         id: ConversationId::from(row.try_get::<String, _>("id")?),
         status: parse_status(&status)?,
         agent: match (agent_id, agent_name) {
-            (Some(id), Some(display_name)) => Some(AgentRef { id, display_name }),
+            (Some(id), Some(display_name)) => Some(AgentRef {
+                id: AgentId(id),
+                display_name,
+            }),
             _ => None,
         },
         created_at: from_db(row.try_get("created_at")?, "created_at")?,

@@ -2,7 +2,7 @@
 //! HTTP handlers that serve images (after checking who may see them).
 
 use sightline_core::records::NewImage;
-use sightline_proto::{ConversationId, ImageId, ImageRef, Role};
+use sightline_proto::{AgentId, ConversationId, ImageId, ImageRef, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -21,7 +21,7 @@ pub struct ImageRecord {
     pub sha256: String,
     pub thumb_sha256: String,
     pub uploaded_by: Role,
-    pub agent_id: Option<i64>,
+    pub agent_id: Option<AgentId>,
     pub created_at: u64,
     /// The annotations' JSON text, when there are any.
     pub annotations: Option<String>,
@@ -55,7 +55,7 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
         sha256: row.try_get("sha256")?,
         thumb_sha256: row.try_get("thumb_sha256")?,
         uploaded_by: parse_role(&uploaded_by)?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
         created_at: from_db(row.try_get("created_at")?, "created_at")?,
         annotations,
         agents_only: flag(row.try_get("agents_only")?, "agents_only")?,
@@ -106,7 +106,7 @@ pub(crate) async fn create_image(
     conversation: &ConversationId,
     new: &NewImage,
     uploaded_by: Role,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     created_at: u64,
 ) -> Result<()> {
     let image = &new.image;
@@ -126,7 +126,7 @@ pub(crate) async fn create_image(
     .bind(i64::from(image.thumb_width))
     .bind(i64::from(image.thumb_height))
     .bind(role_str(uploaded_by))
-    .bind(agent_id)
+    .bind(agent_id.map(|a| a.0))
     .bind(to_db(created_at, "created_at")?)
     .bind(image.source_image.as_ref().map(ImageId::as_str))
     .bind(new.annotations.as_deref())

@@ -286,7 +286,7 @@ async fn set_status(
         .bind(conversation.as_str())
         .bind(status_str(status))
         .bind(closed_at)
-        .bind(agent.map(|a| a.id))
+        .bind(agent.map(|a| a.id.0))
         .bind(agent.map(|a| a.display_name.as_str()))
     };
     let done = query.execute(&mut *conn).await?;

@@ -11,7 +11,9 @@ use common::fixtures::*;
 use common::{on_each_backend, TestDb};
 use sightline_core::records::{preview_of, Persist, RECENT_CLIENT_IDS};
 use sightline_proto::api::UpdateUserRequest;
-use sightline_proto::{AgentRef, ConversationStatus, Event, EventKind, MessageBody, PageInfo, Role, ShareState};
+use sightline_proto::{
+    AgentId, AgentRef, ConversationStatus, Event, EventKind, MessageBody, PageInfo, Role, ShareState,
+};
 use sightline_store::{Backend, ConversationQuery, Store, StoreError, MAX_PAGE_SIZE};
 
 // ---- scenarios ----
@@ -90,7 +92,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         assert_eq!(found.password_hash, "hash-1");
         assert_eq!(store.user_by_id(bob.id).await.unwrap().unwrap().info, bob);
         assert!(store.user_by_name("carol").await.unwrap().is_none());
-        assert!(store.user_by_id(bob.id + 1000).await.unwrap().is_none());
+        assert!(store.user_by_id(AgentId(bob.id.0 + 1000)).await.unwrap().is_none());
         assert_eq!(store.list_users().await.unwrap(), vec![alice.clone(), bob.clone()]);
         assert_eq!(store.count_users().await.unwrap(), 2);
         assert_eq!(store.count_active_admins().await.unwrap(), 1);
@@ -173,7 +175,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             is_admin: None,
             disabled: None,
         };
-        let err = store.update_user(bob.id + 1000, &nobody).await.unwrap_err();
+        let err = store.update_user(AgentId(bob.id.0 + 1000), &nobody).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
         store.set_password_hash(bob.id, "hash-3").await.unwrap();
@@ -185,7 +187,10 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             store.user_by_name("alice").await.unwrap().unwrap().password_hash,
             "hash-1"
         );
-        let err = store.set_password_hash(bob.id + 1000, "h").await.unwrap_err();
+        let err = store
+            .set_password_hash(AgentId(bob.id.0 + 1000), "h")
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
         // Unicode names are lowercased the same way on every backend.
@@ -212,7 +217,7 @@ async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
             is_admin: None,
             disabled: Some(true),
         };
-        let mut survivor: Option<i64> = None;
+        let mut survivor: Option<AgentId> = None;
         for round in 0..20 {
             let a = store
                 .create_user(&format!("a{round}"), "A", "h", true, 1)
@@ -302,7 +307,7 @@ async fn sessions_expire_and_die_with_disabled_users() {
         let err = store.create_session("s-ann-2", ann.id, "c", 1, 2).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         let err = store
-            .create_session("s-ghost", ben.id + 1000, "c", 1, 2)
+            .create_session("s-ghost", AgentId(ben.id.0 + 1000), "c", 1, 2)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
@@ -631,7 +636,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
             5_000,
             sightline_proto::EventKind::JoinedWithKey {
                 agent: sightline_proto::AgentRef {
-                    id: 1,
+                    id: AgentId(1),
                     display_name: "A".into(),
                 },
             },

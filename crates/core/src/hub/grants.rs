@@ -10,8 +10,8 @@
 //! Every step is an event in the conversation's history.
 
 use sightline_proto::{
-    AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary, Role,
-    ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
+    AgentId, AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary,
+    Role, ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
 };
 
 use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
@@ -32,7 +32,7 @@ pub(super) struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Party {
     Visitor(VisitorId),
-    Agent(i64),
+    Agent(AgentId),
 }
 
 /// A token that opens one end's stream socket.
@@ -389,7 +389,7 @@ impl Hub {
     }
 
     /// Ends the grants of every conversation the agent owns.
-    pub(super) fn end_grants_of_agent(&mut self, now: u64, agent_id: i64) {
+    pub(super) fn end_grants_of_agent(&mut self, now: u64, agent_id: AgentId) {
         let owned: Vec<(ConversationId, Option<AgentRef>)> = self
             .conversations
             .values()

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event, EventKind,
-    GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
+    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -70,11 +70,11 @@ pub enum Input {
         visitor: Option<StoredVisitor>,
     },
     /// The agent logged out: their live screen shares end.
-    AgentLoggedOut { agent_id: i64 },
+    AgentLoggedOut { agent_id: AgentId },
     /// The agent's other sessions were ended (a password change): the streams
     /// they may hold end with their grants; screen shares, whose signaling goes
     /// through the (closed) chat sockets, go on with the session that stays.
-    AgentOtherSessionsEnded { agent_id: i64 },
+    AgentOtherSessionsEnded { agent_id: AgentId },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,

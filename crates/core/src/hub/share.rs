@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareId,
-    ShareMode, ShareSetup, ShareState, ShareStep, ShareSummary, Signal, MAX_CANDIDATE_BYTES, MAX_INVITATION_CHARS,
-    MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
+    AgentId, AgentRef, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage,
+    ShareId, ShareMode, ShareSetup, ShareState, ShareStep, ShareSummary, Signal, MAX_CANDIDATE_BYTES,
+    MAX_INVITATION_CHARS, MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
 };
 
 use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
@@ -326,7 +326,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn end_shares_of_agent(&mut self, now: u64, agent_id: i64) {
+    pub(super) fn end_shares_of_agent(&mut self, now: u64, agent_id: AgentId) {
         let owned: Vec<(ConversationId, Option<AgentRef>)> = self
             .conversations
             .values()

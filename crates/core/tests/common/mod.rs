@@ -7,7 +7,7 @@ use sightline_core::{
     AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings, StreamGrant,
 };
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationId, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage,
+    AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage,
     StreamId, PROTOCOL_VERSION,
 };
 use std::collections::BTreeMap;
@@ -50,7 +50,7 @@ pub fn text(s: &str) -> MessageBody {
 pub fn agent(id: i64, name: &str) -> AgentIdentity {
     AgentIdentity {
         agent: AgentRef {
-            id,
+            id: AgentId(id),
             display_name: name.into(),
         },
         is_admin: false,
