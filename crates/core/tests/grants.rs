@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use sightline_core::{Input, Party};
+use sightline_core::{ConnId, Input, Party};
 use sightline_proto::{
     AgentId, Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
     ServerMessage, StreamId, StreamRole,
@@ -189,7 +189,7 @@ fn revoking_stops_the_stream_before_anything_else_of_the_batch() {
     let stream = w.shell.streams.keys().next().cloned().expect("a stream");
     // The hub's own order: the revocation comes before the batch's persists.
     w.input(Input::Message {
-        conn: VISITOR,
+        conn: ConnId(VISITOR),
         message: ClientMessage::GrantEnd { grant: grant.clone() },
         request_ref: None,
     });
@@ -221,7 +221,7 @@ fn revoking_stops_the_stream_before_anything_else_of_the_batch() {
     w2.hub.handle(
         w2.now,
         Input::Message {
-            conn: VISITOR,
+            conn: ConnId(VISITOR),
             message: ClientMessage::GrantStep {
                 grant: grant2,
                 step: GrantStep::Stop,
@@ -330,7 +330,7 @@ fn closing_logging_out_or_leaving_ends_every_grant() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.now += 10_000;
     w.input(Input::Tick);
     assert_eq!(w.shell.streams.len(), 1, "a reload keeps it");

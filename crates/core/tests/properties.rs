@@ -645,7 +645,7 @@ impl World {
             hub: Hub::new(seed(0), ShareSettings::default()),
             now: 1_700_000_000_000,
             restarts: 0,
-            next_conn: 1,
+            next_conn: ConnId(1),
             conns: BTreeMap::new(),
             visitors: Default::default(),
             agents: Default::default(),
@@ -774,7 +774,7 @@ impl World {
     fn connect(&mut self, actor: Actor) -> Check {
         self.disconnect(actor)?;
         let conn = self.next_conn;
-        self.next_conn += 1;
+        self.next_conn.0 += 1;
         let (peer, kind, address) = match actor {
             Actor::Visitor(i) => (Peer::Visitor, Kind::Visitor, address(i)),
             Actor::Agent(i) => {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sightline_core::{Allowance, Input, LimitKind, Limits, ShareSettings, TurnSettings};
+use sightline_core::{Allowance, ConnId, Input, LimitKind, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{
     AgentId, ClientMessage, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage,
     ShareId, ShareMode, ShareState, ShareStep, Signal,
@@ -402,9 +402,9 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
     let share = invite(&mut w, &id);
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.input(Input::Connected {
-        conn: 5,
+        conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
     });
@@ -426,7 +426,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
     );
     // The agent's console after a reload syncs the conversation and gets it too.
     w.input(Input::Connected {
-        conn: 12,
+        conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
@@ -645,7 +645,7 @@ fn a_browser_that_cannot_capture_fails_the_invitation_directly() {
 fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
     let (mut w, id) = chatting(ShareSettings::default());
     w.input(Input::Connected {
-        conn: 12,
+        conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
@@ -703,7 +703,7 @@ fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
     assert_eq!(signals(&w.take(12)).len(), 1);
     assert!(signals(&w.take(ANNA)).is_empty());
     // When the owning tab closes, any tab may answer again.
-    w.input(Input::Disconnected { conn: 12 });
+    w.input(Input::Disconnected { conn: ConnId(12) });
     w.msg(
         ANNA,
         ClientMessage::ShareSignal {
@@ -721,10 +721,10 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
     // A reload: gone for a moment, back with the same token.
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.now += 2_000;
     w.input(Input::Connected {
-        conn: 5,
+        conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
     });
@@ -741,7 +741,7 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
     w.input(Input::Tick);
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Sharing));
     // Gone for good.
-    w.input(Input::Disconnected { conn: 5 });
+    w.input(Input::Disconnected { conn: ConnId(5) });
     w.now += 30_000;
     w.input(Input::Tick);
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Sharing), "not yet");

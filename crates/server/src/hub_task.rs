@@ -148,7 +148,7 @@ pub struct HubHandle {
 
 impl HubHandle {
     pub fn next_conn_id(&self) -> ConnId {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Sends a command; fails only when the hub task has stopped (shutdown).
@@ -604,7 +604,7 @@ fn deliver(sockets: &mut HashMap<ConnId, Socket>, conn: ConnId, message: Outboun
     let Some(socket) = sockets.get(&conn) else { return };
     if let Err(mpsc::error::TrySendError::Full(_)) = socket.outbound.try_send(message) {
         metrics.slow_consumers_dropped.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(conn, "socket too slow; closing it");
+        tracing::warn!(conn = conn.0, "socket too slow; closing it");
         sockets.remove(&conn);
     }
 }
@@ -632,7 +632,7 @@ mod tests {
     #[test]
     fn only_the_newest_summary_of_a_batch_goes_to_each_socket() {
         let updated = |conn, id: &str, preview: &str| Output::Send {
-            conn,
+            conn: ConnId(conn),
             message: ServerMessage::ConversationUpdated {
                 conversation: summary(id, preview),
             },
@@ -640,7 +640,7 @@ mod tests {
         let outputs = vec![
             updated(1, "a", "first"),
             Output::Send {
-                conn: 1,
+                conn: ConnId(1),
                 message: ServerMessage::Pong { nonce: 1 },
             },
             updated(2, "a", "first"),
@@ -664,7 +664,7 @@ mod tests {
         let (other_tx, _other_rx) = mpsc::channel(4);
         let (other_kill, mut other_killed) = oneshot::channel();
         sockets.insert(
-            1,
+            ConnId(1),
             Socket {
                 outbound: full_tx,
                 kill: Some(kill),
@@ -673,7 +673,7 @@ mod tests {
             },
         );
         sockets.insert(
-            2,
+            ConnId(2),
             Socket {
                 outbound: other_tx,
                 kill: Some(other_kill),
@@ -682,7 +682,7 @@ mod tests {
             },
         );
         close_sockets(&mut sockets, |s| s.agent_id == Some(AgentId(7)));
-        assert!(!sockets.contains_key(&1) && sockets.contains_key(&2));
+        assert!(!sockets.contains_key(&ConnId(1)) && sockets.contains_key(&ConnId(2)));
         assert_eq!(killed.try_recv().ok(), Some((4001, "logged out".to_owned())));
         assert!(matches!(
             other_killed.try_recv(),

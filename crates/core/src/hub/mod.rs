@@ -31,7 +31,15 @@ use crate::validate::{normalize_body, token_hash, validate_client_id, validate_p
 use directory::{Audience, Directory};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
-pub type ConnId = u64;
+/// Never sent to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// An authenticated agent, as the shell established from the session cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -157,35 +157,38 @@ impl World {
         }
     }
 
-    pub fn msg(&mut self, conn: ConnId, message: ClientMessage) {
+    // Scenario tests number their sockets with plain integers: the helpers below
+    // take a socket's number and make it a `ConnId`.
+
+    pub fn msg(&mut self, conn: u64, message: ClientMessage) {
         self.input(Input::Message {
-            conn,
+            conn: ConnId(conn),
             message,
             request_ref: None,
         });
     }
 
     /// Sends a message carrying a request reference.
-    pub fn msg_with_ref(&mut self, conn: ConnId, message: ClientMessage, request_ref: &str) {
+    pub fn msg_with_ref(&mut self, conn: u64, message: ClientMessage, request_ref: &str) {
         self.input(Input::Message {
-            conn,
+            conn: ConnId(conn),
             message,
             request_ref: Some(request_ref.into()),
         });
     }
 
-    pub fn take(&mut self, conn: ConnId) -> Vec<ServerMessage> {
-        self.shell.inbox.remove(&conn).unwrap_or_default()
+    pub fn take(&mut self, conn: u64) -> Vec<ServerMessage> {
+        self.shell.inbox.remove(&ConnId(conn)).unwrap_or_default()
     }
 
-    pub fn visitor(&mut self, conn: ConnId, token: Option<String>, after_seq: u64) -> String {
+    pub fn visitor(&mut self, conn: u64, token: Option<String>, after_seq: u64) -> String {
         self.visitor_from(conn, LOCAL, token, after_seq)
     }
 
     /// A visitor socket from a given client address.
-    pub fn visitor_from(&mut self, conn: ConnId, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
+    pub fn visitor_from(&mut self, conn: u64, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
         self.input(Input::Connected {
-            conn,
+            conn: ConnId(conn),
             peer: Peer::Visitor,
             address,
         });
@@ -204,9 +207,9 @@ impl World {
         }
     }
 
-    pub fn agent(&mut self, conn: ConnId, identity: AgentIdentity) -> Vec<ServerMessage> {
+    pub fn agent(&mut self, conn: u64, identity: AgentIdentity) -> Vec<ServerMessage> {
         self.input(Input::Connected {
-            conn,
+            conn: ConnId(conn),
             peer: Peer::Agent(identity),
             address: LOCAL,
         });
@@ -219,7 +222,7 @@ impl World {
         self.take(conn)
     }
 
-    pub fn visitor_says(&mut self, conn: ConnId, client_id: &str, s: &str) {
+    pub fn visitor_says(&mut self, conn: u64, client_id: &str, s: &str) {
         self.msg(
             conn,
             ClientMessage::Send {
