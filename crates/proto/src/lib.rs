@@ -13,6 +13,9 @@
 //! - Sequence numbers and timestamps are `u64` in Rust and `number` in TypeScript:
 //!   both stay far below 2^53.
 //! - Timestamps are milliseconds since the Unix epoch, assigned by the server.
+//! - Every kind of id is its own type ([`ConversationId`], [`ShareId`], [`GrantId`],
+//!   [`StreamId`], [`ImageId`], [`AgentId`]), serialised as the plain string or
+//!   number it wraps; in TypeScript, an alias of `string` or `number`.
 //!
 //! `docs/protocol.md` describes the conversation flow built on these types.
 
