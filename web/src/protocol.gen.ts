@@ -1,14 +1,26 @@
 // Generated from crates/proto by `cargo xtask codegen`. Do not edit.
 
+export type ConversationId = string;
+
+export type ShareId = string;
+
+export type GrantId = string;
+
+export type StreamId = string;
+
+export type ImageId = string;
+
+export type AgentId = number;
+
 export type Role = "visitor" | "agent";
 
-export type AgentRef = { id: number, display_name: string, };
+export type AgentRef = { id: AgentId, display_name: string, };
 
 export type PageInfo = { url: string, title: string, };
 
 export type MessageBody = { "kind": "text", text: string, } | { "kind": "link", url: string, title: string | null, } | { "kind": "image", image: ImageRef, };
 
-export type ImageRef = { id: string, 
+export type ImageRef = { id: ImageId, 
 /**
  * `image/png`, `image/jpeg`, `image/webp` or `image/gif`, from the content.
  */
@@ -33,11 +45,11 @@ has_annotations: boolean,
 /**
  * The image this one was annotated from, when it is an edited copy.
  */
-source_image: string | null, };
+source_image: ImageId | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: string, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
 
 export type Event = { 
 /**
@@ -47,9 +59,9 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: string, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: string, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
 
-export type ConversationSummary = { id: string, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
+export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
  * The start of the newest message, for lists.
  */
@@ -71,13 +83,13 @@ export type ClientMessage = { "type": "visitor_hello", protocol: number, token: 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, };
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: string, after_seq: number, } | { "type": "send", conversation: string | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: string | null, active: boolean, } | { "type": "accept", conversation: string, } | { "type": "close", conversation: string | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: string, message: string | null, } | { "type": "share_progress", share: string, step: ShareStep, detail: string | null, } | { "type": "share_end", share: string, } | { "type": "share_signal", share: string, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: string, capability: Capability, message: string | null, } | { "type": "grant_step", grant: string, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: string, } | { "type": "stream_join", stream: string, });
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -87,13 +99,13 @@ token: string,
 /**
  * The visitor's current (or most recent) conversation, if any.
  */
-conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: string, event: Event, } | { "type": "ack", conversation: string, client_id: string, seq: number, } | { "type": "typing", conversation: string, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: string, last_seq: number, } | { "type": "share_setup", conversation: string, share: string, setup: ShareSetup, } | { "type": "share_signal", conversation: string, share: string, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: string, grant: string, stream: string, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
+conversation: ConversationSummary | null, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: ShareId, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: ShareId, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: GrantId, stream: StreamId, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 
 export type ShareState = "invited" | "accepted" | "choosing" | "sharing" | "declined" | "cancelled" | "failed" | "ended";
 
-export type ShareSummary = { id: string, state: ShareState, };
+export type ShareSummary = { id: ShareId, state: ShareState, };
 
 export type ShareStep = "accepted" | "declined" | "choosing" | "sharing" | "cancelled" | "failed" | "stopped";
 
@@ -129,15 +141,15 @@ export type GrantState = "asked" | "allowed" | "choosing" | "active" | "declined
 
 export type GrantStep = "allow" | "decline" | "start" | "fail" | "stop";
 
-export type GrantSummary = { id: string, capability: Capability, state: GrantState, 
+export type GrantSummary = { id: GrantId, capability: Capability, state: GrantState, 
 /**
  * The grant's stream, once the visitor allowed it.
  */
-stream: string | null, };
+stream: StreamId | null, };
 
 export type StreamRole = "publisher" | "subscriber";
 
-export type StreamControl = { "type": "joined", stream: string, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, };
+export type StreamControl = { "type": "joined", stream: StreamId, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, };
 
 export type LoginRequest = { name: string, password: string, };
 
@@ -147,7 +159,7 @@ export type Me = { user: UserInfo,
  */
 csrf_token: string, };
 
-export type UserInfo = { id: number, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, 
+export type UserInfo = { id: AgentId, name: string, display_name: string, is_admin: boolean, disabled: boolean, created_at: number, 
 /**
  * The password was made up by the server (the first admin's): until the user
  * chooses their own, they may only change it, read `/api/me` or log out.
@@ -170,7 +182,7 @@ export type Transcript = { conversation: ConversationSummary, events: Array<Even
 
 export type ApiError = { error: string, message: string, };
 
-export type UploadedImage = { image: ImageRef, conversation: string, seq: number, };
+export type UploadedImage = { image: ImageRef, conversation: ConversationId, seq: number, };
 
 export type ImageAnnotations = { annotations: unknown, };
 

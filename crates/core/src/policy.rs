@@ -4,7 +4,7 @@
 //! consent model's (`consent.rs`); who counts as the conversation's owner for it
 //! is [`consent_actor`] here.
 
-use sightline_proto::ConversationStatus;
+use sightline_proto::{AgentId, ConversationStatus};
 
 use crate::consent::Actor;
 
@@ -60,7 +60,12 @@ pub enum Decision {
 /// - **close**: a waiting one, any agent (spam); an active one, its owner.
 ///
 /// A conversation has one agent today; observers (a supervisor) come in here.
-pub fn agent_may(action: AgentAction, status: ConversationStatus, owner: Option<i64>, agent_id: i64) -> Decision {
+pub fn agent_may(
+    action: AgentAction,
+    status: ConversationStatus,
+    owner: Option<AgentId>,
+    agent_id: AgentId,
+) -> Decision {
     use ConversationStatus::{Active, Closed, Waiting};
     let mine = owner == Some(agent_id);
     match (action, status) {
@@ -83,7 +88,7 @@ pub fn agent_may(action: AgentAction, status: ConversationStatus, owner: Option<
 
 /// Who an agent is for the consent model: the owner of an active conversation, or
 /// another agent.
-pub fn consent_actor(status: ConversationStatus, owner: Option<i64>, agent_id: i64) -> Actor {
+pub fn consent_actor(status: ConversationStatus, owner: Option<AgentId>, agent_id: AgentId) -> Actor {
     if status == ConversationStatus::Active && owner == Some(agent_id) {
         Actor::Owner
     } else {
@@ -97,7 +102,7 @@ pub fn consent_actor(status: ConversationStatus, owner: Option<i64>, agent_id: i
 /// - a **closed** one, every agent (the team's history).
 ///
 /// Visitors read only their own conversation; that is checked by token, not here.
-pub fn agent_may_read(status: ConversationStatus, owner: Option<i64>, agent_id: i64) -> bool {
+pub fn agent_may_read(status: ConversationStatus, owner: Option<AgentId>, agent_id: AgentId) -> bool {
     match status {
         ConversationStatus::Waiting | ConversationStatus::Closed => true,
         ConversationStatus::Active => owner == Some(agent_id),
@@ -111,11 +116,12 @@ mod tests {
     #[test]
     fn only_an_active_conversation_is_private_to_its_agent() {
         use ConversationStatus::*;
-        assert!(agent_may_read(Waiting, None, 1));
-        assert!(agent_may_read(Active, Some(1), 1));
-        assert!(!agent_may_read(Active, Some(2), 1));
-        assert!(!agent_may_read(Active, None, 1));
-        assert!(agent_may_read(Closed, Some(2), 1));
+        let (me, other) = (AgentId(1), AgentId(2));
+        assert!(agent_may_read(Waiting, None, me));
+        assert!(agent_may_read(Active, Some(me), me));
+        assert!(!agent_may_read(Active, Some(other), me));
+        assert!(!agent_may_read(Active, None, me));
+        assert!(agent_may_read(Closed, Some(other), me));
     }
 
     /// Every cell: action × status × whose it is.
@@ -123,8 +129,8 @@ mod tests {
     fn the_agent_table() {
         use ConversationStatus::*;
         use Decision::*;
-        let me = 1;
-        let whose = [None, Some(me), Some(2)];
+        let me = AgentId(1);
+        let whose = [None, Some(me), Some(AgentId(2))];
         for action in AgentAction::ALL {
             for status in [Waiting, Active, Closed] {
                 for owner in whose {

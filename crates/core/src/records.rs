@@ -7,12 +7,14 @@
 //! after their state was evicted from memory) the shell loads [`StoredVisitor`]s.
 
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
+    AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, Event, ImageRef, PageInfo, Role,
 };
 
-/// An opaque visitor identifier (not the token: the token is a secret the browser
-/// keeps; only its SHA-256 is stored).
-pub type VisitorId = String;
+sightline_proto::string_id! {
+    /// An opaque visitor identifier (not the token: the token is a secret the
+    /// browser keeps; only its SHA-256 is stored). Never sent to a client.
+    pub struct VisitorId;
+}
 
 /// A storage operation produced by the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,7 @@ pub enum Persist {
         conversation: ConversationId,
         image: NewImage,
         uploaded_by: Role,
-        agent_id: Option<i64>,
+        agent_id: Option<AgentId>,
         created_at: u64,
     },
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use sightline_core::records::{StoredConversation, StoredVisitor};
-use sightline_core::{Input, Peer};
+use sightline_core::{ConnId, Input, Peer};
 use sightline_proto::{
     ClientMessage, ConversationStatus, ErrorCode, EventKind, MessageBody, Role, ServerMessage, PROTOCOL_VERSION,
 };
@@ -81,10 +81,10 @@ fn a_returning_visitor_resumes_from_their_last_seq() {
     for i in 0..5 {
         w.visitor_says(1, &format!("m{i}"), "hi");
     }
-    w.input(Input::Disconnected { conn: 1 });
+    w.input(Input::Disconnected { conn: ConnId(1) });
     // Same token on a new socket: the hub still knows the visitor.
     w.input(Input::Connected {
-        conn: 2,
+        conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
     });
@@ -115,13 +115,13 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
     w.visitor_says(1, "m1", "hi");
     let id = conversation_of(&w);
     w.msg(1, ClientMessage::Close { conversation: None });
-    w.input(Input::Disconnected { conn: 1 });
+    w.input(Input::Disconnected { conn: ConnId(1) });
     w.now += 11 * 60 * 1000;
     w.input(Input::Tick);
     assert_eq!(w.hub.stats().visitors, 0, "idle visitor with nothing open is evicted");
 
     w.input(Input::Connected {
-        conn: 2,
+        conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
     });
@@ -134,7 +134,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
             page: None,
         },
     );
-    assert_eq!(w.shell.lookups, vec![(2, token.clone())]);
+    assert_eq!(w.shell.lookups, vec![(ConnId(2), token.clone())]);
     let (visitor_id, token_hash) = w.shell.visitors[0].clone();
     let summary = sightline_proto::ConversationSummary {
         id: id.clone(),
@@ -150,7 +150,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         grants: Vec::new(),
     };
     w.input(Input::VisitorLookedUp {
-        conn: 2,
+        conn: ConnId(2),
         token: token.clone(),
         visitor: Some(StoredVisitor {
             id: visitor_id,
@@ -276,7 +276,7 @@ fn agents_cannot_write_into_conversations_they_do_not_own() {
 fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
     let mut w = World::new();
     w.input(Input::Connected {
-        conn: 1,
+        conn: ConnId(1),
         peer: Peer::Visitor,
         address: LOCAL,
     });
@@ -290,7 +290,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
     );
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::NotAuthenticated));
     w.input(Input::Connected {
-        conn: 2,
+        conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
     });
@@ -304,7 +304,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
         },
     );
     assert_eq!(error_code(&w.take(2)), Some(ErrorCode::UnsupportedVersion));
-    assert_eq!(w.shell.disconnected, vec![2]);
+    assert_eq!(w.shell.disconnected, vec![ConnId(2)]);
     assert!(w.shell.events.is_empty());
 }
 
@@ -436,7 +436,7 @@ fn presence_is_reported_to_the_owner() {
     let id = conversation_of(&w);
     w.msg(10, ClientMessage::Accept { conversation: id });
     w.take(10);
-    w.input(Input::Disconnected { conn: 1 });
+    w.input(Input::Disconnected { conn: ConnId(1) });
     assert!(w
         .take(10)
         .iter()

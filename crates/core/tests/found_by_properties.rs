@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use sightline_core::records::NewImage;
-use sightline_core::{Input, Uploader};
+use sightline_core::{ConnId, Input, Uploader};
 use sightline_proto::{ClientMessage, ErrorCode, ImageRef, ServerMessage};
 
 const VISITOR: u64 = 1;
@@ -128,7 +128,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
             }
         };
         for id in 1..=12i64 {
-            let conn = 100 + id as u64;
+            let conn = ConnId(100 + id as u64);
             feed(
                 &mut hub,
                 Input::Connected {
@@ -149,7 +149,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
         feed(
             &mut hub,
             Input::Connected {
-                conn: 1,
+                conn: ConnId(1),
                 peer: sightline_core::Peer::Visitor,
                 address: LOCAL,
             },
@@ -171,7 +171,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
             feed(
                 &mut hub,
                 Input::Message {
-                    conn: 1,
+                    conn: ConnId(1),
                     message,
                     request_ref: None,
                 },

@@ -5,9 +5,10 @@
 mod common;
 
 use common::*;
-use sightline_core::{Input, Party};
+use sightline_core::{ConnId, Input, Party};
 use sightline_proto::{
-    Capability, ClientMessage, ErrorCode, EventKind, GrantState, GrantStep, Role, ServerMessage, StreamRole,
+    AgentId, Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
+    ServerMessage, StreamId, StreamRole,
 };
 
 const VISITOR: u64 = 1;
@@ -16,7 +17,7 @@ const BEN: u64 = 11;
 const STRANGER: u64 = 2;
 
 /// A visitor chatting with Anna (Ben is online too); returns the conversation id.
-fn chatting() -> (World, String) {
+fn chatting() -> (World, ConversationId) {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
     w.agent(BEN, agent(2, "Ben"));
@@ -35,11 +36,11 @@ fn chatting() -> (World, String) {
     (w, id)
 }
 
-fn ask(w: &mut World, from: u64, id: &str, capability: Capability) -> Vec<ServerMessage> {
+fn ask(w: &mut World, from: u64, id: &ConversationId, capability: Capability) -> Vec<ServerMessage> {
     w.msg(
         from,
         ClientMessage::GrantAsk {
-            conversation: id.into(),
+            conversation: id.clone(),
             capability,
             message: None,
         },
@@ -48,7 +49,7 @@ fn ask(w: &mut World, from: u64, id: &str, capability: Capability) -> Vec<Server
 }
 
 /// The grant id the visitor was asked for.
-fn asked(w: &mut World) -> String {
+fn asked(w: &mut World) -> GrantId {
     w.take(VISITOR)
         .iter()
         .find_map(|m| match m {
@@ -70,11 +71,11 @@ fn asked(w: &mut World) -> String {
         .expect("the visitor sees the request")
 }
 
-fn step(w: &mut World, grant: &str, step: GrantStep) -> Vec<ServerMessage> {
+fn step(w: &mut World, grant: &GrantId, step: GrantStep) -> Vec<ServerMessage> {
     w.msg(
         VISITOR,
         ClientMessage::GrantStep {
-            grant: grant.into(),
+            grant: grant.clone(),
             step,
             detail: None,
         },
@@ -82,7 +83,7 @@ fn step(w: &mut World, grant: &str, step: GrantStep) -> Vec<ServerMessage> {
     w.take(VISITOR)
 }
 
-fn grant_states(w: &World, id: &str) -> Vec<GrantState> {
+fn grant_states(w: &World, id: &ConversationId) -> Vec<GrantState> {
     w.shell.events[id]
         .iter()
         .filter_map(|e| match &e.kind {
@@ -92,7 +93,7 @@ fn grant_states(w: &World, id: &str) -> Vec<GrantState> {
         .collect()
 }
 
-fn granted(messages: &[ServerMessage]) -> Vec<(String, StreamRole, String)> {
+fn granted(messages: &[ServerMessage]) -> Vec<(StreamId, StreamRole, String)> {
     messages
         .iter()
         .filter_map(|m| match m {
@@ -131,12 +132,12 @@ fn nothing_flows_before_allow_then_each_end_gets_its_own_token() {
         .iter()
         .map(|t| (t.party.clone(), t.role, t.token.as_str()))
         .collect();
-    assert!(parties.contains(&(Party::Agent(1), StreamRole::Subscriber, anna_token.as_str())));
+    assert!(parties.contains(&(Party::Agent(AgentId(1)), StreamRole::Subscriber, anna_token.as_str())));
     assert!(parties
         .iter()
         .any(|(p, r, t)| matches!(p, Party::Visitor(_)) && *r == StreamRole::Publisher && *t == visitor_token));
     // The summary shows it, to the owner only.
-    assert!(to_anna.iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.grants.iter().any(|g| g.state == GrantState::Allowed && g.stream.as_deref() == Some(stream.as_str())))));
+    assert!(to_anna.iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.grants.iter().any(|g| g.state == GrantState::Allowed && g.stream.as_ref() == Some(&stream)))));
 
     step(&mut w, &grant, GrantStep::Start);
     assert_eq!(
@@ -188,7 +189,7 @@ fn revoking_stops_the_stream_before_anything_else_of_the_batch() {
     let stream = w.shell.streams.keys().next().cloned().expect("a stream");
     // The hub's own order: the revocation comes before the batch's persists.
     w.input(Input::Message {
-        conn: VISITOR,
+        conn: ConnId(VISITOR),
         message: ClientMessage::GrantEnd { grant: grant.clone() },
         request_ref: None,
     });
@@ -220,7 +221,7 @@ fn revoking_stops_the_stream_before_anything_else_of_the_batch() {
     w2.hub.handle(
         w2.now,
         Input::Message {
-            conn: VISITOR,
+            conn: ConnId(VISITOR),
             message: ClientMessage::GrantStep {
                 grant: grant2,
                 step: GrantStep::Stop,
@@ -320,7 +321,7 @@ fn closing_logging_out_or_leaving_ends_every_grant() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::AgentLoggedOut { agent_id: 1 });
+    w.input(Input::AgentLoggedOut { agent_id: AgentId(1) });
     assert!(w.shell.streams.is_empty());
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 
@@ -329,7 +330,7 @@ fn closing_logging_out_or_leaving_ends_every_grant() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.now += 10_000;
     w.input(Input::Tick);
     assert_eq!(w.shell.streams.len(), 1, "a reload keeps it");
@@ -414,9 +415,9 @@ fn ending_the_agents_other_sessions_ends_their_grants() {
     ask(&mut w, ANNA, &id, Capability::Cobrowse);
     let grant = asked(&mut w);
     step(&mut w, &grant, GrantStep::Allow);
-    w.input(Input::AgentOtherSessionsEnded { agent_id: 2 });
+    w.input(Input::AgentOtherSessionsEnded { agent_id: AgentId(2) });
     assert_eq!(w.shell.streams.len(), 1, "Ben's sessions are not Anna's");
-    w.input(Input::AgentOtherSessionsEnded { agent_id: 1 });
+    w.input(Input::AgentOtherSessionsEnded { agent_id: AgentId(1) });
     assert!(w.shell.streams.is_empty());
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 }

@@ -37,7 +37,7 @@ fn image_events(messages: &[ServerMessage]) -> Vec<(Role, String)> {
                     from,
                     body: MessageBody::Image { image },
                     ..
-                } => Some((*from, image.id.clone())),
+                } => Some((*from, image.id.to_string())),
                 _ => None,
             },
             _ => None,
@@ -126,7 +126,7 @@ fn agents_post_only_into_their_own_active_conversation_and_never_over_the_socket
     let (_, ok) = world.shell.posted.pop().expect("answered");
     assert!(ok.expect("posted").created);
     assert_eq!(image_events(&world.take(1)), vec![(Role::Agent, "snap".to_owned())]);
-    assert!(world.shell.images.iter().all(|(_, i)| i.image.id == "snap"));
+    assert!(world.shell.images.iter().all(|(_, i)| i.image.id.as_str() == "snap"));
 
     // Image bodies over the socket are refused, whoever sends them.
     world.msg(
@@ -152,6 +152,6 @@ fn agents_post_only_into_their_own_active_conversation_and_never_over_the_socket
     );
     assert_eq!(error_code(&world.take(1)), Some(ErrorCode::BadRequest));
     assert!(!world.shell.events[&conversation].iter().any(
-        |e| matches!(&e.kind, EventKind::Message { body: MessageBody::Image { image }, .. } if image.id == "forged")
+        |e| matches!(&e.kind, EventKind::Message { body: MessageBody::Image { image }, .. } if image.id.as_str() == "forged")
     ));
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sightline_core::{Allowance, Input, LimitKind, Limits, Peer};
+use sightline_core::{Allowance, ConnId, Input, LimitKind, Limits, Peer};
 use sightline_proto::{ClientMessage, ErrorCode, ServerMessage, PROTOCOL_VERSION};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -88,7 +88,7 @@ fn a_visitor_may_hold_only_so_many_sockets() {
     w.visitor(2, Some(token.clone()), 0);
     w.visitor(3, Some(token.clone()), 0);
     w.input(Input::Connected {
-        conn: 4,
+        conn: ConnId(4),
         peer: Peer::Visitor,
         address: LOCAL,
     });
@@ -102,10 +102,10 @@ fn a_visitor_may_hold_only_so_many_sockets() {
         },
     );
     assert_eq!(error_code(&w.take(4)), Some(ErrorCode::RateLimited));
-    assert!(w.shell.disconnected.contains(&4));
+    assert!(w.shell.disconnected.contains(&ConnId(4)));
     // Closing a tab makes room.
-    w.input(Input::Disconnected { conn: 4 });
-    w.input(Input::Disconnected { conn: 3 });
+    w.input(Input::Disconnected { conn: ConnId(4) });
+    w.input(Input::Disconnected { conn: ConnId(3) });
     w.visitor(5, Some(token), 0);
 }
 
@@ -118,12 +118,12 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
     });
     for conn in 1..=5 {
         w.visitor_from(conn, ip(1), None, 0);
-        w.input(Input::Disconnected { conn });
+        w.input(Input::Disconnected { conn: ConnId(conn) });
     }
     // Page views that never chatted hold no memory once their sockets close.
     assert_eq!(w.hub.stats().visitors, 0);
     w.input(Input::Connected {
-        conn: 6,
+        conn: ConnId(6),
         peer: Peer::Visitor,
         address: ip(1),
     });
@@ -137,11 +137,11 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
         },
     );
     assert_eq!(error_code(&w.take(6)), Some(ErrorCode::RateLimited));
-    assert!(w.shell.disconnected.contains(&6));
+    assert!(w.shell.disconnected.contains(&ConnId(6)));
     assert_eq!(w.shell.limited.last(), Some(&(LimitKind::NewVisitors, ip(1))));
     // A made-up token is a new identity too.
     w.input(Input::Connected {
-        conn: 7,
+        conn: ConnId(7),
         peer: Peer::Visitor,
         address: ip(1),
     });

@@ -27,15 +27,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 use sightline_core::records::{
-    NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, ACTIVITY_STORE_INTERVAL_MS,
+    NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
 use sightline_core::{
     consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
 };
 use sightline_proto::{
-    AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event, EventKind,
-    GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId, ShareMode, ShareState,
-    ShareStep, Signal, StreamRole, PROTOCOL_VERSION,
+    AgentId, AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event,
+    EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId,
+    ShareMode, ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ use sightline_proto::{
 
 const VISITORS: usize = 3;
 /// Agent actors: Anna in two console tabs, and Ben.
-const AGENTS: [(i64, &str); 3] = [(1, "Anna"), (1, "Anna"), (2, "Ben")];
+const AGENTS: [(AgentId, &str); 3] = [(AgentId(1), "Anna"), (AgentId(1), "Anna"), (AgentId(2), "Ben")];
 
 #[derive(Debug, Clone, Copy)]
 enum Actor {
@@ -360,7 +360,7 @@ fn action() -> impl Strategy<Value = Action> {
 
 #[derive(Debug, Clone)]
 struct ConvModel {
-    visitor: String,
+    visitor: VisitorId,
     created_at: u64,
     page: Option<PageInfo>,
     status: ConversationStatus,
@@ -395,14 +395,14 @@ impl ShareModel {
 #[derive(Debug, Clone, Default)]
 struct Model {
     /// visitor id -> token hash
-    visitors: BTreeMap<String, String>,
-    visitor_by_hash: BTreeMap<String, String>,
+    visitors: BTreeMap<VisitorId, String>,
+    visitor_by_hash: BTreeMap<String, VisitorId>,
     convs: BTreeMap<ConversationId, ConvModel>,
     conv_order: Vec<ConversationId>,
     shares: BTreeMap<ShareId, ShareModel>,
     share_order: Vec<ShareId>,
-    grants: BTreeMap<String, GrantModel>,
-    grant_order: Vec<String>,
+    grants: BTreeMap<GrantId, GrantModel>,
+    grant_order: Vec<GrantId>,
 }
 
 #[derive(Debug, Clone)]
@@ -415,10 +415,10 @@ struct GrantModel {
 }
 
 impl Model {
-    fn summary(&self, id: &str) -> Option<ConversationSummary> {
+    fn summary(&self, id: &ConversationId) -> Option<ConversationSummary> {
         let c = self.convs.get(id)?;
         Some(ConversationSummary {
-            id: id.to_owned(),
+            id: id.clone(),
             status: c.status,
             agent: c.agent.clone(),
             created_at: c.created_at,
@@ -432,7 +432,7 @@ impl Model {
         })
     }
 
-    fn stored_conversation(&self, id: &str) -> Option<StoredConversation> {
+    fn stored_conversation(&self, id: &ConversationId) -> Option<StoredConversation> {
         let c = self.convs.get(id)?;
         let recent_client_ids = c
             .events
@@ -472,7 +472,7 @@ impl Model {
 
     /// What `Store::load_open_conversations` answers.
     fn open_conversations(&self) -> Vec<StoredVisitor> {
-        let mut by_visitor: BTreeMap<String, ConversationId> = BTreeMap::new();
+        let mut by_visitor: BTreeMap<VisitorId, ConversationId> = BTreeMap::new();
         for id in &self.conv_order {
             let c = &self.convs[id];
             if c.status != ConversationStatus::Closed {
@@ -489,7 +489,7 @@ impl Model {
             .collect()
     }
 
-    fn owner_is(&self, conv: &str, agent: i64) -> bool {
+    fn owner_is(&self, conv: &ConversationId, agent: AgentId) -> bool {
         self.convs
             .get(conv)
             .and_then(|c| c.agent.as_ref())
@@ -503,7 +503,7 @@ impl Model {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Visitor,
-    Agent(i64),
+    Agent(AgentId),
 }
 
 #[derive(Debug)]
@@ -525,7 +525,7 @@ struct ActorState {
 #[derive(Debug)]
 struct KeyModel {
     key: String,
-    agent: i64,
+    agent: AgentId,
     expires_at: u64,
     used: bool,
     /// The server restarted: keys live in memory only.
@@ -540,8 +540,8 @@ const VISITOR_GONE_ENDS_SHARE_MS: u64 = 45_000;
 #[derive(Debug)]
 enum RequestOf {
     Visitor(String),
-    Agent(i64),
-    AgentOnly(i64),
+    Agent(AgentId),
+    AgentOnly(AgentId),
 }
 
 struct World {
@@ -557,7 +557,7 @@ struct World {
     lookups: Vec<(ConnId, String)>,
     keys: Vec<KeyModel>,
     /// Agents of the `joined_with_key` events of the current input.
-    joined: Vec<i64>,
+    joined: Vec<AgentId>,
     /// Since when each visitor (by token hash) has had no welcomed socket.
     offline_since: BTreeMap<String, u64>,
     next_request: u64,
@@ -565,8 +565,8 @@ struct World {
     fail_next: bool,
     /// What a relay would hold: live streams, by id, with their conversation and
     /// capability.
-    streams: BTreeMap<String, (ConversationId, Capability)>,
-    stream_order: Vec<String>,
+    streams: BTreeMap<StreamId, (ConversationId, Capability)>,
+    stream_order: Vec<StreamId>,
 }
 
 type Check = Result<(), String>;
@@ -620,7 +620,7 @@ fn actor_name(actor: usize) -> String {
 fn new_image(n: u64) -> NewImage {
     NewImage {
         image: ImageRef {
-            id: format!("img{n}"),
+            id: format!("img{n}").into(),
             mime: "image/png".into(),
             width: 10,
             height: 10,
@@ -649,7 +649,7 @@ impl World {
             hub: Hub::new(seed(0), ShareSettings::default()),
             now: 1_700_000_000_000,
             restarts: 0,
-            next_conn: 1,
+            next_conn: ConnId(1),
             conns: BTreeMap::new(),
             visitors: Default::default(),
             agents: Default::default(),
@@ -693,7 +693,7 @@ impl World {
         }
     }
 
-    fn pick_grant(&self, pick: Pick) -> String {
+    fn pick_grant(&self, pick: Pick) -> GrantId {
         match pick {
             Pick::Newest(i) if !self.model.grant_order.is_empty() => {
                 let order = &self.model.grant_order;
@@ -703,7 +703,7 @@ impl World {
         }
     }
 
-    fn pick_stream(&self, pick: Pick) -> String {
+    fn pick_stream(&self, pick: Pick) -> StreamId {
         match pick {
             Pick::Newest(i) if !self.stream_order.is_empty() => {
                 let order = &self.stream_order;
@@ -778,7 +778,7 @@ impl World {
     fn connect(&mut self, actor: Actor) -> Check {
         self.disconnect(actor)?;
         let conn = self.next_conn;
-        self.next_conn += 1;
+        self.next_conn.0 += 1;
         let (peer, kind, address) = match actor {
             Actor::Visitor(i) => (Peer::Visitor, Kind::Visitor, address(i)),
             Actor::Agent(i) => {
@@ -980,7 +980,7 @@ impl World {
             Action::Disconnect(actor) => self.disconnect(actor),
             Action::AnswerLookup(i) => self.answer_lookup(i),
             Action::AgentLoggedOut(agent_id) => self.feed(Input::AgentLoggedOut {
-                agent_id: agent_id as i64,
+                agent_id: AgentId(agent_id as i64),
             }),
             Action::Tick => {
                 self.feed(Input::Tick)?;
@@ -1655,7 +1655,7 @@ impl World {
     }
 
     /// Whether the agent may read a conversation now: it is waiting, or theirs.
-    fn agent_may_read(&self, agent: i64, conversation: &str) -> Check {
+    fn agent_may_read(&self, agent: AgentId, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         // ARCHITECTURE.md, "who reads what": waiting (everyone's queue), closed
         // (the team's history), or their own.
@@ -1671,7 +1671,7 @@ impl World {
 
     /// Whether the agent may see a conversation's summary: it is or was in every
     /// queue, or it is theirs.
-    fn agent_may_list(&self, agent: i64, conversation: &str) -> Check {
+    fn agent_may_list(&self, agent: AgentId, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         ensure!(
             c.was_waiting || c.status == ConversationStatus::Waiting || self.model.owner_is(conversation, agent),
@@ -1684,7 +1684,7 @@ impl World {
 
     /// A token goes to the conversation's visitor or its owner, with the part the
     /// capability gives them.
-    fn check_stream_token(&self, conversation: &str, capability: Capability, token: &StreamToken) -> Check {
+    fn check_stream_token(&self, conversation: &ConversationId, capability: Capability, token: &StreamToken) -> Check {
         let c = self
             .model
             .convs
@@ -1714,16 +1714,16 @@ impl World {
         Ok(())
     }
 
-    fn stream_live(&self, conversation: &str, stream: &str) -> Check {
+    fn stream_live(&self, conversation: &ConversationId, stream: &StreamId) -> Check {
         let live = self
             .streams
             .get(stream)
             .ok_or("a token for a stream that is not live")?;
-        ensure!(live.0 == conversation, "a token names another conversation's stream");
+        ensure!(live.0 == *conversation, "a token names another conversation's stream");
         Ok(())
     }
 
-    fn visitor_owns(&self, hash: &Option<String>, conversation: &str) -> Check {
+    fn visitor_owns(&self, hash: &Option<String>, conversation: &ConversationId) -> Check {
         let c = self.model.convs.get(conversation).ok_or("an unknown conversation")?;
         let owner = self.model.visitors.get(&c.visitor);
         ensure!(
@@ -1733,9 +1733,9 @@ impl World {
         Ok(())
     }
 
-    fn share_consented(&self, conversation: &str, share: &str) -> Check {
+    fn share_consented(&self, conversation: &ConversationId, share: &ShareId) -> Check {
         let s = self.model.shares.get(share).ok_or("an unknown share")?;
-        ensure!(s.conversation == conversation, "a share of another conversation");
+        ensure!(s.conversation == *conversation, "a share of another conversation");
         ensure!(
             s.consented(),
             "share signaling while the share is {:?} (dead: {})",
@@ -1947,7 +1947,7 @@ impl World {
         }
     }
 
-    fn check_event(&self, conversation: &str, event: &Event) -> Check {
+    fn check_event(&self, conversation: &ConversationId, event: &Event) -> Check {
         let stored = self
             .model
             .convs
@@ -1957,7 +1957,7 @@ impl World {
         Ok(())
     }
 
-    fn check_ack(&self, conversation: &str, client_id: &str, seq: u64, role: Role) -> Check {
+    fn check_ack(&self, conversation: &ConversationId, client_id: &str, seq: u64, role: Role) -> Check {
         let stored = self
             .model
             .convs
@@ -1974,7 +1974,7 @@ impl World {
         Ok(())
     }
 
-    fn check_synced(&self, conversation: &str, last_seq: u64) -> Check {
+    fn check_synced(&self, conversation: &ConversationId, last_seq: u64) -> Check {
         let stored = self.model.convs.get(conversation).map_or(0, |c| c.events.len() as u64);
         ensure!(last_seq == stored, "synced up to {last_seq}, stored {stored}");
         Ok(())

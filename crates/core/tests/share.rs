@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use sightline_core::{Allowance, Input, LimitKind, Limits, ShareSettings, TurnSettings};
+use sightline_core::{Allowance, ConnId, Input, LimitKind, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{
-    ClientMessage, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareMode, ShareState,
-    ShareStep, Signal,
+    AgentId, ClientMessage, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage,
+    ShareId, ShareMode, ShareState, ShareStep, Signal,
 };
 
 const VISITOR: u64 = 1;
@@ -30,12 +30,12 @@ fn candidate() -> Signal {
 }
 
 /// A visitor chatting with Anna; returns (world, conversation id).
-fn chatting(settings: ShareSettings) -> (World, String) {
+fn chatting(settings: ShareSettings) -> (World, ConversationId) {
     let (w, id, _) = chatting_with_token(settings);
     (w, id)
 }
 
-fn chatting_with_token(settings: ShareSettings) -> (World, String, String) {
+fn chatting_with_token(settings: ShareSettings) -> (World, ConversationId, String) {
     let mut w = World::with_settings(settings);
     w.agent(ANNA, agent(1, "Anna"));
     let token = w.visitor(VISITOR, None, 0);
@@ -52,11 +52,11 @@ fn chatting_with_token(settings: ShareSettings) -> (World, String, String) {
     (w, id, token)
 }
 
-fn invite(w: &mut World, id: &str) -> String {
+fn invite(w: &mut World, id: &ConversationId) -> ShareId {
     w.msg(
         ANNA,
         ClientMessage::ShareInvite {
-            conversation: id.into(),
+            conversation: id.clone(),
             message: Some("Could I see your screen?".into()),
         },
     );
@@ -83,18 +83,18 @@ fn invite(w: &mut World, id: &str) -> String {
     share
 }
 
-fn progress(w: &mut World, share: &str, step: ShareStep) {
+fn progress(w: &mut World, share: &ShareId, step: ShareStep) {
     w.msg(
         VISITOR,
         ClientMessage::ShareProgress {
-            share: share.into(),
+            share: share.clone(),
             step,
             detail: None,
         },
     );
 }
 
-fn share_states(w: &World, id: &str) -> Vec<ShareState> {
+fn share_states(w: &World, id: &ConversationId) -> Vec<ShareState> {
     w.shell.events[id]
         .iter()
         .filter_map(|e| match &e.kind {
@@ -148,7 +148,7 @@ fn consent_then_setup_then_signaling_both_ways_and_every_step_is_stored() {
         assert_eq!(
             turn.credential.as_deref(),
             Some(
-                sightline_core::turn_credentials("s3cret", &share, w.now, 600)
+                sightline_core::turn_credentials("s3cret", share.as_str(), w.now, 600)
                     .1
                     .as_str()
             )
@@ -391,7 +391,7 @@ fn closing_the_conversation_or_logging_out_ends_the_share() {
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
     assert_eq!(w.hub.stats().shares_live, 1);
-    w.input(Input::AgentLoggedOut { agent_id: 1 });
+    w.input(Input::AgentLoggedOut { agent_id: AgentId(1) });
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Ended));
     assert!(w.take(VISITOR).iter().any(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Share { state: ShareState::Ended, detail: Some(d), .. } if d.contains("logged out")))));
 }
@@ -402,9 +402,9 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
     let share = invite(&mut w, &id);
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.input(Input::Connected {
-        conn: 5,
+        conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
     });
@@ -426,7 +426,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
     );
     // The agent's console after a reload syncs the conversation and gets it too.
     w.input(Input::Connected {
-        conn: 12,
+        conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
@@ -477,7 +477,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
     );
     let inbox = w.take(VISITOR);
     assert!(
-        matches!(&inbox[0], ServerMessage::ConversationChanged { conversation } if conversation.status == ConversationStatus::Active && conversation.agent.as_ref().is_some_and(|a| a.id == 1))
+        matches!(&inbox[0], ServerMessage::ConversationChanged { conversation } if conversation.status == ConversationStatus::Active && conversation.agent.as_ref().is_some_and(|a| a.id == AgentId(1)))
     );
     assert!(inbox.iter().any(
         |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::JoinedWithKey { .. }))
@@ -645,7 +645,7 @@ fn a_browser_that_cannot_capture_fails_the_invitation_directly() {
 fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
     let (mut w, id) = chatting(ShareSettings::default());
     w.input(Input::Connected {
-        conn: 12,
+        conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
@@ -703,7 +703,7 @@ fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
     assert_eq!(signals(&w.take(12)).len(), 1);
     assert!(signals(&w.take(ANNA)).is_empty());
     // When the owning tab closes, any tab may answer again.
-    w.input(Input::Disconnected { conn: 12 });
+    w.input(Input::Disconnected { conn: ConnId(12) });
     w.msg(
         ANNA,
         ClientMessage::ShareSignal {
@@ -721,10 +721,10 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
     progress(&mut w, &share, ShareStep::Accepted);
     progress(&mut w, &share, ShareStep::Sharing);
     // A reload: gone for a moment, back with the same token.
-    w.input(Input::Disconnected { conn: VISITOR });
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
     w.now += 2_000;
     w.input(Input::Connected {
-        conn: 5,
+        conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
     });
@@ -741,7 +741,7 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
     w.input(Input::Tick);
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Sharing));
     // Gone for good.
-    w.input(Input::Disconnected { conn: 5 });
+    w.input(Input::Disconnected { conn: ConnId(5) });
     w.now += 30_000;
     w.input(Input::Tick);
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Sharing), "not yet");

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationId, ConversationSummary, Event, ImageRef};
+use crate::{AgentId, ConversationId, ConversationSummary, Event, ImageRef};
 
 /// `POST /api/login`
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,8 +29,7 @@ pub struct Me {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct UserInfo {
-    #[cfg_attr(feature = "typescript", ts(type = "number"))]
-    pub id: i64,
+    pub id: AgentId,
     pub name: String,
     pub display_name: String,
     pub is_admin: bool,

@@ -13,13 +13,18 @@
 //! - Sequence numbers and timestamps are `u64` in Rust and `number` in TypeScript:
 //!   both stay far below 2^53.
 //! - Timestamps are milliseconds since the Unix epoch, assigned by the server.
+//! - Every kind of id is its own type ([`ConversationId`], [`ShareId`], [`GrantId`],
+//!   [`StreamId`], [`ImageId`], [`AgentId`]), serialised as the plain string or
+//!   number it wraps; in TypeScript, an alias of `string` or `number`.
 //!
 //! `docs/protocol.md` describes the conversation flow built on these types.
 
 pub mod api;
+mod ids;
 mod limits;
 mod stream;
 
+pub use ids::*;
 pub use limits::*;
 pub use stream::*;
 
@@ -28,10 +33,6 @@ use serde::{Deserialize, Serialize};
 /// The protocol version spoken by this build. A client announces the version it
 /// speaks in its hello; the server refuses versions it does not know.
 pub const PROTOCOL_VERSION: u32 = 1;
-
-/// A conversation's public identifier: 22 characters of URL-safe base64 (128 random
-/// bits). Possession of an id grants nothing: the server checks every access.
-pub type ConversationId = String;
 
 /// Which side of a conversation a participant is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,8 +47,7 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentRef {
-    #[cfg_attr(feature = "typescript", ts(type = "number"))]
-    pub id: i64,
+    pub id: AgentId,
     pub display_name: String,
 }
 
@@ -73,9 +73,6 @@ pub enum MessageBody {
     /// `POST /api/conversations/{id}/images`); a `send` with this body is refused.
     Image { image: ImageRef },
 }
-
-/// An image's public identifier (random, like conversation ids).
-pub type ImageId = String;
 
 /// A stored image as messages refer to it. The bytes are served by
 /// `GET /api/images/{id}` and the thumbnail by `GET /api/images/{id}/thumb`, to the
@@ -114,9 +111,6 @@ pub enum ConversationStatus {
     /// Ended by either side; read-only.
     Closed,
 }
-
-/// A screen share's public identifier (random, like conversation ids).
-pub type ShareId = String;
 
 /// Where a screen share stands. The visitor moves it forward by deliberate clicks;
 /// either side can end it.
@@ -617,6 +611,12 @@ pub fn typescript_declarations() -> String {
     use ts_rs::TS;
     let mut out = String::from("// Generated from crates/proto by `cargo xtask codegen`. Do not edit.\n\n");
     let decls = [
+        ConversationId::decl(),
+        ShareId::decl(),
+        GrantId::decl(),
+        StreamId::decl(),
+        ImageId::decl(),
+        AgentId::decl(),
         Role::decl(),
         AgentRef::decl(),
         PageInfo::decl(),

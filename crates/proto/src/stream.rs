@@ -5,11 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A grant's public identifier (random, like conversation ids).
-pub type GrantId = String;
-/// A stream's public identifier (random), the same for its publisher and its
-/// subscribers.
-pub type StreamId = String;
+use crate::{GrantId, StreamId};
 
 /// What a visitor can grant an agent. Screen shares keep their own messages
 /// (`share_*`); the others go through `grant_*`.

@@ -12,7 +12,7 @@ use sightline_proto::api::{
     ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, SetPasswordRequest, Transcript, UpdateUserRequest,
     UserInfo,
 };
-use sightline_proto::ConversationStatus;
+use sightline_proto::{AgentId, ConversationId, ConversationStatus};
 use sightline_store::{ConversationQuery, StoreError};
 
 use crate::auth::{self, Authenticated};
@@ -352,7 +352,7 @@ pub async fn create_user(
 pub async fn update_user(
     State(app): State<AppState>,
     AdminWrite(auth): AdminWrite,
-    Path(id): Path<i64>,
+    Path(id): Path<AgentId>,
     body: Result<Json<UpdateUserRequest>, JsonRejection>,
 ) -> ApiResult<Json<UserInfo>> {
     let Json(request) = body?;
@@ -382,7 +382,7 @@ pub async fn update_user(
 pub async fn set_password(
     State(app): State<AppState>,
     SessionWrite(auth): SessionWrite,
-    Path(id): Path<i64>,
+    Path(id): Path<AgentId>,
     body: Result<Json<SetPasswordRequest>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(request) = body?;
@@ -497,9 +497,9 @@ pub async fn list_conversations(
 pub async fn get_conversation(
     State(app): State<AppState>,
     Agent(me): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<ConversationId>,
 ) -> ApiResult<Json<Transcript>> {
-    if id.len() > 64 {
+    if id.as_str().len() > 64 {
         return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
     }
     let conversation = app

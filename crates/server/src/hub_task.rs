@@ -28,7 +28,7 @@ use sightline_core::records::Persist;
 use sightline_core::{
     ConnId, Hub, ImagePosted, Input, LimitKind, Limits, Output, Peer, Refused, ShareSettings, Uploader,
 };
-use sightline_proto::{ClientMessage, ServerMessage};
+use sightline_proto::{AgentId, ClientMessage, ConversationId, ServerMessage};
 use sightline_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,7 +53,7 @@ pub enum Outbound {
     /// send them, then `Synced { last_seq: upto_seq }`. The socket task does it, in
     /// queue order: live events the hub queues after this come after the replay.
     Replay {
-        conversation: String,
+        conversation: ConversationId,
         after_seq: u64,
         upto_seq: u64,
     },
@@ -88,14 +88,14 @@ pub enum Command {
     /// Close every socket of this agent (account disabled, password reset) and end
     /// their screen shares.
     DropAgent {
-        agent_id: i64,
+        agent_id: AgentId,
         /// A session whose sockets stay open (the one that changed the password).
         except_session: Option<String>,
     },
     /// The agent logged out of one session: close that session's sockets and end
     /// the agent's screen shares.
     AgentLoggedOut {
-        agent_id: i64,
+        agent_id: AgentId,
         session: String,
     },
     Tick,
@@ -148,7 +148,7 @@ pub struct HubHandle {
 
 impl HubHandle {
     pub fn next_conn_id(&self) -> ConnId {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Sends a command; fails only when the hub task has stopped (shutdown).
@@ -161,7 +161,7 @@ struct Socket {
     outbound: mpsc::Sender<Outbound>,
     /// Closes the socket at once, ahead of whatever is still queued.
     kill: Option<oneshot::Sender<(u16, String)>>,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     session: Option<String>,
 }
 
@@ -604,7 +604,7 @@ fn deliver(sockets: &mut HashMap<ConnId, Socket>, conn: ConnId, message: Outboun
     let Some(socket) = sockets.get(&conn) else { return };
     if let Err(mpsc::error::TrySendError::Full(_)) = socket.outbound.try_send(message) {
         metrics.slow_consumers_dropped.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(conn, "socket too slow; closing it");
+        tracing::warn!(conn = conn.0, "socket too slow; closing it");
         sockets.remove(&conn);
     }
 }
@@ -632,7 +632,7 @@ mod tests {
     #[test]
     fn only_the_newest_summary_of_a_batch_goes_to_each_socket() {
         let updated = |conn, id: &str, preview: &str| Output::Send {
-            conn,
+            conn: ConnId(conn),
             message: ServerMessage::ConversationUpdated {
                 conversation: summary(id, preview),
             },
@@ -640,7 +640,7 @@ mod tests {
         let outputs = vec![
             updated(1, "a", "first"),
             Output::Send {
-                conn: 1,
+                conn: ConnId(1),
                 message: ServerMessage::Pong { nonce: 1 },
             },
             updated(2, "a", "first"),
@@ -664,25 +664,25 @@ mod tests {
         let (other_tx, _other_rx) = mpsc::channel(4);
         let (other_kill, mut other_killed) = oneshot::channel();
         sockets.insert(
-            1,
+            ConnId(1),
             Socket {
                 outbound: full_tx,
                 kill: Some(kill),
-                agent_id: Some(7),
+                agent_id: Some(AgentId(7)),
                 session: None,
             },
         );
         sockets.insert(
-            2,
+            ConnId(2),
             Socket {
                 outbound: other_tx,
                 kill: Some(other_kill),
-                agent_id: Some(8),
+                agent_id: Some(AgentId(8)),
                 session: None,
             },
         );
-        close_sockets(&mut sockets, |s| s.agent_id == Some(7));
-        assert!(!sockets.contains_key(&1) && sockets.contains_key(&2));
+        close_sockets(&mut sockets, |s| s.agent_id == Some(AgentId(7)));
+        assert!(!sockets.contains_key(&ConnId(1)) && sockets.contains_key(&ConnId(2)));
         assert_eq!(killed.try_recv().ok(), Some((4001, "logged out".to_owned())));
         assert!(matches!(
             other_killed.try_recv(),

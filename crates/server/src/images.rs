@@ -29,7 +29,10 @@ use serde::Deserialize;
 use sightline_core::records::NewImage;
 use sightline_core::{token_hash, validate_client_id, ImagePosted, Uploader};
 use sightline_proto::api::{ImageAnnotations, UploadedImage};
-use sightline_proto::{AgentRef, ErrorCode, EventKind, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES, MAX_TOKEN_BYTES};
+use sightline_proto::{
+    AgentId, AgentRef, ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, MAX_ANNOTATIONS_BYTES,
+    MAX_TOKEN_BYTES,
+};
 use sightline_store::ImageRecord;
 use tokio::sync::oneshot;
 
@@ -83,7 +86,7 @@ const CACHE_CONTROL: &str = "private, max-age=86400";
 
 #[derive(Debug, Deserialize)]
 pub struct UploadQuery {
-    source_image: Option<String>,
+    source_image: Option<ImageId>,
     /// `true`: keep the picture for agents only, without posting it (the
     /// unannotated base of a snapshot the agent is about to send).
     agents_only: Option<bool>,
@@ -270,7 +273,7 @@ async fn visitor_upload_inner(
 pub async fn agent_upload(
     State(app): State<AppState>,
     AgentWrite(auth): AgentWrite,
-    Path(conversation): Path<String>,
+    Path(conversation): Path<ConversationId>,
     Query(query): Query<UploadQuery>,
     request: Request,
 ) -> Result<Response, Failure> {
@@ -401,10 +404,10 @@ fn normalize_annotations(data: &[u8]) -> Result<String, Failure> {
     }
 }
 
-fn random_image_id() -> String {
+fn random_image_id() -> ImageId {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    ImageId::from(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The HTTP answer to a refusal by the hub.
@@ -454,7 +457,7 @@ async fn post(
     uploader: Uploader,
     client_id: String,
     bytes: Vec<u8>,
-    source_image: Option<String>,
+    source_image: Option<ImageId>,
     annotations: Option<String>,
 ) -> Result<Response, Failure> {
     let blobs = app.blobs.clone();
@@ -561,7 +564,7 @@ async fn post(
 /// Who is asking for an image.
 enum Viewer {
     /// A logged-in agent, by id.
-    Agent(i64),
+    Agent(AgentId),
     Visitor(String),
 }
 
@@ -588,7 +591,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Viewer, Failure> 
 }
 
 /// The image, if this viewer may see it.
-async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<ImageRecord, Failure> {
+async fn visible_image(app: &AppState, headers: &HeaderMap, id: &ImageId) -> Result<ImageRecord, Failure> {
     let viewer = viewer(app, headers).await?;
     let record = app
         .store
@@ -611,7 +614,7 @@ async fn visible_image(app: &AppState, headers: &HeaderMap, id: &str) -> Result<
     }
 }
 
-async fn serve(app: &AppState, headers: &HeaderMap, id: &str, thumb: bool) -> Result<Response, Failure> {
+async fn serve(app: &AppState, headers: &HeaderMap, id: &ImageId, thumb: bool) -> Result<Response, Failure> {
     let record = visible_image(app, headers, id).await?;
     let (blob, mime, name) = if thumb {
         (
@@ -651,20 +654,24 @@ async fn serve(app: &AppState, headers: &HeaderMap, id: &str, thumb: bool) -> Re
 }
 
 /// `GET /api/images/{id}`
-pub async fn get_image(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get_image(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
     let cors = origin::site_origin(&app, &headers);
     with_cors(serve(&app, &headers, &id, false).await.into_response(), cors)
 }
 
 /// `GET /api/images/{id}/thumb`
-pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
     let cors = origin::site_origin(&app, &headers);
     with_cors(serve(&app, &headers, &id, true).await.into_response(), cors)
 }
 
 /// The who-reads-what rule (`policy::agent_may_read`) for a conversation's pictures,
 /// as for its transcript.
-async fn agent_may_read_conversation(app: &AppState, conversation: &str, agent_id: i64) -> Result<(), Failure> {
+async fn agent_may_read_conversation(
+    app: &AppState,
+    conversation: &ConversationId,
+    agent_id: AgentId,
+) -> Result<(), Failure> {
     let summary = app
         .store
         .conversation(conversation)
@@ -686,7 +693,7 @@ async fn agent_may_read_conversation(app: &AppState, conversation: &str, agent_i
 pub async fn get_annotations(
     State(app): State<AppState>,
     Agent(me): Agent,
-    Path(id): Path<String>,
+    Path(id): Path<ImageId>,
 ) -> Result<Json<ImageAnnotations>, Failure> {
     let record = app
         .store

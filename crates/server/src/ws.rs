@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sightline_core::{AgentIdentity, Peer};
-use sightline_proto::{AgentRef, ClientFrame, ErrorCode, ServerMessage, MAX_FRAME_BYTES};
+use sightline_proto::{AgentRef, ClientFrame, ConversationId, ErrorCode, ServerMessage, MAX_FRAME_BYTES};
 use tokio::sync::mpsc;
 
 use crate::auth::{self, Authenticated};
@@ -134,7 +134,13 @@ pub(crate) async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 /// Sends a conversation's stored events `after_seq < seq <= upto_seq`, then
 /// `Synced`. Runs in the socket's own task, so a long transcript or a client that
 /// reads slowly delays nobody else. False when the socket is gone.
-async fn replay(app: &AppState, socket: &mut WebSocket, conversation: String, after_seq: u64, upto_seq: u64) -> bool {
+async fn replay(
+    app: &AppState,
+    socket: &mut WebSocket,
+    conversation: ConversationId,
+    after_seq: u64,
+    upto_seq: u64,
+) -> bool {
     let mut from = after_seq;
     while from < upto_seq {
         // Reading and encoding a page is the CPU-heavy part: at most one replay per

@@ -1,7 +1,9 @@
 //! How protocol values map to columns, and rows back to protocol values.
 
 use sightline_core::records::{preview_of, RecentClientId};
-use sightline_proto::{AgentRef, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role};
+use sightline_proto::{
+    AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -111,10 +113,13 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     let page_url: Option<String> = row.try_get("page_url")?;
     let page_title: Option<String> = row.try_get("page_title")?;
     Ok(ConversationSummary {
-        id: row.try_get("id")?,
+        id: ConversationId::from(row.try_get::<String, _>("id")?),
         status: parse_status(&status)?,
         agent: match (agent_id, agent_name) {
-            (Some(id), Some(display_name)) => Some(AgentRef { id, display_name }),
+            (Some(id), Some(display_name)) => Some(AgentRef {
+                id: AgentId(id),
+                display_name,
+            }),
             _ => None,
         },
         created_at: from_db(row.try_get("created_at")?, "created_at")?,

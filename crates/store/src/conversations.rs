@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use sightline_core::records::{RecentClientId, StoredConversation, StoredVisitor, RECENT_CLIENT_IDS};
-use sightline_proto::{ConversationSummary, Event, EventKind};
+use sightline_core::records::{RecentClientId, StoredConversation, StoredVisitor, VisitorId, RECENT_CLIENT_IDS};
+use sightline_proto::{ConversationId, ConversationSummary, Event, EventKind};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -31,7 +31,7 @@ impl Store {
         );
         let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
         let mut visitors: Vec<StoredVisitor> = Vec::with_capacity(rows.len());
-        let mut index_of_visitor: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+        let mut index_of_visitor: HashMap<VisitorId, usize> = HashMap::with_capacity(rows.len());
         for row in &rows {
             let mut summary = summary_from_row(row)?;
             // The stored activity may lag the newest event (see
@@ -40,7 +40,7 @@ impl Store {
                 summary.last_activity_at = summary.last_activity_at.max(from_db(at, "at")?);
             }
             let visitor = StoredVisitor {
-                id: row.try_get("visitor_id")?,
+                id: VisitorId::from(row.try_get::<String, _>("visitor_id")?),
                 token_hash: row.try_get("token_hash")?,
                 latest: Some(StoredConversation {
                     summary,
@@ -60,7 +60,7 @@ impl Store {
             }
         }
 
-        let mut index_of_conversation: HashMap<String, usize> = HashMap::with_capacity(visitors.len());
+        let mut index_of_conversation: HashMap<ConversationId, usize> = HashMap::with_capacity(visitors.len());
         for (i, visitor) in visitors.iter().enumerate() {
             if let Some(latest) = &visitor.latest {
                 index_of_conversation.insert(latest.summary.id.clone(), i);
@@ -79,7 +79,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
-            let conversation: String = row.try_get("conversation_id")?;
+            let conversation = ConversationId::from(row.try_get::<String, _>("conversation_id")?);
             let Some(&i) = index_of_conversation.get(&conversation) else {
                 continue; // an older open conversation of a visitor, see above
             };
@@ -102,7 +102,7 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let id: String = row.try_get("id")?;
+        let id = VisitorId::from(row.try_get::<String, _>("id")?);
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM conversations c WHERE c.visitor_id = $1 \
              ORDER BY c.created_at DESC, c.row_id DESC LIMIT 1"
@@ -132,7 +132,7 @@ impl Store {
     /// has no events.
     pub async fn events(
         &self,
-        conversation: &str,
+        conversation: &ConversationId,
         after_seq: u64,
         upto_seq: Option<u64>,
         limit: u32,
@@ -145,7 +145,7 @@ impl Store {
             "SELECT seq, at, data FROM events \
              WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
         )
-        .bind(conversation)
+        .bind(conversation.as_str())
         .bind(to_db(after_seq, "after_seq")?)
         .bind(upto)
         .bind(i64::from(limit))
@@ -166,20 +166,20 @@ impl Store {
 
     /// A conversation's summary (`visitor_online` is false and `share` is `None`: presence
     /// and shares are live state, not stored).
-    pub async fn conversation(&self, id: &str) -> Result<Option<ConversationSummary>> {
+    pub async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationSummary>> {
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM conversations c WHERE c.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&self.read).await?;
         row.as_ref().map(summary_from_row).transpose()
     }
 }
 
 /// The newest (up to [`RECENT_CLIENT_IDS`]) client ids of a conversation.
-async fn recent_client_ids(conn: &mut AnyConnection, conversation: &str) -> Result<Vec<RecentClientId>> {
+async fn recent_client_ids(conn: &mut AnyConnection, conversation: &ConversationId) -> Result<Vec<RecentClientId>> {
     let rows = sqlx::query(
         "SELECT from_role, client_id, seq FROM events \
          WHERE conversation_id = $1 AND client_id IS NOT NULL ORDER BY seq DESC LIMIT $2",
     )
-    .bind(conversation)
+    .bind(conversation.as_str())
     .bind(recent_limit())
     .fetch_all(&mut *conn)
     .await?;

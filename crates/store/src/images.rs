@@ -2,7 +2,7 @@
 //! HTTP handlers that serve images (after checking who may see them).
 
 use sightline_core::records::NewImage;
-use sightline_proto::{ImageRef, Role};
+use sightline_proto::{AgentId, ConversationId, ImageId, ImageRef, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -14,14 +14,14 @@ use crate::Store;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRecord {
     pub image: ImageRef,
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     /// The token hash of the visitor whose conversation it is.
     pub visitor_token_hash: String,
     /// Blob names (hex SHA-256) of the original and the thumbnail.
     pub sha256: String,
     pub thumb_sha256: String,
     pub uploaded_by: Role,
-    pub agent_id: Option<i64>,
+    pub agent_id: Option<AgentId>,
     pub created_at: u64,
     /// The annotations' JSON text, when there are any.
     pub annotations: Option<String>,
@@ -37,9 +37,10 @@ fn dimension(row: &AnyRow, column: &str) -> Result<u32> {
 fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
     let annotations: Option<String> = row.try_get("annotations")?;
     let uploaded_by: String = row.try_get("uploaded_by")?;
+    let source_image: Option<String> = row.try_get("source_image")?;
     Ok(ImageRecord {
         image: ImageRef {
-            id: row.try_get("id")?,
+            id: ImageId::from(row.try_get::<String, _>("id")?),
             mime: row.try_get("mime")?,
             width: dimension(row, "width")?,
             height: dimension(row, "height")?,
@@ -47,14 +48,14 @@ fn record_from_row(row: &AnyRow) -> Result<ImageRecord> {
             thumb_width: dimension(row, "thumb_width")?,
             thumb_height: dimension(row, "thumb_height")?,
             has_annotations: annotations.is_some(),
-            source_image: row.try_get("source_image")?,
+            source_image: source_image.map(ImageId::from),
         },
-        conversation_id: row.try_get("conversation_id")?,
+        conversation_id: ConversationId::from(row.try_get::<String, _>("conversation_id")?),
         visitor_token_hash: row.try_get("token_hash")?,
         sha256: row.try_get("sha256")?,
         thumb_sha256: row.try_get("thumb_sha256")?,
         uploaded_by: parse_role(&uploaded_by)?,
-        agent_id: row.try_get("agent_id")?,
+        agent_id: row.try_get::<Option<i64>, _>("agent_id")?.map(AgentId),
         created_at: from_db(row.try_get("created_at")?, "created_at")?,
         annotations,
         agents_only: flag(row.try_get("agents_only")?, "agents_only")?,
@@ -84,7 +85,7 @@ impl Store {
     }
 
     /// The image with this id, with its conversation's visitor; `None` if unknown.
-    pub async fn image(&self, id: &str) -> Result<Option<ImageRecord>> {
+    pub async fn image(&self, id: &ImageId) -> Result<Option<ImageRecord>> {
         let row = sqlx::query(
             "SELECT i.id, i.conversation_id, i.sha256, i.thumb_sha256, i.mime, i.width, i.height, i.bytes, \
              i.thumb_width, i.thumb_height, i.uploaded_by, i.agent_id, i.created_at, i.source_image, i.annotations, \
@@ -93,7 +94,7 @@ impl Store {
              FROM images i JOIN conversations c ON c.id = i.conversation_id JOIN visitors v ON v.id = c.visitor_id \
              WHERE i.id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(record_from_row).transpose()
@@ -102,10 +103,10 @@ impl Store {
 
 pub(crate) async fn create_image(
     conn: &mut AnyConnection,
-    conversation: &str,
+    conversation: &ConversationId,
     new: &NewImage,
     uploaded_by: Role,
-    agent_id: Option<i64>,
+    agent_id: Option<AgentId>,
     created_at: u64,
 ) -> Result<()> {
     let image = &new.image;
@@ -115,7 +116,7 @@ pub(crate) async fn create_image(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(image.id.as_str())
-    .bind(conversation)
+    .bind(conversation.as_str())
     .bind(new.sha256.as_str())
     .bind(new.thumb_sha256.as_str())
     .bind(image.mime.as_str())
@@ -125,9 +126,9 @@ pub(crate) async fn create_image(
     .bind(i64::from(image.thumb_width))
     .bind(i64::from(image.thumb_height))
     .bind(role_str(uploaded_by))
-    .bind(agent_id)
+    .bind(agent_id.map(|a| a.0))
     .bind(to_db(created_at, "created_at")?)
-    .bind(image.source_image.as_deref())
+    .bind(image.source_image.as_ref().map(ImageId::as_str))
     .bind(new.annotations.as_deref())
     .bind(i64::from(new.agents_only))
     .execute(&mut *conn)

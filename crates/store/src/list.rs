@@ -1,7 +1,7 @@
 //! The console's conversation list: filters, search and paging.
 
 use sightline_proto::api::ConversationPage;
-use sightline_proto::{ConversationStatus, ConversationSummary};
+use sightline_proto::{AgentId, ConversationStatus, ConversationSummary};
 
 use crate::codec::{status_str, summary_from_row, SUMMARY_COLUMNS};
 use crate::error::{to_db, Result};
@@ -25,10 +25,10 @@ pub struct ConversationQuery {
     pub text: Option<String>,
     pub status: Option<ConversationStatus>,
     /// Only conversations assigned to (or, when closed, handled by) this agent.
-    pub agent_id: Option<i64>,
+    pub agent_id: Option<AgentId>,
     /// Only conversations this agent may read (`sightline_core::policy::agent_may_read`:
     /// no other agent's active conversation).
-    pub readable_by: Option<i64>,
+    pub readable_by: Option<AgentId>,
     /// Only conversations whose `last_activity_at` is strictly before this: the
     /// `next_before` of the previous page.
     pub before: Option<u64>,
@@ -84,10 +84,14 @@ fn list_sql(query: &ConversationQuery, activity: Option<Activity>, limit: i64) -
         push("c.status = {}", Arg::Text(status_str(status).to_owned()), &mut args);
     }
     if let Some(agent_id) = query.agent_id {
-        push("c.agent_id = {}", Arg::Int(agent_id), &mut args);
+        push("c.agent_id = {}", Arg::Int(agent_id.0), &mut args);
     }
     if let Some(reader) = query.readable_by {
-        push("(c.status <> 'active' OR c.agent_id = {})", Arg::Int(reader), &mut args);
+        push(
+            "(c.status <> 'active' OR c.agent_id = {})",
+            Arg::Int(reader.0),
+            &mut args,
+        );
     }
     match activity {
         Some(Activity::Before(before)) => push("c.last_activity_at < {}", Arg::Int(before), &mut args),
@@ -198,7 +202,7 @@ mod tests {
         let query = ConversationQuery {
             text: Some("Hi".into()),
             status: Some(ConversationStatus::Closed),
-            agent_id: Some(7),
+            agent_id: Some(AgentId(7)),
             readable_by: None,
             before: None,
             limit: 10,

@@ -1,5 +1,6 @@
 //! Login sessions of agents.
 
+use sightline_proto::AgentId;
 use sqlx::Row;
 
 use crate::error::{from_db, to_db, Result};
@@ -10,7 +11,7 @@ use crate::{Store, UserRecord};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub token_hash: String,
-    pub user_id: i64,
+    pub user_id: AgentId,
     pub csrf_token: String,
     pub created_at: u64,
     /// The session is valid while `now < expires_at`.
@@ -24,7 +25,7 @@ impl Store {
     pub async fn create_session(
         &self,
         token_hash: &str,
-        user_id: i64,
+        user_id: AgentId,
         csrf_token: &str,
         now_ms: u64,
         expires_at_ms: u64,
@@ -34,7 +35,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
-        .bind(user_id)
+        .bind(user_id.0)
         .bind(csrf_token)
         .bind(to_db(now_ms, "created_at")?)
         .bind(to_db(expires_at_ms, "expires_at")?)
@@ -82,9 +83,9 @@ impl Store {
 
     /// Ends every session of a user (password changed, account disabled). Returns how
     /// many there were.
-    pub async fn delete_sessions_of_user(&self, user_id: i64) -> Result<u64> {
+    pub async fn delete_sessions_of_user(&self, user_id: AgentId) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.0)
             .execute(&self.write)
             .await?;
         Ok(done.rows_affected())
@@ -92,9 +93,9 @@ impl Store {
 
     /// Ends every session of a user but one (the user changed their own password in
     /// it). Returns how many ended.
-    pub async fn delete_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64> {
+    pub async fn delete_other_sessions(&self, user_id: AgentId, keep_token_hash: &str) -> Result<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(user_id)
+            .bind(user_id.0)
             .bind(keep_token_hash)
             .execute(&self.write)
             .await?;

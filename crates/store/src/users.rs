@@ -1,6 +1,7 @@
 //! Agent accounts.
 
 use sightline_proto::api::{UpdateUserRequest, UserInfo};
+use sightline_proto::AgentId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -21,7 +22,7 @@ const USER_COLUMNS: &str =
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
         info: UserInfo {
-            id: row.try_get("id")?,
+            id: AgentId(row.try_get("id")?),
             name: row.try_get("name")?,
             display_name: row.try_get("display_name")?,
             is_admin: flag(row.try_get("is_admin")?, "is_admin")?,
@@ -92,9 +93,9 @@ impl Store {
     }
 
     /// The account with this id.
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+    pub async fn user_by_id(&self, id: AgentId) -> Result<Option<UserRecord>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(id.0).fetch_optional(&self.read).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -110,7 +111,7 @@ impl Store {
     /// no active admin. The check and the change are one transaction that locks the
     /// active admins' rows (PostgreSQL; SQLite has one writer), so two concurrent
     /// demotions of the last two admins cannot both succeed.
-    pub async fn update_user(&self, id: i64, update: &UpdateUserRequest) -> Result<UserInfo> {
+    pub async fn update_user(&self, id: AgentId, update: &UpdateUserRequest) -> Result<UserInfo> {
         let mut tx = self.begin_write().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE",
@@ -122,7 +123,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let loses_admin = update.is_admin == Some(false) || update.disabled == Some(true);
-        if loses_admin && admins.contains(&id) && admins.len() <= 1 {
+        if loses_admin && admins.contains(&id.0) && admins.len() <= 1 {
             return Err(StoreError::LastAdmin);
         }
         let sql = format!(
@@ -131,7 +132,7 @@ impl Store {
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
-            .bind(id)
+            .bind(id.0)
             .bind(update.display_name.as_deref())
             .bind(update.is_admin.map(i64::from))
             .bind(update.disabled.map(i64::from))
@@ -146,9 +147,9 @@ impl Store {
     /// Replaces a user's password hash (which also lifts a pending password change);
     /// [`StoreError::NotFound`] when there is no such user. Sessions are left alone:
     /// see [`Store::delete_sessions_of_user`].
-    pub async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<()> {
+    pub async fn set_password_hash(&self, id: AgentId, password_hash: &str) -> Result<()> {
         let done = sqlx::query("UPDATE users SET password_hash = $2, must_change_password = 0 WHERE id = $1")
-            .bind(id)
+            .bind(id.0)
             .bind(password_hash)
             .execute(&self.write)
             .await?;
@@ -160,9 +161,9 @@ impl Store {
 
     /// Makes the user choose a new password at their next login (after an operator
     /// set one for them that the server made up).
-    pub async fn require_password_change(&self, id: i64) -> Result<()> {
+    pub async fn require_password_change(&self, id: AgentId) -> Result<()> {
         let done = sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
-            .bind(id)
+            .bind(id.0)
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {

@@ -1,7 +1,7 @@
 //! Applying the core's [`Persist`] operations.
 
-use sightline_core::records::Persist;
-use sightline_proto::{AgentRef, ConversationStatus, Event, PageInfo};
+use sightline_core::records::{Persist, VisitorId};
+use sightline_proto::{AgentRef, ConversationId, ConversationStatus, Event, PageInfo};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
@@ -238,8 +238,8 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
 
 async fn create_conversation(
     conn: &mut AnyConnection,
-    id: &str,
-    visitor_id: &str,
+    id: &ConversationId,
+    visitor_id: &VisitorId,
     created_at: u64,
     page: Option<&PageInfo>,
 ) -> Result<()> {
@@ -248,8 +248,8 @@ async fn create_conversation(
         "INSERT INTO conversations (id, visitor_id, status, created_at, last_activity_at, page_url, page_title) \
          VALUES ($1, $2, $3, $4, $4, $5, $6)",
     )
-    .bind(id)
-    .bind(visitor_id)
+    .bind(id.as_str())
+    .bind(visitor_id.as_str())
     .bind(status_str(ConversationStatus::Waiting))
     .bind(created_at)
     .bind(page.map(|p| p.url.as_str()))
@@ -263,7 +263,7 @@ async fn create_conversation(
 /// handled the conversation, so that closed conversations stay attributed to them.
 async fn set_status(
     conn: &mut AnyConnection,
-    conversation: &str,
+    conversation: &ConversationId,
     status: ConversationStatus,
     agent: Option<&AgentRef>,
     at: u64,
@@ -274,7 +274,7 @@ async fn set_status(
     };
     let query = if status == ConversationStatus::Closed && agent.is_none() {
         sqlx::query("UPDATE conversations SET status = $2, closed_at = $3, last_activity_at = $4 WHERE id = $1")
-            .bind(conversation)
+            .bind(conversation.as_str())
             .bind(status_str(status))
             .bind(closed_at)
             .bind(to_db(at, "at")?)
@@ -283,10 +283,10 @@ async fn set_status(
             "UPDATE conversations SET status = $2, closed_at = $3, agent_id = $4, agent_display_name = $5, \
              last_activity_at = $6 WHERE id = $1",
         )
-        .bind(conversation)
+        .bind(conversation.as_str())
         .bind(status_str(status))
         .bind(closed_at)
-        .bind(agent.map(|a| a.id))
+        .bind(agent.map(|a| a.id.0))
         .bind(agent.map(|a| a.display_name.as_str()))
         .bind(to_db(at, "at")?)
     };

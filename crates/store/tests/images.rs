@@ -78,27 +78,27 @@ async fn images_round_trip_with_their_conversation_and_visitor() {
             .await
             .unwrap();
 
-        let got = store.image("img-1").await.unwrap().unwrap();
+        let got = store.image(&"img-1".into()).await.unwrap().unwrap();
         assert_eq!(got.image, original.image);
-        assert_eq!(got.conversation_id, "conv-1");
+        assert_eq!(got.conversation_id.as_str(), "conv-1");
         assert_eq!(got.visitor_token_hash, token_hash("visitor-1"));
         assert_eq!((got.sha256.as_str(), got.thumb_sha256.as_str()), (original.sha256.as_str(), original.thumb_sha256.as_str()));
         assert_eq!((got.uploaded_by, got.agent_id, got.created_at), (Role::Visitor, None, 101));
         assert_eq!(got.annotations, None);
 
-        let got = store.image("img-2").await.unwrap().unwrap();
+        let got = store.image(&"img-2".into()).await.unwrap().unwrap();
         assert_eq!(got.image, annotated.image);
         assert!(got.image.has_annotations);
-        assert_eq!(got.image.source_image.as_deref(), Some("img-1"));
+        assert_eq!(got.image.source_image, Some("img-1".into()));
         assert_eq!(got.annotations.as_deref(), Some(r#"{"shapes":[{"kind":"arrow"}]}"#));
         assert_eq!((got.uploaded_by, got.agent_id), (Role::Agent, Some(agent.id)));
 
         // The message event carries the image reference; the preview says "Image".
-        let events = store.events("conv-1", 1, None, 10).await.unwrap();
+        let events = store.events(&cid("conv-1"), 1, None, 10).await.unwrap();
         assert!(matches!(&events[0].kind, EventKind::Message { body: MessageBody::Image { image }, .. } if *image == original.image));
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().preview.as_deref(), Some("Image"));
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().preview.as_deref(), Some("Image"));
 
-        assert_eq!(store.image("nope").await.unwrap(), None);
+        assert_eq!(store.image(&"nope".into()).await.unwrap(), None);
 
         // The blob sweep's question: which of these names are still referred to?
         let mut names: Vec<String> = (0..450).map(|i| format!("{i:064x}")).collect();

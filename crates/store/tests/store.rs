@@ -11,7 +11,9 @@ use common::fixtures::*;
 use common::{on_each_backend, TestDb};
 use sightline_core::records::{preview_of, Persist, RECENT_CLIENT_IDS};
 use sightline_proto::api::UpdateUserRequest;
-use sightline_proto::{AgentRef, ConversationStatus, Event, EventKind, MessageBody, PageInfo, Role, ShareState};
+use sightline_proto::{
+    AgentId, AgentRef, ConversationStatus, Event, EventKind, MessageBody, PageInfo, Role, ShareState,
+};
 use sightline_store::{Backend, ConversationQuery, Store, StoreError, MAX_PAGE_SIZE};
 
 // ---- scenarios ----
@@ -29,7 +31,7 @@ async fn migrations_run_on_a_fresh_database_and_again_on_an_existing_one() {
         // Connecting again finds the schema up to date and the data in place.
         let store = db.connect().await;
         assert_eq!(store.count_users().await.unwrap(), 1);
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 1);
         // Two stores on one database at once (e.g. a second process) both work.
         let other = db.connect().await;
         assert_eq!(other.count_users().await.unwrap(), 1);
@@ -59,7 +61,7 @@ async fn in_memory_sqlite_keeps_its_data_across_operations() {
     store.apply(&visitor_with_message(1, 100, "hello")).await.unwrap();
     store.create_user("a", "A", "h", false, 1).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), 1);
-    assert_eq!(store.events("conv-1", 0, None, 10).await.unwrap().len(), 1);
+    assert_eq!(store.events(&cid("conv-1"), 0, None, 10).await.unwrap().len(), 1);
     store.close().await;
 }
 
@@ -90,7 +92,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         assert_eq!(found.password_hash, "hash-1");
         assert_eq!(store.user_by_id(bob.id).await.unwrap().unwrap().info, bob);
         assert!(store.user_by_name("carol").await.unwrap().is_none());
-        assert!(store.user_by_id(bob.id + 1000).await.unwrap().is_none());
+        assert!(store.user_by_id(AgentId(bob.id.0 + 1000)).await.unwrap().is_none());
         assert_eq!(store.list_users().await.unwrap(), vec![alice.clone(), bob.clone()]);
         assert_eq!(store.count_users().await.unwrap(), 2);
         assert_eq!(store.count_active_admins().await.unwrap(), 1);
@@ -173,7 +175,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             is_admin: None,
             disabled: None,
         };
-        let err = store.update_user(bob.id + 1000, &nobody).await.unwrap_err();
+        let err = store.update_user(AgentId(bob.id.0 + 1000), &nobody).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
         store.set_password_hash(bob.id, "hash-3").await.unwrap();
@@ -185,7 +187,10 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             store.user_by_name("alice").await.unwrap().unwrap().password_hash,
             "hash-1"
         );
-        let err = store.set_password_hash(bob.id + 1000, "h").await.unwrap_err();
+        let err = store
+            .set_password_hash(AgentId(bob.id.0 + 1000), "h")
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
 
         // Unicode names are lowercased the same way on every backend.
@@ -212,7 +217,7 @@ async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
             is_admin: None,
             disabled: Some(true),
         };
-        let mut survivor: Option<i64> = None;
+        let mut survivor: Option<AgentId> = None;
         for round in 0..20 {
             let a = store
                 .create_user(&format!("a{round}"), "A", "h", true, 1)
@@ -302,7 +307,7 @@ async fn sessions_expire_and_die_with_disabled_users() {
         let err = store.create_session("s-ann-2", ann.id, "c", 1, 2).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         let err = store
-            .create_session("s-ghost", ben.id + 1000, "c", 1, 2)
+            .create_session("s-ghost", AgentId(ben.id.0 + 1000), "c", 1, 2)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
@@ -369,7 +374,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Waiting);
         assert_eq!(summary.agent, None);
         // last_seq and the preview come from the events; the stored activity
@@ -381,7 +386,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         assert_eq!(summary.preview.as_deref(), Some("Hello, I need help"));
         store.apply(&[activity("c", 1_001)]).await.unwrap();
         store.apply(&[activity("c", 1_000)]).await.unwrap();
-        assert_eq!(store.conversation("c").await.unwrap().unwrap().last_activity_at, 1_001);
+        assert_eq!(store.conversation(&cid("c")).await.unwrap().unwrap().last_activity_at, 1_001);
         assert_eq!(summary.page.as_ref(), Some(&page));
         assert!(!summary.visitor_online);
 
@@ -394,7 +399,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Active);
         assert_eq!(summary.agent.as_ref(), Some(&agent));
         assert_eq!(summary.preview.as_deref(), Some("Our rates"));
@@ -409,7 +414,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             ])
             .await
             .unwrap();
-        let summary = store.conversation("c").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("c")).await.unwrap().unwrap();
         assert_eq!(summary.status, ConversationStatus::Closed);
         assert_eq!(
             summary.agent.as_ref(),
@@ -422,7 +427,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         assert_eq!(summary.preview, Some(expected_preview), "preview of the newest message");
         assert_eq!(summary.created_at, 1_000);
 
-        let all = store.events("c", 0, None, 100).await.unwrap();
+        let all = store.events(&cid("c"), 0, None, 100).await.unwrap();
         let expected = vec![
             Event {
                 seq: 1,
@@ -457,16 +462,22 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         ];
         assert_eq!(all, expected);
         let seqs = |events: Vec<Event>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
-        assert_eq!(seqs(store.events("c", 2, Some(4), 100).await.unwrap()), vec![3, 4]);
-        assert_eq!(seqs(store.events("c", 0, None, 2).await.unwrap()), vec![1, 2]);
-        assert_eq!(seqs(store.events("c", 4, None, 100).await.unwrap()), vec![5, 6]);
-        assert_eq!(seqs(store.events("c", 6, None, 100).await.unwrap()), Vec::<u64>::new());
         assert_eq!(
-            seqs(store.events("c", 3, Some(3), 100).await.unwrap()),
+            seqs(store.events(&cid("c"), 2, Some(4), 100).await.unwrap()),
+            vec![3, 4]
+        );
+        assert_eq!(seqs(store.events(&cid("c"), 0, None, 2).await.unwrap()), vec![1, 2]);
+        assert_eq!(seqs(store.events(&cid("c"), 4, None, 100).await.unwrap()), vec![5, 6]);
+        assert_eq!(
+            seqs(store.events(&cid("c"), 6, None, 100).await.unwrap()),
             Vec::<u64>::new()
         );
-        assert!(store.events("nope", 0, None, 100).await.unwrap().is_empty());
-        assert!(store.conversation("nope").await.unwrap().is_none());
+        assert_eq!(
+            seqs(store.events(&cid("c"), 3, Some(3), 100).await.unwrap()),
+            Vec::<u64>::new()
+        );
+        assert!(store.events(&cid("nope"), 0, None, 100).await.unwrap().is_empty());
+        assert!(store.conversation(&cid("nope")).await.unwrap().is_none());
 
         // Closing without naming an agent keeps the one who handled it; a status
         // change that names no agent otherwise clears it.
@@ -479,7 +490,7 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
             .apply(&[set_status("conv-2", ConversationStatus::Closed, None, 5_002)])
             .await
             .unwrap();
-        let summary = store.conversation("conv-2").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-2")).await.unwrap().unwrap();
         assert_eq!(
             (summary.status, summary.agent.as_ref()),
             (ConversationStatus::Closed, Some(&agent))
@@ -521,14 +532,14 @@ async fn every_event_kind_is_stored_as_it_is() {
             .collect();
         store.apply(&batch).await.unwrap();
         let stored: Vec<EventKind> = store
-            .events("conv-1", 1, None, 100)
+            .events(&cid("conv-1"), 1, None, 100)
             .await
             .unwrap()
             .into_iter()
             .map(|e| e.kind)
             .collect();
         assert_eq!(stored, kinds);
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!(summary.last_seq, 4);
         assert_eq!(summary.preview.as_deref(), Some("hi"), "only messages make previews");
         assert!(search(&store, "screen").await.is_empty(), "only messages are searched");
@@ -592,9 +603,9 @@ async fn apply_refuses_bad_operations() {
         );
 
         // None of that changed anything.
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!((summary.last_seq, summary.last_activity_at), (1, 100));
-        assert_eq!(store.events("conv-1", 0, None, 100).await.unwrap().len(), 1);
+        assert_eq!(store.events(&cid("conv-1"), 0, None, 100).await.unwrap().len(), 1);
         store.close().await;
     })
     .await;
@@ -631,7 +642,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
             5_000,
             sightline_proto::EventKind::JoinedWithKey {
                 agent: sightline_proto::AgentRef {
-                    id: 1,
+                    id: AgentId(1),
                     display_name: "A".into(),
                 },
             },
@@ -640,14 +651,14 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
         store.apply(&batch).await.unwrap();
         for n in 1..=3u64 {
             let c = format!("conv-{n}");
-            let events = store.events(&c, 0, None, 1_000).await.unwrap();
+            let events = store.events(&cid(&c), 0, None, 1_000).await.unwrap();
             let last = if n == 3 { 252 } else { 251 };
             assert_eq!(events.len() as u64, last, "{c}");
             assert!(
                 events.iter().enumerate().all(|(i, e)| e.seq == i as u64 + 1),
                 "{c} in order"
             );
-            let summary = store.conversation(&c).await.unwrap().unwrap();
+            let summary = store.conversation(&cid(&c)).await.unwrap().unwrap();
             assert_eq!(summary.last_seq, last);
             assert_eq!(
                 summary.preview.as_deref(),
@@ -671,7 +682,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-        assert_eq!(store.conversation("conv-2").await.unwrap().unwrap().last_seq, 251);
+        assert_eq!(store.conversation(&cid("conv-2")).await.unwrap().unwrap().last_seq, 251);
         store.close().await;
     })
     .await;
@@ -697,12 +708,12 @@ async fn apply_is_one_transaction() {
             .await
             .unwrap()
             .is_none());
-        assert!(store.conversation("conv-2").await.unwrap().is_none());
-        assert!(store.events("conv-2", 0, None, 100).await.unwrap().is_empty());
-        let summary = store.conversation("conv-1").await.unwrap().unwrap();
+        assert!(store.conversation(&cid("conv-2")).await.unwrap().is_none());
+        assert!(store.events(&cid("conv-2"), 0, None, 100).await.unwrap().is_empty());
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().unwrap();
         assert_eq!((summary.last_seq, summary.last_activity_at), (1, 100));
         assert_eq!(summary.preview.as_deref(), Some("first"));
-        assert_eq!(store.events("conv-1", 0, None, 100).await.unwrap().len(), 1);
+        assert_eq!(store.events(&cid("conv-1"), 0, None, 100).await.unwrap().len(), 1);
 
         // A duplicate of an already stored seq inside a batch fails it all too.
         let err = store
@@ -713,14 +724,14 @@ async fn apply_is_one_transaction() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 1);
 
         // The store is usable afterwards (no transaction or lock left behind), and
         // the good part of the batch applies.
         batch.pop();
         store.apply(&batch).await.unwrap();
-        assert_eq!(store.conversation("conv-1").await.unwrap().unwrap().last_seq, 3);
-        assert_eq!(store.conversation("conv-2").await.unwrap().unwrap().last_seq, 1);
+        assert_eq!(store.conversation(&cid("conv-1")).await.unwrap().unwrap().last_seq, 3);
+        assert_eq!(store.conversation(&cid("conv-2")).await.unwrap().unwrap().last_seq, 1);
         store.close().await;
     })
     .await;
@@ -762,7 +773,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
         let open = store.load_open_conversations().await.unwrap();
         let mut loaded: Vec<(String, String)> = open
             .iter()
-            .map(|v| (v.id.clone(), v.latest.as_ref().unwrap().summary.id.clone()))
+            .map(|v| (v.id.to_string(), v.latest.as_ref().unwrap().summary.id.to_string()))
             .collect();
         loaded.sort();
         assert_eq!(
@@ -773,7 +784,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
                 ("visitor-5".into(), "conv-5b".into()),
             ]
         );
-        let busy = open.iter().find(|v| v.id == "visitor-2").unwrap();
+        let busy = open.iter().find(|v| v.id.as_str() == "visitor-2").unwrap();
         assert_eq!(busy.token_hash, token_hash("visitor-2"));
         let latest = busy.latest.as_ref().unwrap();
         assert_eq!(latest.summary.status, ConversationStatus::Active);
@@ -795,7 +806,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
         }
         let waiting = open
             .iter()
-            .find(|v| v.id == "visitor-1")
+            .find(|v| v.id.as_str() == "visitor-1")
             .unwrap()
             .latest
             .as_ref()
@@ -815,7 +826,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(closed.id, "visitor-3");
+        assert_eq!(closed.id.as_str(), "visitor-3");
         let latest = closed.latest.unwrap();
         assert_eq!(
             (latest.summary.id.as_str(), latest.summary.status),
@@ -833,7 +844,7 @@ async fn open_conversations_and_visitors_are_loaded_back() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(again.latest.unwrap().summary.id, "conv-5b");
+        assert_eq!(again.latest.unwrap().summary.id.as_str(), "conv-5b");
         let busy = store
             .visitor_by_token_hash(&token_hash("visitor-2"))
             .await
@@ -1176,7 +1187,7 @@ async fn concurrent_writers_and_readers_do_not_fail() {
                     // Reads between writes, on both pools.
                     let page = store.list_conversations(&ConversationQuery::default()).await.unwrap();
                     assert!(!page.conversations.is_empty());
-                    let summary = store.conversation(&c).await.unwrap().unwrap();
+                    let summary = store.conversation(&cid(&c)).await.unwrap().unwrap();
                     assert_eq!(summary.last_seq, seq, "a store reads its own writes");
                 }
             }));
@@ -1185,7 +1196,10 @@ async fn concurrent_writers_and_readers_do_not_fail() {
             task.await.unwrap();
         }
         for n in 0..16usize {
-            let events = stores[n % 2].events(&format!("conv-{n}"), 0, None, 100).await.unwrap();
+            let events = stores[n % 2]
+                .events(&cid(&format!("conv-{n}")), 0, None, 100)
+                .await
+                .unwrap();
             assert_eq!(
                 events.iter().map(|e| e.seq).collect::<Vec<_>>(),
                 (1..=30).collect::<Vec<u64>>()

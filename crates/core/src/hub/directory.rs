@@ -8,13 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sightline_proto::{ConversationId, ServerMessage};
+use sightline_proto::{AgentId, ConversationId, ServerMessage};
 
 use super::{ConnId, Hub};
 use crate::records::VisitorId;
-
-/// An agent's account id.
-pub(super) type AgentId = i64;
 
 /// Who a message is for.
 #[derive(Debug, Clone, Copy)]

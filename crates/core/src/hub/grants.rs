@@ -10,8 +10,8 @@
 //! Every step is an event in the conversation's history.
 
 use sightline_proto::{
-    AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary, Role,
-    ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
+    AgentId, AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary,
+    Role, ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
 };
 
 use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
@@ -32,7 +32,7 @@ pub(super) struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Party {
     Visitor(VisitorId),
-    Agent(i64),
+    Agent(AgentId),
 }
 
 /// A token that opens one end's stream socket.
@@ -119,7 +119,7 @@ impl Hub {
             Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
         }
         let message = request_text(message, MAX_GRANT_MESSAGE_CHARS, || default_request(capability))?;
-        let id = self.random_id(16);
+        let id = GrantId::from(self.random_id(16));
         // The grant it replaces is over (the table says so): its id goes.
         if let Some(old) = self
             .conversations
@@ -232,7 +232,7 @@ impl Hub {
             Outcome::Unchanged => return Ok(()),
             Outcome::Refused(refusal) => return Err(grant_refusal(refusal)),
         };
-        let new_stream = (next == GrantState::Allowed).then(|| self.random_id(16));
+        let new_stream = (next == GrantState::Allowed).then(|| StreamId::from(self.random_id(16)));
         let Some(grant) = self
             .conversations
             .get_mut(conversation)
@@ -389,7 +389,7 @@ impl Hub {
     }
 
     /// Ends the grants of every conversation the agent owns.
-    pub(super) fn end_grants_of_agent(&mut self, now: u64, agent_id: i64) {
+    pub(super) fn end_grants_of_agent(&mut self, now: u64, agent_id: AgentId) {
         let owned: Vec<(ConversationId, Option<AgentRef>)> = self
             .conversations
             .values()

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event, EventKind,
-    MessageBody, PageInfo, Role, ServerMessage, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
+    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -32,7 +32,15 @@ use crate::validate::{normalize_body, token_hash, validate_client_id, validate_p
 use directory::{Audience, Directory};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
-pub type ConnId = u64;
+/// Never sent to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// An authenticated agent, as the shell established from the session cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +79,11 @@ pub enum Input {
         visitor: Option<StoredVisitor>,
     },
     /// The agent logged out: their live screen shares end.
-    AgentLoggedOut { agent_id: i64 },
+    AgentLoggedOut { agent_id: AgentId },
     /// The agent's other sessions were ended (a password change): the streams
     /// they may hold end with their grants; screen shares, whose signaling goes
     /// through the (closed) chat sockets, go on with the session that stays.
-    AgentOtherSessionsEnded { agent_id: i64 },
+    AgentOtherSessionsEnded { agent_id: AgentId },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
@@ -169,13 +177,10 @@ pub enum Output {
     /// of its tokens. Acted on at once (nothing to store first).
     StreamGrant(StreamGrant),
     /// One more token for an end of a live stream (a reconnect).
-    StreamToken {
-        stream: sightline_proto::StreamId,
-        token: StreamToken,
-    },
+    StreamToken { stream: StreamId, token: StreamToken },
     /// Consent ended: the relay stops the stream now and closes its sockets. Comes
     /// before the batch's persists, and must be acted on without waiting for them.
-    StreamRevoke { stream: sightline_proto::StreamId },
+    StreamRevoke { stream: StreamId },
 }
 
 /// TURN server settings: URLs and the secret shared with coturn's
@@ -344,8 +349,8 @@ pub struct Hub {
     keys: share::SessionKeys,
     /// Grants that are not over and live streams, by id, to their conversation:
     /// a message naming one finds it without walking every conversation.
-    grant_index: BTreeMap<String, ConversationId>,
-    stream_index: BTreeMap<String, ConversationId>,
+    grant_index: BTreeMap<GrantId, ConversationId>,
+    stream_index: BTreeMap<StreamId, ConversationId>,
 }
 
 /// What a refused request turns into.
@@ -861,7 +866,7 @@ impl Hub {
             }
         }
         let token = self.random_id(32);
-        let id = self.random_id(16);
+        let id = VisitorId::from(self.random_id(16));
         let hash = token_hash(&token);
         self.visitors_by_token.insert(hash.clone(), id.clone());
         self.visitors.insert(
@@ -1273,7 +1278,7 @@ impl Hub {
     /// Creates (and stores) an empty waiting conversation as the visitor's current
     /// one. The caller appends its first events.
     fn open_conversation(&mut self, now: u64, visitor_id: &VisitorId) -> ConversationId {
-        let id = self.random_id(16);
+        let id = ConversationId::from(self.random_id(16));
         let Some(visitor) = self.visitors.get_mut(visitor_id) else {
             return id;
         };

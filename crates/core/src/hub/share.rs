@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage, ShareId,
-    ShareMode, ShareSetup, ShareState, ShareStep, ShareSummary, Signal, MAX_CANDIDATE_BYTES, MAX_INVITATION_CHARS,
-    MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
+    AgentId, AgentRef, ConversationId, ConversationStatus, ErrorCode, EventKind, IceServer, Role, ServerMessage,
+    ShareId, ShareMode, ShareSetup, ShareState, ShareStep, ShareSummary, Signal, MAX_CANDIDATE_BYTES,
+    MAX_INVITATION_CHARS, MAX_SDP_BYTES, MAX_SHARE_DETAIL_CHARS,
 };
 
 use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
@@ -137,7 +137,7 @@ impl Hub {
             Outcome::Refused(refusal) => return Err(share_refusal(refusal)),
         }
         let message = super::grants::request_text(message, MAX_INVITATION_CHARS, default_invitation)?;
-        let share = self.random_id(16);
+        let share = ShareId::from(self.random_id(16));
         if let Some(c) = self.conversations.get_mut(conversation) {
             c.share = Some(Share {
                 id: share.clone(),
@@ -326,7 +326,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn end_shares_of_agent(&mut self, now: u64, agent_id: i64) {
+    pub(super) fn end_shares_of_agent(&mut self, now: u64, agent_id: AgentId) {
         let owned: Vec<(ConversationId, Option<AgentRef>)> = self
             .conversations
             .values()
@@ -355,7 +355,7 @@ impl Hub {
         let Some(share) = c.share.as_ref() else { return };
         let mut ice_servers = self.settings.ice_servers.clone();
         if let Some(turn) = &self.settings.turn {
-            let (username, credential) = turn_credentials(&turn.secret, &share.id, now, turn.ttl_secs);
+            let (username, credential) = turn_credentials(&turn.secret, share.id.as_str(), now, turn.ttl_secs);
             ice_servers.push(IceServer {
                 urls: turn.urls.clone(),
                 username: Some(username),

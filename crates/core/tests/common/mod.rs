@@ -2,12 +2,13 @@
 //! look-ups the way the real server does, for scenario tests.
 #![allow(dead_code)]
 
-use sightline_core::records::{NewImage, Persist};
+use sightline_core::records::{NewImage, Persist, VisitorId};
 use sightline_core::{
     AgentIdentity, ConnId, Hub, ImagePosted, Input, LimitKind, Output, Peer, Refused, ShareSettings, StreamGrant,
 };
 use sightline_proto::{
-    AgentRef, ClientMessage, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage, PROTOCOL_VERSION,
+    AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ErrorCode, Event, MessageBody, ServerMessage,
+    StreamId, PROTOCOL_VERSION,
 };
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -17,23 +18,23 @@ pub const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 #[derive(Default)]
 pub struct Shell {
     /// What a database would hold.
-    pub events: BTreeMap<String, Vec<Event>>,
-    pub visitors: Vec<(String, String)>,
-    pub statuses: BTreeMap<String, ConversationStatus>,
+    pub events: BTreeMap<ConversationId, Vec<Event>>,
+    pub visitors: Vec<(VisitorId, String)>,
+    pub statuses: BTreeMap<ConversationId, ConversationStatus>,
     /// Everything delivered, per connection.
     pub inbox: BTreeMap<ConnId, Vec<ServerMessage>>,
     pub lookups: Vec<(ConnId, String)>,
     pub disconnected: Vec<ConnId>,
     /// Image metadata stored, with its conversation.
-    pub images: Vec<(String, NewImage)>,
+    pub images: Vec<(ConversationId, NewImage)>,
     /// Answers to image posts, by request number.
     pub posted: Vec<(u64, Result<ImagePosted, Refused>)>,
     /// Limits that refused something, in order.
     pub limited: Vec<(LimitKind, IpAddr)>,
     /// What a relay would hold: live streams and their tokens.
-    pub streams: BTreeMap<String, StreamGrant>,
+    pub streams: BTreeMap<StreamId, StreamGrant>,
     /// Every stream granted and revoked, in order.
-    pub stream_log: Vec<(String, bool)>,
+    pub stream_log: Vec<(StreamId, bool)>,
 }
 
 pub struct World {
@@ -49,7 +50,7 @@ pub fn text(s: &str) -> MessageBody {
 pub fn agent(id: i64, name: &str) -> AgentIdentity {
     AgentIdentity {
         agent: AgentRef {
-            id,
+            id: AgentId(id),
             display_name: name.into(),
         },
         is_admin: false,
@@ -157,35 +158,38 @@ impl World {
         }
     }
 
-    pub fn msg(&mut self, conn: ConnId, message: ClientMessage) {
+    // Scenario tests number their sockets with plain integers: the helpers below
+    // take a socket's number and make it a `ConnId`.
+
+    pub fn msg(&mut self, conn: u64, message: ClientMessage) {
         self.input(Input::Message {
-            conn,
+            conn: ConnId(conn),
             message,
             request_ref: None,
         });
     }
 
     /// Sends a message carrying a request reference.
-    pub fn msg_with_ref(&mut self, conn: ConnId, message: ClientMessage, request_ref: &str) {
+    pub fn msg_with_ref(&mut self, conn: u64, message: ClientMessage, request_ref: &str) {
         self.input(Input::Message {
-            conn,
+            conn: ConnId(conn),
             message,
             request_ref: Some(request_ref.into()),
         });
     }
 
-    pub fn take(&mut self, conn: ConnId) -> Vec<ServerMessage> {
-        self.shell.inbox.remove(&conn).unwrap_or_default()
+    pub fn take(&mut self, conn: u64) -> Vec<ServerMessage> {
+        self.shell.inbox.remove(&ConnId(conn)).unwrap_or_default()
     }
 
-    pub fn visitor(&mut self, conn: ConnId, token: Option<String>, after_seq: u64) -> String {
+    pub fn visitor(&mut self, conn: u64, token: Option<String>, after_seq: u64) -> String {
         self.visitor_from(conn, LOCAL, token, after_seq)
     }
 
     /// A visitor socket from a given client address.
-    pub fn visitor_from(&mut self, conn: ConnId, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
+    pub fn visitor_from(&mut self, conn: u64, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
         self.input(Input::Connected {
-            conn,
+            conn: ConnId(conn),
             peer: Peer::Visitor,
             address,
         });
@@ -204,9 +208,9 @@ impl World {
         }
     }
 
-    pub fn agent(&mut self, conn: ConnId, identity: AgentIdentity) -> Vec<ServerMessage> {
+    pub fn agent(&mut self, conn: u64, identity: AgentIdentity) -> Vec<ServerMessage> {
         self.input(Input::Connected {
-            conn,
+            conn: ConnId(conn),
             peer: Peer::Agent(identity),
             address: LOCAL,
         });
@@ -219,7 +223,7 @@ impl World {
         self.take(conn)
     }
 
-    pub fn visitor_says(&mut self, conn: ConnId, client_id: &str, s: &str) {
+    pub fn visitor_says(&mut self, conn: u64, client_id: &str, s: &str) {
         self.msg(
             conn,
             ClientMessage::Send {
@@ -238,6 +242,6 @@ pub fn error_code(messages: &[ServerMessage]) -> Option<ErrorCode> {
     })
 }
 
-pub fn conversation_of(world: &World) -> String {
+pub fn conversation_of(world: &World) -> ConversationId {
     world.shell.events.keys().next().expect("a conversation exists").clone()
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sightline_core::Allowance;
-use sightline_proto::{ErrorCode, EventKind, MessageBody, ServerMessage};
+use sightline_proto::{ConversationId, ErrorCode, EventKind, MessageBody, ServerMessage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
@@ -17,7 +17,7 @@ fn lo(a: u8, b: u8, c: u8) -> IpAddr {
 }
 
 /// A visitor (from `from`) writes, Anna accepts: an active conversation.
-async fn active_conversation(server: &TestServer, anna: &mut Ws, from: IpAddr) -> (Ws, String) {
+async fn active_conversation(server: &TestServer, anna: &mut Ws, from: IpAddr) -> (Ws, ConversationId) {
     let mut visitor = server.visitor_from(from).await;
     visitor.hello(None, 0).await;
     let (conversation, _) = visitor.say(None, "v1", "hello").await;
@@ -33,7 +33,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Round trips of a bystander: a message sent until its acknowledgement (stored).
-async fn round_trips(visitor: &mut Ws, conversation: &str, prefix: &str, count: usize) -> Vec<Duration> {
+async fn round_trips(visitor: &mut Ws, conversation: &ConversationId, prefix: &str, count: usize) -> Vec<Duration> {
     let mut times = Vec::with_capacity(count);
     for i in 0..count {
         let started = Instant::now();
@@ -458,7 +458,7 @@ async fn another_agents_active_conversation_is_private_over_http_and_the_socket_
         .await
         .expect("json");
     assert!(
-        !listed.to_string().contains(&conversation),
+        !listed.to_string().contains(conversation.as_str()),
         "the history list hides it too: {listed}"
     );
     let mut ben = server.agent("ben").await;

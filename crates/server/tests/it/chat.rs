@@ -102,7 +102,7 @@ async fn a_reconnecting_visitor_gets_what_they_missed_and_retries_are_not_double
     let mut back = server.visitor().await;
     let (same_token, same_conversation) = back.hello(Some(&token), 3).await;
     assert_eq!(same_token, token);
-    assert_eq!(same_conversation.as_deref(), Some(conversation.as_str()));
+    assert_eq!(same_conversation.as_ref(), Some(&conversation));
     let mut replayed = Vec::new();
     loop {
         let m = back.next().await.expect("open");

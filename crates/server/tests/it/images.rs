@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{json, Value};
 use sightline_proto::api::UploadedImage;
-use sightline_proto::{ErrorCode, EventKind, ImageRef, MessageBody, Role, ServerMessage};
+use sightline_proto::{ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, Role, ServerMessage};
 
 use crate::support::{TestServer, Ws};
 
@@ -141,7 +141,7 @@ fn png_of_zeros(side: u32) -> Vec<u8> {
 }
 
 /// A visitor with a conversation that `anna` has accepted.
-async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, String, String) {
+async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, String, ConversationId) {
     let mut visitor = server.visitor().await;
     let (token, _) = visitor.hello(None, 0).await;
     let (conversation, _) = visitor.say(None, "v-1", "The page shows an error").await;
@@ -598,7 +598,7 @@ async fn annotations_are_kept_with_the_annotated_copy() {
 
     let annotations = json!({"version": 1, "shapes": [{"kind": "arrow", "from": [10, 10], "to": [200, 120], "color": "#e00"},
         {"kind": "text", "at": [220, 130], "text": "click here"}]});
-    let send = |client_id: &'static str, source_image: String, image: Vec<u8>, annotations: Option<String>| {
+    let send = |client_id: &'static str, source_image: ImageId, image: Vec<u8>, annotations: Option<String>| {
         let (content_type, body) = multipart(&image, annotations.as_deref());
         anna_http
             .post(format!(
@@ -622,7 +622,7 @@ async fn annotations_are_kept_with_the_annotated_copy() {
     assert_eq!(response.status(), 201);
     let edited: UploadedImage = response.json().await.expect("json");
     assert!(edited.image.has_annotations);
-    assert_eq!(edited.image.source_image.as_deref(), Some(source.image.id.as_str()));
+    assert_eq!(edited.image.source_image.as_ref(), Some(&source.image.id));
     let event = visitor
         .expect(|m| image_event(m).is_some_and(|(from, _)| from == Role::Agent))
         .await;

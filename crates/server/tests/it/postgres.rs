@@ -48,7 +48,7 @@ async fn chat_history_and_restart_on_postgres() {
         TestServer::start_configured(dir.path().to_path_buf(), |config| config.database_url = url.clone()).await;
     let mut visitor = server.visitor().await;
     let (_, restored) = visitor.hello(Some(&token), 0).await;
-    assert_eq!(restored.as_deref(), Some(conversation.as_str()));
+    assert_eq!(restored.as_ref(), Some(&conversation));
     let mut replayed = Vec::new();
     loop {
         match visitor.next().await.expect("open") {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use sightline_proto::{Capability, ServerMessage, StreamControl, StreamRole};
+use sightline_proto::{Capability, ConversationId, GrantId, ServerMessage, StreamControl, StreamId, StreamRole};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
@@ -86,14 +86,14 @@ impl StreamSocket {
 struct Granted {
     anna: Ws,
     visitor: Ws,
-    conversation: String,
-    grant: String,
-    stream: String,
+    conversation: ConversationId,
+    grant: GrantId,
+    stream: StreamId,
     publisher_token: String,
     subscriber_token: String,
 }
 
-fn stream_granted(m: &ServerMessage) -> Option<(String, String, String, StreamRole, String)> {
+fn stream_granted(m: &ServerMessage) -> Option<(ConversationId, GrantId, StreamId, StreamRole, String)> {
     match m {
         ServerMessage::StreamGranted {
             grant,
@@ -155,7 +155,7 @@ async fn cobrowse(server: &TestServer) -> Granted {
 }
 
 /// A fresh token for this end of the stream (tokens are single use).
-async fn fresh_token(chat: &mut Ws, stream: &str) -> String {
+async fn fresh_token(chat: &mut Ws, stream: &StreamId) -> String {
     chat.send(json!({"type": "stream_join", "stream": stream})).await;
     let (_, _, _, _, token) = stream_granted(&chat.expect(|m| stream_granted(m).is_some()).await).expect("a token");
     token

@@ -26,8 +26,8 @@ async fn a_restart_closes_sockets_with_1012_and_loses_nothing_acknowledged() {
     let mut visitor = server.visitor().await;
     let (_, again) = visitor.hello(Some(&token), 0).await;
     assert_eq!(
-        again.as_deref(),
-        Some(conversation.as_str()),
+        again.as_ref(),
+        Some(&conversation),
         "the open conversation was restored"
     );
     let mut replayed = Vec::new();

@@ -2,12 +2,12 @@
 //! ends, keys single-use and rate-limited.
 
 use serde_json::json;
-use sightline_proto::{ErrorCode, EventKind, ServerMessage, ShareState};
+use sightline_proto::{ConversationId, ErrorCode, EventKind, ServerMessage, ShareId, ShareState};
 
 use crate::support::{TestServer, Ws};
 
 /// A visitor chatting with Anna, and the share Anna invited them to.
-async fn invited(server: &TestServer) -> (Ws, Ws, String, String) {
+async fn invited(server: &TestServer) -> (Ws, Ws, ConversationId, ShareId) {
     let mut anna = server.agent("anna").await;
     let mut visitor = server.visitor().await;
     visitor.hello(None, 0).await;
@@ -28,7 +28,7 @@ async fn invited(server: &TestServer) -> (Ws, Ws, String, String) {
     (anna, visitor, conversation, share)
 }
 
-fn offer(share: &str) -> serde_json::Value {
+fn offer(share: &ShareId) -> serde_json::Value {
     json!({"type": "share_signal", "share": share, "signal": {"kind": "description", "type": "offer", "sdp": "v=0"}})
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use sightline::config::Config;
-use sightline_proto::ServerMessage;
+use sightline_proto::{ConversationId, ServerMessage};
 use sightline_store::Store;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -247,7 +247,7 @@ impl Ws {
     }
 
     /// Visitor hello; returns (token, conversation id if any).
-    pub async fn hello(&mut self, token: Option<&str>, after_seq: u64) -> (String, Option<String>) {
+    pub async fn hello(&mut self, token: Option<&str>, after_seq: u64) -> (String, Option<ConversationId>) {
         self.send(json!({"type": "visitor_hello", "protocol": 1, "token": token, "after_seq": after_seq, "page": {"url": "http://shop.test/cart", "title": "Cart"}})).await;
         match self.expect(|m| matches!(m, ServerMessage::VisitorWelcome { .. })).await {
             ServerMessage::VisitorWelcome {
@@ -258,7 +258,12 @@ impl Ws {
     }
 
     /// Sends a text message and waits for its ack; returns (conversation, seq).
-    pub async fn say(&mut self, conversation: Option<&str>, client_id: &str, text: &str) -> (String, u64) {
+    pub async fn say(
+        &mut self,
+        conversation: Option<&ConversationId>,
+        client_id: &str,
+        text: &str,
+    ) -> (ConversationId, u64) {
         self.send(json!({"type": "send", "conversation": conversation, "client_id": client_id, "body": {"kind": "text", "text": text}}))
             .await;
         let wanted = client_id.to_owned();

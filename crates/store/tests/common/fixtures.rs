@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use sightline_core::records::Persist;
-use sightline_proto::{AgentRef, ConversationStatus, Event, EventKind, MessageBody, Role};
+use sightline_proto::{AgentRef, ConversationId, ConversationStatus, Event, EventKind, MessageBody, Role};
 use sightline_store::{ConversationQuery, Store};
 
 // ---- building Persist operations the way the core does ----
@@ -87,8 +87,13 @@ pub async fn agent(store: &Store, name: &str) -> AgentRef {
     }
 }
 
+/// A conversation id from its text.
+pub fn cid(id: &str) -> ConversationId {
+    id.into()
+}
+
 pub fn ids(page: &sightline_store::ConversationPage) -> Vec<String> {
-    page.conversations.iter().map(|c| c.id.clone()).collect()
+    page.conversations.iter().map(|c| c.id.to_string()).collect()
 }
 
 pub async fn search(store: &Store, text: &str) -> Vec<String> {
