@@ -386,7 +386,10 @@ async fn a_conversation_lifecycle_is_stored_and_read_back() {
         assert_eq!(summary.preview.as_deref(), Some("Hello, I need help"));
         store.apply(&[activity("c", 1_001)]).await.unwrap();
         store.apply(&[activity("c", 1_000)]).await.unwrap();
-        assert_eq!(store.conversation(&cid("c")).await.unwrap().unwrap().last_activity_at, 1_001);
+        assert_eq!(
+            store.conversation(&cid("c")).await.unwrap().unwrap().last_activity_at,
+            1_001
+        );
         assert_eq!(summary.page.as_ref(), Some(&page));
         assert!(!summary.visitor_online);
 
