@@ -422,7 +422,16 @@ fn start_commit(
         .persisted_ops
         .fetch_add(persists.len() as u64, Ordering::Relaxed);
     let (store, metrics) = (store.clone(), metrics.clone());
-    let handle = tokio::spawn(async move { persist_with_retry(&store, &persists, &metrics).await });
+    let handle = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let stored = persist_with_retry(&store, &persists, &metrics).await;
+        tracing::debug!(
+            ops = persists.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "batch stored"
+        );
+        stored
+    });
     Some(InFlight { handle, outputs })
 }
 

@@ -82,7 +82,9 @@ fn upgrade_socket(
         // Small buffers: most sockets are idle most of the time, and a chat frame is
         // small. Larger frames than the protocol allows are refused outright.
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // Frames fed in a run are written together (see `feed_json`); every send
+        // and run ends with a flush.
+        .write_buffer_size(16 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| run_socket(app, socket, peer, address, session, permit))
@@ -107,6 +109,46 @@ pub(crate) async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
         tokio::time::timeout(WRITE_TIMEOUT, socket.send(frame)).await,
         Ok(Ok(()))
     )
+}
+
+/// Most queued messages written to a socket at once (one flush).
+const MAX_FRAMES_PER_WRITE: usize = 64;
+
+fn is_welcome(message: &ServerMessage) -> bool {
+    matches!(
+        message,
+        ServerMessage::VisitorWelcome { .. } | ServerMessage::AgentWelcome { .. }
+    )
+}
+
+/// The item held back from the last run of writes, else the next one queued.
+async fn next_outbound(held: &mut Option<Outbound>, rx: &mut mpsc::Receiver<Outbound>) -> Option<Outbound> {
+    match held.take() {
+        Some(item) => Some(item),
+        None => rx.recv().await,
+    }
+}
+
+/// Buffers a message for the socket without writing it out (see [`flush`]); the
+/// buffer writes itself out past the upgrade's `write_buffer_size`.
+async fn feed_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
+    use futures_util::SinkExt as _;
+    match serde_json::to_string(message) {
+        Ok(text) => matches!(
+            tokio::time::timeout(WRITE_TIMEOUT, socket.feed(Message::Text(Utf8Bytes::from(text)))).await,
+            Ok(Ok(()))
+        ),
+        Err(err) => {
+            tracing::error!(%err, "could not serialize a server message");
+            true
+        }
+    }
+}
+
+/// Writes out what [`feed_json`] buffered.
+async fn flush(socket: &mut WebSocket) -> bool {
+    use futures_util::SinkExt as _;
+    matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.flush()).await, Ok(Ok(())))
 }
 
 async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
@@ -238,6 +280,8 @@ async fn run_socket(
     let hello_deadline = tokio::time::sleep(app.config.handshake_timeout);
     tokio::pin!(hello_deadline);
     let mut welcomed = false;
+    // An item taken from the queue while writing a run of messages, handled next.
+    let mut held: Option<Outbound> = None;
     loop {
         tokio::select! {
             // Outbound first: deliver what the hub decided before reading more.
@@ -248,10 +292,30 @@ async fn run_socket(
                 close(&mut socket, code, &reason).await;
                 break;
             }
-            outbound = rx.recv() => match outbound {
+            outbound = next_outbound(&mut held, &mut rx) => match outbound {
                 Some(Outbound::Message(message)) => {
-                    welcomed |= matches!(message, ServerMessage::VisitorWelcome { .. } | ServerMessage::AgentWelcome { .. });
-                    if !send_json(&mut socket, &message).await { break; }
+                    // What else is already queued for this socket goes out with it,
+                    // in one write: under load a sender's `ack` and `event` come
+                    // together, and a write is the costliest step of a delivery.
+                    let mut sent = feed_json(&mut socket, &message).await;
+                    welcomed |= is_welcome(&message);
+                    for _ in 1..MAX_FRAMES_PER_WRITE {
+                        if !sent {
+                            break;
+                        }
+                        match rx.try_recv() {
+                            Ok(Outbound::Message(message)) => {
+                                sent = feed_json(&mut socket, &message).await;
+                                welcomed |= is_welcome(&message);
+                            }
+                            Ok(other) => {
+                                held = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if !sent || !flush(&mut socket).await { break; }
                 }
                 Some(Outbound::Replay { conversation, after_seq, upto_seq }) => {
                     // A long replay still stops at once for a kill (logged out,

@@ -107,6 +107,9 @@ pub struct Store {
     /// Reads. The same pool as `write` on PostgreSQL and for in-memory SQLite.
     read: AnyPool,
     backend: Backend,
+    /// While any clone of the store lives, so does the SQLite checkpointer (it
+    /// holds the weak end).
+    _alive: std::sync::Arc<()>,
 }
 
 impl Store {

@@ -1214,3 +1214,41 @@ async fn concurrent_writers_and_readers_do_not_fail() {
     })
     .await;
 }
+
+/// The checkpointer beside the writer copies the write-ahead log into the database
+/// file, far below the writer's own (64 MiB) automatic checkpoint: the file grows
+/// while nothing but appends happen.
+#[tokio::test]
+async fn the_write_ahead_log_is_checkpointed_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    let size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut ops = Vec::new();
+    for n in 0..200 {
+        ops.extend(visitor_with_message(n, 100, "hello"));
+    }
+    store.apply(&ops).await.unwrap();
+    let before = size();
+    // A few hundred pages of events, nowhere near the writer's threshold.
+    for round in 0..20u64 {
+        let batch: Vec<_> = (0..200)
+            .map(|n| visitor_says(&format!("conv-{n}"), round + 2, 200 + round, "a message of a few words"))
+            .collect();
+        store.apply(&batch).await.unwrap();
+    }
+    let wal = dir.path().join("wal.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 0,
+        "the log holds the writes"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while size() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file did not grow: nothing was checkpointed ({before} bytes)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    store.close().await;
+}
