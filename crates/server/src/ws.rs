@@ -152,13 +152,7 @@ async fn flush(socket: &mut WebSocket) -> bool {
 }
 
 async fn send_json(socket: &mut WebSocket, message: &ServerMessage) -> bool {
-    match serde_json::to_string(message) {
-        Ok(text) => send_frame(socket, Message::Text(Utf8Bytes::from(text))).await,
-        Err(err) => {
-            tracing::error!(%err, "could not serialize a server message");
-            true
-        }
-    }
+    feed_json(socket, message).await && flush(socket).await
 }
 
 pub(crate) async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
