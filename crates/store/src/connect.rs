@@ -114,7 +114,7 @@ async fn connect_sqlite(url: &str) -> Result<Store> {
     for pragma in SQLITE_PRAGMAS {
         checkpointer.execute(*pragma).await?;
     }
-    tokio::spawn(checkpoint(checkpointer, Arc::downgrade(&alive)));
+    tokio::spawn(checkpoint(checkpointer, write.clone(), Arc::downgrade(&alive)));
     Ok(Store {
         write,
         read,
@@ -136,13 +136,13 @@ const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 /// 90 ms instead of 1). Passive checkpoints never block the writer; the log starts
 /// over by itself once one has copied all of it. (Making it start over by force,
 /// with `RESTART`, blocked commits and doubled the chat's p99: tried and dropped.)
-/// Stops when the store is dropped.
-async fn checkpoint(mut conn: AnyConnection, alive: std::sync::Weak<()>) {
+/// Stops when the store is closed or dropped.
+async fn checkpoint(mut conn: AnyConnection, writer: AnyPool, alive: std::sync::Weak<()>) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if alive.upgrade().is_none() {
+        if alive.upgrade().is_none() || writer.is_closed() {
             break;
         }
         if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
