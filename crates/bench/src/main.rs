@@ -28,6 +28,7 @@
 //! agents' long-lived sockets connect, so that setup does not pay for the
 //! waiting-queue broadcast to every agent (step 6 measures that separately).
 
+mod bare;
 mod conn;
 mod load;
 mod server;
@@ -106,6 +107,17 @@ struct Args {
     /// is kept anyway when the run fails).
     #[arg(long)]
     keep_data: bool,
+    /// Skip the bare limit: after Sightline, the same load is run against a plain
+    /// tokio-tungstenite server that only parses, serialises and forwards (no hub,
+    /// no database), so the figures can be read against what the machine allows.
+    #[arg(long)]
+    no_bare: bool,
+    /// Measure only the bare limit.
+    #[arg(long, conflicts_with = "no_bare")]
+    bare_only: bool,
+    /// Serve as the bare server (the benchmark starts itself this way).
+    #[arg(long, hide = true)]
+    serve_bare: bool,
 }
 
 const AGENT_PASSWORD: &str = "bench-agent-password";
@@ -123,6 +135,9 @@ fn main() {
 }
 
 fn bench(args: Args) -> anyhow::Result<()> {
+    if args.serve_bare {
+        return bare::serve(args.chats_per_agent);
+    }
     if args.pairs == 0 || args.chats_per_agent == 0 || args.rate == 0 || args.duration == 0 {
         bail!("--pairs, --chats-per-agent, --rate and --duration must be positive");
     }
@@ -310,6 +325,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "  load:     {} conversations = {} visitor sockets + {} agents x {} chats (one socket each), loopback",
         args.pairs, args.pairs, agents_n, args.chats_per_agent
     );
+    if args.bare_only {
+        run_bare(&args, &mut 1000).await?;
+        return Ok(());
+    }
     let mut server = Server::start(
         &args.server_bin,
         ADMIN_PASSWORD,
@@ -573,62 +592,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     report_problems(&shared);
 
     // 6. The highest sustained rate.
-    let mut best: Option<u32> = None;
-    let mut ceiling_note = String::new();
-    if !args.no_rate_search {
-        let allowed = (MAX_SENDS_PER_SOCKET * 2.0 * held as f64 / args.chats_per_agent as f64) as u32;
-        let cap = args.search_max.unwrap_or(allowed).min(allowed).max(1);
-        println!();
-        println!(
-            "Highest sustained rate: {} s per step, held = p99 ≤ {} ms, nothing lost or refused, ≥ 95% of the rate delivered",
-            args.step_duration, args.p99_limit_ms
-        );
-        println!("{}", Step::header());
-        let step_config = |rate| StepConfig {
-            rate,
-            quiet_wait: Duration::from_secs(args.quiet_wait),
-            warmup: Duration::from_secs(2),
-            duration: Duration::from_secs(args.step_duration),
-            drain: Duration::from_secs(10),
-        };
-        let mut low: Option<u32> = None;
-        let mut high: Option<u32> = None;
-        let mut rate = args.search_from.min(cap);
-        loop {
-            let step = measure(&args, &shared, &pairs, &mut server, &mut phase_id, &step_config(rate)).await?;
-            if step.held(args.p99_limit_ms) {
-                low = Some(rate);
-                if rate >= cap {
-                    ceiling_note = format!(
-                        " (the generator's ceiling: {cap} msg/s keeps every socket under the server's 10 msg/s limit)"
-                    );
-                    break;
-                }
-                rate = (rate * 2).min(cap);
-            } else {
-                high = Some(rate);
-                break;
-            }
-        }
-        // Two bisections between the last rate held and the first that was not.
-        if let (Some(mut lo), Some(mut hi)) = (low, high) {
-            for _ in 0..2 {
-                let mid = ((lo + hi) / 2 / 250) * 250;
-                if mid <= lo || mid >= hi {
-                    break;
-                }
-                let step = measure(&args, &shared, &pairs, &mut server, &mut phase_id, &step_config(mid)).await?;
-                if step.held(args.p99_limit_ms) {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            low = Some(lo);
-        }
-        best = low;
-        report_problems(&shared);
-    }
+    let (best, ceiling_note) = if args.no_rate_search {
+        (None, String::new())
+    } else {
+        search_rate(&args, &shared, &pairs, &mut server, &mut phase_id).await?
+    };
 
     // 7. The waiting queue: every agent hears of every new conversation.
     let _probe_sockets = if args.queue_probe > 0 {
@@ -723,7 +691,187 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if !args.keep_data {
         server.discard_log();
     }
+    // Stops the server (see Server's Drop) before the bare limit takes the machine.
+    drop(server);
+    if !args.no_bare {
+        let (bare_step, bare_best) = run_bare(&args, &mut phase_id).await?;
+        println!();
+        println!("Sightline against the bare limit (same load, same machine, same run)");
+        let share = |ours: f64, bare: f64| {
+            if bare > 0.0 {
+                format!("{:.0}%", ours / bare * 100.0)
+            } else {
+                "-".into()
+            }
+        };
+        println!(
+            "  p99 round trip at {} msg/s: Sightline {:.1} ms, bare {:.1} ms",
+            args.rate, main_step.p99_ms, bare_step.p99_ms
+        );
+        println!(
+            "  server CPU at {} msg/s: Sightline {:.0}%, bare {:.0}% (200% = both cores)",
+            args.rate, main_step.server_cpu_pct, bare_step.server_cpu_pct
+        );
+        if let (Some(ours), Some(bare)) = (best, bare_best) {
+            println!(
+                "  highest sustained rate: Sightline {ours} msg/s, bare {bare} msg/s ({} of the bare limit)",
+                share(f64::from(ours), f64::from(bare))
+            );
+        }
+    }
     Ok(())
+}
+
+/// The same sockets and load against the bare server (see `bare.rs`): the main step
+/// at `--rate`, then the rate search. Returns the main step and the highest rate held.
+async fn run_bare(args: &Args, phase_id: &mut u32) -> anyhow::Result<(Step, Option<u32>)> {
+    let mut server = Server::start_bare(args.chats_per_agent)?;
+    let addr = server.addr;
+    let shared = Arc::new(Shared::new());
+    let agents_n = args.pairs.div_ceil(args.chats_per_agent);
+    println!();
+    println!(
+        "Bare limit: a plain tokio-tungstenite server (pid {}, on {addr}) that parses each frame, serialises the event once",
+        server.pid
+    );
+    println!("  and sends it to both sides with the sender's ack; no hub, no rate limits, no database");
+    let started = Instant::now();
+    let visitors = run_limited("bare visitor sockets", args.pairs, args.connect_concurrency, |i| {
+        let shared = shared.clone();
+        async move {
+            let ws = conn::open_ws(addr, Some(visitor_ip(i)), &bare::Who::Visitor(i).path(), None).await?;
+            Ok(conn::spawn_socket(ws, Side::Visitor, shared))
+        }
+    })
+    .await;
+    let agents = run_limited("bare agent sockets", agents_n, args.connect_concurrency, |a| {
+        let shared = shared.clone();
+        async move {
+            let ws = conn::open_ws(addr, Some(agent_ip(a)), &bare::Who::Agent(a).path(), None).await?;
+            Ok(conn::spawn_socket(ws, Side::Agent, shared))
+        }
+    })
+    .await;
+    let (visitors, failed_visitors, first_visitor) = tally(visitors);
+    let (agents, failed_agents, first_agent) = tally(agents);
+    let mut pairs = Pairs {
+        visitors: Vec::new(),
+        agents: Vec::new(),
+        conversations: Vec::new(),
+    };
+    let mut agent_slot = vec![None; agents.len()];
+    for (i, visitor) in visitors.into_iter().enumerate() {
+        let a = i / args.chats_per_agent;
+        let (Some(visitor), Some(Some(agent))) = (visitor, agents.get(a)) else {
+            continue;
+        };
+        let slot = *agent_slot[a].get_or_insert_with(|| {
+            pairs.agents.push(agent.clone());
+            pairs.agents.len() - 1
+        });
+        pairs.visitors.push(visitor);
+        pairs.conversations.push((bare::conversation_id(i), slot));
+    }
+    println!(
+        "  sockets opened: {} visitors{}, {} agents{}, in {:.1} s",
+        args.pairs - failed_visitors,
+        failure_note(failed_visitors, &first_visitor),
+        agents_n - failed_agents,
+        failure_note(failed_agents, &first_agent),
+        started.elapsed().as_secs_f64()
+    );
+    if pairs.conversations.is_empty() {
+        bail!("no bare conversation could be set up");
+    }
+    server.check_alive()?;
+    println!("{}", Step::header());
+    let main_config = StepConfig {
+        rate: args.rate,
+        quiet_wait: Duration::from_secs(args.quiet_wait),
+        warmup: Duration::from_secs(args.warmup),
+        duration: Duration::from_secs(args.duration),
+        drain: Duration::from_secs(10),
+    };
+    let main_step = measure(args, &shared, &pairs, &mut server, phase_id, &main_config).await?;
+    report_problems(&shared);
+    let best = if args.no_rate_search {
+        None
+    } else {
+        let (best, note) = search_rate(args, &shared, &pairs, &mut server, phase_id).await?;
+        if let Some(best) = best {
+            println!("  bare limit: {best} msg/s sustained{note}");
+        }
+        best
+    };
+    drop(pairs);
+    server.discard_log();
+    Ok((main_step, best))
+}
+
+/// Steps the rate up from `--search-from` (doubling) until a step is not held, then
+/// bisects twice. Returns the highest rate held and a note when the generator's own
+/// ceiling ended the search.
+async fn search_rate(
+    args: &Args,
+    shared: &Arc<Shared>,
+    pairs: &Pairs,
+    server: &mut Server,
+    phase_id: &mut u32,
+) -> anyhow::Result<(Option<u32>, String)> {
+    let held = pairs.conversations.len();
+    let mut ceiling_note = String::new();
+    let allowed = (MAX_SENDS_PER_SOCKET * 2.0 * held as f64 / args.chats_per_agent as f64) as u32;
+    let cap = args.search_max.unwrap_or(allowed).min(allowed).max(1);
+    println!();
+    println!(
+        "Highest sustained rate: {} s per step, held = p99 ≤ {} ms, nothing lost or refused, ≥ 95% of the rate delivered",
+        args.step_duration, args.p99_limit_ms
+    );
+    println!("{}", Step::header());
+    let step_config = |rate| StepConfig {
+        rate,
+        quiet_wait: Duration::from_secs(args.quiet_wait),
+        warmup: Duration::from_secs(2),
+        duration: Duration::from_secs(args.step_duration),
+        drain: Duration::from_secs(10),
+    };
+    let mut low: Option<u32> = None;
+    let mut high: Option<u32> = None;
+    let mut rate = args.search_from.min(cap);
+    loop {
+        let step = measure(args, shared, pairs, server, phase_id, &step_config(rate)).await?;
+        if step.held(args.p99_limit_ms) {
+            low = Some(rate);
+            if rate >= cap {
+                ceiling_note = format!(
+                    " (the generator's ceiling: {cap} msg/s keeps every socket under the server's 10 msg/s limit)"
+                );
+                break;
+            }
+            rate = (rate * 2).min(cap);
+        } else {
+            high = Some(rate);
+            break;
+        }
+    }
+    // Two bisections between the last rate held and the first that was not.
+    if let (Some(mut lo), Some(mut hi)) = (low, high) {
+        for _ in 0..2 {
+            let mid = ((lo + hi) / 2 / 250) * 250;
+            if mid <= lo || mid >= hi {
+                break;
+            }
+            let step = measure(args, shared, pairs, server, phase_id, &step_config(mid)).await?;
+            if step.held(args.p99_limit_ms) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        low = Some(lo);
+    }
+    report_problems(shared);
+    Ok((low, ceiling_note))
 }
 
 /// New conversations while every agent is online: each one is announced to every

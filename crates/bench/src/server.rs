@@ -68,6 +68,36 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
+        Server::spawn(command, bin, log_path, data, keep_data)
+    }
+
+    /// Starts the bare server of this binary (`--serve-bare`, see `bare.rs`).
+    pub fn start_bare(per_agent: usize) -> anyhow::Result<Server> {
+        let bin = std::env::current_exe().context("finding the bench binary")?;
+        let data = tempfile::Builder::new()
+            .prefix("sightline-bench-bare-")
+            .tempdir()
+            .context("creating a temporary directory")?;
+        let log_path = std::env::temp_dir().join(format!("sightline-bench-bare-{}.log", std::process::id()));
+        let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+        let mut command = Command::new(&bin);
+        command
+            .args(["--serve-bare", "--chats-per-agent", &per_agent.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log));
+        Server::spawn(command, &bin, log_path, data, false)
+    }
+
+    /// Spawns `command` and waits for the URL it prints.
+    fn spawn(
+        mut command: Command,
+        bin: &Path,
+        log_path: PathBuf,
+        data: tempfile::TempDir,
+        keep_data: bool,
+    ) -> anyhow::Result<Server> {
+        let data_dir = data.path().to_path_buf();
         let mut child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id();
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;

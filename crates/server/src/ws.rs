@@ -265,7 +265,13 @@ async fn run_socket(
         close(&mut socket, 1012, "server restarting").await;
         return;
     }
+    // One future for the socket's life: made anew on every turn of the loop, it
+    // registered and dropped a waiter each time a frame went by.
     let mut shutdown = app.shutdown.clone();
+    let shutdown = async move {
+        let _ = shutdown.changed().await;
+    };
+    tokio::pin!(shutdown);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent_periods = 0u32;
@@ -317,7 +323,7 @@ async fn run_socket(
                     let interrupted = tokio::select! {
                         biased;
                         order = &mut killed => Some(order.unwrap_or_else(|_| (1013, "too slow; reconnect".into()))),
-                        _ = shutdown.changed() => Some((1012, "server restarting".to_owned())),
+                        _ = &mut shutdown => Some((1012, "server restarting".to_owned())),
                         done = replay(&app, &mut socket, conversation, after_seq, upto_seq) => {
                             if !done { break; }
                             None
@@ -332,7 +338,7 @@ async fn run_socket(
                 // The hub dropped us (too slow, or it is restarting).
                 None => { close(&mut socket, 1013, "too slow; reconnect").await; break; }
             },
-            _ = shutdown.changed() => {
+            _ = &mut shutdown => {
                 // 1012 "service restart": clients reconnect promptly.
                 close(&mut socket, 1012, "server restarting").await;
                 break;

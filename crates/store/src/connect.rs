@@ -38,6 +38,15 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA temp_store = MEMORY",
 ];
 
+/// The writer's page cache, in KiB (SQLite's default is 2 MiB). A group commit of
+/// a thousand events of as many conversations changes a page of the events' index
+/// for each; with the default cache, a profile of the writer under load showed a
+/// twelfth of its time reading pages back from the file, and dirty pages spilled
+/// to the log before the commit. Measured with `append_bench` (10,000
+/// conversations): batches of 1,024 and 4,096 events went from 40,000–45,000 to
+/// 50,000–53,000 events/s.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
 impl Store {
     /// Opens the database at `url` and brings its schema up to date.
     ///
@@ -176,6 +185,8 @@ fn sqlite_pool(read_only: bool) -> AnyPoolOptions {
                     conn.execute("PRAGMA query_only = ON").await?;
                 } else {
                     conn.execute(format!("PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}").as_str())
+                        .await?;
+                    conn.execute(format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}").as_str())
                         .await?;
                 }
                 Ok(())

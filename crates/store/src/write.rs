@@ -2,12 +2,12 @@
 
 use sightline_core::records::{Persist, VisitorId};
 use sightline_proto::{AgentRef, ConversationId, ConversationStatus, Event, PageInfo};
-use sqlx::AnyConnection;
 use sqlx::Row;
+use sqlx::{AnyConnection, Executor as _};
 
 use crate::codec::{status_str, EventColumns};
 use crate::error::{to_db, Result, StoreError};
-use crate::Store;
+use crate::{Backend, Store};
 
 impl Store {
     /// Applies a batch of operations in order, in **one transaction**: when any of
@@ -32,10 +32,10 @@ impl Store {
                 .take_while(|op| matches!(op, Persist::AppendEvent { .. } | Persist::RecordActivity { .. }))
                 .count();
             if run > 0 {
-                append_events(&mut tx, &rest[..run]).await?;
+                append_events(&mut tx, self.backend, &rest[..run]).await?;
                 rest = &rest[run..];
             } else {
-                apply_one(&mut tx, op).await?;
+                apply_one(&mut tx, self.backend, op).await?;
                 rest = &rest[1..];
             }
         }
@@ -44,20 +44,42 @@ impl Store {
     }
 }
 
-/// Rows per multi-row `INSERT` (8 parameters each). Not more: SQLite finds a
-/// parameter's name by a linear search, and sqlx asks for every one, so binding
-/// costs grow with the square of the parameters in a statement (measured: at 100
-/// rows, a fifth of the database thread went to `sqlite3_bind_parameter_name`).
-const EVENT_ROWS_PER_INSERT: usize = 16;
-/// Conversations per statement when checking where their events stand or moving
-/// their activity forward.
-const CONVERSATIONS_PER_STATEMENT: usize = 16;
+/// Most rows in one multi-row statement (an `INSERT` of events has 8 parameters a
+/// row, so 256 rows are 2,048 parameters: far under either database's limit).
+/// Every statement is a round trip to the database (on SQLite, to the
+/// connection's worker thread and back), so a batch of a thousand events is
+/// stored in a handful of statements rather than a hundred.
+///
+/// SQLite gets anonymous `?` placeholders: sqlx asks SQLite for the name of every
+/// parameter, and SQLite finds a name by a linear search of the statement's named
+/// ones, so `$N` placeholders made binding quadratic (measured: at 100 rows, a fifth
+/// of the database thread went to `sqlite3_bind_parameter_name`). PostgreSQL needs
+/// `$N`, and its driver does no such search.
+const MAX_ROWS_PER_STATEMENT: usize = 256;
 
-/// Appends `rows` rows of `$N` placeholders, `($1, $2, …), ($k+1, …)`, one per
-/// entry of `casts`: a placeholder with a type is written
-/// `CAST($N AS type)` (PostgreSQL cannot infer the types of a bare `VALUES` list;
-/// SQLite accepts the same text).
-fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
+/// Splits `items` into statements of [`MAX_ROWS_PER_STATEMENT`] rows, and the rest
+/// into pieces whose sizes are powers of two: the statements of a batch then come
+/// in at most nine shapes, which the prepared-statement cache keeps.
+fn statement_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    while !items.is_empty() {
+        let size = if items.len() >= MAX_ROWS_PER_STATEMENT {
+            MAX_ROWS_PER_STATEMENT
+        } else {
+            1 << items.len().ilog2()
+        };
+        let (chunk, rest) = items.split_at(size);
+        chunks.push(chunk);
+        items = rest;
+    }
+    chunks
+}
+
+/// Appends `rows` rows of placeholders, `(…), (…)`, one per entry of `casts`: `?`
+/// on SQLite, numbered `$N` on PostgreSQL (see [`MAX_ROWS_PER_STATEMENT`]). A
+/// placeholder with a type is written `CAST(… AS type)` (PostgreSQL cannot infer
+/// the types of a bare `VALUES` list; SQLite accepts the same text).
+fn values_rows(sql: &mut String, backend: Backend, rows: usize, casts: &[&str]) {
     use std::fmt::Write as _;
     let mut n = 0;
     for row in 0..rows {
@@ -67,11 +89,15 @@ fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
             if column > 0 {
                 sql.push_str(", ");
             }
+            let placeholder = match backend {
+                Backend::Sqlite => "?".to_owned(),
+                Backend::Postgres => format!("${n}"),
+            };
             // Writing to a String cannot fail.
             let _ = if cast.is_empty() {
-                write!(sql, "${n}")
+                write!(sql, "{placeholder}")
             } else {
-                write!(sql, "CAST(${n} AS {cast})")
+                write!(sql, "CAST({placeholder} AS {cast})")
             };
         }
         sql.push(')');
@@ -81,11 +107,11 @@ fn values_rows(sql: &mut String, rows: usize, casts: &[&str]) {
 /// Stores a run of `AppendEvent`s and `RecordActivity`s. Only the events are
 /// written (many rows per statement), plus the few activity moves: a
 /// conversation's `last_seq` and preview are derived from its events when read.
-/// Before writing, one read per [`CONVERSATIONS_PER_STATEMENT`] conversations
+/// Before writing, one read per [`MAX_ROWS_PER_STATEMENT`] conversations
 /// checks that each conversation's first event of the run directly follows its
 /// newest stored one (the events' primary key refuses repeats, their foreign key
 /// unknown conversations).
-async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> {
+async fn append_events(conn: &mut AnyConnection, backend: Backend, ops: &[Persist]) -> Result<()> {
     use std::collections::BTreeMap;
     let mut first_seq: BTreeMap<&str, u64> = BTreeMap::new();
     let mut last_seq: BTreeMap<&str, u64> = BTreeMap::new();
@@ -118,14 +144,18 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
         first_seq.entry(conversation).or_insert(event.seq);
         rows.push((conversation, event));
     }
+    let moves: Vec<(&str, i64)> = activity.into_iter().collect();
+    if backend == Backend::Sqlite {
+        return append_events_sqlite(conn, &rows, &first_seq, &moves).await;
+    }
     let firsts: Vec<(&str, u64)> = first_seq.into_iter().collect();
-    for chunk in firsts.chunks(CONVERSATIONS_PER_STATEMENT) {
+    for chunk in statement_chunks(&firsts) {
         // One seek per conversation (a `GROUP BY` would read every event of each).
         let mut sql = String::from(
             "SELECT v.column1 AS conversation_id, (SELECT e.seq FROM events e \
              WHERE e.conversation_id = v.column1 ORDER BY e.seq DESC LIMIT 1) AS last_seq FROM (VALUES ",
         );
-        values_rows(&mut sql, chunk.len(), &["TEXT"]);
+        values_rows(&mut sql, backend, chunk.len(), &["TEXT"]);
         sql.push_str(") AS v");
         let mut query = sqlx::query(&sql);
         for (conversation, _) in chunk {
@@ -149,11 +179,9 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
             }
         }
     }
-    for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data) VALUES ",
-        );
-        values_rows(&mut sql, chunk.len(), &[""; 8]);
+    for chunk in statement_chunks(&rows) {
+        let mut sql = format!("{INSERT_EVENTS} VALUES ");
+        values_rows(&mut sql, backend, chunk.len(), &[""; 8]);
         let mut query = sqlx::query(&sql);
         for (conversation, event) in chunk {
             let columns = EventColumns::of(&event.kind)?;
@@ -170,15 +198,9 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
         query.execute(&mut *conn).await?;
     }
     // Activity only moves forward. An unknown conversation is not found.
-    let moves: Vec<(&str, i64)> = activity.into_iter().collect();
-    for chunk in moves.chunks(CONVERSATIONS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "UPDATE conversations SET last_activity_at = \
-             CASE WHEN v.column2 > conversations.last_activity_at THEN v.column2 ELSE conversations.last_activity_at END \
-             FROM (VALUES ",
-        );
-        values_rows(&mut sql, chunk.len(), &["TEXT", "BIGINT"]);
-        sql.push_str(") AS v WHERE conversations.id = v.column1");
+    for chunk in statement_chunks(&moves) {
+        let mut sql = String::new();
+        push_activity_update(&mut sql, backend, chunk.len());
         let mut query = sqlx::query(&sql);
         for (conversation, at) in chunk {
             query = query.bind(*conversation).bind(*at);
@@ -190,7 +212,126 @@ async fn append_events(conn: &mut AnyConnection, ops: &[Persist]) -> Result<()> 
     Ok(())
 }
 
-async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
+const INSERT_EVENTS: &str =
+    "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data)";
+
+/// An `UPDATE` that moves the activity of `rows` conversations forward (never
+/// back); its placeholders are (conversation, at) pairs.
+fn push_activity_update(sql: &mut String, backend: Backend, rows: usize) {
+    sql.push_str(
+        "UPDATE conversations SET last_activity_at = \
+         CASE WHEN v.column2 > conversations.last_activity_at THEN v.column2 ELSE conversations.last_activity_at END \
+         FROM (VALUES ",
+    );
+    values_rows(sql, backend, rows, &["TEXT", "BIGINT"]);
+    sql.push_str(") AS v WHERE conversations.id = v.column1");
+}
+
+/// The SQLite form of [`append_events`]: every statement of the run goes to the
+/// database in **one** call (sqlx runs a text of several statements in one trip to
+/// the connection's worker thread, binding the parameters in order). Each trip is
+/// two thread wake-ups, and on a busy machine a woken thread may wait its turn for
+/// a core: a commit made of a dozen trips took several times as long as its
+/// SQLite work.
+///
+/// The gap check travels inside the inserts: each conversation's first event of
+/// the run carries the `seq` its newest stored event must have, and is inserted
+/// only if it does (SQLite evaluates the `SELECT` of an `INSERT … SELECT` on the
+/// same table before inserting anything). A statement that writes fewer rows than
+/// it was given names the failure: a gap or repeat for the events, an unknown
+/// conversation for the activity.
+async fn append_events_sqlite(
+    conn: &mut AnyConnection,
+    rows: &[(&str, &Event)],
+    first_seq: &std::collections::BTreeMap<&str, u64>,
+    moves: &[(&str, i64)],
+) -> Result<()> {
+    use futures_util::TryStreamExt as _;
+    use sqlx::Either;
+    #[derive(Clone, Copy)]
+    enum Writes {
+        Events,
+        Activity,
+    }
+    let mut sql = String::new();
+    let mut statements: Vec<(Writes, usize)> = Vec::new();
+    let event_chunks = statement_chunks(rows);
+    for chunk in &event_chunks {
+        sql.push_str(INSERT_EVENTS);
+        sql.push_str(" SELECT column1, column2, column3, column4, column5, column6, column7, column8 FROM (VALUES ");
+        values_rows(&mut sql, Backend::Sqlite, chunk.len(), &[""; 9]);
+        sql.push_str(
+            ") AS v WHERE v.column9 IS NULL OR v.column9 = COALESCE((SELECT e.seq FROM events e \
+             WHERE e.conversation_id = v.column1 ORDER BY e.seq DESC LIMIT 1), 0);\n",
+        );
+        statements.push((Writes::Events, chunk.len()));
+    }
+    let move_chunks = statement_chunks(moves);
+    for chunk in &move_chunks {
+        push_activity_update(&mut sql, Backend::Sqlite, chunk.len());
+        sql.push_str(";\n");
+        statements.push((Writes::Activity, chunk.len()));
+    }
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let mut query = sqlx::query(&sql);
+    for chunk in &event_chunks {
+        for (conversation, event) in *chunk {
+            let columns = EventColumns::of(&event.kind)?;
+            let seq = to_db(event.seq, "seq")?;
+            // Only a conversation's first event of the run is checked against the
+            // store; the rest follow it within the run (checked above).
+            let follows = (first_seq.get(conversation) == Some(&event.seq)).then_some(seq - 1);
+            query = query
+                .bind(*conversation)
+                .bind(seq)
+                .bind(to_db(event.at, "at")?)
+                .bind(columns.kind)
+                .bind(columns.from_role)
+                .bind(columns.client_id)
+                .bind(columns.search_text)
+                .bind(columns.data)
+                .bind(follows);
+        }
+    }
+    for chunk in &move_chunks {
+        for (conversation, at) in *chunk {
+            query = query.bind(*conversation).bind(*at);
+        }
+    }
+    let written: Vec<u64> = conn
+        .fetch_many(query)
+        .try_filter_map(|step| async move {
+            Ok(match step {
+                Either::Left(done) => Some(done.rows_affected()),
+                Either::Right(_) => None,
+            })
+        })
+        .try_collect()
+        .await?;
+    if written.len() != statements.len() {
+        return Err(StoreError::Conflict(format!(
+            "{} of {} statements of the batch ran",
+            written.len(),
+            statements.len()
+        )));
+    }
+    for ((writes, given), written) in statements.iter().zip(written) {
+        if written != *given as u64 {
+            return Err(match writes {
+                Writes::Events => StoreError::Conflict(format!(
+                    "{} of {given} events of the batch do not follow their conversation's last stored event",
+                    *given as u64 - written.min(*given as u64)
+                )),
+                Writes::Activity => StoreError::NotFound,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn apply_one(conn: &mut AnyConnection, backend: Backend, op: &Persist) -> Result<()> {
     match op {
         Persist::CreateVisitor {
             id,
@@ -213,7 +354,7 @@ async fn apply_one(conn: &mut AnyConnection, op: &Persist) -> Result<()> {
             create_conversation(conn, id, visitor_id, *created_at, page.as_ref()).await?;
         }
         Persist::AppendEvent { .. } | Persist::RecordActivity { .. } => {
-            append_events(conn, std::slice::from_ref(op)).await?
+            append_events(conn, backend, std::slice::from_ref(op)).await?
         }
         Persist::SetStatus {
             conversation,
@@ -295,4 +436,35 @@ async fn set_status(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_come_in_few_shapes_and_cover_every_row() {
+        let mut shapes = std::collections::BTreeSet::new();
+        for n in 0..2_000usize {
+            let items: Vec<usize> = (0..n).collect();
+            let chunks = statement_chunks(&items);
+            let flat: Vec<usize> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            assert_eq!(flat, items, "every row once, in order ({n})");
+            assert!(chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() <= MAX_ROWS_PER_STATEMENT));
+            shapes.extend(chunks.iter().map(|c| c.len()));
+        }
+        assert_eq!(shapes.len(), 9, "{shapes:?}");
+    }
+
+    #[test]
+    fn sqlite_gets_anonymous_placeholders_and_postgres_numbered_ones() {
+        let mut sql = String::new();
+        values_rows(&mut sql, Backend::Sqlite, 2, &["TEXT", ""]);
+        assert_eq!(sql, "(CAST(? AS TEXT), ?), (CAST(? AS TEXT), ?)");
+        let mut sql = String::new();
+        values_rows(&mut sql, Backend::Postgres, 2, &["TEXT", ""]);
+        assert_eq!(sql, "(CAST($1 AS TEXT), $2), (CAST($3 AS TEXT), $4)");
+    }
 }

@@ -691,6 +691,44 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
     .await;
 }
 
+/// A batch over more conversations than one statement holds: the gap check, the
+/// inserts and the activity moves each take several statements of different
+/// sizes, and a gap in the last of them still fails the whole batch.
+#[tokio::test]
+async fn a_batch_over_hundreds_of_conversations_is_checked_and_stored_whole() {
+    on_each_backend("wide batch", |db: TestDb| async move {
+        let store = db.connect().await;
+        const N: usize = 300;
+        let mut setup = Vec::new();
+        for n in 0..N {
+            setup.extend(visitor_with_message(n, 100, "first"));
+        }
+        store.apply(&setup).await.unwrap();
+        let batch = |gap_at: Option<usize>| {
+            let mut batch = Vec::new();
+            for n in 0..N {
+                let c = format!("conv-{n}");
+                let seq = if Some(n) == gap_at { 3 } else { 2 };
+                batch.push(visitor_says(&c, seq, 200 + n as u64, &format!("second {n}")));
+                batch.push(activity(&c, 200 + n as u64));
+            }
+            batch
+        };
+        let err = store.apply(&batch(Some(N - 1))).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert_eq!(store.conversation(&cid("conv-0")).await.unwrap().unwrap().last_seq, 1);
+        store.apply(&batch(None)).await.unwrap();
+        for n in [0, 255, 256, 299] {
+            let summary = store.conversation(&cid(&format!("conv-{n}"))).await.unwrap().unwrap();
+            assert_eq!(summary.last_seq, 2, "conv-{n}");
+            assert_eq!(summary.last_activity_at, 200 + n as u64, "conv-{n}");
+            assert_eq!(summary.preview.as_deref(), Some(format!("second {n}").as_str()));
+        }
+        store.close().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn apply_is_one_transaction() {
     on_each_backend("atomic apply", |db: TestDb| async move {
