@@ -406,10 +406,14 @@ fn start_commit(
     if outputs.is_empty() {
         return None;
     }
-    let persists: Vec<Persist> = outputs
-        .iter()
+    // The operations move to the commit (delivery has no use for them); the rest
+    // keep their order.
+    let (persists, outputs): (Vec<Output>, Vec<Output>) =
+        outputs.into_iter().partition(|o| matches!(o, Output::Persist(_)));
+    let persists: Vec<Persist> = persists
+        .into_iter()
         .filter_map(|o| match o {
-            Output::Persist(op) => Some(op.clone()),
+            Output::Persist(op) => Some(op),
             _ => None,
         })
         .collect();
