@@ -109,6 +109,8 @@ fn encode(message: &ServerMessage) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(message).unwrap_or_default())
 }
 
+// The handshake callback's error type is tungstenite's (an HTTP response).
+#[allow(clippy::result_large_err)]
 async fn socket(stream: TcpStream, state: Arc<State>) {
     let mut who = None;
     let config = WebSocketConfig::default()

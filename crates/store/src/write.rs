@@ -107,10 +107,11 @@ fn values_rows(sql: &mut String, backend: Backend, rows: usize, casts: &[&str]) 
 /// Stores a run of `AppendEvent`s and `RecordActivity`s. Only the events are
 /// written (many rows per statement), plus the few activity moves: a
 /// conversation's `last_seq` and preview are derived from its events when read.
-/// Before writing, one read per [`MAX_ROWS_PER_STATEMENT`] conversations
-/// checks that each conversation's first event of the run directly follows its
-/// newest stored one (the events' primary key refuses repeats, their foreign key
-/// unknown conversations).
+/// Each conversation's first event of the run must directly follow its newest
+/// stored one (the events' primary key refuses repeats, their foreign key unknown
+/// conversations): on PostgreSQL one read per [`MAX_ROWS_PER_STATEMENT`]
+/// conversations checks that before writing; on SQLite the check rides inside the
+/// inserts (see [`append_events_sqlite`]).
 async fn append_events(conn: &mut AnyConnection, backend: Backend, ops: &[Persist]) -> Result<()> {
     use std::collections::BTreeMap;
     let mut first_seq: BTreeMap<&str, u64> = BTreeMap::new();
@@ -236,8 +237,9 @@ fn push_activity_update(sql: &mut String, backend: Backend, rows: usize) {
 ///
 /// The gap check travels inside the inserts: each conversation's first event of
 /// the run carries the `seq` its newest stored event must have, and is inserted
-/// only if it does (SQLite evaluates the `SELECT` of an `INSERT … SELECT` on the
-/// same table before inserting anything). A statement that writes fewer rows than
+/// only if it does. The check sees stored events only: SQLite evaluates the
+/// `SELECT` of an `INSERT … SELECT` that reads its own table before inserting, and
+/// even row by row, a conversation's first event comes before its others. A statement that writes fewer rows than
 /// it was given names the failure: a gap or repeat for the events, an unknown
 /// conversation for the activity.
 async fn append_events_sqlite(
