@@ -100,8 +100,20 @@ test("pictures both ways with the widget on another origin", { timeout: 120000 }
   });
   await editor.waitFor({ state: "visible" });
   await agent.keyboard.press("n");
-  const p = await agent.evaluate(() => window.__sightlineImages.current.toClient(160, 100));
+  // The editor fits the picture once its stage has its size: aim only when the
+  // picture's centre sits at the centre of the canvas (before that, the mapping
+  // from picture to screen is still the provisional one).
+  let p = { x: 0, y: 0 };
+  await waitFor(async () => {
+    p = await agent.evaluate(() => {
+      const at = window.__sightlineImages.current.toClient(160, 100);
+      const r = document.querySelector("[data-testid=editor-canvas]").getBoundingClientRect();
+      return { ...at, cx: r.left + r.width / 2, cy: r.top + r.height / 2 };
+    });
+    return Math.abs(p.x - p.cx) < 1 && Math.abs(p.y - p.cy) < 1;
+  }, "the picture fitted in the editor");
   await agent.mouse.click(p.x, p.y);
+  await waitFor(async () => (await editor.getAttribute("data-shapes")) === "1", "the marker placed");
   await agent.locator("[data-testid=editor-send]").click();
   await editor.waitFor({ state: "detached" });
 
