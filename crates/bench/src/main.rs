@@ -120,6 +120,19 @@ struct Args {
     serve_bare: bool,
 }
 
+impl Args {
+    /// The round trip at `--rate` (Sightline's and the bare limit's).
+    fn main_step(&self) -> StepConfig {
+        StepConfig {
+            rate: self.rate,
+            quiet_wait: Duration::from_secs(self.quiet_wait),
+            warmup: Duration::from_secs(self.warmup),
+            duration: Duration::from_secs(self.duration),
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
 const AGENT_PASSWORD: &str = "bench-agent-password";
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 /// The per-socket allowance of the server is 10 messages/s; stay clearly under it.
@@ -581,14 +594,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("  other = everything else on the machine meanwhile; lag = how late the generator sent, at worst");
     println!("{}", Step::header());
     let mut phase_id = 1u32;
-    let main_config = StepConfig {
-        rate: args.rate,
-        quiet_wait: Duration::from_secs(args.quiet_wait),
-        warmup: Duration::from_secs(args.warmup),
-        duration: Duration::from_secs(args.duration),
-        drain: Duration::from_secs(10),
-    };
-    let main_step = measure(&args, &shared, &pairs, &mut server, &mut phase_id, &main_config).await?;
+    let main_step = measure(&args, &shared, &pairs, &mut server, &mut phase_id, &args.main_step()).await?;
     report_problems(&shared);
 
     // 6. The highest sustained rate.
@@ -785,14 +791,7 @@ async fn run_bare(args: &Args, phase_id: &mut u32) -> anyhow::Result<(Step, Opti
     }
     server.check_alive()?;
     println!("{}", Step::header());
-    let main_config = StepConfig {
-        rate: args.rate,
-        quiet_wait: Duration::from_secs(args.quiet_wait),
-        warmup: Duration::from_secs(args.warmup),
-        duration: Duration::from_secs(args.duration),
-        drain: Duration::from_secs(10),
-    };
-    let main_step = measure(args, &shared, &pairs, &mut server, phase_id, &main_config).await?;
+    let main_step = measure(args, &shared, &pairs, &mut server, phase_id, &args.main_step()).await?;
     report_problems(&shared);
     let best = if args.no_rate_search {
         None
