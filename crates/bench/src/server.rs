@@ -68,16 +68,12 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
-        Server::spawn(command, bin, log_path, data, keep_data)
+        Server::spawn(command, bin, log_path, Some(data), keep_data)
     }
 
     /// Starts the bare server of this binary (`--serve-bare`, see `bare.rs`).
     pub fn start_bare(per_agent: usize) -> anyhow::Result<Server> {
         let bin = std::env::current_exe().context("finding the bench binary")?;
-        let data = tempfile::Builder::new()
-            .prefix("sightline-bench-bare-")
-            .tempdir()
-            .context("creating a temporary directory")?;
         let log_path = std::env::temp_dir().join(format!("sightline-bench-bare-{}.log", std::process::id()));
         let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         let mut command = Command::new(&bin);
@@ -86,18 +82,19 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
-        Server::spawn(command, &bin, log_path, data, false)
+        Server::spawn(command, &bin, log_path, None, false)
     }
 
-    /// Spawns `command` and waits for the URL it prints.
+    /// Spawns `command` and waits for the URL it prints. `data` is the server's
+    /// data directory (the bare server has none).
     fn spawn(
         mut command: Command,
         bin: &Path,
         log_path: PathBuf,
-        data: tempfile::TempDir,
+        data: Option<tempfile::TempDir>,
         keep_data: bool,
     ) -> anyhow::Result<Server> {
-        let data_dir = data.path().to_path_buf();
+        let data_dir = data.as_ref().map(|d| d.path().to_path_buf()).unwrap_or_default();
         let mut child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id();
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
@@ -116,11 +113,12 @@ impl Server {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             log_path,
             data_dir,
-            _data: if keep_data {
-                let _ = data.keep();
-                None
-            } else {
-                Some(data)
+            _data: match data {
+                Some(data) if keep_data => {
+                    let _ = data.keep();
+                    None
+                }
+                data => data,
             },
             remove_log: false,
         };

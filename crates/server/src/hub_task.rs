@@ -408,15 +408,15 @@ fn start_commit(
     }
     // The operations move to the commit (delivery has no use for them); the rest
     // keep their order.
-    let (persists, outputs): (Vec<Output>, Vec<Output>) =
-        outputs.into_iter().partition(|o| matches!(o, Output::Persist(_)));
-    let persists: Vec<Persist> = persists
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Persist(op) => Some(op),
-            _ => None,
-        })
-        .collect();
+    let mut persists: Vec<Persist> = Vec::new();
+    let mut rest: Vec<Output> = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        match output {
+            Output::Persist(op) => persists.push(op),
+            other => rest.push(other),
+        }
+    }
+    let outputs = rest;
     if persists.is_empty() {
         delivery.deliver(outputs);
         return None;
