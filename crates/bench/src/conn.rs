@@ -107,6 +107,9 @@ pub struct Phase {
     pub last_delivery_ns: AtomicU64,
     /// Send → the other side receives the event, in µs (measured messages only).
     pub latency_us: Mutex<Vec<u32>>,
+    /// The same by message (`u32::MAX`: not delivered), for the timeline that
+    /// `SIGHTLINE_BENCH_TIMELINE` prints.
+    pub latency_by_k: Vec<std::sync::atomic::AtomicU32>,
     /// Send → the sender receives its ack, in µs (measured messages only).
     pub ack_us: Mutex<Vec<u32>>,
 }
@@ -121,6 +124,7 @@ impl Phase {
             delivered_measured: AtomicU64::new(0),
             last_delivery_ns: AtomicU64::new(0),
             latency_us: Mutex::new(Vec::with_capacity(total)),
+            latency_by_k: (0..total).map(|_| std::sync::atomic::AtomicU32::new(u32::MAX)).collect(),
             ack_us: Mutex::new(Vec::with_capacity(total)),
         }
     }
@@ -282,6 +286,9 @@ fn on_text(text: &str, side: Side, shared: &Shared, opening: &mut Option<oneshot
             phase.delivered_measured.fetch_add(1, Ordering::Relaxed);
             let us = u32::try_from(now.saturating_sub(due) / 1000).unwrap_or(u32::MAX);
             phase.latency_us.lock().unwrap_or_else(|p| p.into_inner()).push(us);
+            if let Some(slot) = phase.latency_by_k.get(k) {
+                slot.store(us, Ordering::Relaxed);
+            }
         }
     } else if text.starts_with(r#"{"type":"ack""#) {
         let Some(client_id) = field(text, "client_id") else {

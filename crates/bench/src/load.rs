@@ -4,7 +4,10 @@
 //! (no coordinated omission: a slow server cannot slow the generator down), and its
 //! latency is measured from that due time. Messages go round the conversations in a
 //! scrambled order, alternately from the visitor and from the agent of each.
-//! With `SIGHTLINE_BENCH_DEBUG` set, every send more than 10 ms late is printed.
+//! With `SIGHTLINE_BENCH_DEBUG` set, every send more than 10 ms late is printed; with
+//! `SIGHTLINE_BENCH_TIMELINE` set, each step ends with its p50, p99 and worst round
+//! trip per second (a backlog that builds up shows as a rising p50, a stall as one
+//! bad second).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -233,6 +236,9 @@ pub async fn run_step(
         - metric(&metrics0, "sightline_persisted_operations_total");
 
     *shared.phase.write().unwrap_or_else(|p| p.into_inner()) = None;
+    if std::env::var_os("SIGHTLINE_BENCH_TIMELINE").is_some() {
+        print_timeline(&phase, rate);
+    }
     let mut latencies = std::mem::take(&mut *phase.latency_us.lock().unwrap_or_else(|p| p.into_inner()));
     let mut acks = std::mem::take(&mut *phase.ack_us.lock().unwrap_or_else(|p| p.into_inner()));
     latencies.sort_unstable();
@@ -312,5 +318,22 @@ impl Step {
             self.generator_lag_ms,
             self.server_rss_kib as f64 / 1024.0,
         )
+    }
+}
+
+/// Per second of the step: p99 and worst round trip of the messages due in it.
+fn print_timeline(phase: &Phase, rate: f64) {
+    let per_second = (rate as usize).max(1);
+    let by_k: Vec<u32> = phase.latency_by_k.iter().map(|l| l.load(Ordering::Relaxed)).collect();
+    for (second, chunk) in by_k[phase.measure_from.min(by_k.len())..].chunks(per_second).enumerate() {
+        let mut delivered: Vec<u32> = chunk.iter().copied().filter(|l| *l != u32::MAX).collect();
+        delivered.sort_unstable();
+        eprintln!(
+            "timeline {second:>3} s: p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms  lost {}",
+            percentile_ms(&delivered, 50.0),
+            percentile_ms(&delivered, 99.0),
+            delivered.last().map_or(f64::NAN, |v| f64::from(*v) / 1000.0),
+            chunk.len() - delivered.len()
+        );
     }
 }

@@ -20,13 +20,13 @@ use std::net::IpAddr;
 
 mod directory;
 mod grants;
+mod recent;
 mod share;
 
 pub use grants::{Party, StreamGrant, StreamToken};
 
 use crate::records::{
-    preview_of, NewImage, Persist, RecentClientId, StoredConversation, StoredVisitor, VisitorId,
-    ACTIVITY_STORE_INTERVAL_MS, RECENT_CLIENT_IDS,
+    preview_of, NewImage, Persist, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
 use crate::validate::{normalize_body, token_hash, validate_client_id, validate_page, Invalid};
 use directory::{Audience, Directory};
@@ -275,7 +275,7 @@ struct Visitor {
 struct Conversation {
     summary: ConversationSummary,
     visitor: VisitorId,
-    recent: VecDeque<RecentClientId>,
+    recent: recent::RecentIds,
     /// The newest screen share, all of it; `summary.share` is its public view,
     /// written only by `Hub::set_share_state`.
     share: Option<share::Share>,
@@ -290,9 +290,6 @@ struct Conversation {
 
 impl Conversation {
     fn from_stored(stored: StoredConversation, visitor: VisitorId) -> Self {
-        let mut recent: Vec<_> = stored.recent_client_ids;
-        recent.sort_by_key(|r| r.seq);
-        let skip = recent.len().saturating_sub(RECENT_CLIENT_IDS);
         let mut summary = stored.summary;
         // Shares and grants do not survive a restart of the server: their
         // signaling and streams are gone.
@@ -301,7 +298,7 @@ impl Conversation {
         Conversation {
             summary,
             visitor,
-            recent: recent.into_iter().skip(skip).collect(),
+            recent: recent::RecentIds::from_stored(stored.recent_client_ids),
             share: None,
             grants: BTreeMap::new(),
             visitor_gone_since: None,
@@ -312,17 +309,11 @@ impl Conversation {
     }
 
     fn seen(&self, from: Role, client_id: &str) -> Option<u64> {
-        self.recent
-            .iter()
-            .find(|r| r.from == from && r.client_id == client_id)
-            .map(|r| r.seq)
+        self.recent.seen(from, client_id)
     }
 
     fn remember(&mut self, from: Role, client_id: String, seq: u64) {
-        if self.recent.len() == RECENT_CLIENT_IDS {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(RecentClientId { from, client_id, seq });
+        self.recent.remember(from, client_id, seq);
     }
 
     fn is_open(&self) -> bool {
@@ -1317,7 +1308,7 @@ impl Hub {
                     grants: Vec::new(),
                 },
                 visitor: visitor_id.clone(),
-                recent: VecDeque::new(),
+                recent: recent::RecentIds::default(),
                 share: None,
                 grants: BTreeMap::new(),
                 visitor_gone_since: None,
