@@ -1,0 +1,163 @@
+// The binary frames of a stream (co-browsing now, later remote control and
+// recording): one message is a JSON array of items, cut into chunks that each fit
+// in a relay frame (the relay takes at most 1 MiB per frame; a full page snapshot
+// can be several). No DOM access: the codec is tested under node.
+//
+// A frame is a 10-byte header and a part of the message's bytes:
+//   0      version (1)
+//   1      flags: bit 0 = the message's bytes are deflate-raw compressed
+//   2..5   message number (u32, big-endian; the publisher counts up)
+//   6..7   this chunk's index (u16)
+//   8..9   the message's number of chunks (u16)
+// The message's bytes are the chunks' parts in order, then (when flagged)
+// inflated, then UTF-8 JSON.
+
+export const FRAME_VERSION = 1;
+export const HEADER_BYTES = 10;
+/** The payload of one frame: well under the relay's 1 MiB frame limit. */
+export const CHUNK_BYTES = 256 * 1024;
+/** The largest message a subscriber reassembles (64 chunks). */
+export const MAX_MESSAGE_BYTES = 64 * CHUNK_BYTES;
+const FLAG_DEFLATE = 1;
+
+export interface EncodedMessage {
+  frames: Uint8Array[];
+}
+
+/** Cuts a message's bytes into frames. `bytes` may be empty (one empty frame). */
+export function frameMessage(id: number, bytes: Uint8Array, compressed: boolean): Uint8Array[] {
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${bytes.length} bytes is over ${MAX_MESSAGE_BYTES}`);
+  const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const part = bytes.subarray(i * CHUNK_BYTES, Math.min(bytes.length, (i + 1) * CHUNK_BYTES));
+    const frame = new Uint8Array(HEADER_BYTES + part.length);
+    const view = new DataView(frame.buffer);
+    view.setUint8(0, FRAME_VERSION);
+    view.setUint8(1, compressed ? FLAG_DEFLATE : 0);
+    view.setUint32(2, id >>> 0);
+    view.setUint16(6, i);
+    view.setUint16(8, count);
+    frame.set(part, HEADER_BYTES);
+    frames.push(frame);
+  }
+  return frames;
+}
+
+export interface Reassembled {
+  id: number;
+  compressed: boolean;
+  bytes: Uint8Array;
+}
+
+/**
+ * Puts chunks back together. Chunks of one message arrive in order (one socket,
+ * one publisher); a message left incomplete (the relay dropped frames and said
+ * `resync`, or the publisher reconnected) is discarded when the next one starts.
+ */
+export class Reassembler {
+  private current: { id: number; compressed: boolean; count: number; parts: Uint8Array[]; size: number } | null = null;
+  /** Frames that could not be used (malformed, out of order, too large). */
+  dropped = 0;
+
+  /** Feeds one frame; a whole message when this frame completes one. */
+  push(frame: Uint8Array): Reassembled | null {
+    if (frame.length < HEADER_BYTES) return this.drop();
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    if (view.getUint8(0) !== FRAME_VERSION) return this.drop();
+    const compressed = (view.getUint8(1) & FLAG_DEFLATE) !== 0;
+    const id = view.getUint32(2);
+    const index = view.getUint16(6);
+    const count = view.getUint16(8);
+    if (count === 0 || index >= count || count * CHUNK_BYTES > MAX_MESSAGE_BYTES) return this.drop();
+    const part = frame.subarray(HEADER_BYTES);
+    if (index === 0) {
+      if (this.current) this.dropped++;
+      this.current = { id, compressed, count, parts: [], size: 0 };
+    }
+    const cur = this.current;
+    if (!cur || cur.id !== id || cur.count !== count || cur.parts.length !== index) {
+      this.current = null;
+      return this.drop();
+    }
+    cur.parts.push(part);
+    cur.size += part.length;
+    if (cur.size > MAX_MESSAGE_BYTES) {
+      this.current = null;
+      return this.drop();
+    }
+    if (cur.parts.length < count) return null;
+    this.current = null;
+    const bytes = new Uint8Array(cur.size);
+    let at = 0;
+    for (const p of cur.parts) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    return { id, compressed, bytes };
+  }
+
+  /** Forgets a half-received message (after `resync`). */
+  reset(): void {
+    this.current = null;
+  }
+
+  private drop(): null {
+    this.dropped++;
+    return null;
+  }
+}
+
+/** Compresses with the platform's deflate-raw (browsers and node 18+). */
+export async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
+  return transform(bytes, new CompressionStream("deflate-raw"));
+}
+
+/** Inflates at most `limit` bytes; more is an error (a compression bomb). */
+export async function inflate(bytes: Uint8Array, limit = MAX_MESSAGE_BYTES): Promise<Uint8Array> {
+  return transform(bytes, new DecompressionStream("deflate-raw"), limit);
+}
+
+async function transform(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, limit = Infinity): Promise<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  void writer.write(bytes as unknown as BufferSource).catch(() => {});
+  void writer.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new RangeError(`inflated message is over ${limit} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Encodes items as one message: JSON, compressed when that is smaller. */
+export async function encodeItems(id: number, items: unknown[]): Promise<Uint8Array[]> {
+  const raw = new TextEncoder().encode(JSON.stringify(items));
+  if (raw.length >= 512 && typeof CompressionStream === "function") {
+    const packed = await deflate(raw);
+    if (packed.length < raw.length) return frameMessage(id, packed, true);
+  }
+  return frameMessage(id, raw, false);
+}
+
+/** Decodes a reassembled message back into its items; throws when malformed. */
+export async function decodeItems(message: Reassembled): Promise<unknown[]> {
+  const bytes = message.compressed ? await inflate(message.bytes) : message.bytes;
+  const items: unknown = JSON.parse(new TextDecoder().decode(bytes));
+  if (!Array.isArray(items)) throw new TypeError("a stream message is a JSON array");
+  return items;
+}
