@@ -1,0 +1,316 @@
+// The visitor's side of co-browsing, without DOM: the grant's state, the visitor's
+// answers, and the capture's way to the relay. The recorder (rrweb, in the
+// separately loaded widget-cobrowse.js) is injected; this module decides when it
+// runs and carries what it emits.
+//
+// Consent is kept per tab: the tab where the visitor clicked Allow remembers the
+// grant (sessionStorage), so that after a navigation or a reload it asks for a
+// fresh stream token and captures the new page with no action by either side;
+// another tab of the same visitor captures nothing.
+
+import type { AgentRef, ConversationSummary, Event, GrantState, ServerMessage } from "../protocol.gen";
+import type { Timers } from "./connection";
+import { encodeItems } from "./stream-frames";
+import { StreamSocket, type BinarySocketLike } from "./stream-socket";
+import type { KeyValueStore, VisitorSession } from "./visitor-session";
+
+/** sessionStorage key: the co-browse grant this tab allowed. */
+export const COBROWSE_TAB_KEY = "sightline.cobrowse_grant";
+
+export interface CobrowseGrant {
+  id: string;
+  state: GrantState;
+  agent: AgentRef | null;
+  message: string | null;
+  stream: string | null;
+}
+
+/** What captures the page (rrweb's recorder in the browser). */
+export interface Recorder {
+  /** Starts capturing: a full snapshot first, then every change, to `emit`. */
+  start(emit: (item: unknown) => void): void;
+  /** Emits a fresh full snapshot. */
+  snapshot(): void;
+  stop(): void;
+}
+
+export interface VisitorCobrowseDeps {
+  relayUrl: (token: string) => string;
+  /** Per-tab storage (sessionStorage). */
+  tabStorage: KeyValueStore;
+  recorder: () => Recorder;
+  createSocket?: (url: string) => BinarySocketLike;
+  timers?: Timers;
+  /** How long captured items wait to go out together. */
+  flushMs?: number;
+  /** Most items held while the stream is not open; past it the next snapshot replaces them. */
+  maxQueued?: number;
+}
+
+const LIVE: GrantState[] = ["asked", "allowed", "choosing", "active"];
+const RUNNING: GrantState[] = ["allowed", "choosing", "active"];
+
+export class VisitorCobrowse {
+  grant: CobrowseGrant | null = null;
+  private stream: StreamSocket | null = null;
+  private recorder: Recorder | null = null;
+  private queue: unknown[] = [];
+  private dirty = false;
+  private flushTimer: unknown = null;
+  private nextMessage = 1;
+  private sending: Promise<void> = Promise.resolve();
+  private startSent = false;
+  private listeners = new Set<() => void>();
+  private readonly timers: Timers;
+  /** Bytes of frames handed to the relay (for figures and tests). */
+  bytesSent = 0;
+  framesSent = 0;
+
+  constructor(
+    private readonly session: VisitorSession,
+    private readonly deps: VisitorCobrowseDeps,
+  ) {
+    this.timers = deps.timers ?? {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      random: () => Math.random(),
+    };
+    session.intercept((m) => this.onMessage(m));
+    session.onEvent((e) => this.onEvent(e));
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** An invitation waiting for the visitor's answer. */
+  get asking(): boolean {
+    return this.grant?.state === "asked";
+  }
+
+  /** This tab is capturing (or about to). */
+  get capturing(): boolean {
+    return !!this.grant && RUNNING.includes(this.grant.state) && this.ownsGrant(this.grant.id);
+  }
+
+  allow(): boolean {
+    const g = this.grant;
+    if (!g || g.state !== "asked") return false;
+    this.remember(g.id);
+    return this.session.send({ type: "grant_step", grant: g.id, step: "allow", detail: null });
+  }
+
+  decline(): boolean {
+    const g = this.grant;
+    if (!g || g.state !== "asked") return false;
+    return this.session.send({ type: "grant_step", grant: g.id, step: "decline", detail: null });
+  }
+
+  /** The visitor stops co-browsing: capture ends here at once, and the server revokes. */
+  stop(): boolean {
+    const g = this.grant;
+    if (!g || !LIVE.includes(g.state)) return false;
+    this.teardown();
+    return this.session.send({ type: "grant_end", grant: g.id });
+  }
+
+  private onMessage(msg: ServerMessage): boolean | void {
+    switch (msg.type) {
+      case "visitor_welcome":
+        this.fromSummary(msg.conversation);
+        break;
+      case "conversation_changed":
+        this.fromSummary(msg.conversation);
+        break;
+      case "stream_granted":
+        if (msg.capability !== "cobrowse" || msg.role !== "publisher") return;
+        if (this.grant?.id === msg.grant) this.grant.stream = msg.stream;
+        if (!this.ownsGrant(msg.grant)) return true;
+        this.ensureStream().open(msg.token);
+        return true;
+    }
+  }
+
+  private onEvent(e: Event): void {
+    if (e.kind !== "grant" || e.capability !== "cobrowse") return;
+    const same = this.grant?.id === e.grant;
+    this.grant = {
+      id: e.grant,
+      state: e.state,
+      agent: e.agent ?? (same ? (this.grant?.agent ?? null) : null),
+      message: e.state === "asked" ? e.message : same ? (this.grant?.message ?? null) : null,
+      stream: same ? (this.grant?.stream ?? null) : null,
+    };
+    if (!LIVE.includes(e.state)) {
+      if (this.deps.tabStorage.get(COBROWSE_TAB_KEY) === e.grant) this.forget();
+      this.teardown();
+    }
+    this.changed();
+  }
+
+  private fromSummary(summary: ConversationSummary | null): void {
+    const g = summary?.grants.find((x) => x.capability === "cobrowse") ?? null;
+    if (!g) {
+      if (this.grant) this.teardown();
+      this.grant = null;
+      this.changed();
+      return;
+    }
+    const same = this.grant?.id === g.id;
+    this.grant = {
+      id: g.id,
+      state: g.state,
+      agent: same ? (this.grant?.agent ?? null) : null,
+      message: same ? (this.grant?.message ?? null) : null,
+      stream: g.stream,
+    };
+    if (!LIVE.includes(g.state)) this.teardown();
+    // After a navigation or a reconnect: this tab goes on under the same consent.
+    if (RUNNING.includes(g.state) && g.stream && this.ownsGrant(g.id)) {
+      const stream = g.stream;
+      // The welcome is being handled: ask once the session may send.
+      queueMicrotask(() => this.session.send({ type: "stream_join", stream }));
+    }
+    this.changed();
+  }
+
+  private ensureStream(): StreamSocket {
+    if (this.stream && this.stream.state !== "ended") return this.stream;
+    const stream = new StreamSocket({
+      url: this.deps.relayUrl,
+      needToken: () => {
+        const s = this.grant?.stream;
+        if (s && this.capturing) this.session.send({ type: "stream_join", stream: s });
+      },
+      onControl: (c) => {
+        if (this.stream !== stream) return;
+        switch (c.type) {
+          case "joined":
+            this.markStarted();
+            this.dirty = true;
+            this.scheduleFlush();
+            break;
+          case "snapshot_needed":
+            this.snapshot();
+            break;
+          case "refused":
+            // Over the stream's rate: what was dropped is replaced by a snapshot.
+            this.dirty = true;
+            break;
+          case "resync":
+            break;
+        }
+      },
+      onLink: (link) => {
+        if (link === "ended" && this.stream === stream) this.teardown();
+        this.changed();
+      },
+      createSocket: this.deps.createSocket,
+      timers: this.deps.timers,
+    });
+    this.stream = stream;
+    return stream;
+  }
+
+  private markStarted(): void {
+    const g = this.grant;
+    if (!g || this.startSent || g.state !== "allowed") return;
+    this.startSent = true;
+    this.session.send({ type: "grant_step", grant: g.id, step: "start", detail: null });
+  }
+
+  /** A full snapshot replaces everything queued before it. */
+  private snapshot(): void {
+    this.queue = [];
+    this.dirty = false;
+    if (!this.recorder) {
+      this.recorder = this.deps.recorder();
+      this.recorder.start((item) => this.emit(item));
+    } else {
+      this.recorder.snapshot();
+    }
+    this.scheduleFlush();
+  }
+
+  private emit(item: unknown): void {
+    if (!this.recorder) return;
+    this.queue.push(item);
+    if (this.queue.length > (this.deps.maxQueued ?? 5000)) {
+      this.queue = [];
+      this.dirty = true;
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = this.timers.setTimeout(() => {
+      this.flushTimer = null;
+      this.flush();
+    }, this.deps.flushMs ?? 50);
+  }
+
+  private flush(): void {
+    const stream = this.stream;
+    if (!stream || !stream.isOpen || !this.recorder) return;
+    if (this.dirty) {
+      // Something was lost on the way: start over from a full snapshot.
+      this.snapshot();
+      return;
+    }
+    if (this.queue.length === 0) return;
+    const items = this.queue;
+    this.queue = [];
+    const id = this.nextMessage++;
+    this.sending = this.sending.then(async () => {
+      const frames = await encodeItems(id, items);
+      for (const frame of frames) {
+        if (this.stream !== stream || !stream.send(frame)) {
+          this.dirty = true;
+          this.scheduleFlush();
+          return;
+        }
+        this.bytesSent += frame.length;
+        this.framesSent++;
+      }
+    });
+  }
+
+  private teardown(): void {
+    if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.recorder?.stop();
+    this.recorder = null;
+    const stream = this.stream;
+    this.stream = null;
+    stream?.close();
+    this.queue = [];
+    this.dirty = false;
+    this.startSent = false;
+  }
+
+  private ownsGrant(id: string): boolean {
+    return this.deps.tabStorage.get(COBROWSE_TAB_KEY) === id;
+  }
+
+  private remember(id: string): void {
+    try {
+      this.deps.tabStorage.set(COBROWSE_TAB_KEY, id);
+    } catch {
+      // Storage blocked: co-browsing lasts as long as the page.
+    }
+  }
+
+  private forget(): void {
+    try {
+      this.deps.tabStorage.remove(COBROWSE_TAB_KEY);
+    } catch {
+      // nothing to do
+    }
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+}

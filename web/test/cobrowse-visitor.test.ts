@@ -1,0 +1,227 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ConversationSummary, Event, GrantState, StreamControl } from "../src/protocol.gen";
+import { COBROWSE_TAB_KEY, VisitorCobrowse, type Recorder } from "../src/lib/cobrowse-visitor";
+import { Reassembler, decodeItems } from "../src/lib/stream-frames";
+import type { BinarySocketLike } from "../src/lib/stream-socket";
+import { VisitorSession } from "../src/lib/visitor-session";
+import { FakeClock, MemoryStore, SocketPool } from "./helpers";
+
+class Relay implements BinarySocketLike {
+  readyState = 0;
+  bufferedAmount = 0;
+  binaryType = "blob";
+  sent: Uint8Array[] = [];
+  closed = false;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(readonly url: string) {}
+  send(data: Uint8Array | string): void {
+    if (typeof data === "string") throw new Error("a publisher sends binary frames only");
+    this.sent.push(data);
+  }
+  close(): void {
+    this.closed = true;
+    this.readyState = 3;
+  }
+  control(c: StreamControl): void {
+    if (c.type === "joined") this.readyState = 1;
+    this.onmessage?.({ data: JSON.stringify(c) });
+  }
+  serverClose(code: number): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: "" });
+  }
+  async items(): Promise<unknown[]> {
+    const r = new Reassembler();
+    const out: unknown[] = [];
+    for (const f of this.sent) {
+      const m = r.push(f);
+      if (m) out.push(...(await decodeItems(m)));
+    }
+    return out;
+  }
+}
+
+class FakeRecorder implements Recorder {
+  emit: ((item: unknown) => void) | null = null;
+  snapshots = 0;
+  stopped = false;
+  start(emit: (item: unknown) => void): void {
+    this.emit = emit;
+    this.snapshot();
+  }
+  snapshot(): void {
+    this.snapshots++;
+    this.emit?.({ type: 2, n: this.snapshots });
+  }
+  stop(): void {
+    this.stopped = true;
+    this.emit = null;
+  }
+}
+
+function summary(grants: ConversationSummary["grants"] = []): ConversationSummary {
+  return { id: "c1", status: "active", agent: { id: 7, display_name: "Anna" }, created_at: 1, last_seq: 3, last_activity_at: 1, preview: null, page: null, visitor_online: true, share: null, grants };
+}
+
+function grantEvent(seq: number, state: GrantState, by: "agent" | "visitor" = "visitor"): Event {
+  return { seq, at: seq, kind: "grant", grant: "g1", capability: "cobrowse", state, by, agent: by === "agent" ? { id: 7, display_name: "Anna" } : null, message: state === "asked" ? "May I see this page?" : null, detail: null };
+}
+
+function setup(tab = new MemoryStore()) {
+  const clock = new FakeClock();
+  const pool = new SocketPool();
+  const session = new VisitorSession({
+    wsUrl: "wss://support.example/ws/visitor",
+    storage: new MemoryStore(),
+    page: () => null,
+    createSocket: pool.factory,
+    timers: clock,
+    now: clock.nowFn,
+  });
+  const relays: Relay[] = [];
+  const recorders: FakeRecorder[] = [];
+  const co = new VisitorCobrowse(session, {
+    relayUrl: (t) => `wss://support.example/ws/stream?token=${t}`,
+    tabStorage: tab,
+    recorder: () => {
+      const r = new FakeRecorder();
+      recorders.push(r);
+      return r;
+    },
+    createSocket: (url) => {
+      const r = new Relay(url);
+      relays.push(r);
+      return r;
+    },
+    timers: clock,
+  });
+  const welcome = (grants: ConversationSummary["grants"] = []) => {
+    session.start();
+    pool.current.open();
+    pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary(grants) });
+  };
+  const event = (e: Event) => pool.current.receive({ type: "event", conversation: "c1", event: e });
+  const granted = (token: string) =>
+    pool.current.receive({ type: "stream_granted", conversation: "c1", grant: "g1", stream: "s1", capability: "cobrowse", role: "publisher", token, expires_at: 0 });
+  const tick = async () => {
+    clock.advance(100);
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  return { clock, pool, session, co, relays, recorders, tab, welcome, event, granted, tick };
+}
+
+test("nothing is captured before Allow; after it the page goes to the relay and the grant starts", async () => {
+  const t = setup();
+  t.welcome();
+  t.event(grantEvent(4, "asked", "agent"));
+  assert.equal(t.co.asking, true);
+  assert.equal(t.co.grant?.message, "May I see this page?");
+  assert.equal(t.recorders.length, 0);
+  assert.equal(t.co.allow(), true);
+  assert.deepEqual(t.pool.current.last(), { type: "grant_step", grant: "g1", step: "allow", detail: null });
+  assert.equal(t.tab.get(COBROWSE_TAB_KEY), "g1");
+  t.event(grantEvent(5, "allowed"));
+  assert.equal(t.recorders.length, 0, "still nothing before the relay asks for a snapshot");
+  t.granted("tok1");
+  assert.equal(t.relays.length, 1);
+  assert.match(t.relays[0].url, /token=tok1$/);
+  t.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  assert.deepEqual(t.pool.current.last(), { type: "grant_step", grant: "g1", step: "start", detail: null });
+  t.relays[0].control({ type: "snapshot_needed" });
+  assert.equal(t.recorders.length, 1);
+  t.recorders[0].emit?.({ type: 3, change: 1 });
+  await t.tick();
+  assert.deepEqual(await t.relays[0].items(), [{ type: 2, n: 1 }, { type: 3, change: 1 }]);
+  // A subscriber that joins later gets a fresh snapshot.
+  t.relays[0].control({ type: "snapshot_needed" });
+  await t.tick();
+  assert.equal(t.recorders[0].snapshots, 2);
+  assert.deepEqual((await t.relays[0].items()).slice(-1), [{ type: 2, n: 2 }]);
+});
+
+test("No thanks sends the decline and captures nothing", () => {
+  const t = setup();
+  t.welcome();
+  t.event(grantEvent(4, "asked", "agent"));
+  assert.equal(t.co.decline(), true);
+  assert.equal(t.pool.current.last().step, "decline");
+  t.event(grantEvent(5, "declined"));
+  assert.equal(t.co.asking, false);
+  assert.equal(t.recorders.length, 0);
+  assert.equal(t.tab.get(COBROWSE_TAB_KEY), null);
+});
+
+test("another tab of the same visitor captures nothing", () => {
+  const t = setup();
+  t.welcome([{ id: "g1", capability: "cobrowse", state: "active", stream: "s1" }]);
+  t.granted("tok1");
+  assert.equal(t.relays.length, 0);
+  assert.equal(t.co.capturing, false);
+});
+
+test("after a navigation the allowing tab asks for a fresh token and captures the new page", async () => {
+  const tab = new MemoryStore();
+  tab.set(COBROWSE_TAB_KEY, "g1");
+  const t = setup(tab);
+  t.welcome([{ id: "g1", capability: "cobrowse", state: "active", stream: "s1" }]);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(t.pool.current.last(), { type: "stream_join", stream: "s1" });
+  t.granted("tok2");
+  t.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  assert.notEqual(t.pool.current.last().type, "grant_step", "an active grant is not started again");
+  t.relays[0].control({ type: "snapshot_needed" });
+  await t.tick();
+  assert.deepEqual(await t.relays[0].items(), [{ type: 2, n: 1 }]);
+});
+
+test("Stop ends capture at once and revokes; a revocation by the relay stops it too", async () => {
+  const t = setup();
+  t.welcome();
+  t.event(grantEvent(4, "asked", "agent"));
+  t.co.allow();
+  t.granted("tok1");
+  t.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  t.relays[0].control({ type: "snapshot_needed" });
+  assert.equal(t.co.stop(), true);
+  assert.deepEqual(t.pool.current.last(), { type: "grant_end", grant: "g1" });
+  assert.equal(t.recorders[0].stopped, true);
+  assert.equal(t.relays[0].closed, true);
+
+  const u = setup();
+  u.welcome();
+  u.event(grantEvent(4, "asked", "agent"));
+  u.co.allow();
+  u.granted("tok1");
+  u.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  u.relays[0].control({ type: "snapshot_needed" });
+  u.relays[0].serverClose(4403);
+  assert.equal(u.recorders[0].stopped, true);
+  u.clock.advance(60_000);
+  assert.equal(u.relays.length, 1, "a revoked stream does not reconnect");
+});
+
+test("frames the relay would not take are replaced by a fresh snapshot", async () => {
+  const t = setup();
+  t.welcome();
+  t.event(grantEvent(4, "asked", "agent"));
+  t.co.allow();
+  t.granted("tok1");
+  const relay = t.relays[0];
+  relay.control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  relay.control({ type: "snapshot_needed" });
+  await t.tick();
+  relay.bufferedAmount = 64 * 1024 * 1024;
+  t.recorders[0].emit?.({ type: 3, lost: true });
+  await t.tick();
+  relay.bufferedAmount = 0;
+  t.recorders[0].emit?.({ type: 3, after: true });
+  await t.tick();
+  await t.tick();
+  const items = await relay.items();
+  assert.deepEqual(items.filter((i) => (i as { lost?: boolean }).lost), []);
+  assert.deepEqual(items[items.length - 1], { type: 2, n: 2 }, "a snapshot after the loss");
+});
