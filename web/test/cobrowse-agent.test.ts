@@ -69,8 +69,11 @@ function setup(grants: GrantSummary[] = []) {
   pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary(grants)] });
   const granted = (token: string, stream = "s1") =>
     pool.current.receive({ type: "stream_granted", conversation: "c1", grant: "g1", stream, capability: "cobrowse", role: "subscriber", token, expires_at: 0 });
-  const settle = () => new Promise((r) => setTimeout(r, 5));
-  return { clock, pool, session, co, relays, got, resyncs, links, granted, settle };
+  /** Until the mirror has `n` items (decoding is asynchronous), at most 5 s. */
+  const until = async (n: number) => {
+    for (let i = 0; i < 500 && got.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { clock, pool, session, co, relays, got, resyncs, links, granted, until };
 }
 
 test("asking sends a grant for co-browsing; ending withdraws it", () => {
@@ -92,7 +95,7 @@ test("the visitor's page arrives in order, across chunks and compression", async
   await t.relays[0].items(1, [{ type: 4 }, { type: 2, big: true }]);
   await t.relays[0].items(2, big);
   await t.relays[0].items(3, [{ type: 3, last: true }]);
-  await t.settle();
+  await t.until(2 + big.length + 1);
   assert.equal(t.got.length, 2 + big.length + 1);
   assert.deepEqual(t.got[0], { type: 4 });
   assert.deepEqual(t.got[t.got.length - 1], { type: 3, last: true });
