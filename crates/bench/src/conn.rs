@@ -124,7 +124,9 @@ impl Phase {
             delivered_measured: AtomicU64::new(0),
             last_delivery_ns: AtomicU64::new(0),
             latency_us: Mutex::new(Vec::with_capacity(total)),
-            latency_by_k: (0..total).map(|_| std::sync::atomic::AtomicU32::new(u32::MAX)).collect(),
+            latency_by_k: (0..total)
+                .map(|_| std::sync::atomic::AtomicU32::new(u32::MAX))
+                .collect(),
             ack_us: Mutex::new(Vec::with_capacity(total)),
         }
     }

@@ -325,7 +325,10 @@ impl Step {
 fn print_timeline(phase: &Phase, rate: f64) {
     let per_second = (rate as usize).max(1);
     let by_k: Vec<u32> = phase.latency_by_k.iter().map(|l| l.load(Ordering::Relaxed)).collect();
-    for (second, chunk) in by_k[phase.measure_from.min(by_k.len())..].chunks(per_second).enumerate() {
+    for (second, chunk) in by_k[phase.measure_from.min(by_k.len())..]
+        .chunks(per_second)
+        .enumerate()
+    {
         let mut delivered: Vec<u32> = chunk.iter().copied().filter(|l| *l != u32::MAX).collect();
         delivered.sort_unstable();
         eprintln!(

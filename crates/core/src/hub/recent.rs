@@ -108,9 +108,16 @@ mod tests {
     #[test]
     fn stored_ids_are_loaded_newest_last_whatever_their_order() {
         let n = RECENT_CLIENT_IDS as u64 + 1;
-        let stored: Vec<_> = (1..=n).rev().map(|seq| id(Role::Agent, &format!("m{seq}"), seq)).collect();
+        let stored: Vec<_> = (1..=n)
+            .rev()
+            .map(|seq| id(Role::Agent, &format!("m{seq}"), seq))
+            .collect();
         let mut recent = RecentIds::from_stored(stored);
-        assert_eq!(recent.seen(Role::Agent, "m1"), None, "the oldest beyond the bound is dropped");
+        assert_eq!(
+            recent.seen(Role::Agent, "m1"),
+            None,
+            "the oldest beyond the bound is dropped"
+        );
         assert_eq!(recent.seen(Role::Agent, "m2"), Some(2));
         // The next one pushes out the oldest kept.
         recent.remember(Role::Agent, "new".into(), n + 1);
