@@ -1,39 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { ConversationSummary, GrantSummary, StreamControl } from "../src/protocol.gen";
+import type { ConversationSummary, GrantSummary } from "../src/protocol.gen";
 import { AgentCobrowse, type MirrorSink } from "../src/lib/cobrowse-agent";
 import { AgentSession } from "../src/lib/agent-session";
 import { encodeItems } from "../src/lib/stream-frames";
-import type { BinarySocketLike, StreamLink } from "../src/lib/stream-socket";
-import { FakeClock, SocketPool } from "./helpers";
+import type { StreamLink } from "../src/lib/stream-socket";
+import { FakeClock, FakeRelaySocket, SocketPool } from "./helpers";
 
 const ME = { id: 1, display_name: "Anna" };
 
-class Relay implements BinarySocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  binaryType = "blob";
-  closed = false;
-  onopen: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {}
-  send(): void {}
-  close(): void {
-    this.closed = true;
-    this.readyState = 3;
-  }
-  control(c: StreamControl): void {
-    if (c.type === "joined") this.readyState = 1;
-    this.onmessage?.({ data: JSON.stringify(c) });
-  }
+class Relay extends FakeRelaySocket {
   async items(id: number, items: unknown[]): Promise<void> {
-    for (const f of await encodeItems(id, items)) this.onmessage?.({ data: f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength) });
-  }
-  serverClose(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
+    for (const f of await encodeItems(id, items)) this.frame(f);
   }
 }
 

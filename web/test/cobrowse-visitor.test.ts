@@ -1,43 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { ConversationSummary, Event, GrantState, StreamControl } from "../src/protocol.gen";
+import type { ConversationSummary, Event, GrantState } from "../src/protocol.gen";
 import { COBROWSE_TAB_KEY, VisitorCobrowse, type Recorder } from "../src/lib/cobrowse-visitor";
 import { Reassembler, decodeItems } from "../src/lib/stream-frames";
-import type { BinarySocketLike } from "../src/lib/stream-socket";
 import { VisitorSession } from "../src/lib/visitor-session";
-import { FakeClock, MemoryStore, SocketPool } from "./helpers";
+import { FakeClock, FakeRelaySocket, MemoryStore, SocketPool } from "./helpers";
 
-class Relay implements BinarySocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  binaryType = "blob";
-  sent: Uint8Array[] = [];
-  closed = false;
-  onopen: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {}
-  send(data: Uint8Array | string): void {
-    if (typeof data === "string") throw new Error("a publisher sends binary frames only");
-    this.sent.push(data);
-  }
-  close(): void {
-    this.closed = true;
-    this.readyState = 3;
-  }
-  control(c: StreamControl): void {
-    if (c.type === "joined") this.readyState = 1;
-    this.onmessage?.({ data: JSON.stringify(c) });
-  }
-  serverClose(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
-  }
+class Relay extends FakeRelaySocket {
   async items(): Promise<unknown[]> {
     const r = new Reassembler();
     const out: unknown[] = [];
     for (const f of this.sent) {
+      if (typeof f === "string") throw new Error("a publisher sends binary frames only");
       const m = r.push(f);
       if (m) out.push(...(await decodeItems(m)));
     }

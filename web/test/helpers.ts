@@ -1,6 +1,8 @@
 // Test doubles: a manual clock and scriptable WebSockets.
 
 import type { SocketLike, Timers } from "../src/lib/connection";
+import type { StreamControl } from "../src/protocol.gen";
+import type { BinarySocketLike } from "../src/lib/stream-socket";
 
 export class FakeClock implements Timers {
   now = 1_700_000_000_000;
@@ -100,5 +102,43 @@ export class MemoryStore {
   }
   remove(k: string): void {
     this.data.delete(k);
+  }
+}
+
+/** A stream socket on the relay, scripted from the relay's side. */
+export class FakeRelaySocket implements BinarySocketLike {
+  readyState = 0;
+  bufferedAmount = 0;
+  binaryType = "blob";
+  sent: (Uint8Array | string)[] = [];
+  closed = false;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(readonly url: string) {}
+  send(data: Uint8Array | string): void {
+    if (this.readyState !== 1) throw new Error("not open");
+    this.sent.push(data);
+  }
+  close(): void {
+    this.closed = true;
+    this.readyState = 3;
+  }
+  /** A control message; `joined` opens the socket first. */
+  control(c: StreamControl): void {
+    if (c.type === "joined") {
+      this.readyState = 1;
+      this.onopen?.({});
+    }
+    this.onmessage?.({ data: JSON.stringify(c) });
+  }
+  /** A binary frame from the relay. */
+  frame(bytes: Uint8Array): void {
+    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+  }
+  serverClose(code: number): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: "" });
   }
 }

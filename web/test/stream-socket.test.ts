@@ -1,49 +1,14 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import type { StreamControl } from "../src/protocol.gen";
-import { REVOKED, StreamSocket, type BinarySocketLike, type StreamLink } from "../src/lib/stream-socket";
-import { FakeClock } from "./helpers";
+import assert from "node:assert/strict";
+import { REVOKED, StreamSocket, type StreamLink } from "../src/lib/stream-socket";
+import { FakeClock, FakeRelaySocket } from "./helpers";
 
-class FakeBinarySocket implements BinarySocketLike {
-  readyState = 0;
-  bufferedAmount = 0;
-  binaryType = "blob";
-  sent: (Uint8Array | string)[] = [];
-  closed = false;
-  onopen: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {}
-  send(data: Uint8Array | string): void {
-    if (this.readyState !== 1) throw new Error("not open");
-    this.sent.push(data);
-  }
-  close(): void {
-    this.closed = true;
-    this.readyState = 3;
-  }
-  // The relay's side:
-  join(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-    this.control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
-  }
-  control(c: StreamControl): void {
-    this.onmessage?.({ data: JSON.stringify(c) });
-  }
-  frame(bytes: number[]): void {
-    this.onmessage?.({ data: new Uint8Array(bytes).buffer });
-  }
-  serverClose(code: number): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
-  }
-}
+const JOINED: StreamControl = { type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" };
 
 function setup() {
   const clock = new FakeClock();
-  const sockets: FakeBinarySocket[] = [];
+  const sockets: FakeRelaySocket[] = [];
   const controls: StreamControl[] = [];
   const frames: number[][] = [];
   const links: StreamLink[] = [];
@@ -55,7 +20,7 @@ function setup() {
     onFrame: (f) => frames.push(Array.from(f)),
     onLink: (l) => links.push(l),
     createSocket: (url) => {
-      const s = new FakeBinarySocket(url);
+      const s = new FakeRelaySocket(url);
       sockets.push(s);
       return s;
     },
@@ -71,12 +36,12 @@ test("a stream opens with its token and is open once the relay says joined", () 
   assert.equal(t.sockets[0].url, "ws://relay/ws/stream?token=tok1");
   assert.equal(t.sockets[0].binaryType, "arraybuffer");
   assert.equal(t.stream.send(new Uint8Array([1])), false, "nothing goes out before joined");
-  t.sockets[0].join();
+  t.sockets[0].control(JOINED);
   assert.equal(t.stream.isOpen, true);
   assert.equal(t.stream.send(new Uint8Array([1, 2])), true);
   assert.deepEqual(t.sockets[0].sent, [new Uint8Array([1, 2])]);
   t.sockets[0].control({ type: "snapshot_needed" });
-  t.sockets[0].frame([9, 8]);
+  t.sockets[0].frame(new Uint8Array([9, 8]));
   assert.deepEqual(
     t.controls.map((c) => c.type),
     ["joined", "snapshot_needed"],
@@ -87,7 +52,7 @@ test("a stream opens with its token and is open once the relay says joined", () 
 test("a lost socket asks for a fresh token after a backoff, and reopens with it", () => {
   const t = setup();
   t.stream.open("tok1");
-  t.sockets[0].join();
+  t.sockets[0].control(JOINED);
   t.sockets[0].serverClose(1006);
   assert.equal(t.stream.state, "waiting");
   assert.equal(t.asks(), 0, "not at once");
@@ -101,7 +66,7 @@ test("a lost socket asks for a fresh token after a backoff, and reopens with it"
 test("a revocation (4403) ends the stream for good", () => {
   const t = setup();
   t.stream.open("tok1");
-  t.sockets[0].join();
+  t.sockets[0].control(JOINED);
   t.sockets[0].serverClose(REVOKED);
   assert.equal(t.stream.state, "ended");
   t.clock.advance(60_000);
@@ -114,7 +79,7 @@ test("a revocation (4403) ends the stream for good", () => {
 test("a socket too far behind refuses frames instead of buffering them", () => {
   const t = setup();
   t.stream.open("tok1");
-  t.sockets[0].join();
+  t.sockets[0].control(JOINED);
   t.sockets[0].bufferedAmount = 101;
   assert.equal(t.stream.send(new Uint8Array([1])), false);
   t.sockets[0].bufferedAmount = 0;
@@ -125,7 +90,7 @@ test("close ends the stream and closes its socket; a late event of the old socke
   const t = setup();
   t.stream.open("tok1");
   const old = t.sockets[0];
-  old.join();
+  old.control(JOINED);
   t.stream.open("tok2");
   assert.equal(old.closed, true, "a new token replaces the socket");
   old.onmessage = null;
