@@ -87,9 +87,15 @@ async function buildDist() {
   sizes.push(["widget.js", await writeOut("widget.js", widget)]);
   const app = await bundle("src/console/main.ts", "iife");
   sizes.push(["console/app.js", await writeOut("console/app.js", app)]);
+  // The co-browse mirror (rrweb's replayer): loaded by the console for the first co-browsed page.
+  const mirror = await bundle("src/console/mirror-main.ts", "iife");
+  sizes.push(["console/mirror.js", await writeOut("console/mirror.js", mirror)]);
   // Screen sharing for visitors: loaded by widget.js on the first invitation.
   const share = await bundle("src/widget/share-main.ts", "iife");
   sizes.push(["widget-share.js", await writeOut("widget-share.js", share)]);
+  // Co-browsing for visitors (rrweb's recorder): loaded by widget.js when an agent asks.
+  const cobrowse = await bundle("src/widget/cobrowse-main.ts", "iife");
+  sizes.push(["widget-cobrowse.js", await writeOut("widget-cobrowse.js", cobrowse)]);
   // Pictures for visitors: loaded by widget.js for the first picture shown or sent.
   const images = await bundle("src/widget/images-main.ts", "iife");
   sizes.push(["widget-images.js", await writeOut("widget-images.js", images)]);
@@ -99,7 +105,7 @@ async function buildDist() {
   const staticDir = path.join(root, "static");
   for (const file of await listFiles(staticDir)) {
     const rel = path.relative(staticDir, file).split(path.sep).join("/");
-    if (["widget.js", "console/app.js", "widget-share.js", "widget-images.js", "join/app.js"].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
+    if (["widget.js", "console/app.js", "console/mirror.js", "widget-share.js", "widget-cobrowse.js", "widget-images.js", "join/app.js"].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
     sizes.push([rel, await writeOut(rel, await fs.readFile(file))]);
   }
   for (const [name, size] of sizes) console.log(`  dist/${name.padEnd(28)} ${kb(size)}`);

@@ -35,6 +35,8 @@ declare global {
     __sightlineImages: { readonly current: EditorHook | null; fromFile(file: Blob): Promise<EditorHook | null> };
     __sightlineAgentShare: { shares: { live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }> } };
     // Set by the widget's share bundle (src/widget/share-ui.ts).
+    /** The visitor's co-browsing (src/lib/cobrowse-visitor.ts). */
+    __sightlineCobrowse: { capturing: boolean; bytesSent: number; framesSent: number };
     __sightlineShare: {
       share: {
         shareId: string | null;

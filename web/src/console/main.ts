@@ -9,6 +9,7 @@ import { openForm } from "./dialog";
 import { HistoryView } from "./history";
 import { InboxView } from "./inbox";
 import { ImagesUi } from "./images";
+import { CobrowseUi } from "./cobrowse";
 import { ShareUi, openKeyDialog } from "./share";
 import { beep, primeAudio, setTitleCount } from "./notify";
 
@@ -148,6 +149,7 @@ function startApp(me: Me): void {
   // Views
   const inbox = new InboxView(session);
   const shareUi = new ShareUi(session, inbox);
+  new CobrowseUi(session, inbox);
   const images = new ImagesUi({
     conversation: () => {
       const id = session.selected;

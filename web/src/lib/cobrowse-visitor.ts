@@ -77,6 +77,10 @@ export class VisitorCobrowse {
     };
     session.intercept((m) => this.onMessage(m));
     session.onEvent((e) => this.onEvent(e));
+    // Loaded after the welcome and the events (widget-cobrowse.js comes when they
+    // say co-browsing is asked for or on): start from what the session knows.
+    if (session.ready) this.fromSummary(session.welcomeSummary);
+    for (const e of session.transcript.getEvents()) this.onEvent(e);
   }
 
   subscribe(fn: () => void): () => void {
@@ -170,7 +174,9 @@ export class VisitorCobrowse {
     if (RUNNING.includes(g.state) && g.stream && this.ownsGrant(g.id)) {
       const stream = g.stream;
       // The welcome is being handled: ask once the session may send.
-      queueMicrotask(() => this.session.send({ type: "stream_join", stream }));
+      queueMicrotask(() => {
+        if (this.capturing && this.grant?.stream === stream) this.session.send({ type: "stream_join", stream });
+      });
     }
     this.changed();
   }

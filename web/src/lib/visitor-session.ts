@@ -111,6 +111,11 @@ export class VisitorSession {
     return this.welcomed && this.conn.send(msg);
   }
 
+  /** The conversation as the last welcome described it (events since may be newer). */
+  get welcomeSummary(): ConversationSummary | null {
+    return this.summary;
+  }
+
   /** The server has welcomed us on the current socket. */
   get ready(): boolean {
     return this.welcomed;

@@ -465,6 +465,29 @@ export function mountWidget(config: WidgetConfig): void {
     document.head.appendChild(script);
   }
 
+  // ---- co-browsing: widget-cobrowse.js (rrweb's recorder) is loaded when an agent
+  // asks, and on every page while co-browsing is on ----
+  let cobrowseRequested = false;
+  function loadCobrowse(): void {
+    if (cobrowseRequested) return;
+    cobrowseRequested = true;
+    const script = document.createElement("script");
+    script.src = config.origin + "/widget-cobrowse.js";
+    script.async = true;
+    script.onload = () => {
+      const mod = (window as unknown as { __sightlineCobrowseModule?: { mountCobrowse(h: unknown): unknown } }).__sightlineCobrowseModule;
+      if (!mod) return;
+      mod.mountCobrowse({ session, origin: config.origin, slot: shareSlot, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) });
+      host.setAttribute("data-cobrowse-ready", "");
+    };
+    script.onerror = () => (cobrowseRequested = false);
+    document.head.appendChild(script);
+  }
+  const cobrowseLive = (state: string) => state === "asked" || state === "allowed" || state === "choosing" || state === "active";
+  session.intercept((m) => {
+    if ((m.type === "visitor_welcome" || m.type === "conversation_changed") && m.conversation?.grants.some((g) => g.capability === "cobrowse" && cobrowseLive(g.state))) loadCobrowse();
+  });
+
   // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
   type ImagesApi = { thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void };
   let imagesApi: ImagesApi | null = null;
@@ -509,6 +532,7 @@ export function mountWidget(config: WidgetConfig): void {
   session.onEvent((e, live) => {
     const invited = e.kind === "share" && e.state === "invited";
     if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare();
+    if (e.kind === "grant" && e.capability === "cobrowse" && cobrowseLive(e.state)) loadCobrowse();
     if (live && !open && ((e.kind === "message" && e.from === "agent") || invited)) {
       unread++;
       scheduleRender();

@@ -1,0 +1,185 @@
+// Co-browsing in the console: "Ask to co-browse" in the composer bar, every step
+// of the grant, and the live mirror of the visitor's page beside the chat
+// (rrweb's replayer, in the lazily loaded console/mirror.js).
+
+import type { AgentSession } from "../lib/agent-session";
+import { AgentCobrowse, COBROWSE_STATE_TEXT, DEFAULT_COBROWSE_MESSAGE, cobrowseGrant, isCobrowseLive } from "../lib/cobrowse-agent";
+import type { StreamLink } from "../lib/stream-socket";
+import { h, replaceChildren } from "../ui/dom";
+import { openForm } from "./dialog";
+import type { InboxView } from "./inbox";
+import type { Mirror } from "./mirror-main";
+
+type MirrorModule = { createMirror(onChange: () => void): Mirror };
+
+const LINK_TEXT: Record<StreamLink, string> = {
+  connecting: "Connecting…",
+  open: "Live",
+  waiting: "Reconnecting…",
+  ended: "Ended",
+};
+
+export class CobrowseUi {
+  readonly cobrowse: AgentCobrowse;
+  private readonly aside = h("aside", { class: "share-aside cb-aside", "data-testid": "cobrowse-panel", "aria-label": "Co-browsing", hidden: true });
+  private readonly statusEl = h("div", { class: "share-status", role: "status" });
+  private readonly bar = h("div", { class: "sv-bar" });
+  private readonly stageSlot = h("div", { class: "cb-slot" });
+  private readonly askBtn: HTMLButtonElement;
+  private mirrors = new Map<string, Mirror>();
+  private pending = new Map<string, unknown[]>();
+  private links = new Map<string, StreamLink>();
+  private module: MirrorModule | null = null;
+  private loading = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly session: AgentSession,
+    private readonly inbox: InboxView,
+  ) {
+    const wsOrigin = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}`;
+    this.cobrowse = new AgentCobrowse(session, { relayUrl: (t) => `${wsOrigin}/ws/stream?token=${encodeURIComponent(t)}` });
+    this.cobrowse.addSink({
+      items: (c, items) => this.onItems(c, items),
+      resync: (c) => this.mirrors.get(c)?.reset(),
+      link: (c, l) => {
+        this.links.set(c, l);
+        if (l === "ended") this.dropMirror(c);
+        this.schedule();
+      },
+    });
+    this.askBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "cobrowse-invite", text: "Ask to co-browse", onclick: () => this.openAsk() });
+    inbox.tools.appendChild(this.askBtn);
+    this.aside.append(this.statusEl, this.bar, this.stageSlot);
+    inbox.el.appendChild(this.aside);
+    session.subscribe(() => this.schedule());
+    if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
+      (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, mirrors: this.mirrors };
+    }
+    setInterval(() => this.aside.hidden || this.renderFigures(), 1000);
+    this.render();
+  }
+
+  private openAsk(): void {
+    const id = this.session.selected;
+    if (!id) return;
+    openForm({
+      title: "Ask to co-browse",
+      description: "The visitor sees this message with “Allow” and “No thanks”. You will see their page (private fields and passwords never) until either of you stops.",
+      fields: [{ name: "message", label: "Request", value: DEFAULT_COBROWSE_MESSAGE }],
+      submitLabel: "Send request",
+      onSubmit: async (v) => {
+        if (!this.cobrowse.ask(id, v.message)) throw new Error("Not connected. Try again in a moment.");
+      },
+    });
+  }
+
+  private onItems(conversation: string, items: unknown[]): void {
+    const mirror = this.mirrors.get(conversation);
+    if (mirror) {
+      mirror.items(items);
+      return;
+    }
+    // Until the replayer has loaded: keep what came (from its first snapshot on).
+    const held = this.pending.get(conversation) ?? [];
+    held.push(...items);
+    this.pending.set(conversation, held.slice(-20_000));
+    this.loadModule();
+    this.schedule();
+  }
+
+  private loadModule(): void {
+    if (this.module || this.loading) return;
+    this.loading = true;
+    const script = document.createElement("script");
+    script.src = "/console/mirror.js";
+    script.onload = () => {
+      this.module = (window as unknown as { __sightlineMirrorModule?: MirrorModule }).__sightlineMirrorModule ?? null;
+      this.loading = false;
+      this.schedule();
+    };
+    script.onerror = () => (this.loading = false);
+    document.head.appendChild(script);
+  }
+
+  private mirrorFor(conversation: string): Mirror | null {
+    let mirror = this.mirrors.get(conversation) ?? null;
+    if (mirror || !this.module) return mirror;
+    mirror = this.module.createMirror(() => this.schedule());
+    this.mirrors.set(conversation, mirror);
+    // rrweb builds its iframe in a connected element.
+    this.stageSlot.appendChild(mirror.el);
+    const held = this.pending.get(conversation);
+    this.pending.delete(conversation);
+    if (held) mirror.items(held);
+    return mirror;
+  }
+
+  private dropMirror(conversation: string): void {
+    this.mirrors.get(conversation)?.destroy();
+    this.mirrors.delete(conversation);
+    this.pending.delete(conversation);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.render());
+  }
+
+  private renderFigures(): void {
+    const id = this.session.selected;
+    const figures = this.bar.querySelector<HTMLElement>("[data-testid=cobrowse-figures]");
+    if (!id || !figures) return;
+    const stats = this.cobrowse.stats(id);
+    const info = this.mirrors.get(id)?.info();
+    const parts = [];
+    if (info?.width) parts.push(`${info.width}×${info.height}`);
+    if (stats) parts.push(`${(stats.bytes / 1024).toFixed(stats.bytes < 10_240 ? 1 : 0)} KB received`);
+    if (info?.lagMs != null) parts.push(`delay ${Math.max(0, info.lagMs)} ms`);
+    figures.textContent = parts.join(" · ");
+  }
+
+  render(): void {
+    this.scheduled = false;
+    const id = this.session.selected;
+    const e = id ? this.session.get(id) : undefined;
+    const mine = !!e && this.session.isMine(e.summary);
+    const active = !!e && e.summary.status === "active" && mine;
+    const g = cobrowseGrant(e?.summary.grants);
+    const live = isCobrowseLive(g);
+    this.askBtn.disabled = !active || live;
+    this.askBtn.title = live ? "Co-browsing is already under way" : "Ask the visitor to let you see their page";
+    const show = active && !!g && live;
+    this.aside.hidden = !show;
+    this.inbox.el.classList.toggle("cobrowsing", show);
+    for (const m of this.mirrors.values()) m.el.hidden = true;
+    if (!show || !g || !id) return;
+    this.aside.dataset.state = g.state;
+    replaceChildren(
+      this.statusEl,
+      h("span", { class: `share-dot ${g.state === "active" ? "sharing" : ""}` }),
+      h("span", { "data-testid": "cobrowse-state", "data-state": g.state, text: COBROWSE_STATE_TEXT[g.state] }),
+      h("button", { class: "btn small", type: "button", "data-testid": "cobrowse-end", text: g.state === "asked" ? "Withdraw" : "End", onclick: () => this.cobrowse.end(id) }),
+    );
+    // The mirror opens once the visitor has allowed it.
+    const allowed = g.state !== "asked";
+    this.bar.hidden = !allowed;
+    this.stageSlot.hidden = !allowed;
+    const link = this.links.get(id) ?? null;
+    const mirror = g.state === "active" || g.state === "allowed" ? this.mirrorFor(id) : null;
+    const info = mirror?.info();
+    replaceChildren(
+      this.bar,
+      h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
+      info?.href ? h("span", { class: "cb-url", "data-testid": "cobrowse-url", title: info.href, text: info.href }) : null,
+      h("span", { class: "grow" }),
+      h("span", { class: "sv-stats", "data-testid": "cobrowse-figures" }),
+    );
+    if (mirror) {
+      if (mirror.el.parentElement !== this.stageSlot) this.stageSlot.appendChild(mirror.el);
+      mirror.el.hidden = false;
+    }
+    this.renderFigures();
+  }
+}

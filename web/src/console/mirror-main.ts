@@ -1,0 +1,138 @@
+// Entry point of console/mirror.js, loaded by the console when it first shows a
+// co-browsed page. It carries rrweb's replayer (large), so app.js stays small.
+//
+// The visitor's page is rebuilt in rrweb's sandboxed iframe (`sandbox=
+// "allow-same-origin"`, never `allow-scripts`) under the console's own CSP (no
+// script runs, no other origin is contacted); interaction with it is disabled.
+// Everything in it came from the visitor's browser and is treated as hostile.
+
+import { Replayer } from "@rrweb/replay";
+import css from "@rrweb/replay/dist/style.css";
+import { h } from "../ui/dom";
+
+/** rrweb's event types and sources used here. */
+const META = 4;
+const INCREMENTAL = 3;
+const VIEWPORT_RESIZE = 4;
+const SCROLL = 3;
+
+interface RrwebEvent {
+  type: number;
+  timestamp: number;
+  data?: { href?: string; width?: number; height?: number; source?: number; id?: number; x?: number; y?: number };
+}
+
+export interface MirrorInfo {
+  width: number;
+  height: number;
+  href: string | null;
+  /** Newest event's delay behind the visitor's clock (ms; clocks may differ). */
+  lagMs: number | null;
+  /** The mirror shows a page (a full snapshot arrived). */
+  live: boolean;
+}
+
+export interface Mirror {
+  readonly el: HTMLElement;
+  items(items: unknown[]): void;
+  /** Frames were lost: show nothing until the next full snapshot. */
+  reset(): void;
+  info(): MirrorInfo;
+  destroy(): void;
+}
+
+let styled = false;
+
+function isEvent(x: unknown): x is RrwebEvent {
+  return !!x && typeof x === "object" && typeof (x as RrwebEvent).type === "number" && typeof (x as RrwebEvent).timestamp === "number";
+}
+
+export function createMirror(onChange: () => void): Mirror {
+  if (!styled) {
+    styled = true;
+    document.head.appendChild(h("style", { text: css }));
+  }
+  const stage = h("div", { class: "cb-stage", "data-testid": "cobrowse-mirror", "data-live": "false" });
+  let replayer: Replayer | null = null;
+  let info: MirrorInfo = { width: 0, height: 0, href: null, lagMs: null, live: false };
+
+  const fit = () => {
+    if (!replayer || !info.width || !info.height) return;
+    const scale = Math.min(stage.clientWidth / info.width, stage.clientHeight / info.height, 1) || 1;
+    const wrapper = replayer.wrapper;
+    wrapper.style.transformOrigin = "0 0";
+    wrapper.style.transform = `scale(${scale})`;
+    stage.dataset.scale = scale.toFixed(3);
+  };
+  const resize = typeof ResizeObserver === "function" ? new ResizeObserver(fit) : null;
+  resize?.observe(stage);
+
+  function drop(): void {
+    replayer?.destroy();
+    replayer = null;
+    stage.replaceChildren();
+    info = { ...info, live: false };
+    stage.dataset.live = "false";
+  }
+
+  function start(meta: RrwebEvent): void {
+    drop();
+    const root = h("div", { class: "cb-root" });
+    stage.appendChild(root);
+    replayer = new Replayer([], {
+      root,
+      liveMode: true,
+      mouseTail: false,
+      triggerFocus: false,
+      showWarning: false,
+      pauseAnimation: false,
+      // Live mode never writes a virtual DOM back: events stamped before the
+      // baseline would freeze the picture.
+      useVirtualDom: false,
+    });
+    // Timing is relative to the visitor's own clock: the snapshot plays now, and
+    // each later event when its offset from it has passed (or at once if late).
+    replayer.startLive(meta.timestamp - 100);
+    info = { ...info, live: true };
+    stage.dataset.live = "true";
+  }
+
+  return {
+    el: stage,
+    items(items) {
+      for (const item of items) {
+        if (!isEvent(item)) continue;
+        if (item.type === META) {
+          start(item);
+          info = { ...info, width: Number(item.data?.width) || 0, height: Number(item.data?.height) || 0, href: typeof item.data?.href === "string" ? item.data.href : null };
+        }
+        if (!replayer) continue;
+        if (item.type === INCREMENTAL && item.data?.source === VIEWPORT_RESIZE) {
+          info = { ...info, width: Number(item.data.width) || info.width, height: Number(item.data.height) || info.height };
+        }
+        if (item.type === INCREMENTAL && item.data?.source === SCROLL) stage.dataset.scrolled = "true";
+        info = { ...info, lagMs: Date.now() - item.timestamp };
+        try {
+          replayer.addEvent(item as never);
+        } catch {
+          // A malformed event: wait for the next snapshot.
+          drop();
+        }
+      }
+      fit();
+      onChange();
+    },
+    reset() {
+      drop();
+      onChange();
+    },
+    info: () => info,
+    destroy() {
+      resize?.disconnect();
+      drop();
+      stage.remove();
+    },
+  };
+}
+
+(window as unknown as { __sightlineMirrorModule?: unknown }).__sightlineMirrorModule = { createMirror };

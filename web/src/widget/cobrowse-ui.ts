@@ -1,0 +1,211 @@
+// The visitor's co-browsing (the lazily loaded widget-cobrowse.js): the request
+// with its two buttons, the bar that says the agent is viewing this page with Stop
+// on every page while it is on, and rrweb's recorder under one masking policy.
+// Agent-provided text is written with textContent.
+
+import { record } from "@rrweb/record";
+import { VisitorCobrowse, type Recorder } from "../lib/cobrowse-visitor";
+import type { VisitorSession } from "../lib/visitor-session";
+import { h, replaceChildren } from "../ui/dom";
+import css from "./cobrowse.css";
+
+export interface CobrowseHost {
+  session: VisitorSession;
+  /** The Sightline server's origin (the relay's). */
+  origin: string;
+  /** Where the request card goes (inside the chat panel). */
+  slot: HTMLElement;
+  /** Where the always-visible bar goes. */
+  floatParent: HTMLElement;
+  styleRoot: ShadowRoot;
+  lang: string;
+  openPanel(): void;
+}
+
+export interface CobrowseApi {
+  cobrowse: VisitorCobrowse;
+  render(): void;
+}
+
+/**
+ * The masking policy, the same as the screen share's masks. Nothing masked leaves
+ * the browser:
+ * - elements marked `data-sightline-private` are blocked whole (the agent sees an
+ *   empty box of the same size: no text, attributes, images or media inside);
+ * - hidden inputs are blocked (they often carry tokens);
+ * - the value of every input, textarea and select is replaced by a fixed-length
+ *   placeholder (its length does not leak), unless the field or an ancestor is
+ *   marked `data-sightline-visible`; a password field never shows.
+ * - the widget itself is blocked.
+ */
+export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sightline-widget";
+export const VISIBLE_SELECTOR = "[data-sightline-visible]";
+export const MASK = "••••••••";
+
+export function maskInput(text: string, element: HTMLElement): string {
+  const password = element instanceof HTMLInputElement && element.type === "password";
+  if (!password && element.closest(VISIBLE_SELECTOR) && !element.closest("[data-sightline-private]")) return text;
+  return text.length === 0 ? "" : MASK;
+}
+
+function rrwebRecorder(): Recorder {
+  let stop: (() => void) | undefined;
+  return {
+    start(emit) {
+      stop =
+        record({
+          emit: (event) => emit(event),
+          blockSelector: BLOCK_SELECTOR,
+          maskAllInputs: true,
+          maskInputFn: maskInput,
+          maskTextSelector: "[data-sightline-private]",
+          maskTextFn: (text) => (text.trim() ? MASK : text),
+          inlineStylesheet: true,
+          recordCanvas: false,
+          collectFonts: false,
+          inlineImages: false,
+          slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaSocial: true, headMetaRobots: true, headMetaVerification: true },
+          // Live, not a recording: pointer positions go out every 100 ms, and every
+          // keystroke (not only the value on leaving the field).
+          sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 } as never,
+        }) ?? undefined;
+    },
+    snapshot() {
+      record.takeFullSnapshot(true);
+    },
+    stop() {
+      stop?.();
+      stop = undefined;
+    },
+  };
+}
+
+interface Texts {
+  asks: string;
+  sees: string;
+  never: string;
+  allow: string;
+  decline: string;
+  viewing: string;
+  stop: string;
+  someone: string;
+}
+
+const TEXTS: Record<string, Texts> = {
+  en: {
+    asks: "{name} asks to see this page with you",
+    sees: "{name} will see this page and the pages of this site you open while co-browsing is on, and where you point and click.",
+    never: "Private fields and passwords are never shown. You can stop at any moment.",
+    allow: "Allow",
+    decline: "No thanks",
+    viewing: "{name} is viewing this page",
+    stop: "Stop",
+    someone: "The agent",
+  },
+  de: {
+    asks: "{name} möchte diese Seite mit Ihnen ansehen",
+    sees: "{name} sieht diese Seite und die Seiten dieser Website, die Sie öffnen, solange das gemeinsame Browsen läuft, und wohin Sie zeigen und klicken.",
+    never: "Private Felder und Passwörter werden nie angezeigt. Sie können jederzeit beenden.",
+    allow: "Erlauben",
+    decline: "Nein danke",
+    viewing: "{name} sieht diese Seite",
+    stop: "Beenden",
+    someone: "Der Mitarbeiter",
+  },
+  fr: {
+    asks: "{name} souhaite voir cette page avec vous",
+    sees: "{name} verra cette page et les pages de ce site que vous ouvrez tant que la co-navigation est active, ainsi que vos clics.",
+    never: "Les champs privés et les mots de passe ne sont jamais montrés. Vous pouvez arrêter à tout moment.",
+    allow: "Autoriser",
+    decline: "Non merci",
+    viewing: "{name} voit cette page",
+    stop: "Arrêter",
+    someone: "L’agent",
+  },
+};
+
+function fill(text: string, name: string): string {
+  return text.replace("{name}", name);
+}
+
+function adopt(root: ShadowRoot, text: string): void {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } catch {
+    root.appendChild(h("style", { text }));
+  }
+}
+
+export function mountCobrowse(host: CobrowseHost): CobrowseApi {
+  adopt(host.styleRoot, css);
+  const t = TEXTS[host.lang] ?? TEXTS.en;
+  const session = host.session;
+  const relay = host.origin.replace(/^http/, "ws") + "/ws/stream?token=";
+  let tabStorage: Storage | null = null;
+  try {
+    tabStorage = window.sessionStorage;
+  } catch {
+    tabStorage = null;
+  }
+  const memory = new Map<string, string>();
+  const cobrowse = new VisitorCobrowse(session, {
+    relayUrl: (token) => relay + encodeURIComponent(token),
+    tabStorage: {
+      get: (k) => (tabStorage ? tabStorage.getItem(k) : (memory.get(k) ?? null)),
+      set: (k, v) => (tabStorage ? tabStorage.setItem(k, v) : memory.set(k, v)),
+      remove: (k) => (tabStorage ? tabStorage.removeItem(k) : memory.delete(k)),
+    },
+    recorder: rrwebRecorder,
+  });
+  const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
+  const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });
+  host.slot.appendChild(card);
+  host.floatParent.appendChild(bar);
+
+  let scheduled = false;
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(render);
+  }
+
+  function btn(text: string, testid: string, cls: string, onclick: () => void): HTMLButtonElement {
+    return h("button", { class: `sl-cb-btn ${cls}`, type: "button", "data-testid": testid, text, onclick });
+  }
+
+  function render(): void {
+    scheduled = false;
+    const g = cobrowse.grant;
+    const name = g?.agent?.display_name || session.agent?.display_name || t.someone;
+    if (cobrowse.asking) {
+      replaceChildren(
+        card,
+        h("p", { class: "sl-cb-who", text: fill(t.asks, name) }),
+        g?.message ? h("p", { "data-testid": "cobrowse-request-text", text: g.message }) : null,
+        h("p", { class: "sl-cb-note", text: fill(t.sees, name) }),
+        h("p", { class: "sl-cb-note", text: t.never }),
+        h("div", { class: "sl-cb-row" }, btn(t.allow, "cobrowse-allow", "sl-cb-primary", () => cobrowse.allow()), btn(t.decline, "cobrowse-decline", "", () => cobrowse.decline())),
+      );
+      card.hidden = false;
+    } else {
+      card.hidden = true;
+      replaceChildren(card);
+    }
+    if (cobrowse.capturing) {
+      replaceChildren(bar, h("span", { text: fill(t.viewing, name) }), btn(t.stop, "cobrowse-stop", "sl-cb-stop", () => cobrowse.stop()));
+      bar.hidden = false;
+    } else {
+      bar.hidden = true;
+    }
+  }
+
+  cobrowse.subscribe(schedule);
+  session.subscribe(schedule);
+  if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
+    (window as unknown as Record<string, unknown>).__sightlineCobrowse = cobrowse;
+  }
+  render();
+  return { cobrowse, render: schedule };
+}
