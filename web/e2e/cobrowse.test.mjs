@@ -4,6 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { inflateRawSync } from "node:zlib";
 import { assertNoProblems } from "./fixture.mjs";
 import { waitFor } from "./harness.mjs";
 import { startChat, useShareStack } from "./share-harness.mjs";
@@ -107,5 +108,120 @@ test("the agent ends co-browsing: the visitor's indicator goes and capture stops
   await agent.locator("[data-testid=cobrowse-end]").click();
   await widget(visitor, "cobrowse-indicator").waitFor({ state: "hidden" });
   await waitFor(async () => (await visitor.evaluate(() => window.__sightlineCobrowse.capturing)) === false, "capture stopped");
+  assertNoProblems(stack);
+});
+
+test("co-browsing follows the visitor to another page of the site, under the same consent", { timeout: 120000 }, async () => {
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test d" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => /\/demo\/transfer$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror on the transfer page");
+  // A link on the page: the widget loads again on the new page and goes on by itself.
+  await visitor.locator("a[href='/demo/account']").first().click();
+  await visitor.waitForURL(/\/demo\/account$/);
+  await widget(visitor, "cobrowse-indicator").waitFor({ state: "visible" });
+  await waitFor(async () => /\/demo\/account$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror follows to the account page");
+  await waitFor(async () => /Everyday Current Account/.test((await inMirror(agent, (doc) => doc.body?.textContent ?? "")) ?? ""), "the account page's text in the mirror");
+  assert.equal(await agentState(agent), "active");
+  // A reload too.
+  await visitor.reload();
+  await widget(visitor, "cobrowse-indicator").waitFor({ state: "visible" });
+  await visitor.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "after-reload";
+    p.textContent = "after reload";
+    document.body.appendChild(p);
+  });
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-reload")?.textContent)) === "after reload", "mirror after a reload");
+  // Another tab of the same visitor shares nothing.
+  const other = await visitor.context().newPage();
+  await other.goto(stack.base + "/demo");
+  await other.locator("[data-sightline]").waitFor({ state: "attached" });
+  await other.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "other-tab";
+    document.body.appendChild(p);
+  });
+  // Cause a later change in the allowing tab, wait for it in the mirror, then check.
+  await visitor.evaluate(() => {
+    document.querySelector("#after-reload").textContent = "later";
+  });
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-reload")?.textContent)) === "later", "later change in the mirror");
+  assert.equal(await inMirror(agent, (doc) => doc.querySelector("#other-tab")), null, "the other tab is not mirrored");
+  assert.match(await agent.locator("[data-testid=cobrowse-url]").textContent(), /\/demo\/account$/);
+  await other.close();
+  assertNoProblems(stack);
+});
+
+/**
+ * Everything the visitor's browser sends: WebSocket frames (stream frames decoded:
+ * reassembled and inflated) and HTTP request bodies, as text.
+ */
+function recordOutgoing(page) {
+  const out = [];
+  page.on("websocket", (ws) => {
+    let parts = [];
+    ws.on("framesent", (f) => {
+      const bytes = typeof f.payload === "string" ? Buffer.from(f.payload) : f.payload;
+      out.push(bytes.toString("latin1"));
+      if (typeof f.payload === "string" || bytes.length < 10 || bytes[0] !== 1) return;
+      // Our stream frame: a 10-byte header, then a part of a message (stream-frames.ts).
+      const index = bytes.readUInt16BE(6);
+      const count = bytes.readUInt16BE(8);
+      if (index === 0) parts = [];
+      parts.push(bytes.subarray(10));
+      if (parts.length === count) {
+        const whole = Buffer.concat(parts);
+        out.push(((bytes[1] & 1) !== 0 ? inflateRawSync(whole) : whole).toString("utf8"));
+        parts = [];
+      }
+    });
+  });
+  page.on("request", (r) => {
+    const body = r.postDataBuffer();
+    if (body) out.push(body.toString("latin1"), body.toString("utf8"));
+    out.push(r.url());
+  });
+  return out;
+}
+
+test("canary secrets typed into private, password and ordinary fields never leave the browser", { timeout: 120000 }, async () => {
+  const visitor = await stack.page("visitor");
+  const sent = recordOutgoing(visitor);
+  const { agent } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test e", visitorPage: visitor });
+  // Fields the site did not mark at all: their values are masked by default.
+  await visitor.evaluate(() => {
+    const form = document.querySelector("form");
+    form.insertAdjacentHTML(
+      "beforeend",
+      '<input id="mail" type="email"><textarea id="notes"></textarea><input id="card" autocomplete="cc-number">' +
+        '<div data-sightline-private><p id="secret-text">Balance CANARY-TEXT-1</p><img alt="CANARY-ALT-2" src="/demo/x.png"><input id="in-private" value=""></div>' +
+        '<input type="hidden" name="csrf" value="CANARY-HIDDEN-3">',
+    );
+  });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  const canaries = {
+    "#iban": "CANARYIBAN7391",
+    "#pin": "CANARYPIN8264",
+    "#mail": "canary-mail-5512@example.com",
+    "#notes": "CANARYNOTES4471",
+    "#card": "4111CANARY9876",
+    "#in-private": "CANARYINPRIVATE2203",
+  };
+  for (const [selector, value] of Object.entries(canaries)) await visitor.locator(selector).pressSequentially(value, { delay: 5 });
+  await visitor.locator("#payee").fill("visible-marker-6620");
+  // Wait until the last keystrokes reached the mirror, so that everything typed has been sent.
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#payee")?.value)) === "visible-marker-6620", "the visible field arrived");
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#notes")?.value)) === "••••••••", "an ordinary field arrives masked");
+  const all = sent.join("\n");
+  assert.match(all, /visible-marker-6620/, "the recording of outgoing bytes works");
+  for (const secret of [...Object.values(canaries), "CANARY-TEXT-1", "CANARY-ALT-2", "CANARY-HIDDEN-3"]) {
+    assert.equal(all.includes(secret), false, `${secret} left the browser`);
+  }
+  // Every secret holds the word: not even a piece of one went out.
+  assert.doesNotMatch(all, /canary/i, "part of a secret left the browser");
+  await widget(visitor, "cobrowse-stop").click();
   assertNoProblems(stack);
 });
