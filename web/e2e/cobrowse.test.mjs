@@ -85,6 +85,14 @@ test("ask, allow: the agent's mirror shows the page, typing and changes live; St
   await indicator.waitFor({ state: "hidden" });
   await waitFor(async () => (await agent.locator("[data-testid=cobrowse-panel]").isHidden()) || (await agentState(agent)) === "ended", "agent sees the end");
   assert.equal(await visitor.evaluate(() => window.__sightlineCobrowse.capturing), false);
+  // Every step is in the agent's transcript.
+  const steps = await waitFor(async () => {
+    const s = await agent.locator("[data-testid=transcript] [data-grant-state]").evaluateAll((els) => els.map((e) => e.getAttribute("data-grant-state")));
+    return s.join(",") === "asked,allowed,active,ended" ? s : false;
+  }, "agent transcript shows asked→allowed→active→ended");
+  assert.equal(steps.length, 4);
+  assert.match(await agent.locator("[data-testid=transcript] [data-grant-state=asked]").textContent(), /asked for co-browsing: “May I look at the transfer form with you\?”/);
+  assert.match(await agent.locator("[data-testid=transcript] [data-grant-state=ended]").textContent(), /stopped co-browsing/);
   assertNoProblems(stack);
 });
 

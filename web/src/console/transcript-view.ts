@@ -1,7 +1,7 @@
 // Renders a conversation's events (and our unsent messages) for the console.
 // All message data goes through textContent.
 
-import type { AgentRef, Event, ImageRef, MessageBody } from "../protocol.gen";
+import type { AgentRef, Capability, Event, ImageRef, MessageBody } from "../protocol.gen";
 import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
 import type { TranscriptItem } from "../lib/transcript";
 import { ICONS, h, icon } from "../ui/dom";
@@ -38,11 +38,11 @@ function bodyElement(body: MessageBody, ctx: TranscriptContext, from: "visitor" 
   return h("div", { class: "bubble", "data-testid": "message-text", text: body.text });
 }
 
-function system(key: string, text: string, at: number, shareState?: string): Row {
+function system(key: string, text: string, at: number, shareState?: string, grantState?: string): Row {
   return {
     key,
     sig: text + at,
-    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState }, h("span", { text }), h("time", { text: formatTime(at) })),
+    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState, "data-grant-state": grantState }, h("span", { text }), h("time", { text: formatTime(at) })),
   };
 }
 
@@ -70,6 +70,38 @@ export function shareText(e: Event & { kind: "share" }, visitor: string): string
   }
 }
 
+const CAPABILITY_NAME: Record<Capability, string> = {
+  screen_share: "screen sharing",
+  cobrowse: "co-browsing",
+  remote_control: "remote control",
+  recording: "recording",
+};
+
+/** A step of a capability the visitor grants (co-browsing, control, recording), in words. */
+export function grantText(e: Event & { kind: "grant" }, visitor: string): string {
+  const agent = e.agent?.display_name || "The agent";
+  const what = CAPABILITY_NAME[e.capability];
+  const why = e.detail ? ` (${e.detail})` : "";
+  switch (e.state) {
+    case "asked":
+      return `${agent} asked for ${what}${e.message ? `: “${e.message}”` : ""}`;
+    case "allowed":
+      return `${visitor} allowed ${what}`;
+    case "choosing":
+      return `${visitor} is setting up ${what}`;
+    case "active":
+      return `${what[0].toUpperCase()}${what.slice(1)} started`;
+    case "declined":
+      return `${visitor} declined ${what}`;
+    case "cancelled":
+      return e.by === "agent" ? `${agent} withdrew the request for ${what}${why}` : `${visitor} cancelled ${what}${why}`;
+    case "failed":
+      return `${what[0].toUpperCase()}${what.slice(1)} failed${e.detail ? `: ${e.detail}` : ""}`;
+    case "ended":
+      return e.by === "agent" ? `${agent} ended ${what}${why}` : `${visitor} stopped ${what}${why}`;
+  }
+}
+
 const GROUP_MS = 5 * 60 * 1000;
 
 function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean): Row | null {
@@ -83,6 +115,8 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, `${e.agent.display_name} joined`, e.at);
     case "share":
       return system(key, shareText(e, ctx.visitor), e.at, e.state);
+    case "grant":
+      return system(key, grantText(e, ctx.visitor), e.at, undefined, e.state);
     case "joined_with_key":
       return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
     case "closed":
