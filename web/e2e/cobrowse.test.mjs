@@ -233,3 +233,38 @@ test("canary secrets typed into private, password and ordinary fields never leav
   await widget(visitor, "cobrowse-stop").click();
   assertNoProblems(stack);
 });
+
+test("the viewer: actual size and fit, freeze holds the picture while the page goes on, live figures", { timeout: 120000 }, async () => {
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test f" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  const mirror = agent.locator("[data-testid=cobrowse-mirror]");
+  await waitFor(async () => Number(await mirror.getAttribute("data-scale")) < 1, "fitted into the panel");
+  await agent.locator("[data-testid=cobrowse-fit]").click();
+  await waitFor(async () => (await mirror.getAttribute("data-scale")) === "1.000", "actual size");
+  assert.equal(await mirror.getAttribute("data-fit"), "false");
+  await agent.locator("[data-testid=cobrowse-fit]").click();
+  await waitFor(async () => (await mirror.getAttribute("data-fit")) === "true", "fit again");
+
+  // The open conversation's stream (the console also follows earlier tests' live ones).
+  const received = () => agent.evaluate(() => window.__sightlineAgentCobrowse.cobrowse.live.get(window.__sightlineAgentCobrowse.selected())?.items ?? 0);
+  await agent.locator("[data-testid=cobrowse-freeze]").click();
+  await agent.locator("[data-testid=cobrowse-frozen]").waitFor({ state: "visible" });
+  const before = await received();
+  await visitor.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "while-frozen";
+    p.textContent = "changed while frozen";
+    document.body.appendChild(p);
+  });
+  // The change arrived at the console…
+  await waitFor(async () => (await received()) > before, "the change reached the console");
+  // …and the picture holds.
+  assert.equal(await inMirror(agent, (doc) => doc.querySelector("#while-frozen")), null, "held while frozen");
+  await agent.locator("[data-testid=cobrowse-freeze]").click();
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#while-frozen")?.textContent)) === "changed while frozen", "back to live shows it");
+  assert.equal(await agent.locator("[data-testid=cobrowse-frozen]").count(), 0);
+  await waitFor(async () => /events\/s · [\d.]+ kbit\/s/.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "live figures");
+  assertNoProblems(stack);
+});

@@ -35,6 +35,8 @@ declare global {
     __sightlineImages: { readonly current: EditorHook | null; fromFile(file: Blob): Promise<EditorHook | null> };
     __sightlineAgentShare: { shares: { live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }> } };
     // Set by the widget's share bundle (src/widget/share-ui.ts).
+    /** The console's co-browsing (src/console/cobrowse.ts). */
+    __sightlineAgentCobrowse: { cobrowse: { live: Map<string, { items: number; bytes: number }> }; selected(): string | null };
     /** The visitor's co-browsing (src/lib/cobrowse-visitor.ts). */
     __sightlineCobrowse: { capturing: boolean; bytesSent: number; framesSent: number };
     __sightlineShare: {

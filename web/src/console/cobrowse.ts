@@ -30,6 +30,10 @@ export class CobrowseUi {
   private pending = new Map<string, unknown[]>();
   private links = new Map<string, StreamLink>();
   private module: MirrorModule | null = null;
+  private fit = true;
+  private frozen = false;
+  /** The previous figures, for rates. */
+  private lastFigures: { at: number; bytes: number; items: number } | null = null;
   private loading = false;
   private scheduled = false;
 
@@ -54,7 +58,7 @@ export class CobrowseUi {
     inbox.el.appendChild(this.aside);
     session.subscribe(() => this.schedule());
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
-      (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, mirrors: this.mirrors };
+      (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, mirrors: this.mirrors, selected: () => session.selected };
     }
     setInterval(() => this.aside.hidden || this.renderFigures(), 1000);
     this.render();
@@ -88,6 +92,15 @@ export class CobrowseUi {
     this.schedule();
   }
 
+  private toggleFreeze(conversation: string): void {
+    this.frozen = !this.frozen;
+    for (const [c, m] of this.mirrors) {
+      // Too much arrived while frozen: start over from a fresh snapshot.
+      if (!m.setFrozen(this.frozen) && c === conversation) this.cobrowse.refresh(c);
+    }
+    this.schedule();
+  }
+
   private loadModule(): void {
     if (this.module || this.loading) return;
     this.loading = true;
@@ -106,6 +119,8 @@ export class CobrowseUi {
     let mirror = this.mirrors.get(conversation) ?? null;
     if (mirror || !this.module) return mirror;
     mirror = this.module.createMirror(() => this.schedule());
+    mirror.setFit(this.fit);
+    if (this.frozen) mirror.setFrozen(true);
     this.mirrors.set(conversation, mirror);
     // rrweb builds its iframe in a connected element.
     this.stageSlot.appendChild(mirror.el);
@@ -135,7 +150,14 @@ export class CobrowseUi {
     const info = this.mirrors.get(id)?.info();
     const parts = [];
     if (info?.width) parts.push(`${info.width}×${info.height}`);
-    if (stats) parts.push(`${(stats.bytes / 1024).toFixed(stats.bytes < 10_240 ? 1 : 0)} KB received`);
+    const now = performance.now();
+    const last = this.lastFigures;
+    if (stats && last && now > last.at) {
+      const s = (now - last.at) / 1000;
+      parts.push(`${Math.round((stats.items - last.items) / s)} events/s`);
+      parts.push(`${(((stats.bytes - last.bytes) * 8) / s / 1000).toFixed(1)} kbit/s`);
+    }
+    this.lastFigures = stats ? { at: now, ...stats } : null;
     if (info?.lagMs != null) parts.push(`delay ${Math.max(0, info.lagMs)} ms`);
     figures.textContent = parts.join(" · ");
   }
@@ -169,11 +191,24 @@ export class CobrowseUi {
     const link = this.links.get(id) ?? null;
     const mirror = g.state === "active" || g.state === "allowed" ? this.mirrorFor(id) : null;
     const info = mirror?.info();
+    const tool = (testid: string, text: string, title: string, onclick: () => void, pressed?: boolean) =>
+      h("button", { class: "btn small", type: "button", "data-testid": testid, text, title, "aria-pressed": pressed === undefined ? undefined : String(pressed), onclick });
     replaceChildren(
       this.bar,
       h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
+      this.frozen ? h("span", { class: "cb-frozen", "data-testid": "cobrowse-frozen", text: "Frozen" }) : null,
       info?.href ? h("span", { class: "cb-url", "data-testid": "cobrowse-url", title: info.href, text: info.href }) : null,
       h("span", { class: "grow" }),
+      tool("cobrowse-fit", this.fit ? "Actual size" : "Fit", this.fit ? "Show the page at the visitor's size" : "Fit the page into the panel", () => {
+        this.fit = !this.fit;
+        for (const m of this.mirrors.values()) m.setFit(this.fit);
+        this.schedule();
+      }),
+      tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
+      tool("cobrowse-fullscreen", "Full screen", "Show the page full screen", () => {
+        if (document.fullscreenElement) void document.exitFullscreen();
+        else void this.aside.requestFullscreen?.().catch(() => undefined);
+      }),
       h("span", { class: "sv-stats", "data-testid": "cobrowse-figures" }),
     );
     if (mirror) {

@@ -35,6 +35,14 @@ export interface MirrorInfo {
 export interface Mirror {
   readonly el: HTMLElement;
   items(items: unknown[]): void;
+  /** Fit the visitor's viewport into the stage, or show it at actual size (scrollable). */
+  setFit(fit: boolean): void;
+  /**
+   * Holds the picture; what arrives meanwhile waits (up to a bound, past which the
+   * mirror starts over from the next snapshot). Unfreezing plays it at once.
+   * False when the held items overflowed: the caller asks for a fresh snapshot.
+   */
+  setFrozen(frozen: boolean): boolean;
   /** Frames were lost: show nothing until the next full snapshot. */
   reset(): void;
   info(): MirrorInfo;
@@ -55,10 +63,15 @@ export function createMirror(onChange: () => void): Mirror {
   const stage = h("div", { class: "cb-stage", "data-testid": "cobrowse-mirror", "data-live": "false" });
   let replayer: Replayer | null = null;
   let info: MirrorInfo = { width: 0, height: 0, href: null, lagMs: null, live: false };
+  let fitMode = true;
+  let held: unknown[] | null = null;
+  let overflowed = false;
+  const MAX_HELD = 50_000;
 
   const fit = () => {
     if (!replayer || !info.width || !info.height) return;
-    const scale = Math.min(stage.clientWidth / info.width, stage.clientHeight / info.height, 1) || 1;
+    const scale = fitMode ? Math.min(stage.clientWidth / info.width, stage.clientHeight / info.height, 1) || 1 : 1;
+    stage.dataset.fit = String(fitMode);
     const wrapper = replayer.wrapper;
     wrapper.style.transformOrigin = "0 0";
     wrapper.style.transform = `scale(${scale})`;
@@ -97,9 +110,7 @@ export function createMirror(onChange: () => void): Mirror {
     stage.dataset.live = "true";
   }
 
-  return {
-    el: stage,
-    items(items) {
+  function apply(items: unknown[]): void {
       for (const item of items) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
@@ -121,6 +132,41 @@ export function createMirror(onChange: () => void): Mirror {
       }
       fit();
       onChange();
+  }
+
+  return {
+    el: stage,
+    items(items) {
+      if (held) {
+        if (held.length + items.length > MAX_HELD) {
+          held = [];
+          overflowed = true;
+        } else held.push(...items);
+        return;
+      }
+      apply(items);
+    },
+    setFit(on) {
+      fitMode = on;
+      stage.classList.toggle("cb-actual", !on);
+      fit();
+    },
+    setFrozen(on) {
+      stage.dataset.frozen = String(on);
+      if (on) {
+        held ??= [];
+        return true;
+      }
+      const items = held ?? [];
+      held = null;
+      if (overflowed) {
+        overflowed = false;
+        drop();
+        onChange();
+        return false;
+      }
+      apply(items);
+      return true;
     },
     reset() {
       drop();

@@ -89,6 +89,12 @@ export class AgentCobrowse {
     return this.session.send({ type: "grant_end", grant: g.id });
   }
 
+  /** Joins the stream again, so that the visitor sends a fresh full snapshot. */
+  refresh(conversation: string): boolean {
+    const live = this.live.get(conversation);
+    return !!live && this.session.send({ type: "stream_join", stream: live.stream });
+  }
+
   stats(conversation: string): { bytes: number; items: number } | null {
     const l = this.live.get(conversation);
     return l ? { bytes: l.bytes, items: l.items } : null;
