@@ -268,3 +268,33 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   await waitFor(async () => /events\/s · [\d.]+ kbit\/s/.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "live figures");
   assertNoProblems(stack);
 });
+
+test("problems on the visitor's page reach the agent: console errors, exceptions, failed requests without their query", { timeout: 120000 }, async () => {
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "cobrowse test g" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  await visitor.evaluate(() => {
+    console.error("diag-console", { code: 7 });
+    setTimeout(() => {
+      throw new Error("diag-exception");
+    });
+    void fetch("/demo/missing-page?token=SECRET-QUERY#frag");
+  });
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-diag-count]").getAttribute("data-count")) === "3", "three problems counted");
+  await agent.locator("[data-testid=cobrowse-diag-toggle]").click();
+  const rows = await agent.locator("[data-testid=cobrowse-diag] .cb-diag-row").allTextContents();
+  const all = rows.join("\n");
+  assert.match(all, /console\.error: diag-console \{"code":7\}/);
+  assert.match(all, /Error: diag-exception/);
+  assert.match(all, /GET http:\/\/127\.0\.0\.1:\d+\/demo\/missing-page → 404 \(\d+ ms\)/);
+  assert.doesNotMatch(all, /SECRET-QUERY|frag/, "no query string or fragment");
+  // The exception was the test's own doing on the visitor's page.
+  const own = stack.problems.filter((p) => /diag-exception/.test(p));
+  assert.equal(own.length, 1);
+  stack.problems.splice(stack.problems.indexOf(own[0]), 1);
+  await widget(visitor, "cobrowse-stop").click();
+  // Capture undone: the page's own functions are back.
+  await waitFor(async () => visitor.evaluate(() => !window.fetch.toString().includes("failed(")), "fetch restored");
+  assertNoProblems(stack);
+});

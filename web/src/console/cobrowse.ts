@@ -3,6 +3,7 @@
 // (rrweb's replayer, in the lazily loaded console/mirror.js).
 
 import type { AgentSession } from "../lib/agent-session";
+import { diagText, diagnosticsIn, type DiagEntry } from "../lib/cobrowse-diag";
 import { AgentCobrowse, COBROWSE_STATE_TEXT, DEFAULT_COBROWSE_MESSAGE, cobrowseGrant, isCobrowseLive } from "../lib/cobrowse-agent";
 import type { StreamLink } from "../lib/stream-socket";
 import { h, replaceChildren } from "../ui/dom";
@@ -30,6 +31,10 @@ export class CobrowseUi {
   private pending = new Map<string, unknown[]>();
   private links = new Map<string, StreamLink>();
   private module: MirrorModule | null = null;
+  /** Each conversation's newest diagnostics from the visitor's page. */
+  private diags = new Map<string, DiagEntry[]>();
+  private diagOpen = false;
+  private readonly diagPanel = h("div", { class: "cb-diag", "data-testid": "cobrowse-diag", role: "log", "aria-label": "Problems on the visitor's page", hidden: true });
   private fit = true;
   private frozen = false;
   /** The previous figures, for rates. */
@@ -54,7 +59,7 @@ export class CobrowseUi {
     });
     this.askBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "cobrowse-invite", text: "Ask to co-browse", onclick: () => this.openAsk() });
     inbox.tools.appendChild(this.askBtn);
-    this.aside.append(this.statusEl, this.bar, this.stageSlot);
+    this.aside.append(this.statusEl, this.bar, this.stageSlot, this.diagPanel);
     inbox.el.appendChild(this.aside);
     session.subscribe(() => this.schedule());
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
@@ -79,6 +84,11 @@ export class CobrowseUi {
   }
 
   private onItems(conversation: string, items: unknown[]): void {
+    const found = diagnosticsIn(items);
+    if (found.length > 0) {
+      this.diags.set(conversation, [...(this.diags.get(conversation) ?? []), ...found].slice(-200));
+      this.schedule();
+    }
     const mirror = this.mirrors.get(conversation);
     if (mirror) {
       mirror.items(items);
@@ -191,6 +201,19 @@ export class CobrowseUi {
     const link = this.links.get(id) ?? null;
     const mirror = g.state === "active" || g.state === "allowed" ? this.mirrorFor(id) : null;
     const info = mirror?.info();
+    const diags = this.diags.get(id) ?? [];
+    this.diagPanel.hidden = !this.diagOpen || !allowed;
+    if (!this.diagPanel.hidden) {
+      replaceChildren(
+        this.diagPanel,
+        ...(diags.length === 0
+          ? [h("p", { class: "muted", text: "No console errors or failed requests on the visitor's page." })]
+          : diags
+              .slice()
+              .reverse()
+              .map((d) => h("div", { class: `cb-diag-row ${d.kind}`, "data-kind": d.kind }, h("time", { text: new Date(d.at).toLocaleTimeString() }), h("span", { text: diagText(d) })))),
+      );
+    }
     const tool = (testid: string, text: string, title: string, onclick: () => void, pressed?: boolean) =>
       h("button", { class: "btn small", type: "button", "data-testid": testid, text, title, "aria-pressed": pressed === undefined ? undefined : String(pressed), onclick });
     replaceChildren(
@@ -205,6 +228,12 @@ export class CobrowseUi {
         this.schedule();
       }),
       tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
+      h(
+        "button",
+        { class: "btn small", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Console errors and failed requests on the visitor's page", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },
+        "Problems",
+        h("span", { class: "cb-badge", "data-testid": "cobrowse-diag-count", "data-count": diags.length, text: String(diags.length) }),
+      ),
       tool("cobrowse-fullscreen", "Full screen", "Show the page full screen", () => {
         if (document.fullscreenElement) void document.exitFullscreen();
         else void this.aside.requestFullscreen?.().catch(() => undefined);

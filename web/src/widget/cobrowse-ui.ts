@@ -5,6 +5,7 @@
 
 import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder } from "../lib/cobrowse-visitor";
+import { DIAG_TAG, captureDiagnostics } from "./cobrowse-diag";
 import type { VisitorSession } from "../lib/visitor-session";
 import { h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
@@ -48,8 +49,9 @@ export function maskInput(text: string, element: HTMLElement): string {
   return text.length === 0 ? "" : MASK;
 }
 
-function rrwebRecorder(): Recorder {
+function rrwebRecorder(origin: string): Recorder {
   let stop: (() => void) | undefined;
+  let stopDiag: (() => void) | undefined;
   return {
     start(emit) {
       stop =
@@ -69,11 +71,14 @@ function rrwebRecorder(): Recorder {
           // keystroke (not only the value on leaving the field).
           sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 } as never,
         }) ?? undefined;
+      stopDiag = captureDiagnostics((entry) => record.addCustomEvent(DIAG_TAG, entry), origin);
     },
     snapshot() {
       record.takeFullSnapshot(true);
     },
     stop() {
+      stopDiag?.();
+      stopDiag = undefined;
       stop?.();
       stop = undefined;
     },
@@ -157,7 +162,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
       set: (k, v) => (tabStorage ? tabStorage.setItem(k, v) : memory.set(k, v)),
       remove: (k) => (tabStorage ? tabStorage.removeItem(k) : memory.delete(k)),
     },
-    recorder: rrwebRecorder,
+    recorder: () => rrwebRecorder(host.origin),
   });
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
   const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });

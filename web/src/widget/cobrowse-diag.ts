@@ -1,0 +1,122 @@
+// What helps an agent diagnose, captured while co-browsing is on: console errors
+// and warnings, unhandled exceptions, and failed network requests (method, URL
+// without its query string or fragment, status, duration). Never request or
+// response bodies or headers. Each goes out as an rrweb custom event
+// (`sightline/diag`); everything is undone when capture stops.
+
+import type { DiagEntry } from "../lib/cobrowse-diag";
+
+export const DIAG_TAG = "sightline/diag";
+const MAX_TEXT = 300;
+
+/** A URL without query string and fragment (they often carry tokens). */
+export function bareUrl(raw: string, base: string = location.href): string {
+  try {
+    const u = new URL(raw, base);
+    return `${u.origin}${u.pathname}`.slice(0, MAX_TEXT);
+  } catch {
+    return "(unreadable URL)";
+  }
+}
+
+function text(value: unknown): string {
+  let s: string;
+  if (value instanceof Error) s = `${value.name}: ${value.message}`;
+  else if (typeof value === "string") s = value;
+  else {
+    try {
+      s = JSON.stringify(value) ?? String(value);
+    } catch {
+      s = String(value);
+    }
+  }
+  return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + "…" : s;
+}
+
+/**
+ * Starts capturing; returns the function that undoes it. `own` is the Sightline
+ * server's origin: its API's requests are the widget's, not the page's.
+ */
+export function captureDiagnostics(report: (entry: DiagEntry) => void, own: string): () => void {
+  const undo: (() => void)[] = [];
+  const at = () => Date.now();
+
+  const onError = (ev: ErrorEvent) => report({ kind: "exception", at: at(), text: text(ev.error ?? ev.message), source: ev.filename ? `${bareUrl(ev.filename)}:${ev.lineno}` : null });
+  const onRejection = (ev: PromiseRejectionEvent) => report({ kind: "exception", at: at(), text: `Unhandled rejection: ${text(ev.reason)}`, source: null });
+  window.addEventListener("error", onError);
+  window.addEventListener("unhandledrejection", onRejection);
+  undo.push(() => window.removeEventListener("error", onError), () => window.removeEventListener("unhandledrejection", onRejection));
+
+  for (const level of ["error", "warn"] as const) {
+    const original = console[level];
+    console[level] = function (...args: unknown[]) {
+      try {
+        report({ kind: "console", at: at(), level, text: text(args.map(text).join(" ")) });
+      } catch {
+        // never break the page's logging
+      }
+      return original.apply(this, args);
+    };
+    undo.push(() => (console[level] = original));
+  }
+
+  // The widget's own requests (its API and bundles on the Sightline server; on the
+  // demo site the page shares that origin).
+  const mine = (url: string) => {
+    try {
+      const u = new URL(url, location.href);
+      return u.origin === own && (u.pathname.startsWith("/api/") || u.pathname.startsWith("/widget"));
+    } catch {
+      return false;
+    }
+  };
+  const failed = (method: string, url: string, status: number, started: number) => {
+    if (mine(url)) return;
+    report({ kind: "network", at: at(), method: method.toUpperCase().slice(0, 16), url: bareUrl(url), status, ms: Math.round(performance.now() - started) });
+  };
+
+  const originalFetch = window.fetch;
+  if (typeof originalFetch === "function") {
+    window.fetch = async function (input: RequestInfo | URL, init?: RequestInit) {
+      const started = performance.now();
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+      try {
+        const response = await originalFetch.call(this, input, init);
+        if (!response.ok) failed(method, url, response.status, started);
+        return response;
+      } catch (err) {
+        failed(method, url, 0, started);
+        throw err;
+      }
+    };
+    undo.push(() => (window.fetch = originalFetch));
+  }
+
+  const proto = XMLHttpRequest.prototype;
+  const open = proto.open;
+  const send = proto.send;
+  const seen = new WeakMap<XMLHttpRequest, { method: string; url: string }>();
+  proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+    seen.set(this, { method, url: String(url) });
+    return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
+  } as typeof proto.open;
+  proto.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+    const req = seen.get(this);
+    if (req) {
+      const started = performance.now();
+      this.addEventListener("loadend", () => {
+        if (this.status === 0 || this.status >= 400) failed(req.method, req.url, this.status, started);
+      });
+    }
+    return send.call(this, body);
+  };
+  undo.push(() => {
+    proto.open = open;
+    proto.send = send;
+  });
+
+  return () => {
+    for (const fn of undo.reverse()) fn();
+  };
+}
