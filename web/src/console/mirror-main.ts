@@ -88,7 +88,7 @@ export function createMirror(onChange: () => void): Mirror {
     stage.dataset.live = "false";
   }
 
-  function start(meta: RrwebEvent): void {
+  function start(): void {
     drop();
     const root = h("div", { class: "cb-root" });
     stage.appendChild(root);
@@ -103,9 +103,11 @@ export function createMirror(onChange: () => void): Mirror {
       // baseline would freeze the picture.
       useVirtualDom: false,
     });
-    // Timing is relative to the visitor's own clock: the snapshot plays now, and
-    // each later event when its offset from it has passed (or at once if late).
-    replayer.startLive(meta.timestamp - 100);
+    // Every event plays the moment it arrives: rrweb applies at once an event
+    // stamped before the baseline, and schedules the rest by the visitor's clock
+    // (a baseline of the snapshot's time delayed each change by the snapshot's own
+    // latency and by any clock skew: measured, 170 ms on loopback).
+    replayer.startLive(Number.MAX_SAFE_INTEGER);
     info = { ...info, live: true };
     stage.dataset.live = "true";
   }
@@ -114,7 +116,7 @@ export function createMirror(onChange: () => void): Mirror {
       for (const item of items) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
-          start(item);
+          start();
           info = { ...info, width: Number(item.data?.width) || 0, height: Number(item.data?.height) || 0, href: typeof item.data?.href === "string" ? item.data.href : null };
         }
         if (!replayer) continue;

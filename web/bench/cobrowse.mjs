@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// Co-browsing benchmark on loopback: the real server (release build) and Chromium
+// via playwright-core, both pages in one browser (so they share a clock).
+//
+// 1. A DOM change on the visitor's page → painted in the agent's mirror (the
+//    mirror's document has the new text, then the next animation frame), over N
+//    changes at 10 per second: p50/p95/p99.
+// 2. The full snapshot of the demo transfer page: bytes on the wire against the
+//    raw rrweb JSON.
+// 3. A scripted session on the demo site (pointer moving, scrolling, typing, a
+//    page change every 20 s) for --seconds: average kbit/s on the wire and raw.
+// 4. A 5,000-row table on the visitor's page: how long a full snapshot holds the
+//    visitor's main thread.
+//
+// Usage (from web/): npm run bench:cobrowse
+//   or: node bench/cobrowse.mjs [--changes 200] [--seconds 120]
+// Env: SIGHTLINE_BIN (default ../target/release/sightline), CHROMIUM_PATH.
+
+import path from "node:path";
+import { inflateRawSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+process.env.SIGHTLINE_BIN ||= path.join(here, "..", "..", "target", "release", "sightline");
+const args = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const CHANGES = arg("--changes", 200);
+const SECONDS = arg("--seconds", 120);
+
+const { startServer, login, waitFor, openWidget, visitorSend, waitForWidgetTexts, acceptByPreview } = await import("../e2e/harness.mjs");
+const { launchShareBrowser, hookedPage } = await import("../e2e/share-harness.mjs");
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const ms = (v) => `${v.toFixed(1)} ms`;
+
+/** Stream messages the visitor sends: wire bytes and raw JSON bytes, with their time. */
+function watchStream(page, messages) {
+  page.on("websocket", (ws) => {
+    if (!ws.url().includes("/ws/stream")) return;
+    let parts = [];
+    let wire = 0;
+    ws.on("framesent", (f) => {
+      if (typeof f.payload === "string") return;
+      const bytes = f.payload;
+      wire += bytes.length;
+      if (bytes.length < 10 || bytes[0] !== 1) return;
+      if (bytes.readUInt16BE(6) === 0) parts = [];
+      parts.push(bytes.subarray(10));
+      if (parts.length === bytes.readUInt16BE(8)) {
+        const whole = Buffer.concat(parts);
+        const raw = (bytes[1] & 1) !== 0 ? inflateRawSync(whole) : whole;
+        const text = raw.toString("utf8");
+        messages.push({ at: Date.now(), wire, raw: raw.length, snapshot: /"type":2,/.test(text) });
+        parts = [];
+        wire = 0;
+      }
+    });
+  });
+}
+
+const server = await startServer();
+const browser = await launchShareBrowser();
+const problems = [];
+try {
+  const agent = await hookedPage(browser, "agent", problems);
+  await login(agent, server.url, "admin", server.adminPassword);
+  const visitor = await hookedPage(browser, "visitor", problems);
+  const messages = [];
+  watchStream(visitor, messages);
+  await visitor.goto(server.url + "/demo/transfer");
+  await openWidget(visitor);
+  await visitorSend(visitor, "cobrowse bench");
+  await waitForWidgetTexts(visitor, ["cobrowse bench"]);
+  await acceptByPreview(agent, "cobrowse bench");
+  await agent.locator("[data-testid=cobrowse-invite]").click();
+  await agent.locator("[data-testid=dialog-submit]").click();
+  await visitor.locator("[data-sightline] [data-testid=cobrowse-allow]").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  await waitFor(() => messages.some((m) => m.snapshot), "the first snapshot");
+  const snap = messages.find((m) => m.snapshot);
+
+  // ---- 1. change → painted ----
+  await visitor.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "bench-target";
+    p.textContent = "ready";
+    document.querySelector("main").prepend(p);
+  });
+  await waitFor(async () => agent.evaluate(() => /** @type {HTMLIFrameElement | null} */ (document.querySelector("[data-testid=cobrowse-mirror] iframe"))?.contentDocument?.querySelector("#bench-target")?.textContent === "ready"), "bench target in the mirror");
+  await agent.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    const doc = /** @type {HTMLIFrameElement} */ (document.querySelector("[data-testid=cobrowse-mirror] iframe")).contentDocument;
+    w.__painted = {};
+    const check = () => {
+      const text = doc.querySelector("#bench-target")?.textContent ?? "";
+      const m = /^t(\d+)$/.exec(text);
+      if (m && !(m[1] in w.__painted)) {
+        const i = m[1];
+        w.__painted[i] = -1;
+        requestAnimationFrame(() => (w.__painted[i] = performance.timeOrigin + performance.now()));
+      }
+    };
+    new MutationObserver(check).observe(doc, { subtree: true, childList: true, characterData: true });
+  });
+  await visitor.evaluate(async (n) => {
+    const w = /** @type {any} */ (window);
+    w.__changed = {};
+    const el = document.querySelector("#bench-target");
+    for (let i = 0; i < n; i++) {
+      el.textContent = `t${i}`;
+      w.__changed[i] = performance.timeOrigin + performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, CHANGES);
+  await waitFor(async () => (await agent.evaluate((n) => (/** @type {any} */ (window).__painted[n - 1] ?? -1) > 0, CHANGES)), "the last change painted", 20000);
+  const changed = await visitor.evaluate(() => /** @type {any} */ (window).__changed);
+  const painted = await agent.evaluate(() => /** @type {any} */ (window).__painted);
+  const lat = [];
+  let missed = 0;
+  for (let i = 0; i < CHANGES; i++) {
+    if (painted[i] > 0) lat.push(painted[i] - changed[i]);
+    else missed++;
+  }
+  lat.sort((a, b) => a - b);
+
+  // ---- 3. a scripted session ----
+  const start = Date.now();
+  const from = messages.length;
+  const pages = ["/demo/transfer", "/demo/account", "/demo"];
+  let pageIndex = 0;
+  let nextPage = start + 20_000;
+  let k = 0;
+  while (Date.now() - start < SECONDS * 1000) {
+    const x = 100 + ((k * 37) % 900);
+    const y = 150 + ((k * 53) % 500);
+    await visitor.mouse.move(x, y, { steps: 2 }).catch(() => {});
+    if (k % 40 === 0) await visitor.mouse.wheel(0, k % 80 === 0 ? 400 : -400).catch(() => {});
+    if (k % 60 === 30) {
+      const field = visitor.locator("#payee, #reference").first();
+      if (await field.count()) await field.pressSequentially("Alex", { delay: 60 }).catch(() => {});
+    }
+    if (Date.now() > nextPage) {
+      pageIndex = (pageIndex + 1) % pages.length;
+      await visitor.goto(server.url + pages[pageIndex]);
+      await visitor.locator("[data-sightline] [data-testid=cobrowse-indicator]").waitFor({ state: "visible" });
+      nextPage = Date.now() + 20_000;
+    }
+    k++;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (Date.now() - start) / 1000;
+  const session = messages.slice(from);
+  const wire = session.reduce((s, m) => s + m.wire, 0);
+  const raw = session.reduce((s, m) => s + m.raw, 0);
+
+  // ---- 4. a 5,000-row table ----
+  await visitor.goto(server.url + "/demo");
+  await visitor.locator("[data-sightline] [data-testid=cobrowse-indicator]").waitFor({ state: "visible" });
+  await visitor.evaluate(() => {
+    const rows = [];
+    for (let i = 0; i < 5000; i++) rows.push(`<tr><td>${i}</td><td>Payee ${i}</td><td>€ ${(i * 13.37).toFixed(2)}</td><td>2026-11-${String((i % 28) + 1).padStart(2, "0")}</td></tr>`);
+    const t = document.createElement("table");
+    t.id = "big";
+    t.innerHTML = `<tbody>${rows.join("")}</tbody>`;
+    document.querySelector("main").appendChild(t);
+  });
+  // A fresh subscriber asks for a full snapshot of the page as it is now.
+  const before = messages.length;
+  await agent.evaluate(() => {
+    const c = /** @type {any} */ (window).__sightlineAgentCobrowse;
+    c.cobrowse.refresh(c.selected());
+  });
+  await waitFor(() => messages.slice(before).some((m) => m.snapshot), "snapshot of the big table", 30000);
+  const bigSnap = messages.slice(before).find((m) => m.snapshot);
+  const snapshotMs = await visitor.evaluate(() => /** @type {any} */ (window).__sightlineCobrowse.lastSnapshotMs);
+
+  console.log(`Co-browsing on loopback (Chromium ${browser.version()}, ${CHANGES} changes, ${seconds.toFixed(0)} s session)`);
+  console.log(`  change → painted in the mirror   p50 ${ms(percentile(lat, 50))}  p95 ${ms(percentile(lat, 95))}  p99 ${ms(percentile(lat, 99))}  max ${ms(lat[lat.length - 1])}  (${lat.length} measured, ${missed} coalesced)`);
+  console.log(`  full snapshot, demo transfer page  ${(snap.wire / 1024).toFixed(1)} KiB on the wire, ${(snap.raw / 1024).toFixed(1)} KiB raw rrweb JSON (${(snap.raw / snap.wire).toFixed(1)}x)`);
+  console.log(`  scripted session (pointer, scroll, typing, a page every 20 s)  ${((wire * 8) / seconds / 1000).toFixed(1)} kbit/s on the wire, ${((raw * 8) / seconds / 1000).toFixed(1)} kbit/s raw (${(raw / Math.max(1, wire)).toFixed(1)}x)`);
+  console.log(`  5,000-row table: full snapshot held the main thread ${ms(snapshotMs)}; ${(bigSnap.wire / 1024).toFixed(0)} KiB on the wire, ${(bigSnap.raw / 1024).toFixed(0)} KiB raw`);
+  if (problems.length) console.log("  problems:", problems);
+} finally {
+  await browser.close().catch(() => {});
+  await server.stop();
+}
