@@ -33,9 +33,19 @@ async function ask(agent, message) {
   await agent.locator("[data-testid=dialog]").waitFor({ state: "detached" });
 }
 
+/**
+ * Closes the pages of earlier tests: they are the same agent account, and every
+ * console tab of an agent subscribes to that agent's live co-browsing (at most 6
+ * subscribers per stream).
+ */
+async function fresh() {
+  for (const context of stack.browser.contexts()) await context.close().catch(() => {});
+}
+
 const agentState = (agent) => agent.locator("[data-testid=cobrowse-state]").getAttribute("data-state");
 
 test("ask, allow: the agent's mirror shows the page, typing and changes live; Stop ends it", { timeout: 120000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test a" });
   await ask(agent, "May I look at the transfer form with you?");
   await waitFor(async () => (await agentState(agent)) === "asked", "agent sees asked");
@@ -97,6 +107,7 @@ test("ask, allow: the agent's mirror shows the page, typing and changes live; St
 });
 
 test("No thanks: the agent sees the decline and nothing is captured", { timeout: 90000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "cobrowse test b" });
   await ask(agent);
   await widget(visitor, "cobrowse-request").waitFor({ state: "visible" });
@@ -109,6 +120,7 @@ test("No thanks: the agent sees the decline and nothing is captured", { timeout:
 });
 
 test("the agent ends co-browsing: the visitor's indicator goes and capture stops", { timeout: 90000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "cobrowse test c" });
   await ask(agent);
   await widget(visitor, "cobrowse-allow").click();
@@ -120,6 +132,7 @@ test("the agent ends co-browsing: the visitor's indicator goes and capture stops
 });
 
 test("co-browsing follows the visitor to another page of the site, under the same consent", { timeout: 120000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test d" });
   await ask(agent);
   await widget(visitor, "cobrowse-allow").click();
@@ -194,6 +207,7 @@ function recordOutgoing(page) {
 }
 
 test("canary secrets typed into private, password and ordinary fields never leave the browser", { timeout: 120000 }, async () => {
+  await fresh();
   const visitor = await stack.page("visitor");
   const sent = recordOutgoing(visitor);
   const { agent } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test e", visitorPage: visitor });
@@ -235,6 +249,7 @@ test("canary secrets typed into private, password and ordinary fields never leav
 });
 
 test("the viewer: actual size and fit, freeze holds the picture while the page goes on, live figures", { timeout: 120000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test f" });
   await ask(agent);
   await widget(visitor, "cobrowse-allow").click();
@@ -270,6 +285,7 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
 });
 
 test("problems on the visitor's page reach the agent: console errors, exceptions, failed requests without their query", { timeout: 120000 }, async () => {
+  await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "cobrowse test g" });
   await ask(agent);
   await widget(visitor, "cobrowse-allow").click();
@@ -296,5 +312,32 @@ test("problems on the visitor's page reach the agent: console errors, exceptions
   await widget(visitor, "cobrowse-stop").click();
   // Capture undone: the page's own functions are back.
   await waitFor(async () => visitor.evaluate(() => !window.fetch.toString().includes("failed(")), "fetch restored");
+  assertNoProblems(stack);
+});
+
+test("a caller joins with a co-browsing session key typed into the chat on the site", { timeout: 120000 }, async () => {
+  await fresh();
+  const agent = await stack.page("agent");
+  const { login } = await import("./harness.mjs");
+  await login(agent, stack.base, "admin", stack.server.adminPassword);
+  await agent.locator("[data-testid=share-key-create]").click();
+  await waitFor(async () => agent.locator("[data-testid=share-key]").getAttribute("data-key"), "a screen-share key first");
+  await agent.locator("[data-testid=share-key-for-cobrowse]").click();
+  assert.equal(await agent.locator("[data-testid=share-key-for-cobrowse]").getAttribute("aria-pressed"), "true");
+  const key = await waitFor(async () => agent.locator("[data-testid=share-key]").getAttribute("data-key"), "a co-browsing key");
+
+  const caller = await stack.page("caller");
+  await caller.goto(stack.base + "/demo/transfer");
+  await caller.locator("[data-sightline] [data-testid=launcher]").click();
+  await caller.locator("[data-sightline] [data-testid=have-code]").click();
+  await caller.locator("[data-sightline] [data-testid=share-code-input]").fill(key);
+  await caller.locator("[data-sightline] [data-testid=share-code-submit]").click();
+  await widget(caller, "cobrowse-request").waitFor({ state: "visible" });
+  assert.equal(await caller.locator("[data-sightline] [data-testid=share-invite-card]").count(), 0, "not asked for a screen share");
+  await agent.locator("[data-testid=share-key-dialog]").waitFor({ state: "detached" });
+  await waitFor(async () => (await agentState(agent)) === "asked", "the console opened the caller's conversation, co-browsing asked");
+  await widget(caller, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  assert.match(await agent.locator("[data-testid=transcript]").textContent(), /joined Administrator with a session key/);
   assertNoProblems(stack);
 });

@@ -472,7 +472,10 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
                 mode: ShareMode::Motion,
             },
         },
-        C::ShareKeyCreate {},
+        C::ShareKeyCreate { capability: None },
+        C::ShareKeyCreate {
+            capability: Some(sightline_proto::Capability::Cobrowse),
+        },
         C::ShareKeyRedeem { key: "123456".into() },
     ];
     messages

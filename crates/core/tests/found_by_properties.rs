@@ -22,7 +22,7 @@ fn closing_a_conversation_started_with_a_key_tells_no_other_agent() {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
     w.agent(BEN, agent(2, "Ben"));
-    w.msg(BEN, ClientMessage::ShareKeyCreate {});
+    w.msg(BEN, ClientMessage::ShareKeyCreate { capability: None });
     let key = w
         .take(BEN)
         .into_iter()

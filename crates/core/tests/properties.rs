@@ -1121,7 +1121,7 @@ impl World {
                 share: self.pick_share(p),
                 signal: Self::signal(s),
             },
-            Msg::ShareKeyCreate => ClientMessage::ShareKeyCreate {},
+            Msg::ShareKeyCreate => ClientMessage::ShareKeyCreate { capability: None },
             Msg::GrantAsk(p, c) => ClientMessage::GrantAsk {
                 conversation: self.pick_conversation(p),
                 capability: GRANTED[c % GRANTED.len()],

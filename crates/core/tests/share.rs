@@ -454,7 +454,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
 fn session_keys_are_single_use_expire_and_resist_guessing() {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
-    w.msg(ANNA, ClientMessage::ShareKeyCreate {});
+    w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
     let key = w
         .take(ANNA)
         .into_iter()
@@ -491,7 +491,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
     assert_eq!(error_code(&w.take(2)), Some(ErrorCode::NotFound));
 
     // Expired keys are refused.
-    w.msg(ANNA, ClientMessage::ShareKeyCreate {});
+    w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
     let late = w.take(ANNA).into_iter().find_map(|m| match m {
         ServerMessage::ShareKeyCreated { key, .. } => Some(key),
         _ => None,
@@ -507,7 +507,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
     assert_eq!(error_code(&w.take(3)), Some(ErrorCode::NotFound));
 
     // Guessing from one address is cut off quickly, even with the right key.
-    w.msg(ANNA, ClientMessage::ShareKeyCreate {});
+    w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
     let real = w
         .take(ANNA)
         .into_iter()
@@ -533,7 +533,7 @@ fn session_keys_are_single_use_expire_and_resist_guessing() {
 }
 
 fn create_key(w: &mut World) -> String {
-    w.msg(ANNA, ClientMessage::ShareKeyCreate {});
+    w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
     w.take(ANNA)
         .into_iter()
         .find_map(|m| match m {
@@ -748,4 +748,53 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
     w.now += 30_000;
     w.input(Input::Tick);
     assert_eq!(share_states(&w, &id).last(), Some(&ShareState::Ended));
+}
+
+#[test]
+fn a_cobrowse_session_key_asks_the_caller_to_cobrowse_and_no_other_capability_has_keys() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    w.msg(
+        ANNA,
+        ClientMessage::ShareKeyCreate {
+            capability: Some(sightline_proto::Capability::Cobrowse),
+        },
+    );
+    let key = w
+        .take(ANNA)
+        .into_iter()
+        .find_map(|m| match m {
+            ServerMessage::ShareKeyCreated { key, .. } => Some(key),
+            _ => None,
+        })
+        .expect("a key");
+    w.visitor(VISITOR, None, 0);
+    w.msg(VISITOR, ClientMessage::ShareKeyRedeem { key });
+    let inbox = w.take(VISITOR);
+    assert!(inbox.iter().any(|m| matches!(
+        m,
+        ServerMessage::Event { event, .. } if matches!(
+            &event.kind,
+            EventKind::Grant { capability: sightline_proto::Capability::Cobrowse, state: sightline_proto::GrantState::Asked, agent: Some(a), .. } if a.id == AgentId(1)
+        )
+    )));
+    assert!(
+        !inbox
+            .iter()
+            .any(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::Share { .. }))),
+        "no screen-share invitation"
+    );
+
+    for capability in [
+        sightline_proto::Capability::RemoteControl,
+        sightline_proto::Capability::Recording,
+    ] {
+        w.msg(
+            ANNA,
+            ClientMessage::ShareKeyCreate {
+                capability: Some(capability),
+            },
+        );
+        assert_eq!(error_code(&w.take(ANNA)), Some(ErrorCode::BadRequest));
+    }
 }

@@ -390,9 +390,16 @@ pub enum ClientMessage {
     /// Either side: a signaling message for the other end. Refused before the
     /// visitor has consented.
     ShareSignal { share: ShareId, signal: Signal },
-    /// Agent: create a session key to read to a caller.
-    ShareKeyCreate {},
-    /// Visitor: join the agent who created this key (and be asked to share).
+    /// Agent: create a session key to read to a caller. `capability` is what the
+    /// caller is asked for on joining: a screen share (the default) or co-browsing
+    /// (the caller types the key into the widget on the site).
+    ShareKeyCreate {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        capability: Option<Capability>,
+    },
+    /// Visitor: join the agent who created this key (and be asked to share, or to
+    /// co-browse).
     ShareKeyRedeem { key: String },
     /// Agent: ask the visitor for a capability other than screen sharing.
     /// `message` replaces the default request text.

@@ -172,7 +172,7 @@ function startApp(me: Me): void {
   const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
   const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
   const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
-  const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A 6-digit code for a caller to join and share their screen" });
+  const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A code for a caller to join you: to share their screen, or to co-browse" });
   keyBtn.addEventListener("click", () => openKeyDialog(shareUi.shares, session, toast));
   const view = h("main", { class: "view", id: "main" });
   const shell = h(

@@ -101,12 +101,44 @@ export class ShareUi {
 export function openKeyDialog(shares: AgentShares, session: AgentSession, toast: (t: string) => void): void {
   const keyEl = h("div", { class: "key-code", "data-testid": "share-key", text: "··· ··· ···" });
   const countdown = h("p", { class: "muted", "data-testid": "share-key-countdown", text: "Creating a code…" });
+  // What the caller is asked for: sharing their screen (on /join), or co-browsing
+  // (they type the code into the chat on the site).
+  let purpose: "screen_share" | "cobrowse" = "screen_share";
+  const how = h("p", {});
+  const explain = () => {
+    how.textContent =
+      purpose === "cobrowse"
+        ? "Read this code to the caller. On the website they open the chat, choose “I have a code” and type it; they are then asked to let you co-browse."
+        : `Read this code to the caller. They open ${location.origin}/join (or “I have a code” in the chat) and type it.`;
+  };
+  explain();
+  const purposeBtn = (value: "screen_share" | "cobrowse", text: string) =>
+    h("button", {
+      class: "btn small",
+      type: "button",
+      "data-testid": `share-key-for-${value === "cobrowse" ? "cobrowse" : "screen"}`,
+      "aria-pressed": String(purpose === value),
+      text,
+      onclick: () => {
+        if (purpose === value) return;
+        purpose = value;
+        for (const b of Array.from(choice.children)) b.setAttribute("aria-pressed", String(b === choice.children[value === "cobrowse" ? 1 : 0]));
+        explain();
+        keyEl.textContent = "··· ··· ···";
+        keyEl.removeAttribute("data-key");
+        expiresAt = 0;
+        countdown.textContent = "Creating a code…";
+        if (!shares.createKey(purpose)) close();
+      },
+    });
+  const choice = h("div", { class: "key-choice", role: "group", "aria-label": "The caller is asked to" }, purposeBtn("screen_share", "Share their screen"), purposeBtn("cobrowse", "Co-browse"));
   const closeBtn = h("button", { class: "btn", type: "button", "data-testid": "share-key-close", text: "Close" });
   const modal = h(
     "div",
     { class: "modal key-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": "key-title", "data-testid": "share-key-dialog" },
     h("h2", { id: "key-title", text: "Session key" }),
-    h("p", { text: `Read this code to the caller. They open ${location.origin}/join (or “I have a code” in the chat) and type it.` }),
+    choice,
+    how,
     keyEl,
     countdown,
     h("div", { class: "modal-actions" }, closeBtn),

@@ -104,8 +104,9 @@ export class AgentShares {
     this.live.get(conversation)?.peer.restartNow();
   }
 
-  createKey(): boolean {
-    const ok = this.session.send({ type: "share_key_create" });
+  /** A session key for a caller; it asks them to share their screen, or to co-browse. */
+  createKey(capability: "screen_share" | "cobrowse" = "screen_share"): boolean {
+    const ok = this.session.send(capability === "cobrowse" ? { type: "share_key_create", capability } : { type: "share_key_create" });
     if (!ok) this.session.say("Not connected. Try again in a moment.");
     return ok;
   }

@@ -1227,7 +1227,7 @@ impl Hub {
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Visitor(visitor_id)),
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
-            | ClientMessage::ShareKeyCreate {}
+            | ClientMessage::ShareKeyCreate { .. }
             | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
@@ -1518,7 +1518,7 @@ impl Hub {
                 let id = self.conversation_of_share_for_agent(&share, &me)?;
                 self.relay_signal(conn, &id, &share, Role::Agent, signal)
             }
-            ClientMessage::ShareKeyCreate {} => self.create_key(now, conn, me),
+            ClientMessage::ShareKeyCreate { capability } => self.create_key(now, conn, me, capability),
             ClientMessage::GrantAsk {
                 conversation,
                 capability,

@@ -37,6 +37,8 @@ pub(super) struct SessionKeys {
 struct SessionKey {
     agent: AgentRef,
     expires_at: u64,
+    /// What the caller is asked for on joining.
+    capability: Capability,
 }
 
 /// Digits in a session key: a billion values, so that the global attempt budget
@@ -480,7 +482,20 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) fn create_key(&mut self, now: u64, conn: ConnId, me: AgentRef) -> Handled {
+    pub(super) fn create_key(
+        &mut self,
+        now: u64,
+        conn: ConnId,
+        me: AgentRef,
+        capability: Option<Capability>,
+    ) -> Handled {
+        let capability = capability.unwrap_or(Capability::ScreenShare);
+        if !matches!(capability, Capability::ScreenShare | Capability::Cobrowse) {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                "a session key asks for a screen share or co-browsing",
+            ));
+        }
         self.keys.forget_expired(now);
         if self.keys.keys.values().filter(|k| k.agent.id == me.id).count() >= MAX_KEYS_PER_AGENT {
             return Err(refuse(
@@ -495,7 +510,14 @@ impl Hub {
             }
         };
         let expires_at = now + self.settings.key_ttl_ms;
-        self.keys.keys.insert(key.clone(), SessionKey { agent: me, expires_at });
+        self.keys.keys.insert(
+            key.clone(),
+            SessionKey {
+                agent: me,
+                expires_at,
+                capability,
+            },
+        );
         self.send(conn, ServerMessage::ShareKeyCreated { key, expires_at });
         Ok(())
     }
@@ -540,7 +562,7 @@ impl Hub {
             return Err(refuse(ErrorCode::NotFound, "that code is wrong or has expired"));
         }
         // Single use.
-        let Some(SessionKey { agent, .. }) = self.keys.keys.remove(&key) else {
+        let Some(SessionKey { agent, capability, .. }) = self.keys.keys.remove(&key) else {
             return Err(refuse(ErrorCode::NotFound, "that code is wrong or has expired"));
         };
         // A visitor has one open conversation: joining an agent by key ends the old one.
@@ -559,7 +581,10 @@ impl Hub {
         let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
         self.append(now, &id, EventKind::Started { page });
         self.append(now, &id, EventKind::JoinedWithKey { agent: agent.clone() });
-        self.invite_to_share(now, &id, agent, None)?;
+        match capability {
+            Capability::Cobrowse => self.ask_grant(now, &id, Capability::Cobrowse, agent, None)?,
+            _ => self.invite_to_share(now, &id, agent, None)?,
+        }
         if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
             self.notify_agents(&summary);
         }
