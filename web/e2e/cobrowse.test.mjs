@@ -341,3 +341,21 @@ test("a caller joins with a co-browsing session key typed into the chat on the s
   assert.match(await agent.locator("[data-testid=transcript]").textContent(), /joined Administrator with a session key/);
   assertNoProblems(stack);
 });
+
+test("the visitor leaves the site: the agent is told, and the mirror goes on when they come back", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test h" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  assert.equal(await agent.locator("[data-testid=cobrowse-away]").isHidden(), true);
+  // Another site (a page without the widget).
+  await visitor.goto("about:blank");
+  await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "visible" });
+  assert.match(await agent.locator("[data-testid=cobrowse-away]").textContent(), /left this site's pages/);
+  await visitor.goto(stack.base + "/demo/account");
+  await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "hidden" });
+  await waitFor(async () => /\/demo\/account$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror back on the site");
+  assert.equal(await agentState(agent), "active");
+  assertNoProblems(stack);
+});

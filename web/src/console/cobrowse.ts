@@ -35,6 +35,13 @@ export class CobrowseUi {
   private diags = new Map<string, DiagEntry[]>();
   private diagOpen = false;
   private readonly diagPanel = h("div", { class: "cb-diag", "data-testid": "cobrowse-diag", role: "log", "aria-label": "Problems on the visitor's page", hidden: true });
+  private readonly awayNote = h("div", {
+    class: "cb-away",
+    "data-testid": "cobrowse-away",
+    role: "status",
+    hidden: true,
+    text: "The visitor left this site's pages (another site, or the tab was closed). This is the last page they showed; the mirror goes on when they come back.",
+  });
   private fit = true;
   private frozen = false;
   /** The previous figures, for rates. */
@@ -59,6 +66,7 @@ export class CobrowseUi {
     });
     this.askBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "cobrowse-invite", text: "Ask to co-browse", onclick: () => this.openAsk() });
     inbox.tools.appendChild(this.askBtn);
+    this.stageSlot.appendChild(this.awayNote);
     this.aside.append(this.statusEl, this.bar, this.stageSlot, this.diagPanel);
     inbox.el.appendChild(this.aside);
     session.subscribe(() => this.schedule());
@@ -244,6 +252,10 @@ export class CobrowseUi {
       if (mirror.el.parentElement !== this.stageSlot) this.stageSlot.appendChild(mirror.el);
       mirror.el.hidden = false;
     }
+    // The visitor left the site's pages (another site, or the tab closed): the
+    // mirror holds the last picture until they are back (or the grant ends).
+    const away = g.state === "active" && !e.summary.visitor_online;
+    this.awayNote.hidden = !away;
     this.renderFigures();
   }
 }
