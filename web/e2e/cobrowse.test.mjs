@@ -156,6 +156,8 @@ test("co-browsing follows the visitor to another page of the site, under the sam
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-reload")?.textContent)) === "after reload", "mirror after a reload");
   // Another tab of the same visitor shares nothing.
   const other = await visitor.context().newPage();
+  const otherStreams = [];
+  other.on("websocket", (ws) => ws.url().includes("/ws/stream") && otherStreams.push(ws.url()));
   await other.goto(stack.base + "/demo");
   await other.locator("[data-sightline]").waitFor({ state: "attached" });
   await other.evaluate(() => {
@@ -169,6 +171,7 @@ test("co-browsing follows the visitor to another page of the site, under the sam
   });
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-reload")?.textContent)) === "later", "later change in the mirror");
   assert.equal(await inMirror(agent, (doc) => doc.querySelector("#other-tab")), null, "the other tab is not mirrored");
+  assert.deepEqual(otherStreams, [], "the other tab opened no stream");
   assert.match(await agent.locator("[data-testid=cobrowse-url]").textContent(), /\/demo\/account$/);
   await other.close();
   assertNoProblems(stack);
@@ -217,10 +220,17 @@ test("canary secrets typed into private, password and ordinary fields never leav
     form.insertAdjacentHTML(
       "beforeend",
       '<input id="mail" type="email"><textarea id="notes"></textarea><input id="card" autocomplete="cc-number">' +
+        '<textarea id="prefilled">CANARY-DEFAULT-4</textarea><input id="scripted"><input id="upload" type="file">' +
+        '<div id="editor" contenteditable="true">x</div>' +
         '<div data-sightline-private><p id="secret-text">Balance CANARY-TEXT-1</p><img alt="CANARY-ALT-2" src="/demo/x.png"><input id="in-private" value=""></div>' +
         '<input type="hidden" name="csrf" value="CANARY-HIDDEN-3">',
     );
   });
+  // Set by the page's own script, before anything is allowed.
+  await visitor.evaluate(() => {
+    /** @type {HTMLInputElement} */ (document.querySelector("#scripted")).value = "CANARY-SCRIPTED-5";
+  });
+  await visitor.locator("#upload").setInputFiles({ name: "passport-CANARY-FILE-6.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4") });
   await ask(agent);
   await widget(visitor, "cobrowse-allow").click();
   await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
@@ -233,13 +243,22 @@ test("canary secrets typed into private, password and ordinary fields never leav
     "#in-private": "CANARYINPRIVATE2203",
   };
   for (const [selector, value] of Object.entries(canaries)) await visitor.locator(selector).pressSequentially(value, { delay: 5 });
+  await visitor.locator("#editor").pressSequentially("CANARYEDITOR7", { delay: 5 });
+  // A "show password" toggle, then more typing.
+  await visitor.evaluate(() => {
+    /** @type {HTMLInputElement} */ (document.querySelector("#pin")).type = "text";
+  });
+  await visitor.locator("#pin").pressSequentially("SHOWNCANARY8", { delay: 5 });
+  // The page logs what the visitor typed.
+  await visitor.evaluate(() => console.error("payment failed", { card: "CANARY-OBJECT-9" }, "card 4111 2222 3333 4444, CANARY@example.com"));
   await visitor.locator("#payee").fill("visible-marker-6620");
   // Wait until the last keystrokes reached the mirror, so that everything typed has been sent.
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#payee")?.value)) === "visible-marker-6620", "the visible field arrived");
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#notes")?.value)) === "••••••••", "an ordinary field arrives masked");
   const all = sent.join("\n");
   assert.match(all, /visible-marker-6620/, "the recording of outgoing bytes works");
-  for (const secret of [...Object.values(canaries), "CANARY-TEXT-1", "CANARY-ALT-2", "CANARY-HIDDEN-3"]) {
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-diag-count]").getAttribute("data-count")) === "1", "the console error reached the agent");
+  for (const secret of [...Object.values(canaries), "CANARY-TEXT-1", "CANARY-ALT-2", "CANARY-HIDDEN-3", "CANARY-DEFAULT-4", "CANARY-SCRIPTED-5", "CANARY-FILE-6", "CANARYEDITOR7", "SHOWNCANARY8", "CANARY-OBJECT-9", "4111 2222"]) {
     assert.equal(all.includes(secret), false, `${secret} left the browser`);
   }
   // Every secret holds the word: not even a piece of one went out.
@@ -301,7 +320,7 @@ test("problems on the visitor's page reach the agent: console errors, exceptions
   await agent.locator("[data-testid=cobrowse-diag-toggle]").click();
   const rows = await agent.locator("[data-testid=cobrowse-diag] .cb-diag-row").allTextContents();
   const all = rows.join("\n");
-  assert.match(all, /console\.error: diag-console \{"code":7\}/);
+  assert.match(all, /console\.error: diag-console \[Object\]/, "objects are named, not serialised");
   assert.match(all, /Error: diag-exception/);
   assert.match(all, /GET http:\/\/127\.0\.0\.1:\d+\/demo\/missing-page → 404 \(\d+ ms\)/);
   assert.doesNotMatch(all, /SECRET-QUERY|frag/, "no query string or fragment");

@@ -27,3 +27,11 @@ test("diagnostics are read out of the stream's items, and only well-formed ones"
   assert.equal((got[3] as { text: string }).text.length, 500, "long text is cut");
   assert.equal(diagText({ kind: "network", at: 1, method: "GET", url: "u", status: 0, ms: 3 }), "GET u → failed (3 ms)");
 });
+
+test("text from the page is redacted before it could leave: queries, e-mail addresses, digit runs", async () => {
+  const { redact } = await import("../src/widget/cobrowse-diag");
+  assert.equal(redact("GET https://shop.example/pay?card=4111&cvc=123#x failed"), "GET https://shop.example/pay failed");
+  assert.equal(redact("Invalid card 4111 1111 1111 1111 for jane.doe@example.com"), "Invalid card ▪ for ▪@▪");
+  assert.equal(redact("order 12 of 3"), "order 12 of 3", "short numbers stay");
+  assert.equal(redact("PIN 735194"), "PIN ▪");
+});

@@ -103,9 +103,13 @@ export class CobrowseUi {
       return;
     }
     // Until the replayer has loaded: keep what came (from its first snapshot on).
-    const held = this.pending.get(conversation) ?? [];
-    held.push(...items);
-    this.pending.set(conversation, held.slice(-20_000));
+    let held = this.pending.get(conversation) ?? [];
+    for (const item of items) {
+      // From the newest snapshot on (its Meta event, type 4): the rest is stale.
+      if ((item as { type?: unknown })?.type === 4) held = [];
+      if (held.length < 20_000) held.push(item);
+    }
+    this.pending.set(conversation, held);
     this.loadModule();
     this.schedule();
   }

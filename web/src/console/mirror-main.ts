@@ -140,10 +140,14 @@ export function createMirror(onChange: () => void): Mirror {
     el: stage,
     items(items) {
       if (held) {
-        if (held.length + items.length > MAX_HELD) {
-          held = [];
-          overflowed = true;
-        } else held.push(...items);
+        for (const item of items) {
+          if (held.length >= MAX_HELD) {
+            held = [];
+            overflowed = true;
+            break;
+          }
+          held.push(item);
+        }
         return;
       }
       apply(items);

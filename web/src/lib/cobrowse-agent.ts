@@ -147,6 +147,10 @@ export class AgentCobrowse {
             if (this.live.get(conversation) !== live) return;
             live.items += items.length;
             for (const s of this.sinks) s.items(conversation, items);
+          }).catch(() => {
+            // A sink that failed must not stop the stream: start over from a snapshot.
+            frames.reset();
+            for (const s of this.sinks) s.resync(conversation);
           });
         },
         onLink: (link) => {

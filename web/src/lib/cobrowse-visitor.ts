@@ -124,6 +124,8 @@ export class VisitorCobrowse {
   stop(): boolean {
     const g = this.grant;
     if (!g || !LIVE.includes(g.state)) return false;
+    // Forgotten at once: nothing (a reconnect, a token on its way) resumes it.
+    if (this.ownsGrant(g.id)) this.forget();
     this.teardown();
     return this.session.send({ type: "grant_end", grant: g.id });
   }
@@ -139,7 +141,9 @@ export class VisitorCobrowse {
       case "stream_granted":
         if (msg.capability !== "cobrowse" || msg.role !== "publisher") return;
         if (this.grant?.id === msg.grant) this.grant.stream = msg.stream;
-        if (!this.ownsGrant(msg.grant)) return true;
+        // Only for the grant this tab allowed and that is not over (the token may
+        // come just before the event that says it is allowed).
+        if (!this.ownsGrant(msg.grant) || this.grant?.id !== msg.grant || !LIVE.includes(this.grant.state)) return true;
         this.ensureStream().open(msg.token);
         return true;
     }
@@ -282,7 +286,13 @@ export class VisitorCobrowse {
     this.queue = [];
     const id = this.nextMessage++;
     this.sending = this.sending.then(async () => {
-      const frames = await encodeItems(id, items);
+      let frames: Uint8Array[];
+      try {
+        frames = await encodeItems(id, items);
+      } catch {
+        // Too large to send (over 16 MiB): lost, and a snapshot would be too.
+        return;
+      }
       for (const frame of frames) {
         if (this.stream !== stream || !stream.send(frame)) {
           this.dirty = true;

@@ -120,8 +120,16 @@ export async function inflate(bytes: Uint8Array, limit = MAX_MESSAGE_BYTES): Pro
 
 async function transform(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, limit = Infinity): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
-  void writer.write(bytes as unknown as BufferSource).catch(() => {});
-  void writer.close().catch(() => {});
+  // Fed in slices, each once the stream wants more: a small input that inflates
+  // enormously is stopped at `limit`, not after it has all been inflated.
+  const SLICE = 32 * 1024;
+  void (async () => {
+    for (let at = 0; at < bytes.length; at += SLICE) {
+      await writer.ready;
+      await writer.write(bytes.subarray(at, at + SLICE) as unknown as BufferSource);
+    }
+    await writer.close();
+  })().catch(() => {});
   const reader = stream.readable.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;

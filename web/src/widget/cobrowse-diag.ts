@@ -19,17 +19,26 @@ export function bareUrl(raw: string, base: string = location.href): string {
   }
 }
 
+/**
+ * Text that may hold what the visitor typed, made safe to send: URLs lose their
+ * query and fragment, e-mail addresses and runs of 4 or more digits (card, account
+ * and phone numbers, codes) become ▪.
+ */
+export function redact(s: string): string {
+  return s
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => url.replace(/[?#].*$/, ""))
+    .replace(/[^\s@"'<>]+@[^\s@"'<>]+\.[a-z]{2,}/gi, "▪@▪")
+    .replace(/\d(?:[\d\s-]{2,}\d)/g, (run) => (run.replace(/\D/g, "").length >= 4 ? "▪" : run));
+}
+
+/** Objects are named, never serialised: their fields may be what the visitor typed. */
 function text(value: unknown): string {
   let s: string;
   if (value instanceof Error) s = `${value.name}: ${value.message}`;
   else if (typeof value === "string") s = value;
-  else {
-    try {
-      s = JSON.stringify(value) ?? String(value);
-    } catch {
-      s = String(value);
-    }
-  }
+  else if (value === null || typeof value !== "object") s = String(value);
+  else s = `[${(value as object).constructor?.name || "object"}]`;
+  s = redact(s);
   return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + "…" : s;
 }
 

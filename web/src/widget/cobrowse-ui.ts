@@ -43,10 +43,32 @@ export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sig
 export const VISIBLE_SELECTOR = "[data-sightline-visible]";
 export const MASK = "••••••••";
 
+/** A field whose value is never shown, whatever the site marked visible. */
+function alwaysPrivate(element: HTMLElement): boolean {
+  const autocomplete = (element.getAttribute("autocomplete") || "").toLowerCase();
+  return (
+    (element instanceof HTMLInputElement && (element.type === "password" || element.type === "file")) ||
+    // A password field shown by a "show password" toggle (rrweb marks it).
+    element.hasAttribute("data-rr-is-password") ||
+    /password|cc-|one-time-code/.test(autocomplete)
+  );
+}
+
+function visible(element: HTMLElement | null): boolean {
+  return !!element && !!element.closest(VISIBLE_SELECTOR) && !element.closest("[data-sightline-private]");
+}
+
 export function maskInput(text: string, element: HTMLElement): string {
-  const password = element instanceof HTMLInputElement && element.type === "password";
-  if (!password && element.closest(VISIBLE_SELECTOR) && !element.closest("[data-sightline-private]")) return text;
+  if (!alwaysPrivate(element) && visible(element)) return text;
   return text.length === 0 ? "" : MASK;
+}
+
+/** Text typed into editable regions and the default text of text areas. */
+export const MASK_TEXT_SELECTOR = "[data-sightline-private], [contenteditable]:not([contenteditable=false]), textarea";
+
+export function maskText(text: string, element: HTMLElement | null): string {
+  if (!element?.closest("[data-sightline-private]") && visible(element)) return text;
+  return text.trim() ? MASK : text;
 }
 
 function rrwebRecorder(origin: string): Recorder {
@@ -58,10 +80,12 @@ function rrwebRecorder(origin: string): Recorder {
         record({
           emit: (event) => emit(event),
           blockSelector: BLOCK_SELECTOR,
-          maskAllInputs: true,
+          // Every input (file inputs included: rrweb's maskAllInputs leaves their
+          // file names), text area and select goes through maskInput.
+          maskInputOptions: { input: true, textarea: true, select: true, password: true } as never,
           maskInputFn: maskInput,
-          maskTextSelector: "[data-sightline-private]",
-          maskTextFn: (text) => (text.trim() ? MASK : text),
+          maskTextSelector: MASK_TEXT_SELECTOR,
+          maskTextFn: maskText,
           inlineStylesheet: true,
           recordCanvas: false,
           collectFonts: false,
@@ -157,10 +181,32 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   const memory = new Map<string, string>();
   const cobrowse = new VisitorCobrowse(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
+    // sessionStorage, or this page's memory where it is blocked (or throws).
     tabStorage: {
-      get: (k) => (tabStorage ? tabStorage.getItem(k) : (memory.get(k) ?? null)),
-      set: (k, v) => (tabStorage ? tabStorage.setItem(k, v) : memory.set(k, v)),
-      remove: (k) => (tabStorage ? tabStorage.removeItem(k) : memory.delete(k)),
+      get: (k) => {
+        try {
+          if (tabStorage) return tabStorage.getItem(k) ?? memory.get(k) ?? null;
+        } catch {
+          // blocked
+        }
+        return memory.get(k) ?? null;
+      },
+      set: (k, v) => {
+        memory.set(k, v);
+        try {
+          tabStorage?.setItem(k, v);
+        } catch {
+          // blocked: co-browsing lasts as long as the page
+        }
+      },
+      remove: (k) => {
+        memory.delete(k);
+        try {
+          tabStorage?.removeItem(k);
+        } catch {
+          // blocked
+        }
+      },
     },
     recorder: () => rrwebRecorder(host.origin),
   });
