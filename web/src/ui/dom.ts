@@ -79,3 +79,19 @@ export const ICONS = {
   clock: ["M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z", "M12 6v6l4 2"],
   clip: ["M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"],
 };
+
+/**
+ * Adds a stylesheet to a document or shadow root: constructed (not subject to the
+ * host page's style-src CSP), else a <style> element.
+ */
+export function adoptStyles(root: Document | ShadowRoot, text: string): void {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } catch {
+    const style = document.createElement("style");
+    style.textContent = text;
+    (root instanceof Document ? root.head : root).appendChild(style);
+  }
+}

@@ -7,7 +7,7 @@ import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder } from "../lib/cobrowse-visitor";
 import { DIAG_TAG, captureDiagnostics } from "./cobrowse-diag";
 import type { VisitorSession } from "../lib/visitor-session";
-import { h, replaceChildren } from "../ui/dom";
+import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
 
 export interface CobrowseHost {
@@ -157,18 +157,8 @@ function fill(text: string, name: string): string {
   return text.replace("{name}", name);
 }
 
-function adopt(root: ShadowRoot, text: string): void {
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(text);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  } catch {
-    root.appendChild(h("style", { text }));
-  }
-}
-
 export function mountCobrowse(host: CobrowseHost): CobrowseApi {
-  adopt(host.styleRoot, css);
+  adoptStyles(host.styleRoot, css);
   const t = TEXTS[host.lang] ?? TEXTS.en;
   const session = host.session;
   const relay = host.origin.replace(/^http/, "ws") + "/ws/stream?token=";

@@ -9,7 +9,7 @@ import type { ImageRef } from "../protocol.gen";
 import { newClientId } from "../lib/ids";
 import { BlobUrlCache, UploadError, fetchImage, imageUrl, thumbSize, uploadVisitorImage } from "../lib/images";
 import type { VisitorSession } from "../lib/visitor-session";
-import { h } from "../ui/dom";
+import { adoptStyles, h } from "../ui/dom";
 import css from "./images.css";
 
 interface ImageStrings {
@@ -87,16 +87,6 @@ export interface ImagesApi {
   send(f: File): void;
 }
 
-function adopt(root: ShadowRoot): void {
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  } catch {
-    root.appendChild(h("style", { text: css }));
-  }
-}
-
 /**
  * Shows a blob as an <img> with a blob: URL; where the page's CSP refuses blob:
  * images (img-src without blob:), draws it on a canvas instead.
@@ -132,7 +122,7 @@ function picture(blob: Blob, url: string, attrs: Record<string, string | number>
 
 export function mountImages(host: ImagesHost): ImagesApi {
   const t = STRINGS[host.lang] || STRINGS.en;
-  adopt(host.styleRoot);
+  adoptStyles(host.styleRoot, css);
   const token = () => host.session.token;
   const thumbs = new BlobUrlCache((id) => fetchImage(imageUrl(host.origin, id, true), token()), 60);
   window.addEventListener("pagehide", () => thumbs.clear());

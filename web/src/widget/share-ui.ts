@@ -9,7 +9,7 @@ import { sentence } from "../lib/format";
 import type { PeerState } from "../lib/share-peer";
 import { VisitorShare, PROBLEM_TEXT } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
-import { h, replaceChildren } from "../ui/dom";
+import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./share.css";
 import { prepareCapture } from "./share-mask";
 
@@ -52,18 +52,6 @@ const KEY_ERRORS: Record<string, string> = {
   bad_request: `A code has ${SESSION_KEY_DIGITS} digits.`,
 };
 
-function adopt(root: Document | ShadowRoot, text: string): void {
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(text);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  } catch {
-    const style = document.createElement("style");
-    style.textContent = text;
-    (root instanceof Document ? root.head : root).appendChild(style);
-  }
-}
-
 function framed(): boolean {
   try {
     return window.self !== window.top;
@@ -73,7 +61,7 @@ function framed(): boolean {
 }
 
 export function mountShare(host: ShareHost): ShareApi {
-  adopt(host.styleRoot, css);
+  adoptStyles(host.styleRoot, css);
   const session = host.session;
   const hooks = (window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true;
   let lastBoxes: unknown[] = [];
