@@ -101,3 +101,67 @@ test("the mirror of a hostile page runs nothing and fetches nothing from its hos
   assert.equal(await frame.evaluate((f) => f.contentDocument.querySelectorAll("script").length), 0, "no script element in the mirror");
   assertNoProblems(stack);
 });
+
+test("crafted events from a visitor's browser act on nothing in the console", { timeout: 120000 }, async () => {
+  const agent = await stack.page("agent");
+  const agentPaths = [];
+  agent.on("request", (r) => agentPaths.push(new URL(r.url()).pathname));
+  const { login } = await import("./harness.mjs");
+  await login(agent, stack.base, "admin", stack.server.adminPassword);
+  const { visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "crafted events", agentPage: agent });
+  await agent.locator("[data-testid=cobrowse-invite]").click();
+  await agent.locator("[data-testid=dialog-submit]").click();
+  await visitor.locator("[data-sightline] [data-testid=cobrowse-allow]").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+
+  // What a modified browser could send instead of rrweb's recording.
+  await visitor.evaluate(() => {
+    const el = (tagName, attributes, childNodes, id) => ({ type: 2, tagName, attributes, childNodes, id });
+    const now = Date.now();
+    const send = /** @type {any} */ (window).__sightlineCobrowse;
+    send.emit({ type: 4, timestamp: now, data: { href: "https://crafted.example/", width: 800, height: 600 } });
+    send.emit({
+      type: 2,
+      timestamp: now,
+      data: {
+        initialOffset: { left: 0, top: 0 },
+        node: {
+          type: 0,
+          id: 1,
+          childNodes: [
+            el("html", {}, [
+              el("head", {}, [el("meta", { "http-equiv": "refresh", content: "0;url=/crafted-refresh" }, [], 4)], 3),
+              el(
+                "body",
+                { onload: "top.__pwned = 'onload'" },
+                [
+                  el("img", { src: "/crafted-img.png", onerror: "top.__pwned = 'onerror'" }, [], 6),
+                  el("a", { id: "js", href: "javascript:top.__pwned='href'" }, [{ type: 3, textContent: "link", id: 8 }], 7),
+                  el("iframe", { srcdoc: "<script>top.__pwned='srcdoc'</script>" }, [], 9),
+                  el("script", {}, [{ type: 3, textContent: "top.__pwned = 'script'", id: 11 }], 10),
+                ],
+                5,
+              ),
+            ], 2),
+          ],
+        },
+      },
+    });
+    // A later change, to know when everything before it has been applied.
+    send.emit({ type: 3, timestamp: now + 1, data: { source: 0, texts: [], attributes: [{ id: 7, attributes: { onclick: "top.__pwned='attr'", href: "javascript:top.__pwned='attr'" } }], removes: [], adds: [{ parentId: 5, nextId: null, node: el("p", { id: "crafted-done" }, [], 12) }] } });
+  });
+  const frame = agent.locator("[data-testid=cobrowse-mirror] iframe");
+  await waitFor(async () => (await frame.evaluate((f) => !!f.contentDocument?.querySelector("#crafted-done"))) === true, "the crafted page in the mirror");
+  const attrs = await frame.evaluate((f) => {
+    const d = f.contentDocument;
+    return [...d.querySelectorAll("*")].flatMap((e) => [...e.attributes].filter((a) => /^on|http-equiv|srcdoc/i.test(a.name) || /javascript:/i.test(a.value)).map((a) => `${e.tagName}.${a.name}`));
+  });
+  assert.deepEqual(attrs, [], "no handler, refresh, srcdoc or javascript: URL reached the mirror");
+  // The image's own request (same origin as the console) is the later event we can wait for.
+  await waitFor(() => agentPaths.includes("/crafted-img.png"), "the crafted image was requested");
+  assert.equal(agentPaths.includes("/crafted-refresh"), false, "the refresh did not navigate the mirror");
+  assert.equal(await agent.evaluate(() => /** @type {any} */ (window).__pwned), undefined, "nothing ran in the console");
+  assert.doesNotMatch(await frame.evaluate((f) => f.contentDocument.location.href), /crafted-refresh/, "the mirror's frame was not navigated");
+  assert.equal(await frame.evaluate((f) => !!f.contentDocument.querySelector("#crafted-done")), true, "and still shows the page");
+  assertNoProblems(stack);
+});

@@ -8,6 +8,7 @@
 
 import { Replayer } from "@rrweb/replay";
 import css from "@rrweb/replay/dist/style.css";
+import { sanitizeEvents } from "../lib/mirror-sanitize";
 import { h } from "../ui/dom";
 
 /** rrweb's event types and sources used here. */
@@ -113,6 +114,8 @@ export function createMirror(onChange: () => void): Mirror {
   }
 
   function apply(items: unknown[]): void {
+      // The visitor's events are treated as crafted (see mirror-sanitize).
+      sanitizeEvents(items);
       for (const item of items) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
