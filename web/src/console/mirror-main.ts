@@ -15,7 +15,6 @@ import { h } from "../ui/dom";
 const META = 4;
 const INCREMENTAL = 3;
 const VIEWPORT_RESIZE = 4;
-const SCROLL = 3;
 
 interface RrwebEvent {
   type: number;
@@ -126,7 +125,6 @@ export function createMirror(onChange: () => void): Mirror {
         if (item.type === INCREMENTAL && item.data?.source === VIEWPORT_RESIZE) {
           info = { ...info, width: Number(item.data.width) || info.width, height: Number(item.data.height) || info.height };
         }
-        if (item.type === INCREMENTAL && item.data?.source === SCROLL) stage.dataset.scrolled = "true";
         info = { ...info, lagMs: Date.now() - item.timestamp };
         try {
           replayer.addEvent(item as never);

@@ -20,10 +20,6 @@ export const CHUNK_BYTES = 256 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * CHUNK_BYTES;
 const FLAG_DEFLATE = 1;
 
-export interface EncodedMessage {
-  frames: Uint8Array[];
-}
-
 /** Cuts a message's bytes into frames. `bytes` may be empty (one empty frame). */
 export function frameMessage(id: number, bytes: Uint8Array, compressed: boolean): Uint8Array[] {
   if (bytes.length > MAX_MESSAGE_BYTES) throw new RangeError(`message of ${bytes.length} bytes is over ${MAX_MESSAGE_BYTES}`);
