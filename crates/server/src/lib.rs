@@ -13,6 +13,7 @@
 //! - `config`: flags, environment and TOML file.
 
 pub mod api;
+pub mod asset_proxy;
 pub mod assets;
 pub mod auth;
 pub mod config;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub sockets: Arc<net::Gate>,
     /// Transcript pages being read and encoded for replays at once.
     pub replay_work: Arc<tokio::sync::Semaphore>,
+    /// Stylesheets, fonts and images of mirrored pages (`/api/cobrowse/asset`).
+    pub asset_proxy: Arc<asset_proxy::AssetProxy>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -160,6 +163,7 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}", get(images::get_image).options(images::preflight))
         .route("/images/{id}/thumb", get(images::get_thumb).options(images::preflight))
         .route("/images/{id}/annotations", get(images::get_annotations))
+        .route("/cobrowse/asset", get(asset_proxy::get_asset))
         .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
         // Every API body is small JSON.
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -385,6 +389,9 @@ pub async fn run(
         .unwrap_or(2)
         .min(2);
     let app = AppState {
+        asset_proxy: Arc::new(
+            asset_proxy::AssetProxy::new(config.allowed_origins.clone()).context("setting up the asset proxy")?,
+        ),
         blobs,
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
         upload_memory: Arc::new(tokio::sync::Semaphore::new(

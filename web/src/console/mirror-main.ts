@@ -8,7 +8,7 @@
 
 import { Replayer } from "@rrweb/replay";
 import css from "@rrweb/replay/dist/style.css";
-import { sanitizeEvents } from "../lib/mirror-sanitize";
+import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
 import { h } from "../ui/dom";
 
 /** rrweb's event types and sources used here. */
@@ -62,6 +62,7 @@ export function createMirror(onChange: () => void): Mirror {
   }
   const stage = h("div", { class: "cb-stage", "data-testid": "cobrowse-mirror", "data-live": "false" });
   let replayer: Replayer | null = null;
+  const sanitizeState: SanitizeState = { styleTexts: new Set() };
   let info: MirrorInfo = { width: 0, height: 0, href: null, lagMs: null, live: false };
   let fitMode = true;
   let held: unknown[] | null = null;
@@ -113,9 +114,9 @@ export function createMirror(onChange: () => void): Mirror {
   }
 
   function apply(items: unknown[]): void {
-      // The visitor's events are treated as crafted (see mirror-sanitize).
-      sanitizeEvents(items);
-      for (const item of items) {
+      // The visitor's events are treated as crafted (see mirror-sanitize); what
+      // they would load from elsewhere comes through the server's asset proxy.
+      for (const item of sanitizeEvents(items, location.origin, sanitizeState)) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
           start();

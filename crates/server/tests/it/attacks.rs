@@ -332,7 +332,7 @@ async fn try_login(server: &TestServer, client: &reqwest::Client, password: &str
 }
 
 fn client_from(ip: IpAddr) -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::support::client_builder()
         .cookie_store(true)
         .local_address(ip)
         .build()

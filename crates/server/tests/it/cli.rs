@@ -184,7 +184,10 @@ async fn the_printed_admin_password_must_be_replaced_before_anything_else() {
         .trim_start_matches("Sightline is running at ")
         .trim_end_matches('/')
         .to_owned();
-    let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let http = crate::support::client_builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
     let login = |password: String| {
         http.post(format!("{base}/api/login"))
             .header("origin", &base)

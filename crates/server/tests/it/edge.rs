@@ -352,7 +352,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     const BURST: usize = 10; // per name and address
     within(Duration::from_secs(120), async {
         // A plain client: no cookies, so no device cookie either.
-        let client = reqwest::Client::new();
+        let client = crate::support::client_builder().build().expect("client");
         let wrong = "not the password";
 
         let server = configured(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")]).await;

@@ -155,7 +155,9 @@ async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, Strin
 }
 
 async fn visitor_upload(server: &TestServer, token: &str, client_id: &str, bytes: Vec<u8>) -> reqwest::Response {
-    reqwest::Client::new()
+    crate::support::client_builder()
+        .build()
+        .expect("client")
         .post(format!("{}/api/visitor/images", server.url))
         .bearer_auth(token)
         .header("x-client-id", client_id)
@@ -167,7 +169,9 @@ async fn visitor_upload(server: &TestServer, token: &str, client_id: &str, bytes
 }
 
 async fn get_as_visitor(server: &TestServer, token: &str, path: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    crate::support::client_builder()
+        .build()
+        .expect("client")
         .get(format!("{}{path}", server.url))
         .bearer_auth(token)
         .send()
@@ -295,7 +299,13 @@ async fn an_agents_snapshot_reaches_the_visitor_with_a_thumbnail_and_only_them()
             403,
             "{path}"
         );
-        let anonymous = reqwest::get(format!("{}{path}", server.url)).await.expect("get");
+        let anonymous = crate::support::client_builder()
+            .build()
+            .expect("client")
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(anonymous.status(), 401, "{path}");
         // Another agent: the conversation is Anna's and active, so not Ben's to
         // read (ARCHITECTURE.md, "who reads what").
@@ -381,7 +391,9 @@ async fn a_visitors_picture_reaches_the_agent_and_a_new_visitor_starts_a_convers
     // Tokens the server never issued post nothing.
     let response = visitor_upload(&server, "never-issued", "pic-2", png(50, 50)).await;
     assert_eq!(response.status(), 401);
-    let response = reqwest::Client::new()
+    let response = crate::support::client_builder()
+        .build()
+        .expect("client")
         .post(format!("{}/api/visitor/images", server.url))
         .header("x-client-id", "pic-3")
         .body(png(50, 50))
@@ -513,7 +525,7 @@ async fn the_widget_may_upload_from_allowed_sites_only() {
     let server = TestServer::start_with_origins(vec![SITE.into()]).await;
     let mut visitor = server.visitor().await;
     let (token, _) = visitor.hello(None, 0).await;
-    let http = reqwest::Client::new();
+    let http = crate::support::client_builder().build().expect("client");
     let preflight = |origin: &'static str| {
         http.request(reqwest::Method::OPTIONS, format!("{}/api/visitor/images", server.url))
             .header("origin", origin)

@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod asset_proxy;
 mod attacks;
 mod chat;
 mod cli;

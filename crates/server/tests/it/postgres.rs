@@ -60,7 +60,9 @@ async fn chat_history_and_restart_on_postgres() {
         message_texts(&replayed),
         vec![(2, "Is PostgreSQL keeping this?".to_owned()), (4, "It is.".to_owned())]
     );
-    let thumb = reqwest::Client::new()
+    let thumb = crate::support::client_builder()
+        .build()
+        .expect("client")
         .get(format!("{}/api/images/{image_id}/thumb", server.url))
         .bearer_auth(&token)
         .send()

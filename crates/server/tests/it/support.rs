@@ -18,6 +18,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const AGENT_PASSWORD: &str = "correct horse battery";
 
+/// A client builder for tests. The server's asset proxy turns on reqwest's
+/// rustls without a crypto provider: clients built here use the server's
+/// aws-lc-rs.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
@@ -96,7 +104,7 @@ impl TestServer {
     }
 
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).build().expect("client")
+        client_builder().cookie_store(true).build().expect("client")
     }
 
     /// Logs in and returns (client with cookie, csrf token, cookie header value).
