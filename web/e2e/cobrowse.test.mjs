@@ -173,6 +173,12 @@ test("co-browsing follows the visitor to another page of the site, under the sam
   assert.equal(await inMirror(agent, (doc) => doc.querySelector("#other-tab")), null, "the other tab is not mirrored");
   assert.deepEqual(otherStreams, [], "the other tab opened no stream");
   assert.match(await agent.locator("[data-testid=cobrowse-url]").textContent(), /\/demo\/account$/);
+  // The agent's transcript shows each page once: not the reload, not the other tab.
+  const pageLines = agent.locator("[data-testid=system][data-kind=page_viewed]");
+  await waitFor(async () => (await pageLines.count()) === 2, "a transcript line per page");
+  const lines = await pageLines.allTextContents();
+  assert.match(lines[0], /opened “.+” \(\/demo\/transfer\)/);
+  assert.match(lines[1], /opened “.+” \(\/demo\/account\)/);
   await other.close();
   assertNoProblems(stack);
 });

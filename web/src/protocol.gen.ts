@@ -49,7 +49,7 @@ source_image: ImageId | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
 
 export type Event = { 
 /**
@@ -59,7 +59,7 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
 
 export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**

@@ -421,3 +421,132 @@ fn ending_the_agents_other_sessions_ends_their_grants() {
     assert!(w.shell.streams.is_empty());
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 }
+
+/// A visitor socket that says which page it is on.
+fn hello_on(w: &mut World, conn: u64, token: &str, url: &str) {
+    w.input(Input::Connected {
+        conn: ConnId(conn),
+        peer: sightline_core::Peer::Visitor,
+        address: std::net::IpAddr::from([127, 0, 0, 1]),
+    });
+    w.msg(
+        conn,
+        ClientMessage::VisitorHello {
+            protocol: sightline_proto::PROTOCOL_VERSION,
+            token: Some(token.into()),
+            after_seq: u64::MAX,
+            page: Some(sightline_proto::PageInfo {
+                url: url.into(),
+                title: format!("Title of {url}"),
+            }),
+        },
+    );
+    w.take(conn);
+}
+
+fn pages(w: &World, id: &ConversationId) -> Vec<String> {
+    w.shell.events[id]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PageViewed { page } => Some(page.url.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    let token = w.visitor(VISITOR, None, 0);
+    w.visitor_says(VISITOR, "v1", "Where is the transfer form?");
+    let id = conversation_of(&w);
+    w.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id.clone(),
+        },
+    );
+    // A page before co-browsing: not a transcript line.
+    w.input(Input::Disconnected { conn: ConnId(VISITOR) });
+    hello_on(&mut w, 3, &token, "https://shop.example/");
+    assert!(pages(&w, &id).is_empty());
+
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = w
+        .take(3)
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::Event { event, .. } => match &event.kind {
+                EventKind::Grant { grant, .. } => Some(grant.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("asked");
+    w.msg(
+        3,
+        ClientMessage::GrantStep {
+            grant: grant.clone(),
+            step: GrantStep::Allow,
+            detail: None,
+        },
+    );
+    let stream = granted(&w.take(3)).first().expect("a token").0.clone();
+    w.msg(
+        3,
+        ClientMessage::GrantStep {
+            grant: grant.clone(),
+            step: GrantStep::Start,
+            detail: None,
+        },
+    );
+    assert_eq!(pages(&w, &id), ["https://shop.example/"], "the page where it started");
+
+    // Another tab of the visitor's, not mirrored: nothing.
+    hello_on(&mut w, 20, &token, "https://shop.example/other-tab");
+    w.input(Input::Disconnected { conn: ConnId(20) });
+    // The co-browsing tab: a navigation, a reload of the same page, another
+    // navigation, each asking for a token on its new page.
+    for (conn, url) in [
+        (4, "https://shop.example/transfer"),
+        (5, "https://shop.example/transfer"),
+        (6, "https://shop.example/done"),
+    ] {
+        w.input(Input::Disconnected { conn: ConnId(conn - 1) });
+        hello_on(&mut w, conn, &token, url);
+        w.msg(conn, ClientMessage::StreamJoin { stream: stream.clone() });
+        assert_eq!(granted(&w.take(conn)).len(), 1);
+    }
+    assert_eq!(
+        pages(&w, &id),
+        [
+            "https://shop.example/",
+            "https://shop.example/transfer",
+            "https://shop.example/done"
+        ]
+    );
+    // The agent saw each as an event.
+    let seen: Vec<_> = w
+        .take(ANNA)
+        .into_iter()
+        .filter(
+            |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::PageViewed { .. })),
+        )
+        .collect();
+    assert_eq!(seen.len(), 3);
+
+    // Stopped: pages are not followed any more.
+    w.msg(
+        6,
+        ClientMessage::GrantStep {
+            grant,
+            step: GrantStep::Stop,
+            detail: None,
+        },
+    );
+    w.input(Input::Disconnected { conn: ConnId(6) });
+    hello_on(&mut w, 7, &token, "https://shop.example/after");
+    w.msg(7, ClientMessage::StreamJoin { stream });
+    assert_eq!(pages(&w, &id).len(), 3);
+}

@@ -1509,6 +1509,15 @@ impl World {
                     EventKind::Closed { .. } => {
                         ensure!(c.status == ConversationStatus::Closed, "`closed` before the status");
                     }
+                    EventKind::PageViewed { .. } => {
+                        ensure!(
+                            m.grants.values().any(|g| g.conversation == *conversation
+                                && g.capability == Capability::Cobrowse
+                                && !g.dead
+                                && g.state == GrantState::Active),
+                            "a page stored while co-browsing is not on"
+                        );
+                    }
                     EventKind::AgentJoined { agent } | EventKind::JoinedWithKey { agent } => {
                         ensure!(
                             c.status == ConversationStatus::Active && c.agent.as_ref() == Some(agent),

@@ -273,6 +273,9 @@ pub enum EventKind {
     },
     /// The visitor joined with a session key the agent gave them.
     JoinedWithKey { agent: AgentRef },
+    /// While co-browsing is on, the visitor opened this page of the site (the page
+    /// where it started, then each navigation or reload to another page).
+    PageViewed { page: PageInfo },
     /// A grant (co-browse, remote control, recording) changed state. `message` is
     /// the agent's request text (when asked); `detail` says why it failed or ended.
     Grant {

@@ -38,12 +38,26 @@ function bodyElement(body: MessageBody, ctx: TranscriptContext, from: "visitor" 
   return h("div", { class: "bubble", "data-testid": "message-text", text: body.text });
 }
 
-function system(key: string, text: string, at: number, shareState?: string, grantState?: string): Row {
+function system(key: string, text: string, at: number, shareState?: string, grantState?: string, kind?: string): Row {
   return {
     key,
     sig: text + at,
-    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState, "data-grant-state": grantState }, h("span", { text }), h("time", { text: formatTime(at) })),
+    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState, "data-grant-state": grantState, "data-kind": kind }, h("span", { text }), h("time", { text: formatTime(at) })),
   };
+}
+
+/** A page the visitor opened while co-browsing, for the agent: its title and path (never its query). */
+export function pageViewedText(page: { url: string; title: string }, visitor: string): string {
+  let path = "";
+  try {
+    const u = new URL(page.url);
+    path = u.pathname;
+  } catch {
+    path = "";
+  }
+  const title = page.title.trim();
+  if (title && path) return `${visitor} opened “${title}” (${path})`;
+  return `${visitor} opened ${title ? `“${title}”` : path || "a page"}`;
 }
 
 /** A share event in words, for the agent. */
@@ -119,6 +133,8 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, grantText(e, ctx.visitor), e.at, undefined, e.state);
     case "joined_with_key":
       return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
+    case "page_viewed":
+      return system(key, pageViewedText(e.page, ctx.visitor), e.at, undefined, undefined, "page_viewed");
     case "closed":
       return system(key, e.by === "visitor" ? `${ctx.visitor} ended the conversation` : `${e.agent?.display_name || "An agent"} ended the conversation`, e.at);
     case "message": {

@@ -264,7 +264,36 @@ impl Hub {
         if opened {
             self.open_stream(now, conversation, capability);
         }
+        if capability == Capability::Cobrowse && (next == GrantState::Allowed || next.is_final()) {
+            if let Some(c) = self.conversations.get_mut(conversation) {
+                c.cobrowse_page = None;
+            }
+        }
         Ok(())
+    }
+
+    /// While co-browsing is on, the page of the co-browsing tab (`conn`, which
+    /// started the stream or asked for a token on a new page) goes into the
+    /// transcript, once (a reconnect on the same page adds nothing). Other tabs of
+    /// the visitor are not mirrored and add nothing.
+    pub(super) fn cobrowse_page_viewed(&mut self, now: u64, conversation: &ConversationId, conn: ConnId) {
+        let Some(c) = self.conversations.get(conversation) else {
+            return;
+        };
+        let on = c
+            .grants
+            .get(&Capability::Cobrowse)
+            .is_some_and(|g| g.state == GrantState::Active);
+        let Some(page) = self.connections.get(&conn).and_then(|k| k.page.clone()) else {
+            return;
+        };
+        if !on || c.cobrowse_page.as_deref() == Some(page.url.as_str()) {
+            return;
+        }
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.cobrowse_page = Some(page.url.clone());
+        }
+        self.append(now, conversation, EventKind::PageViewed { page });
     }
 
     /// Consent given: the relay learns of the stream, each end gets its token.

@@ -255,6 +255,8 @@ struct Connection {
     state: ConnState,
     rate: TokenBucket,
     address: IpAddr,
+    /// The page a visitor's socket said it is on (its hello).
+    page: Option<PageInfo>,
 }
 
 #[derive(Debug)]
@@ -284,6 +286,8 @@ struct Conversation {
     grants: BTreeMap<sightline_proto::Capability, grants::Grant>,
     /// Since when the visitor has had no socket, while a share is live.
     visitor_gone_since: Option<u64>,
+    /// The newest page stored as `PageViewed` in this co-browse session.
+    cobrowse_page: Option<String>,
     /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
     stored_activity_at: u64,
 }
@@ -302,6 +306,7 @@ impl Conversation {
             share: None,
             grants: BTreeMap::new(),
             visitor_gone_since: None,
+            cobrowse_page: None,
             // Not known (the summary's activity is derived from the events): the
             // first event after a restart stores it.
             stored_activity_at: 0,
@@ -437,6 +442,7 @@ impl Hub {
                         state: ConnState::New,
                         rate: self.limits.messages_per_socket.bucket(now),
                         address,
+                        page: None,
                     },
                 );
             }
@@ -959,7 +965,10 @@ impl Hub {
         self.directory.add_visitor(&visitor_id, conn);
         visitor.last_seen = now;
         if page.is_some() {
-            visitor.page = page;
+            visitor.page = page.clone();
+        }
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.page = page;
         }
         let current = visitor.current.clone();
         let summary = current
@@ -1219,12 +1228,23 @@ impl Hub {
             }
             ClientMessage::ShareKeyRedeem { key } => self.redeem_key(now, conn, &visitor_id, key),
             ClientMessage::GrantStep { grant, step, detail } => {
-                self.visitor_grant_step(now, current.as_ref(), &grant, step, detail)
+                self.visitor_grant_step(now, current.as_ref(), &grant, step, detail)?;
+                if let (Some(id), sightline_proto::GrantStep::Start) = (&current, step) {
+                    self.cobrowse_page_viewed(now, id, conn);
+                }
+                Ok(())
             }
             ClientMessage::GrantEnd { grant } => {
                 self.visitor_grant_step(now, current.as_ref(), &grant, sightline_proto::GrantStep::Stop, None)
             }
-            ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Visitor(visitor_id)),
+            ClientMessage::StreamJoin { stream } => {
+                self.join_stream(now, conn, &stream, Party::Visitor(visitor_id))?;
+                // The co-browsing tab asks on every page it opens.
+                if let Some(id) = &current {
+                    self.cobrowse_page_viewed(now, id, conn);
+                }
+                Ok(())
+            }
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
             | ClientMessage::ShareKeyCreate { .. }
@@ -1312,6 +1332,7 @@ impl Hub {
                 share: None,
                 grants: BTreeMap::new(),
                 visitor_gone_since: None,
+                cobrowse_page: None,
                 stored_activity_at: now,
             },
         );
