@@ -309,6 +309,51 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   assertNoProblems(stack);
 });
 
+test("a snapshot of the mirror opens in the editor at the visitor's window size and scroll, and goes into the chat", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse snapshot" });
+  await visitor.setViewportSize({ width: 900, height: 640 });
+  await visitor.evaluate(() => {
+    const block = (id, top, color) => {
+      const d = document.createElement("div");
+      d.id = id;
+      d.style.cssText = `position:absolute;left:0;top:${top}px;width:120px;height:80px;background:${color};z-index:5`;
+      document.body.appendChild(d);
+    };
+    const spacer = document.createElement("div");
+    spacer.style.height = "3000px";
+    document.body.appendChild(spacer);
+    block("red-block", 0, "rgb(220, 20, 60)");
+    block("blue-block", 500, "rgb(20, 40, 220)");
+    window.scrollTo(0, 300);
+  });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.defaultView?.scrollY)) === 300 && (await inMirror(agent, (doc) => !!doc.querySelector("#blue-block"))), "the scrolled page in the mirror");
+
+  await agent.locator("[data-testid=cobrowse-snapshot]").click();
+  const editor = agent.locator("[data-testid=snapshot-editor]");
+  await editor.waitFor({ state: "visible" });
+  assert.deepEqual([await editor.getAttribute("data-width"), await editor.getAttribute("data-height")], ["900", "640"], "the visitor's viewport, whatever the panel's size");
+  const pixel = (x, y) =>
+    agent.evaluate(([px, py]) => {
+      const base = /** @type {any} */ (window).__sightlineImages.current.src.image;
+      return [...base.getContext("2d").getImageData(px, py, 1, 1).data.slice(0, 3)];
+    }, [x, y]);
+  const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 12);
+  const blue = await pixel(60, 240);
+  assert.ok(near(blue, [20, 40, 220]), `the block 500 px down shows 200 px down, as the visitor scrolled: ${blue}`);
+  const top = await pixel(60, 40);
+  assert.ok(!near(top, [220, 20, 60]), `the block scrolled out of view is not in the picture: ${top}`);
+
+  const images = agent.locator("[data-testid=message] img");
+  const before = await images.count();
+  await agent.locator("[data-testid=editor-send]").click();
+  await waitFor(async () => (await images.count()) > before, "the snapshot in the chat");
+  await widget(visitor, "cobrowse-stop").click();
+  assertNoProblems(stack);
+});
+
 test("problems on the visitor's page reach the agent: console errors, exceptions, failed requests without their query", { timeout: 120000 }, async () => {
   await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "cobrowse test g" });

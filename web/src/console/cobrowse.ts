@@ -114,6 +114,28 @@ export class CobrowseUi {
     this.schedule();
   }
 
+  /** Where a snapshot of the mirror goes (the snapshot editor). */
+  onSnapshot: ((picture: HTMLCanvasElement) => void) | null = null;
+  /** A short notice for the agent. */
+  onNotice: ((text: string) => void) | null = null;
+  private snapping = false;
+
+  /** The mirror as a picture at the visitor's viewport size, into the editor. */
+  private async snapshot(conversation: string): Promise<void> {
+    const mirror = this.mirrors.get(conversation);
+    if (!mirror || this.snapping) return;
+    this.snapping = true;
+    try {
+      const picture = await mirror.picture();
+      if (picture) this.onSnapshot?.(picture);
+      else this.onNotice?.("Nothing to take a snapshot of yet: the visitor's page has not arrived.");
+    } catch {
+      this.onNotice?.("The snapshot could not be made; try again, or freeze the mirror first.");
+    } finally {
+      this.snapping = false;
+    }
+  }
+
   private toggleFreeze(conversation: string): void {
     this.frozen = !this.frozen;
     for (const [c, m] of this.mirrors) {
@@ -240,6 +262,7 @@ export class CobrowseUi {
         this.schedule();
       }),
       tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
+      tool("cobrowse-snapshot", "Snapshot", "Open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
       h(
         "button",
         { class: "btn small", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Console errors and failed requests on the visitor's page", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },

@@ -149,7 +149,7 @@ function startApp(me: Me): void {
   // Views
   const inbox = new InboxView(session);
   const shareUi = new ShareUi(session, inbox);
-  new CobrowseUi(session, inbox);
+  const cobrowseUi = new CobrowseUi(session, inbox);
   const images = new ImagesUi({
     conversation: () => {
       const id = session.selected;
@@ -160,6 +160,8 @@ function startApp(me: Me): void {
   });
   inbox.attachImages(images);
   shareUi.onSnapshot = (frame) => images.fromCanvas(frame);
+  cobrowseUi.onSnapshot = (picture) => images.fromCanvas(picture, "Co-browse snapshot");
+  cobrowseUi.onNotice = toast;
   const history = new HistoryView(() => session.me);
   const admin = new AdminView(() => user.id, toast);
 

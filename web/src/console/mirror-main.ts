@@ -7,6 +7,7 @@
 // Everything in it came from the visitor's browser and is treated as hostile.
 
 import { Replayer } from "@rrweb/replay";
+import { toCanvas } from "html-to-image";
 import css from "@rrweb/replay/dist/style.css";
 import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
 import { h } from "../ui/dom";
@@ -46,6 +47,13 @@ export interface Mirror {
   /** Frames were lost: show nothing until the next full snapshot. */
   reset(): void;
   info(): MirrorInfo;
+  /**
+   * What the visitor sees, as a picture at their viewport's size (1 CSS pixel to
+   * 1 pixel): the mirror's page drawn by html-to-image at the visitor's scroll
+   * position. Everything it needs is in the mirror already or comes through the
+   * asset proxy. Null when no page is shown.
+   */
+  picture(): Promise<HTMLCanvasElement | null>;
   destroy(): void;
 }
 
@@ -181,6 +189,30 @@ export function createMirror(onChange: () => void): Mirror {
       onChange();
     },
     info: () => info,
+    async picture() {
+      const frame = replayer?.iframe;
+      const doc = frame?.contentDocument;
+      const win = frame?.contentWindow;
+      if (!replayer || !doc || !win || !info.width || !info.height) return null;
+      const root = doc.documentElement;
+      const x = win.scrollX;
+      const y = win.scrollY;
+      return toCanvas(root, {
+        width: info.width,
+        height: info.height,
+        canvasWidth: info.width,
+        canvasHeight: info.height,
+        pixelRatio: 1,
+        backgroundColor: win.getComputedStyle(doc.body ?? root).backgroundColor || "#ffffff",
+        // The page from where the visitor scrolled to.
+        style: { transform: `translate(${-x}px, ${-y}px)`, transformOrigin: "0 0" },
+        // rrweb's own additions to the mirror are not the visitor's page.
+        filter: (node) => !(node.nodeType === 1 && /\breplayer-mouse/.test((node as Element).getAttribute("class") ?? "")),
+        // Media and anything the proxy refused draw as empty, not as a failure.
+        imagePlaceholder: "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==",
+        cacheBust: false,
+      });
+    },
     destroy() {
       resize?.disconnect();
       drop();
