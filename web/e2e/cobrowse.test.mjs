@@ -309,6 +309,39 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   assertNoProblems(stack);
 });
 
+test("whether a checkbox is ticked shows only where the site marked it visible", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse checkboxes" });
+  const addBoxes = (suffix) =>
+    visitor.evaluate((sfx) => {
+      for (const { id, marked } of [{ id: `plain${sfx}`, marked: false }, { id: `shown${sfx}`, marked: true }]) {
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.id = id;
+        box.checked = true;
+        if (marked) box.setAttribute("data-sightline-visible", "");
+        document.body.appendChild(box);
+      }
+    }, suffix);
+  await addBoxes("-before");
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  const checked = (id) => inMirror(agent, (doc, i) => doc.querySelector(`#${i}`)?.checked ?? null, id);
+  await waitFor(async () => (await checked("shown-before")) === true, "a visible box ticked in the mirror");
+  assert.equal(await checked("plain-before"), false, "an unmarked box shows unticked (snapshot)");
+  // Added while co-browsing, then clicked.
+  await addBoxes("-later");
+  await waitFor(async () => (await checked("shown-later")) === true, "a box added later");
+  assert.equal(await checked("plain-later"), false, "an unmarked box shows unticked (mutation)");
+  await visitor.locator("#plain-before").click();
+  await visitor.locator("#plain-before").click();
+  await visitor.locator("#shown-before").click();
+  await waitFor(async () => (await checked("shown-before")) === false, "the visible box's click reaches the mirror");
+  assert.equal(await checked("plain-before"), false, "clicks on an unmarked box show nothing (input events)");
+  await widget(visitor, "cobrowse-stop").click();
+  assertNoProblems(stack);
+});
+
 test("a snapshot of the mirror opens in the editor at the visitor's window size and scroll, and goes into the chat", { timeout: 120000 }, async () => {
   await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse snapshot" });

@@ -36,7 +36,8 @@ export interface CobrowseApi {
  * - hidden inputs are blocked (they often carry tokens);
  * - the value of every input, textarea and select is replaced by a fixed-length
  *   placeholder (its length does not leak), unless the field or an ancestor is
- *   marked `data-sightline-visible`; a password field never shows.
+ *   marked `data-sightline-visible`; a password field never shows; whether a
+ *   checkbox or radio button is ticked shows only where marked visible too;
  * - the widget itself is blocked.
  */
 export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sightline-widget";
@@ -71,6 +72,44 @@ export function maskText(text: string, element: HTMLElement | null): string {
   return text.trim() ? MASK : text;
 }
 
+/** Whether a checkbox's or radio button's state may show (only where marked visible). */
+function toggleHidden(node: Node | null): boolean {
+  if (!(node instanceof HTMLInputElement) || (node.type !== "checkbox" && node.type !== "radio")) return false;
+  return !visible(node);
+}
+
+interface SerializedNode {
+  id?: number;
+  type?: number;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+}
+
+/**
+ * Whether a checkbox or radio button is ticked is an input's value too: rrweb
+ * records it outside maskInputFn (the `checked` attribute, an input event's
+ * `isChecked`), so it is taken out here, before the event leaves, unless the
+ * field is marked visible. The agent sees every such field unticked.
+ */
+export function maskToggles(event: unknown, nodeOf: (id: number) => Node | null): unknown {
+  const e = event as { type?: number; data?: Record<string, unknown> };
+  if (!e || typeof e !== "object" || !e.data) return event;
+  const walk = (n: SerializedNode | undefined, depth: number) => {
+    if (!n || depth > 5000) return;
+    if (n.type === 2 && n.attributes && "checked" in n.attributes && typeof n.id === "number" && toggleHidden(nodeOf(n.id))) delete n.attributes.checked;
+    if (Array.isArray(n.childNodes)) for (const c of n.childNodes) walk(c, depth + 1);
+  };
+  if (e.type === 2) walk(e.data.node as SerializedNode, 0);
+  if (e.type === 3 && e.data.source === 5 && typeof e.data.id === "number" && toggleHidden(nodeOf(e.data.id))) e.data.isChecked = false;
+  if (e.type === 3 && e.data.source === 0) {
+    for (const add of (e.data.adds as { node?: SerializedNode }[] | undefined) ?? []) walk(add?.node, 0);
+    for (const change of (e.data.attributes as { id?: number; attributes?: Record<string, unknown> }[] | undefined) ?? []) {
+      if (change?.attributes && "checked" in change.attributes && typeof change.id === "number" && toggleHidden(nodeOf(change.id))) delete change.attributes.checked;
+    }
+  }
+  return event;
+}
+
 function rrwebRecorder(origin: string): Recorder {
   let stop: (() => void) | undefined;
   let stopDiag: (() => void) | undefined;
@@ -78,7 +117,7 @@ function rrwebRecorder(origin: string): Recorder {
     start(emit) {
       stop =
         record({
-          emit: (event) => emit(event),
+          emit: (event) => emit(maskToggles(event, (id) => record.mirror.getNode(id))),
           blockSelector: BLOCK_SELECTOR,
           // Every input (file inputs included: rrweb's maskAllInputs leaves their
           // file names), text area and select goes through maskInput.
