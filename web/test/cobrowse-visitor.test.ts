@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ConversationSummary, Event, GrantState } from "../src/protocol.gen";
-import { COBROWSE_TAB_KEY, VisitorCobrowse, type Recorder } from "../src/lib/cobrowse-visitor";
+import { type VisitorCobrowseDeps, COBROWSE_TAB_KEY, VisitorCobrowse, type Recorder } from "../src/lib/cobrowse-visitor";
 import { Reassembler, decodeItems } from "../src/lib/stream-frames";
 import { VisitorSession } from "../src/lib/visitor-session";
 import { FakeClock, FakeRelaySocket, MemoryStore, SocketPool } from "./helpers";
@@ -45,8 +45,9 @@ function grantEvent(seq: number, state: GrantState, by: "agent" | "visitor" = "v
   return { seq, at: seq, kind: "grant", grant: "g1", capability: "cobrowse", state, by, agent: by === "agent" ? { id: 7, display_name: "Anna" } : null, message: state === "asked" ? "May I see this page?" : null, detail: null };
 }
 
-function setup(tab = new MemoryStore()) {
+function setup(tab = new MemoryStore(), extra: { channel?: VisitorCobrowseDeps["tabChannel"]; random?: number } = {}) {
   const clock = new FakeClock();
+  if (extra.random !== undefined) clock.randomValue = extra.random;
   const pool = new SocketPool();
   const session = new VisitorSession({
     wsUrl: "wss://support.example/ws/visitor",
@@ -72,6 +73,7 @@ function setup(tab = new MemoryStore()) {
       return r;
     },
     timers: clock,
+    tabChannel: extra.channel,
   });
   const welcome = (grants: ConversationSummary["grants"] = []) => {
     session.start();
@@ -198,4 +200,45 @@ test("frames the relay would not take are replaced by a fresh snapshot", async (
   const items = await relay.items();
   assert.deepEqual(items.filter((i) => (i as { lost?: boolean }).lost), []);
   assert.deepEqual(items[items.length - 1], { type: 2, n: 2 }, "a snapshot after the loss");
+});
+
+/** BroadcastChannel between tabs: a message reaches every other tab. */
+class TabBus {
+  private tabs: ((m: unknown) => void)[][] = [];
+  channel(): NonNullable<VisitorCobrowseDeps["tabChannel"]> {
+    const mine: ((m: unknown) => void)[] = [];
+    this.tabs.push(mine);
+    return {
+      post: (m) => {
+        for (const tab of this.tabs) if (tab !== mine) for (const fn of tab) fn(structuredClone(m));
+      },
+      listen: (fn) => mine.push(fn),
+    };
+  }
+}
+
+test("a duplicated tab (its storage copied, grant included) takes over: the first tab stops and forgets the grant", async () => {
+  const bus = new TabBus();
+  const first = setup(new MemoryStore(), { channel: bus.channel(), random: 0.1 });
+  first.tab.set(COBROWSE_TAB_KEY, "g1");
+  first.welcome([{ id: "g1", capability: "cobrowse", state: "active", stream: "s1" }]);
+  await new Promise((r) => setTimeout(r, 0));
+  first.granted("tok1");
+  first.relays[0].control({ type: "snapshot_needed" });
+  assert.equal(first.co.capturing, true);
+  assert.equal(first.recorders.length, 1);
+
+  // The copy: same grant in its storage, a page of its own.
+  const copy = setup(new MemoryStore(), { channel: bus.channel(), random: 0.2 });
+  copy.tab.set(COBROWSE_TAB_KEY, "g1");
+  copy.welcome([{ id: "g1", capability: "cobrowse", state: "active", stream: "s1" }]);
+  await new Promise((r) => setTimeout(r, 0));
+  copy.granted("tok2");
+  copy.relays[0].control({ type: "snapshot_needed" });
+  assert.equal(copy.co.capturing, true, "the newest page is mirrored");
+  assert.equal(first.co.capturing, false, "the first tab stopped");
+  assert.equal(first.recorders[0].stopped, true);
+  assert.equal(first.tab.get(COBROWSE_TAB_KEY), null, "and will not resume after a reload");
+  assert.equal(first.relays[0].closed, true);
+  assert.notEqual(first.pool.current.last()?.type, "grant_end", "co-browsing goes on (in the copy)");
 });

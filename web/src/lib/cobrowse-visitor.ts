@@ -45,6 +45,20 @@ export interface VisitorCobrowseDeps {
   flushMs?: number;
   /** Most items held while the stream is not open; past it the next snapshot replaces them. */
   maxQueued?: number;
+  /**
+   * The site's other tabs (a BroadcastChannel). A duplicated tab inherits the
+   * per-tab storage, grant included: each tab that starts capturing says so, and
+   * a tab that hears another claim its grant stops and forgets it, so only one
+   * tab (the newest page) is ever mirrored.
+   */
+  tabChannel?: { post(message: unknown): void; listen(fn: (message: unknown) => void): void };
+}
+
+/** What a tab that starts capturing tells the others. */
+interface TabClaim {
+  type: "cobrowse_claim";
+  grant: string;
+  tab: string;
 }
 
 /**
@@ -74,6 +88,8 @@ export class VisitorCobrowse {
   framesSent = 0;
   /** How long the newest full snapshot held the main thread (ms). */
   lastSnapshotMs: number | null = null;
+  /** This tab, for claims. */
+  private readonly tabId: string;
 
   constructor(
     private readonly session: VisitorSession,
@@ -84,6 +100,8 @@ export class VisitorCobrowse {
       clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       random: () => Math.random(),
     };
+    this.tabId = Math.floor(this.timers.random() * 2 ** 48).toString(36) + Math.floor(this.timers.random() * 2 ** 48).toString(36);
+    deps.tabChannel?.listen((m) => this.onClaim(m));
     session.intercept((m) => this.onMessage(m));
     session.onEvent((e) => this.onEvent(e));
     // Loaded after the welcome and the events (widget-cobrowse.js comes when they
@@ -246,6 +264,15 @@ export class VisitorCobrowse {
     const clock = typeof performance === "object" ? performance : Date;
     const started = clock.now();
     if (!this.recorder) {
+      const g = this.grant;
+      if (g) {
+        const claim: TabClaim = { type: "cobrowse_claim", grant: g.id, tab: this.tabId };
+        try {
+          this.deps.tabChannel?.post(claim);
+        } catch {
+          // No channel: one tab is the usual case.
+        }
+      }
       this.recorder = this.deps.recorder();
       this.recorder.start((item) => this.emit(item));
     } else {
@@ -316,6 +343,15 @@ export class VisitorCobrowse {
     this.queue = [];
     this.dirty = false;
     this.startSent = false;
+  }
+
+  /** Another tab of this visitor started capturing this tab's grant: it goes on there, not here. */
+  private onClaim(message: unknown): void {
+    const c = message as Partial<TabClaim> | null;
+    if (!c || c.type !== "cobrowse_claim" || c.tab === this.tabId || typeof c.grant !== "string" || !this.ownsGrant(c.grant)) return;
+    this.forget();
+    this.teardown();
+    this.changed();
   }
 
   private ownsGrant(id: string): boolean {

@@ -4,7 +4,7 @@
 // Agent-provided text is written with textContent.
 
 import { record } from "@rrweb/record";
-import { VisitorCobrowse, type Recorder } from "../lib/cobrowse-visitor";
+import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib/cobrowse-visitor";
 import { DIAG_TAG, captureDiagnostics } from "./cobrowse-diag";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
@@ -108,6 +108,16 @@ export function maskToggles(event: unknown, nodeOf: (id: number) => Node | null)
     }
   }
   return event;
+}
+
+/** The site's other tabs, where the browser has BroadcastChannel. */
+function tabChannel(): VisitorCobrowseDeps["tabChannel"] {
+  if (typeof BroadcastChannel !== "function") return undefined;
+  const channel = new BroadcastChannel("sightline-cobrowse");
+  return {
+    post: (m) => channel.postMessage(m),
+    listen: (fn) => channel.addEventListener("message", (e) => fn(e.data)),
+  };
 }
 
 function rrwebRecorder(origin: string): Recorder {
@@ -238,6 +248,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
       },
     },
     recorder: () => rrwebRecorder(host.origin),
+    tabChannel: tabChannel(),
   });
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
   const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });
