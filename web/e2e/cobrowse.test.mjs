@@ -71,6 +71,11 @@ test("ask, allow: the agent's mirror shows the page, typing and changes live; St
   await visitor.locator("#pin").fill("735194");
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#payee")?.value)) === "Alex Johnson", "typed text in the mirror");
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#pin")?.value)) === "••••••••", "the PIN as a fixed-length mask");
+  // The field the visitor is in is outlined in the mirror.
+  await visitor.locator("#amount").focus();
+  await waitFor(async () => (await inMirror(agent, (doc) => [...doc.querySelectorAll("[data-sl-focus]")].map((e) => e.id).join())) === "amount", "the focused field outlined");
+  await visitor.locator("#amount").blur();
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelectorAll("[data-sl-focus]").length)) === 0, "no outline after the visitor leaves the field");
   const mirrorHtml = await inMirror(agent, (doc) => doc.documentElement.outerHTML);
   assert.doesNotMatch(mirrorHtml, /5407|735194/, "neither the IBAN nor the PIN reached the agent");
   assert.equal(await inMirror(agent, (doc) => doc.querySelector("#iban")), null, "the private field is blocked whole");

@@ -16,6 +16,11 @@ import { h } from "../ui/dom";
 const META = 4;
 const INCREMENTAL = 3;
 const VIEWPORT_RESIZE = 4;
+const MOUSE_INTERACTION = 2;
+const FOCUS = 5;
+const BLUR = 6;
+/** How the field the visitor is in shows in the mirror (rrweb does not focus it: triggerFocus is off). */
+const FOCUS_OUTLINE = "3px solid #f59e0b";
 
 interface RrwebEvent {
   type: number;
@@ -76,6 +81,22 @@ export function createMirror(onChange: () => void): Mirror {
   let held: unknown[] | null = null;
   let overflowed = false;
   const MAX_HELD = 50_000;
+  /** The element shown as focused, to clear on blur or on the next focus. */
+  let focused: HTMLElement | null = null;
+
+  function showFocus(id: number | null): void {
+    focused?.style.removeProperty("outline");
+    focused?.style.removeProperty("outline-offset");
+    focused?.removeAttribute("data-sl-focus");
+    focused = null;
+    if (id === null || !replayer) return;
+    const node = replayer.getMirror().getNode(id) as HTMLElement | null;
+    if (!node || node.nodeType !== 1 || !node.style) return;
+    node.style.setProperty("outline", FOCUS_OUTLINE, "important");
+    node.style.setProperty("outline-offset", "1px", "important");
+    node.setAttribute("data-sl-focus", "");
+    focused = node;
+  }
 
   const fit = () => {
     if (!replayer || !info.width || !info.height) return;
@@ -90,6 +111,7 @@ export function createMirror(onChange: () => void): Mirror {
   resize?.observe(stage);
 
   function drop(): void {
+    focused = null;
     replayer?.destroy();
     replayer = null;
     stage.replaceChildren();
@@ -131,6 +153,13 @@ export function createMirror(onChange: () => void): Mirror {
           info = { ...info, width: Number(item.data?.width) || 0, height: Number(item.data?.height) || 0, href: typeof item.data?.href === "string" ? item.data.href : null };
         }
         if (!replayer) continue;
+        if (item.type === INCREMENTAL && item.data?.source === MOUSE_INTERACTION && typeof item.data.id === "number") {
+          const kind = (item.data as { type?: number }).type;
+          const id = item.data.id;
+          // After rrweb has applied what came before it.
+          if (kind === FOCUS) setTimeout(() => showFocus(id), 0);
+          else if (kind === BLUR) setTimeout(() => focused && replayer?.getMirror().getId(focused) === id && showFocus(null), 0);
+        }
         if (item.type === INCREMENTAL && item.data?.source === VIEWPORT_RESIZE) {
           info = { ...info, width: Number(item.data.width) || info.width, height: Number(item.data.height) || info.height };
         }
