@@ -417,9 +417,20 @@ test("problems on the visitor's page reach the agent: console errors, exceptions
   const own = stack.problems.filter((p) => /diag-exception/.test(p));
   assert.equal(own.length, 1);
   stack.problems.splice(stack.problems.indexOf(own[0]), 1);
+  // The page wraps console.warn itself while capture is on.
+  await visitor.evaluate(() => {
+    const inner = console.warn;
+    console.warn = function (...args) {
+      /** @type {any} */ (window).__pageWarns = (/** @type {any} */ (window).__pageWarns ?? 0) + 1;
+      return inner.apply(this, args);
+    };
+  });
   await widget(visitor, "cobrowse-stop").click();
   // Capture undone: the page's own functions are back.
   await waitFor(async () => visitor.evaluate(() => !window.fetch.toString().includes("failed(")), "fetch restored");
+  // …and what the page wrapped later is left as the page made it.
+  await visitor.evaluate(() => console.warn("after stop"));
+  assert.equal(await visitor.evaluate(() => /** @type {any} */ (window).__pageWarns), 1, "the page's own wrapper survived Stop");
   assertNoProblems(stack);
 });
 

@@ -49,6 +49,12 @@ function text(value: unknown): string {
 export function captureDiagnostics(report: (entry: DiagEntry) => void, own: string): () => void {
   const undo: (() => void)[] = [];
   const at = () => Date.now();
+  // Once stopped, a wrapper the page has wrapped again (so it cannot be taken
+  // out) only passes through.
+  let active = true;
+  const restore = <T extends object, K extends keyof T>(target: T, key: K, wrapper: T[K], original: T[K]) => {
+    if (target[key] === wrapper) target[key] = original;
+  };
 
   const onError = (ev: ErrorEvent) => report({ kind: "exception", at: at(), text: text(ev.error ?? ev.message), source: ev.filename ? `${bareUrl(ev.filename)}:${ev.lineno}` : null });
   const onRejection = (ev: PromiseRejectionEvent) => report({ kind: "exception", at: at(), text: `Unhandled rejection: ${text(ev.reason)}`, source: null });
@@ -58,15 +64,18 @@ export function captureDiagnostics(report: (entry: DiagEntry) => void, own: stri
 
   for (const level of ["error", "warn"] as const) {
     const original = console[level];
-    console[level] = function (...args: unknown[]) {
-      try {
-        report({ kind: "console", at: at(), level, text: text(args.map(text).join(" ")) });
-      } catch {
-        // never break the page's logging
+    const wrapper = function (this: Console, ...args: unknown[]) {
+      if (active) {
+        try {
+          report({ kind: "console", at: at(), level, text: text(args.map(text).join(" ")) });
+        } catch {
+          // never break the page's logging
+        }
       }
       return original.apply(this, args);
     };
-    undo.push(() => (console[level] = original));
+    console[level] = wrapper;
+    undo.push(() => restore(console, level, wrapper, original));
   }
 
   // The widget's own requests (its API and bundles on the Sightline server; on the
@@ -80,13 +89,13 @@ export function captureDiagnostics(report: (entry: DiagEntry) => void, own: stri
     }
   };
   const failed = (method: string, url: string, status: number, started: number) => {
-    if (mine(url)) return;
+    if (!active || mine(url)) return;
     report({ kind: "network", at: at(), method: method.toUpperCase().slice(0, 16), url: bareUrl(url), status, ms: Math.round(performance.now() - started) });
   };
 
   const originalFetch = window.fetch;
   if (typeof originalFetch === "function") {
-    window.fetch = async function (input: RequestInfo | URL, init?: RequestInit) {
+    const wrapper = async function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
       const started = performance.now();
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
       const method = init?.method ?? (input instanceof Request ? input.method : "GET");
@@ -99,18 +108,19 @@ export function captureDiagnostics(report: (entry: DiagEntry) => void, own: stri
         throw err;
       }
     };
-    undo.push(() => (window.fetch = originalFetch));
+    window.fetch = wrapper as typeof window.fetch;
+    undo.push(() => restore(window, "fetch", wrapper as typeof window.fetch, originalFetch));
   }
 
   const proto = XMLHttpRequest.prototype;
   const open = proto.open;
   const send = proto.send;
   const seen = new WeakMap<XMLHttpRequest, { method: string; url: string }>();
-  proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+  const openWrapper = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
     seen.set(this, { method, url: String(url) });
     return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
   } as typeof proto.open;
-  proto.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+  const sendWrapper = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
     const req = seen.get(this);
     if (req) {
       const started = performance.now();
@@ -120,12 +130,15 @@ export function captureDiagnostics(report: (entry: DiagEntry) => void, own: stri
     }
     return send.call(this, body);
   };
+  proto.open = openWrapper;
+  proto.send = sendWrapper;
   undo.push(() => {
-    proto.open = open;
-    proto.send = send;
+    restore(proto, "open", openWrapper, open);
+    restore(proto, "send", sendWrapper, send);
   });
 
   return () => {
+    active = false;
     for (const fn of undo.reverse()) fn();
   };
 }
