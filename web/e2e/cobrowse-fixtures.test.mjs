@@ -132,7 +132,9 @@ test("the mirror shows the text the visitor sees, page after page", { timeout: e
     const mirrorText = () =>
       agent.evaluate(
         ([source]) => {
-          const frame = /** @type {HTMLIFrameElement | null} */ (document.querySelector("[data-testid=cobrowse-mirror] iframe"));
+          // The shown mirror (earlier conversations' mirrors stay in the page, hidden).
+          const stage = [...document.querySelectorAll("[data-testid=cobrowse-mirror]")].find((m) => !(/** @type {HTMLElement} */ (m).hidden));
+          const frame = /** @type {HTMLIFrameElement | null} */ (stage?.querySelector("iframe") ?? null);
           return frame?.contentDocument ? new Function("doc", `return (${source})(doc);`)(frame.contentDocument) : null;
         },
         [visibleText.toString()],
@@ -141,11 +143,11 @@ test("the mirror shows the text the visitor sees, page after page", { timeout: e
     let outcome = "same";
     let detail = "";
     try {
-      await waitFor(async () => ((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? "").endsWith(`/${file}`), `the mirror on ${file}`, 20000);
+      await waitFor(async () => ((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? "").endsWith(`/${file}`), `the mirror on ${file}`, external.length ? 10000 : 20000);
       // The page's own action, if it has one (a mutation to follow).
       const act = visitor.locator("#act");
       if ((await act.count()) > 0) await act.click();
-      await waitFor(async () => JSON.stringify(await mirrorText()) === JSON.stringify(await visitorText()), `${file}: the mirror's text matches`, 15000);
+      await waitFor(async () => JSON.stringify(await mirrorText()) === JSON.stringify(await visitorText()), `${file}: the mirror's text matches`, external.length ? 6000 : 15000);
     } catch {
       outcome = "different";
       const seen = (await visitorText()) ?? [];
@@ -155,6 +157,7 @@ test("the mirror shows the text the visitor sees, page after page", { timeout: e
       detail = `${seen.length} texts on the page, ${shown.length} in the mirror; missing ${JSON.stringify(missing.slice(0, 3))}${missing.length > 3 ? ` (+${missing.length - 3})` : ""}, extra ${JSON.stringify(extra.slice(0, 3))}`;
     }
     results.push({ page: `${path.basename(site.dir)}/${file}`, outcome, detail });
+    if (external.length) process.stderr.write(`${outcome === "same" ? "same     " : "DIFFERENT"} ${path.basename(site.dir)}/${file}${detail ? `: ${detail}` : ""}\n`);
   }
   const same = results.filter((r) => r.outcome === "same").length;
   console.log(`mirror text comparison: ${same} of ${results.length} pages the same`);
