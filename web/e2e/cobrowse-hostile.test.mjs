@@ -130,7 +130,11 @@ test("the mirror of a hostile page runs nothing and fetches nothing itself", { t
 test("crafted events from a visitor's browser act on nothing in the console", { timeout: 120000 }, async () => {
   const agent = await stack.page("agent");
   const agentPaths = [];
-  agent.on("request", (r) => agentPaths.push(new URL(r.url()).pathname));
+  const agentUrls = [];
+  agent.on("request", (r) => {
+    agentPaths.push(new URL(r.url()).pathname);
+    agentUrls.push(r.url());
+  });
   const { login } = await import("./harness.mjs");
   await login(agent, stack.base, "admin", stack.server.adminPassword);
   const { visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo", text: "crafted events", agentPage: agent });
@@ -155,13 +159,17 @@ test("crafted events from a visitor's browser act on nothing in the console", { 
           id: 1,
           childNodes: [
             el("html", {}, [
-              el("head", {}, [el("meta", { "http-equiv": "refresh", content: "0;url=/crafted-refresh" }, [], 4)], 3),
+              el("head", {}, [el("meta", { "http-equiv": "refresh", content: "0;url=/crafted-refresh" }, [], 4), el("style", {}, [{ type: 3, textContent: "body{background:url(/api/me?plainstyle)}", id: 15 }], 14)], 3),
               el(
                 "body",
                 { onload: "top.__pwned = 'onload'" },
                 [
                   el("img", { src: "/crafted-img.png", onerror: "top.__pwned = 'onerror'" }, [], 6),
                   el("img", { src: "/api/conversations/crafted", style: "background: url(/ws/agent)" }, [], 13),
+                  el("div", { style: "width:10px;height:10px;background-image:image-set('/api/users?imageset' 1x)" }, [], 16),
+                  el("div", { style: "width:10px;height:10px;background:\\75rl(/api/conversations?escaped)" }, [], 17),
+                  // The control: a background that may load, in the same style pass.
+                  el("div", { style: "width:10px;height:10px;background:url(/crafted-bg.png)" }, [], 18),
                   el("a", { id: "js", href: "javascript:top.__pwned='href'" }, [{ type: 3, textContent: "link", id: 8 }], 7),
                   el("iframe", { srcdoc: "<script>top.__pwned='srcdoc'</script>" }, [], 9),
                   el("script", {}, [{ type: 3, textContent: "top.__pwned = 'script'", id: 11 }], 10),
@@ -184,9 +192,10 @@ test("crafted events from a visitor's browser act on nothing in the console", { 
   });
   assert.deepEqual(attrs, [], "no handler, refresh, srcdoc or javascript: URL reached the mirror");
   // The image's own request (same origin as the console) is the later event we can wait for.
-  await waitFor(() => agentPaths.includes("/crafted-img.png"), "the crafted image was requested");
+  await waitFor(() => agentPaths.includes("/crafted-img.png") && agentPaths.includes("/crafted-bg.png"), "the crafted image and background were requested");
   assert.equal(agentPaths.includes("/crafted-refresh"), false, "the refresh did not navigate the mirror");
   assert.deepEqual(agentPaths.filter((p) => p === "/api/conversations/crafted" || p === "/ws/agent"), [], "the console's API was not called from the mirror");
+  assert.deepEqual(agentUrls.filter((u) => /plainstyle|imageset|escaped/.test(u)), [], "not through a style element, image-set() or an escaped url(");
   assert.equal(await agent.evaluate(() => /** @type {any} */ (window).__pwned), undefined, "nothing ran in the console");
   assert.doesNotMatch(await frame.evaluate((f) => f.contentDocument.location.href), /crafted-refresh/, "the mirror's frame was not navigated");
   assert.equal(await frame.evaluate((f) => !!f.contentDocument.querySelector("#crafted-done")), true, "and still shows the page");

@@ -108,3 +108,27 @@ test("rewriteCss resolves what it can and copies what it cannot parse", () => {
   assert.equal(rewriteCss("x{background:URL( 'https://shop.example/a b.png' )}", OWN), `x{background:url("${proxied("https://shop.example/a%20b.png")}")}`);
   for (const css of ["a{background:url(", "a{background:url('x.png", "@import 'x", 'a{b:url("x" c}', "no references"]) assert.equal(rewriteCss(css, OWN), css);
 });
+
+test("stylesheets cannot hide a URL of the console's API: unflagged style text, image-set() strings, escaped function names", () => {
+  const state: SanitizeState = { styleTexts: new Set() };
+  // A style element's text without rrweb's isStyle flag, in a snapshot and added later.
+  const text = { type: 3, id: 21, textContent: "body{background:url(/api/me?plainstyle)}" };
+  const snapshot = { type: 2, timestamp: 1, data: { node: { type: 0, childNodes: [el("style", {}, [text], 20)] } } };
+  const added = { type: 3, id: 23, textContent: "p{background:url(/api/me?added)}" };
+  const mutation = {
+    type: 3,
+    timestamp: 2,
+    data: { source: 0, removes: [], attributes: [], texts: [{ id: 21, value: "i{background:url(/api/me?changed)}" }], adds: [{ parentId: 20, nextId: null, node: added }] },
+  };
+  const styled = el("div", { style: "background-image: image-set('/api/users?imageset' 1x, \"https://shop.example/2x.png\" 2x); x: -webkit-image-set(url(/api/users?webkit) 1x)" });
+  const escaped = el("div", { style: "background:\\75rl(/api/conversations?escaped); b: \\000075 \\72\\6c(/api/x); c: u\\rl(/api/y)" });
+  const tailwind = el("style", { _cssText: ".sm\\:flex{display:flex} .w-\\[calc\\(100\\%-2rem\\)\\]{width:calc(100% - 2rem)} i::before{content:\"\\f101\"}" });
+  sanitizeEvents([snapshot, mutation, { type: 2, timestamp: 3, data: { node: { type: 0, childNodes: [styled, escaped, tailwind] } } }], OWN, state);
+  const json = JSON.stringify([snapshot, mutation, styled, escaped]);
+  // Left only inside invalid(…), which loads nothing.
+  assert.doesNotMatch(json.replace(/invalid\([^)]*\)/g, ""), /\/api\/(me|users|conversations|x|y)/, json);
+  assert.match(String(styled.attributes.style), new RegExp(encodeURIComponent("https://shop.example/2x.png").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  assert.match(String(escaped.attributes.style), /invalid\(/);
+  // What no page hides anything behind is left alone.
+  assert.equal(tailwind.attributes._cssText, ".sm\\:flex{display:flex} .w-\\[calc\\(100\\%-2rem\\)\\]{width:calc(100% - 2rem)} i::before{content:\"\\f101\"}");
+});

@@ -165,6 +165,7 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/annotations", get(images::get_annotations))
         .route("/cobrowse/asset", get(asset_proxy::get_asset))
         .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
+        .layer(axum::middleware::from_fn(api_loads_refused))
         // Every API body is small JSON.
         .layer(DefaultBodyLimit::max(64 * 1024))
         // A request, its body included, must be done in time: a body sent a byte a
@@ -191,6 +192,32 @@ fn router(app: AppState) -> Router {
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(app)
+}
+
+/// The API answers the console's and widget's scripts (`fetch`: `Sec-Fetch-Dest:
+/// empty`), and for pictures and the co-browse asset proxy also what the browser
+/// loads itself; never a page, stylesheet, font, frame or other load of anything
+/// else. A mirrored page that got a URL of the API past the console's rewriting
+/// still cannot make the agent's browser call it with the agent's cookies.
+/// (Browsers send the header to HTTPS and loopback origins.)
+async fn api_loads_refused(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let loadable = path == "/cobrowse/asset" || path.starts_with("/images/");
+    let dest = request
+        .headers()
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("empty");
+    if dest != "empty" && !loadable {
+        return api::Failure::new(
+            StatusCode::FORBIDDEN,
+            "not_a_resource",
+            "the API answers scripts, not pages or resources",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn static_file(uri: Uri) -> Response {

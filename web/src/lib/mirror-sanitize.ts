@@ -95,8 +95,31 @@ function cssReference(raw: string, own: string): string | null {
   return mirrorUrl(value, own) ?? "about:invalid";
 }
 
-/** Rewrites a stylesheet's `url(…)` and `@import "…"` references as {@link mirrorUrl} says (the server's rewrite_css, in TypeScript). */
+/** A CSS function whose name is written with escapes (`\75rl(` is `url(`): no page needs one. */
+const ESCAPED_FUNCTION = /(?:[A-Za-z0-9_-]|\\[0-9a-fA-F]{1,6}[ \t\n]?|\\[^\n\r\f0-9a-fA-F])+(?<!\\)\(/g;
+/** `image-set()` takes bare strings as URLs. */
+const IMAGE_SET = /((?:-webkit-)?image-set\()((?:[^()]|\([^()]*\))*)\)/gi;
+
+/**
+ * Rewrites a stylesheet's `url(…)`, `image-set("…")` and `@import "…"` references
+ * as {@link mirrorUrl} says (the server's rewrite_css, in TypeScript); a function
+ * whose name hides behind escapes becomes `invalid(`, which loads nothing.
+ */
 export function rewriteCss(css: string, own: string): string {
+  if (css.includes("\\")) css = css.replace(ESCAPED_FUNCTION, (m) => (m.includes("\\") ? "invalid(" : m));
+  if (/image-set\(/i.test(css)) {
+    css = css.replace(IMAGE_SET, (_m, open: string, inner: string) => {
+      const strings = inner.replace(/(^|[\s,])(["'])([^"']*)\2/g, (_s, lead: string, quote: string, value: string) => {
+        const next = cssReference(value, own);
+        return `${lead}${quote}${next === null ? value : next}${quote}`;
+      });
+      return `${open}${strings})`;
+    });
+  }
+  return rewriteUrls(css, own);
+}
+
+function rewriteUrls(css: string, own: string): string {
   const lower = css.toLowerCase();
   // Lowercasing must keep every offset; where it does not, work on the original.
   const find = lower.length === css.length ? lower : css;
@@ -209,25 +232,28 @@ export function sanitizeAttributes(attributes: Attributes, tagName: string | nul
   }
 }
 
-/** The mirror's memory between events: which text nodes are stylesheets. */
+/** The mirror's memory between events: which elements are style elements and which text nodes are stylesheets. */
 export interface SanitizeState {
   styleTexts: Set<number>;
+  styleElements?: Set<number>;
 }
 
 const MAX_STYLE_TEXTS = 100_000;
 
-function sanitizeNode(node: unknown, depth: number, own: string, state: SanitizeState): void {
+function sanitizeNode(node: unknown, depth: number, own: string, state: SanitizeState, inStyle: boolean): void {
   if (!node || typeof node !== "object" || depth > 2000) return;
   const n = node as SerializedNode & { id?: unknown; textContent?: unknown; isStyle?: unknown };
-  if (n.type === ELEMENT && n.attributes && typeof n.attributes === "object") {
-    sanitizeAttributes(n.attributes, typeof n.tagName === "string" ? n.tagName.toLowerCase() : null, own);
-  }
-  // A style element's text is a stylesheet; later changes to it are too.
-  if (n.type === TEXT && n.isStyle === true && typeof n.textContent === "string") {
-    n.textContent = rewriteCss(n.textContent, own);
+  const tag = n.type === ELEMENT && typeof n.tagName === "string" ? n.tagName.toLowerCase() : null;
+  if (n.type === ELEMENT && n.attributes && typeof n.attributes === "object") sanitizeAttributes(n.attributes, tag, own);
+  const styleElements = (state.styleElements ??= new Set());
+  // Text inside a style element (svg's too) is a stylesheet, whatever the event
+  // says of it (`isStyle` is the sender's word); later changes to it are too.
+  if (tag === "style" && typeof n.id === "number" && styleElements.size < MAX_STYLE_TEXTS) styleElements.add(n.id);
+  if (n.type === TEXT && (n.isStyle === true || inStyle)) {
+    if (typeof n.textContent === "string") n.textContent = rewriteCss(n.textContent, own);
     if (typeof n.id === "number" && state.styleTexts.size < MAX_STYLE_TEXTS) state.styleTexts.add(n.id);
   }
-  if (Array.isArray(n.childNodes)) for (const child of n.childNodes) sanitizeNode(child, depth + 1, own, state);
+  if (Array.isArray(n.childNodes)) for (const child of n.childNodes) sanitizeNode(child, depth + 1, own, state, tag === "style");
 }
 
 function rewriteRules(list: unknown, own: string): void {
@@ -255,13 +281,19 @@ export function sanitizeEvents(items: unknown[], own: string, state: SanitizeSta
     const d = e.data;
     if (e.type === FULL_SNAPSHOT) {
       state.styleTexts.clear();
-      sanitizeNode(d.node, 0, own, state);
+      state.styleElements?.clear();
+      sanitizeNode(d.node, 0, own, state, false);
     }
     else if (e.type === INCREMENTAL) {
       if (d.source === FONT || d.source === CANVAS_MUTATION) continue;
       if (d.source === MUTATION) {
         const adds = d.adds;
-        if (Array.isArray(adds)) for (const add of adds) sanitizeNode((add as { node?: unknown })?.node, 0, own, state);
+        if (Array.isArray(adds)) {
+          for (const add of adds) {
+            const a = add as { node?: unknown; parentId?: unknown };
+            sanitizeNode(a?.node, 0, own, state, typeof a?.parentId === "number" && !!state.styleElements?.has(a.parentId));
+          }
+        }
         const attributes = d.attributes;
         if (Array.isArray(attributes)) {
           for (const change of attributes) {

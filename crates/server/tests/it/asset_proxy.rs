@@ -164,3 +164,46 @@ async fn the_proxy_passes_site_assets_and_refuses_everything_else() {
         assert!(agent.contains("asset proxy"), "{agent}");
     }
 }
+
+#[tokio::test]
+async fn the_api_is_never_loaded_as_a_resource_with_the_agents_cookie() {
+    let server = TestServer::start().await;
+    let (agent, _, _) = server.login("ben").await;
+    let load = |path: &str, dest: Option<&str>| {
+        let mut request = agent.get(format!("{}{path}", server.url));
+        if let Some(dest) = dest {
+            request = request.header("sec-fetch-dest", dest);
+        }
+        request.send()
+    };
+    // The console's own fetches, and clients that send no such header.
+    assert_eq!(
+        load("/api/me", Some("empty")).await.expect("get").status(),
+        StatusCode::OK
+    );
+    assert_eq!(load("/api/me", None).await.expect("get").status(), StatusCode::OK);
+    // What a mirrored page could make the browser load.
+    for dest in [
+        "image", "style", "font", "document", "iframe", "script", "object", "video",
+    ] {
+        for path in ["/api/me", "/api/users", "/api/conversations"] {
+            let response = load(path, Some(dest)).await.expect("get");
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path} as {dest}");
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["error"], "not_a_resource");
+        }
+    }
+    // Pictures and the asset proxy are loaded as resources.
+    assert_eq!(
+        load("/api/images/nope/thumb", Some("image"))
+            .await
+            .expect("get")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let proxied = load("/api/cobrowse/asset?u=https%3A%2F%2Fx.example%2Fa.png", Some("image"))
+        .await
+        .expect("get");
+    let body: serde_json::Value = proxied.json().await.expect("json");
+    assert_eq!(body["error"], "origin_not_allowed", "the proxy itself answered");
+}
