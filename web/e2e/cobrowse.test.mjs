@@ -316,7 +316,9 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
 
 test("whether a checkbox is ticked shows only where the site marked it visible", { timeout: 120000 }, async () => {
   await fresh();
-  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse checkboxes" });
+  const visitor = await stack.page("visitor");
+  const sent = recordOutgoing(visitor);
+  const { agent } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse checkboxes", visitorPage: visitor });
   const addBoxes = (suffix) =>
     visitor.evaluate((sfx) => {
       for (const { id, marked } of [{ id: `plain${sfx}`, marked: false }, { id: `shown${sfx}`, marked: true }]) {
@@ -341,8 +343,47 @@ test("whether a checkbox is ticked shows only where the site marked it visible",
   await visitor.locator("#plain-before").click();
   await visitor.locator("#plain-before").click();
   await visitor.locator("#shown-before").click();
+  // Radio buttons not marked: which one is chosen must not tell either.
+  await visitor.evaluate(() => {
+    for (const id of ["standard", "express"]) {
+      const r = document.createElement("input");
+      r.type = "radio";
+      r.name = "speed";
+      r.id = id;
+      document.body.appendChild(r);
+    }
+  });
+  await waitFor(async () => (await checked("express")) === false, "radios in the mirror");
+  await visitor.locator("#express").click();
+  await visitor.locator("#shown-before").click();
   await waitFor(async () => (await checked("shown-before")) === false, "the visible box's click reaches the mirror");
   assert.equal(await checked("plain-before"), false, "clicks on an unmarked box show nothing (input events)");
+  assert.equal(await checked("express"), false, "nor on an unmarked radio button");
+  // On the wire: the rrweb events the visitor's browser sent, read back.
+  const events = sent.flatMap((text) => {
+    try {
+      const v = JSON.parse(text);
+      return Array.isArray(v) ? v : [v];
+    } catch {
+      return [];
+    }
+  });
+  /** rrweb node id → the element's id attribute, and whether its snapshot said checked. */
+  const nodes = new Map();
+  const walk = (n) => {
+    if (!n || typeof n !== "object") return;
+    if (n.type === 2 && n.attributes?.id) nodes.set(n.id, { name: n.attributes.id, checked: "checked" in n.attributes });
+    for (const c of n.childNodes ?? []) walk(c);
+  };
+  for (const e of events) {
+    if (e?.type === 2) walk(e.data?.node);
+    if (e?.type === 3 && e.data?.source === 0) for (const a of e.data.adds ?? []) walk(a.node);
+  }
+  const names = (pred) => [...nodes.values()].filter(pred).map((n) => n.name).sort();
+  assert.deepEqual(names((n) => n.checked), ["shown-before", "shown-later"], "only visible boxes carry their ticked state");
+  const inputEventsOf = events.filter((e) => e?.type === 3 && e.data?.source === 5 && "isChecked" in e.data).map((e) => nodes.get(e.data.id)?.name ?? `#${e.data.id}`);
+  assert.ok(inputEventsOf.includes("shown-before"), `the visible box's click went out: ${inputEventsOf}`);
+  for (const hidden of ["plain-before", "plain-later", "standard", "express"]) assert.ok(!inputEventsOf.includes(hidden), `no input event of ${hidden} left the browser: ${inputEventsOf}`);
   await widget(visitor, "cobrowse-stop").click();
   assertNoProblems(stack);
 });

@@ -6,6 +6,7 @@
 import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib/cobrowse-visitor";
 import { DIAG_TAG, captureDiagnostics } from "./cobrowse-diag";
+import { maskToggles } from "../lib/cobrowse-mask";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
@@ -72,42 +73,14 @@ export function maskText(text: string, element: HTMLElement | null): string {
   return text.trim() ? MASK : text;
 }
 
-/** Whether a checkbox's or radio button's state may show (only where marked visible). */
+/**
+ * Whether a node's ticked state must not show: a checkbox or radio button not
+ * marked visible, or a node the recorder cannot find (fail closed).
+ */
 function toggleHidden(node: Node | null): boolean {
+  if (!node) return true;
   if (!(node instanceof HTMLInputElement) || (node.type !== "checkbox" && node.type !== "radio")) return false;
   return !visible(node);
-}
-
-interface SerializedNode {
-  id?: number;
-  type?: number;
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
-}
-
-/**
- * Whether a checkbox or radio button is ticked is an input's value too: rrweb
- * records it outside maskInputFn (the `checked` attribute, an input event's
- * `isChecked`), so it is taken out here, before the event leaves, unless the
- * field is marked visible. The agent sees every such field unticked.
- */
-export function maskToggles(event: unknown, nodeOf: (id: number) => Node | null): unknown {
-  const e = event as { type?: number; data?: Record<string, unknown> };
-  if (!e || typeof e !== "object" || !e.data) return event;
-  const walk = (n: SerializedNode | undefined, depth: number) => {
-    if (!n || depth > 5000) return;
-    if (n.type === 2 && n.attributes && "checked" in n.attributes && typeof n.id === "number" && toggleHidden(nodeOf(n.id))) delete n.attributes.checked;
-    if (Array.isArray(n.childNodes)) for (const c of n.childNodes) walk(c, depth + 1);
-  };
-  if (e.type === 2) walk(e.data.node as SerializedNode, 0);
-  if (e.type === 3 && e.data.source === 5 && typeof e.data.id === "number" && toggleHidden(nodeOf(e.data.id))) e.data.isChecked = false;
-  if (e.type === 3 && e.data.source === 0) {
-    for (const add of (e.data.adds as { node?: SerializedNode }[] | undefined) ?? []) walk(add?.node, 0);
-    for (const change of (e.data.attributes as { id?: number; attributes?: Record<string, unknown> }[] | undefined) ?? []) {
-      if (change?.attributes && "checked" in change.attributes && typeof change.id === "number" && toggleHidden(nodeOf(change.id))) delete change.attributes.checked;
-    }
-  }
-  return event;
 }
 
 /** The site's other tabs, where the browser has BroadcastChannel. */
@@ -127,7 +100,10 @@ function rrwebRecorder(origin: string): Recorder {
     start(emit) {
       stop =
         record({
-          emit: (event) => emit(maskToggles(event, (id) => record.mirror.getNode(id))),
+          emit: (event) => {
+            const masked = maskToggles(event, (id) => toggleHidden(record.mirror.getNode(id)));
+            if (masked) emit(masked);
+          },
           blockSelector: BLOCK_SELECTOR,
           // Every input (file inputs included: rrweb's maskAllInputs leaves their
           // file names), text area and select goes through maskInput.

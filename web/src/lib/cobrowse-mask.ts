@@ -1,0 +1,49 @@
+// Whether a checkbox or radio button is ticked is an input's value too. rrweb
+// records it outside its value masking (the `checked` attribute of snapshots and
+// added nodes, attribute changes, and input events with `isChecked`), so it is
+// taken out here, before an event leaves the visitor's browser, unless the field
+// is marked visible. Input events of such fields are dropped whole: rrweb sends
+// the chosen radio button's event first, so even their order would tell.
+// DOM-free: the widget says which node ids are hidden toggles.
+
+interface SerializedNode {
+  id?: number;
+  type?: number;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+}
+
+const FULL_SNAPSHOT = 2;
+const INCREMENTAL = 3;
+const MUTATION = 0;
+const INPUT = 5;
+const ELEMENT = 2;
+
+/**
+ * The event with hidden toggles' state taken out, or null when the whole event
+ * must not leave. `hidden(id)` is true for a checkbox or radio button whose
+ * state must not show, and for a node the recorder does not know.
+ */
+export function maskToggles(event: unknown, hidden: (id: number) => boolean): unknown | null {
+  const e = event as { type?: number; data?: Record<string, unknown> };
+  if (!e || typeof e !== "object" || !e.data || typeof e.data !== "object") return event;
+  const strip = (attributes: Record<string, unknown> | undefined, id: unknown) => {
+    if (attributes && typeof attributes === "object" && "checked" in attributes && (typeof id !== "number" || hidden(id))) delete attributes.checked;
+  };
+  const walk = (n: SerializedNode | undefined, depth: number) => {
+    if (!n || typeof n !== "object" || depth > 5000) return;
+    if (n.type === ELEMENT) strip(n.attributes, n.id);
+    if (Array.isArray(n.childNodes)) for (const c of n.childNodes) walk(c, depth + 1);
+  };
+  if (e.type === FULL_SNAPSHOT) walk(e.data.node as SerializedNode, 0);
+  if (e.type === INCREMENTAL && e.data.source === INPUT && "isChecked" in e.data) {
+    if (typeof e.data.id !== "number" || hidden(e.data.id)) return null;
+  }
+  if (e.type === INCREMENTAL && e.data.source === MUTATION) {
+    const adds = e.data.adds;
+    if (Array.isArray(adds)) for (const add of adds) walk((add as { node?: SerializedNode })?.node, 0);
+    const changes = e.data.attributes;
+    if (Array.isArray(changes)) for (const c of changes) strip((c as { attributes?: Record<string, unknown> })?.attributes, (c as { id?: unknown })?.id);
+  }
+  return event;
+}
