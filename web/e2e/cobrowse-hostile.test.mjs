@@ -10,6 +10,7 @@ import http from "node:http";
 import { assertNoProblems } from "./fixture.mjs";
 import { waitFor } from "./harness.mjs";
 import { startChat, useShareStack } from "./share-harness.mjs";
+import { recordOutgoing } from "./cobrowse-wire.mjs";
 
 /** The hostile site: serves the page and logs every request it gets (path and user agent). */
 const site = { hits: [], origin: "", server: null };
@@ -29,6 +30,7 @@ function hostilePage(widgetSrc, origin) {
 <a id="js" href="javascript:top.__pwned='javascript-url'">a javascript: link</a>
 <iframe srcdoc="<script>top.__pwned='srcdoc'</script><img src='${origin}/srcdoc.png'>"></iframe>
 <form action="${origin}/post" method="post"><input name="q" value="x"><button id="go">Go</button></form>
+<p><input id="pw" type="password"> <span data-sightline-private><input id="priv"></span> <input id="plain"></p>
 <div style="background: url('${origin}/inline.png')">inline style</div>
 <svg><image href="${origin}/svg.png" width="10" height="10"/></svg>
 <video poster="${origin}/poster.png"></video>
@@ -84,9 +86,14 @@ test("the mirror of a hostile page runs nothing and fetches nothing itself", { t
   agent.on("response", (r) => agentFetched.push(r.url()));
   const blocked = [];
   agent.on("requestfailed", (r) => blocked.push(`${r.url()} ${r.failure()?.errorText}`));
+  // What the CSP stops never becomes a request: Chromium reports it on the console.
+  const cspReports = [];
+  agent.on("console", (m) => /Content Security Policy/i.test(m.text()) && cspReports.push(m.text()));
   const { login } = await import("./harness.mjs");
   await login(agent, stack.base, "admin", stack.server.adminPassword);
-  const { visitor } = await startChat(stack, { visitorUrl: site.origin + "/page", text: "hostile page", agentPage: agent });
+  const visitorPage = await stack.page("visitor");
+  const sent = recordOutgoing(visitorPage);
+  const { visitor } = await startChat(stack, { visitorUrl: site.origin + "/page", text: "hostile page", agentPage: agent, visitorPage });
   assert.equal(await visitor.evaluate(() => /** @type {any} */ (window).__ranOnVisitor), 1, "the page's own script ran on the visitor's side");
 
   await agent.locator("[data-testid=cobrowse-invite]").click();
@@ -96,6 +103,14 @@ test("the mirror of a hostile page runs nothing and fetches nothing itself", { t
   const frame = agent.locator("[data-testid=cobrowse-mirror] iframe");
   await waitFor(async () => (await frame.evaluate((f) => f.contentDocument?.querySelector("#title")?.textContent)) === "Hostile page", "the hostile page in the mirror");
   assert.equal(await frame.getAttribute("sandbox"), "allow-same-origin", "sandboxed, never allow-scripts");
+
+  // Canary secrets typed on this page never leave the visitor's browser either.
+  await visitor.locator("#pw").fill("CANARY-PW-1");
+  await visitor.locator("#priv").fill("CANARY-PRIV-2");
+  await visitor.locator("#plain").fill("CANARY-PLAIN-3");
+  await waitFor(async () => (await frame.evaluate((f) => f.contentDocument?.querySelector("#plain")?.value)) === "••••••••", "the typing reached the mirror, masked");
+  assert.match(sent.join("\n"), /Hostile page/, "(the page itself went out, decoded)");
+  assert.doesNotMatch(sent.join("\n"), /CANARY/, "no secret typed on the hostile page left the browser");
 
   // The agent moves over the mirror and tries the link and the form.
   const box = await frame.boundingBox();
@@ -113,7 +128,8 @@ test("the mirror of a hostile page runs nothing and fetches nothing itself", { t
   assert.equal(await agent.evaluate(() => /** @type {any} */ (window).__pwned), undefined, "nothing ran in the console");
   const foreign = (u) => !u.startsWith(stack.base);
   assert.deepEqual(agentFetched.filter(foreign), [], "the console fetched nothing from another origin");
-  assert.deepEqual(blocked.filter(foreign), [], "and did not even try");
+  assert.deepEqual(blocked.filter(foreign), [], "and no request to one failed");
+  assert.deepEqual(cspReports, [], "nor did it even try (the CSP had nothing to stop)");
   // What the site saw a second time came from the proxy, and only images and stylesheets were asked for.
   const visitorHits = site.hits.filter((h) => !h.proxy).map((h) => h.path);
   const proxyHits = site.hits.filter((h) => h.proxy).map((h) => h.path);

@@ -4,10 +4,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inflateRawSync } from "node:zlib";
 import { assertNoProblems } from "./fixture.mjs";
 import { waitFor } from "./harness.mjs";
 import { startChat, useShareStack } from "./share-harness.mjs";
+import { recordOutgoing } from "./cobrowse-wire.mjs";
 
 const stack = useShareStack();
 
@@ -188,37 +188,6 @@ test("co-browsing follows the visitor to another page of the site, under the sam
   assertNoProblems(stack);
 });
 
-/**
- * Everything the visitor's browser sends: WebSocket frames (stream frames decoded:
- * reassembled and inflated) and HTTP request bodies, as text.
- */
-function recordOutgoing(page) {
-  const out = [];
-  page.on("websocket", (ws) => {
-    let parts = [];
-    ws.on("framesent", (f) => {
-      const bytes = typeof f.payload === "string" ? Buffer.from(f.payload) : f.payload;
-      out.push(bytes.toString("latin1"));
-      if (typeof f.payload === "string" || bytes.length < 10 || bytes[0] !== 1) return;
-      // Our stream frame: a 10-byte header, then a part of a message (stream-frames.ts).
-      const index = bytes.readUInt16BE(6);
-      const count = bytes.readUInt16BE(8);
-      if (index === 0) parts = [];
-      parts.push(bytes.subarray(10));
-      if (parts.length === count) {
-        const whole = Buffer.concat(parts);
-        out.push(((bytes[1] & 1) !== 0 ? inflateRawSync(whole) : whole).toString("utf8"));
-        parts = [];
-      }
-    });
-  });
-  page.on("request", (r) => {
-    const body = r.postDataBuffer();
-    if (body) out.push(body.toString("latin1"), body.toString("utf8"));
-    out.push(r.url());
-  });
-  return out;
-}
 
 test("canary secrets typed into private, password and ordinary fields never leave the browser", { timeout: 120000 }, async () => {
   await fresh();
