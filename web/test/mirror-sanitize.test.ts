@@ -132,3 +132,9 @@ test("stylesheets cannot hide a URL of the console's API: unflagged style text, 
   // What no page hides anything behind is left alone.
   assert.equal(tailwind.attributes._cssText, ".sm\\:flex{display:flex} .w-\\[calc\\(100\\%-2rem\\)\\]{width:calc(100% - 2rem)} i::before{content:\"\\f101\"}");
 });
+
+test("a sheet of many references is rewritten in one pass (no search from every reference)", { timeout: 20000 }, () => {
+  const css = "a{b:url(https://shop.example/x.png)}".repeat(100_000);
+  const out = rewriteCss(css, OWN);
+  assert.equal(out.split(ASSET_PROXY_PATH).length - 1, 100_000);
+});

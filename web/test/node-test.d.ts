@@ -4,6 +4,7 @@
 declare module "node:test" {
   type Fn = (t: unknown) => void | Promise<void>;
   export function test(name: string, fn: Fn): Promise<void>;
+  export function test(name: string, options: { timeout?: number }, fn: Fn): Promise<void>;
   export function describe(name: string, fn: () => void): void;
   export function it(name: string, fn: Fn): Promise<void>;
   export function beforeEach(fn: Fn): void;

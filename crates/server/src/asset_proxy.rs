@@ -18,7 +18,10 @@
 //! an SVG opened on its own runs nothing under the console's origin.
 //!
 //! Fetches wait for room: at most [`PER_AGENT_FETCHES`] per agent and
-//! [`ALL_FETCHES`] in all, which also bounds the memory answers take.
+//! [`ALL_FETCHES`] in all (which bounds the memory of answers being read), and
+//! answers being written out hold their size of [`ANSWER_BUDGET_KIB`] until they
+//! are sent or dropped (a slow reader cannot make the proxy hold more); all
+//! within [`FETCH_TIMEOUT`], waiting included.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -48,6 +51,9 @@ pub const PER_AGENT_FETCHES: usize = 6;
 pub const ALL_FETCHES: usize = 16;
 /// The longest URL accepted.
 pub const MAX_URL_CHARS: usize = 4096;
+/// Answers held in memory at once, in KiB, while they are written out (a slow
+/// reader holds its share until it has read it or gone).
+pub const ANSWER_BUDGET_KIB: u32 = 64 * 1024;
 
 /// The proxy's client and its limits.
 pub struct AssetProxy {
@@ -55,6 +61,8 @@ pub struct AssetProxy {
     allowed: Arc<Vec<String>>,
     all: Semaphore,
     per_agent: Mutex<BTreeMap<i64, Arc<Semaphore>>>,
+    /// [`ANSWER_BUDGET_KIB`], taken by each answer until its body is dropped.
+    answers: Arc<Semaphore>,
 }
 
 fn origin_of(url: &Url) -> String {
@@ -101,6 +109,7 @@ impl AssetProxy {
             allowed,
             all: Semaphore::new(ALL_FETCHES),
             per_agent: Mutex::new(BTreeMap::new()),
+            answers: Arc::new(Semaphore::new(ANSWER_BUDGET_KIB as usize)),
         })
     }
 
@@ -146,9 +155,17 @@ pub fn rewrite_css(css: &str, base: &Url) -> String {
     let bytes = css.as_bytes();
     let mut out = String::with_capacity(css.len() + 256);
     let mut i = 0;
+    // Each search result is kept until passed: searching again from every
+    // reference would make a sheet of many references quadratic.
+    let find = |needle: &str, from: usize| lower.get(from..).and_then(|rest| rest.find(needle)).map(|p| p + from);
+    let (mut next_url, mut next_import) = (find("url(", 0), find("@import", 0));
     while i < css.len() {
-        let next_url = lower[i..].find("url(").map(|p| p + i);
-        let next_import = lower[i..].find("@import").map(|p| p + i);
+        if next_url.is_some_and(|p| p < i) {
+            next_url = find("url(", i);
+        }
+        if next_import.is_some_and(|p| p < i) {
+            next_import = find("@import", i);
+        }
         let (at, is_url) = match (next_url, next_import) {
             (Some(u), Some(m)) if m < u => (m, false),
             (Some(u), _) => (u, true),
@@ -315,9 +332,20 @@ pub async fn get_asset(State(app): State<AppState>, Agent(auth): Agent, Query(qu
     }
     let agent_slots = proxy.agent_slots(auth.user.id.0);
     let fetched = tokio::time::timeout(FETCH_TIMEOUT, async {
-        let _mine = agent_slots.acquire().await.map_err(|_| "closed")?;
-        let _any = proxy.all.acquire().await.map_err(|_| "closed")?;
-        fetch(&proxy.client, target).await
+        let (kind, body) = {
+            let _mine = agent_slots.acquire().await.map_err(|_| "closed")?;
+            let _any = proxy.all.acquire().await.map_err(|_| "closed")?;
+            fetch(&proxy.client, target).await?
+        };
+        // The answer's share of the budget, held by its body until it is sent.
+        let kib = u32::try_from(body.len().div_ceil(1024)).unwrap_or(u32::MAX).max(1);
+        let held = proxy
+            .answers
+            .clone()
+            .acquire_many_owned(kib)
+            .await
+            .map_err(|_| "closed")?;
+        Ok::<_, &'static str>(answer(kind, body, held))
     })
     .await;
     match fetched {
@@ -331,7 +359,54 @@ pub async fn get_asset(State(app): State<AppState>, Agent(auth): Agent, Query(qu
     }
 }
 
-async fn fetch(client: &reqwest::Client, target: Url) -> Result<Response, &'static str> {
+/// A body that holds its share of [`ANSWER_BUDGET_KIB`] until it is dropped.
+struct Held {
+    bytes: Option<axum::body::Bytes>,
+    _share: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl hyper::body::Body for Held {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.bytes.take().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.bytes.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.bytes.as_ref().map_or(0, |b| b.len() as u64))
+    }
+}
+
+fn answer(kind: &'static str, body: Vec<u8>, share: tokio::sync::OwnedSemaphorePermit) -> Response {
+    let mut answer = axum::body::Body::new(Held {
+        bytes: Some(body.into()),
+        _share: share,
+    })
+    .into_response();
+    let headers = answer.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    answer
+}
+
+/// Fetches an asset: its type and its bytes (a stylesheet already rewritten).
+async fn fetch(client: &reqwest::Client, target: Url) -> Result<(&'static str, Vec<u8>), &'static str> {
     let mut response = client
         .get(target)
         .header(header::ACCEPT, "text/css,image/*,font/*,*/*;q=0.1")
@@ -363,26 +438,18 @@ async fn fetch(client: &reqwest::Client, target: Url) -> Result<Response, &'stat
         }
         body.extend_from_slice(&chunk);
     }
-    let body = if kind.starts_with("text/css") {
+    if kind.starts_with("text/css") {
         let text = String::from_utf8_lossy(&body);
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        rewrite_css(text, &final_url).into_bytes()
-    } else {
-        body
-    };
-    let mut answer = body.into_response();
-    let headers = answer.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    headers.insert(
-        header::HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
-    Ok(answer)
+        let rewritten = rewrite_css(text, &final_url).into_bytes();
+        // Each reference grows by the proxy's prefix: a sheet of nothing but
+        // references must not pass as many times the limit.
+        if rewritten.len() > MAX_ASSET_BYTES * 2 {
+            return Err("the stylesheet is too large");
+        }
+        return Ok((kind, rewritten));
+    }
+    Ok((kind, body))
 }
 
 #[cfg(test)]
@@ -460,6 +527,19 @@ mod tests {
             unicode.starts_with("é{background:url(\"/api/cobrowse/asset?u="),
             "{unicode}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_answer_holds_its_share_of_the_budget_until_it_is_dropped() {
+        let budget = Arc::new(Semaphore::new(10));
+        let share = budget.clone().acquire_many_owned(10).await.expect("share");
+        let response = answer("image/png", vec![7; 3000], share);
+        assert_eq!(budget.available_permits(), 0);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        assert_eq!(bytes.len(), 3000);
+        assert_eq!(budget.available_permits(), 10, "given back once sent");
     }
 
     #[test]

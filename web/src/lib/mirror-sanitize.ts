@@ -126,9 +126,13 @@ function rewriteUrls(css: string, own: string): string {
   let out = "";
   let i = 0;
   const space = (c: string | undefined) => c !== undefined && /\s/.test(c);
+  // Each search result is kept until passed: searching again from every
+  // reference would make a sheet of many references quadratic.
+  let u = find.indexOf("url(");
+  let m = find.indexOf("@import");
   while (i < css.length) {
-    const u = find.indexOf("url(", i);
-    const m = find.indexOf("@import", i);
+    if (u >= 0 && u < i) u = find.indexOf("url(", i);
+    if (m >= 0 && m < i) m = find.indexOf("@import", i);
     if (u < 0 && m < 0) break;
     if (u >= 0 && (m < 0 || u < m)) {
       const start = u + 4;

@@ -40,6 +40,7 @@ async fn site(ip: &str, elsewhere: Option<String>) -> Site {
                         b"\xef\xbb\xbf.a{background:url(../img/a.png)} .b{background:url('/b.png')} @import \"more.css\";".to_vec(),
                     ),
                     "/img/a.png" => typed("image/png", PNG.to_vec()),
+                    "/css/refs.css" => typed("text/css", b"a{b:url(x)}".repeat(300_000)),
                     "/fonts/x.woff2" => typed("application/octet-stream", b"wOF2".to_vec()),
                     "/page.html" => typed("text/html", b"<script>alert(1)</script>".to_vec()),
                     "/app.js" => typed("application/javascript", b"alert(1)".to_vec()),
@@ -127,7 +128,14 @@ async fn the_proxy_passes_site_assets_and_refuses_everything_else() {
     assert_eq!((status, body.as_slice()), (StatusCode::OK, PNG));
 
     // Refused: pages and scripts, too large, missing, a redirect elsewhere.
-    for path in ["/page.html", "/app.js", "/big.png", "/missing.png", "/redirect-out"] {
+    for path in [
+        "/page.html",
+        "/app.js",
+        "/big.png",
+        "/missing.png",
+        "/redirect-out",
+        "/css/refs.css",
+    ] {
         let (status, _, body) = get(format!("{}{path}", shop.origin)).await;
         assert_eq!(status, StatusCode::BAD_GATEWAY, "{path}");
         let error: serde_json::Value = serde_json::from_slice(&body).expect("json error");
