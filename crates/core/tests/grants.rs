@@ -510,7 +510,7 @@ fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
     // navigation, each asking for a token on its new page.
     for (conn, url) in [
         (4, "https://shop.example/transfer"),
-        (5, "https://shop.example/transfer"),
+        (5, "https://shop.example/transfer?iban=DE44500105175407324931#amount"),
         (6, "https://shop.example/done"),
     ] {
         w.input(Input::Disconnected { conn: ConnId(conn - 1) });

@@ -284,9 +284,14 @@ impl Hub {
             .grants
             .get(&Capability::Cobrowse)
             .is_some_and(|g| g.state == GrantState::Active);
-        let Some(page) = self.connections.get(&conn).and_then(|k| k.page.clone()) else {
+        let Some(mut page) = self.connections.get(&conn).and_then(|k| k.page.clone()) else {
             return;
         };
+        // The address without its query or fragment: they often carry tokens,
+        // e-mail addresses or search terms.
+        if let Some(end) = page.url.find(['?', '#']) {
+            page.url.truncate(end);
+        }
         if !on || c.cobrowse_page.as_deref() == Some(page.url.as_str()) {
             return;
         }
