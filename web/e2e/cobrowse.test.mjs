@@ -481,10 +481,23 @@ test("the visitor leaves the site: the agent is told, and the mirror goes on whe
   // Another site (a page without the widget).
   await visitor.goto("about:blank");
   await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "visible" });
-  assert.match(await agent.locator("[data-testid=cobrowse-away]").textContent(), /left this site's pages/);
+  assert.match(await agent.locator("[data-testid=cobrowse-away]").textContent(), /left the pages that can be mirrored/);
   await visitor.goto(stack.base + "/demo/account");
   await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "hidden" });
   await waitFor(async () => /\/demo\/account$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror back on the site");
   assert.equal(await agentState(agent), "active");
+
+  // Again, while another tab of the site keeps the visitor online: the co-browsing
+  // tab's own absence is what counts.
+  const other = await visitor.context().newPage();
+  await other.goto(stack.base + "/demo");
+  await other.locator("[data-sightline]").waitFor({ state: "attached" });
+  await visitor.goto("about:blank");
+  await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "visible" });
+  assert.equal(await agent.locator("[data-testid=presence]").first().textContent(), "Online", "the visitor is online all the same (the other tab)");
+  await visitor.goto(stack.base + "/demo/transfer");
+  await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "hidden" });
+  await waitFor(async () => /\/demo\/transfer$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror back again");
+  await other.close();
   assertNoProblems(stack);
 });

@@ -149,7 +149,7 @@ stream: StreamId | null, };
 
 export type StreamRole = "publisher" | "subscriber";
 
-export type StreamControl = { "type": "joined", stream: StreamId, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, };
+export type StreamControl = { "type": "joined", stream: StreamId, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, } | { "type": "publisher", present: boolean, };
 
 export type LoginRequest = { name: string, password: string, };
 

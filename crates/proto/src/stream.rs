@@ -159,6 +159,10 @@ pub enum StreamControl {
     SnapshotNeeded,
     /// Publisher: a frame was refused (too large, or over the stream's rate).
     Refused { reason: String },
+    /// Subscriber: whether the publisher is connected, on joining and on every
+    /// change (a co-browsing tab that navigates is briefly away; one that left
+    /// the site's pages stays away).
+    Publisher { present: bool },
 }
 
 /// A screen share's state is the consent model's under older names.

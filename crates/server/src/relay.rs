@@ -97,6 +97,8 @@ struct Stream {
     snapshots: broadcast::Sender<()>,
     /// Becomes true when the stream is revoked.
     revoked: watch::Sender<bool>,
+    /// Publisher sockets open now (subscribers are told when it turns 0 or back).
+    publishers: watch::Sender<usize>,
     /// The publisher's rates: bytes, frames.
     rates: Mutex<(TokenBucket, TokenBucket)>,
     /// Open sockets, publishing and subscribing.
@@ -155,6 +157,7 @@ impl Relay {
             frames: broadcast::channel(STREAM_BUFFER_FRAMES).0,
             snapshots: broadcast::channel(16).0,
             revoked: watch::channel(false).0,
+            publishers: watch::channel(0).0,
             rates: Mutex::new((
                 TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
                 TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
@@ -354,6 +357,15 @@ async fn publish(
     shutdown: &mut watch::Receiver<()>,
 ) -> Ended {
     let mut snapshots = stream.snapshots.subscribe();
+    // Counted while this loop runs, whichever way it ends.
+    stream.publishers.send_modify(|n| *n += 1);
+    struct Present<'a>(&'a watch::Sender<usize>);
+    impl Drop for Present<'_> {
+        fn drop(&mut self) {
+            self.0.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+    let _present = Present(&stream.publishers);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent = 0u32;
@@ -419,6 +431,11 @@ async fn subscribe(
     let mut frames = stream.frames.subscribe();
     // A late join starts from a fresh snapshot.
     let _ = stream.snapshots.send(());
+    let mut publishers = stream.publishers.subscribe();
+    let mut present = *publishers.borrow_and_update() > 0;
+    if !send_control(socket, &StreamControl::Publisher { present }).await {
+        return (0, "");
+    }
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent = 0u32;
@@ -427,6 +444,14 @@ async fn subscribe(
             biased;
             _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
             _ = shutdown.changed() => return (1012, "server restarting"),
+            changed = publishers.changed() => {
+                if changed.is_err() { return (CLOSE_REVOKED, "consent ended"); }
+                let now = *publishers.borrow_and_update() > 0;
+                if now != present {
+                    present = now;
+                    if !send_control(socket, &StreamControl::Publisher { present }).await { return (0, ""); }
+                }
+            }
             item = frames.recv() => match item {
                 Ok(Item::Data(bytes)) => {
                     // A write blocked by a slow reader still gives way to a revocation.

@@ -20,6 +20,9 @@ const LINK_TEXT: Record<StreamLink, string> = {
   ended: "Ended",
 };
 
+/** How long the visitor's page may be away (a navigation) before the agent is told. */
+const AWAY_AFTER_MS = 3000;
+
 export class CobrowseUi {
   readonly cobrowse: AgentCobrowse;
   private readonly aside = h("aside", { class: "share-aside cb-aside", "data-testid": "cobrowse-panel", "aria-label": "Co-browsing", hidden: true });
@@ -40,10 +43,12 @@ export class CobrowseUi {
     "data-testid": "cobrowse-away",
     role: "status",
     hidden: true,
-    text: "The visitor left this site's pages (another site, or the tab was closed). This is the last page they showed; the mirror goes on when they come back.",
+    text: "The visitor left the pages that can be mirrored (another site, or the tab was closed). This is the last page they showed; the mirror goes on when they come back.",
   });
   private fit = true;
   private frozen = false;
+  /** Since when each conversation's co-browsing page has not been connected. */
+  private awaySince = new Map<string, number>();
   /** The previous figures, for rates. */
   private lastFigures: { at: number; bytes: number; items: number } | null = null;
   private loading = false;
@@ -61,6 +66,15 @@ export class CobrowseUi {
       link: (c, l) => {
         this.links.set(c, l);
         if (l === "ended") this.dropMirror(c);
+        this.schedule();
+      },
+      publisher: (c, present) => {
+        if (present) this.awaySince.delete(c);
+        else if (!this.awaySince.has(c)) {
+          this.awaySince.set(c, Date.now());
+          // A navigation is back within a moment; past that, say so.
+          setTimeout(() => this.schedule(), AWAY_AFTER_MS + 50);
+        }
         this.schedule();
       },
     });
@@ -281,7 +295,8 @@ export class CobrowseUi {
     }
     // The visitor left the site's pages (another site, or the tab closed): the
     // mirror holds the last picture until they are back (or the grant ends).
-    const away = g.state === "active" && !e.summary.visitor_online;
+    const since = this.awaySince.get(id);
+    const away = g.state === "active" && (!e.summary.visitor_online || (since !== undefined && Date.now() - since >= AWAY_AFTER_MS));
     this.awayNote.hidden = !away;
     this.renderFigures();
   }

@@ -38,6 +38,8 @@ export interface MirrorSink {
   resync(conversation: string): void;
   /** The stream's link changed (connecting, open, waiting, ended). */
   link(conversation: string, link: StreamLink): void;
+  /** Whether the visitor's co-browsing page is connected (the relay says so on every change). */
+  publisher?(conversation: string, present: boolean): void;
 }
 
 export interface AgentCobrowseDeps {
@@ -55,6 +57,8 @@ interface Live {
   /** Bytes and items received, for the viewer's live figures. */
   bytes: number;
   items: number;
+  /** Whether the visitor's page publishes now (null: not said yet). */
+  publisherPresent: boolean | null;
 }
 
 export class AgentCobrowse {
@@ -119,6 +123,7 @@ export class AgentCobrowse {
       decoding: Promise.resolve(),
       bytes: 0,
       items: 0,
+      publisherPresent: null,
       socket: new StreamSocket({
         url: this.deps.relayUrl,
         needToken: () => {
@@ -128,6 +133,9 @@ export class AgentCobrowse {
           if (c.type === "resync") {
             frames.reset();
             for (const s of this.sinks) s.resync(conversation);
+          } else if (c.type === "publisher") {
+            live.publisherPresent = c.present;
+            for (const s of this.sinks) s.publisher?.(conversation, c.present);
           }
         },
         onFrame: (frame) => {

@@ -389,3 +389,35 @@ async fn a_subscriber_that_falls_behind_is_told_to_resync_and_the_publisher_to_s
     drop(g);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn subscribers_are_told_whether_the_publisher_is_there() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    // The agent first: nobody publishes yet.
+    let mut subscriber = StreamSocket::open(&server, &g.subscriber_token)
+        .await
+        .expect("subscriber");
+    joined(&mut subscriber, StreamRole::Subscriber).await;
+    let present = |want: bool| move |c: &StreamControl| *c == StreamControl::Publisher { present: want };
+    subscriber.control(present(false)).await;
+    // The visitor's page connects, then goes (a navigation, or another site).
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    subscriber.control(present(true)).await;
+    publisher.ws.stream.close(None).await.expect("close");
+    subscriber.control(present(false)).await;
+    // The next page comes back with a fresh token.
+    let token = fresh_token(&mut g.visitor, &g.stream).await;
+    let mut again = StreamSocket::open(&server, &token).await.expect("publisher again");
+    joined(&mut again, StreamRole::Publisher).await;
+    subscriber.control(present(true)).await;
+    // A late subscriber hears the state at once.
+    let late_token = fresh_token(&mut g.anna, &g.stream).await;
+    let mut late = StreamSocket::open(&server, &late_token).await.expect("late subscriber");
+    joined(&mut late, StreamRole::Subscriber).await;
+    late.control(present(true)).await;
+    server.stop().await;
+}
