@@ -280,6 +280,22 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#while-frozen")?.textContent)) === "changed while frozen", "back to live shows it");
   assert.equal(await agent.locator("[data-testid=cobrowse-frozen]").count(), 0);
   await waitFor(async () => /events\/s · [\d.]+ kbit\/s/.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "live figures");
+
+  // The visitor's window size, pointer and clicks.
+  await visitor.setViewportSize({ width: 1100, height: 700 });
+  await waitFor(async () => /^1100×700 /.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "the visitor's new window size");
+  const mouse = agent.locator("[data-testid=cobrowse-mirror] .replayer-mouse");
+  const at = () => mouse.evaluate((m) => `${m.style.left},${m.style.top}`);
+  // rrweb samples moves (the last of a burst may wait for the next): keep moving
+  // between two points next to each other until the mirror shows one of them.
+  let flip = 0;
+  await waitFor(async () => {
+    flip ^= 1;
+    await visitor.mouse.move(320 + flip, 222);
+    return ["320px,222px", "321px,222px"].includes(await at());
+  }, "the pointer where the visitor's is");
+  await visitor.mouse.click(321, 222);
+  await waitFor(async () => mouse.evaluate((m) => m.classList.contains("active")), "the click shown");
   assertNoProblems(stack);
 });
 

@@ -18,6 +18,7 @@ const INCREMENTAL = 3;
 const VIEWPORT_RESIZE = 4;
 const MOUSE_INTERACTION = 2;
 const FOCUS = 5;
+const CLICK = 2;
 const BLUR = 6;
 /** How the field the visitor is in shows in the mirror (rrweb does not focus it: triggerFocus is off). */
 const FOCUS_OUTLINE = "3px solid #f59e0b";
@@ -110,6 +111,31 @@ export function createMirror(onChange: () => void): Mirror {
   const resize = typeof ResizeObserver === "function" ? new ResizeObserver(fit) : null;
   resize?.observe(stage);
 
+  /**
+   * The visitor's pointer and clicks. Every event plays at once (see start()), so
+   * rrweb treats it as a catch-up: it only notes where the pointer is
+   * (`mousePos`) and shows a click by nothing. Shown here instead, through the
+   * replayer's own members (@rrweb/replay is pinned to 2.1.6; the pointer test
+   * in e2e/cobrowse.test.mjs fails if they change).
+   */
+  function showPointer(item: RrwebEvent): void {
+    const r = replayer as unknown as {
+      mousePos: { x: number; y: number; id: number; debugData: unknown } | null;
+      moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debugData: unknown) => void;
+      mouse?: HTMLElement;
+    } | null;
+    if (!r || typeof r.moveAndHover !== "function") return;
+    const p = r.mousePos;
+    r.mousePos = null;
+    if (p) r.moveAndHover(p.x, p.y, p.id, false, p.debugData);
+    const click = item.type === INCREMENTAL && item.data?.source === MOUSE_INTERACTION && (item.data as { type?: number }).type === CLICK;
+    if (click && r.mouse) {
+      r.mouse.classList.remove("active");
+      void r.mouse.offsetWidth;
+      r.mouse.classList.add("active");
+    }
+  }
+
   function drop(): void {
     focused = null;
     replayer?.destroy();
@@ -166,6 +192,7 @@ export function createMirror(onChange: () => void): Mirror {
         info = { ...info, lagMs: Date.now() - item.timestamp };
         try {
           replayer.addEvent(item as never);
+          showPointer(item);
         } catch {
           // A malformed event: wait for the next snapshot.
           drop();
