@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertNoProblems } from "./fixture.mjs";
 import { waitFor } from "./harness.mjs";
-import { startChat, useShareStack } from "./share-harness.mjs";
+import { agentShareSteps, assertVideoAdvancing, invite, startChat, useShareStack } from "./share-harness.mjs";
 import { recordOutgoing } from "./cobrowse-wire.mjs";
 
 const stack = useShareStack();
@@ -457,6 +457,47 @@ test("problems on the visitor's page reach the agent: console errors, exceptions
   // …and what the page wrapped later is left as the page made it.
   await visitor.evaluate(() => console.warn("after stop"));
   assert.equal(await visitor.evaluate(() => /** @type {any} */ (window).__pageWarns), 1, "the page's own wrapper survived Stop");
+  assertNoProblems(stack);
+});
+
+test("one conversation goes from co-browsing to a screen share and back; history shows every step", { timeout: 150000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse then share" });
+  const id = await agent.evaluate(() => /** @type {any} */ (window).__sightlineAgentCobrowse.selected());
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  await agent.locator("[data-testid=cobrowse-end]").click();
+  await widget(visitor, "cobrowse-indicator").waitFor({ state: "hidden" });
+
+  // The screen, in the same conversation.
+  await invite(agent);
+  await widget(visitor, "share-accept").click();
+  await assertVideoAdvancing(agent);
+  await agent.locator("[data-testid=share-end]").click();
+  await waitFor(async () => (await agentShareSteps(agent)).at(-1) === "ended", "the share ended");
+
+  // And the page again.
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live again");
+  await waitFor(async () => /Send money|Transfer/.test((await inMirror(agent, (doc) => doc.body?.textContent ?? "")) ?? ""), "the page in the mirror again");
+  await widget(visitor, "cobrowse-stop").click();
+  await waitFor(async () => (await agent.locator("[data-testid=transcript] [data-grant-state]").count()) === 8, "both co-browse sessions in the transcript");
+
+  // History keeps every step.
+  await agent.evaluate((c) => (location.hash = `#/history/${encodeURIComponent(c)}`), id);
+  const history = agent.locator("[data-testid=history-transcript]");
+  await history.waitFor({ state: "visible" });
+  await waitFor(async () => (await history.locator("[data-grant-state]").count()) === 8, "history: the co-browse steps");
+  assert.deepEqual(
+    await history.locator("[data-grant-state]").evaluateAll((els) => els.map((e) => e.getAttribute("data-grant-state"))),
+    ["asked", "allowed", "active", "ended", "asked", "allowed", "active", "ended"],
+  );
+  const shareSteps = await history.locator("[data-share-state]").evaluateAll((els) => els.map((e) => e.getAttribute("data-share-state")));
+  assert.equal(shareSteps[0], "invited");
+  assert.equal(shareSteps.at(-1), "ended");
+  assert.ok((await history.locator("[data-kind=page_viewed]").count()) >= 2, "the pages of both sessions");
   assertNoProblems(stack);
 });
 
