@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import type { StreamControl } from "../src/protocol.gen";
 import assert from "node:assert/strict";
-import { REVOKED, StreamSocket, type StreamLink } from "../src/lib/stream-socket";
+import { REVOKED, SPENT, StreamSocket, type StreamLink } from "../src/lib/stream-socket";
 import { FakeClock, FakeRelaySocket } from "./helpers";
 
 const JOINED: StreamControl = { type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" };
@@ -63,11 +63,11 @@ test("a lost socket asks for a fresh token after a backoff, and reopens with it"
   assert.match(t.sockets[1].url, /tok2$/);
 });
 
-test("a revocation (4403) ends the stream for good", () => {
+for (const [code, why] of [[REVOKED, "a revocation (4403)"], [SPENT, "a stream that has sent all it may (4413)"]] as const) test(`${why} ends the stream for good`, () => {
   const t = setup();
   t.stream.open("tok1");
   t.sockets[0].control(JOINED);
-  t.sockets[0].serverClose(REVOKED);
+  t.sockets[0].serverClose(code);
   assert.equal(t.stream.state, "ended");
   t.clock.advance(60_000);
   assert.equal(t.asks(), 0);

@@ -55,6 +55,8 @@ fn role_index(role: StreamRole) -> usize {
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// Close code of a socket whose stream was revoked (consent ended).
 pub const CLOSE_REVOKED: u16 = 4403;
+/// The close code for a stream that has carried all it may (its total limits).
+pub const CLOSE_SPENT: u16 = 4413;
 /// Unused tokens kept per stream (each `stream_join` makes one).
 const MAX_TOKENS_PER_STREAM: usize = 16;
 /// A stream socket silent (not even a pong) for this many ping periods is closed.
@@ -67,6 +69,10 @@ pub struct StreamLimits {
     pub burst_bytes: u32,
     pub frames_per_second: f64,
     pub burst_frames: u32,
+    /// All a stream may carry from its publishers in its life; past it the
+    /// publisher is told why and closed with [`CLOSE_SPENT`].
+    pub total_bytes: u64,
+    pub total_frames: u64,
 }
 
 impl Default for StreamLimits {
@@ -76,6 +82,10 @@ impl Default for StreamLimits {
             burst_bytes: 32 * 1024 * 1024,
             frames_per_second: 2_000.0,
             burst_frames: 4_000,
+            // A co-browse session at its usual 15-30 kbit/s sends about 14 MB an
+            // hour; a day of heavy pages stays far below this.
+            total_bytes: 1024 * 1024 * 1024,
+            total_frames: 10_000_000,
         }
     }
 }
@@ -99,6 +109,10 @@ struct Stream {
     revoked: watch::Sender<bool>,
     /// Publisher sockets open now (subscribers are told when it turns 0 or back).
     publishers: watch::Sender<usize>,
+    /// What the publishers have sent in the stream's life: bytes, frames.
+    spent: Mutex<(u64, u64)>,
+    /// The stream's totals ([`StreamLimits::total_bytes`], `total_frames`).
+    totals: (u64, u64),
     /// The publisher's rates: bytes, frames.
     rates: Mutex<(TokenBucket, TokenBucket)>,
     /// Open sockets, publishing and subscribing.
@@ -116,6 +130,21 @@ struct TokenEntry {
 struct Table {
     streams: HashMap<StreamId, Arc<Stream>>,
     tokens: HashMap<String, TokenEntry>,
+}
+
+impl Stream {
+    /// Counts a frame against the stream's totals: false once they are spent.
+    fn spend(&self, bytes: u64) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        spent.0 = spent.0.saturating_add(bytes);
+        spent.1 = spent.1.saturating_add(1);
+        spent.0 <= self.totals.0 && spent.1 <= self.totals.1
+    }
+
+    fn is_spent(&self) -> bool {
+        let spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        spent.0 >= self.totals.0 || spent.1 >= self.totals.1
+    }
 }
 
 /// The relay's table of granted streams and their tokens. Its methods take a
@@ -158,6 +187,8 @@ impl Relay {
             snapshots: broadcast::channel(16).0,
             revoked: watch::channel(false).0,
             publishers: watch::channel(0).0,
+            spent: Mutex::new((0, 0)),
+            totals: (limits.total_bytes, limits.total_frames),
             rates: Mutex::new((
                 TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
                 TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
@@ -371,6 +402,17 @@ async fn publish(
     let mut silent = 0u32;
     // Over the rate: one `refused` and one `resync` per episode, however many frames.
     let mut refusing = false;
+    let spent_reason = "this session has sent all a session may; end it and start again";
+    if stream.is_spent() {
+        let _ = send_control(
+            socket,
+            &StreamControl::Refused {
+                reason: spent_reason.into(),
+            },
+        )
+        .await;
+        return (CLOSE_SPENT, "the session's limit is reached");
+    }
     // A new publisher (or a reconnected one) starts with a snapshot.
     if !send_control(socket, &StreamControl::SnapshotNeeded).await {
         return (0, "");
@@ -401,6 +443,11 @@ async fn publish(
                         let (bytes_rate, frames_rate) = &mut *rates;
                         frames_rate.try_take(now) && (bytes_rate.try_take_n(now, len) || { frames_rate.give_back(); false })
                     };
+                    if allowed && !stream.spend(u64::from(len)) {
+                        let _ = stream.frames.send(Item::Resync);
+                        let _ = send_control(socket, &StreamControl::Refused { reason: spent_reason.into() }).await;
+                        return (CLOSE_SPENT, "the session's limit is reached");
+                    }
                     if allowed {
                         refusing = false;
                         // No subscriber yet is fine: the frame is simply not kept.

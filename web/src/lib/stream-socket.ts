@@ -40,6 +40,8 @@ export interface StreamSocketOptions {
 const OPEN = 1;
 /** The relay's close code for a revoked grant. */
 export const REVOKED = 4403;
+/** The relay's close code for a stream that has sent all it may in its life. */
+export const SPENT = 4413;
 
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -105,7 +107,7 @@ export class StreamSocket {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (ev.code === REVOKED) {
+      if (ev.code === REVOKED || ev.code === SPENT) {
         this.end(ev.code, ev.reason);
         return;
       }

@@ -421,3 +421,35 @@ async fn subscribers_are_told_whether_the_publisher_is_there() {
     late.control(present(true)).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_stream_that_has_sent_all_it_may_is_closed_with_a_reason_and_stays_closed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start_configured(dir.path().to_path_buf(), |config| {
+        config.stream_limits.total_bytes = 10_000;
+    })
+    .await;
+    let mut g = cobrowse(&server).await;
+    let mut subscriber = StreamSocket::open(&server, &g.subscriber_token)
+        .await
+        .expect("subscriber");
+    joined(&mut subscriber, StreamRole::Subscriber).await;
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    for i in 0..3u8 {
+        publisher.send(vec![i; 4_000]).await;
+    }
+    // Two frames fit; the third is past the total: told why, then closed.
+    assert_eq!(subscriber.data().await, vec![0; 4_000]);
+    assert_eq!(subscriber.data().await, vec![1; 4_000]);
+    let refused = publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.contains("all a session may")));
+    assert_eq!(publisher.closed().await, Some(4413));
+    // A reconnect gets no further.
+    let token = fresh_token(&mut g.visitor, &g.stream).await;
+    let mut again = StreamSocket::open(&server, &token).await.expect("publisher again");
+    assert_eq!(again.closed().await, Some(4413));
+    drop(dir);
+}
