@@ -99,6 +99,8 @@ async fn sightline_server() -> Sightline {
         burst_bytes: u32::MAX,
         frames_per_second: 1e9,
         burst_frames: u32::MAX,
+        total_bytes: u64::MAX,
+        total_frames: u64::MAX,
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
