@@ -32,7 +32,8 @@ export function maskToggles(event: unknown, hidden: (id: number) => boolean): un
   };
   const walk = (n: SerializedNode | undefined, depth: number) => {
     if (!n || typeof n !== "object" || depth > 5000) return;
-    if (n.type === ELEMENT) strip(n.attributes, n.id);
+    // Only inputs have a ticked state.
+    if (n.type === ELEMENT && n.attributes && "checked" in n.attributes) strip(n.attributes, n.id);
     if (Array.isArray(n.childNodes)) for (const c of n.childNodes) walk(c, depth + 1);
   };
   if (e.type === FULL_SNAPSHOT) walk(e.data.node as SerializedNode, 0);
