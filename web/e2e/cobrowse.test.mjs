@@ -281,6 +281,13 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   assert.equal(await agent.locator("[data-testid=cobrowse-frozen]").count(), 0);
   await waitFor(async () => /events\/s · [\d.]+ kbit\/s/.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "live figures");
 
+  // Full screen, and back.
+  await agent.locator("[data-testid=cobrowse-fullscreen]").click();
+  await waitFor(async () => agent.evaluate(() => document.fullscreenElement?.getAttribute("data-testid") === "cobrowse-panel"), "the co-browsing panel full screen");
+  await agent.locator("[data-testid=cobrowse-fullscreen]").click();
+  await waitFor(async () => agent.evaluate(() => document.fullscreenElement === null), "back from full screen");
+  assert.match(await agent.locator("[data-testid=cobrowse-figures]").textContent(), /delay \+\d+ ms/);
+
   // The visitor's window size, pointer and clicks.
   await visitor.setViewportSize({ width: 1100, height: 700 });
   await waitFor(async () => /^1100×700 /.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "the visitor's new window size");

@@ -216,7 +216,8 @@ export class CobrowseUi {
       parts.push(`${(((stats.bytes - last.bytes) * 8) / s / 1000).toFixed(1)} kbit/s`);
     }
     this.lastFigures = stats ? { at: now, ...stats } : null;
-    if (info?.lagMs != null) parts.push(`delay ${Math.max(0, info.lagMs)} ms`);
+    // Beyond the quickest seen: the two clocks need not agree.
+    if (info?.lagMs != null) parts.push(`delay +${Math.max(0, Math.round(info.lagMs))} ms`);
     figures.textContent = parts.join(" · ");
   }
 

@@ -33,7 +33,11 @@ export interface MirrorInfo {
   width: number;
   height: number;
   href: string | null;
-  /** Newest event's delay behind the visitor's clock (ms; clocks may differ). */
+  /**
+   * The newest event's delay (ms) beyond the quickest seen in this mirror: the
+   * visitor's and the agent's clocks may differ by anything, but not from one
+   * event to the next, so the quickest arrival stands for no delay.
+   */
   lagMs: number | null;
   /** The mirror shows a page (a full snapshot arrived). */
   live: boolean;
@@ -78,6 +82,8 @@ export function createMirror(onChange: () => void): Mirror {
   let replayer: Replayer | null = null;
   const sanitizeState: SanitizeState = { styleTexts: new Set() };
   let info: MirrorInfo = { width: 0, height: 0, href: null, lagMs: null, live: false };
+  /** The smallest arrival time minus event time seen (clock offset plus the least delay). */
+  let quickest = Number.POSITIVE_INFINITY;
   let fitMode = true;
   let held: unknown[] | null = null;
   let overflowed = false;
@@ -189,7 +195,9 @@ export function createMirror(onChange: () => void): Mirror {
         if (item.type === INCREMENTAL && item.data?.source === VIEWPORT_RESIZE) {
           info = { ...info, width: Number(item.data.width) || info.width, height: Number(item.data.height) || info.height };
         }
-        info = { ...info, lagMs: Date.now() - item.timestamp };
+        const skew = Date.now() - item.timestamp;
+        quickest = Math.min(quickest, skew);
+        info = { ...info, lagMs: skew - quickest };
         try {
           replayer.addEvent(item as never);
           showPointer(item);
