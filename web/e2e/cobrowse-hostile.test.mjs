@@ -112,10 +112,21 @@ test("the mirror of a hostile page runs nothing and fetches nothing itself", { t
   assert.match(sent.join("\n"), /Hostile page/, "(the page itself went out, decoded)");
   assert.doesNotMatch(sent.join("\n"), /CANARY/, "no secret typed on the hostile page left the browser");
 
-  // The agent moves over the mirror and tries the link and the form.
-  const box = await frame.boundingBox();
-  await agent.mouse.move(box.x + 40, box.y + 40);
-  await agent.mouse.click(box.x + 60, box.y + 60);
+  // The mirror takes no pointer input at all (rrweb's disableInteract), so no
+  // link or form in it can be followed: the agent clicks the mirrored form's own
+  // button and the javascript: link, where they are drawn.
+  assert.equal(await frame.evaluate((f) => getComputedStyle(f).pointerEvents), "none", "the mirror takes no clicks");
+  for (const selector of ["#go", "#js"]) {
+    const at = await frame.evaluate((f, sel) => {
+      const r = f.contentDocument?.querySelector(sel)?.getBoundingClientRect();
+      const outer = f.getBoundingClientRect();
+      const scale = outer.width / (f.offsetWidth || outer.width);
+      return r ? { x: outer.x + (r.x + r.width / 2) * scale, y: outer.y + (r.y + r.height / 2) * scale } : null;
+    }, selector);
+    assert.ok(at, `${selector} is drawn in the mirror`);
+    await agent.mouse.move(at.x, at.y);
+    await agent.mouse.click(at.x, at.y);
+  }
   // A later change, seen in the mirror, bounds the wait for anything to have happened.
   await visitor.evaluate(() => (document.querySelector("#title").textContent = "Hostile page, later"));
   await waitFor(async () => (await frame.evaluate((f) => f.contentDocument?.querySelector("#title")?.textContent)) === "Hostile page, later", "a later change");
