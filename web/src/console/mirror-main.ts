@@ -10,16 +10,14 @@ import { Replayer } from "@rrweb/replay";
 import { toCanvas } from "html-to-image";
 import css from "@rrweb/replay/dist/style.css";
 import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
+import { EventType, Interaction, Source } from "../lib/rrweb-codes";
 import { h } from "../ui/dom";
 
-/** rrweb's event types and sources used here. */
-const META = 4;
-const INCREMENTAL = 3;
-const VIEWPORT_RESIZE = 4;
-const MOUSE_INTERACTION = 2;
-const FOCUS = 5;
-const CLICK = 2;
-const BLUR = 6;
+const META = EventType.Meta;
+const INCREMENTAL = EventType.IncrementalSnapshot;
+const VIEWPORT_RESIZE = Source.ViewportResize;
+const MOUSE_INTERACTION = Source.MouseInteraction;
+const { Focus: FOCUS, Click: CLICK, Blur: BLUR } = Interaction;
 /** How the field the visitor is in shows in the mirror (rrweb does not focus it: triggerFocus is off). */
 const FOCUS_OUTLINE = "3px solid #f59e0b";
 

@@ -13,11 +13,11 @@ interface SerializedNode {
   childNodes?: SerializedNode[];
 }
 
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const MUTATION = 0;
-const INPUT = 5;
-const ELEMENT = 2;
+import { EventType, NodeType, Source } from "./rrweb-codes";
+
+const { FullSnapshot: FULL_SNAPSHOT, IncrementalSnapshot: INCREMENTAL } = EventType;
+const { Mutation: MUTATION, Input: INPUT } = Source;
+const ELEMENT = NodeType.Element;
 
 /**
  * The event with hidden toggles' state taken out, or null when the whole event

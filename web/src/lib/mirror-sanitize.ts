@@ -13,16 +13,11 @@
 // cannot make the agent's browser call them with the agent's cookies); anything
 // else that would load is dropped.
 
-const ELEMENT = 2;
-const TEXT = 3;
-const INCREMENTAL = 3;
-const FULL_SNAPSHOT = 2;
-const MUTATION = 0;
-const CANVAS_MUTATION = 9;
-const FONT = 10;
-const STYLE_SHEET_RULE = 8;
-const STYLE_DECLARATION = 13;
-const ADOPTED_STYLE_SHEET = 15;
+import { EventType, NodeType, Source } from "./rrweb-codes";
+
+const { Element: ELEMENT, Text: TEXT } = NodeType;
+const { IncrementalSnapshot: INCREMENTAL, FullSnapshot: FULL_SNAPSHOT } = EventType;
+const { Mutation: MUTATION, CanvasMutation: CANVAS_MUTATION, Font: FONT, StyleSheetRule: STYLE_SHEET_RULE, StyleDeclaration: STYLE_DECLARATION, AdoptedStyleSheet: ADOPTED_STYLE_SHEET } = Source;
 
 /** The server's asset proxy (crates/server/src/asset_proxy.rs). */
 export const ASSET_PROXY_PATH = "/api/cobrowse/asset";
