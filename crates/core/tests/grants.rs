@@ -422,24 +422,18 @@ fn ending_the_agents_other_sessions_ends_their_grants() {
     assert_eq!(grant_states(&w, &id).last(), Some(&GrantState::Ended));
 }
 
-/// A visitor socket that says which page it is on.
+/// A visitor socket of `token` on the page `url`.
 fn hello_on(w: &mut World, conn: u64, token: &str, url: &str) {
-    w.input(Input::Connected {
-        conn: ConnId(conn),
-        peer: sightline_core::Peer::Visitor,
-        address: std::net::IpAddr::from([127, 0, 0, 1]),
-    });
-    w.msg(
+    let page = sightline_proto::PageInfo {
+        url: url.into(),
+        title: format!("Title of {url}"),
+    };
+    w.visitor_on(
         conn,
-        ClientMessage::VisitorHello {
-            protocol: sightline_proto::PROTOCOL_VERSION,
-            token: Some(token.into()),
-            after_seq: u64::MAX,
-            page: Some(sightline_proto::PageInfo {
-                url: url.into(),
-                title: format!("Title of {url}"),
-            }),
-        },
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        Some(token.into()),
+        u64::MAX,
+        Some(page),
     );
     w.take(conn);
 }

@@ -188,6 +188,18 @@ impl World {
 
     /// A visitor socket from a given client address.
     pub fn visitor_from(&mut self, conn: u64, address: IpAddr, token: Option<String>, after_seq: u64) -> String {
+        self.visitor_on(conn, address, token, after_seq, None)
+    }
+
+    /// A visitor socket that says which page it is on.
+    pub fn visitor_on(
+        &mut self,
+        conn: u64,
+        address: IpAddr,
+        token: Option<String>,
+        after_seq: u64,
+        page: Option<sightline_proto::PageInfo>,
+    ) -> String {
         self.input(Input::Connected {
             conn: ConnId(conn),
             peer: Peer::Visitor,
@@ -199,7 +211,7 @@ impl World {
                 protocol: PROTOCOL_VERSION,
                 token,
                 after_seq,
-                page: None,
+                page,
             },
         );
         match self.take(conn).first() {
