@@ -564,3 +564,13 @@ test("the visitor leaves the site: the agent is told, and the mirror goes on whe
   await other.close();
   assertNoProblems(stack);
 });
+
+// Last in this file: everything the real widget sent in the tests above went
+// through the relay's checks of shape and size (docs/protocol.md, "Stream
+// messages"), and none of it was refused.
+test("every message the widget sent passed the relay's checks", async () => {
+  const metrics = await (await fetch(stack.base + "/metrics")).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1] ?? NaN);
+  assert.equal(value("sightline_stream_messages_refused_total"), 0, "no message refused");
+  assert.ok(value("sightline_stream_messages_checked_total") > 20, `checked: ${value("sightline_stream_messages_checked_total")}`);
+});

@@ -151,6 +151,26 @@ export type StreamRole = "publisher" | "subscriber";
 
 export type StreamControl = { "type": "joined", stream: StreamId, capability: Capability, role: StreamRole, } | { "type": "resync", missed: number, } | { "type": "snapshot_needed" } | { "type": "refused", reason: string, } | { "type": "publisher", present: boolean, };
 
+export type DiagEntry = { "kind": "console", 
+/**
+ * When, in milliseconds since the epoch (the visitor's clock).
+ */
+at: number, level: ConsoleLevel, text: string, } | { "kind": "exception", at: number, text: string, 
+/**
+ * Script and line, when known.
+ */
+source: string | null, } | { "kind": "network", at: number, method: string, 
+/**
+ * Origin and path only.
+ */
+url: string, status: number, 
+/**
+ * How long it took, in milliseconds.
+ */
+ms: number, };
+
+export type ConsoleLevel = "error" | "warn";
+
 export type LoginRequest = { name: string, password: string, };
 
 export type Me = { user: UserInfo, 
@@ -199,3 +219,12 @@ export const MAX_IMAGE_SIDE = 16384;
 export const THUMB_MAX_SIDE = 320;
 export const MAX_ANNOTATIONS_BYTES = 262144;
 export const MAX_STREAM_FRAME_BYTES = 1048576;
+export const STREAM_FRAME_VERSION = 1;
+export const STREAM_HEADER_BYTES = 10;
+export const STREAM_CHUNK_BYTES = 262144;
+export const STREAM_MAX_CHUNKS = 64;
+export const STREAM_MAX_MESSAGE_BYTES = 16777216;
+export const STREAM_MAX_ITEMS = 10000;
+export const DIAG_TAG = "sightline/diag";
+export const MAX_DIAG_TEXT_CHARS = 500;
+export const MAX_PAGE_URL_CHARS = 2048;

@@ -24,7 +24,7 @@ test("diagnostics are read out of the stream's items, and only well-formed ones"
     "TypeError: x is undefined (https://shop.example/app.js:12)",
     "POST https://shop.example/api/pay → 502 (340 ms)",
   ]);
-  assert.equal((got[3] as { text: string }).text.length, 500, "long text is cut");
+  assert.equal((got[3] as unknown as { text: string }).text.length, 500, "long text is cut");
   assert.equal(diagText({ kind: "network", at: 1, method: "GET", url: "u", status: 0, ms: 3 }), "GET u → failed (3 ms)");
 });
 
@@ -34,4 +34,15 @@ test("text from the page is redacted before it could leave: queries, e-mail addr
   assert.equal(redact("Invalid card 4111 1111 1111 1111 for jane.doe@example.com"), "Invalid card ▪ for ▪@▪");
   assert.equal(redact("order 12 of 3"), "order 12 of 3", "short numbers stay");
   assert.equal(redact("PIN 735194"), "PIN ▪");
+});
+
+test("what the widget reports fits the relay's checks: methods are short tokens, URLs carry no query", async () => {
+  const { requestMethod, bareUrl } = await import("../src/widget/cobrowse-diag");
+  assert.equal(requestMethod("post"), "POST");
+  assert.equal(requestMethod("M-SEARCH"), "M-SEARCH");
+  assert.equal(requestMethod("GET /x"), "OTHER", "a space is not in a method");
+  assert.equal(requestMethod("ÜBER"), "OTHER");
+  assert.equal(requestMethod("A".repeat(17)), "OTHER");
+  assert.equal(bareUrl("/pay?card=4111#top", "https://shop.example/cart"), "https://shop.example/pay");
+  assert.equal(bareUrl("data:text/plain,hi?x=1", "https://shop.example/"), "null" + "text/plain,hi");
 });

@@ -26,3 +26,16 @@ test("a hidden toggle's ticked state leaves neither in snapshots, added nodes, a
   const typed = { type: 3, timestamp: 4, data: { source: 5, id: 8, text: "••••••••", isChecked: false } };
   assert.equal(maskToggles(typed, hidden), typed);
 });
+
+test("a meta event's enormous page URL is cut to what the relay takes; other events pass as they are", async () => {
+  const { fitForRelay } = await import("../src/lib/cobrowse-mask");
+  const { MAX_PAGE_URL_CHARS } = await import("../src/protocol.gen");
+  const long = { type: 4, timestamp: 1, data: { href: "https://shop.example/?q=" + "x".repeat(5000), width: 1, height: 1 } };
+  const cut = fitForRelay(long) as typeof long;
+  assert.equal(cut.data.href.length, MAX_PAGE_URL_CHARS);
+  assert.ok(cut.data.href.startsWith("https://shop.example/?q=x"));
+  const short = { type: 4, timestamp: 1, data: { href: "https://shop.example/", width: 1, height: 1 } };
+  assert.deepEqual(fitForRelay(structuredClone(short)), short);
+  const other = { type: 3, timestamp: 1, data: { source: 1, href: "x".repeat(5000) } };
+  assert.equal((fitForRelay(other) as typeof other).data.href.length, 5000);
+});

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod policy;
 mod rate;
 pub mod records;
+pub mod stream_check;
 mod turn;
 mod validate;
 

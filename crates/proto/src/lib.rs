@@ -654,6 +654,8 @@ pub fn typescript_declarations() -> String {
         GrantSummary::decl(),
         StreamRole::decl(),
         StreamControl::decl(),
+        DiagEntry::decl(),
+        ConsoleLevel::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
         api::UserInfo::decl(),
@@ -684,7 +686,16 @@ pub fn typescript_declarations() -> String {
          export const MAX_IMAGE_SIDE = {MAX_IMAGE_SIDE};\n\
          export const THUMB_MAX_SIDE = {THUMB_MAX_SIDE};\n\
          export const MAX_ANNOTATIONS_BYTES = {MAX_ANNOTATIONS_BYTES};\n\
-         export const MAX_STREAM_FRAME_BYTES = {MAX_STREAM_FRAME_BYTES};\n"
+         export const MAX_STREAM_FRAME_BYTES = {MAX_STREAM_FRAME_BYTES};\n\
+         export const STREAM_FRAME_VERSION = {STREAM_FRAME_VERSION};\n\
+         export const STREAM_HEADER_BYTES = {STREAM_HEADER_BYTES};\n\
+         export const STREAM_CHUNK_BYTES = {STREAM_CHUNK_BYTES};\n\
+         export const STREAM_MAX_CHUNKS = {STREAM_MAX_CHUNKS};\n\
+         export const STREAM_MAX_MESSAGE_BYTES = {STREAM_MAX_MESSAGE_BYTES};\n\
+         export const STREAM_MAX_ITEMS = {STREAM_MAX_ITEMS};\n\
+         export const DIAG_TAG = {DIAG_TAG:?};\n\
+         export const MAX_DIAG_TEXT_CHARS = {MAX_DIAG_TEXT_CHARS};\n\
+         export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n"
     ));
     out
 }

@@ -46,6 +46,22 @@ pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 /// Largest data frame on a stream socket, in bytes. A larger payload (a full page
 /// snapshot can be several MB) is sent in chunks of at most this size.
 pub const MAX_STREAM_FRAME_BYTES: usize = 1024 * 1024;
+/// Version of the stream frame header (docs/protocol.md, "Stream messages").
+pub const STREAM_FRAME_VERSION: u8 = 1;
+/// Bytes of a stream frame's header: version, flags, message number (u32), chunk
+/// index (u16), chunk count (u16), all big-endian.
+pub const STREAM_HEADER_BYTES: usize = 10;
+/// Most payload bytes one stream frame carries (one chunk of a message).
+pub const STREAM_CHUNK_BYTES: usize = 256 * 1024;
+/// Most chunks one stream message is cut into.
+pub const STREAM_MAX_CHUNKS: usize = 64;
+/// Largest stream message, in bytes, as sent and (when compressed) once inflated.
+pub const STREAM_MAX_MESSAGE_BYTES: usize = STREAM_MAX_CHUNKS * STREAM_CHUNK_BYTES;
+/// Longest page URL a co-browse meta event carries, in characters (the widget
+/// cuts longer ones; the relay refuses over four bytes a character).
+pub const MAX_PAGE_URL_CHARS: usize = 2048;
+/// Most items (rrweb events) in one co-browse message.
+pub const STREAM_MAX_ITEMS: usize = 10_000;
 /// How long a stream token opens its stream socket, in milliseconds.
 pub const STREAM_TOKEN_TTL_MS: u64 = 60_000;
 /// Longest grant request text, in characters.

@@ -165,6 +165,60 @@ pub enum StreamControl {
     Publisher { present: bool },
 }
 
+/// The tag of the co-browse stream's diagnostics: rrweb custom events (type 5)
+/// whose payload is a [`DiagEntry`].
+pub const DIAG_TAG: &str = "sightline/diag";
+/// Longest text of a diagnostics entry (a message, a URL, a source), in characters.
+pub const MAX_DIAG_TEXT_CHARS: usize = 500;
+
+/// How bad a console message was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleLevel {
+    Error,
+    Warn,
+}
+
+/// Something that went wrong on the co-browsed page, for the agent's diagnostics
+/// panel. It travels inside the co-browse stream; the relay checks its shape (a
+/// request's URL carries no query or fragment; texts are short). No request
+/// bodies or headers, ever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum DiagEntry {
+    /// `console.error` or `console.warn`.
+    Console {
+        /// When, in milliseconds since the epoch (the visitor's clock).
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        at: u64,
+        level: ConsoleLevel,
+        text: String,
+    },
+    /// An uncaught exception or unhandled rejection.
+    Exception {
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        at: u64,
+        text: String,
+        /// Script and line, when known.
+        source: Option<String>,
+    },
+    /// A request that failed (status 0 when it never got an answer).
+    Network {
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        at: u64,
+        method: String,
+        /// Origin and path only.
+        url: String,
+        status: u16,
+        /// How long it took, in milliseconds.
+        #[cfg_attr(feature = "typescript", ts(type = "number"))]
+        ms: u64,
+    },
+}
+
 /// A screen share's state is the consent model's under older names.
 impl From<crate::ShareState> for GrantState {
     fn from(state: crate::ShareState) -> Self {

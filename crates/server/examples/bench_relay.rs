@@ -28,6 +28,26 @@ use tokio_tungstenite::tungstenite::Message;
 
 type Bytes = tokio_tungstenite::tungstenite::Bytes;
 
+/// Where a frame's send time is, in bytes from its start: after the stream
+/// frame's header and the JSON before it.
+const STAMP_AT: usize = 10 + PREFIX.len();
+const PREFIX: &str = r#"[{"type":3,"timestamp":0,"data":{"source":1,"stamp":""#;
+
+/// A co-browse message of one event (so that the relay's checks pass, and do
+/// their work), carrying its send time as 20 digits, padded with `pad`.
+fn stamped(n: u32, ns: u64, pad: &str) -> Vec<u8> {
+    let json = format!(r#"{PREFIX}{ns:020}","pad":"{pad}"}}}}]"#);
+    let mut frames = sightline_core::stream_check::frame_message(n, json.as_bytes(), false);
+    frames.remove(0)
+}
+
+fn read_stamp(frame: &[u8]) -> u64 {
+    std::str::from_utf8(&frame[STAMP_AT..STAMP_AT + 20])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("a stamp")
+}
+
 /// Frames the publisher may be ahead of the slowest subscriber in the rate test.
 const WINDOW: u64 = 64;
 
@@ -276,7 +296,7 @@ async fn run(target: &Target, subscribers: usize, size: usize, seconds: f64, rat
             let _ = ready_tx.send(()).await;
             while let Some(Ok(message)) = socket.next().await {
                 if let Message::Binary(bytes) = message {
-                    let sent_ns = u64::from_be_bytes(bytes[..8].try_into().expect("a stamp"));
+                    let sent_ns = read_stamp(&bytes);
                     let now_ns = epoch.elapsed().as_nanos() as u64;
                     let _ = latency_tx.send(Duration::from_nanos(now_ns.saturating_sub(sent_ns)));
                     received[i].fetch_add(1, Ordering::Relaxed);
@@ -293,7 +313,7 @@ async fn run(target: &Target, subscribers: usize, size: usize, seconds: f64, rat
     // publisher; the bare server has no such message): a short settle.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let slowest = || received.iter().map(|r| r.load(Ordering::Relaxed)).min().unwrap_or(0);
-    let payload = vec![0x5au8; size.saturating_sub(8)];
+    let pad = "x".repeat(size.saturating_sub(STAMP_AT + 20 + 13));
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
     let mut sent: u64 = 0;
@@ -312,8 +332,7 @@ async fn run(target: &Target, subscribers: usize, size: usize, seconds: f64, rat
                 tokio::time::sleep_until(due.into()).await;
             }
         }
-        let mut frame = (epoch.elapsed().as_nanos() as u64).to_be_bytes().to_vec();
-        frame.extend_from_slice(&payload);
+        let frame = stamped(sent as u32, epoch.elapsed().as_nanos() as u64, &pad);
         if publisher.send(Message::binary(frame)).await.is_err() {
             break;
         }

@@ -359,6 +359,18 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         app.relay.live() as u64,
     );
     gauge(
+        "sightline_stream_messages_checked_total",
+        "Whole stream messages the relay checked and passed on.",
+        "counter",
+        app.relay.messages_checked.load(Ordering::Relaxed),
+    );
+    gauge(
+        "sightline_stream_messages_refused_total",
+        "Stream frames or messages refused as malformed (the publisher's socket closed with 1007).",
+        "counter",
+        app.relay.messages_refused.load(Ordering::Relaxed),
+    );
+    gauge(
         "sightline_upload_memory_in_use_bytes",
         "Room taken in the upload memory budget by uploads in flight.",
         "gauge",

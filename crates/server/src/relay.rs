@@ -7,7 +7,9 @@
 //! moment consent ends; the relay enforces exactly that and nothing else. Each end
 //! opens its own WebSocket, `GET /ws/stream?token=`:
 //! - the **publisher** sends binary frames (at most [`MAX_STREAM_FRAME_BYTES`];
-//!   larger payloads in chunks), within the stream's byte and frame rates;
+//!   larger payloads in chunks), within the stream's byte and frame rates; each
+//!   frame's header and order, and each whole message's content, are checked
+//!   ([`stream_check`]) before the message's last chunk goes on;
 //! - each frame goes to every **subscriber** as the same shared bytes (one
 //!   allocation, however many subscribers), through a bounded ring
 //!   ([`STREAM_BUFFER_FRAMES`]): a subscriber that falls further behind is told to
@@ -20,6 +22,7 @@
 //! Storing a stream (recording, later) will be one more subscriber.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +32,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use sightline_core::stream_check::{self, Assembler, Checked, Malformed, Message as StreamMessage, Step};
 use sightline_core::{Party, StreamGrant, StreamToken, TokenBucket};
 use sightline_proto::{Capability, StreamControl, StreamId, StreamRole, MAX_STREAM_FRAME_BYTES};
 use tokio::sync::{broadcast, watch};
@@ -153,6 +157,9 @@ impl Stream {
 pub struct Relay {
     table: Mutex<Table>,
     limits: StreamLimits,
+    /// Whole messages checked and passed on, and refused as malformed.
+    pub messages_checked: AtomicU64,
+    pub messages_refused: AtomicU64,
 }
 
 /// Why a token did not open a stream socket.
@@ -169,6 +176,8 @@ impl Relay {
         Relay {
             table: Mutex::new(Table::default()),
             limits,
+            messages_checked: AtomicU64::new(0),
+            messages_refused: AtomicU64::new(0),
         }
     }
 
@@ -369,7 +378,7 @@ async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamR
         return;
     }
     let (code, reason) = match role {
-        StreamRole::Publisher => publish(&mut socket, &stream, &mut revoked, &mut shutdown).await,
+        StreamRole::Publisher => publish(&mut socket, &app.relay, &stream, &mut revoked, &mut shutdown).await,
         StreamRole::Subscriber => subscribe(&mut socket, &stream, &mut revoked, &mut shutdown).await,
     };
     if code != 0 {
@@ -383,6 +392,7 @@ type Ended = (u16, &'static str);
 
 async fn publish(
     socket: &mut WebSocket,
+    relay: &Relay,
     stream: &Stream,
     revoked: &mut watch::Receiver<bool>,
     shutdown: &mut watch::Receiver<()>,
@@ -413,6 +423,9 @@ async fn publish(
         .await;
         return (CLOSE_SPENT, "the session's limit is reached");
     }
+    // This socket's messages, chunk by chunk, each checked whole before its last
+    // chunk goes on.
+    let mut assembler = Assembler::default();
     // A new publisher (or a reconnected one) starts with a snapshot.
     if !send_control(socket, &StreamControl::SnapshotNeeded).await {
         return (0, "");
@@ -436,6 +449,14 @@ async fn publish(
             }
             inbound = socket.recv() => { silent = 0; match inbound {
                 Some(Ok(Message::Binary(bytes))) => {
+                    // Its header first: a frame out of shape is refused before it counts.
+                    let header = match stream_check::read_header(&bytes) {
+                        Ok(header) => header,
+                        Err(why) => {
+                            relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                            return refuse_malformed(socket, stream, why).await;
+                        }
+                    };
                     let now = now_ms();
                     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
                     let allowed = {
@@ -450,13 +471,36 @@ async fn publish(
                     }
                     if allowed {
                         refusing = false;
+                        let pass = match assembler.push(&header, &bytes) {
+                            Err(why) => {
+                                relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                                return refuse_malformed(socket, stream, why).await;
+                            }
+                            Ok(Step::Part) => true,
+                            // The rest of a message that lost a frame: the
+                            // subscribers were told to resync when it was lost.
+                            Ok(Step::Skip) => false,
+                            Ok(Step::Whole(message)) => match check(stream.capability, message).await {
+                                Ok(_) => { relay.messages_checked.fetch_add(1, Ordering::Relaxed); true }
+                                Err(why) => {
+                                    relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                                    return refuse_malformed(socket, stream, why).await;
+                                }
+                            },
+                        };
                         // No subscriber yet is fine: the frame is simply not kept.
-                        let _ = stream.frames.send(Item::Data(bytes));
-                    } else if !refusing {
-                        refusing = true;
-                        let _ = stream.frames.send(Item::Resync);
-                        let refused = StreamControl::Refused { reason: "over the stream's rate; send a snapshot when it is calmer".into() };
-                        if !send_control(socket, &refused).await { return (0, ""); }
+                        if pass { let _ = stream.frames.send(Item::Data(bytes)); }
+                    } else {
+                        if let Err(why) = assembler.lose(&header) {
+                            relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                            return refuse_malformed(socket, stream, why).await;
+                        }
+                        if !refusing {
+                            refusing = true;
+                            let _ = stream.frames.send(Item::Resync);
+                            let refused = StreamControl::Refused { reason: "over the stream's rate; send a snapshot when it is calmer".into() };
+                            if !send_control(socket, &refused).await { return (0, ""); }
+                        }
                     }
                 }
                 // Text is the relay's; a publisher that sends it is broken.
@@ -467,6 +511,35 @@ async fn publish(
             }}
         }
     }
+}
+
+/// Messages larger than this (or compressed) are checked off the async workers.
+const CHECK_INLINE_BYTES: usize = 16 * 1024;
+
+/// Checks a whole message for the stream's capability.
+async fn check(capability: Capability, message: StreamMessage) -> Result<Checked, Malformed> {
+    if !message.compressed && message.bytes.len() <= CHECK_INLINE_BYTES {
+        return stream_check::check_message(capability, &message);
+    }
+    tokio::task::spawn_blocking(move || stream_check::check_message(capability, &message))
+        .await
+        .unwrap_or_else(|_| Err(Malformed("the message could not be checked".into())))
+}
+
+/// A publisher sent something out of shape: it is told why, the subscribers drop
+/// what they have of the message, and the socket closes with 1007 (a reconnect
+/// starts over from a snapshot).
+async fn refuse_malformed(socket: &mut WebSocket, stream: &Stream, why: Malformed) -> Ended {
+    let _ = stream.frames.send(Item::Resync);
+    tracing::info!(stream = %stream.id, %why, "malformed stream data");
+    let _ = send_control(
+        socket,
+        &StreamControl::Refused {
+            reason: format!("malformed: {why}"),
+        },
+    )
+    .await;
+    (1007, "malformed stream data")
 }
 
 async fn subscribe(

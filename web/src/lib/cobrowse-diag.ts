@@ -3,14 +3,11 @@
 // arrive as rrweb custom events (type 5) tagged `sightline/diag`; everything in
 // them came from the visitor's browser and is shown as text only.
 
-export type DiagEntry =
-  | { kind: "console"; at: number; level: "error" | "warn"; text: string }
-  | { kind: "exception"; at: number; text: string; source: string | null }
-  | { kind: "network"; at: number; method: string; url: string; status: number; ms: number };
+import { DIAG_TAG as TAG, MAX_DIAG_TEXT_CHARS as MAX_TEXT, type DiagEntry } from "../protocol.gen";
+import { EventType } from "./rrweb-codes";
 
-const CUSTOM = 5;
-const TAG = "sightline/diag";
-const MAX_TEXT = 500;
+export type { DiagEntry };
+const CUSTOM = EventType.Custom;
 
 const str = (v: unknown, max = MAX_TEXT): string | null => (typeof v === "string" ? v.slice(0, max) : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);

@@ -13,6 +13,7 @@ interface SerializedNode {
   childNodes?: SerializedNode[];
 }
 
+import { MAX_PAGE_URL_CHARS } from "../protocol.gen";
 import { EventType, NodeType, Source } from "./rrweb-codes";
 
 const { FullSnapshot: FULL_SNAPSHOT, IncrementalSnapshot: INCREMENTAL } = EventType;
@@ -45,6 +46,19 @@ export function maskToggles(event: unknown, hidden: (id: number) => boolean): un
     if (Array.isArray(adds)) for (const add of adds) walk((add as { node?: SerializedNode })?.node, 0);
     const changes = e.data.attributes;
     if (Array.isArray(changes)) for (const c of changes) strip((c as { attributes?: Record<string, unknown> })?.attributes, (c as { id?: unknown })?.id);
+  }
+  return event;
+}
+
+/**
+ * The event within what the relay accepts of its shape (docs/protocol.md, "Stream
+ * messages"): a meta event's page URL is cut at MAX_PAGE_URL_CHARS, so that a page
+ * with an enormous address is still mirrored instead of refused.
+ */
+export function fitForRelay(event: unknown): unknown {
+  const e = event as { type?: number; data?: { href?: unknown } };
+  if (e && typeof e === "object" && e.type === EventType.Meta && e.data && typeof e.data.href === "string" && e.data.href.length > MAX_PAGE_URL_CHARS) {
+    e.data.href = e.data.href.slice(0, MAX_PAGE_URL_CHARS);
   }
   return event;
 }

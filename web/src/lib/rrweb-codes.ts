@@ -3,7 +3,7 @@
 // without loading rrweb itself.
 
 /** Event types. */
-export const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4 } as const;
+export const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
 /** Serialised node types. */
 export const NodeType = { Element: 2, Text: 3 } as const;

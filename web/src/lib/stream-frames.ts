@@ -3,7 +3,8 @@
 // in a relay frame (the relay takes at most 1 MiB per frame; a full page snapshot
 // can be several). No DOM access: the codec is tested under node.
 //
-// A frame is a 10-byte header and a part of the message's bytes:
+// A frame is a 10-byte header and a part of the message's bytes (docs/protocol.md,
+// "Stream messages"; the relay checks them, sightline_core::stream_check):
 //   0      version (1)
 //   1      flags: bit 0 = the message's bytes are deflate-raw compressed
 //   2..5   message number (u32, big-endian; the publisher counts up)
@@ -12,12 +13,14 @@
 // The message's bytes are the chunks' parts in order, then (when flagged)
 // inflated, then UTF-8 JSON.
 
-export const FRAME_VERSION = 1;
-export const HEADER_BYTES = 10;
+import { STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_MESSAGE_BYTES } from "../protocol.gen";
+
+export const FRAME_VERSION = STREAM_FRAME_VERSION;
+export const HEADER_BYTES = STREAM_HEADER_BYTES;
 /** The payload of one frame: well under the relay's 1 MiB frame limit. */
-export const CHUNK_BYTES = 256 * 1024;
-/** The largest message a subscriber reassembles (64 chunks). */
-export const MAX_MESSAGE_BYTES = 64 * CHUNK_BYTES;
+export const CHUNK_BYTES = STREAM_CHUNK_BYTES;
+/** The largest message (64 chunks), as sent and once inflated. */
+export const MAX_MESSAGE_BYTES = STREAM_MAX_MESSAGE_BYTES;
 const FLAG_DEFLATE = 1;
 
 /** Cuts a message's bytes into frames. `bytes` may be empty (one empty frame). */

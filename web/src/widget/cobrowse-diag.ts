@@ -4,19 +4,24 @@
 // response bodies or headers. Each goes out as an rrweb custom event
 // (`sightline/diag`); everything is undone when capture stops.
 
-import type { DiagEntry } from "../lib/cobrowse-diag";
+import type { DiagEntry } from "../protocol.gen";
 
-export const DIAG_TAG = "sightline/diag";
 const MAX_TEXT = 300;
 
 /** A URL without query string and fragment (they often carry tokens). */
 export function bareUrl(raw: string, base: string = location.href): string {
   try {
     const u = new URL(raw, base);
-    return `${u.origin}${u.pathname}`.slice(0, MAX_TEXT);
+    return `${u.origin}${u.pathname}`.replace(/[?#].*$/, "").slice(0, MAX_TEXT);
   } catch {
     return "(unreadable URL)";
   }
+}
+
+/** A request's method as the relay accepts it: a short HTTP token, else "OTHER". */
+export function requestMethod(method: string): string {
+  const m = String(method).toUpperCase();
+  return /^[A-Z0-9!#$%&'*+.^_`|~-]{1,16}$/.test(m) ? m : "OTHER";
 }
 
 /**
@@ -90,7 +95,7 @@ export function captureDiagnostics(report: (entry: DiagEntry) => void, own: stri
   };
   const failed = (method: string, url: string, status: number, started: number) => {
     if (!active || mine(url)) return;
-    report({ kind: "network", at: at(), method: method.toUpperCase().slice(0, 16), url: bareUrl(url), status, ms: Math.round(performance.now() - started) });
+    report({ kind: "network", at: at(), method: requestMethod(method), url: bareUrl(url), status, ms: Math.round(performance.now() - started) });
   };
 
   const originalFetch = window.fetch;

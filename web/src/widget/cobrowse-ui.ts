@@ -5,8 +5,9 @@
 
 import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib/cobrowse-visitor";
-import { DIAG_TAG, captureDiagnostics } from "./cobrowse-diag";
-import { maskToggles } from "../lib/cobrowse-mask";
+import { DIAG_TAG } from "../protocol.gen";
+import { captureDiagnostics } from "./cobrowse-diag";
+import { fitForRelay, maskToggles } from "../lib/cobrowse-mask";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
@@ -102,7 +103,7 @@ function rrwebRecorder(origin: string): Recorder {
         record({
           emit: (event) => {
             const masked = maskToggles(event, (id) => toggleHidden(record.mirror.getNode(id)));
-            if (masked) emit(masked);
+            if (masked) emit(fitForRelay(masked));
           },
           blockSelector: BLOCK_SELECTOR,
           // Every input (file inputs included: rrweb's maskAllInputs leaves their

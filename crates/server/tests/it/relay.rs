@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
+use sightline_core::stream_check::frame_message;
 use sightline_proto::{Capability, ConversationId, GrantId, ServerMessage, StreamControl, StreamId, StreamRole};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -91,6 +92,20 @@ struct Granted {
     stream: StreamId,
     publisher_token: String,
     subscriber_token: String,
+}
+
+/// A co-browse message of one pointer event, padded to about `size` bytes of
+/// JSON, as its one frame.
+fn frame(n: u32, size: usize) -> Vec<u8> {
+    let head = format!(r#"[{{"type":3,"timestamp":{n},"data":{{"source":1,"positions":[],"pad":""#);
+    let tail = r#""}}]"#;
+    let json = format!(
+        "{head}{}{tail}",
+        "x".repeat(size.saturating_sub(head.len() + tail.len()))
+    );
+    let mut frames = frame_message(n, json.as_bytes(), false);
+    assert_eq!(frames.len(), 1, "one frame");
+    frames.remove(0)
 }
 
 fn stream_granted(m: &ServerMessage) -> Option<(ConversationId, GrantId, StreamId, StreamRole, String)> {
@@ -199,24 +214,20 @@ async fn frames_go_from_the_publisher_to_every_subscriber_and_stop_when_consent_
     // Each join asks the publisher for a snapshot.
     publisher.control(|c| *c == StreamControl::SnapshotNeeded).await;
 
-    for i in 0..20u8 {
-        publisher.send(vec![i; 100 + usize::from(i) * 1000]).await;
+    for i in 0..20u32 {
+        publisher.send(frame(i, 100 + i as usize * 1000)).await;
     }
     for s in &mut subscribers {
-        for i in 0..20u8 {
-            assert_eq!(
-                s.data().await,
-                vec![i; 100 + usize::from(i) * 1000],
-                "frame {i} in order"
-            );
+        for i in 0..20u32 {
+            assert_eq!(s.data().await, frame(i, 100 + i as usize * 1000), "frame {i} in order");
         }
     }
     // A subscriber cannot publish: what it sends goes nowhere. Frame 20, sent after
     // it, is the next thing the other subscriber sees.
     subscribers[0].send(b"not yours".to_vec()).await;
-    publisher.send(vec![20; 10]).await;
-    assert_eq!(subscribers[1].data().await, vec![20; 10]);
-    assert_eq!(subscribers[0].data().await, vec![20; 10]);
+    publisher.send(frame(20, 10)).await;
+    assert_eq!(subscribers[1].data().await, frame(20, 10));
+    assert_eq!(subscribers[0].data().await, frame(20, 10));
     assert_eq!(server.metric("sightline_streams_live").await, 1);
 
     // The visitor stops: every stream socket closes with 4403, the tokens open nothing.
@@ -287,11 +298,11 @@ async fn frames_are_binary_within_the_size_and_rate_limits() {
     joined(&mut publisher, StreamRole::Publisher).await;
     // Five frames pass; the next ten are over the rate: one refusal for them all,
     // and the subscriber is told once to resynchronise.
-    for i in 0..15u8 {
-        publisher.send(vec![i; 10]).await;
+    for i in 0..15u32 {
+        publisher.send(frame(i, 10)).await;
     }
-    for i in 0..5u8 {
-        assert_eq!(subscriber.data().await, vec![i; 10]);
+    for i in 0..5u32 {
+        assert_eq!(subscriber.data().await, frame(i, 10));
     }
     assert!(matches!(
         subscriber.next().await,
@@ -361,9 +372,7 @@ async fn a_subscriber_that_falls_behind_is_told_to_resync_and_the_publisher_to_s
     // 600 frames of 64 KB: far more than the ring (128 frames) and the socket
     // buffers hold.
     for i in 0..600u32 {
-        publisher
-            .send([i.to_be_bytes().to_vec(), vec![0u8; 64 * 1024 - 4]].concat())
-            .await;
+        publisher.send(frame(i, 64 * 1024)).await;
     }
     // The slow subscriber, reading at last, finds a resync in its stream, with
     // frames missing before it...
@@ -371,7 +380,7 @@ async fn a_subscriber_that_falls_behind_is_told_to_resync_and_the_publisher_to_s
     let missed = loop {
         match slow.next().await {
             Got::Data(bytes) => {
-                let n = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
+                let n = u32::from_be_bytes(bytes[2..6].try_into().expect("a header"));
                 if let Some(previous) = last {
                     assert_eq!(n, previous + 1, "frames arrive in order until the resync");
                 }
@@ -438,12 +447,12 @@ async fn a_stream_that_has_sent_all_it_may_is_closed_with_a_reason_and_stays_clo
         .await
         .expect("publisher");
     joined(&mut publisher, StreamRole::Publisher).await;
-    for i in 0..3u8 {
-        publisher.send(vec![i; 4_000]).await;
+    for i in 0..3u32 {
+        publisher.send(frame(i, 4_000)).await;
     }
     // Two frames fit; the third is past the total: told why, then closed.
-    assert_eq!(subscriber.data().await, vec![0; 4_000]);
-    assert_eq!(subscriber.data().await, vec![1; 4_000]);
+    assert_eq!(subscriber.data().await, frame(0, 4_000));
+    assert_eq!(subscriber.data().await, frame(1, 4_000));
     let refused = publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await;
     assert!(matches!(refused, StreamControl::Refused { reason } if reason.contains("all a session may")));
     assert_eq!(publisher.closed().await, Some(4413));
@@ -452,4 +461,90 @@ async fn a_stream_that_has_sent_all_it_may_is_closed_with_a_reason_and_stays_clo
     let mut again = StreamSocket::open(&server, &token).await.expect("publisher again");
     assert_eq!(again.closed().await, Some(4413));
     drop(dir);
+}
+
+#[tokio::test]
+async fn what_a_publisher_sends_is_checked_for_shape_and_a_malformed_message_goes_no_further() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    let mut subscriber = StreamSocket::open(&server, &g.subscriber_token)
+        .await
+        .expect("subscriber");
+    joined(&mut subscriber, StreamRole::Subscriber).await;
+    let filler = "x".repeat(600_000);
+    // A full snapshot in three chunks, then events of a type nobody replays, also
+    // in three chunks: the first message arrives whole; of the second the first
+    // two chunks pass, then the subscriber is told to drop them.
+    let good = format!(
+        r#"[{{"type":4,"timestamp":1,"data":{{"href":"https://shop.example/","width":1280,"height":800}}}},{{"type":2,"timestamp":2,"data":{{"node":{{"type":0,"childNodes":[],"id":1,"pad":"{filler}"}},"initialOffset":{{"top":0,"left":0}}}}}}]"#
+    );
+    let bad = format!(r#"[{{"type":6,"timestamp":3,"data":{{"plugin":"rrweb/console@1","payload":"{filler}"}}}}]"#);
+    let bad_frames = frame_message(2, bad.as_bytes(), false);
+    let cases: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        ("plugin events", bad_frames.clone()),
+        ("unknown flags", vec![[&[1u8, 4], &frame(3, 100)[2..]].concat()]),
+        ("out of order", vec![frame_message(4, filler.as_bytes(), false).remove(1)]),
+        ("not JSON", frame_message(5, b"[{]", false)),
+        (
+            "a query in a failed request's URL",
+            frame_message(
+                6,
+                br#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"GET","url":"https://shop.example/pay?card=4111","status":500,"ms":3}}}]"#,
+                false,
+            ),
+        ),
+    ];
+    for (i, (what, frames)) in cases.into_iter().enumerate() {
+        let token = if i == 0 {
+            g.publisher_token.clone()
+        } else {
+            fresh_token(&mut g.visitor, &g.stream).await
+        };
+        let mut publisher = StreamSocket::open(&server, &token).await.expect("publisher");
+        joined(&mut publisher, StreamRole::Publisher).await;
+        if i == 0 {
+            for f in frame_message(1, good.as_bytes(), false) {
+                publisher.send(f).await;
+            }
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                got.extend_from_slice(&subscriber.data().await[10..]);
+            }
+            assert_eq!(got, good.as_bytes(), "the snapshot arrives whole");
+        }
+        for f in frames {
+            publisher.send(f).await;
+        }
+        let refused = publisher.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+        let StreamControl::Refused { reason } = refused else {
+            unreachable!()
+        };
+        assert!(reason.starts_with("malformed: "), "{what}: {reason}");
+        eprintln!("{what}: {reason}");
+        assert_eq!(publisher.closed().await, Some(1007), "{what}");
+        // The subscriber is told to drop what it has; of the bad message it saw
+        // at most the chunks before the last.
+        let mut parts = 0;
+        loop {
+            match subscriber.next().await {
+                Got::Data(bytes) => {
+                    assert_eq!(bytes, bad_frames[parts], "{what}: only the first chunks");
+                    parts += 1;
+                }
+                Got::Control(StreamControl::Resync { .. }) => break,
+                Got::Control(_) => {}
+                Got::Closed(code) => panic!("{what}: subscriber closed ({code:?})"),
+            }
+        }
+        assert_eq!(parts, if i == 0 { 2 } else { 0 }, "{what}");
+    }
+    // A well-made publisher goes on after all that.
+    let token = fresh_token(&mut g.visitor, &g.stream).await;
+    let mut publisher = StreamSocket::open(&server, &token).await.expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    publisher.send(frame(9, 50)).await;
+    assert_eq!(subscriber.data().await, frame(9, 50));
+    assert_eq!(server.metric("sightline_stream_messages_refused_total").await, 5);
+    assert_eq!(server.metric("sightline_stream_messages_checked_total").await, 2);
+    server.stop().await;
 }

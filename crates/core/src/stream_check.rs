@@ -1,0 +1,572 @@
+//! What a stream's publisher sends, checked before the relay passes it on: the
+//! frame header, the order of a message's chunks, the message's size, and its
+//! content for the stream's capability (a co-browse message is a JSON array of
+//! rrweb events of known types). Pure functions and one small state machine per
+//! publishing socket; the relay does the I/O.
+//!
+//! A frame (docs/protocol.md, "Stream messages") is a 10-byte header and one
+//! chunk of a message:
+//!
+//! ```text
+//! 0      version (STREAM_FRAME_VERSION)
+//! 1      flags: bit 0 = the message is deflate-raw compressed; no other bits
+//! 2..5   message number (u32, big-endian)
+//! 6..7   this chunk's index (u16)
+//! 8..9   the message's number of chunks (u16, 1..=STREAM_MAX_CHUNKS)
+//! ```
+//!
+//! The chunks of a message come in order on one socket, one message after the
+//! other. The relay forwards every chunk but a message's last as it arrives, and
+//! the last only once the whole message passed [`check_message`]; a subscriber
+//! that got the first chunks of a refused message is told to resynchronise and
+//! drops them.
+
+use std::io::Read;
+
+use serde::Deserialize;
+use sightline_proto::{
+    Capability, DiagEntry, DIAG_TAG, MAX_DIAG_TEXT_CHARS, MAX_PAGE_URL_CHARS, STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION,
+    STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
+};
+
+const FLAG_DEFLATE: u8 = 1;
+
+/// Why a publisher's frame or message was refused: shown to the publisher, and
+/// the publishing socket is closed (a well-made client never sends one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn malformed<T>(why: impl Into<String>) -> Result<T, Malformed> {
+    Err(Malformed(why.into()))
+}
+
+/// One frame's header, read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub message: u32,
+    pub index: u16,
+    pub count: u16,
+    pub compressed: bool,
+}
+
+impl Header {
+    /// Whether this frame is its message's last chunk.
+    pub fn is_last(&self) -> bool {
+        self.index + 1 == self.count
+    }
+}
+
+/// Reads and checks a frame's header.
+pub fn read_header(frame: &[u8]) -> Result<Header, Malformed> {
+    if frame.len() < STREAM_HEADER_BYTES {
+        return malformed(format!("a frame starts with a {STREAM_HEADER_BYTES}-byte header"));
+    }
+    if frame[0] != STREAM_FRAME_VERSION {
+        return malformed(format!("frame version {} is not {STREAM_FRAME_VERSION}", frame[0]));
+    }
+    if frame[1] & !FLAG_DEFLATE != 0 {
+        return malformed("unknown frame flags");
+    }
+    let header = Header {
+        message: u32::from_be_bytes([frame[2], frame[3], frame[4], frame[5]]),
+        index: u16::from_be_bytes([frame[6], frame[7]]),
+        count: u16::from_be_bytes([frame[8], frame[9]]),
+        compressed: frame[1] & FLAG_DEFLATE != 0,
+    };
+    if header.count == 0 || usize::from(header.count) > STREAM_MAX_CHUNKS {
+        return malformed(format!("a message has 1 to {STREAM_MAX_CHUNKS} chunks"));
+    }
+    if header.index >= header.count {
+        return malformed("a chunk's index is past its message's count");
+    }
+    if frame.len() - STREAM_HEADER_BYTES > STREAM_CHUNK_BYTES {
+        return malformed(format!("a chunk carries at most {STREAM_CHUNK_BYTES} bytes"));
+    }
+    Ok(header)
+}
+
+/// Cuts a message into frames (what the browser's `stream-frames.ts` does; used
+/// by tests and benchmarks that publish).
+pub fn frame_message(message: u32, bytes: &[u8], compressed: bool) -> Vec<Vec<u8>> {
+    let count = bytes.len().div_ceil(STREAM_CHUNK_BYTES).max(1);
+    (0..count)
+        .map(|i| {
+            let part =
+                &bytes[(i * STREAM_CHUNK_BYTES).min(bytes.len())..((i + 1) * STREAM_CHUNK_BYTES).min(bytes.len())];
+            let mut frame = Vec::with_capacity(STREAM_HEADER_BYTES + part.len());
+            frame.push(STREAM_FRAME_VERSION);
+            frame.push(if compressed { FLAG_DEFLATE } else { 0 });
+            frame.extend_from_slice(&message.to_be_bytes());
+            frame.extend_from_slice(&u16::try_from(i).unwrap_or(u16::MAX).to_be_bytes());
+            frame.extend_from_slice(&u16::try_from(count).unwrap_or(u16::MAX).to_be_bytes());
+            frame.extend_from_slice(part);
+            frame
+        })
+        .collect()
+}
+
+/// A message put back together from its chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub number: u32,
+    pub compressed: bool,
+    pub bytes: Vec<u8>,
+}
+
+/// What to do with a frame that fits the order of its socket's frames.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A chunk of a message not yet complete: pass it on.
+    Part,
+    /// The message's last chunk: check the message, then pass the chunk on.
+    Whole(Message),
+    /// A chunk of a message that already lost a frame (over the rate): drop it.
+    Skip,
+}
+
+#[derive(Debug)]
+struct Partial {
+    number: u32,
+    count: u16,
+    next: u16,
+    compressed: bool,
+    bytes: Vec<u8>,
+    /// A frame of it was dropped: the rest is skipped.
+    lost: bool,
+}
+
+/// One publishing socket's messages, chunk by chunk, in order.
+#[derive(Debug, Default)]
+pub struct Assembler {
+    current: Option<Partial>,
+}
+
+impl Assembler {
+    /// Whether `header` continues the message in progress, or starts a new one
+    /// when none is in progress.
+    fn follows(&self, header: &Header) -> Result<(), Malformed> {
+        match &self.current {
+            None if header.index == 0 => Ok(()),
+            None => malformed("a message's first chunk must come first"),
+            Some(p) if p.number == header.message && p.count == header.count && p.next == header.index => Ok(()),
+            Some(_) => malformed("a message's chunks come in order, one message after the other"),
+        }
+    }
+
+    /// Takes the next frame (its header already read) that the relay passes on.
+    pub fn push(&mut self, header: &Header, frame: &[u8]) -> Result<Step, Malformed> {
+        self.follows(header)?;
+        let part = &frame[STREAM_HEADER_BYTES..];
+        let mut p = self.current.take().unwrap_or(Partial {
+            number: header.message,
+            count: header.count,
+            next: 0,
+            compressed: header.compressed,
+            bytes: Vec::new(),
+            lost: false,
+        });
+        if p.compressed != header.compressed {
+            return malformed("a message's chunks are all compressed or none");
+        }
+        p.next += 1;
+        if p.lost {
+            if !header.is_last() {
+                self.current = Some(p);
+            }
+            return Ok(Step::Skip);
+        }
+        if p.bytes.len() + part.len() > STREAM_MAX_MESSAGE_BYTES {
+            return malformed(format!("a message is at most {STREAM_MAX_MESSAGE_BYTES} bytes"));
+        }
+        p.bytes.extend_from_slice(part);
+        if header.is_last() {
+            return Ok(Step::Whole(Message {
+                number: p.number,
+                compressed: p.compressed,
+                bytes: p.bytes,
+            }));
+        }
+        self.current = Some(p);
+        Ok(Step::Part)
+    }
+
+    /// The relay dropped this frame (over the rate): the rest of its message is
+    /// skipped. The frame must still be in order.
+    pub fn lose(&mut self, header: &Header) -> Result<(), Malformed> {
+        self.follows(header)?;
+        let mut p = self.current.take().unwrap_or(Partial {
+            number: header.message,
+            count: header.count,
+            next: 0,
+            compressed: header.compressed,
+            bytes: Vec::new(),
+            lost: true,
+        });
+        p.next += 1;
+        p.lost = true;
+        p.bytes = Vec::new();
+        if !header.is_last() {
+            self.current = Some(p);
+        }
+        Ok(())
+    }
+}
+
+/// The message's JSON text: inflated when compressed, never past
+/// [`STREAM_MAX_MESSAGE_BYTES`] (a small message that inflates enormously is
+/// refused without inflating it all).
+pub fn message_text(message: &Message) -> Result<std::borrow::Cow<'_, [u8]>, Malformed> {
+    if !message.compressed {
+        return Ok(std::borrow::Cow::Borrowed(&message.bytes));
+    }
+    let limit = STREAM_MAX_MESSAGE_BYTES as u64;
+    let mut out = Vec::new();
+    let mut inflater = flate2::read::DeflateDecoder::new(&message.bytes[..]).take(limit + 1);
+    if inflater.read_to_end(&mut out).is_err() {
+        return malformed("the message does not inflate (deflate-raw)");
+    }
+    if out.len() as u64 > limit {
+        return malformed(format!(
+            "a message inflates to at most {STREAM_MAX_MESSAGE_BYTES} bytes"
+        ));
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// What a checked message held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checked {
+    /// Its items (rrweb events).
+    pub items: usize,
+    /// Of which full snapshots.
+    pub snapshots: usize,
+}
+
+/// Checks a whole message for the stream's capability.
+pub fn check_message(capability: Capability, message: &Message) -> Result<Checked, Malformed> {
+    match capability {
+        Capability::Cobrowse => check_cobrowse(&message_text(message)?),
+        Capability::ScreenShare | Capability::RemoteControl | Capability::Recording => {
+            malformed("this capability's stream carries no data yet")
+        }
+    }
+}
+
+/// rrweb's event types (`EventType`), 0 to 5; plugins (6) are not used here.
+const FULL_SNAPSHOT: u8 = 2;
+const INCREMENTAL: u8 = 3;
+const META: u8 = 4;
+const CUSTOM: u8 = 5;
+/// rrweb's incremental sources (`IncrementalSource`) go from 0 to 16.
+const LAST_SOURCE: u8 = 16;
+/// Longest page URL in a meta event, in bytes.
+const MAX_HREF_BYTES: usize = 4 * MAX_PAGE_URL_CHARS;
+
+/// The part of an rrweb event the relay reads; the rest (a DOM, a mutation) is
+/// skipped over, checked only to be well-formed JSON.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "type")]
+    kind: u8,
+    timestamp: f64,
+    #[serde(borrow)]
+    data: EventData<'a>,
+}
+
+#[derive(Deserialize)]
+struct EventData<'a> {
+    source: Option<u8>,
+    #[serde(borrow)]
+    tag: Option<std::borrow::Cow<'a, str>>,
+    payload: Option<serde_json::Value>,
+    href: Option<std::borrow::Cow<'a, str>>,
+    width: Option<u32>,
+    height: Option<u32>,
+}
+
+/// A co-browse message: a JSON array of at most [`STREAM_MAX_ITEMS`] rrweb events
+/// (`{type, timestamp, data}`), each of a type the console knows; incremental
+/// events name a known source; meta events carry a page URL and a size; custom
+/// events are diagnostics ([`DiagEntry`]), within their limits and with request
+/// URLs that carry no query.
+pub fn check_cobrowse(json: &[u8]) -> Result<Checked, Malformed> {
+    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(json) {
+        Ok(items) => items,
+        Err(e) => return malformed(format!("a co-browse message is a JSON array: {e}")),
+    };
+    if items.len() > STREAM_MAX_ITEMS {
+        return malformed(format!("a co-browse message holds at most {STREAM_MAX_ITEMS} events"));
+    }
+    let mut checked = Checked {
+        items: items.len(),
+        snapshots: 0,
+    };
+    for (i, raw) in items.iter().enumerate() {
+        let event: Event<'_> = match serde_json::from_str(raw.get()) {
+            Ok(e) => e,
+            Err(e) => {
+                return malformed(format!(
+                    "event {i} is not an rrweb event ({{type, timestamp, data}}): {e}"
+                ))
+            }
+        };
+        if !event.timestamp.is_finite() || event.timestamp < 0.0 {
+            return malformed(format!("event {i}: its timestamp is not a time"));
+        }
+        let d = &event.data;
+        match event.kind {
+            0 | 1 => {}
+            FULL_SNAPSHOT => checked.snapshots += 1,
+            INCREMENTAL => match d.source {
+                Some(s) if s <= LAST_SOURCE => {}
+                _ => {
+                    return malformed(format!(
+                        "event {i}: an incremental event names its source (0-{LAST_SOURCE})"
+                    ))
+                }
+            },
+            META => {
+                let (Some(href), Some(_), Some(_)) = (&d.href, d.width, d.height) else {
+                    return malformed(format!("event {i}: a meta event carries href, width and height"));
+                };
+                if href.len() > MAX_HREF_BYTES {
+                    return malformed(format!("event {i}: a page URL is at most {MAX_HREF_BYTES} bytes"));
+                }
+            }
+            CUSTOM => {
+                if d.tag.as_deref() != Some(DIAG_TAG) {
+                    return malformed(format!("event {i}: the only custom events are {DIAG_TAG:?}"));
+                }
+                let entry: DiagEntry = match d.payload.clone().map(serde_json::from_value) {
+                    Some(Ok(entry)) => entry,
+                    _ => return malformed(format!("event {i}: a diagnostics entry has the wrong shape")),
+                };
+                check_diag(&entry).map_err(|Malformed(why)| Malformed(format!("event {i}: {why}")))?;
+            }
+            other => return malformed(format!("event {i}: event type {other} is not one the console replays")),
+        }
+    }
+    Ok(checked)
+}
+
+fn check_diag(entry: &DiagEntry) -> Result<(), Malformed> {
+    let long = |s: &str| s.chars().count() > MAX_DIAG_TEXT_CHARS;
+    match entry {
+        DiagEntry::Console { text, .. } if long(text) => malformed("a console text is too long"),
+        DiagEntry::Exception { text, source, .. } if long(text) || source.as_deref().is_some_and(long) => {
+            malformed("an exception's text is too long")
+        }
+        DiagEntry::Network { method, url, .. } => {
+            let token = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b);
+            if method.is_empty() || method.len() > 16 || !method.bytes().all(token) {
+                malformed("a request's method is a short upper-case word")
+            } else if long(url) || url.contains(['?', '#']) {
+                malformed("a request's URL is short and carries no query or fragment")
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn whole(frames: &[Vec<u8>]) -> Result<Vec<Message>, Malformed> {
+        let mut a = Assembler::default();
+        let mut out = Vec::new();
+        for f in frames {
+            let h = read_header(f)?;
+            if let Step::Whole(m) = a.push(&h, f)? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    fn deflated(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).expect("deflate");
+        e.finish().expect("deflate")
+    }
+
+    const META_EVENT: &str =
+        r#"{"type":4,"timestamp":1700000000000,"data":{"href":"https://shop.example/cart","width":1280,"height":800}}"#;
+
+    #[test]
+    fn a_message_in_chunks_comes_back_whole_and_checks() {
+        let filler = "x".repeat(600_000);
+        let json = format!(
+            r#"[{META_EVENT},{{"type":2,"timestamp":1,"data":{{"node":{{"text":"{filler}"}},"initialOffset":{{"top":0,"left":0}}}}}}]"#
+        );
+        let frames = frame_message(7, json.as_bytes(), false);
+        assert_eq!(frames.len(), 3);
+        let messages = whole(&frames).expect("in order");
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].bytes, json.as_bytes());
+        assert_eq!(
+            check_message(Capability::Cobrowse, &messages[0]),
+            Ok(Checked { items: 2, snapshots: 1 })
+        );
+        // Compressed, the same.
+        let packed = frame_message(8, &deflated(json.as_bytes()), true);
+        let m = &whole(&packed).expect("in order")[0];
+        assert_eq!(check_message(Capability::Cobrowse, m).map(|c| c.items), Ok(2));
+    }
+
+    #[test]
+    fn headers_out_of_shape_are_refused() {
+        let good = frame_message(1, b"[]", false).remove(0);
+        assert!(read_header(&good).is_ok());
+        let mut bad_version = good.clone();
+        bad_version[0] = 2;
+        let mut bad_flags = good.clone();
+        bad_flags[1] = 2;
+        let mut zero_count = good.clone();
+        zero_count[9] = 0;
+        let mut past_count = good.clone();
+        past_count[7] = 1;
+        let mut too_many = good.clone();
+        too_many[8..10].copy_from_slice(&65u16.to_be_bytes());
+        let mut too_long = good.clone();
+        too_long.resize(STREAM_HEADER_BYTES + STREAM_CHUNK_BYTES + 1, b' ');
+        for bad in [
+            &good[..9],
+            &bad_version,
+            &bad_flags,
+            &zero_count,
+            &past_count,
+            &too_many,
+            &too_long,
+        ] {
+            assert!(read_header(bad).is_err(), "{:?}", &bad[..bad.len().min(10)]);
+        }
+    }
+
+    #[test]
+    fn chunks_out_of_order_are_refused_and_lost_messages_skipped() {
+        let a = frame_message(1, &[b'a'; 600_000], false);
+        let b = frame_message(2, b"[]", false);
+        // The second chunk first; a new message before the first ended; a chunk twice.
+        assert!(whole(&[a[1].clone()]).is_err());
+        assert!(whole(&[a[0].clone(), b[0].clone()]).is_err());
+        assert!(whole(&[a[0].clone(), a[0].clone()]).is_err());
+        // A message that lost its first chunk to the rate: the rest is skipped, and
+        // the next message comes through.
+        let mut asm = Assembler::default();
+        asm.lose(&read_header(&a[0]).expect("header")).expect("in order");
+        for f in &a[1..] {
+            assert_eq!(asm.push(&read_header(f).expect("header"), f), Ok(Step::Skip));
+        }
+        assert!(matches!(
+            asm.push(&read_header(&b[0]).expect("header"), &b[0]),
+            Ok(Step::Whole(_))
+        ));
+    }
+
+    #[test]
+    fn a_compression_bomb_is_refused_without_inflating_it_all() {
+        let bomb = deflated(&vec![b' '; STREAM_MAX_MESSAGE_BYTES + 10]);
+        assert!(bomb.len() < STREAM_CHUNK_BYTES, "{} bytes", bomb.len());
+        let m = Message {
+            number: 1,
+            compressed: true,
+            bytes: bomb,
+        };
+        assert!(message_text(&m).is_err());
+        let junk = Message {
+            number: 1,
+            compressed: true,
+            bytes: b"not deflate at all".to_vec(),
+        };
+        assert!(message_text(&junk).is_err());
+    }
+
+    #[test]
+    fn co_browse_events_are_checked_for_shape() {
+        let ok = |s: &str| check_cobrowse(s.as_bytes());
+        assert_eq!(ok("[]").map(|c| c.items), Ok(0));
+        assert!(ok(&format!("[{META_EVENT}]")).is_ok());
+        assert!(ok(r#"[{"type":3,"timestamp":5,"data":{"source":2,"type":1,"id":4,"x":1,"y":2}}]"#).is_ok());
+        let diag = r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"POST","url":"https://shop.example/api/pay","status":500,"ms":12}}}]"#;
+        assert!(ok(diag).is_ok());
+        for bad in [
+            "{}",
+            "[1]",
+            r#"[{"type":3,"timestamp":5}]"#,
+            r#"[{"type":3,"timestamp":5,"data":{}}]"#,
+            r#"[{"type":3,"timestamp":5,"data":{"source":17}}]"#,
+            r#"[{"type":6,"timestamp":5,"data":{"plugin":"x","payload":{}}}]"#,
+            r#"[{"type":3,"timestamp":-1,"data":{"source":1}}]"#,
+            r#"[{"type":"3","timestamp":5,"data":{"source":1}}]"#,
+            r#"[{"type":4,"timestamp":5,"data":{"width":1,"height":2}}]"#,
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"other","payload":{}}}]"#,
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"GET","url":"https://a.example/x?token=1","status":0,"ms":1}}}]"#,
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"GET","url":"/x","status":0,"ms":1,"body":"card=4111"}}}]"#,
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"console","at":1,"level":"info","text":"x"}}}]"#,
+            "[{\"type\":3,\"timestamp\":5,\"data\":{\"source\":1}}",
+        ] {
+            assert!(ok(bad).is_err(), "{bad} should be refused");
+        }
+        let long = format!(
+            r#"[{{"type":5,"timestamp":5,"data":{{"tag":"sightline/diag","payload":{{"kind":"console","at":1,"level":"error","text":"{}"}}}}}}]"#,
+            "x".repeat(MAX_DIAG_TEXT_CHARS + 1)
+        );
+        assert!(ok(&long).is_err());
+        let many = format!(
+            "[{}]",
+            vec![r#"{"type":3,"timestamp":5,"data":{"source":1}}"#; STREAM_MAX_ITEMS + 1].join(",")
+        );
+        assert!(ok(&many).is_err());
+        // Other capabilities carry nothing yet.
+        let m = Message {
+            number: 1,
+            compressed: false,
+            bytes: b"[]".to_vec(),
+        };
+        assert!(check_message(Capability::RemoteControl, &m).is_err());
+    }
+
+    proptest! {
+        /// Whatever a publisher sends, the checks answer without panicking, and a
+        /// well-made message always comes back whole.
+        #[test]
+        fn any_bytes_are_answered_and_framed_messages_come_back(
+            junk in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8),
+            sizes in proptest::collection::vec(0usize..600_000, 1..4),
+        ) {
+            let mut asm = Assembler::default();
+            for f in &junk {
+                if let Ok(h) = read_header(f) {
+                    let _ = asm.push(&h, f);
+                }
+                let _ = check_cobrowse(f);
+            }
+            let mut asm = Assembler::default();
+            for (n, size) in sizes.iter().enumerate() {
+                let bytes: Vec<u8> = (0..*size).map(|i| (i % 251) as u8).collect();
+                let frames = frame_message(n as u32, &bytes, false);
+                let mut got = None;
+                for f in &frames {
+                    let h = read_header(f).map_err(|e| TestCaseError::fail(e.0))?;
+                    match asm.push(&h, f).map_err(|e| TestCaseError::fail(e.0))? {
+                        Step::Whole(m) => got = Some(m),
+                        Step::Part => prop_assert!(!h.is_last()),
+                        Step::Skip => prop_assert!(false, "nothing was lost"),
+                    }
+                }
+                prop_assert_eq!(got.map(|m| m.bytes), Some(bytes));
+            }
+        }
+    }
+}
