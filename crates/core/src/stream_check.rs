@@ -284,7 +284,7 @@ struct EventData<'a> {
     source: Option<u8>,
     #[serde(borrow)]
     tag: Option<std::borrow::Cow<'a, str>>,
-    payload: Option<serde_json::Value>,
+    payload: Option<DiagEntry>,
     href: Option<std::borrow::Cow<'a, str>>,
     width: Option<u32>,
     height: Option<u32>,
@@ -296,63 +296,72 @@ struct EventData<'a> {
 /// events are diagnostics ([`DiagEntry`]), within their limits and with request
 /// URLs that carry no query.
 pub fn check_cobrowse(json: &[u8]) -> Result<Checked, Malformed> {
-    let items: Vec<&serde_json::value::RawValue> = match serde_json::from_slice(json) {
-        Ok(items) => items,
-        Err(e) => return malformed(format!("a co-browse message is a JSON array: {e}")),
-    };
-    if items.len() > STREAM_MAX_ITEMS {
-        return malformed(format!("a co-browse message holds at most {STREAM_MAX_ITEMS} events"));
+    // One pass, event by event as they are read: no tree, no list of events.
+    let mut checked = Checked::default();
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let read =
+        serde::de::Deserializer::deserialize_seq(&mut de, Events { checked: &mut checked }).and_then(|()| de.end());
+    match read {
+        Ok(()) => Ok(checked),
+        Err(e) => malformed(format!("a co-browse message is a JSON array of rrweb events: {e}")),
     }
-    let mut checked = Checked {
-        items: items.len(),
-        snapshots: 0,
-    };
-    for (i, raw) in items.iter().enumerate() {
-        let event: Event<'_> = match serde_json::from_str(raw.get()) {
-            Ok(e) => e,
-            Err(e) => {
-                return malformed(format!(
-                    "event {i} is not an rrweb event ({{type, timestamp, data}}): {e}"
-                ))
-            }
-        };
-        if !event.timestamp.is_finite() || event.timestamp < 0.0 {
-            return malformed(format!("event {i}: its timestamp is not a time"));
-        }
-        let d = &event.data;
-        match event.kind {
-            0 | 1 => {}
-            FULL_SNAPSHOT => checked.snapshots += 1,
-            INCREMENTAL => match d.source {
-                Some(s) if s <= LAST_SOURCE => {}
-                _ => {
-                    return malformed(format!(
-                        "event {i}: an incremental event names its source (0-{LAST_SOURCE})"
-                    ))
-                }
-            },
-            META => {
-                let (Some(href), Some(_), Some(_)) = (&d.href, d.width, d.height) else {
-                    return malformed(format!("event {i}: a meta event carries href, width and height"));
-                };
-                if href.len() > MAX_HREF_BYTES {
-                    return malformed(format!("event {i}: a page URL is at most {MAX_HREF_BYTES} bytes"));
-                }
-            }
-            CUSTOM => {
-                if d.tag.as_deref() != Some(DIAG_TAG) {
-                    return malformed(format!("event {i}: the only custom events are {DIAG_TAG:?}"));
-                }
-                let entry: DiagEntry = match d.payload.clone().map(serde_json::from_value) {
-                    Some(Ok(entry)) => entry,
-                    _ => return malformed(format!("event {i}: a diagnostics entry has the wrong shape")),
-                };
-                check_diag(&entry).map_err(|Malformed(why)| Malformed(format!("event {i}: {why}")))?;
-            }
-            other => return malformed(format!("event {i}: event type {other} is not one the console replays")),
-        }
+}
+
+/// Reads a message's events one by one, checking each.
+struct Events<'c> {
+    checked: &'c mut Checked,
+}
+
+impl<'de> serde::de::Visitor<'de> for Events<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of rrweb events")
     }
-    Ok(checked)
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error;
+        while let Some(event) = seq.next_element::<Event<'de>>()? {
+            let i = self.checked.items;
+            if i >= STREAM_MAX_ITEMS {
+                return Err(A::Error::custom(format!("at most {STREAM_MAX_ITEMS} events")));
+            }
+            check_event(&event, self.checked)
+                .map_err(|Malformed(why)| A::Error::custom(format!("event {i}: {why}")))?;
+            self.checked.items += 1;
+        }
+        Ok(())
+    }
+}
+
+fn check_event(event: &Event<'_>, checked: &mut Checked) -> Result<(), Malformed> {
+    if !event.timestamp.is_finite() || event.timestamp < 0.0 {
+        return malformed("its timestamp is not a time");
+    }
+    let d = &event.data;
+    match event.kind {
+        0 | 1 => Ok(()),
+        FULL_SNAPSHOT => {
+            checked.snapshots += 1;
+            Ok(())
+        }
+        INCREMENTAL => match d.source {
+            Some(s) if s <= LAST_SOURCE => Ok(()),
+            _ => malformed(format!("an incremental event names its source (0-{LAST_SOURCE})")),
+        },
+        META => match (&d.href, d.width, d.height) {
+            (Some(href), Some(_), Some(_)) if href.len() <= MAX_HREF_BYTES => Ok(()),
+            (Some(_), Some(_), Some(_)) => malformed(format!("a page URL is at most {MAX_HREF_BYTES} bytes")),
+            _ => malformed("a meta event carries href, width and height"),
+        },
+        CUSTOM => match (d.tag.as_deref(), &d.payload) {
+            (Some(DIAG_TAG), Some(entry)) => check_diag(entry),
+            _ => malformed(format!(
+                "the only custom events are {DIAG_TAG:?} with a diagnostics entry"
+            )),
+        },
+        other => malformed(format!("event type {other} is not one the console replays")),
+    }
 }
 
 fn check_diag(entry: &DiagEntry) -> Result<(), Malformed> {

@@ -57,6 +57,8 @@ fn role_index(role: StreamRole) -> usize {
 }
 /// Pings keep idle stream sockets alive through proxies.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// How long a stream socket's closing frame may take to write.
+const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 /// Close code of a socket whose stream was revoked (consent ended).
 pub const CLOSE_REVOKED: u16 = 4403;
 /// The close code for a stream that has carried all it may (its total limits).
@@ -382,7 +384,9 @@ async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamR
         StreamRole::Subscriber => subscribe(&mut socket, &stream, &mut revoked, &mut shutdown).await,
     };
     if code != 0 {
-        close(&mut socket, code, reason).await;
+        // A reader that stopped reading does not hold the socket (or a shutdown)
+        // for the whole write timeout.
+        let _ = tokio::time::timeout(CLOSE_WITHIN, close(&mut socket, code, reason)).await;
     }
     drop(joined);
 }
@@ -514,7 +518,7 @@ async fn publish(
 }
 
 /// Messages larger than this (or compressed) are checked off the async workers.
-const CHECK_INLINE_BYTES: usize = 16 * 1024;
+const CHECK_INLINE_BYTES: usize = 64 * 1024;
 
 /// Checks a whole message for the stream's capability.
 async fn check(capability: Capability, message: StreamMessage) -> Result<Checked, Malformed> {
@@ -574,10 +578,12 @@ async fn subscribe(
             }
             item = frames.recv() => match item {
                 Ok(Item::Data(bytes)) => {
-                    // A write blocked by a slow reader still gives way to a revocation.
+                    // A write blocked by a slow reader still gives way to a
+                    // revocation or a shutdown.
                     tokio::select! {
                         biased;
                         _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
+                        _ = shutdown.changed() => return (1012, "server restarting"),
                         sent = send_frame(socket, Message::Binary(bytes)) => if !sent { return (0, ""); },
                     }
                 }
