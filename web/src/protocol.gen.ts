@@ -169,6 +169,18 @@ url: string, status: number,
  */
 ms: number, };
 
+export type Anchor = { node: number | null, 
+/**
+ * 0 (left edge) to 1 (right edge).
+ */
+fx: number, 
+/**
+ * 0 (top edge) to 1 (bottom edge).
+ */
+fy: number, x: number, y: number, };
+
+export type Guidance = { "kind": "pointer", at: Anchor | null, } | { "kind": "ping", at: Anchor, } | { "kind": "highlight", node: number | null, };
+
 export type ConsoleLevel = "error" | "warn";
 
 export type LoginRequest = { name: string, password: string, };
@@ -227,4 +239,6 @@ export const STREAM_MAX_MESSAGE_BYTES = 16777216;
 export const STREAM_MAX_ITEMS = 10000;
 export const DIAG_TAG = "sightline/diag";
 export const MAX_DIAG_TEXT_CHARS = 500;
+export const MAX_GUIDANCE_BYTES = 8192;
+export const MAX_GUIDANCE_ITEMS = 32;
 export const MAX_PAGE_URL_CHARS = 2048;

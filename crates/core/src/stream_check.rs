@@ -25,8 +25,9 @@ use std::io::Read;
 
 use serde::Deserialize;
 use sightline_proto::{
-    Capability, DiagEntry, DIAG_TAG, MAX_DIAG_TEXT_CHARS, MAX_PAGE_URL_CHARS, STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION,
-    STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
+    Anchor, Capability, DiagEntry, Guidance, DIAG_TAG, MAX_DIAG_TEXT_CHARS, MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS,
+    MAX_PAGE_URL_CHARS, STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS,
+    STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
 };
 
 const FLAG_DEFLATE: u8 = 1;
@@ -364,6 +365,45 @@ fn check_event(event: &Event<'_>, checked: &mut Checked) -> Result<(), Malformed
     }
 }
 
+/// An agent's guidance message (docs/protocol.md, "Guidance"): one frame, not
+/// compressed, at most [`MAX_GUIDANCE_BYTES`], holding a JSON array of at most
+/// [`MAX_GUIDANCE_ITEMS`] [`Guidance`] items whose spots are finite, with
+/// fractions from 0 to 1. Returns the number of items.
+pub fn check_guidance(frame: &[u8]) -> Result<usize, Malformed> {
+    if frame.len() > MAX_GUIDANCE_BYTES {
+        return malformed(format!("a guidance message is at most {MAX_GUIDANCE_BYTES} bytes"));
+    }
+    let header = read_header(frame)?;
+    if header.count != 1 || header.compressed {
+        return malformed("a guidance message is one uncompressed frame");
+    }
+    let items: Vec<Guidance> = match serde_json::from_slice(&frame[STREAM_HEADER_BYTES..]) {
+        Ok(items) => items,
+        Err(e) => return malformed(format!("a guidance message is a JSON array of guidance: {e}")),
+    };
+    if items.len() > MAX_GUIDANCE_ITEMS {
+        return malformed(format!("a guidance message holds at most {MAX_GUIDANCE_ITEMS} items"));
+    }
+    let spot = |a: &Anchor| {
+        let fraction = |f: f32| (0.0..=1.0).contains(&f);
+        let place = |v: f32| v.is_finite() && v.abs() <= 1.0e7;
+        fraction(a.fx) && fraction(a.fy) && place(a.x) && place(a.y)
+    };
+    for (i, item) in items.iter().enumerate() {
+        let ok = match item {
+            Guidance::Pointer { at } => at.as_ref().is_none_or(spot),
+            Guidance::Ping { at } => spot(at),
+            Guidance::Highlight { .. } => true,
+        };
+        if !ok {
+            return malformed(format!(
+                "guidance {i}: a spot's fractions are 0 to 1 and its coordinates finite"
+            ));
+        }
+    }
+    Ok(items.len())
+}
+
 fn check_diag(entry: &DiagEntry) -> Result<(), Malformed> {
     let long = |s: &str| s.chars().count() > MAX_DIAG_TEXT_CHARS;
     match entry {
@@ -544,6 +584,35 @@ mod tests {
             bytes: b"[]".to_vec(),
         };
         assert!(check_message(Capability::RemoteControl, &m).is_err());
+    }
+
+    #[test]
+    fn guidance_is_one_small_frame_of_known_items_with_spots_on_the_page() {
+        let frame = |json: &str| frame_message(1, json.as_bytes(), false).remove(0);
+        let good = r#"[{"kind":"pointer","at":{"node":12,"fx":0.25,"fy":0.5,"x":300,"y":1200.5}},{"kind":"pointer","at":null},{"kind":"ping","at":{"node":null,"fx":0,"fy":1,"x":0,"y":0}},{"kind":"highlight","node":7},{"kind":"highlight","node":null}]"#;
+        assert_eq!(check_guidance(&frame(good)), Ok(5));
+        for bad in [
+            "{}",
+            r#"[{"kind":"click","at":null}]"#,
+            r#"[{"kind":"pointer","at":{"node":1,"fx":1.5,"fy":0,"x":0,"y":0}}]"#,
+            r#"[{"kind":"pointer","at":{"node":1,"fx":0,"fy":-0.1,"x":0,"y":0}}]"#,
+            r#"[{"kind":"ping","at":{"node":1,"fx":0,"fy":0,"x":1e30,"y":0}}]"#,
+            r#"[{"kind":"highlight","node":7,"script":"alert(1)"}]"#,
+            r#"[{"kind":"highlight","node":-1}]"#,
+        ] {
+            assert!(check_guidance(&frame(bad)).is_err(), "{bad} should be refused");
+        }
+        let many = format!(
+            "[{}]",
+            vec![r#"{"kind":"highlight","node":null}"#; MAX_GUIDANCE_ITEMS + 1].join(",")
+        );
+        assert!(check_guidance(&frame(&many)).is_err());
+        let long = format!(
+            r#"[{{"kind":"highlight","node":null}}{}]"#,
+            " ".repeat(MAX_GUIDANCE_BYTES)
+        );
+        assert!(check_guidance(&frame(&long)).is_err());
+        assert!(check_guidance(&frame_message(1, good.as_bytes(), true).remove(0)).is_err());
     }
 
     proptest! {

@@ -655,6 +655,8 @@ pub fn typescript_declarations() -> String {
         StreamRole::decl(),
         StreamControl::decl(),
         DiagEntry::decl(),
+        Anchor::decl(),
+        Guidance::decl(),
         ConsoleLevel::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
@@ -695,6 +697,8 @@ pub fn typescript_declarations() -> String {
          export const STREAM_MAX_ITEMS = {STREAM_MAX_ITEMS};\n\
          export const DIAG_TAG = {DIAG_TAG:?};\n\
          export const MAX_DIAG_TEXT_CHARS = {MAX_DIAG_TEXT_CHARS};\n\
+         export const MAX_GUIDANCE_BYTES = {MAX_GUIDANCE_BYTES};\n\
+         export const MAX_GUIDANCE_ITEMS = {MAX_GUIDANCE_ITEMS};\n\
          export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n"
     ));
     out

@@ -62,6 +62,10 @@ pub const STREAM_MAX_MESSAGE_BYTES: usize = STREAM_MAX_CHUNKS * STREAM_CHUNK_BYT
 pub const MAX_PAGE_URL_CHARS: usize = 2048;
 /// Most items (rrweb events) in one co-browse message.
 pub const STREAM_MAX_ITEMS: usize = 10_000;
+/// Largest guidance message an agent sends up its co-browse stream, in bytes.
+pub const MAX_GUIDANCE_BYTES: usize = 8 * 1024;
+/// Most guidance items in one message.
+pub const MAX_GUIDANCE_ITEMS: usize = 32;
 /// How long a stream token opens its stream socket, in milliseconds.
 pub const STREAM_TOKEN_TTL_MS: u64 = 60_000;
 /// Longest grant request text, in characters.

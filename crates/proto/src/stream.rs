@@ -219,6 +219,44 @@ pub enum DiagEntry {
     },
 }
 
+/// A spot on the visitor's page, as the agent pointed at it in the mirror: the
+/// element under the pointer (its rrweb node id, the same on both sides) and the
+/// spot within its box as fractions of its width and height, so that it lands on
+/// the same spot of the same element whatever the two windows' sizes; and the
+/// page coordinates (CSS pixels from the document's top left) as a fallback
+/// when the element is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct Anchor {
+    pub node: Option<u32>,
+    /// 0 (left edge) to 1 (right edge).
+    pub fx: f32,
+    /// 0 (top edge) to 1 (bottom edge).
+    pub fy: f32,
+    pub x: f32,
+    pub y: f32,
+}
+
+/// What the agent shows on the visitor's page while co-browsing: sent by the
+/// agent's console up its co-browse stream socket (docs/protocol.md,
+/// "Guidance"), checked by the relay, passed to the visitor's co-browsing tab.
+/// Nothing in it acts on the page: it is drawn over it, and the visitor's
+/// clicks go through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum Guidance {
+    /// The agent's pointer is here (`at: null`: it left the mirror).
+    Pointer { at: Option<Anchor> },
+    /// A click on the mirror: a ripple at the spot.
+    Ping { at: Anchor },
+    /// An outline around an element that follows it as the page scrolls
+    /// (`node: null` takes it away).
+    Highlight { node: Option<u32> },
+}
+
 /// A screen share's state is the consent model's under older names.
 impl From<crate::ShareState> for GrantState {
     fn from(state: crate::ShareState) -> Self {

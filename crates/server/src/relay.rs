@@ -16,6 +16,9 @@
 //!   resynchronise ([`StreamControl::Resync`]) and the publisher to send a fresh
 //!   snapshot ([`StreamControl::SnapshotNeeded`]), instead of being buffered
 //!   without bound;
+//! - on a co-browse stream, subscribers (the agent's console) may send
+//!   guidance up (pointer, ping, highlight), checked and within its own rate,
+//!   to the publishers;
 //! - relay messages are text frames ([`StreamControl`]); data frames are binary;
 //! - a revocation closes every socket of the stream at once with 4403.
 //!
@@ -57,6 +60,12 @@ fn role_index(role: StreamRole) -> usize {
 }
 /// Pings keep idle stream sockets alive through proxies.
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Guidance messages held for a stream's publishers: a whole burst.
+const UPSTREAM_BUFFER: usize = 128;
+/// Guidance messages a stream's subscribers may send: a pointer at 30 per second
+/// with room for pings and highlights.
+const GUIDANCE_PER_SECOND: f64 = 60.0;
+const GUIDANCE_BURST: u32 = 120;
 /// How long a stream socket's closing frame may take to write.
 const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 /// Close code of a socket whose stream was revoked (consent ended).
@@ -111,6 +120,11 @@ struct Stream {
     frames: broadcast::Sender<Item>,
     /// Subscribers ask the publisher for a snapshot through this.
     snapshots: broadcast::Sender<()>,
+    /// Guidance from the agent (co-browse): subscribers to publishers. Pointer
+    /// positions are fleeting: a publisher that lags skips them.
+    upstream: broadcast::Sender<Bytes>,
+    /// The guidance rate, all subscribers together: messages.
+    upstream_rate: Mutex<TokenBucket>,
     /// Becomes true when the stream is revoked.
     revoked: watch::Sender<bool>,
     /// Publisher sockets open now (subscribers are told when it turns 0 or back).
@@ -196,6 +210,8 @@ impl Relay {
             capability: grant.capability,
             frames: broadcast::channel(STREAM_BUFFER_FRAMES).0,
             snapshots: broadcast::channel(16).0,
+            upstream: broadcast::channel(UPSTREAM_BUFFER).0,
+            upstream_rate: Mutex::new(TokenBucket::new(GUIDANCE_BURST, GUIDANCE_PER_SECOND, now)),
             revoked: watch::channel(false).0,
             publishers: watch::channel(0).0,
             spent: Mutex::new((0, 0)),
@@ -381,7 +397,7 @@ async fn run(app: AppState, mut socket: WebSocket, joined: Joined, role: StreamR
     }
     let (code, reason) = match role {
         StreamRole::Publisher => publish(&mut socket, &app.relay, &stream, &mut revoked, &mut shutdown).await,
-        StreamRole::Subscriber => subscribe(&mut socket, &stream, &mut revoked, &mut shutdown).await,
+        StreamRole::Subscriber => subscribe(&mut socket, &app.relay, &stream, &mut revoked, &mut shutdown).await,
     };
     if code != 0 {
         // A reader that stopped reading does not hold the socket (or a shutdown)
@@ -402,6 +418,7 @@ async fn publish(
     shutdown: &mut watch::Receiver<()>,
 ) -> Ended {
     let mut snapshots = stream.snapshots.subscribe();
+    let mut guidance = stream.upstream.subscribe();
     // Counted while this loop runs, whichever way it ends.
     stream.publishers.send_modify(|n| *n += 1);
     struct Present<'a>(&'a watch::Sender<usize>);
@@ -439,6 +456,12 @@ async fn publish(
             biased;
             _ = revoked.changed() => return (CLOSE_REVOKED, "consent ended"),
             _ = shutdown.changed() => return (1012, "server restarting"),
+            guided = guidance.recv() => match guided {
+                Ok(bytes) => if !send_frame(socket, Message::Binary(bytes)).await { return (0, ""); },
+                // Older pointer positions are worth nothing now.
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return (CLOSE_REVOKED, "consent ended"),
+            },
             asked = snapshots.recv() => {
                 if matches!(asked, Err(broadcast::error::RecvError::Closed)) {
                     return (CLOSE_REVOKED, "consent ended");
@@ -548,6 +571,7 @@ async fn refuse_malformed(socket: &mut WebSocket, stream: &Stream, why: Malforme
 
 async fn subscribe(
     socket: &mut WebSocket,
+    relay: &Relay,
     stream: &Stream,
     revoked: &mut watch::Receiver<bool>,
     shutdown: &mut watch::Receiver<()>,
@@ -563,6 +587,8 @@ async fn subscribe(
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent = 0u32;
+    // Over the guidance rate: one `refused` per episode.
+    let mut guidance_refused = false;
     loop {
         tokio::select! {
             biased;
@@ -604,7 +630,28 @@ async fn subscribe(
             inbound = socket.recv() => {
                 silent = 0;
                 match inbound {
-                    // Subscribers only read; anything they send is ignored.
+                    // The agent's guidance (co-browse only): checked, within
+                    // its rate, to the publishers.
+                    Some(Ok(Message::Binary(bytes))) if stream.capability == Capability::Cobrowse => {
+                        let allowed = stream.upstream_rate.lock().unwrap_or_else(|p| p.into_inner()).try_take(now_ms());
+                        if !allowed {
+                            if !guidance_refused {
+                                guidance_refused = true;
+                                let refused = StreamControl::Refused { reason: "guidance over its rate".into() };
+                                if !send_control(socket, &refused).await { return (0, ""); }
+                            }
+                            continue;
+                        }
+                        guidance_refused = false;
+                        if let Err(why) = stream_check::check_guidance(&bytes) {
+                            relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(stream = %stream.id, %why, "malformed guidance");
+                            let _ = send_control(socket, &StreamControl::Refused { reason: format!("malformed: {why}") }).await;
+                            return (1007, "malformed guidance");
+                        }
+                        let _ = stream.upstream.send(bytes);
+                    }
+                    // Anything else a subscriber sends is ignored.
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => return (0, ""),
                 }

@@ -18,6 +18,7 @@ struct StreamSocket {
     ws: Ws,
 }
 
+#[derive(Debug)]
 enum Got {
     Data(Vec<u8>),
     Control(StreamControl),
@@ -222,12 +223,18 @@ async fn frames_go_from_the_publisher_to_every_subscriber_and_stop_when_consent_
             assert_eq!(s.data().await, frame(i, 100 + i as usize * 1000), "frame {i} in order");
         }
     }
-    // A subscriber cannot publish: what it sends goes nowhere. Frame 20, sent after
-    // it, is the next thing the other subscriber sees.
-    subscribers[0].send(b"not yours".to_vec()).await;
+    // A subscriber cannot publish: what it sends up is guidance or nothing (a
+    // page's data from it closes its socket), and never reaches the other
+    // subscriber, for which frame 20, sent after it, is the next thing.
+    let mut impostor = subscribers.remove(0);
+    impostor.send(frame(99, 10)).await;
+    assert_eq!(impostor.closed().await, Some(1007));
     publisher.send(frame(20, 10)).await;
-    assert_eq!(subscribers[1].data().await, frame(20, 10));
     assert_eq!(subscribers[0].data().await, frame(20, 10));
+    let token = fresh_token(&mut g.anna, &g.stream).await;
+    let mut s = StreamSocket::open(&server, &token).await.expect("subscriber");
+    joined(&mut s, StreamRole::Subscriber).await;
+    subscribers.push(s);
     assert_eq!(server.metric("sightline_streams_live").await, 1);
 
     // The visitor stops: every stream socket closes with 4403, the tokens open nothing.
@@ -546,5 +553,67 @@ async fn what_a_publisher_sends_is_checked_for_shape_and_a_malformed_message_goe
     assert_eq!(subscriber.data().await, frame(9, 50));
     assert_eq!(server.metric("sightline_stream_messages_refused_total").await, 5);
     assert_eq!(server.metric("sightline_stream_messages_checked_total").await, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_agents_guidance_goes_up_to_the_visitors_page_checked_and_within_its_rate() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    let mut publisher = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut publisher, StreamRole::Publisher).await;
+    let mut agent = StreamSocket::open(&server, &g.subscriber_token)
+        .await
+        .expect("subscriber");
+    joined(&mut agent, StreamRole::Subscriber).await;
+    let guidance = |n: u32, json: &str| frame_message(n, json.as_bytes(), false).remove(0);
+    let pointer = guidance(
+        1,
+        r#"[{"kind":"pointer","at":{"node":12,"fx":0.25,"fy":0.5,"x":310,"y":95}}]"#,
+    );
+    agent.send(pointer.clone()).await;
+    assert_eq!(publisher.data().await, pointer, "the same bytes reach the page");
+    // A publisher's frames never come back to it, and the agent's never go to
+    // other subscribers: the next thing the publisher sees is the next guidance.
+    let ping = guidance(2, r#"[{"kind":"ping","at":{"node":null,"fx":0,"fy":0,"x":5,"y":6}}]"#);
+    agent.send(ping.clone()).await;
+    assert_eq!(publisher.data().await, ping);
+
+    // Past the rate (120 at once): one refusal, the rest dropped, and a later
+    // message (once the bucket refills) goes on.
+    for _ in 0..130 {
+        agent.send(pointer.clone()).await;
+    }
+    let refused = agent.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.contains("rate")));
+    // Once the bucket has refilled a little, the next goes on; before it came
+    // the burst and not all 130.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let highlight = guidance(3, r#"[{"kind":"highlight","node":7}]"#);
+    agent.send(highlight.clone()).await;
+    let mut passed = 0;
+    loop {
+        let got = publisher.data().await;
+        if got == highlight {
+            break;
+        }
+        assert_eq!(got, pointer);
+        passed += 1;
+    }
+    assert!((110..=120).contains(&passed), "{passed} of 130 within the burst");
+
+    // Something that is not guidance closes the agent's socket with the reason.
+    agent.send(guidance(4, r#"[{"kind":"click","node":7}]"#)).await;
+    let refused = agent.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.starts_with("malformed")));
+    assert_eq!(agent.closed().await, Some(1007));
+    // The visitor's mirror goes on: a fresh subscriber still gets frames.
+    let token = fresh_token(&mut g.anna, &g.stream).await;
+    let mut again = StreamSocket::open(&server, &token).await.expect("subscriber");
+    joined(&mut again, StreamRole::Subscriber).await;
+    publisher.send(frame(5, 40)).await;
+    assert_eq!(again.data().await, frame(5, 40));
     server.stop().await;
 }
