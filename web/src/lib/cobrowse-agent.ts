@@ -2,10 +2,10 @@
 // subscribing stream per conversation whose items (rrweb events) go, in order, to
 // whatever shows them (the console's mirror).
 
-import type { GrantSummary, ServerMessage } from "../protocol.gen";
+import { MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS, type Guidance, type GrantSummary, type ServerMessage } from "../protocol.gen";
 import type { AgentSession } from "./agent-session";
 import type { Timers } from "./connection";
-import { Reassembler, decodeItems } from "./stream-frames";
+import { Reassembler, decodeItems, frameMessage } from "./stream-frames";
 import { StreamSocket, type BinarySocketLike, type StreamLink } from "./stream-socket";
 
 export const DEFAULT_COBROWSE_MESSAGE = "May I see the page you are on? I can then guide you through it.";
@@ -59,6 +59,8 @@ interface Live {
   items: number;
   /** Whether the visitor's page publishes now (null: not said yet). */
   publisherPresent: boolean | null;
+  /** Guidance messages sent up (their numbers). */
+  guidanceSent: number;
 }
 
 export class AgentCobrowse {
@@ -99,6 +101,20 @@ export class AgentCobrowse {
     return !!live && this.session.send({ type: "stream_join", stream: live.stream });
   }
 
+  /**
+   * Shows something on the visitor's page (pointer, ping, highlight): one
+   * guidance message up the conversation's stream. False when no stream is open
+   * or the message would be over the relay's limits.
+   */
+  guide(conversation: string, items: Guidance[]): boolean {
+    const live = this.live.get(conversation);
+    if (!live?.socket.isOpen || items.length === 0 || items.length > MAX_GUIDANCE_ITEMS) return false;
+    const bytes = new TextEncoder().encode(JSON.stringify(items));
+    const [frame] = frameMessage(live.guidanceSent++ >>> 0, bytes, false);
+    if (frame.length > MAX_GUIDANCE_BYTES) return false;
+    return live.socket.send(frame);
+  }
+
   stats(conversation: string): { bytes: number; items: number } | null {
     const l = this.live.get(conversation);
     return l ? { bytes: l.bytes, items: l.items } : null;
@@ -124,6 +140,7 @@ export class AgentCobrowse {
       bytes: 0,
       items: 0,
       publisherPresent: null,
+      guidanceSent: 0,
       socket: new StreamSocket({
         url: this.deps.relayUrl,
         needToken: () => {

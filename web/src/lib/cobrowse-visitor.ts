@@ -8,9 +8,9 @@
 // fresh stream token and captures the new page with no action by either side;
 // another tab of the same visitor captures nothing.
 
-import type { AgentRef, ConversationSummary, Event, GrantState, ServerMessage } from "../protocol.gen";
+import type { AgentRef, ConversationSummary, Event, GrantState, Guidance, ServerMessage } from "../protocol.gen";
 import type { Timers } from "./connection";
-import { encodeItems } from "./stream-frames";
+import { Reassembler, encodeItems } from "./stream-frames";
 import { StreamSocket, type BinarySocketLike } from "./stream-socket";
 import type { KeyValueStore, VisitorSession } from "./visitor-session";
 
@@ -82,6 +82,7 @@ export class VisitorCobrowse {
   private sending: Promise<void> = Promise.resolve();
   private startSent = false;
   private listeners = new Set<() => void>();
+  private guides = new Set<(items: Guidance[]) => void>();
   private readonly timers: Timers;
   /** Bytes of frames handed to the relay (for figures and tests). */
   bytesSent = 0;
@@ -108,6 +109,15 @@ export class VisitorCobrowse {
     // say co-browsing is asked for or on): start from what the session knows.
     if (session.ready) this.fromSummary(session.welcomeSummary);
     for (const e of session.transcript.getEvents()) this.onEvent(e);
+  }
+
+  /**
+   * What the agent shows on this page (pointer, pings, highlights), as it
+   * arrives; when capture stops, a last call takes the pointer and highlight away.
+   */
+  onGuidance(fn: (items: Guidance[]) => void): () => void {
+    this.guides.add(fn);
+    return () => this.guides.delete(fn);
   }
 
   subscribe(fn: () => void): () => void {
@@ -239,6 +249,11 @@ export class VisitorCobrowse {
             break;
         }
       },
+      onFrame: (frame) => {
+        if (this.stream !== stream || !this.recorder) return;
+        const items = decodeGuidance(frame);
+        if (items) this.guide(items);
+      },
       onLink: (link) => {
         if (link === "ended" && this.stream === stream) this.teardown();
         this.changed();
@@ -335,6 +350,7 @@ export class VisitorCobrowse {
   private teardown(): void {
     if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    if (this.recorder) this.guide([{ kind: "pointer", at: null }, { kind: "highlight", node: null }]);
     this.recorder?.stop();
     this.recorder = null;
     const stream = this.stream;
@@ -377,4 +393,27 @@ export class VisitorCobrowse {
   private changed(): void {
     for (const fn of this.listeners) fn();
   }
+
+  private guide(items: Guidance[]): void {
+    for (const fn of this.guides) fn(items);
+  }
+}
+
+const KINDS = new Set(["pointer", "ping", "highlight"]);
+
+/**
+ * A guidance message from the agent: one frame (the relay checked its shape;
+ * anything odd is dropped all the same). Null when it is not one.
+ */
+export function decodeGuidance(frame: Uint8Array): Guidance[] | null {
+  const message = new Reassembler().push(frame);
+  if (!message || message.compressed) return null;
+  let items: unknown;
+  try {
+    items = JSON.parse(new TextDecoder().decode(message.bytes));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(items)) return null;
+  return items.filter((i): i is Guidance => !!i && typeof i === "object" && KINDS.has((i as { kind?: string }).kind ?? ""));
 }
