@@ -568,6 +568,70 @@ test("the visitor leaves the site: the agent is told, and the mirror goes on whe
 // Last in this file: everything the real widget sent in the tests above went
 // through the relay's checks of shape and size (docs/protocol.md, "Stream
 // messages"), and none of it was refused.
+test("a single-page app's route change is followed: a fresh picture, the new address and a transcript line", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test spa" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => /\/demo\/transfer$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror on the transfer page");
+  const pageLines = agent.locator("[data-testid=system][data-kind=page_viewed]");
+  await waitFor(async () => (await pageLines.count()) === 1, "the first page in the transcript");
+  // The page's own router: a new address, a new title, new content; no load.
+  await visitor.evaluate(() => {
+    history.pushState({}, "", "/demo/app/cards?tab=2");
+    document.title = "Your cards";
+    const p = document.createElement("p");
+    p.id = "spa-route";
+    p.textContent = "Cards route";
+    document.body.appendChild(p);
+  });
+  await waitFor(async () => /\/demo\/app\/cards\?tab=2$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "the mirror shows the new address");
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#spa-route")?.textContent)) === "Cards route", "the route's content in the mirror");
+  await waitFor(async () => (await pageLines.count()) === 2, "a transcript line for the route");
+  assert.match((await pageLines.allTextContents())[1], /opened “Your cards” \(\/demo\/app\/cards\)/, "without its query");
+  // Back: the first page again, also a line (it is a page the visitor went to).
+  await visitor.goBack();
+  await waitFor(async () => /\/demo\/transfer$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "back on the transfer page");
+  await waitFor(async () => (await pageLines.count()) === 3, "a line for going back");
+  assert.equal(await visitor.evaluate(() => location.pathname), "/demo/transfer", "no page was loaded: the same document");
+  assert.equal(await visitor.evaluate(() => document.querySelector("#spa-route")?.textContent), "Cards route");
+  assertNoProblems(stack);
+});
+
+test("the keyboard cannot reach into the mirror: a link there is not followed", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test keys" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelectorAll("a[href]").length)) > 0, "the mirror has links");
+  const asked = [];
+  agent.on("request", (r) => asked.push(new URL(r.url()).pathname));
+  const inside = () => agent.evaluate(() => {
+    const frame = document.querySelector("[data-testid=cobrowse-mirror] iframe");
+    const doc = frame?.contentDocument;
+    return document.activeElement === frame || (!!doc && doc.activeElement !== doc.body && doc.activeElement !== null);
+  });
+  // Tab through the whole console, pressing Enter wherever focus is not on one
+  // of the console's own controls.
+  await agent.locator("[data-testid=cobrowse-mirror]").click({ position: { x: 20, y: 20 } });
+  for (let i = 0; i < 60; i++) {
+    await agent.keyboard.press("Tab");
+    assert.equal(await inside(), false, `Tab ${i + 1} put the focus inside the mirror`);
+  }
+  assert.equal(await inMirror(agent, (doc) => doc.activeElement === doc.body || doc.activeElement === null), true);
+  // A later change on the visitor's page reaches the mirror: it is still the
+  // visitor's page, and the agent's browser asked for none of the page's links.
+  await visitor.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "after-keys";
+    p.textContent = "still mirrored";
+    document.body.appendChild(p);
+  });
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-keys")?.textContent)) === "still mirrored", "the mirror goes on");
+  assert.deepEqual(asked.filter((p) => p.startsWith("/demo")), [], "no page of the visitor's site was requested");
+  assertNoProblems(stack);
+});
+
 test("every message the widget sent passed the relay's checks", async () => {
   const metrics = await (await fetch(stack.base + "/metrics")).text();
   const value = (name) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1] ?? NaN);

@@ -512,12 +512,30 @@ fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
         w.msg(conn, ClientMessage::StreamJoin { stream: stream.clone() });
         assert_eq!(granted(&w.take(conn)).len(), 1);
     }
+    // A single-page app's route on the co-browsing tab counts; the same route
+    // again, or a route on another tab of the visitor's, does not.
+    let route = |url: &str| ClientMessage::PageChanged {
+        page: sightline_proto::PageInfo {
+            url: url.into(),
+            title: "Route".into(),
+        },
+    };
+    w.msg(6, route("https://shop.example/done#receipt"));
+    hello_on(&mut w, 21, &token, "https://shop.example/other-tab");
+    w.msg(21, route("https://shop.example/other-tab/route"));
+    w.msg(6, route("https://shop.example/app/cards"));
+    w.msg(6, route("https://shop.example/app/cards?page=2"));
+    // A route the server cannot take is refused, and changes nothing.
+    w.msg(6, route("javascript:alert(1)"));
+    assert!(w.take(6).iter().any(|m| matches!(m, ServerMessage::Error { .. })));
+    w.input(Input::Disconnected { conn: ConnId(21) });
     assert_eq!(
         pages(&w, &id),
         [
             "https://shop.example/",
             "https://shop.example/transfer",
-            "https://shop.example/done"
+            "https://shop.example/done",
+            "https://shop.example/app/cards"
         ]
     );
     // The agent saw each as an event.
@@ -528,7 +546,7 @@ fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
             |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::PageViewed { .. })),
         )
         .collect();
-    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.len(), 4);
 
     // Stopped: pages are not followed any more.
     w.msg(
@@ -542,5 +560,6 @@ fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
     w.input(Input::Disconnected { conn: ConnId(6) });
     hello_on(&mut w, 7, &token, "https://shop.example/after");
     w.msg(7, ClientMessage::StreamJoin { stream });
-    assert_eq!(pages(&w, &id).len(), 3);
+    w.msg(7, route("https://shop.example/after/route"));
+    assert_eq!(pages(&w, &id).len(), 4);
 }

@@ -138,6 +138,8 @@ enum Msg {
     GrantStep(Pick, GrantStep),
     GrantEnd(Pick),
     StreamJoin(Pick),
+    /// A single-page app's route (`n` picks one of a few URLs, one of them not http).
+    PageChanged(u8),
     /// A hello on a socket that already said one.
     HelloAgain,
 }
@@ -282,6 +284,7 @@ fn visitor_msg() -> impl Strategy<Value = Msg> {
         14 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
         2 => pick().prop_map(Msg::GrantEnd),
         2 => pick().prop_map(Msg::StreamJoin),
+        3 => (0u8..4).prop_map(Msg::PageChanged),
         1 => (pick(), 0..GRANTED.len()).prop_map(|(p, c)| Msg::GrantAsk(p, c)),
         1 => pick().prop_map(Msg::Accept),
         1 => (pick(), any::<bool>()).prop_map(|(p, long)| Msg::ShareInvite(p, long)),
@@ -309,6 +312,7 @@ fn agent_msg() -> impl Strategy<Value = Msg> {
         10 => (pick(), 0..GRANTED.len()).prop_map(|(p, c)| Msg::GrantAsk(p, c)),
         2 => pick().prop_map(Msg::GrantEnd),
         2 => pick().prop_map(Msg::StreamJoin),
+        1 => (0u8..4).prop_map(Msg::PageChanged),
         1 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
         1 => Just(Msg::HelloAgain),
     ]
@@ -1137,6 +1141,18 @@ impl World {
             },
             Msg::StreamJoin(p) => ClientMessage::StreamJoin {
                 stream: self.pick_stream(p),
+            },
+            Msg::PageChanged(n) => ClientMessage::PageChanged {
+                page: PageInfo {
+                    url: [
+                        "https://shop.example/app/a",
+                        "https://shop.example/app/b#x",
+                        "https://shop.example/cart",
+                        "data:text/html,x",
+                    ][usize::from(n) % 4]
+                        .into(),
+                    title: "Route".into(),
+                },
             },
             Msg::ShareKeyRedeem(choice) => ClientMessage::ShareKeyRedeem {
                 key: match choice {

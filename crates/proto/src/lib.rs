@@ -422,6 +422,10 @@ pub enum ClientMessage {
     /// Either end of a live stream: a fresh token for its stream socket (after the
     /// first one expired, e.g. on a reconnect).
     StreamJoin { stream: StreamId },
+    /// Visitor: this tab's page changed without loading a new one (a single-page
+    /// app's route, `history.pushState`, a fragment). While co-browsing from this
+    /// tab, the new page goes into the transcript as `page_viewed`.
+    PageChanged { page: PageInfo },
 }
 
 /// Messages the server sends to a browser over the WebSocket.

@@ -152,6 +152,10 @@ export function createMirror(onChange: () => void): Mirror {
   function start(): void {
     drop();
     const root = h("div", { class: "cb-root" });
+    // Nothing in the mirror takes focus, keys or clicks: a link there must not be
+    // followable from the keyboard either (it would navigate the frame, with the
+    // agent's cookies, to an address the visitor's page chose).
+    root.inert = true;
     stage.appendChild(root);
     replayer = new Replayer([], {
       root,

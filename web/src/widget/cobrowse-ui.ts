@@ -94,9 +94,51 @@ function tabChannel(): VisitorCobrowseDeps["tabChannel"] {
   };
 }
 
-function rrwebRecorder(origin: string): Recorder {
+/**
+ * Calls `onRoute` when the page's address changes without a new page loading
+ * (history.pushState/replaceState, back and forward, a fragment), once the
+ * route has settled (a title is often set just after). Returns the undo.
+ */
+function watchRoutes(onRoute: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let last = location.href;
+  const changed = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      if (location.href === last) return;
+      last = location.href;
+      onRoute();
+    }, 150);
+  };
+  const undo: (() => void)[] = [];
+  for (const name of ["pushState", "replaceState"] as const) {
+    const original = history[name];
+    const wrapper = function (this: History, ...args: Parameters<History["pushState"]>) {
+      const result = original.apply(this, args);
+      changed();
+      return result;
+    };
+    history[name] = wrapper;
+    // Only our own wrapper comes out: one the page added later stays.
+    undo.push(() => {
+      if (history[name] === wrapper) history[name] = original;
+    });
+  }
+  addEventListener("popstate", changed);
+  addEventListener("hashchange", changed);
+  undo.push(() => {
+    removeEventListener("popstate", changed);
+    removeEventListener("hashchange", changed);
+    if (timer !== null) clearTimeout(timer);
+  });
+  return () => undo.forEach((u) => u());
+}
+
+function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
   let stop: (() => void) | undefined;
   let stopDiag: (() => void) | undefined;
+  let stopRoutes: (() => void) | undefined;
   return {
     start(emit) {
       stop =
@@ -122,11 +164,14 @@ function rrwebRecorder(origin: string): Recorder {
           sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 } as never,
         }) ?? undefined;
       stopDiag = captureDiagnostics((entry) => record.addCustomEvent(DIAG_TAG, entry), origin);
+      stopRoutes = watchRoutes(onRoute);
     },
     snapshot() {
       record.takeFullSnapshot(true);
     },
     stop() {
+      stopRoutes?.();
+      stopRoutes = undefined;
       stopDiag?.();
       stopDiag = undefined;
       stop?.();
@@ -224,7 +269,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
         }
       },
     },
-    recorder: () => rrwebRecorder(host.origin),
+    recorder: () => rrwebRecorder(host.origin, () => cobrowse.routeChanged({ url: location.href, title: document.title })),
     tabChannel: tabChannel(),
   });
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });

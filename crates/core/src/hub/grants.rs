@@ -267,6 +267,7 @@ impl Hub {
         if capability == Capability::Cobrowse && (next == GrantState::Allowed || next.is_final()) {
             if let Some(c) = self.conversations.get_mut(conversation) {
                 c.cobrowse_page = None;
+                c.cobrowse_conn = None;
             }
         }
         Ok(())
@@ -284,6 +285,11 @@ impl Hub {
             .grants
             .get(&Capability::Cobrowse)
             .is_some_and(|g| g.state == GrantState::Active);
+        if on {
+            if let Some(c) = self.conversations.get_mut(conversation) {
+                c.cobrowse_conn = Some(conn);
+            }
+        }
         let Some(mut page) = self.connections.get(&conn).and_then(|k| k.page.clone()) else {
             return;
         };
@@ -292,7 +298,11 @@ impl Hub {
         if let Some(end) = page.url.find(['?', '#']) {
             page.url.truncate(end);
         }
-        if !on || c.cobrowse_page.as_deref() == Some(page.url.as_str()) {
+        let seen = self
+            .conversations
+            .get(conversation)
+            .is_some_and(|c| c.cobrowse_page.as_deref() == Some(page.url.as_str()));
+        if !on || seen {
             return;
         }
         if let Some(c) = self.conversations.get_mut(conversation) {

@@ -288,6 +288,9 @@ struct Conversation {
     visitor_gone_since: Option<u64>,
     /// The newest page stored as `PageViewed` in this co-browse session.
     cobrowse_page: Option<String>,
+    /// The visitor's connection (tab) that co-browses: the last to start the
+    /// stream or ask for a token on a new page.
+    cobrowse_conn: Option<ConnId>,
     /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
     stored_activity_at: u64,
 }
@@ -307,6 +310,7 @@ impl Conversation {
             grants: BTreeMap::new(),
             visitor_gone_since: None,
             cobrowse_page: None,
+            cobrowse_conn: None,
             // Not known (the summary's activity is derived from the events): the
             // first event after a restart stores it.
             stored_activity_at: 0,
@@ -1245,6 +1249,22 @@ impl Hub {
                 }
                 Ok(())
             }
+            ClientMessage::PageChanged { page } => {
+                validate_page(&page)?;
+                if !url::Url::parse(&page.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                    return Err(refuse(ErrorCode::BadRequest, "a page is an http or https URL"));
+                }
+                if let Some(k) = self.connections.get_mut(&conn) {
+                    k.page = Some(page);
+                }
+                // Only the tab being mirrored adds to the transcript.
+                if let Some(id) = &current {
+                    if self.conversations.get(id).and_then(|c| c.cobrowse_conn) == Some(conn) {
+                        self.cobrowse_page_viewed(now, id, conn);
+                    }
+                }
+                Ok(())
+            }
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
             | ClientMessage::ShareKeyCreate { .. }
@@ -1333,6 +1353,7 @@ impl Hub {
                 grants: BTreeMap::new(),
                 visitor_gone_since: None,
                 cobrowse_page: None,
+                cobrowse_conn: None,
                 stored_activity_at: now,
             },
         );
@@ -1549,6 +1570,7 @@ impl Hub {
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
             ClientMessage::ShareProgress { .. }
             | ClientMessage::ShareKeyRedeem { .. }
+            | ClientMessage::PageChanged { .. }
             | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
