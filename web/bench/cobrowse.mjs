@@ -159,31 +159,71 @@ try {
   const raw = session.reduce((s, m) => s + m.raw, 0);
 
   // ---- 4. a 5,000-row table ----
-  await visitor.goto(server.url + "/demo");
-  await visitor.locator("[data-sightline] [data-testid=cobrowse-indicator]").waitFor({ state: "visible" });
-  await visitor.evaluate(() => {
+  // Main-thread time from Chromium's own accounting (CDP Performance.getMetrics:
+  // TaskDuration, every task on the page's main thread), so that serialising,
+  // masking, JSON encoding and handing the frames to the socket all count, not
+  // only the recorder's snapshot call.
+  const cdp = await visitor.context().newCDPSession(visitor);
+  await cdp.send("Performance.enable");
+  const busy = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value * 1000;
+  const quiet = async (from) => {
+    // Until no message has gone out for 500 ms: the capture's work is done.
+    let count = -1;
+    while (messages.length !== count) {
+      count = messages.length;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return messages.slice(from);
+  };
+  const addRows = (id) => {
     const rows = [];
     for (let i = 0; i < 5000; i++) rows.push(`<tr><td>${i}</td><td>Payee ${i}</td><td>€ ${(i * 13.37).toFixed(2)}</td><td>2026-11-${String((i % 28) + 1).padStart(2, "0")}</td></tr>`);
     const t = document.createElement("table");
-    t.id = "big";
+    t.id = id;
     t.innerHTML = `<tbody>${rows.join("")}</tbody>`;
     document.querySelector("main").appendChild(t);
-  });
+  };
+  await visitor.goto(server.url + "/demo");
+  await visitor.locator("[data-sightline] [data-testid=cobrowse-indicator]").waitFor({ state: "visible" });
+  await quiet(messages.length);
+  // The same 5,000 rows added to a page that is not captured (another tab of the
+  // visitor's) and to the co-browsed one: the difference is what capture costs.
+  const plain = await visitor.context().newPage();
+  await plain.goto(server.url + "/demo");
+  const plainCdp = await plain.context().newCDPSession(plain);
+  await plainCdp.send("Performance.enable");
+  const plainBusy = async () => (await plainCdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value * 1000;
+  await new Promise((r) => setTimeout(r, 1000));
+  let t0 = await plainBusy();
+  await plain.evaluate(addRows, "big");
+  await new Promise((r) => setTimeout(r, 1000));
+  const addPlainMs = (await plainBusy()) - t0;
+  await plain.close();
+  let before = messages.length;
+  t0 = await busy();
+  await visitor.evaluate(addRows, "big");
+  const addMessages = await quiet(before);
+  const addCapturedMs = (await busy()) - t0;
   // A fresh subscriber asks for a full snapshot of the page as it is now.
-  const before = messages.length;
+  before = messages.length;
+  t0 = await busy();
   await agent.evaluate(() => {
     const c = /** @type {any} */ (window).__sightlineAgentCobrowse;
     c.cobrowse.refresh(c.selected());
   });
   await waitFor(() => messages.slice(before).some((m) => m.snapshot), "snapshot of the big table", 30000);
-  const bigSnap = messages.slice(before).find((m) => m.snapshot);
+  const snapMessages = await quiet(before);
+  const snapshotBusyMs = (await busy()) - t0;
+  const bigSnap = snapMessages.find((m) => m.snapshot);
   const snapshotMs = await visitor.evaluate(() => /** @type {any} */ (window).__sightlineCobrowse.lastSnapshotMs);
+  const sum = (list, k) => list.reduce((a, m) => a + m[k], 0);
 
   console.log(`Co-browsing on loopback (Chromium ${browser.version()}, ${CHANGES} changes, ${seconds.toFixed(0)} s session)`);
   console.log(`  change → painted in the mirror   p50 ${ms(percentile(lat, 50))}  p95 ${ms(percentile(lat, 95))}  p99 ${ms(percentile(lat, 99))}  max ${ms(lat[lat.length - 1])}  (${lat.length} measured, ${missed} coalesced)`);
   console.log(`  full snapshot, demo transfer page  ${(snap.wire / 1024).toFixed(1)} KiB on the wire, ${(snap.raw / 1024).toFixed(1)} KiB raw rrweb JSON (${(snap.raw / snap.wire).toFixed(1)}x)`);
   console.log(`  scripted session (pointer, scroll, typing, a page every 20 s)  ${((wire * 8) / seconds / 1000).toFixed(1)} kbit/s on the wire, ${((raw * 8) / seconds / 1000).toFixed(1)} kbit/s raw (${(raw / Math.max(1, wire)).toFixed(1)}x)`);
-  console.log(`  5,000-row table: full snapshot held the main thread ${ms(snapshotMs)}; ${(bigSnap.wire / 1024).toFixed(0)} KiB on the wire, ${(bigSnap.raw / 1024).toFixed(0)} KiB raw`);
+  console.log(`  5,000-row table, full snapshot: main thread busy ${ms(snapshotBusyMs)} from the request to the last frame sent (the recorder's snapshot call alone ${ms(snapshotMs)}); ${(bigSnap.wire / 1024).toFixed(0)} KiB on the wire, ${(bigSnap.raw / 1024).toFixed(0)} KiB raw`);
+  console.log(`  5,000 rows added while captured: main thread busy ${ms(addCapturedMs)}, against ${ms(addPlainMs)} on a page not captured (capture: +${ms(addCapturedMs - addPlainMs)}); ${(sum(addMessages, "wire") / 1024).toFixed(0)} KiB on the wire`);
   if (problems.length) console.log("  problems:", problems);
 } finally {
   await browser.close().catch(() => {});

@@ -103,10 +103,21 @@ function visibleText(doc) {
 
 const widget = (page, id) => page.locator(`[data-sightline] [data-testid=${id}]`);
 
+/**
+ * The pages of a directory and its subdirectories (Sentry's fixtures are
+ * `suites/replay/<case>/template.html`), as paths relative to it with "/".
+ */
+function htmlPages(dir, rel = "") {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) return e.name === "node_modules" || e.name.startsWith(".") ? [] : htmlPages(dir, p);
+    return e.isFile() && e.name.endsWith(".html") && !isFramePage(e.name) ? [p] : [];
+  });
+}
+
 test("the mirror shows the text the visitor sees, page after page", { timeout: external.length ? 3_600_000 : 600_000 }, async () => {
   const pages = sites.flatMap((s) =>
-    readdirSync(s.dir)
-      .filter((f) => f.endsWith(".html") && !isFramePage(f))
+    htmlPages(s.dir)
       .sort()
       .map((f) => ({ site: s, file: f })),
   );

@@ -243,6 +243,8 @@ test("canary secrets typed into private, password and ordinary fields never leav
   }
   // Every secret holds the word: not even a piece of one went out.
   assert.doesNotMatch(all, /canary/i, "part of a secret left the browser");
+  // The widget is blocked whole: not even its style sheets go out.
+  assert.doesNotMatch(all, /all: ?initial !important|\.launcher/, "the widget's own styles went out");
   await widget(visitor, "cobrowse-stop").click();
   assertNoProblems(stack);
 });
@@ -608,7 +610,7 @@ test("the keyboard cannot reach into the mirror: a link there is not followed", 
   agent.on("request", (r) => asked.push(new URL(r.url()).pathname));
   const inside = () => agent.evaluate(() => {
     const frame = document.querySelector("[data-testid=cobrowse-mirror] iframe");
-    const doc = frame?.contentDocument;
+    const doc = /** @type {HTMLIFrameElement | null} */ (frame)?.contentDocument;
     return document.activeElement === frame || (!!doc && doc.activeElement !== doc.body && doc.activeElement !== null);
   });
   // Tab through the whole console, pressing Enter wherever focus is not on one

@@ -39,3 +39,12 @@ test("a meta event's enormous page URL is cut to what the relay takes; other eve
   const other = { type: 3, timestamp: 1, data: { source: 1, href: "x".repeat(5000) } };
   assert.equal((fitForRelay(other) as typeof other).data.href.length, 5000);
 });
+
+test("style sheets adopted by a blocked element's shadow root are dropped; the page's own stay", async () => {
+  const { isBlockedSheets } = await import("../src/lib/cobrowse-mask");
+  const blocked = (id: number) => id === 40;
+  assert.equal(isBlockedSheets({ type: 3, timestamp: 1, data: { source: 15, id: 40, styles: [] } }, blocked), true);
+  assert.equal(isBlockedSheets({ type: 3, timestamp: 1, data: { source: 15, id: 1, styles: [] } }, blocked), false, "the document's sheets");
+  assert.equal(isBlockedSheets({ type: 3, timestamp: 1, data: { source: 0, id: 40 } }, blocked), false, "other events");
+  assert.equal(isBlockedSheets({ type: 2, timestamp: 1, data: { node: {} } }, blocked), false);
+});

@@ -242,3 +242,51 @@ test("a duplicated tab (its storage copied, grant included) takes over: the firs
   assert.equal(first.relays[0].closed, true);
   assert.notEqual(first.pool.current.last()?.type, "grant_end", "co-browsing goes on (in the copy)");
 });
+
+function capturing() {
+  const t = setup();
+  t.welcome();
+  t.event(grantEvent(4, "asked", "agent"));
+  t.co.allow();
+  t.granted("tok1");
+  t.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
+  t.relays[0].control({ type: "snapshot_needed" });
+  return t;
+}
+
+test("a session that has sent all it may (4413) ends as failed, with the reason, and forgets the grant", () => {
+  const t = capturing();
+  t.relays[0].serverClose(4413);
+  assert.deepEqual(t.pool.current.last(), { type: "grant_step", grant: "g1", step: "fail", detail: "the co-browsing session reached its size limit" });
+  assert.equal(t.recorders[0].stopped, true);
+  assert.equal(t.tab.get(COBROWSE_TAB_KEY), null);
+  t.clock.advance(60_000);
+  assert.equal(t.relays.length, 1, "no reconnect");
+});
+
+test("a route change while capturing tells the server and takes a fresh snapshot; before Allow it does nothing", () => {
+  const idle = setup();
+  idle.welcome();
+  const before = idle.pool.current.sent.length;
+  idle.co.routeChanged({ url: "https://shop.example/app/cards", title: "Cards" });
+  assert.equal(idle.pool.current.sent.length, before, "nothing sent without capture");
+
+  const t = capturing();
+  const snapshots = t.recorders[0].snapshots;
+  t.co.routeChanged({ url: "https://shop.example/app/cards?tab=2", title: "Cards" });
+  assert.deepEqual(t.pool.current.last(), { type: "page_changed", page: { url: "https://shop.example/app/cards?tab=2", title: "Cards" } });
+  assert.equal(t.recorders[0].snapshots, snapshots + 1);
+});
+
+test("the agent's guidance reaches the page while capturing; stopping takes the pointer and highlight away", async () => {
+  const { frameMessage } = await import("../src/lib/stream-frames");
+  const t = capturing();
+  const got: unknown[][] = [];
+  t.co.onGuidance((items) => got.push(items));
+  const items = [{ kind: "pointer", at: { node: 12, fx: 0.25, fy: 0.5, x: 300, y: 90 } }, { kind: "nonsense" }, { kind: "highlight", node: 7 }];
+  t.relays[0].frame(frameMessage(1, new TextEncoder().encode(JSON.stringify(items)), false)[0]);
+  t.relays[0].frame(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(got, [[items[0], items[2]]], "known kinds only; a broken frame is dropped");
+  t.co.stop();
+  assert.deepEqual(got[got.length - 1], [{ kind: "pointer", at: null }, { kind: "highlight", node: null }]);
+});

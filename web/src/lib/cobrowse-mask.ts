@@ -62,3 +62,15 @@ export function fitForRelay(event: unknown): unknown {
   }
   return event;
 }
+
+/**
+ * Whether the event is the style sheets adopted by a blocked element's shadow
+ * root (the widget's own, or a private region's): rrweb sends them even though
+ * the element itself is blocked, and they are of no use to the mirror (the
+ * widget's were half of every full snapshot). `blocked(id)` says whether the
+ * node with that id is blocked.
+ */
+export function isBlockedSheets(event: unknown, blocked: (id: number) => boolean): boolean {
+  const e = event as { type?: number; data?: { source?: number; id?: unknown } };
+  return !!e && e.type === EventType.IncrementalSnapshot && e.data?.source === Source.AdoptedStyleSheet && typeof e.data.id === "number" && blocked(e.data.id);
+}

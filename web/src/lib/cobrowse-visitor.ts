@@ -11,7 +11,7 @@
 import type { AgentRef, ConversationSummary, Event, GrantState, Guidance, ServerMessage } from "../protocol.gen";
 import type { Timers } from "./connection";
 import { Reassembler, encodeItems } from "./stream-frames";
-import { StreamSocket, type BinarySocketLike } from "./stream-socket";
+import { SPENT, StreamSocket, type BinarySocketLike } from "./stream-socket";
 import type { KeyValueStore, VisitorSession } from "./visitor-session";
 
 /** sessionStorage key: the co-browse grant this tab allowed. */
@@ -265,7 +265,14 @@ export class VisitorCobrowse {
         const items = decodeGuidance(frame);
         if (items) this.guide(items);
       },
-      onLink: (link) => {
+      onLink: (link, info) => {
+        if (link === "ended" && this.stream === stream && info.code === SPENT) {
+          // The session has sent all it may: it cannot go on, so it ends as
+          // failed with the reason, which both sides read in the transcript.
+          const g = this.grant;
+          if (g) this.session.send({ type: "grant_step", grant: g.id, step: "fail", detail: "the co-browsing session reached its size limit" });
+          this.forget();
+        }
         if (link === "ended" && this.stream === stream) this.teardown();
         this.changed();
       },

@@ -7,7 +7,7 @@ import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib/cobrowse-visitor";
 import { DIAG_TAG } from "../protocol.gen";
 import { captureDiagnostics } from "./cobrowse-diag";
-import { fitForRelay, maskToggles } from "../lib/cobrowse-mask";
+import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
@@ -84,6 +84,11 @@ function toggleHidden(node: Node | null): boolean {
   return !visible(node);
 }
 
+/** An element the recorder blocks (or one inside it). */
+function blockedElement(node: Node | null): boolean {
+  return node instanceof Element && !!node.closest(BLOCK_SELECTOR);
+}
+
 /** The site's other tabs, where the browser has BroadcastChannel. */
 function tabChannel(): VisitorCobrowseDeps["tabChannel"] {
   if (typeof BroadcastChannel !== "function") return undefined;
@@ -144,6 +149,7 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
       stop =
         record({
           emit: (event) => {
+            if (isBlockedSheets(event, (id) => blockedElement(record.mirror.getNode(id)))) return;
             const masked = maskToggles(event, (id) => toggleHidden(record.mirror.getNode(id)));
             if (masked) emit(fitForRelay(masked));
           },

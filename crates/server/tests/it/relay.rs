@@ -1,7 +1,7 @@
-//! The stream data plane (issue 8, point 3) over real sockets: a test publisher
-//! stands in for co-browsing until it arrives. Grants come from the hub after the
-//! visitor's consent; frames go through the relay only between the token holders;
-//! a revocation closes every stream socket at once.
+//! The stream data plane over real sockets, with a test client at each end of a
+//! co-browse stream: grants come from the hub after the visitor's consent; frames
+//! go through the relay only between the token holders, checked for shape; the
+//! agent's guidance goes up; a revocation closes every stream socket at once.
 
 use std::time::{Duration, Instant};
 
