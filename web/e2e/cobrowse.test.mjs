@@ -119,6 +119,8 @@ test("No thanks: the agent sees the decline and nothing is captured", { timeout:
   await widget(visitor, "cobrowse-decline").click();
   await widget(visitor, "cobrowse-request").waitFor({ state: "hidden" });
   await waitFor(async () => (await agent.locator("[data-testid=cobrowse-invite]").isEnabled()), "the agent may ask again");
+  await waitFor(async () => (await agent.locator("[data-testid=system][data-kind=grant][data-grant-state=declined]").count()) === 1, "the agent is told in the transcript");
+  assert.match(await agent.locator("[data-testid=system][data-kind=grant][data-grant-state=declined]").textContent(), /declined co-browsing/);
   assert.equal(await visitor.evaluate(() => window.__sightlineCobrowse.bytesSent), 0);
   assert.equal(await widget(visitor, "cobrowse-indicator").isHidden(), true);
   assertNoProblems(stack);
@@ -147,6 +149,7 @@ test("co-browsing follows the visitor to another page of the site, under the sam
   await visitor.waitForURL(/\/demo\/account$/);
   await widget(visitor, "cobrowse-indicator").waitFor({ state: "visible" });
   await waitFor(async () => /\/demo\/account$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror follows to the account page");
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-title]").textContent().catch(() => "")) === "Accounts — Northwind Bank", "the page's title in the viewer");
   await waitFor(async () => /Everyday Current Account/.test((await inMirror(agent, (doc) => doc.body?.textContent ?? "")) ?? ""), "the account page's text in the mirror");
   assert.equal(await agentState(agent), "active");
   // A reload too.
@@ -631,6 +634,27 @@ test("the keyboard cannot reach into the mirror: a link there is not followed", 
   });
   await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#after-keys")?.textContent)) === "still mirrored", "the mirror goes on");
   assert.deepEqual(asked.filter((p) => p.startsWith("/demo")), [], "no page of the visitor's site was requested");
+  assertNoProblems(stack);
+});
+
+test("a console that joins late (reloaded) starts from a fresh snapshot of the page as it is now", { timeout: 120000 }, async () => {
+  await fresh();
+  const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test late" });
+  await ask(agent);
+  await widget(visitor, "cobrowse-allow").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-live")) === "true", "mirror live");
+  await agent.reload();
+  // While the console is away the page changes: only a fresh snapshot can show it.
+  await visitor.evaluate(() => {
+    const p = document.createElement("p");
+    p.id = "while-away";
+    p.textContent = "changed while the agent was away";
+    document.body.appendChild(p);
+  });
+  // Its own conversation, open again.
+  await agent.locator("[data-testid=mine-list] li").first().click();
+  await waitFor(async () => (await inMirror(agent, (doc) => doc.querySelector("#while-away")?.textContent)) === "changed while the agent was away", "the reloaded console shows the page as it is now");
+  assert.equal(await agentState(agent), "active");
   assertNoProblems(stack);
 });
 

@@ -269,6 +269,7 @@ export class CobrowseUi {
       this.bar,
       h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
       this.frozen ? h("span", { class: "cb-frozen", "data-testid": "cobrowse-frozen", text: "Frozen" }) : null,
+      info?.title ? h("span", { class: "cb-title", "data-testid": "cobrowse-title", title: info.title, text: info.title }) : null,
       info?.href ? h("span", { class: "cb-url", "data-testid": "cobrowse-url", title: info.href, text: info.href }) : null,
       h("span", { class: "grow" }),
       tool("cobrowse-fit", this.fit ? "Actual size" : "Fit", this.fit ? "Show the page at the visitor's size" : "Fit the page into the panel", () => {

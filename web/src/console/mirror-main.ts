@@ -31,6 +31,8 @@ export interface MirrorInfo {
   width: number;
   height: number;
   href: string | null;
+  /** The mirrored page's title (its <title>, as the visitor's tab shows it). */
+  title: string | null;
   /**
    * The newest event's delay (ms) beyond the quickest seen in this mirror: the
    * visitor's and the agent's clocks may differ by anything, but not from one
@@ -79,7 +81,7 @@ export function createMirror(onChange: () => void): Mirror {
   const stage = h("div", { class: "cb-stage", "data-testid": "cobrowse-mirror", "data-live": "false" });
   let replayer: Replayer | null = null;
   const sanitizeState: SanitizeState = { styleTexts: new Set() };
-  let info: MirrorInfo = { width: 0, height: 0, href: null, lagMs: null, live: false };
+  let info: MirrorInfo = { width: 0, height: 0, href: null, title: null, lagMs: null, live: false };
   /** The smallest arrival time minus event time seen (clock offset plus the least delay). */
   let quickest = Number.POSITIVE_INFINITY;
   let fitMode = true;
@@ -254,7 +256,7 @@ export function createMirror(onChange: () => void): Mirror {
       drop();
       onChange();
     },
-    info: () => info,
+    info: () => ({ ...info, title: replayer?.iframe.contentDocument?.title.trim().slice(0, 300) || null }),
     async picture() {
       const frame = replayer?.iframe;
       const doc = frame?.contentDocument;

@@ -130,7 +130,7 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
     case "share":
       return system(key, shareText(e, ctx.visitor), e.at, e.state);
     case "grant":
-      return system(key, grantText(e, ctx.visitor), e.at, undefined, e.state);
+      return system(key, grantText(e, ctx.visitor), e.at, undefined, e.state, "grant");
     case "joined_with_key":
       return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
     case "page_viewed":
