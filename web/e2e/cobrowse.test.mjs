@@ -108,6 +108,11 @@ test("ask, allow: the agent's mirror shows the page, typing and changes live; St
   assert.equal(steps.length, 4);
   assert.match(await agent.locator("[data-testid=transcript] [data-grant-state=asked]").textContent(), /asked for co-browsing: “May I look at the transfer form with you\?”/);
   assert.match(await agent.locator("[data-testid=transcript] [data-grant-state=ended]").textContent(), /stopped co-browsing/);
+  // And in the visitor's chat: when it started and when it ended.
+  await waitFor(async () => {
+    const lines = await visitor.locator("[data-sightline] [data-testid=system]").allTextContents();
+    return lines.some((l) => / is viewing your page$/.test(l)) && lines.includes("Co-browsing ended");
+  }, "the visitor's chat shows the start and the end");
   assertNoProblems(stack);
 });
 
@@ -550,6 +555,7 @@ test("the visitor leaves the site: the agent is told, and the mirror goes on whe
   await visitor.goto("about:blank");
   await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "visible" });
   assert.match(await agent.locator("[data-testid=cobrowse-away]").textContent(), /left the pages that can be mirrored/);
+  assert.equal(await agent.locator("[data-testid=cobrowse-link]").getAttribute("data-state"), "away", "the link says so too, not Live");
   await visitor.goto(stack.base + "/demo/account");
   await agent.locator("[data-testid=cobrowse-away]").waitFor({ state: "hidden" });
   await waitFor(async () => /\/demo\/account$/.test((await agent.locator("[data-testid=cobrowse-url]").textContent().catch(() => "")) ?? ""), "mirror back on the site");

@@ -248,6 +248,10 @@ export class CobrowseUi {
     this.bar.hidden = !allowed;
     this.stageSlot.hidden = !allowed;
     const link = this.links.get(id) ?? null;
+    // The visitor left the site's pages (another site, or the tab closed): the
+    // mirror holds the last picture until they are back (or the grant ends).
+    const since = this.awaySince.get(id);
+    const away = g.state === "active" && (!e.summary.visitor_online || (since !== undefined && Date.now() - since >= AWAY_AFTER_MS));
     const mirror = g.state === "active" || g.state === "allowed" ? this.mirrorFor(id) : null;
     const info = mirror?.info();
     const diags = this.diags.get(id) ?? [];
@@ -267,7 +271,9 @@ export class CobrowseUi {
       h("button", { class: "btn small", type: "button", "data-testid": testid, text, title, "aria-pressed": pressed === undefined ? undefined : String(pressed), onclick });
     replaceChildren(
       this.bar,
-      h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
+      away
+        ? h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": "away", text: "Visitor away" })
+        : h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
       this.frozen ? h("span", { class: "cb-frozen", "data-testid": "cobrowse-frozen", text: "Frozen" }) : null,
       info?.title ? h("span", { class: "cb-title", "data-testid": "cobrowse-title", title: info.title, text: info.title }) : null,
       info?.href ? h("span", { class: "cb-url", "data-testid": "cobrowse-url", title: info.href, text: info.href }) : null,
@@ -295,10 +301,6 @@ export class CobrowseUi {
       if (mirror.el.parentElement !== this.stageSlot) this.stageSlot.appendChild(mirror.el);
       mirror.el.hidden = false;
     }
-    // The visitor left the site's pages (another site, or the tab closed): the
-    // mirror holds the last picture until they are back (or the grant ends).
-    const since = this.awaySince.get(id);
-    const away = g.state === "active" && (!e.summary.visitor_online || (since !== undefined && Date.now() - since >= AWAY_AFTER_MS));
     this.awayNote.hidden = !away;
     this.renderFigures();
   }

@@ -38,6 +38,9 @@ export interface Strings {
   shareDeclined: string;
   shareFailed: string;
   shareEnded: string;
+  cobrowseStarted: string;
+  cobrowseDeclined: string;
+  cobrowseEnded: string;
   joinedKey: string;
   attach: string;
 }
@@ -80,6 +83,9 @@ const en: Strings = {
   shareDeclined: "You declined to share your screen",
   shareFailed: "Screen sharing did not start",
   shareEnded: "Screen sharing ended",
+  cobrowseStarted: "{name} is viewing your page",
+  cobrowseDeclined: "You declined co-browsing",
+  cobrowseEnded: "Co-browsing ended",
   joinedKey: "You joined {name} with a code",
   attach: "Send a picture",
 };
@@ -122,6 +128,9 @@ const de: Strings = {
   shareDeclined: "Sie haben das Teilen abgelehnt",
   shareFailed: "Die Bildschirmfreigabe hat nicht begonnen",
   shareEnded: "Bildschirmfreigabe beendet",
+  cobrowseStarted: "{name} sieht Ihre Seite",
+  cobrowseDeclined: "Sie haben das gemeinsame Browsen abgelehnt",
+  cobrowseEnded: "Gemeinsames Browsen beendet",
   joinedKey: "Sie sind {name} mit einem Code beigetreten",
   attach: "Bild senden",
 };
@@ -164,6 +173,9 @@ const fr: Strings = {
   shareDeclined: "Vous avez refusé de partager votre écran",
   shareFailed: "Le partage d’écran n’a pas démarré",
   shareEnded: "Partage d’écran terminé",
+  cobrowseStarted: "{name} voit votre page",
+  cobrowseDeclined: "Vous avez refusé la co-navigation",
+  cobrowseEnded: "Co-navigation terminée",
   joinedKey: "Vous avez rejoint {name} avec un code",
   attach: "Envoyer une image",
 };

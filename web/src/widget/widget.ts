@@ -346,6 +346,17 @@ export function mountWidget(config: WidgetConfig): void {
                         : "";
           if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
           prev = null;
+        } else if (e.kind === "grant" && e.capability === "cobrowse") {
+          const text =
+            e.state === "active"
+              ? fill(t.cobrowseStarted, { name: e.agent?.display_name || session.agent?.display_name || t.someone })
+              : e.state === "declined"
+                ? t.cobrowseDeclined
+                : e.state === "ended" || e.state === "failed"
+                  ? t.cobrowseEnded
+                  : "";
+          if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
+          prev = null;
         } else if (e.kind === "agent_joined" || e.kind === "closed") {
           const text =
             e.kind === "agent_joined"
