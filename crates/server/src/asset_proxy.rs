@@ -96,7 +96,9 @@ impl AssetProxy {
             .redirect(policy)
             .referer(false)
             .no_proxy()
-            .timeout(FETCH_TIMEOUT)
+            // A safety net only: the request's own FETCH_TIMEOUT (waiting for a
+            // place included) answers first, with 504.
+            .timeout(FETCH_TIMEOUT + Duration::from_secs(2))
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!(
                 "Sightline/",

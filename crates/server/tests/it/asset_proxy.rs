@@ -215,3 +215,90 @@ async fn the_api_is_never_loaded_as_a_resource_with_the_agents_cookie() {
     let body: serde_json::Value = proxied.json().await.expect("json");
     assert_eq!(body["error"], "origin_not_allowed", "the proxy itself answered");
 }
+
+/// A site that holds each request until told to answer, counting how many it
+/// holds at once; `/hang.png` never answers.
+struct SlowSite {
+    origin: String,
+    /// Requests held now, and the most held at once.
+    held: Arc<Mutex<(usize, usize)>>,
+    release: Arc<tokio::sync::Semaphore>,
+}
+
+async fn slow_site() -> SlowSite {
+    let listener = tokio::net::TcpListener::bind("127.0.0.4:0").await.expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("addr"));
+    let held: Arc<Mutex<(usize, usize)>> = Arc::default();
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let state = (held.clone(), release.clone());
+    let app = Router::new()
+        .fallback(
+            move |State((held, release)): State<(Arc<Mutex<(usize, usize)>>, Arc<tokio::sync::Semaphore>)>,
+                  uri: Uri| async move {
+                if uri.path() == "/hang.png" {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
+                {
+                    let mut h = held.lock().expect("held");
+                    h.0 += 1;
+                    h.1 = h.1.max(h.0);
+                }
+                release.acquire().await.expect("release").forget();
+                held.lock().expect("held").0 -= 1;
+                ([(header::CONTENT_TYPE, "image/png")], PNG.to_vec()).into_response()
+            },
+        )
+        .with_state(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    SlowSite { origin, held, release }
+}
+
+#[tokio::test]
+async fn one_agent_fetches_six_at_once_and_a_site_that_never_answers_is_given_up_on() {
+    let slow = slow_site().await;
+    let server = TestServer::start_with_origins(vec![slow.origin.clone()]).await;
+    let (agent, _, _) = server.login("ben").await;
+    let fetches: Vec<_> = (0..8)
+        .map(|i| {
+            let request = agent.get(proxy(&server, &format!("{}/slow/{i}.png", slow.origin)));
+            tokio::spawn(async move { request.send().await.expect("get").status() })
+        })
+        .collect();
+    let held = || *slow.held.lock().expect("held");
+    // Six reach the site; the other two wait for a place. Each answer lets one
+    // more through, never a seventh at once.
+    let until = |want: usize| async move {
+        for _ in 0..500 {
+            if held().0 == want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the site never held {want} (it holds {})", held().0);
+    };
+    until(6).await;
+    slow.release.add_permits(1);
+    until(6).await;
+    slow.release.add_permits(7);
+    for f in fetches {
+        assert_eq!(f.await.expect("task"), StatusCode::OK);
+    }
+    assert_eq!(held(), (0, 6), "at most six at once for one agent");
+
+    // A site that never answers: given up on within the fetch timeout.
+    let started = std::time::Instant::now();
+    let status = agent
+        .get(proxy(&server, &format!("{}/hang.png", slow.origin)))
+        .send()
+        .await
+        .expect("get")
+        .status();
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(
+        waited >= sightline::asset_proxy::FETCH_TIMEOUT - std::time::Duration::from_millis(200)
+            && waited < sightline::asset_proxy::FETCH_TIMEOUT + std::time::Duration::from_secs(3),
+        "{waited:?}"
+    );
+    server.stop().await;
+}
