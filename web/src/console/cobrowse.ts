@@ -49,6 +49,8 @@ export class CobrowseUi {
   private frozen = false;
   /** Since when each conversation's co-browsing page has not been connected. */
   private awaySince = new Map<string, number>();
+  /** Clicks on the mirror outline an element for the visitor instead of pinging. */
+  private highlighting = false;
   /** The previous figures, for rates. */
   private lastFigures: { at: number; bytes: number; items: number } | null = null;
   private loading = false;
@@ -178,6 +180,9 @@ export class CobrowseUi {
     if (mirror || !this.module) return mirror;
     mirror = this.module.createMirror(() => this.schedule());
     mirror.setFit(this.fit);
+    // The agent's pointer, pings and highlights go to the visitor's page.
+    mirror.onGuide((items) => this.cobrowse.guide(conversation, items));
+    mirror.setGuideMode(this.highlighting ? "highlight" : "point");
     if (this.frozen) mirror.setFrozen(true);
     this.mirrors.set(conversation, mirror);
     // rrweb builds its iframe in a connected element.
@@ -283,6 +288,11 @@ export class CobrowseUi {
         for (const m of this.mirrors.values()) m.setFit(this.fit);
         this.schedule();
       }),
+      tool("cobrowse-highlight", "Highlight", "Click an element in the page to outline it for the visitor (click it again to take the outline away)", () => {
+        this.highlighting = !this.highlighting;
+        for (const m of this.mirrors.values()) m.setGuideMode(this.highlighting ? "highlight" : "point");
+        this.schedule();
+      }, this.highlighting),
       tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
       tool("cobrowse-snapshot", "Snapshot", "Open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
       h(

@@ -12,6 +12,7 @@ import css from "@rrweb/replay/dist/style.css";
 import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
 import { EventType, Interaction, Source } from "../lib/rrweb-codes";
 import { h } from "../ui/dom";
+import type { Anchor, Guidance } from "../protocol.gen";
 
 const META = EventType.Meta;
 const INCREMENTAL = EventType.IncrementalSnapshot;
@@ -64,8 +65,23 @@ export interface Mirror {
    * asset proxy. Null when no page is shown.
    */
   picture(): Promise<HTMLCanvasElement | null>;
+  /**
+   * The agent's pointer over the mirror, as guidance for the visitor's page:
+   * where it is (at most every 40 ms), where it left, and a click (a ping, or in
+   * highlight mode the element clicked).
+   */
+  onGuide(fn: (items: Guidance[]) => void): void;
+  setGuideMode(mode: GuideMode): void;
+  /** The spot of the visitor's page under a point of the console's window. */
+  anchorAt(clientX: number, clientY: number): Anchor | null;
   destroy(): void;
 }
+
+/** What a click on the mirror does: a ping where it is, or an outline around the element. */
+export type GuideMode = "point" | "highlight";
+
+/** How often the pointer's place goes out at most. */
+const POINTER_EVERY_MS = 40;
 
 let styled = false;
 
@@ -114,6 +130,73 @@ export function createMirror(onChange: () => void): Mirror {
     wrapper.style.transform = `scale(${scale})`;
     stage.dataset.scale = scale.toFixed(3);
   };
+  function anchorAt(cx: number, cy: number): Anchor | null {
+    const frame = replayer?.iframe;
+    const doc = frame?.contentDocument;
+    const win = frame?.contentWindow;
+    if (!replayer || !frame || !doc || !win || !info.live) return null;
+    const r = frame.getBoundingClientRect();
+    if (cx < r.left || cy < r.top || cx >= r.right || cy >= r.bottom) return null;
+    const scale = r.width / (frame.offsetWidth || r.width || 1);
+    const x = (cx - r.left) / scale;
+    const y = (cy - r.top) / scale;
+    // The mirror is inert (no focus, no clicks): hit testing skips inert nodes,
+    // so it is lifted for this one synchronous look.
+    const root = replayer.wrapper.parentElement as HTMLElement | null;
+    if (root) root.inert = false;
+    let el: Element | null;
+    try {
+      el = doc.elementFromPoint(x, y);
+    } finally {
+      if (root) root.inert = true;
+    }
+    const id = el ? replayer.getMirror().getId(el as unknown as Node) : -1;
+    const clamp = (v: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
+    const box = el?.getBoundingClientRect();
+    const page = { x: Math.round(x + win.scrollX), y: Math.round(y + win.scrollY) };
+    if (!el || !box || id < 0 || box.width <= 0 || box.height <= 0) return { node: null, fx: 0, fy: 0, ...page };
+    return { node: id, fx: clamp((x - box.left) / box.width), fy: clamp((y - box.top) / box.height), ...page };
+  }
+
+  // The agent's pointer over the mirror: it is inert, so the events land on the stage.
+  let guideFn: ((items: Guidance[]) => void) | null = null;
+  let guideMode: GuideMode = "point";
+  let pointerAt: Anchor | null = null;
+  let pointerSentAt = 0;
+  let pointerTimer: ReturnType<typeof setTimeout> | null = null;
+  let highlighted: number | null = null;
+  const sendPointer = () => {
+    pointerTimer = null;
+    pointerSentAt = performance.now();
+    guideFn?.([{ kind: "pointer", at: pointerAt }]);
+  };
+  stage.addEventListener("pointermove", (e) => {
+    if (!guideFn) return;
+    pointerAt = anchorAt(e.clientX, e.clientY);
+    if (pointerTimer !== null) return;
+    const wait = POINTER_EVERY_MS - (performance.now() - pointerSentAt);
+    if (wait <= 0) sendPointer();
+    else pointerTimer = setTimeout(sendPointer, wait);
+  });
+  stage.addEventListener("pointerleave", () => {
+    if (!guideFn) return;
+    if (pointerTimer !== null) clearTimeout(pointerTimer);
+    pointerTimer = null;
+    pointerAt = null;
+    sendPointer();
+  });
+  stage.addEventListener("click", (e) => {
+    const at = anchorAt(e.clientX, e.clientY);
+    if (!guideFn || !at) return;
+    if (guideMode === "highlight") {
+      // The same element again takes the outline away.
+      highlighted = at.node !== null && at.node !== highlighted ? at.node : null;
+      guideFn([{ kind: "highlight", node: highlighted }]);
+    } else {
+      guideFn([{ kind: "ping", at }]);
+    }
+  });
+
   const resize = typeof ResizeObserver === "function" ? new ResizeObserver(fit) : null;
   resize?.observe(stage);
 
@@ -256,6 +339,14 @@ export function createMirror(onChange: () => void): Mirror {
       drop();
       onChange();
     },
+    onGuide(fn) {
+      guideFn = fn;
+    },
+    setGuideMode(mode) {
+      guideMode = mode;
+      stage.dataset.guide = mode;
+    },
+    anchorAt,
     info: () => ({ ...info, title: replayer?.iframe.contentDocument?.title.trim().slice(0, 300) || null }),
     async picture() {
       const frame = replayer?.iframe;

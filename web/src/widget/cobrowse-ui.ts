@@ -7,6 +7,7 @@ import { record } from "@rrweb/record";
 import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib/cobrowse-visitor";
 import { DIAG_TAG } from "../protocol.gen";
 import { captureDiagnostics } from "./cobrowse-diag";
+import { mountGuide } from "./cobrowse-guide";
 import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
@@ -278,6 +279,13 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     recorder: () => rrwebRecorder(host.origin, () => cobrowse.routeChanged({ url: location.href, title: document.title })),
     tabChannel: tabChannel(),
   });
+  // What the agent points at, pings and highlights, over the page.
+  const guide = mountGuide({
+    parent: host.floatParent,
+    node: (id) => record.mirror.getNode(id),
+    agentName: () => cobrowse.grant?.agent?.display_name || session.agent?.display_name || t.someone,
+  });
+  cobrowse.onGuidance((items) => guide.apply(items));
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
   const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });
   host.slot.appendChild(card);
