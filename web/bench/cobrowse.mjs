@@ -128,6 +128,38 @@ try {
   }
   lat.sort((a, b) => a - b);
 
+  // ---- 2b. the agent's pointer → drawn on the visitor's page ----
+  // Each move is one pointermove on the mirror (its time taken by the console's
+  // page), 150 ms apart (more than the 40 ms between pointer messages, so none
+  // waits); on the visitor's page, the frame in which the widget applied it (a
+  // guidance listener registered after the overlay's, so its animation frame
+  // comes right after the one that moved the pointer).
+  await agent.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__moved = [];
+    document.querySelector("[data-testid=cobrowse-mirror]").addEventListener("pointermove", (e) => w.__moved.push(performance.timeOrigin + e.timeStamp));
+  });
+  await visitor.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__drawn = [];
+    w.__sightlineCobrowse.onGuidance((items) => {
+      if (items.some((g) => g.kind === "pointer" && g.at)) requestAnimationFrame(() => w.__drawn.push(performance.timeOrigin + performance.now()));
+    });
+  });
+  const frameBox = await agent.locator("[data-testid=cobrowse-mirror] iframe").boundingBox();
+  const MOVES = Math.max(20, Math.round(CHANGES / 2));
+  for (let i = 0; i < MOVES; i++) {
+    await agent.mouse.move(frameBox.x + 20 + ((i * 37) % Math.max(40, frameBox.width - 40)), frameBox.y + 20 + ((i * 23) % Math.max(40, frameBox.height - 40)));
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  await waitFor(async () => (await visitor.evaluate(() => /** @type {any} */ (window).__drawn.length)) >= MOVES, "every pointer move drawn", 10000).catch(() => {});
+  await agent.mouse.move(1, 1);
+  const moved = await agent.evaluate(() => /** @type {any} */ (window).__moved);
+  const drawn = await visitor.evaluate(() => /** @type {any} */ (window).__drawn);
+  const pointerLat = [];
+  for (let i = 0; i < Math.min(moved.length, drawn.length); i++) pointerLat.push(drawn[i] - moved[i]);
+  pointerLat.sort((a, b) => a - b);
+
   // ---- 3. a scripted session ----
   const start = Date.now();
   const from = messages.length;
@@ -220,6 +252,7 @@ try {
 
   console.log(`Co-browsing on loopback (Chromium ${browser.version()}, ${CHANGES} changes, ${seconds.toFixed(0)} s session)`);
   console.log(`  change → painted in the mirror   p50 ${ms(percentile(lat, 50))}  p95 ${ms(percentile(lat, 95))}  p99 ${ms(percentile(lat, 99))}  max ${ms(lat[lat.length - 1])}  (${lat.length} measured, ${missed} coalesced)`);
+  console.log(`  agent's pointer → drawn on the visitor's page   p50 ${ms(percentile(pointerLat, 50))}  p95 ${ms(percentile(pointerLat, 95))}  p99 ${ms(percentile(pointerLat, 99))}  max ${ms(pointerLat[pointerLat.length - 1])}  (${pointerLat.length} of ${moved.length} moves, ${drawn.length} drawn)`);
   console.log(`  full snapshot, demo transfer page  ${(snap.wire / 1024).toFixed(1)} KiB on the wire, ${(snap.raw / 1024).toFixed(1)} KiB raw rrweb JSON (${(snap.raw / snap.wire).toFixed(1)}x)`);
   console.log(`  scripted session (pointer, scroll, typing, a page every 20 s)  ${((wire * 8) / seconds / 1000).toFixed(1)} kbit/s on the wire, ${((raw * 8) / seconds / 1000).toFixed(1)} kbit/s raw (${(raw / Math.max(1, wire)).toFixed(1)}x)`);
   console.log(`  5,000-row table, full snapshot: main thread busy ${ms(snapshotBusyMs)} from the request to the last frame sent (the recorder's snapshot call alone ${ms(snapshotMs)}); ${(bigSnap.wire / 1024).toFixed(0)} KiB on the wire, ${(bigSnap.raw / 1024).toFixed(0)} KiB raw`);
