@@ -55,7 +55,13 @@ function watchStream(page, messages) {
         const whole = Buffer.concat(parts);
         const raw = (bytes[1] & 1) !== 0 ? inflateRawSync(whole) : whole;
         const text = raw.toString("utf8");
-        messages.push({ at: Date.now(), wire, raw: raw.length, snapshot: /"type":2,/.test(text) });
+        let snapshot = false;
+        try {
+          snapshot = JSON.parse(text).some((e) => e && e.type === 2);
+        } catch {
+          // not a message of items
+        }
+        messages.push({ at: Date.now(), wire, raw: raw.length, snapshot });
         parts = [];
         wire = 0;
       }
@@ -199,7 +205,9 @@ try {
   await cdp.send("Performance.enable");
   const busy = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value * 1000;
   const quiet = async (from) => {
-    // Until no message has gone out for 500 ms: the capture's work is done.
+    // The first message after the action, then until none has gone out for
+    // 500 ms: the capture's work is done.
+    await waitFor(() => messages.length > from, "a message after the action", 30000);
     let count = -1;
     while (messages.length !== count) {
       count = messages.length;

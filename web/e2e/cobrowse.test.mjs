@@ -303,14 +303,14 @@ test("the viewer: actual size and fit, freeze holds the picture while the page g
   await waitFor(async () => /^1100×700 /.test(await agent.locator("[data-testid=cobrowse-figures]").textContent()), "the visitor's new window size");
   const mouse = agent.locator("[data-testid=cobrowse-mirror] .replayer-mouse");
   const at = () => mouse.evaluate((m) => `${m.style.left},${m.style.top}`);
-  // rrweb samples moves (the last of a burst may wait for the next): keep moving
-  // between two points next to each other until the mirror shows one of them.
-  let flip = 0;
-  await waitFor(async () => {
-    flip ^= 1;
-    await visitor.mouse.move(320 + flip, 222);
-    return ["320px,222px", "321px,222px"].includes(await at());
-  }, "the pointer where the visitor's is");
+  // A burst of moves, then the pointer rests: the mirror shows where it rests
+  // (rrweb samples moves; the widget sends the resting place once more).
+  await visitor.mouse.move(200, 150);
+  await visitor.mouse.move(320, 222, { steps: 10 });
+  await waitFor(async () => (await at()) === "320px,222px", "the pointer where the visitor's rests");
+  // One single move.
+  await visitor.mouse.move(400, 300);
+  await waitFor(async () => (await at()) === "400px,300px", "the pointer after one move");
   await visitor.mouse.click(321, 222);
   await waitFor(async () => mouse.evaluate((m) => m.classList.contains("active")), "the click shown");
   assertNoProblems(stack);
@@ -455,6 +455,18 @@ test("problems on the visitor's page reach the agent: console errors, exceptions
   assert.match(all, /Error: diag-exception/);
   assert.match(all, /GET http:\/\/127\.0\.0\.1:\d+\/demo\/missing-page → 404 \(\d+ ms\)/);
   assert.doesNotMatch(all, /SECRET-QUERY|frag/, "no query string or fragment");
+  // A long text cut right at an emoji, text with a lone surrogate of the page's
+  // own, and an ordinary error in the same batch: all three arrive (half an
+  // emoji would have had the whole batch refused).
+  await visitor.evaluate(() => {
+    console.error("x".repeat(299) + "😀 after the cut");
+    console.error("broken \ud83d text");
+    console.error("diag-after-emoji");
+  });
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-diag-count]").getAttribute("data-count")) === "6", "six problems counted");
+  const later = (await agent.locator("[data-testid=cobrowse-diag] .cb-diag-row").allTextContents()).join("\n");
+  assert.match(later, /diag-after-emoji/);
+  assert.match(later, /x{299}😀…/);
   // The exception was the test's own doing on the visitor's page.
   const own = stack.problems.filter((p) => /diag-exception/.test(p));
   assert.equal(own.length, 1);
@@ -576,9 +588,6 @@ test("the visitor leaves the site: the agent is told, and the mirror goes on whe
   assertNoProblems(stack);
 });
 
-// Last in this file: everything the real widget sent in the tests above went
-// through the relay's checks of shape and size (docs/protocol.md, "Stream
-// messages"), and none of it was refused.
 test("a single-page app's route change is followed: a fresh picture, the new address and a transcript line", { timeout: 120000 }, async () => {
   await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse test spa" });
@@ -622,8 +631,8 @@ test("the keyboard cannot reach into the mirror: a link there is not followed", 
     const doc = /** @type {HTMLIFrameElement | null} */ (frame)?.contentDocument;
     return document.activeElement === frame || (!!doc && doc.activeElement !== doc.body && doc.activeElement !== null);
   });
-  // Tab through the whole console, pressing Enter wherever focus is not on one
-  // of the console's own controls.
+  // Tab through the whole console: the focus never enters the mirror, so no
+  // link in it can be followed with Enter.
   await agent.locator("[data-testid=cobrowse-mirror]").click({ position: { x: 20, y: 20 } });
   for (let i = 0; i < 60; i++) {
     await agent.keyboard.press("Tab");
@@ -664,6 +673,9 @@ test("a console that joins late (reloaded) starts from a fresh snapshot of the p
   assertNoProblems(stack);
 });
 
+// Last in this file: everything the real widget sent in the tests above went
+// through the relay's checks of shape and size (docs/protocol.md, "Stream
+// messages"), and none of it was refused.
 test("every message the widget sent passed the relay's checks", async () => {
   const metrics = await (await fetch(stack.base + "/metrics")).text();
   const value = (name) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1] ?? NaN);

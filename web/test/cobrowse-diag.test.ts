@@ -46,3 +46,9 @@ test("what the widget reports fits the relay's checks: methods are short tokens,
   assert.equal(bareUrl("/pay?card=4111#top", "https://shop.example/cart"), "https://shop.example/pay");
   assert.equal(bareUrl("data:text/plain,hi?x=1", "https://shop.example/"), "null" + "text/plain,hi");
 });
+
+test("a long console text is cut on whole characters, never inside an emoji", async () => {
+  const { text } = await import("../src/widget/cobrowse-diag");
+  const cut = text("x".repeat(299) + "😀" + "y".repeat(10));
+  assert.equal(cut, "x".repeat(299) + "😀…");
+});

@@ -108,3 +108,19 @@ test("a message that is not a JSON array is refused", async () => {
   assert.ok(got);
   await assert.rejects(() => decodeItems(got), TypeError);
 });
+
+test("lone surrogates (half an emoji) become U+FFFD before a message leaves, so the relay takes it", async () => {
+  const { wellFormedJson, encodeItems, decodeItems, Reassembler } = await import("../src/lib/stream-frames");
+  const cut = "x".repeat(3) + "😀".slice(0, 1);
+  const json = JSON.stringify([{ text: cut, other: "\\ud800 typed as text", pair: "😀", low: "\udc00" }]);
+  assert.match(json, /\\ud83d/, "JSON.stringify escapes the lone half");
+  const fixed = wellFormedJson(json);
+  assert.deepEqual(JSON.parse(fixed), [{ text: "xxx\ufffd", other: "\\ud800 typed as text", pair: "😀", low: "\ufffd" }]);
+  assert.equal(wellFormedJson('["plain"]'), '["plain"]');
+  // Through the encoder: what comes out decodes to the well-formed text.
+  const frames = await encodeItems(1, [{ text: cut }]);
+  const r = new Reassembler();
+  let m = null;
+  for (const f of frames) m = r.push(f) ?? m;
+  assert.deepEqual(await decodeItems(m!), [{ text: "xxx\ufffd" }]);
+});

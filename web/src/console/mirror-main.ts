@@ -18,6 +18,7 @@ const META = EventType.Meta;
 const INCREMENTAL = EventType.IncrementalSnapshot;
 const VIEWPORT_RESIZE = Source.ViewportResize;
 const MOUSE_INTERACTION = Source.MouseInteraction;
+const MOUSE_MOVE = Source.MouseMove;
 const { Focus: FOCUS, Click: CLICK, Blur: BLUR } = Interaction;
 /** How the field the visitor is in shows in the mirror (rrweb does not focus it: triggerFocus is off). */
 const FOCUS_OUTLINE = "3px solid #f59e0b";
@@ -213,12 +214,15 @@ export function createMirror(onChange: () => void): Mirror {
       moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debugData: unknown) => void;
       mouse?: HTMLElement;
     } | null;
-    if (!r || typeof r.moveAndHover !== "function") return;
-    const p = r.mousePos;
+    if (!r || typeof r.moveAndHover !== "function" || item.type !== INCREMENTAL) return;
+    // The place comes from the event itself: rrweb applies an added event a
+    // moment later, so what it notes (`mousePos`) would be the move before.
+    const d = item.data as { source?: number; positions?: { x?: unknown; y?: unknown; id?: unknown }[]; x?: unknown; y?: unknown; id?: unknown; type?: number } | undefined;
+    const last = d?.source === MOUSE_MOVE && Array.isArray(d.positions) ? d.positions[d.positions.length - 1] : d?.source === MOUSE_INTERACTION ? d : null;
+    if (!last || typeof last.x !== "number" || typeof last.y !== "number" || !Number.isFinite(last.x) || !Number.isFinite(last.y)) return;
     r.mousePos = null;
-    if (p) r.moveAndHover(p.x, p.y, p.id, false, p.debugData);
-    const click = item.type === INCREMENTAL && item.data?.source === MOUSE_INTERACTION && (item.data as { type?: number }).type === CLICK;
-    if (click && r.mouse) {
+    r.moveAndHover(last.x, last.y, typeof last.id === "number" ? last.id : -1, false, null);
+    if (d?.source === MOUSE_INTERACTION && d.type === CLICK && r.mouse) {
       r.mouse.classList.remove("active");
       void r.mouse.offsetWidth;
       r.mouse.classList.add("active");
@@ -287,7 +291,8 @@ export function createMirror(onChange: () => void): Mirror {
         info = { ...info, lagMs: skew - quickest };
         try {
           replayer.addEvent(item as never);
-          showPointer(item);
+          // After rrweb has applied it (addEvent applies in a microtask).
+          queueMicrotask(() => showPointer(item));
         } catch {
           // A malformed event: wait for the next snapshot.
           drop();

@@ -11,6 +11,7 @@ export const NodeType = { Element: 2, Text: 3 } as const;
 /** Incremental snapshot sources. */
 export const Source = {
   Mutation: 0,
+  MouseMove: 1,
   MouseInteraction: 2,
   ViewportResize: 4,
   Input: 5,

@@ -153,12 +153,30 @@ async function transform(bytes: Uint8Array, stream: CompressionStream | Decompre
 
 /** Encodes items as one message: JSON, compressed when that is smaller. */
 export async function encodeItems(id: number, items: unknown[]): Promise<Uint8Array[]> {
-  const raw = new TextEncoder().encode(JSON.stringify(items));
+  const raw = new TextEncoder().encode(wellFormedJson(JSON.stringify(items)));
   if (raw.length >= 512 && typeof CompressionStream === "function") {
     const packed = await deflate(raw);
     if (packed.length < raw.length) return frameMessage(id, packed, true);
   }
   return frameMessage(id, raw, false);
+}
+
+/**
+ * JSON whose strings are all well-formed: JSON.stringify writes a lone surrogate
+ * (half an emoji cut off, or broken text on a page) as a `\udXXX` escape, which
+ * is not Unicode and which the relay refuses (and the whole message with it). Each
+ * becomes U+FFFD; an escaped backslash before it is left alone.
+ */
+export function wellFormedJson(json: string): string {
+  if (!/\\u[dD][89a-fA-F]/.test(json)) return json;
+  return json.replace(/(\\*)\\u([dD][89a-fA-F][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?/g, (whole, slashes: string, first: string, second: string | undefined) => {
+    // An even run of backslashes before it: they escape each other, and this is
+    // an escape of its own. An odd run: it is text ("\\u..."), left as it is.
+    if (slashes.length % 2 === 1) return whole;
+    const high = parseInt(first, 16);
+    if (second !== undefined && high < 0xdc00) return whole;
+    return `${slashes}\\ufffd${second !== undefined ? `\\u${second}` : ""}`;
+  });
 }
 
 /** Decodes a reassembled message back into its items; throws when malformed. */

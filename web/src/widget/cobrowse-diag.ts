@@ -37,14 +37,16 @@ export function redact(s: string): string {
 }
 
 /** Objects are named, never serialised: their fields may be what the visitor typed. */
-function text(value: unknown): string {
+export function text(value: unknown): string {
   let s: string;
   if (value instanceof Error) s = `${value.name}: ${value.message}`;
   else if (typeof value === "string") s = value;
   else if (value === null || typeof value !== "object") s = String(value);
   else s = `[${(value as object).constructor?.name || "object"}]`;
   s = redact(s);
-  return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) + "…" : s;
+  // Cut on whole characters: half an emoji is not a string the server takes.
+  const chars = Array.from(s);
+  return chars.length > MAX_TEXT ? chars.slice(0, MAX_TEXT).join("") + "…" : s;
 }
 
 /**

@@ -145,6 +145,7 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
   let stop: (() => void) | undefined;
   let stopDiag: (() => void) | undefined;
   let stopRoutes: (() => void) | undefined;
+  let stopRest: (() => void) | undefined;
   return {
     start(emit) {
       stop =
@@ -172,6 +173,24 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
         }) ?? undefined;
       stopDiag = captureDiagnostics((entry) => record.addCustomEvent(DIAG_TAG, entry), origin);
       stopRoutes = watchRoutes(onRoute);
+      // rrweb samples moves without a trailing one: where the pointer came to
+      // rest could be lost. Once it rests, its place goes out once more.
+      let rest: ReturnType<typeof setTimeout> | null = null;
+      const moved = (e: MouseEvent) => {
+        if (rest !== null) clearTimeout(rest);
+        const { clientX: x, clientY: y } = e;
+        const target = e.target instanceof Node ? e.target : null;
+        rest = setTimeout(() => {
+          rest = null;
+          const id = target ? record.mirror.getId(target) : -1;
+          if (id >= 0) emit({ type: 3, timestamp: Date.now(), data: { source: 1, positions: [{ x, y, id, timeOffset: 0 }] } });
+        }, 150);
+      };
+      document.addEventListener("mousemove", moved, { capture: true, passive: true });
+      stopRest = () => {
+        document.removeEventListener("mousemove", moved, { capture: true });
+        if (rest !== null) clearTimeout(rest);
+      };
     },
     snapshot() {
       record.takeFullSnapshot(true);
@@ -179,6 +198,8 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
     stop() {
       stopRoutes?.();
       stopRoutes = undefined;
+      stopRest?.();
+      stopRest = undefined;
       stopDiag?.();
       stopDiag = undefined;
       stop?.();

@@ -273,6 +273,14 @@ impl Hub {
         Ok(())
     }
 
+    /// Whether the conversation's co-browse grant is the one `which` picks.
+    pub(super) fn is_cobrowse(&self, conversation: &ConversationId, which: impl Fn(&Grant) -> bool) -> bool {
+        self.conversations
+            .get(conversation)
+            .and_then(|c| c.grants.get(&Capability::Cobrowse))
+            .is_some_and(which)
+    }
+
     /// While co-browsing is on, the page of the co-browsing tab (`conn`, which
     /// started the stream or asked for a token on a new page) goes into the
     /// transcript, once (a reconnect on the same page adds nothing). Other tabs of

@@ -1234,7 +1234,9 @@ impl Hub {
             ClientMessage::GrantStep { grant, step, detail } => {
                 self.visitor_grant_step(now, current.as_ref(), &grant, step, detail)?;
                 if let (Some(id), sightline_proto::GrantStep::Start) = (&current, step) {
-                    self.cobrowse_page_viewed(now, id, conn);
+                    if self.is_cobrowse(id, |g| g.id == grant) {
+                        self.cobrowse_page_viewed(now, id, conn);
+                    }
                 }
                 Ok(())
             }
@@ -1243,9 +1245,12 @@ impl Hub {
             }
             ClientMessage::StreamJoin { stream } => {
                 self.join_stream(now, conn, &stream, Party::Visitor(visitor_id))?;
-                // The co-browsing tab asks on every page it opens.
+                // The co-browsing tab asks on every page it opens (a join of
+                // another capability's stream is not co-browsing).
                 if let Some(id) = &current {
-                    self.cobrowse_page_viewed(now, id, conn);
+                    if self.is_cobrowse(id, |g| g.stream.as_ref() == Some(&stream)) {
+                        self.cobrowse_page_viewed(now, id, conn);
+                    }
                 }
                 Ok(())
             }

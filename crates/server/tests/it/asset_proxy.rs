@@ -225,6 +225,9 @@ struct SlowSite {
     release: Arc<tokio::sync::Semaphore>,
 }
 
+/// Requests held now and the most at once; the answers' gate.
+type SlowState = (Arc<Mutex<(usize, usize)>>, Arc<tokio::sync::Semaphore>);
+
 async fn slow_site() -> SlowSite {
     let listener = tokio::net::TcpListener::bind("127.0.0.4:0").await.expect("bind");
     let origin = format!("http://{}", listener.local_addr().expect("addr"));
@@ -232,22 +235,19 @@ async fn slow_site() -> SlowSite {
     let release = Arc::new(tokio::sync::Semaphore::new(0));
     let state = (held.clone(), release.clone());
     let app = Router::new()
-        .fallback(
-            move |State((held, release)): State<(Arc<Mutex<(usize, usize)>>, Arc<tokio::sync::Semaphore>)>,
-                  uri: Uri| async move {
-                if uri.path() == "/hang.png" {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                }
-                {
-                    let mut h = held.lock().expect("held");
-                    h.0 += 1;
-                    h.1 = h.1.max(h.0);
-                }
-                release.acquire().await.expect("release").forget();
-                held.lock().expect("held").0 -= 1;
-                ([(header::CONTENT_TYPE, "image/png")], PNG.to_vec()).into_response()
-            },
-        )
+        .fallback(move |State((held, release)): State<SlowState>, uri: Uri| async move {
+            if uri.path() == "/hang.png" {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+            {
+                let mut h = held.lock().expect("held");
+                h.0 += 1;
+                h.1 = h.1.max(h.0);
+            }
+            release.acquire().await.expect("release").forget();
+            held.lock().expect("held").0 -= 1;
+            ([(header::CONTENT_TYPE, "image/png")], PNG.to_vec()).into_response()
+        })
         .with_state(state);
     tokio::spawn(async move { axum::serve(listener, app).await });
     SlowSite { origin, held, release }
