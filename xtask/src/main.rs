@@ -396,8 +396,34 @@ fn fuzz_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
             .iter()
             .map(|(name, hex)| ((*name).to_owned(), from_hex(hex)))
             .collect(),
+        "stream_check" => stream_check_seeds(),
         _ => Vec::new(),
     }
+}
+
+/// Inputs of the `stream_check` target: a byte that says where frames are cut
+/// (10 + n bytes), then one frame holding a whole co-browse message.
+fn stream_check_seeds() -> Vec<(String, Vec<u8>)> {
+    let messages = [
+        ("empty", "[]".to_owned()),
+        (
+            "meta-and-move",
+            r#"[{"type":4,"timestamp":1,"data":{"href":"https://shop.example/","width":1280,"height":800}},{"type":3,"timestamp":2,"data":{"source":1,"positions":[{"x":1,"y":2,"id":3,"timeOffset":0}]}}]"#.to_owned(),
+        ),
+        (
+            "diagnostics",
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"GET","url":"https://shop.example/x","status":500,"ms":3}}}]"#.to_owned(),
+        ),
+    ];
+    messages
+        .into_iter()
+        .map(|(name, json)| {
+            let cut = u8::try_from(json.len()).expect("a seed message fits in one frame of the target");
+            let mut bytes = vec![cut, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1];
+            bytes.extend_from_slice(json.as_bytes());
+            (format!("{name}.bin"), bytes)
+        })
+        .collect()
 }
 
 fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
@@ -599,6 +625,11 @@ mod tests {
             assert!(bytes.starts_with(magic), "{name}");
         }
         assert!(super::fuzz_seeds("client_message").len() >= 15);
+        for (name, bytes) in super::fuzz_seeds("stream_check") {
+            // The cut byte makes the frame exactly the header and the message.
+            assert_eq!(bytes.len(), 1 + 10 + usize::from(bytes[0]), "{name}");
+            assert_eq!(bytes[1], 1, "{name}: frame version 1");
+        }
     }
 
     #[test]
