@@ -112,7 +112,8 @@ export function grantText(e: Event & { kind: "grant" }, visitor: string): string
     case "failed":
       return `${what[0].toUpperCase()}${what.slice(1)} failed${e.detail ? `: ${e.detail}` : ""}`;
     case "ended":
-      return e.by === "agent" ? `${agent} ended ${what}${why}` : `${visitor} stopped ${what}${why}`;
+      // The visitor's stop carries "the visitor stopped it": the line says so already.
+      return e.by === "agent" ? `${agent} ended ${what}${why}` : `${visitor} stopped ${what}`;
   }
 }
 
