@@ -155,25 +155,13 @@ test("after a navigation the allowing tab asks for a fresh token and captures th
 });
 
 test("Stop ends capture at once and revokes; a revocation by the relay stops it too", async () => {
-  const t = setup();
-  t.welcome();
-  t.event(grantEvent(4, "asked", "agent"));
-  t.co.allow();
-  t.granted("tok1");
-  t.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
-  t.relays[0].control({ type: "snapshot_needed" });
+  const t = capturing();
   assert.equal(t.co.stop(), true);
   assert.deepEqual(t.pool.current.last(), { type: "grant_end", grant: "g1" });
   assert.equal(t.recorders[0].stopped, true);
   assert.equal(t.relays[0].closed, true);
 
-  const u = setup();
-  u.welcome();
-  u.event(grantEvent(4, "asked", "agent"));
-  u.co.allow();
-  u.granted("tok1");
-  u.relays[0].control({ type: "joined", stream: "s1", capability: "cobrowse", role: "publisher" });
-  u.relays[0].control({ type: "snapshot_needed" });
+  const u = capturing();
   u.relays[0].serverClose(4403);
   assert.equal(u.recorders[0].stopped, true);
   u.clock.advance(60_000);

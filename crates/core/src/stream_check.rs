@@ -142,6 +142,20 @@ struct Partial {
     lost: bool,
 }
 
+impl Partial {
+    /// A message whose first chunk is `header`'s.
+    fn start(header: &Header) -> Self {
+        Partial {
+            number: header.message,
+            count: header.count,
+            next: 0,
+            compressed: header.compressed,
+            bytes: Vec::new(),
+            lost: false,
+        }
+    }
+}
+
 /// One publishing socket's messages, chunk by chunk, in order.
 #[derive(Debug, Default)]
 pub struct Assembler {
@@ -164,14 +178,7 @@ impl Assembler {
     pub fn push(&mut self, header: &Header, frame: &[u8]) -> Result<Step, Malformed> {
         self.follows(header)?;
         let part = &frame[STREAM_HEADER_BYTES..];
-        let mut p = self.current.take().unwrap_or(Partial {
-            number: header.message,
-            count: header.count,
-            next: 0,
-            compressed: header.compressed,
-            bytes: Vec::new(),
-            lost: false,
-        });
+        let mut p = self.current.take().unwrap_or_else(|| Partial::start(header));
         if p.compressed != header.compressed {
             return malformed("a message's chunks are all compressed or none");
         }
@@ -201,14 +208,7 @@ impl Assembler {
     /// skipped. The frame must still be in order.
     pub fn lose(&mut self, header: &Header) -> Result<(), Malformed> {
         self.follows(header)?;
-        let mut p = self.current.take().unwrap_or(Partial {
-            number: header.message,
-            count: header.count,
-            next: 0,
-            compressed: header.compressed,
-            bytes: Vec::new(),
-            lost: true,
-        });
+        let mut p = self.current.take().unwrap_or_else(|| Partial::start(header));
         p.next += 1;
         p.lost = true;
         p.bytes = Vec::new();
