@@ -287,6 +287,14 @@ pub enum EventKind {
         message: Option<String>,
         detail: Option<String>,
     },
+    /// While the visitor let the agent control their page, the agent did this
+    /// (as the visitor's widget reported it; never what was typed).
+    Control {
+        agent: Option<AgentRef>,
+        action: ControlAction,
+    },
+    /// The agent sent the visitor to a page of the site (an allowed origin).
+    PagePushed { agent: AgentRef, url: String },
 }
 
 /// A stored event with its place in the conversation.
@@ -426,6 +434,13 @@ pub enum ClientMessage {
     /// app's route, `history.pushState`, a fragment). While co-browsing from this
     /// tab, the new page goes into the transcript as `page_viewed`.
     PageChanged { page: PageInfo },
+    /// Visitor: what the agent's remote control did on this page (for the
+    /// conversation's history), while the grant stands.
+    ControlReport { grant: GrantId, action: ControlAction },
+    /// Agent: send the visitor to a page of the site. The URL's origin must be
+    /// one of the site's (the configured allowed origins, or the origin of the
+    /// page the visitor is on).
+    PushPage { conversation: ConversationId, url: String },
 }
 
 /// Messages the server sends to a browser over the WebSocket.
@@ -661,6 +676,12 @@ pub fn typescript_declarations() -> String {
         DiagEntry::decl(),
         Anchor::decl(),
         Guidance::decl(),
+        ControlInput::decl(),
+        ControlKey::decl(),
+        ControlRefusal::decl(),
+        ControlResult::decl(),
+        ControlAction::decl(),
+        ControlVerb::decl(),
         ConsoleLevel::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
@@ -703,7 +724,12 @@ pub fn typescript_declarations() -> String {
          export const MAX_DIAG_TEXT_CHARS = {MAX_DIAG_TEXT_CHARS};\n\
          export const MAX_GUIDANCE_BYTES = {MAX_GUIDANCE_BYTES};\n\
          export const MAX_GUIDANCE_ITEMS = {MAX_GUIDANCE_ITEMS};\n\
-         export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n"
+         export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n\
+         export const MAX_CONTROL_BYTES = {MAX_CONTROL_BYTES};\n\
+         export const MAX_CONTROL_ITEMS = {MAX_CONTROL_ITEMS};\n\
+         export const MAX_CONTROL_TEXT_CHARS = {MAX_CONTROL_TEXT_CHARS};\n\
+         export const MAX_CONTROL_TARGET_CHARS = {MAX_CONTROL_TARGET_CHARS};\n\
+         export const MAX_PUSH_URL_BYTES = {MAX_PUSH_URL_BYTES};\n"
     ));
     out
 }
