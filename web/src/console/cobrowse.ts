@@ -309,7 +309,9 @@ export class CobrowseUi {
     const show = active && !!g && live;
     this.aside.hidden = !show;
     this.inbox.el.classList.toggle("cobrowsing", show);
-    for (const m of this.mirrors.values()) m.el.hidden = true;
+    // Every mirror but the one shown now is hidden (the shown one is never
+    // hidden on the way: that would take the keyboard focus off it).
+    for (const [c, m] of this.mirrors) if (!show || c !== id) m.el.hidden = true;
     if (!show || !g || !id) return;
     this.aside.dataset.state = g.state;
     replaceChildren(
@@ -391,6 +393,9 @@ export class CobrowseUi {
     if (mirror) {
       if (mirror.el.parentElement !== this.stageSlot) this.stageSlot.appendChild(mirror.el);
       mirror.el.hidden = false;
+    } else {
+      const idle = this.mirrors.get(id);
+      if (idle) idle.el.hidden = true;
     }
     this.awayNote.hidden = !away;
     this.syncControl(id, cg);

@@ -133,6 +133,7 @@ export function controlText(e: Event & { kind: "control" }): string {
   const target = `“${e.action.target}”`;
   if (e.action.refused) {
     const verb = { click: "click", type: "type into", choose: "choose in", submit: "submit" }[e.action.verb];
+    if (e.action.refused === "private") return `The visitor's page refused to let ${agent} ${verb} a private field`;
     return `The visitor's page refused to let ${agent} ${verb} ${target} (${REFUSED_TEXT[e.action.refused]})`;
   }
   switch (e.action.verb) {
