@@ -205,6 +205,8 @@ refused: ControlRefusal | null, };
 
 export type ControlVerb = "click" | "type" | "choose" | "submit";
 
+export type ShareInk = { "kind": "stroke", id: number, points: Array<number>, arrow: boolean, pinned: boolean, } | { "kind": "clear", };
+
 export type ConsoleLevel = "error" | "warn";
 
 export type LoginRequest = { name: string, password: string, };
@@ -271,3 +273,4 @@ export const MAX_CONTROL_ITEMS = 32;
 export const MAX_CONTROL_TEXT_CHARS = 256;
 export const MAX_CONTROL_TARGET_CHARS = 80;
 export const MAX_PUSH_URL_BYTES = 2048;
+export const MAX_INK_POINTS = 512;

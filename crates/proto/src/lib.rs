@@ -682,6 +682,7 @@ pub fn typescript_declarations() -> String {
         ControlResult::decl(),
         ControlAction::decl(),
         ControlVerb::decl(),
+        ShareInk::decl(),
         ConsoleLevel::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
@@ -729,7 +730,8 @@ pub fn typescript_declarations() -> String {
          export const MAX_CONTROL_ITEMS = {MAX_CONTROL_ITEMS};\n\
          export const MAX_CONTROL_TEXT_CHARS = {MAX_CONTROL_TEXT_CHARS};\n\
          export const MAX_CONTROL_TARGET_CHARS = {MAX_CONTROL_TARGET_CHARS};\n\
-         export const MAX_PUSH_URL_BYTES = {MAX_PUSH_URL_BYTES};\n"
+         export const MAX_PUSH_URL_BYTES = {MAX_PUSH_URL_BYTES};\n\
+         export const MAX_INK_POINTS = {MAX_INK_POINTS};\n"
     ));
     out
 }

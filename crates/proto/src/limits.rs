@@ -80,3 +80,5 @@ pub const MAX_CONTROL_TEXT_CHARS: usize = 256;
 pub const MAX_CONTROL_TARGET_CHARS: usize = 80;
 /// Longest address the agent can send the visitor to.
 pub const MAX_PUSH_URL_BYTES: usize = 2048;
+/// Most points in one drawing over a screen share.
+pub const MAX_INK_POINTS: usize = 512;

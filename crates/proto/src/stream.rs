@@ -372,6 +372,30 @@ pub enum ControlVerb {
     Submit,
 }
 
+/// A drawing of the agent's over a screen share, sent peer to peer on the
+/// share's data channel (`ink`, negotiated with id 0, so it exists only inside
+/// a share the visitor consented to) as JSON. Points are spots of the shared
+/// picture in ten-thousandths of its width and height (`x0, y0, x1, y1, …`, at
+/// most [`crate::MAX_INK_POINTS`] pairs), so they land on the same place of the
+/// picture at any size. The visitor's widget draws them over its preview and,
+/// when the visitor shares this very tab, over the page; they fade after a few
+/// seconds unless pinned. Nothing in it acts on anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum ShareInk {
+    /// A freehand line (`arrow`: with a head at its end).
+    Stroke {
+        id: u32,
+        points: Vec<u16>,
+        arrow: bool,
+        pinned: bool,
+    },
+    /// Every drawing goes.
+    Clear {},
+}
+
 /// A screen share's state is the consent model's under older names.
 impl From<crate::ShareState> for GrantState {
     fn from(state: crate::ShareState) -> Self {
