@@ -16,7 +16,7 @@ export const CONTROL_STATE_TEXT: Record<GrantSummary["state"], string> = {
   asked: "Asked for control — waiting for the visitor",
   allowed: "The visitor gave you control — connecting…",
   choosing: "The visitor gave you control — connecting…",
-  active: "You are controlling the visitor's page",
+  active: "You have control",
   declined: "The visitor declined remote control",
   cancelled: "The request for control was withdrawn",
   failed: "Remote control failed",
