@@ -113,12 +113,11 @@ impl Hub {
         let c = self.conversation_for_agent(conversation)?;
         Self::check_owner(c, &me)?;
         // Control acts through the mirror's element ids: it needs co-browsing on.
-        if capability == Capability::RemoteControl
-            && !c
-                .grants
-                .get(&Capability::Cobrowse)
-                .is_some_and(|g| g.state == GrantState::Active)
-        {
+        let cobrowsing = c
+            .grants
+            .get(&Capability::Cobrowse)
+            .is_some_and(|g| g.state == GrantState::Active);
+        if capability == Capability::RemoteControl && !cobrowsing {
             return Err(refuse(
                 ErrorCode::InvalidState,
                 "remote control needs co-browsing on: ask to co-browse first",
@@ -368,8 +367,8 @@ impl Hub {
             .as_ref()
             .and_then(|p| url::Url::parse(&p.url).ok())
             .map(|u| u.origin().ascii_serialization());
-        let allowed = self.settings.site_origins.iter().any(|o| *o == origin)
-            || visitor_origin.as_deref() == Some(origin.as_str());
+        let allowed =
+            self.settings.site_origins.contains(&origin) || visitor_origin.as_deref() == Some(origin.as_str());
         if !allowed {
             return Err(refuse(
                 ErrorCode::Forbidden,
