@@ -1,6 +1,7 @@
 //! What a stream's publisher sends, as the relay checks it
 //! (`sightline_core::stream_check`): arbitrary bytes cut into frames, each read,
-//! put in order and, once a message is whole, checked as co-browse events. Nothing
+//! put in order and, once a message is whole, checked as co-browse events; the
+//! same bytes are also checked as an agent's guidance frame. Nothing
 //! may panic, a message never exceeds the limit, and a message that passed is
 //! the exact bytes of its frames' chunks.
 #![no_main]
@@ -14,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
     // the frames. The whole input is also tried as one message's JSON.
     let Some((&cut, rest)) = data.split_first() else { return };
     let _ = sightline_core::stream_check::check_cobrowse(rest);
+    let _ = sightline_core::stream_check::check_guidance(rest);
     let size = STREAM_HEADER_BYTES + usize::from(cut);
     let mut assembler = Assembler::default();
     let mut parts: Vec<u8> = Vec::new();

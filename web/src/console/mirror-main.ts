@@ -13,6 +13,7 @@ import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
 import { EventType, Interaction, Source } from "../lib/rrweb-codes";
 import { h } from "../ui/dom";
 import type { Anchor, Guidance } from "../protocol.gen";
+import { createMirrorDrawing, type DrawMode } from "./mirror-drawing";
 
 const META = EventType.Meta;
 const INCREMENTAL = EventType.IncrementalSnapshot;
@@ -75,6 +76,10 @@ export interface Mirror {
   setGuideMode(mode: GuideMode): void;
   /** The spot of the visitor's page under a point of the console's window. */
   anchorAt(clientX: number, clientY: number): Anchor | null;
+  /** Drags on the mirror draw lines for the visitor (null: they do not). */
+  setDrawMode(mode: DrawMode | null): void;
+  /** Takes the drawings away here, and from the visitor's page unless they cleared them. */
+  clearDrawings(byVisitor: boolean): void;
   destroy(): void;
 }
 
@@ -186,9 +191,17 @@ export function createMirror(onChange: () => void): Mirror {
     pointerAt = null;
     sendPointer();
   });
+  // Lines drawn on the mirror (mirror-drawing.ts): a drag in draw mode.
+  const drawing = createMirrorDrawing({
+    stage,
+    frame: () => replayer?.iframe ?? null,
+    node: (id) => replayer?.getMirror().getNode(id) ?? null,
+    anchorAt,
+    send: (items) => guideFn?.(items),
+  });
   stage.addEventListener("click", (e) => {
     const at = anchorAt(e.clientX, e.clientY);
-    if (!guideFn || !at) return;
+    if (!guideFn || !at || drawing.mode) return;
     if (guideMode === "highlight") {
       // The same element again takes the outline away.
       highlighted = at.node !== null && at.node !== highlighted ? at.node : null;
@@ -262,6 +275,7 @@ export function createMirror(onChange: () => void): Mirror {
     // (a baseline of the snapshot's time delayed each change by the snapshot's own
     // latency and by any clock skew: measured, 170 ms on loopback).
     replayer.startLive(Number.MAX_SAFE_INTEGER);
+    drawing.attach(replayer.wrapper);
     info = { ...info, live: true };
     stage.dataset.live = "true";
   }
@@ -272,6 +286,8 @@ export function createMirror(onChange: () => void): Mirror {
       for (const item of sanitizeEvents(items, location.origin, sanitizeState)) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
+          // Another page: the drawings were on the one before (the visitor's went with it).
+          if (info.href !== null && item.data?.href !== info.href) drawing.clear(false);
           start();
           info = { ...info, width: Number(item.data?.width) || 0, height: Number(item.data?.height) || 0, href: typeof item.data?.href === "string" ? item.data.href : null };
         }
@@ -352,6 +368,8 @@ export function createMirror(onChange: () => void): Mirror {
       stage.dataset.guide = mode;
     },
     anchorAt,
+    setDrawMode: (mode) => drawing.setMode(mode),
+    clearDrawings: (byVisitor) => drawing.clear(!byVisitor),
     info: () => ({ ...info, title: replayer?.iframe.contentDocument?.title.trim().slice(0, 300) || null }),
     async picture() {
       const frame = replayer?.iframe;
@@ -379,6 +397,7 @@ export function createMirror(onChange: () => void): Mirror {
     },
     destroy() {
       resize?.disconnect();
+      drawing.destroy();
       drop();
       stage.remove();
     },

@@ -8,6 +8,8 @@ import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib
 import { DIAG_TAG } from "../protocol.gen";
 import { captureDiagnostics } from "./cobrowse-diag";
 import { mountGuide } from "./cobrowse-guide";
+import { mountDrawing } from "./cobrowse-draw";
+import { CLEARED, DRAWINGS_TAG } from "../lib/cobrowse-drawing";
 import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
@@ -217,6 +219,7 @@ interface Texts {
   viewing: string;
   stop: string;
   someone: string;
+  clearDrawings: string;
 }
 
 const TEXTS: Record<string, Texts> = {
@@ -229,6 +232,7 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} is viewing this page",
     stop: "Stop",
     someone: "The agent",
+    clearDrawings: "Clear drawings",
   },
   de: {
     asks: "{name} möchte diese Seite mit Ihnen ansehen",
@@ -239,6 +243,7 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} sieht diese Seite",
     stop: "Beenden",
     someone: "Der Mitarbeiter",
+    clearDrawings: "Zeichnungen löschen",
   },
   fr: {
     asks: "{name} souhaite voir cette page avec vous",
@@ -249,6 +254,7 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} voit cette page",
     stop: "Arrêter",
     someone: "L’agent",
+    clearDrawings: "Effacer les dessins",
   },
 };
 
@@ -297,7 +303,13 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
         }
       },
     },
-    recorder: () => rrwebRecorder(host.origin, () => cobrowse.routeChanged({ url: location.href, title: document.title })),
+    recorder: () =>
+      rrwebRecorder(host.origin, () => {
+        // Another route is another page: the drawings were on this one (the
+        // agent's mirror drops them when its page changes too).
+        drawing.clear();
+        cobrowse.routeChanged({ url: location.href, title: document.title });
+      }),
     tabChannel: tabChannel(),
   });
   // What the agent points at, pings and highlights, over the page.
@@ -306,7 +318,21 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     node: (id) => record.mirror.getNode(id),
     agentName: () => cobrowse.grant?.agent?.display_name || session.agent?.display_name || t.someone,
   });
-  cobrowse.onGuidance((items) => guide.apply(items));
+  // The agent's lines and arrows, and the visitor's way to clear them (in the bar).
+  const drawing = mountDrawing({ parent: host.floatParent, node: (id) => record.mirror.getNode(id), changed: () => schedule() });
+  const clearDrawings = () => {
+    drawing.clear();
+    // The agent's mirror clears them too.
+    try {
+      if (cobrowse.capturing) record.addCustomEvent(DRAWINGS_TAG, CLEARED);
+    } catch {
+      // Not recording after all: nothing to tell.
+    }
+  };
+  cobrowse.onGuidance((items) => {
+    guide.apply(items);
+    drawing.apply(items);
+  });
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
   const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });
   host.slot.appendChild(card);
@@ -342,7 +368,12 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
       replaceChildren(card);
     }
     if (cobrowse.capturing) {
-      replaceChildren(bar, h("span", { text: fill(t.viewing, name) }), btn(t.stop, "cobrowse-stop", "sl-cb-stop", () => cobrowse.stop()));
+      replaceChildren(
+        bar,
+        h("span", { text: fill(t.viewing, name) }),
+        drawing.count > 0 ? btn(t.clearDrawings, "visitor-clear-drawings", "sl-cb-clear", clearDrawings) : null,
+        btn(t.stop, "cobrowse-stop", "sl-cb-stop", () => cobrowse.stop()),
+      );
       bar.hidden = false;
     } else {
       bar.hidden = true;
