@@ -63,8 +63,11 @@ async function coBrowse(viewport) {
   return { agent, visitor };
 }
 
-/** A drag with the agent's mouse across the Continue button, from 10 % to 90 % of its width. */
-async function drawAcrossContinue(agent) {
+/**
+ * A drag across the Continue button, from 10 % to 90 % of its width: with the
+ * agent's mouse, or (`touch`) a finger on a touch screen.
+ */
+async function drawAcrossContinue(agent, { touch = false } = {}) {
   await waitFor(async () => {
     const a = await inMirrorAt(agent, CONTINUE, 0.1, 0.3);
     const b = await inMirrorAt(agent, CONTINUE, 0.9, 0.7);
@@ -75,10 +78,19 @@ async function drawAcrossContinue(agent) {
   }, "the mirror at rest");
   const from = await inMirrorAt(agent, CONTINUE, 0.1, 0.3);
   const to = await inMirrorAt(agent, CONTINUE, 0.9, 0.7);
-  await agent.mouse.move(from.x, from.y);
-  await agent.mouse.down();
-  await agent.mouse.move(to.x, to.y, { steps: 12 });
-  await agent.mouse.up();
+  if (touch) {
+    const cdp = await agent.context().newCDPSession(agent);
+    const at = (t) => [{ x: from.x + (to.x - from.x) * t, y: from.y + (to.y - from.y) * t, id: 1 }];
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0) });
+    for (let i = 1; i <= 12; i++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(i / 12) });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await cdp.detach();
+  } else {
+    await agent.mouse.move(from.x, from.y);
+    await agent.mouse.down();
+    await agent.mouse.move(to.x, to.y, { steps: 12 });
+    await agent.mouse.up();
+  }
   return { scale: from.scale };
 }
 
@@ -140,6 +152,20 @@ test("a line drawn on the mirror lands on the visitor's element, scrolls with th
   await visitor.mouse.click(on.x, on.y);
   assert.equal(await visitor.evaluate(() => /** @type {any} */ (window).__continueClicks), 1, "the visitor's click went through the line");
   assert.equal((await visitorStrokes(visitor)).length, 1, "the line was there all along");
+
+  // The visitor's window gets narrower: the page reflows and the button moves;
+  // the line still starts 10 % across it and 30 % down (it is anchored to the
+  // button, not to a place on the screen).
+  const wide = await box(visitor, CONTINUE);
+  await visitor.setViewportSize({ width: 560, height: 700 });
+  await visitor.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: "center" }), CONTINUE);
+  const narrow = await box(visitor, CONTINUE);
+  assert.ok(Math.abs(narrow.left - wide.left) > 20, `the button moved (${wide.left} → ${narrow.left})`);
+  await waitFor(async () => {
+    const [s] = await visitorStrokes(visitor);
+    const b = await box(visitor, CONTINUE);
+    return s && Math.abs(s.box.left - (b.left + 0.1 * b.width)) <= 6 && Math.abs(s.box.top - (b.top + 0.3 * b.height)) <= 6;
+  }, "the line still starting on the button in the narrower window");
   assertNoProblems(stack);
 });
 
@@ -183,10 +209,11 @@ test("a pinned line stays while an unpinned arrow fades; the visitor clears, the
   await widget(visitor, "visitor-clear-drawings").waitFor({ state: "detached" });
   await waitFor(async () => (await agentStrokes(agent)).length === 0, "the visitor's clear reached the mirror");
 
-  // The agent draws again (pinned) and clears: the visitor's page clears.
+  // The agent draws again (pinned), with a finger this time, and clears: the
+  // visitor's page clears.
   await arrow.click();
   await pin.click();
-  await drawAcrossContinue(agent);
+  await drawAcrossContinue(agent, { touch: true });
   await waitFor(async () => (await visitorStrokes(visitor)).length === 1, "the new line on the visitor's page");
   await widget(visitor, "visitor-clear-drawings").waitFor({ state: "visible" });
   await agent.locator("[data-testid=cobrowse-clear-drawings]").click();

@@ -26,8 +26,9 @@ use std::io::Read;
 use serde::Deserialize;
 use sightline_proto::{
     Anchor, Capability, DiagEntry, DrawingsNotice, Guidance, DIAG_TAG, DRAWINGS_TAG, MAX_DIAG_TEXT_CHARS,
-    MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS, MAX_PAGE_URL_CHARS, MAX_STROKE_POINTS, MAX_STROKE_REACH, STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS,
-    STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
+    MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS, MAX_PAGE_URL_CHARS, MAX_STROKE_POINTS, MAX_STROKE_REACH,
+    STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS,
+    STREAM_MAX_MESSAGE_BYTES,
 };
 
 const FLAG_DEFLATE: u8 = 1;
@@ -410,7 +411,10 @@ pub fn check_guidance(frame: &[u8]) -> Result<usize, Malformed> {
                         "guidance {i}: a stroke is 1 to {MAX_STROKE_POINTS} dx, dy pairs"
                     ));
                 }
-                if points.iter().any(|v| v.unsigned_abs() > MAX_STROKE_REACH.unsigned_abs()) {
+                if points
+                    .iter()
+                    .any(|v| v.unsigned_abs() > MAX_STROKE_REACH.unsigned_abs())
+                {
                     return malformed(format!(
                         "guidance {i}: a stroke's points lie within {MAX_STROKE_REACH} pixels of its anchor"
                     ));
@@ -666,9 +670,11 @@ mod tests {
             stroke("4294967296", "0,0"),
             stroke("1.5", "0,0"),
             stroke("1", "0,0,2147483648,0"),
-            format!(r#"[{{"kind":"stroke","id":1,"at":{{"node":1,"fx":2,"fy":0,"x":0,"y":0}},"points":[0,0],"arrow":false,"pinned":false}}]"#),
+            r#"[{"kind":"stroke","id":1,"at":{"node":1,"fx":2,"fy":0,"x":0,"y":0},"points":[0,0],"arrow":false,"pinned":false}]"#.to_owned(),
             format!(r#"[{{"kind":"stroke","id":1,"at":{at},"points":[0,0],"arrow":false}}]"#),
-            format!(r#"[{{"kind":"stroke","id":1,"at":{at},"points":[0,0],"arrow":false,"pinned":false,"color":"red"}}]"#),
+            format!(
+                r#"[{{"kind":"stroke","id":1,"at":{at},"points":[0,0],"arrow":false,"pinned":false,"color":"red"}}]"#
+            ),
             r#"[{"kind":"clear","all":true}]"#.to_owned(),
         ] {
             assert!(check_guidance(&frame(&bad)).is_err(), "{bad} should be refused");
@@ -678,7 +684,9 @@ mod tests {
     #[test]
     fn the_visitor_may_say_that_they_cleared_the_drawings_and_nothing_else_of_them() {
         let ok = |s: &str| check_cobrowse(s.as_bytes());
-        let event = |payload: &str| format!(r#"[{{"type":5,"timestamp":5,"data":{{"tag":"sightline/drawings","payload":{payload}}}}}]"#);
+        let event = |payload: &str| {
+            format!(r#"[{{"type":5,"timestamp":5,"data":{{"tag":"sightline/drawings","payload":{payload}}}}}]"#)
+        };
         assert_eq!(ok(&event(r#"{"kind":"cleared"}"#)).map(|c| c.items), Ok(1));
         for bad in [
             event("null"),
