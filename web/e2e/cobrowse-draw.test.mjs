@@ -94,7 +94,7 @@ async function drawAcrossContinue(agent, { touch = false } = {}) {
   return { scale: from.scale };
 }
 
-test("a line drawn on the mirror lands on the visitor's element, scrolls with the page and lets clicks through", { timeout: 120000 }, async () => {
+test("a line drawn on the mirror lands on the visitor's element, scrolls with the page, lets clicks through and goes with the page", { timeout: 120000 }, async () => {
   const { agent, visitor } = await coBrowse({ width: 1000, height: 700 });
   const draw = agent.locator("[data-testid=cobrowse-draw]");
   await draw.click();
@@ -166,6 +166,13 @@ test("a line drawn on the mirror lands on the visitor's element, scrolls with th
     const b = await box(visitor, CONTINUE);
     return s && Math.abs(s.box.left - (b.left + 0.1 * b.width)) <= 6 && Math.abs(s.box.top - (b.top + 0.3 * b.height)) <= 6;
   }, "the line still starting on the button in the narrower window");
+
+  // The visitor loads the page again: the new page has no drawings, and the
+  // mirror drops its pinned line too.
+  assert.equal((await agentStrokes(agent)).length, 1);
+  await visitor.reload();
+  await waitFor(async () => (await agentStrokes(agent)).length === 0, "the mirror's line gone with the visitor's old page");
+  assert.equal((await visitorStrokes(visitor)).length, 0);
   assertNoProblems(stack);
 });
 

@@ -291,7 +291,9 @@ pub const DRAWINGS_TAG: &str = "sightline/drawings";
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[serde(deny_unknown_fields)]
 pub enum DrawingsNotice {
-    /// The visitor cleared them: the agent's mirror clears them too.
+    /// The visitor's page shows none any more: the visitor cleared them, or
+    /// the page began capturing (it was loaded, or loaded again) or went to
+    /// another route. The agent's mirror clears its own.
     Cleared {},
 }
 

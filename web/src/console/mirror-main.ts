@@ -286,8 +286,6 @@ export function createMirror(onChange: () => void): Mirror {
       for (const item of sanitizeEvents(items, location.origin, sanitizeState)) {
         if (!isEvent(item)) continue;
         if (item.type === META) {
-          // Another page: the drawings were on the one before (the visitor's went with it).
-          if (info.href !== null && item.data?.href !== info.href) drawing.clear(false);
           start();
           info = { ...info, width: Number(item.data?.width) || 0, height: Number(item.data?.height) || 0, href: typeof item.data?.href === "string" ? item.data.href : null };
         }

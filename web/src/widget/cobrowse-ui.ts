@@ -174,6 +174,13 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
           sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 } as never,
         }) ?? undefined;
       stopDiag = captureDiagnostics((entry) => record.addCustomEvent(DIAG_TAG, entry), origin);
+      // A page that begins capturing shows no drawings (it was loaded, or
+      // loaded again): the agent's mirror drops any it still has.
+      try {
+        record.addCustomEvent(DRAWINGS_TAG, CLEARED);
+      } catch {
+        // Not recording yet (the page is still loading): nothing was drawn on it.
+      }
       stopRoutes = watchRoutes(onRoute);
       // rrweb samples moves without a trailing one: where the pointer came to
       // rest could be lost. Once it rests, its place goes out once more.
@@ -305,9 +312,8 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     },
     recorder: () =>
       rrwebRecorder(host.origin, () => {
-        // Another route is another page: the drawings were on this one (the
-        // agent's mirror drops them when its page changes too).
-        drawing.clear();
+        // Another route is another page: the drawings were on this one.
+        clearDrawings();
         cobrowse.routeChanged({ url: location.href, title: document.title });
       }),
     tabChannel: tabChannel(),
