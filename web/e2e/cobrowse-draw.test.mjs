@@ -176,7 +176,7 @@ test("a line drawn on the mirror lands on the visitor's element, scrolls with th
   assertNoProblems(stack);
 });
 
-test("a pinned line stays while an unpinned arrow fades; the visitor clears, then the agent clears, on both sides", { timeout: 120000 }, async () => {
+test("a pinned line stays while an unpinned arrow fades; the visitor clears, then the agent clears, on both sides; a long line goes on unbroken", { timeout: 120000 }, async () => {
   const { agent, visitor } = await coBrowse({ width: 1100, height: 760 });
   await agent.locator("[data-testid=cobrowse-draw]").click();
   const pin = agent.locator("[data-testid=cobrowse-draw-pin]");
@@ -227,5 +227,30 @@ test("a pinned line stays while an unpinned arrow fades; the visitor clears, the
   assert.equal((await agentStrokes(agent)).length, 0);
   await waitFor(async () => (await visitorStrokes(visitor)).length === 0, "the agent's clear reached the visitor's page");
   await widget(visitor, "visitor-clear-drawings").waitFor({ state: "detached" });
+
+  // A long scribble is more points than one stroke carries: it goes on as a
+  // second stroke from where the first ended, with no gap on the visitor's page.
+  const start = await inMirrorAt(agent, "#reference", 0.05, 0.5);
+  await agent.mouse.move(start.x, start.y);
+  await agent.mouse.down();
+  for (let i = 1; i <= 320; i++) await agent.mouse.move(start.x + i * 1.2, start.y + (i % 2 ? -12 : 12));
+  await agent.mouse.up();
+  const ends = await waitFor(
+    () =>
+      visitor.evaluate(() => {
+        const root = document.querySelector("[data-sightline]")?.shadowRoot;
+        const paths = [...(root?.querySelectorAll("[data-testid=drawing-stroke]") ?? [])].map((g) => /** @type {SVGPathElement} */ (g.querySelectorAll("path")[1]));
+        if (paths.length !== 2) return null;
+        const onScreen = (/** @type {SVGPathElement} */ p, /** @type {number} */ at) => {
+          const q = p.getPointAtLength(at);
+          const m = /** @type {DOMMatrix} */ (p.getScreenCTM());
+          return { x: q.x * m.a + q.y * m.c + m.e, y: q.x * m.b + q.y * m.d + m.f };
+        };
+        return { firstEnd: onScreen(paths[0], paths[0].getTotalLength()), secondStart: onScreen(paths[1], 0), firstPoints: (paths[0].getAttribute("d")?.match(/L/g)?.length ?? 0) + 1 };
+      }),
+    "the scribble as two strokes on the visitor's page",
+  );
+  assert.equal(ends.firstPoints, 256, "the first stroke is full (MAX_STROKE_POINTS)");
+  assert.ok(Math.hypot(ends.firstEnd.x - ends.secondStart.x, ends.firstEnd.y - ends.secondStart.y) <= 1.5, `the second stroke goes on where the first ended: ${JSON.stringify(ends)}`);
   assertNoProblems(stack);
 });

@@ -120,9 +120,12 @@ export function createMirrorDrawing(host: MirrorDrawingHost): MirrorDrawing {
     const d = drawn;
     if (!d) return;
     if (!d.line.add((cx - d.cx) / d.scale, (cy - d.cy) / d.scale)) {
-      // The line is as long as one stroke may be: it goes on as another, from here.
+      // The line is as long as one stroke may be: it goes on as another, from
+      // its last point (anchored to the element there).
       send();
-      if (!begin(d.pointer, cx, cy)) drawn = null;
+      const [lx, ly] = d.line.last;
+      if (begin(d.pointer, d.cx + lx * d.scale, d.cy + ly * d.scale)) extend(cx, cy);
+      else drawn = null;
       return;
     }
     layer.apply([strokeOf(d)]);
