@@ -166,6 +166,57 @@ try {
   for (let i = 0; i < Math.min(moved.length, drawn.length); i++) pointerLat.push(drawn[i] - moved[i]);
   pointerLat.sort((a, b) => a - b);
 
+  // ---- 2c. the agent's click → the visitor's page reacting ----
+  // Remote control granted (its own request and answer), then each click on a
+  // button in the mirror (its time taken by the console's page, at the click
+  // event) against the moment the button's own click handler ran on the
+  // visitor's page, 250 ms apart.
+  await agent.locator("[data-testid=control-request]").click();
+  await agent.locator("[data-testid=dialog-submit]").click();
+  await visitor.locator("[data-sightline] [data-testid=control-allow]").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-control")) === "true", "remote control on", 15000);
+  await visitor.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__reacted = [];
+    const b = document.createElement("button");
+    b.id = "bench-button";
+    b.type = "button";
+    b.textContent = "Bench";
+    b.addEventListener("click", () => w.__reacted.push(performance.timeOrigin + performance.now()));
+    document.querySelector("main").prepend(b);
+  });
+  const buttonAt = () =>
+    agent.evaluate(() => {
+      const frame = /** @type {HTMLIFrameElement | null} */ (document.querySelector("[data-testid=cobrowse-mirror] iframe"));
+      const el = frame?.contentDocument?.querySelector("#bench-button");
+      if (!frame || !el) return null;
+      const outer = frame.getBoundingClientRect();
+      const scale = outer.width / (frame.offsetWidth || outer.width);
+      const r = el.getBoundingClientRect();
+      return { x: outer.x + (r.x + r.width / 2) * scale, y: outer.y + (r.y + r.height / 2) * scale };
+    });
+  await waitFor(async () => (await buttonAt()) !== null, "the bench button in the mirror");
+  await visitor.evaluate(() => window.scrollTo(0, 0));
+  await agent.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__clicked = [];
+    document.querySelector("[data-testid=cobrowse-mirror]").addEventListener("click", (e) => w.__clicked.push(performance.timeOrigin + e.timeStamp), { capture: true });
+  });
+  const CLICKS = Math.max(20, Math.round(CHANGES / 2));
+  for (let i = 0; i < CLICKS; i++) {
+    const at = await buttonAt();
+    if (at) await agent.mouse.click(at.x, at.y);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await waitFor(async () => (await visitor.evaluate(() => /** @type {any} */ (window).__reacted.length)) >= CLICKS, "every click reacted to", 10000).catch(() => {});
+  const clicked = await agent.evaluate(() => /** @type {any} */ (window).__clicked);
+  const reacted = await visitor.evaluate(() => /** @type {any} */ (window).__reacted);
+  const clickLat = [];
+  for (let i = 0; i < Math.min(clicked.length, reacted.length); i++) clickLat.push(reacted[i] - clicked[i]);
+  clickLat.sort((a, b) => a - b);
+  await agent.locator("[data-testid=control-release]").click();
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-control")) !== "true", "remote control over");
+
   // ---- 3. a scripted session ----
   const start = Date.now();
   const from = messages.length;
@@ -260,6 +311,7 @@ try {
 
   console.log(`Co-browsing on loopback (Chromium ${browser.version()}, ${CHANGES} changes, ${seconds.toFixed(0)} s session)`);
   console.log(`  change → painted in the mirror   p50 ${ms(percentile(lat, 50))}  p95 ${ms(percentile(lat, 95))}  p99 ${ms(percentile(lat, 99))}  max ${ms(lat[lat.length - 1])}  (${lat.length} measured, ${missed} coalesced)`);
+  console.log(`  agent's click → the visitor's page reacting     p50 ${ms(percentile(clickLat, 50))}  p95 ${ms(percentile(clickLat, 95))}  p99 ${ms(percentile(clickLat, 99))}  max ${ms(clickLat[clickLat.length - 1])}  (${clickLat.length} of ${clicked.length} clicks, ${reacted.length} reactions)`);
   console.log(`  agent's pointer → drawn on the visitor's page   p50 ${ms(percentile(pointerLat, 50))}  p95 ${ms(percentile(pointerLat, 95))}  p99 ${ms(percentile(pointerLat, 99))}  max ${ms(pointerLat[pointerLat.length - 1])}  (${pointerLat.length} of ${moved.length} moves, ${drawn.length} drawn)`);
   console.log(`  full snapshot, demo transfer page  ${(snap.wire / 1024).toFixed(1)} KiB on the wire, ${(snap.raw / 1024).toFixed(1)} KiB raw rrweb JSON (${(snap.raw / snap.wire).toFixed(1)}x)`);
   console.log(`  scripted session (pointer, scroll, typing, a page every 20 s)  ${((wire * 8) / seconds / 1000).toFixed(1)} kbit/s on the wire, ${((raw * 8) / seconds / 1000).toFixed(1)} kbit/s raw (${(raw / Math.max(1, wire)).toFixed(1)}x)`);

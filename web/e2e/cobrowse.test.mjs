@@ -389,7 +389,7 @@ test("whether a checkbox is ticked shows only where the site marked it visible",
   assertNoProblems(stack);
 });
 
-test("a snapshot of the mirror opens in the editor at the visitor's window size and scroll, and goes into the chat", { timeout: 120000 }, async () => {
+test("freeze, snapshot, draw and send: a snapshot of the mirror opens in the editor at the visitor's window size and scroll, is marked up, and goes into the chat", { timeout: 120000 }, async () => {
   await fresh();
   const { agent, visitor } = await startChat(stack, { visitorUrl: stack.base + "/demo/transfer", text: "cobrowse snapshot" });
   await visitor.setViewportSize({ width: 900, height: 640 });
@@ -411,6 +411,9 @@ test("a snapshot of the mirror opens in the editor at the visitor's window size 
   await widget(visitor, "cobrowse-allow").click();
   await waitFor(async () => (await inMirror(agent, (doc) => doc.defaultView?.scrollY)) === 300 && (await inMirror(agent, (doc) => !!doc.querySelector("#blue-block"))), "the scrolled page in the mirror");
 
+  // Hold the picture (the page goes on underneath), then take it.
+  await agent.locator("[data-testid=cobrowse-freeze]").click();
+  await agent.locator("[data-testid=cobrowse-frozen]").waitFor({ state: "visible" });
   await agent.locator("[data-testid=cobrowse-snapshot]").click();
   const editor = agent.locator("[data-testid=snapshot-editor]");
   await editor.waitFor({ state: "visible" });
@@ -426,10 +429,25 @@ test("a snapshot of the mirror opens in the editor at the visitor's window size 
   const top = await pixel(60, 40);
   assert.ok(!near(top, [220, 20, 60]), `the block scrolled out of view is not in the picture: ${top}`);
 
+  // An arrow drawn on it.
+  await agent.locator("[data-testid=tool-arrow]").click();
+  const [p0, p1] = await agent.evaluate(() => {
+    const ed = /** @type {any} */ (window).__sightlineImages.current;
+    return [ed.toClient(100, 100), ed.toClient(400, 300)];
+  });
+  await agent.mouse.move(p0.x, p0.y);
+  await agent.mouse.down();
+  await agent.mouse.move(p1.x, p1.y, { steps: 8 });
+  await agent.mouse.up();
+  assert.equal(await editor.getAttribute("data-shapes"), "1", "the arrow drawn");
+
   const images = agent.locator("[data-testid=message] img");
   const before = await images.count();
   await agent.locator("[data-testid=editor-send]").click();
   await waitFor(async () => (await images.count()) > before, "the snapshot in the chat");
+  // The visitor gets the marked-up picture in their chat.
+  await widget(visitor, "image-thumb").last().waitFor({ state: "visible" });
+  await agent.locator("[data-testid=cobrowse-freeze]").click();
   await widget(visitor, "cobrowse-stop").click();
   assertNoProblems(stack);
 });

@@ -49,7 +49,7 @@ source_image: ImageId | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, };
 
 export type Event = { 
 /**
@@ -59,7 +59,7 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, });
 
 export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
@@ -83,13 +83,13 @@ export type ClientMessage = { "type": "visitor_hello", protocol: number, token: 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, };
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, });
+after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -200,6 +200,32 @@ pinned: boolean, } | { "kind": "clear", };
 
 export type DrawingsNotice = { "kind": "cleared", };
 
+export type ControlInput = { "kind": "click", seq: number, at: Anchor, } | { "kind": "text", seq: number, text: string, } | { "kind": "key", seq: number, key: ControlKey, } | { "kind": "select", seq: number, node: number, option: number, } | { "kind": "scroll", seq: number, at: Anchor | null, dx: number, dy: number, };
+
+export type ControlKey = "Backspace" | "Delete" | "Enter" | "Tab" | "ArrowLeft" | "ArrowRight" | "Home" | "End";
+
+export type ControlRefusal = "private" | "file_picker" | "outside_page" | "not_found" | "no_field" | "disabled" | "visitor_active";
+
+export type ControlResult = { seq: number, 
+/**
+ * `null`: done.
+ */
+refused: ControlRefusal | null, };
+
+export type ControlAction = { verb: ControlVerb, 
+/**
+ * At most [`crate::MAX_CONTROL_TARGET_CHARS`] characters.
+ */
+target: string, 
+/**
+ * Set when the widget refused.
+ */
+refused: ControlRefusal | null, };
+
+export type ControlVerb = "click" | "type" | "choose" | "submit";
+
+export type ShareInk = { "kind": "stroke", id: number, points: Array<number>, arrow: boolean, pinned: boolean, } | { "kind": "clear", };
+
 export type ConsoleLevel = "error" | "warn";
 
 export type LoginRequest = { name: string, password: string, };
@@ -266,3 +292,9 @@ export const MAX_DRAWINGS = 200;
 export const DRAWING_FADE_MS = 5000;
 export const DRAWINGS_TAG = "sightline/drawings";
 export const MAX_PAGE_URL_CHARS = 2048;
+export const MAX_CONTROL_BYTES = 8192;
+export const MAX_CONTROL_ITEMS = 32;
+export const MAX_CONTROL_TEXT_CHARS = 256;
+export const MAX_CONTROL_TARGET_CHARS = 80;
+export const MAX_PUSH_URL_BYTES = 2048;
+export const MAX_INK_POINTS = 512;

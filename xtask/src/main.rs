@@ -423,6 +423,14 @@ fn stream_check_seeds() -> Vec<(String, Vec<u8>)> {
             "guidance-stroke",
             r#"[{"kind":"stroke","id":7,"at":{"node":12,"fx":0.5,"fy":0.25,"x":300,"y":90},"points":[0,0,12,-3,30,-8],"arrow":true,"pinned":false},{"kind":"clear"}]"#.to_owned(),
         ),
+        (
+            "control",
+            r#"[{"kind":"click","seq":1,"at":{"node":7,"fx":0.5,"fy":0.5,"x":10,"y":20}},{"kind":"text","seq":2,"text":"Alex"},{"kind":"key","seq":3,"key":"Enter"},{"kind":"select","seq":4,"node":9,"option":1},{"kind":"scroll","seq":5,"at":null,"dx":0,"dy":300}]"#.to_owned(),
+        ),
+        (
+            "control-results",
+            r#"[{"seq":1,"refused":null},{"seq":2,"refused":"private"}]"#.to_owned(),
+        ),
     ];
     messages
         .into_iter()

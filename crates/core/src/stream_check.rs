@@ -25,10 +25,10 @@ use std::io::Read;
 
 use serde::Deserialize;
 use sightline_proto::{
-    Anchor, Capability, DiagEntry, DrawingsNotice, Guidance, DIAG_TAG, DRAWINGS_TAG, MAX_DIAG_TEXT_CHARS,
-    MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS, MAX_PAGE_URL_CHARS, MAX_STROKE_POINTS, MAX_STROKE_REACH,
-    STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS,
-    STREAM_MAX_MESSAGE_BYTES,
+    Anchor, Capability, ControlInput, ControlResult, DiagEntry, DrawingsNotice, Guidance, DIAG_TAG, DRAWINGS_TAG,
+    MAX_CONTROL_BYTES, MAX_CONTROL_ITEMS, MAX_CONTROL_TEXT_CHARS, MAX_DIAG_TEXT_CHARS, MAX_GUIDANCE_BYTES,
+    MAX_GUIDANCE_ITEMS, MAX_PAGE_URL_CHARS, MAX_STROKE_POINTS, MAX_STROKE_REACH, STREAM_CHUNK_BYTES,
+    STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
 };
 
 const FLAG_DEFLATE: u8 = 1;
@@ -254,9 +254,16 @@ pub struct Checked {
 pub fn check_message(capability: Capability, message: &Message) -> Result<Checked, Malformed> {
     match capability {
         Capability::Cobrowse => check_cobrowse(&message_text(message)?),
-        Capability::ScreenShare | Capability::RemoteControl | Capability::Recording => {
-            malformed("this capability's stream carries no data yet")
+        Capability::RemoteControl => {
+            if message.compressed || message.bytes.len() > MAX_CONTROL_BYTES {
+                return malformed(format!(
+                    "a remote-control message is uncompressed and at most {MAX_CONTROL_BYTES} bytes"
+                ));
+            }
+            let items = check_control(&message.bytes)?;
+            Ok(Checked { items, snapshots: 0 })
         }
+        Capability::ScreenShare | Capability::Recording => malformed("this capability's stream carries no data yet"),
     }
 }
 
@@ -427,6 +434,76 @@ pub fn check_guidance(frame: &[u8]) -> Result<usize, Malformed> {
                 "guidance {i}: a spot's fractions are 0 to 1 and its coordinates finite"
             ));
         }
+    }
+    Ok(items.len())
+}
+
+/// A spot the agent pointed at: fractions from 0 to 1, finite page coordinates.
+fn control_spot(a: &Anchor) -> bool {
+    let fraction = |f: f32| (0.0..=1.0).contains(&f);
+    let place = |v: f32| v.is_finite() && v.abs() <= 1.0e7;
+    fraction(a.fx) && fraction(a.fy) && place(a.x) && place(a.y)
+}
+
+/// Largest scroll step of one input, in CSS pixels either way.
+const MAX_CONTROL_SCROLL: i32 = 100_000;
+
+/// The body of an agent's remote-control message (docs/protocol.md, "Remote
+/// control"): a JSON array of 1 to [`MAX_CONTROL_ITEMS`] [`ControlInput`]s
+/// whose spots are in range, whose texts are at most
+/// [`MAX_CONTROL_TEXT_CHARS`] characters without control characters, and whose
+/// scroll steps are bounded. Returns the number of inputs.
+pub fn check_control(json: &[u8]) -> Result<usize, Malformed> {
+    let items: Vec<ControlInput> = match serde_json::from_slice(json) {
+        Ok(items) => items,
+        Err(e) => return malformed(format!("a remote-control message is a JSON array of inputs: {e}")),
+    };
+    if items.is_empty() || items.len() > MAX_CONTROL_ITEMS {
+        return malformed(format!(
+            "a remote-control message holds 1 to {MAX_CONTROL_ITEMS} inputs"
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let ok = match item {
+            ControlInput::Click { at, .. } => control_spot(at),
+            ControlInput::Scroll { at, dx, dy, .. } => {
+                at.as_ref().is_none_or(control_spot) && dx.abs() <= MAX_CONTROL_SCROLL && dy.abs() <= MAX_CONTROL_SCROLL
+            }
+            ControlInput::Text { text, .. } => {
+                !text.is_empty()
+                    && text.chars().count() <= MAX_CONTROL_TEXT_CHARS
+                    && !text.chars().any(char::is_control)
+            }
+            ControlInput::Key { .. } | ControlInput::Select { .. } => true,
+        };
+        if !ok {
+            return malformed(format!(
+                "input {i}: spots are fractions 0 to 1 with finite coordinates, texts 1 to {MAX_CONTROL_TEXT_CHARS} printable characters, scroll steps at most {MAX_CONTROL_SCROLL}"
+            ));
+        }
+    }
+    Ok(items.len())
+}
+
+/// The visitor's widget's answers to remote control, sent up the stream: one
+/// uncompressed frame of at most [`MAX_CONTROL_BYTES`] holding a JSON array of
+/// 1 to [`MAX_CONTROL_ITEMS`] [`ControlResult`]s. Returns their number.
+pub fn check_control_results(frame: &[u8]) -> Result<usize, Malformed> {
+    if frame.len() > MAX_CONTROL_BYTES {
+        return malformed(format!("a remote-control answer is at most {MAX_CONTROL_BYTES} bytes"));
+    }
+    let header = read_header(frame)?;
+    if header.count != 1 || header.compressed {
+        return malformed("a remote-control answer is one uncompressed frame");
+    }
+    let items: Vec<ControlResult> = match serde_json::from_slice(&frame[STREAM_HEADER_BYTES..]) {
+        Ok(items) => items,
+        Err(e) => return malformed(format!("a remote-control answer is a JSON array of results: {e}")),
+    };
+    if items.is_empty() || items.len() > MAX_CONTROL_ITEMS {
+        return malformed(format!(
+            "a remote-control answer holds 1 to {MAX_CONTROL_ITEMS} results"
+        ));
     }
     Ok(items.len())
 }
@@ -604,13 +681,117 @@ mod tests {
             vec![r#"{"type":3,"timestamp":5,"data":{"source":1}}"#; STREAM_MAX_ITEMS + 1].join(",")
         );
         assert!(ok(&many).is_err());
-        // Other capabilities carry nothing yet.
+        // Screen shares and recordings carry nothing here yet.
         let m = Message {
             number: 1,
             compressed: false,
             bytes: b"[]".to_vec(),
         };
+        assert!(check_message(Capability::ScreenShare, &m).is_err());
+        assert!(check_message(Capability::Recording, &m).is_err());
+    }
+
+    fn control(json: &str) -> Result<Checked, Malformed> {
+        check_message(
+            Capability::RemoteControl,
+            &Message {
+                number: 1,
+                compressed: false,
+                bytes: json.as_bytes().to_vec(),
+            },
+        )
+    }
+
+    #[test]
+    fn remote_control_inputs_are_checked_for_shape_and_limits() {
+        let spot = r#"{"node":7,"fx":0.5,"fy":0.5,"x":10,"y":20}"#;
+        let good = format!(
+            r#"[{{"kind":"click","seq":1,"at":{spot}}},{{"kind":"text","seq":2,"text":"Alex"}},{{"kind":"key","seq":3,"key":"Enter"}},{{"kind":"select","seq":4,"node":9,"option":1}},{{"kind":"scroll","seq":5,"at":null,"dx":0,"dy":300}}]"#
+        );
+        assert_eq!(control(&good).map(|c| c.items), Ok(5));
+        let bad = [
+            "[]".to_owned(),
+            "{}".to_owned(),
+            r#"[{"kind":"click","seq":1,"at":{"node":7,"fx":1.5,"fy":0.5,"x":10,"y":20}}]"#.to_owned(),
+            r#"[{"kind":"text","seq":1,"text":""}]"#.to_owned(),
+            r#"[{"kind":"text","seq":1,"text":"a\u0000b"}]"#.to_owned(),
+            format!(
+                r#"[{{"kind":"text","seq":1,"text":"{}"}}]"#,
+                "x".repeat(MAX_CONTROL_TEXT_CHARS + 1)
+            ),
+            r#"[{"kind":"key","seq":1,"key":"F12"}]"#.to_owned(),
+            r#"[{"kind":"scroll","seq":1,"at":null,"dx":0,"dy":100001}]"#.to_owned(),
+            r#"[{"kind":"click","seq":1,"at":null}]"#.to_owned(),
+            r#"[{"kind":"eval","seq":1,"code":"alert(1)"}]"#.to_owned(),
+            r#"[{"kind":"click","seq":1,"at":{"node":7,"fx":0,"fy":0,"x":1,"y":1},"extra":1}]"#.to_owned(),
+            format!(
+                "[{}]",
+                vec![r#"{"kind":"key","seq":1,"key":"Tab"}"#; MAX_CONTROL_ITEMS + 1].join(",")
+            ),
+        ];
+        for b in bad {
+            assert!(control(&b).is_err(), "accepted {b}");
+        }
+        // Compressed or too large: refused before it is read.
+        let m = Message {
+            number: 1,
+            compressed: true,
+            bytes: good.as_bytes().to_vec(),
+        };
         assert!(check_message(Capability::RemoteControl, &m).is_err());
+        let big = format!("[{}]", vec![r#"{"kind":"key","seq":1,"key":"Tab"}"#; 300].join(","));
+        assert!(big.len() > MAX_CONTROL_BYTES);
+        assert!(control(&big).is_err());
+    }
+
+    fn result_frame(json: &str) -> Vec<u8> {
+        frame_message(1, json.as_bytes(), false).remove(0)
+    }
+
+    #[test]
+    fn the_visitors_answers_to_remote_control_are_checked() {
+        let f = result_frame(r#"[{"seq":1,"refused":null},{"seq":2,"refused":"private"}]"#);
+        assert_eq!(check_control_results(&f), Ok(2));
+        assert!(check_control_results(&result_frame(r#"[{"seq":1,"refused":"nope"}]"#)).is_err());
+        assert!(check_control_results(&result_frame("[]")).is_err());
+        assert!(check_control_results(&result_frame(r#"[{"seq":1,"refused":null,"eval":1}]"#)).is_err());
+        let mut compressed = f.clone();
+        compressed[1] = FLAG_DEFLATE;
+        assert!(check_control_results(&compressed).is_err());
+        let mut long = f.clone();
+        long.resize(MAX_CONTROL_BYTES + 1, b' ');
+        assert!(check_control_results(&long).is_err());
+    }
+
+    proptest! {
+        /// Whatever an agent's console sends, the check never panics, and what it
+        /// lets through is a list of inputs within every limit.
+        #[test]
+        fn control_check_never_panics_and_passes_only_what_is_in_bounds(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Ok(n) = check_control(&bytes) {
+                let items: Vec<ControlInput> = serde_json::from_slice(&bytes).unwrap();
+                prop_assert_eq!(items.len(), n);
+                prop_assert!((1..=MAX_CONTROL_ITEMS).contains(&n));
+            }
+        }
+
+        /// Well-formed inputs within the limits pass; one out of range fails.
+        #[test]
+        fn control_inputs_in_range_pass(
+            fx in 0.0f32..=1.0, fy in 0.0f32..=1.0, x in -1.0e6f32..1.0e6, y in -1.0e6f32..1.0e6,
+            text in "[a-zA-Z0-9 €äß.,-]{1,200}", dy in -100_000i32..=100_000, over in 1.0001f32..100.0,
+        ) {
+            let at = Anchor { node: Some(3), fx, fy, x, y };
+            let items = vec![
+                ControlInput::Click { seq: 1, at },
+                ControlInput::Text { seq: 2, text },
+                ControlInput::Scroll { seq: 3, at: Some(at), dx: 0, dy },
+            ];
+            let json = serde_json::to_vec(&items).unwrap();
+            prop_assert_eq!(check_control(&json), Ok(3));
+            let outside = vec![ControlInput::Click { seq: 1, at: Anchor { fx: over, ..at } }];
+            prop_assert!(check_control(&serde_json::to_vec(&outside).unwrap()).is_err());
+        }
     }
 
     #[test]

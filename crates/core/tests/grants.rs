@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use sightline_core::{ConnId, Input, Party};
 use sightline_proto::{
-    AgentId, Capability, ClientMessage, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, Role,
-    ServerMessage, StreamId, StreamRole,
+    AgentId, Capability, ClientMessage, ControlAction, ControlVerb, ConversationId, ErrorCode, EventKind, GrantId,
+    GrantState, GrantStep, Role, ServerMessage, StreamId, StreamRole,
 };
 
 const VISITOR: u64 = 1;
@@ -146,9 +146,20 @@ fn nothing_flows_before_allow_then_each_end_gets_its_own_token() {
     );
 }
 
+/// Co-browsing on (asked, allowed, started): what remote control needs.
+fn cobrowsing(w: &mut World, id: &ConversationId) -> GrantId {
+    ask(w, ANNA, id, Capability::Cobrowse);
+    let grant = asked(w);
+    step(w, &grant, GrantStep::Allow);
+    step(w, &grant, GrantStep::Start);
+    w.take(ANNA);
+    grant
+}
+
 #[test]
 fn for_remote_control_the_agent_publishes() {
     let (mut w, id) = chatting();
+    cobrowsing(&mut w, &id);
     ask(&mut w, ANNA, &id, Capability::RemoteControl);
     let grant = asked(&mut w);
     let to_visitor = step(&mut w, &grant, GrantStep::Allow);
@@ -159,9 +170,7 @@ fn for_remote_control_the_agent_publishes() {
 #[test]
 fn each_capability_needs_its_own_allow() {
     let (mut w, id) = chatting();
-    ask(&mut w, ANNA, &id, Capability::Cobrowse);
-    let cobrowse = asked(&mut w);
-    step(&mut w, &cobrowse, GrantStep::Allow);
+    let cobrowse = cobrowsing(&mut w, &id);
     ask(&mut w, ANNA, &id, Capability::RemoteControl);
     let control = asked(&mut w);
     assert_ne!(cobrowse, control);
@@ -562,4 +571,172 @@ fn each_page_opened_while_co_browsing_is_in_the_transcript_once() {
     w.msg(7, ClientMessage::StreamJoin { stream });
     w.msg(7, route("https://shop.example/after/route"));
     assert_eq!(pages(&w, &id).len(), 4);
+}
+
+fn report(w: &mut World, grant: &GrantId, target: &str) -> Vec<ServerMessage> {
+    w.msg(
+        VISITOR,
+        ClientMessage::ControlReport {
+            grant: grant.clone(),
+            action: ControlAction {
+                verb: ControlVerb::Click,
+                target: target.into(),
+                refused: None,
+            },
+        },
+    );
+    w.take(VISITOR)
+}
+
+fn controls(w: &World, id: &ConversationId) -> Vec<String> {
+    w.shell.events[id]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Control { action, .. } => Some(action.target.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn remote_control_needs_co_browsing_and_ends_with_it() {
+    let (mut w, id) = chatting();
+    // Before co-browsing there is no mirror to act through.
+    assert_eq!(
+        error_code(&ask(&mut w, ANNA, &id, Capability::RemoteControl)),
+        Some(ErrorCode::InvalidState)
+    );
+    let cobrowse = cobrowsing(&mut w, &id);
+    ask(&mut w, ANNA, &id, Capability::RemoteControl);
+    let control = asked(&mut w);
+    step(&mut w, &control, GrantStep::Allow);
+    step(&mut w, &control, GrantStep::Start);
+    assert_eq!(w.shell.streams.len(), 2);
+    // The visitor stops co-browsing: control ends with it, its stream revoked.
+    w.msg(VISITOR, ClientMessage::GrantEnd { grant: cobrowse });
+    w.take(VISITOR);
+    assert!(w.shell.streams.is_empty());
+    let last = w.shell.events[&id].last().map(|e| e.kind.clone());
+    assert!(
+        matches!(last, Some(EventKind::Grant { capability: Capability::RemoteControl, state: GrantState::Ended, detail: Some(ref d), .. }) if d == "co-browsing ended"),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn remote_actions_are_stored_only_while_control_is_on() {
+    let (mut w, id) = chatting();
+    let cobrowse = cobrowsing(&mut w, &id);
+    // A co-browse grant reports nothing.
+    assert_eq!(
+        error_code(&report(&mut w, &cobrowse, "Continue")),
+        Some(ErrorCode::BadRequest)
+    );
+    ask(&mut w, ANNA, &id, Capability::RemoteControl);
+    let control = asked(&mut w);
+    // Asked, not yet allowed: nothing is stored.
+    assert_eq!(
+        error_code(&report(&mut w, &control, "Continue")),
+        Some(ErrorCode::InvalidState)
+    );
+    step(&mut w, &control, GrantStep::Allow);
+    step(&mut w, &control, GrantStep::Start);
+    assert_eq!(error_code(&report(&mut w, &control, "  Continue ")), None);
+    assert_eq!(controls(&w, &id), vec!["Continue".to_owned()]);
+    // The agent sees it with their name.
+    assert!(w.take(ANNA).iter().any(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Control { agent: Some(a), .. } if a.id == AgentId(1)))));
+    // Too long, or with control characters: refused.
+    assert_eq!(
+        error_code(&report(&mut w, &control, &"x".repeat(81))),
+        Some(ErrorCode::TooLarge)
+    );
+    assert_eq!(
+        error_code(&report(&mut w, &control, "a\u{7}b")),
+        Some(ErrorCode::TooLarge)
+    );
+    // An agent cannot report on the visitor's behalf.
+    w.msg(
+        ANNA,
+        ClientMessage::ControlReport {
+            grant: control.clone(),
+            action: ControlAction {
+                verb: ControlVerb::Type,
+                target: "Amount".into(),
+                refused: None,
+            },
+        },
+    );
+    assert_eq!(error_code(&w.take(ANNA)), Some(ErrorCode::Forbidden));
+    // Revoked: nothing more is stored.
+    w.msg(VISITOR, ClientMessage::GrantEnd { grant: control.clone() });
+    w.take(VISITOR);
+    assert!(error_code(&report(&mut w, &control, "Continue")).is_some());
+    assert_eq!(controls(&w, &id).len(), 1);
+}
+
+fn push(w: &mut World, from: u64, id: &ConversationId, url: &str) -> Vec<ServerMessage> {
+    w.msg(
+        from,
+        ClientMessage::PushPage {
+            conversation: id.clone(),
+            url: url.into(),
+        },
+    );
+    w.take(from)
+}
+
+#[test]
+fn the_owner_can_send_the_visitor_only_to_pages_of_the_site() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    w.agent(BEN, agent(2, "Ben"));
+    let page = sightline_proto::PageInfo {
+        url: "https://shop.example/transfer".into(),
+        title: "Transfer".into(),
+    };
+    w.visitor_on(VISITOR, "127.0.0.1".parse().unwrap(), None, 0, Some(page));
+    w.visitor_says(VISITOR, "v1", "Where is the help page?");
+    let id = conversation_of(&w);
+    w.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id.clone(),
+        },
+    );
+    for conn in [VISITOR, ANNA, BEN] {
+        w.take(conn);
+    }
+    let origin = "https://shop.example";
+    let there = format!("{origin}/help?topic=transfer");
+    assert_eq!(error_code(&push(&mut w, ANNA, &id, &there)), None);
+    assert!(w.take(VISITOR).iter().any(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::PagePushed { url, .. } if *url == there))));
+    for bad in [
+        "https://evil.example/login",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "not a url",
+    ] {
+        assert!(error_code(&push(&mut w, ANNA, &id, bad)).is_some(), "{bad} was sent");
+    }
+    let with_user = format!(
+        "{}//user:pw@{}/",
+        &origin[..origin.find("//").unwrap()],
+        &origin[origin.find("//").unwrap() + 2..]
+    );
+    assert!(error_code(&push(&mut w, ANNA, &id, &with_user)).is_some());
+    assert_eq!(
+        error_code(&push(&mut w, ANNA, &id, &format!("{origin}/{}", "a".repeat(3000)))),
+        Some(ErrorCode::TooLarge)
+    );
+    // Another agent or the visitor cannot.
+    assert_eq!(error_code(&push(&mut w, BEN, &id, &there)), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        error_code(&push(&mut w, VISITOR, &id, &there)),
+        Some(ErrorCode::Forbidden)
+    );
+    let pushed = w.shell.events[&id]
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::PagePushed { .. }))
+        .count();
+    assert_eq!(pushed, 1);
 }

@@ -33,9 +33,9 @@ use sightline_core::{
     consent, token_hash, AgentIdentity, ConnId, Hub, Input, Output, Party, Peer, ShareSettings, StreamToken, Uploader,
 };
 use sightline_proto::{
-    AgentId, AgentRef, Capability, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, Event,
-    EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role, ServerMessage, ShareId,
-    ShareMode, ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
+    AgentId, AgentRef, Capability, ClientMessage, ControlAction, ControlVerb, ConversationId, ConversationStatus,
+    ConversationSummary, Event, EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role,
+    ServerMessage, ShareId, ShareMode, ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -140,6 +140,11 @@ enum Msg {
     StreamJoin(Pick),
     /// A single-page app's route (`n` picks one of a few URLs, one of them not http).
     PageChanged(u8),
+    /// The visitor's widget reports a remote action (on the picked grant).
+    ControlReport(Pick),
+    /// The agent sends the visitor to a page (`n` picks one of a few URLs, some
+    /// on another origin or scheme).
+    PushPage(Pick, u8),
     /// A hello on a socket that already said one.
     HelloAgain,
 }
@@ -285,6 +290,8 @@ fn visitor_msg() -> impl Strategy<Value = Msg> {
         2 => pick().prop_map(Msg::GrantEnd),
         2 => pick().prop_map(Msg::StreamJoin),
         3 => (0u8..4).prop_map(Msg::PageChanged),
+        6 => pick().prop_map(Msg::ControlReport),
+        1 => (pick(), 0u8..4).prop_map(|(p, n)| Msg::PushPage(p, n)),
         1 => (pick(), 0..GRANTED.len()).prop_map(|(p, c)| Msg::GrantAsk(p, c)),
         1 => pick().prop_map(Msg::Accept),
         1 => (pick(), any::<bool>()).prop_map(|(p, long)| Msg::ShareInvite(p, long)),
@@ -313,6 +320,8 @@ fn agent_msg() -> impl Strategy<Value = Msg> {
         2 => pick().prop_map(Msg::GrantEnd),
         2 => pick().prop_map(Msg::StreamJoin),
         1 => (0u8..4).prop_map(Msg::PageChanged),
+        3 => (pick(), 0u8..4).prop_map(|(p, n)| Msg::PushPage(p, n)),
+        1 => pick().prop_map(Msg::ControlReport),
         1 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
         1 => Just(Msg::HelloAgain),
     ]
@@ -1154,6 +1163,24 @@ impl World {
                     title: "Route".into(),
                 },
             },
+            Msg::ControlReport(p) => ClientMessage::ControlReport {
+                grant: self.pick_grant(p),
+                action: ControlAction {
+                    verb: ControlVerb::Click,
+                    target: "Continue".into(),
+                    refused: None,
+                },
+            },
+            Msg::PushPage(p, n) => ClientMessage::PushPage {
+                conversation: self.pick_conversation(p),
+                url: [
+                    "https://shop.example/help",
+                    "https://evil.example/login",
+                    "javascript:alert(1)",
+                    "https://shop.example.evil.example/",
+                ][usize::from(n) % 4]
+                    .into(),
+            },
             Msg::ShareKeyRedeem(choice) => ClientMessage::ShareKeyRedeem {
                 key: match choice {
                     KeyChoice::Known(i) if !self.keys.is_empty() => {
@@ -1446,6 +1473,25 @@ impl World {
                     "only the first event is `started`"
                 );
                 match &event.kind {
+                    EventKind::Control { .. } => {
+                        ensure!(
+                            m.grants.values().any(|g| g.conversation == *conversation
+                                && g.capability == Capability::RemoteControl
+                                && !g.dead
+                                && g.state == GrantState::Active),
+                            "a remote action stored while remote control is not on"
+                        );
+                    }
+                    EventKind::PagePushed { agent, url } => {
+                        ensure!(
+                            url.starts_with("https://shop.example/"),
+                            "the visitor was sent off the site: {url}"
+                        );
+                        ensure!(
+                            c.status == ConversationStatus::Active && c.agent.as_ref() == Some(agent),
+                            "a page pushed by someone who is not the owner"
+                        );
+                    }
                     EventKind::Grant {
                         grant,
                         capability,
@@ -1454,6 +1500,15 @@ impl World {
                         ..
                     } => {
                         let status = c.status;
+                        if *capability == Capability::RemoteControl && *state == GrantState::Asked {
+                            ensure!(
+                                m.grants.values().any(|g| g.conversation == *conversation
+                                    && g.capability == Capability::Cobrowse
+                                    && !g.dead
+                                    && g.state == GrantState::Active),
+                                "remote control asked for while co-browsing is not on"
+                            );
+                        }
                         let previous = m.grants.get(grant).cloned();
                         if let Some(p) = &previous {
                             ensure!(p.conversation == *conversation, "a grant moved to another conversation");

@@ -287,6 +287,14 @@ pub enum EventKind {
         message: Option<String>,
         detail: Option<String>,
     },
+    /// While the visitor let the agent control their page, the agent did this
+    /// (as the visitor's widget reported it; never what was typed).
+    Control {
+        agent: Option<AgentRef>,
+        action: ControlAction,
+    },
+    /// The agent sent the visitor to a page of the site (an allowed origin).
+    PagePushed { agent: AgentRef, url: String },
 }
 
 /// A stored event with its place in the conversation.
@@ -426,6 +434,13 @@ pub enum ClientMessage {
     /// app's route, `history.pushState`, a fragment). While co-browsing from this
     /// tab, the new page goes into the transcript as `page_viewed`.
     PageChanged { page: PageInfo },
+    /// Visitor: what the agent's remote control did on this page (for the
+    /// conversation's history), while the grant stands.
+    ControlReport { grant: GrantId, action: ControlAction },
+    /// Agent: send the visitor to a page of the site. The URL's origin must be
+    /// one of the site's (the configured allowed origins, or the origin of the
+    /// page the visitor is on).
+    PushPage { conversation: ConversationId, url: String },
 }
 
 /// Messages the server sends to a browser over the WebSocket.
@@ -662,6 +677,13 @@ pub fn typescript_declarations() -> String {
         Anchor::decl(),
         Guidance::decl(),
         DrawingsNotice::decl(),
+        ControlInput::decl(),
+        ControlKey::decl(),
+        ControlRefusal::decl(),
+        ControlResult::decl(),
+        ControlAction::decl(),
+        ControlVerb::decl(),
+        ShareInk::decl(),
         ConsoleLevel::decl(),
         api::LoginRequest::decl(),
         api::Me::decl(),
@@ -709,7 +731,13 @@ pub fn typescript_declarations() -> String {
          export const MAX_DRAWINGS = {MAX_DRAWINGS};\n\
          export const DRAWING_FADE_MS = {DRAWING_FADE_MS};\n\
          export const DRAWINGS_TAG = {DRAWINGS_TAG:?};\n\
-         export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n"
+         export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n\
+         export const MAX_CONTROL_BYTES = {MAX_CONTROL_BYTES};\n\
+         export const MAX_CONTROL_ITEMS = {MAX_CONTROL_ITEMS};\n\
+         export const MAX_CONTROL_TEXT_CHARS = {MAX_CONTROL_TEXT_CHARS};\n\
+         export const MAX_CONTROL_TARGET_CHARS = {MAX_CONTROL_TARGET_CHARS};\n\
+         export const MAX_PUSH_URL_BYTES = {MAX_PUSH_URL_BYTES};\n\
+         export const MAX_INK_POINTS = {MAX_INK_POINTS};\n"
     ));
     out
 }

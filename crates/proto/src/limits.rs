@@ -77,3 +77,15 @@ pub const MAX_DRAWINGS: usize = 200;
 pub const STREAM_TOKEN_TTL_MS: u64 = 60_000;
 /// Longest grant request text, in characters.
 pub const MAX_GRANT_MESSAGE_CHARS: usize = 500;
+/// Largest remote-control message (one frame, uncompressed), either way.
+pub const MAX_CONTROL_BYTES: usize = 8 * 1024;
+/// Most inputs (or results) in one remote-control message.
+pub const MAX_CONTROL_ITEMS: usize = 32;
+/// Longest text typed in one input.
+pub const MAX_CONTROL_TEXT_CHARS: usize = 256;
+/// Longest element name in a reported remote action.
+pub const MAX_CONTROL_TARGET_CHARS: usize = 80;
+/// Longest address the agent can send the visitor to.
+pub const MAX_PUSH_URL_BYTES: usize = 2048;
+/// Most points in one drawing over a screen share.
+pub const MAX_INK_POINTS: usize = 512;

@@ -297,6 +297,145 @@ pub enum DrawingsNotice {
     Cleared {},
 }
 
+/// What the agent does on the visitor's page while the visitor lets them
+/// control it: sent by the agent's console as the publisher of the
+/// remote-control stream (a JSON array of these, one frame), checked by the
+/// relay ([`crate::MAX_CONTROL_BYTES`], [`crate::MAX_CONTROL_ITEMS`]) and
+/// carried out by the visitor's widget, which refuses private and password
+/// fields, file pickers, downloads and anything outside the page, and gives
+/// way to the visitor. Each input has a number (`seq`) the widget answers
+/// with a [`ControlResult`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum ControlInput {
+    /// A click on the element under the spot (its node id; the page
+    /// coordinates when the element is unknown).
+    Click { seq: u32, at: Anchor },
+    /// Text typed into the field the agent clicked last (at most
+    /// [`crate::MAX_CONTROL_TEXT_CHARS`] characters).
+    Text { seq: u32, text: String },
+    /// A key that is not text, in that field.
+    Key { seq: u32, key: ControlKey },
+    /// An option chosen in a list box (`option`: its index).
+    Select { seq: u32, node: u32, option: u32 },
+    /// Scrolling by `dx`, `dy` CSS pixels: the element under `at` that can
+    /// scroll, or the page.
+    Scroll {
+        seq: u32,
+        at: Option<Anchor>,
+        dx: i32,
+        dy: i32,
+    },
+}
+
+impl ControlInput {
+    pub fn seq(&self) -> u32 {
+        match self {
+            ControlInput::Click { seq, .. }
+            | ControlInput::Text { seq, .. }
+            | ControlInput::Key { seq, .. }
+            | ControlInput::Select { seq, .. }
+            | ControlInput::Scroll { seq, .. } => *seq,
+        }
+    }
+}
+
+/// The keys an agent can press on the visitor's page besides text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub enum ControlKey {
+    Backspace,
+    Delete,
+    Enter,
+    Tab,
+    ArrowLeft,
+    ArrowRight,
+    Home,
+    End,
+}
+
+/// Why the visitor's widget did not carry out an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ControlRefusal {
+    /// A private or password field (or inside a private part of the page).
+    Private,
+    /// It would open a file picker.
+    FilePicker,
+    /// It would download something, or leave the page for another site or scheme.
+    OutsidePage,
+    /// The element is not on the page (any more).
+    NotFound,
+    /// No field to type into: the agent has not clicked one.
+    NoField,
+    /// The element is disabled or read-only.
+    Disabled,
+    /// The visitor is using the page right now: they come first.
+    VisitorActive,
+}
+
+/// The visitor's widget's answer to a [`ControlInput`], sent back up the
+/// remote-control stream (a JSON array of these, one frame).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ControlResult {
+    pub seq: u32,
+    /// `null`: done.
+    pub refused: Option<ControlRefusal>,
+}
+
+/// What remote control did, as the visitor's widget reports it for the
+/// conversation's history: a verb and the element's name (its label, its text
+/// or its role; never what was typed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ControlAction {
+    pub verb: ControlVerb,
+    /// At most [`crate::MAX_CONTROL_TARGET_CHARS`] characters.
+    pub target: String,
+    /// Set when the widget refused.
+    pub refused: Option<ControlRefusal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ControlVerb {
+    Click,
+    Type,
+    Choose,
+    Submit,
+}
+
+/// A drawing of the agent's over a screen share, sent peer to peer on the
+/// share's data channel (`ink`, negotiated with id 0, so it exists only inside
+/// a share the visitor consented to) as JSON. Points are spots of the shared
+/// picture in ten-thousandths of its width and height (`x0, y0, x1, y1, …`, at
+/// most [`crate::MAX_INK_POINTS`] pairs), so they land on the same place of the
+/// picture at any size. The visitor's widget draws them over its preview and,
+/// when the visitor shares this very tab, over the page; they fade after a few
+/// seconds unless pinned. Nothing in it acts on anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum ShareInk {
+    /// A freehand line (`arrow`: with a head at its end).
+    Stroke {
+        id: u32,
+        points: Vec<u16>,
+        arrow: bool,
+        pinned: bool,
+    },
+    /// Every drawing goes.
+    Clear {},
+}
+
 /// A screen share's state is the consent model's under older names.
 impl From<crate::ShareState> for GrantState {
     fn from(state: crate::ShareState) -> Self {

@@ -372,6 +372,7 @@ impl Config {
             turn,
             ice_transport_policy,
             limits,
+            site_origins: allowed_origins.clone(),
             ..ShareSettings::default()
         };
         let max_image_bytes = args

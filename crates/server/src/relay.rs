@@ -37,7 +37,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sightline_core::stream_check::{self, Assembler, Checked, Malformed, Message as StreamMessage, Step};
 use sightline_core::{Party, StreamGrant, StreamToken, TokenBucket};
-use sightline_proto::{Capability, StreamControl, StreamId, StreamRole, MAX_STREAM_FRAME_BYTES};
+use sightline_proto::{Capability, StreamControl, StreamId, StreamRole, MAX_CONTROL_BYTES, MAX_STREAM_FRAME_BYTES};
 use tokio::sync::{broadcast, watch};
 
 use crate::net::{ClientAddr, Permit};
@@ -66,6 +66,10 @@ const UPSTREAM_BUFFER: usize = 128;
 /// with room for pings and highlights.
 const GUIDANCE_PER_SECOND: f64 = 60.0;
 const GUIDANCE_BURST: u32 = 120;
+/// Remote-control messages from the agent (each up to `MAX_CONTROL_BYTES`):
+/// a typist's keys, one message each, with room for a burst.
+const CONTROL_PER_SECOND: f64 = 30.0;
+const CONTROL_BURST: u32 = 60;
 /// How long a stream socket's closing frame may take to write.
 const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 /// Close code of a socket whose stream was revoked (consent ended).
@@ -216,10 +220,22 @@ impl Relay {
             publishers: watch::channel(0).0,
             spent: Mutex::new((0, 0)),
             totals: (limits.total_bytes, limits.total_frames),
-            rates: Mutex::new((
-                TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
-                TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
-            )),
+            rates: Mutex::new(if grant.capability == Capability::RemoteControl {
+                // A person's clicks and keys, not a page's changes.
+                (
+                    TokenBucket::new(
+                        CONTROL_BURST * MAX_CONTROL_BYTES as u32,
+                        CONTROL_PER_SECOND * MAX_CONTROL_BYTES as f64,
+                        now,
+                    ),
+                    TokenBucket::new(CONTROL_BURST, CONTROL_PER_SECOND, now),
+                )
+            } else {
+                (
+                    TokenBucket::new(limits.burst_bytes, limits.bytes_per_second, now),
+                    TokenBucket::new(limits.burst_frames, limits.frames_per_second, now),
+                )
+            }),
             sockets: Mutex::new([0, 0]),
         });
         let mut table = self.table();
@@ -587,7 +603,7 @@ async fn subscribe(
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent = 0u32;
-    // Over the guidance rate: one `refused` per episode.
+    // Over the rate up the stream: one `refused` per episode.
     let mut guidance_refused = false;
     loop {
         tokio::select! {
@@ -630,24 +646,29 @@ async fn subscribe(
             inbound = socket.recv() => {
                 silent = 0;
                 match inbound {
-                    // The agent's guidance (co-browse only): checked, within
-                    // its rate, to the publishers.
-                    Some(Ok(Message::Binary(bytes))) if stream.capability == Capability::Cobrowse => {
+                    // Up the stream, to the publishers, checked and within its
+                    // rate: the agent's guidance on a co-browse stream, the
+                    // visitor's answers on a remote-control one.
+                    Some(Ok(Message::Binary(bytes))) if matches!(stream.capability, Capability::Cobrowse | Capability::RemoteControl) => {
                         let allowed = stream.upstream_rate.lock().unwrap_or_else(|p| p.into_inner()).try_take(now_ms());
                         if !allowed {
                             if !guidance_refused {
                                 guidance_refused = true;
-                                let refused = StreamControl::Refused { reason: "guidance over its rate".into() };
+                                let refused = StreamControl::Refused { reason: "over the rate up the stream".into() };
                                 if !send_control(socket, &refused).await { return (0, ""); }
                             }
                             continue;
                         }
                         guidance_refused = false;
-                        if let Err(why) = stream_check::check_guidance(&bytes) {
+                        let checked = match stream.capability {
+                            Capability::RemoteControl => stream_check::check_control_results(&bytes),
+                            _ => stream_check::check_guidance(&bytes),
+                        };
+                        if let Err(why) = checked {
                             relay.messages_refused.fetch_add(1, Ordering::Relaxed);
-                            tracing::info!(stream = %stream.id, %why, "malformed guidance");
+                            tracing::info!(stream = %stream.id, %why, "malformed data up the stream");
                             let _ = send_control(socket, &StreamControl::Refused { reason: format!("malformed: {why}") }).await;
-                            return (1007, "malformed guidance");
+                            return (1007, "malformed data up the stream");
                         }
                         let _ = stream.upstream.send(bytes);
                     }

@@ -5,6 +5,7 @@
 import type { AgentSession } from "../lib/agent-session";
 import { diagText, diagnosticsIn, type DiagEntry } from "../lib/cobrowse-diag";
 import { AgentCobrowse, COBROWSE_STATE_TEXT, DEFAULT_COBROWSE_MESSAGE, cobrowseGrant, isCobrowseLive } from "../lib/cobrowse-agent";
+import { AgentControl, CONTROL_REFUSAL_TEXT, CONTROL_STATE_TEXT, DEFAULT_CONTROL_MESSAGE, controlGrant, isControlLive } from "../lib/control-agent";
 import type { StreamLink } from "../lib/stream-socket";
 import { h, replaceChildren } from "../ui/dom";
 import { openForm } from "./dialog";
@@ -34,6 +35,8 @@ const AWAY_AFTER_MS = 3000;
 
 export class CobrowseUi {
   readonly cobrowse: AgentCobrowse;
+  readonly control: AgentControl;
+  private readonly pushBtn: HTMLButtonElement;
   private readonly aside = h("aside", { class: "share-aside cb-aside", "data-testid": "cobrowse-panel", "aria-label": "Co-browsing", hidden: true });
   private readonly statusEl = h("div", { class: "share-status", role: "status" });
   private readonly bar = h("div", { class: "sv-bar" });
@@ -64,6 +67,8 @@ export class CobrowseUi {
   private lastFigures: { at: number; bytes: number; items: number } | null = null;
   private loading = false;
   private scheduled = false;
+  /** Mirrors that pass the agent's input to the visitor's page now. */
+  private controlling = new Set<string>();
 
   constructor(
     private readonly session: AgentSession,
@@ -89,14 +94,22 @@ export class CobrowseUi {
         this.schedule();
       },
     });
+    this.control = new AgentControl(session, {
+      relayUrl: (t) => `${wsOrigin}/ws/stream?token=${encodeURIComponent(t)}`,
+      onResult: (_c, result) => {
+        if (result.refused) this.onNotice?.(CONTROL_REFUSAL_TEXT[result.refused] ?? "The visitor's page refused that.");
+      },
+      onLink: () => this.schedule(),
+    });
     this.askBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "cobrowse-invite", text: "Ask to co-browse", onclick: () => this.openAsk() });
-    inbox.tools.appendChild(this.askBtn);
+    this.pushBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "push-page", text: "Send a page", title: "Send the visitor to a page of this site", onclick: () => this.openPush() });
+    inbox.tools.append(this.askBtn, this.pushBtn);
     this.stageSlot.appendChild(this.awayNote);
     this.aside.append(this.statusEl, this.bar, this.stageSlot, this.diagPanel);
     inbox.el.appendChild(this.aside);
     session.subscribe(() => this.schedule());
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
-      (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, mirrors: this.mirrors, selected: () => session.selected };
+      (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, control: this.control, mirrors: this.mirrors, selected: () => session.selected };
     }
     setInterval(() => this.aside.hidden || this.renderFigures(), 1000);
     this.render();
@@ -112,6 +125,43 @@ export class CobrowseUi {
       submitLabel: "Send request",
       onSubmit: async (v) => {
         if (!this.cobrowse.ask(id, v.message)) throw new Error("Not connected. Try again in a moment.");
+      },
+    });
+  }
+
+  private openAskControl(): void {
+    const id = this.session.selected;
+    if (!id) return;
+    openForm({
+      title: "Ask for control",
+      description: "The visitor sees this with “Give control” and “No thanks”. You can then click, scroll, choose options and type on their page, never into private or password fields. They take control back at any moment with one click or Esc.",
+      fields: [{ name: "message", label: "Request", value: DEFAULT_CONTROL_MESSAGE }],
+      submitLabel: "Ask for control",
+      onSubmit: async (v) => {
+        if (!this.control.ask(id, v.message)) throw new Error("Not connected. Try again in a moment.");
+      },
+    });
+  }
+
+  private openPush(): void {
+    const id = this.session.selected;
+    if (!id) return;
+    const e = this.session.get(id);
+    const here = this.mirrors.get(id)?.info().href ?? e?.summary.page?.url ?? "";
+    openForm({
+      title: "Send the visitor to a page",
+      description: "An address on this site. While co-browsing, the visitor's browser goes there and the mirror follows; otherwise they get it as a link in the chat.",
+      fields: [{ name: "url", label: "Address", value: here, type: "url" }],
+      submitLabel: "Send",
+      onSubmit: async (v) => {
+        let url: URL;
+        try {
+          url = new URL(v.url.trim());
+        } catch {
+          throw new Error("That is not a web address.");
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("Only http and https addresses can be sent.");
+        if (!this.session.send({ type: "push_page", conversation: id, url: url.href })) throw new Error("Not connected. Try again in a moment.");
       },
     });
   }
@@ -196,6 +246,7 @@ export class CobrowseUi {
     mirror.setGuideMode(this.highlighting ? "highlight" : "point");
     mirror.setDrawMode(this.drawMode());
     if (this.frozen) mirror.setFrozen(true);
+    this.controlling.delete(conversation);
     this.mirrors.set(conversation, mirror);
     // rrweb builds its iframe in a connected element.
     this.stageSlot.appendChild(mirror.el);
@@ -238,6 +289,21 @@ export class CobrowseUi {
     figures.textContent = parts.join(" · ");
   }
 
+  /** The mirror passes input on only while control is granted and its stream open (and the picture is live). */
+  private syncControl(id: string | null, cg: ReturnType<typeof controlGrant>): void {
+    for (const [c, m] of this.mirrors) {
+      const on = c === id && cg?.state === "active" && this.control.ready(c) && !this.frozen;
+      if (on === this.controlling.has(c)) continue;
+      if (on) {
+        this.controlling.add(c);
+        m.setControl((intents) => this.control.send(c, intents));
+      } else {
+        this.controlling.delete(c);
+        m.setControl(null);
+      }
+    }
+  }
+
   render(): void {
     this.scheduled = false;
     const id = this.session.selected;
@@ -248,10 +314,16 @@ export class CobrowseUi {
     const live = isCobrowseLive(g);
     this.askBtn.disabled = !active || live;
     this.askBtn.title = live ? "Co-browsing is already under way" : "Ask the visitor to let you see their page";
+    this.pushBtn.disabled = !active;
+    const cg = controlGrant(e?.summary.grants);
+    const controlLive = isControlLive(cg);
+    this.syncControl(id, cg);
     const show = active && !!g && live;
     this.aside.hidden = !show;
     this.inbox.el.classList.toggle("cobrowsing", show);
-    for (const m of this.mirrors.values()) m.el.hidden = true;
+    // Every mirror but the one shown now is hidden (the shown one is never
+    // hidden on the way: that would take the keyboard focus off it).
+    for (const [c, m] of this.mirrors) if (!show || c !== id) m.el.hidden = true;
     if (!show || !g || !id) return;
     this.aside.dataset.state = g.state;
     replaceChildren(
@@ -259,6 +331,17 @@ export class CobrowseUi {
       h("span", { class: `share-dot ${g.state === "active" ? "sharing" : ""}` }),
       h("span", { "data-testid": "cobrowse-state", "data-state": g.state, text: COBROWSE_STATE_TEXT[g.state] }),
       h("button", { class: "btn small", type: "button", "data-testid": "cobrowse-end", text: g.state === "asked" ? "Withdraw" : "End", onclick: () => this.cobrowse.end(id) }),
+      g.state === "active" && !controlLive
+        ? h("button", { class: "btn small", type: "button", "data-testid": "control-request", text: "Ask for control", title: "Ask the visitor to let you click and type on their page", onclick: () => this.openAskControl() })
+        : null,
+      controlLive && cg
+        ? h(
+            "span",
+            { class: "cb-control", "data-testid": "control-state", "data-state": cg.state },
+            h("span", { text: cg.state === "active" && !this.control.ready(id) ? "Connecting control…" : CONTROL_STATE_TEXT[cg.state] }),
+            h("button", { class: "btn small", type: "button", "data-testid": "control-release", text: cg.state === "asked" ? "Withdraw" : "Give back control", onclick: () => this.control.end(id) }),
+          )
+        : null,
     );
     // The mirror opens once the visitor has allowed it.
     const allowed = g.state !== "asked";
@@ -324,8 +407,12 @@ export class CobrowseUi {
     if (mirror) {
       if (mirror.el.parentElement !== this.stageSlot) this.stageSlot.appendChild(mirror.el);
       mirror.el.hidden = false;
+    } else {
+      const idle = this.mirrors.get(id);
+      if (idle) idle.el.hidden = true;
     }
     this.awayNote.hidden = !away;
+    this.syncControl(id, cg);
     this.renderFigures();
   }
 

@@ -12,7 +12,8 @@ import css from "@rrweb/replay/dist/style.css";
 import { sanitizeEvents, type SanitizeState } from "../lib/mirror-sanitize";
 import { EventType, Interaction, Source } from "../lib/rrweb-codes";
 import { h } from "../ui/dom";
-import type { Anchor, Guidance } from "../protocol.gen";
+import type { Anchor, ControlKey, Guidance } from "../protocol.gen";
+import type { ControlIntent } from "../lib/control-agent";
 import { createMirrorDrawing, type DrawMode } from "./mirror-drawing";
 
 const META = EventType.Meta;
@@ -80,6 +81,12 @@ export interface Mirror {
   setDrawMode(mode: DrawMode | null): void;
   /** Takes the drawings away here, and from the visitor's page unless they cleared them. */
   clearDrawings(byVisitor: boolean): void;
+  /**
+   * Remote control (null: off). While on, a click on the mirror clicks the
+   * visitor's page (a list box offers its options), keys typed with the mirror
+   * focused type there, and the wheel scrolls there; each goes to `fn`.
+   */
+  setControl(fn: ((intents: ControlIntent[]) => void) | null): void;
   destroy(): void;
 }
 
@@ -88,6 +95,11 @@ export type GuideMode = "point" | "highlight";
 
 /** How often the pointer's place goes out at most. */
 const POINTER_EVERY_MS = 40;
+/** Keys typed within this long go out as one text. */
+const TYPE_EVERY_MS = 30;
+/** Wheel steps within this long go out as one scroll. */
+const SCROLL_EVERY_MS = 50;
+const CONTROL_KEYS = new Set<string>(["Backspace", "Delete", "Enter", "Tab", "ArrowLeft", "ArrowRight", "Home", "End"]);
 
 let styled = false;
 
@@ -199,9 +211,108 @@ export function createMirror(onChange: () => void): Mirror {
     anchorAt,
     send: (items) => guideFn?.(items),
   });
+  // Remote control: clicks, keys and the wheel go to the visitor's page.
+  let controlFn: ((intents: ControlIntent[]) => void) | null = null;
+  let typed = "";
+  let typedTimer: ReturnType<typeof setTimeout> | null = null;
+  let wheel = { dx: 0, dy: 0, at: null as Anchor | null };
+  let wheelTimer: ReturnType<typeof setTimeout> | null = null;
+  let options: HTMLElement | null = null;
+  const flushTyped = () => {
+    if (typedTimer !== null) clearTimeout(typedTimer);
+    typedTimer = null;
+    if (typed && controlFn) controlFn([{ kind: "text", text: typed }]);
+    typed = "";
+  };
+  const closeOptions = () => {
+    options?.remove();
+    options = null;
+  };
+  /** The options of a list box in the mirror, to choose one for the visitor (their texts as text). */
+  function offerOptions(select: HTMLSelectElement, node: number, cx: number, cy: number): void {
+    closeOptions();
+    const box = stage.getBoundingClientRect();
+    const list = h("div", { class: "cb-options", role: "listbox", "data-testid": "control-options", "aria-label": "Choose an option for the visitor" });
+    Array.from(select.options).forEach((o, i) => {
+      list.appendChild(
+        h("button", {
+          type: "button",
+          role: "option",
+          class: "cb-option",
+          "aria-selected": String(o.selected),
+          disabled: o.disabled,
+          text: (o.textContent ?? "").replace(/\s+/g, " ").trim() || `Option ${i + 1}`,
+          onclick: (ev: MouseEvent) => {
+            ev.stopPropagation();
+            closeOptions();
+            controlFn?.([{ kind: "select", node, option: i }]);
+            stage.focus();
+          },
+        }),
+      );
+    });
+    list.style.left = `${Math.round(cx - box.left + stage.scrollLeft)}px`;
+    list.style.top = `${Math.round(cy - box.top + stage.scrollTop)}px`;
+    list.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") {
+        ev.stopPropagation();
+        closeOptions();
+        stage.focus();
+      }
+    });
+    stage.appendChild(list);
+    options = list;
+    (list.querySelector("[aria-selected=true]") as HTMLElement | null ?? (list.firstElementChild as HTMLElement | null))?.focus();
+  }
+  stage.addEventListener("keydown", (e) => {
+    if (!controlFn || e.target !== stage || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (e.key.length === 1) {
+      e.preventDefault();
+      typed += e.key;
+      if (typed.length >= 200) flushTyped();
+      else if (typedTimer === null) typedTimer = setTimeout(flushTyped, TYPE_EVERY_MS);
+    } else if (CONTROL_KEYS.has(e.key) && !(e.key === "Tab" && e.shiftKey)) {
+      e.preventDefault();
+      flushTyped();
+      controlFn([{ kind: "key", key: e.key as ControlKey }]);
+    }
+  });
+  stage.addEventListener(
+    "wheel",
+    (e) => {
+      if (!controlFn) return;
+      e.preventDefault();
+      const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? 800 : 1;
+      wheel.dx += e.deltaX * unit;
+      wheel.dy += e.deltaY * unit;
+      wheel.at ??= anchorAt(e.clientX, e.clientY);
+      if (wheelTimer !== null) return;
+      wheelTimer = setTimeout(() => {
+        wheelTimer = null;
+        const clamp = (v: number) => Math.max(-100_000, Math.min(100_000, Math.round(v)));
+        const { dx, dy, at } = wheel;
+        wheel = { dx: 0, dy: 0, at: null };
+        if (controlFn && (dx || dy)) controlFn([{ kind: "scroll", at, dx: clamp(dx), dy: clamp(dy) }]);
+      }, SCROLL_EVERY_MS);
+    },
+    { passive: false },
+  );
   stage.addEventListener("click", (e) => {
     const at = anchorAt(e.clientX, e.clientY);
-    if (!guideFn || !at || drawing.mode) return;
+    // In draw mode a click is a dot of a line, for the visitor to see, not a ping or control.
+    if (drawing.mode) return;
+    if (controlFn) {
+      if ((e.target as Element | null)?.closest?.(".cb-options")) return;
+      closeOptions();
+      flushTyped();
+      stage.focus({ preventScroll: true });
+      if (!at) return;
+      const el = at.node === null ? null : (replayer?.getMirror().getNode(at.node) as Element | null);
+      if (el && el.nodeType === 1 && el.tagName === "SELECT") offerOptions(el as HTMLSelectElement, at.node as number, e.clientX, e.clientY);
+      else controlFn([{ kind: "click", at }]);
+      return;
+    }
+    if (!guideFn || !at) return;
     if (guideMode === "highlight") {
       // The same element again takes the outline away.
       highlighted = at.node !== null && at.node !== highlighted ? at.node : null;
@@ -368,6 +479,14 @@ export function createMirror(onChange: () => void): Mirror {
     anchorAt,
     setDrawMode: (mode) => drawing.setMode(mode),
     clearDrawings: (byVisitor) => drawing.clear(!byVisitor),
+    setControl(fn) {
+      flushTyped();
+      closeOptions();
+      controlFn = fn;
+      stage.dataset.control = String(!!fn);
+      if (fn) stage.tabIndex = 0;
+      else stage.removeAttribute("tabindex");
+    },
     info: () => ({ ...info, title: replayer?.iframe.contentDocument?.title.trim().slice(0, 300) || null }),
     async picture() {
       const frame = replayer?.iframe;

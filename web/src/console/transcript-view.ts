@@ -1,7 +1,7 @@
 // Renders a conversation's events (and our unsent messages) for the console.
 // All message data goes through textContent.
 
-import type { AgentRef, Capability, Event, ImageRef, MessageBody } from "../protocol.gen";
+import type { AgentRef, Capability, ControlRefusal, Event, ImageRef, MessageBody } from "../protocol.gen";
 import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
 import type { TranscriptItem } from "../lib/transcript";
 import { ICONS, h, icon } from "../ui/dom";
@@ -117,6 +117,37 @@ export function grantText(e: Event & { kind: "grant" }, visitor: string): string
   }
 }
 
+const REFUSED_TEXT: Record<ControlRefusal, string> = {
+  private: "a private field",
+  file_picker: "a file picker",
+  outside_page: "it would leave the page",
+  not_found: "it was not on the page",
+  no_field: "no field was chosen",
+  disabled: "it was disabled",
+  visitor_active: "the visitor was using the page",
+};
+
+/** A remote action in words ("Anna clicked “Continue”"); never what was typed. */
+export function controlText(e: Event & { kind: "control" }): string {
+  const agent = e.agent?.display_name || "The agent";
+  const target = `“${e.action.target}”`;
+  if (e.action.refused) {
+    const verb = { click: "click", type: "type into", choose: "choose in", submit: "submit" }[e.action.verb];
+    if (e.action.refused === "private") return `The visitor's page refused to let ${agent} ${verb} a private field`;
+    return `The visitor's page refused to let ${agent} ${verb} ${target} (${REFUSED_TEXT[e.action.refused]})`;
+  }
+  switch (e.action.verb) {
+    case "click":
+      return `${agent} clicked ${target}`;
+    case "type":
+      return `${agent} typed into ${target}`;
+    case "choose":
+      return `${agent} chose an option in ${target}`;
+    case "submit":
+      return `${agent} submitted the form with ${target}`;
+  }
+}
+
 const GROUP_MS = 5 * 60 * 1000;
 
 function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean): Row | null {
@@ -136,6 +167,10 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
     case "page_viewed":
       return system(key, pageViewedText(e.page, ctx.visitor), e.at, undefined, undefined, "page_viewed");
+    case "control":
+      return system(key, controlText(e), e.at, undefined, undefined, "control");
+    case "page_pushed":
+      return system(key, `${e.agent.display_name} sent ${ctx.visitor} to ${e.url}`, e.at, undefined, undefined, "page_pushed");
     case "closed":
       return system(key, e.by === "visitor" ? `${ctx.visitor} ended the conversation` : `${e.agent?.display_name || "An agent"} ended the conversation`, e.at);
     case "message": {

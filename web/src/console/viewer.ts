@@ -6,6 +6,9 @@ import { formatBitrate, type ShareFigures } from "../lib/share-stats";
 import type { LiveShare } from "../lib/share-agent";
 import type { PeerState } from "../lib/share-peer";
 import { h, replaceChildren } from "../ui/dom";
+import { InkBoard, INK_SCALE, fitPoints } from "../lib/ink";
+import { inkLayer, type InkLayer } from "../ui/ink-svg";
+import type { ShareInk } from "../protocol.gen";
 
 const STATE_TEXT: Record<PeerState, string> = {
   connecting: "Connecting…",
@@ -42,13 +45,41 @@ export class Viewer {
   private isFrozen = false;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   figures: ShareFigures | null = null;
+  /** Drawing on the visitor's screen: the agent's strokes, shown here and sent to the visitor. */
+  private readonly board = new InkBoard();
+  private readonly ink: InkLayer;
+  private drawing = false;
+  private arrow = false;
+  private pinned = false;
+  private inkFrame = 0;
+  private nextInk = 1;
+  private readonly drawBtn: HTMLButtonElement;
+  private readonly arrowBtn: HTMLButtonElement;
+  private readonly pinBtn: HTMLButtonElement;
 
   constructor(private readonly actions: ViewerActions) {
     this.video = h("video", { class: "sv-video", "data-testid": "share-video", autoplay: true, playsinline: true, muted: true });
     this.video.muted = true;
     this.frozen = h("canvas", { class: "sv-video", "data-testid": "share-frozen", hidden: true });
-    this.stage = h("div", { class: "sv-stage", "data-testid": "share-stage", tabindex: "0", "aria-label": "Visitor's screen" }, this.video, this.frozen);
+    this.ink = inkLayer(this.board, "share-ink");
+    this.ink.svg.style.transformOrigin = "0 0";
+    this.stage = h("div", { class: "sv-stage", "data-testid": "share-stage", tabindex: "0", "aria-label": "Visitor's screen" }, this.video, this.frozen, this.ink.svg as unknown as HTMLElement);
     const b = (text: string, testid: string, title: string, onclick: () => void) => h("button", { class: "btn small", type: "button", "data-testid": testid, title, text, onclick });
+    const toggle = (text: string, testid: string, title: string, onclick: () => void) => {
+      const t = b(text, testid, title, onclick);
+      t.setAttribute("aria-pressed", "false");
+      return t;
+    };
+    this.drawBtn = toggle("Draw", "share-draw", "Draw on the visitor's screen: they see it over their preview, and over the page when they share this tab", () => this.setDrawing(!this.drawing));
+    this.arrowBtn = toggle("Arrow", "share-arrow", "Draw arrows instead of lines", () => {
+      this.arrow = !this.arrow;
+      this.arrowBtn.setAttribute("aria-pressed", String(this.arrow));
+    });
+    this.pinBtn = toggle("Pin", "share-pin", "Keep new drawings until cleared (otherwise they fade after a few seconds)", () => {
+      this.pinned = !this.pinned;
+      this.pinBtn.setAttribute("aria-pressed", String(this.pinned));
+    });
+    const clearInk = b("Clear", "share-clear-drawings", "Take every drawing away, here and on the visitor's side", () => this.sendInk({ kind: "clear" }));
     this.modeBtn = b("Motion mode", "share-mode", "Switch between sharp text (few frames) and smooth motion (more frames)", () => {
       const next = this.live?.peer.mode === "motion" ? "text" : "motion";
       this.actions.setMode(next);
@@ -80,6 +111,10 @@ export class Viewer {
         { class: "sv-bar" },
         this.statsEl,
         h("span", { class: "grow" }),
+        this.drawBtn,
+        this.arrowBtn,
+        this.pinBtn,
+        clearInk,
         snap,
         this.freezeBtn,
         this.modeBtn,
@@ -128,6 +163,8 @@ export class Viewer {
       this.figures = null;
       this.isFrozen = false;
       this.fit = true;
+      this.board.clear();
+      this.drawInk();
       if (this.statsTimer) clearInterval(this.statsTimer);
       this.statsTimer = live ? setInterval(() => void this.poll(), 1000) : null;
     }
@@ -193,11 +230,12 @@ export class Viewer {
     } else {
       this.clamp();
     }
-    for (const el of [this.video, this.frozen]) {
+    for (const el of [this.video, this.frozen, this.ink.svg as unknown as HTMLElement]) {
       el.style.width = w + "px";
       el.style.height = hh + "px";
       el.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
     }
+    this.drawInk();
     this.zoomLabel.textContent = Math.round(this.scale * 100) + "%";
     this.stage.dataset.fit = String(this.fit);
     this.stage.dataset.scale = this.scale.toFixed(3);
@@ -234,8 +272,9 @@ export class Viewer {
 
   private bindPan(): void {
     let drag: { x: number; y: number; ox: number; oy: number } | null = null;
+    this.bindDraw();
     this.stage.addEventListener("pointerdown", (ev) => {
-      if (this.fit) return;
+      if (this.fit || this.drawing) return;
       drag = { x: ev.clientX, y: ev.clientY, ox: this.x, oy: this.y };
       this.stage.setPointerCapture?.(ev.pointerId);
       this.stage.classList.add("dragging");
@@ -262,6 +301,69 @@ export class Viewer {
       },
       { passive: false },
     );
+  }
+
+  // ---- drawing ----
+  private setDrawing(on: boolean): void {
+    this.drawing = on;
+    this.drawBtn.setAttribute("aria-pressed", String(on));
+    this.stage.classList.toggle("drawing", on);
+  }
+
+  /** Shows a drawing here and sends it to the visitor (false when their side is not connected). */
+  private sendInk(ink: ShareInk): boolean {
+    this.board.apply(ink, performance.now());
+    this.drawInk();
+    return this.live?.peer.sendInk(JSON.stringify(ink)) ?? false;
+  }
+
+  private drawInk(): void {
+    if (this.inkFrame) return;
+    this.inkFrame = requestAnimationFrame(() => {
+      this.inkFrame = 0;
+      const { w, h: hh } = this.natural();
+      // Again next frame while something shows (to fade it).
+      if (this.ink.draw(w, hh, performance.now())) this.drawInk();
+    });
+  }
+
+  /** A drag in draw mode: a stroke in ten-thousandths of the picture, sent as it grows. */
+  private bindDraw(): void {
+    let points: number[] | null = null;
+    let id = 0;
+    let last = 0;
+    const at = (ev: PointerEvent): [number, number] => {
+      const r = this.stage.getBoundingClientRect();
+      const { w, h: hh } = this.natural();
+      return [(((ev.clientX - r.left - this.x) / this.scale) / w) * INK_SCALE, (((ev.clientY - r.top - this.y) / this.scale) / hh) * INK_SCALE];
+    };
+    const send = () => {
+      if (points && points.length >= 2) this.sendInk({ kind: "stroke", id, points: fitPoints(points), arrow: this.arrow, pinned: this.pinned });
+    };
+    this.stage.addEventListener("pointerdown", (ev) => {
+      if (!this.drawing || ev.button !== 0) return;
+      ev.preventDefault();
+      id = this.nextInk++;
+      points = [...at(ev)];
+      last = performance.now();
+      this.stage.setPointerCapture?.(ev.pointerId);
+    });
+    this.stage.addEventListener("pointermove", (ev) => {
+      if (!points) return;
+      points.push(...at(ev));
+      if (performance.now() - last >= 50) {
+        last = performance.now();
+        send();
+      }
+    });
+    const end = (ev: PointerEvent) => {
+      if (!points) return;
+      points.push(...at(ev));
+      send();
+      points = null;
+    };
+    this.stage.addEventListener("pointerup", end);
+    this.stage.addEventListener("pointercancel", end);
   }
 
   // ---- freeze frame ----

@@ -70,7 +70,12 @@ export interface PeerDeps {
   onChange?: () => void;
   /** Agent: the visitor's video arrived (again). */
   onTrack?: (stream: MediaStream) => void;
+  /** Visitor: a message on the ink channel (the agent's drawing), as text. */
+  onInk?: (data: string) => void;
 }
+
+/** Most bytes of one ink message. */
+export const MAX_INK_MESSAGE_BYTES = 16 * 1024;
 
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -99,6 +104,8 @@ export class SharePeer {
   private readonly timers: Timers;
   private readonly now: () => number;
   private closed = false;
+  /** The agent's drawings travel on this (negotiated, id 0: both ends make it, no signaling). */
+  private ink: RTCDataChannel | null = null;
 
   constructor(
     readonly role: Role,
@@ -143,6 +150,20 @@ export class SharePeer {
     pc.oniceconnectionstatechange = () => {
       if (this.pc === pc) this.evaluate();
     };
+    this.ink = null;
+    if (typeof pc.createDataChannel === "function") {
+      try {
+        const ink = pc.createDataChannel("ink", { negotiated: true, id: 0, ordered: true });
+        this.ink = ink;
+        if (this.role === "visitor") {
+          ink.onmessage = (ev) => {
+            if (this.pc === pc && typeof ev.data === "string" && ev.data.length <= MAX_INK_MESSAGE_BYTES) this.deps.onInk?.(ev.data);
+          };
+        }
+      } catch {
+        this.ink = null;
+      }
+    }
     if (this.role === "agent") {
       pc.ontrack = (ev) => {
         if (this.pc !== pc) return;
@@ -151,6 +172,18 @@ export class SharePeer {
       };
     }
     return pc;
+  }
+
+  /** Agent: sends a drawing to the visitor's side; false when the channel is not open. */
+  sendInk(data: string): boolean {
+    const ink = this.ink;
+    if (this.role !== "agent" || !ink || ink.readyState !== "open" || data.length > MAX_INK_MESSAGE_BYTES) return false;
+    try {
+      ink.send(data);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private detach(pc: RTCPeerConnection): void {

@@ -168,6 +168,8 @@ export interface VisitorShareDeps {
   /** Extra getDisplayMedia options (e.g. preferCurrentTab when the site restricts the share). */
   captureOptions?(): Partial<DisplayMediaStreamOptions>;
   onChange?(): void;
+  /** The agent's drawing over the share (a message of the peer's ink channel, unchecked). */
+  onInk?(data: string): void;
 }
 
 function passThrough(stream: MediaStream): Promise<Prepared> {
@@ -364,6 +366,7 @@ export class VisitorShare {
       createPc: this.deps.createPc,
       send: (signal) => (shareId ? this.deps.send({ type: "share_signal", share: shareId, signal }) : false),
       onChange: () => this.changed(),
+      onInk: (data) => this.deps.onInk?.(data),
     });
     await this.peer.setTrack(this.prepared.track);
     this.changed();

@@ -8,10 +8,12 @@ import { VisitorCobrowse, type Recorder, type VisitorCobrowseDeps } from "../lib
 import { DIAG_TAG } from "../protocol.gen";
 import { captureDiagnostics } from "./cobrowse-diag";
 import { mountGuide } from "./cobrowse-guide";
+import { mountControlExec } from "./control-exec";
+import { VisitorControl } from "../lib/control-visitor";
 import { mountDrawing } from "./cobrowse-draw";
 import { CLEARED, DRAWINGS_TAG } from "../lib/cobrowse-drawing";
 import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
-import type { VisitorSession } from "../lib/visitor-session";
+import type { KeyValueStore, VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
 
@@ -30,6 +32,7 @@ export interface CobrowseHost {
 
 export interface CobrowseApi {
   cobrowse: VisitorCobrowse;
+  control: VisitorControl;
   render(): void;
 }
 
@@ -85,6 +88,11 @@ function toggleHidden(node: Node | null): boolean {
   if (!node) return true;
   if (!(node instanceof HTMLInputElement) || (node.type !== "checkbox" && node.type !== "radio")) return false;
   return !visible(node);
+}
+
+/** An element remote control never acts on: blocked, or a field that is always private. */
+export function isPrivate(el: Element): boolean {
+  return !!el.closest(BLOCK_SELECTOR) || (el instanceof HTMLElement && alwaysPrivate(el));
 }
 
 /** An element the recorder blocks (or one inside it). */
@@ -226,6 +234,11 @@ interface Texts {
   viewing: string;
   stop: string;
   someone: string;
+  controlAsks: string;
+  controlNote: string;
+  controlAllow: string;
+  controlling: string;
+  takeBack: string;
   clearDrawings: string;
 }
 
@@ -239,6 +252,11 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} is viewing this page",
     stop: "Stop",
     someone: "The agent",
+    controlAsks: "{name} asks to control this page",
+    controlNote: "{name} will be able to click, scroll, choose options and type into fields that are not private. Passwords and private fields stay yours. Press Esc or “Take back control” at any moment.",
+    controlAllow: "Give control",
+    controlling: "{name} is controlling this page",
+    takeBack: "Take back control (Esc)",
     clearDrawings: "Clear drawings",
   },
   de: {
@@ -250,6 +268,11 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} sieht diese Seite",
     stop: "Beenden",
     someone: "Der Mitarbeiter",
+    controlAsks: "{name} möchte diese Seite steuern",
+    controlNote: "{name} kann klicken, scrollen, Optionen wählen und in Felder tippen, die nicht privat sind. Passwörter und private Felder bleiben Ihre. Mit Esc oder „Steuerung zurücknehmen“ beenden Sie es jederzeit.",
+    controlAllow: "Steuerung erlauben",
+    controlling: "{name} steuert diese Seite",
+    takeBack: "Steuerung zurücknehmen (Esc)",
     clearDrawings: "Zeichnungen löschen",
   },
   fr: {
@@ -261,6 +284,11 @@ const TEXTS: Record<string, Texts> = {
     viewing: "{name} voit cette page",
     stop: "Arrêter",
     someone: "L’agent",
+    controlAsks: "{name} demande à contrôler cette page",
+    controlNote: "{name} pourra cliquer, faire défiler, choisir des options et saisir dans les champs qui ne sont pas privés. Les mots de passe et champs privés restent les vôtres. Appuyez sur Échap ou « Reprendre le contrôle » à tout moment.",
+    controlAllow: "Donner le contrôle",
+    controlling: "{name} contrôle cette page",
+    takeBack: "Reprendre le contrôle (Échap)",
     clearDrawings: "Effacer les dessins",
   },
 };
@@ -281,35 +309,36 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     tabStorage = null;
   }
   const memory = new Map<string, string>();
+  // sessionStorage, or this page's memory where it is blocked (or throws).
+  const kv: KeyValueStore = {
+    get: (k) => {
+      try {
+        if (tabStorage) return tabStorage.getItem(k) ?? memory.get(k) ?? null;
+      } catch {
+        // blocked
+      }
+      return memory.get(k) ?? null;
+    },
+    set: (k, v) => {
+      memory.set(k, v);
+      try {
+        tabStorage?.setItem(k, v);
+      } catch {
+        // blocked: co-browsing lasts as long as the page
+      }
+    },
+    remove: (k) => {
+      memory.delete(k);
+      try {
+        tabStorage?.removeItem(k);
+      } catch {
+        // blocked
+      }
+    },
+  };
   const cobrowse = new VisitorCobrowse(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
-    // sessionStorage, or this page's memory where it is blocked (or throws).
-    tabStorage: {
-      get: (k) => {
-        try {
-          if (tabStorage) return tabStorage.getItem(k) ?? memory.get(k) ?? null;
-        } catch {
-          // blocked
-        }
-        return memory.get(k) ?? null;
-      },
-      set: (k, v) => {
-        memory.set(k, v);
-        try {
-          tabStorage?.setItem(k, v);
-        } catch {
-          // blocked: co-browsing lasts as long as the page
-        }
-      },
-      remove: (k) => {
-        memory.delete(k);
-        try {
-          tabStorage?.removeItem(k);
-        } catch {
-          // blocked
-        }
-      },
-    },
+    tabStorage: kv,
     recorder: () =>
       rrwebRecorder(host.origin, () => {
         // Another route is another page: the drawings were on this one.
@@ -339,9 +368,51 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     guide.apply(items);
     drawing.apply(items);
   });
+  // Remote control: its own request and answer, acting only in the tab being
+  // co-browsed, and given back with one click or Esc.
+  const exec = mountControlExec({
+    node: (id) => record.mirror.getNode(id),
+    isPrivate,
+    report: (action) => control.report(action),
+    widget: host.styleRoot.host,
+  });
+  const control: VisitorControl = new VisitorControl(session, {
+    relayUrl: (token) => relay + encodeURIComponent(token),
+    inThisTab: () => cobrowse.capturing,
+    execute: (inputs) => exec.execute(inputs),
+  });
+  cobrowse.subscribe(() => control.recheck());
+  addEventListener(
+    "keydown",
+    (e) => {
+      if (e.key === "Escape" && e.isTrusted && control.controlling) {
+        e.preventDefault();
+        e.stopPropagation();
+        control.stop();
+      }
+    },
+    { capture: true },
+  );
+  // A page the agent sent the visitor to: while co-browsing from this tab the
+  // browser goes there (the server allowed it; only this site's own origin is
+  // followed here); otherwise the chat shows it as a link. Each once.
+  const PUSHED_KEY = "sightline.pushed_seq";
+  if (kv.get(PUSHED_KEY) === null) kv.set(PUSHED_KEY, String(session.transcript.getEvents().reduce((n, e) => (e.kind === "page_pushed" ? Math.max(n, e.seq) : n), 0)));
+  session.onEvent((e) => {
+    if (e.kind !== "page_pushed" || e.seq <= Number(kv.get(PUSHED_KEY) ?? 0)) return;
+    kv.set(PUSHED_KEY, String(e.seq));
+    let url: URL | null = null;
+    try {
+      url = new URL(e.url);
+    } catch {
+      url = null;
+    }
+    if (cobrowse.capturing && url && url.origin === location.origin && url.href !== location.href) location.assign(url.href);
+  });
+  const controlCard = h("div", { class: "sl-cb-card", "data-testid": "control-asked", hidden: true });
   const card = h("div", { class: "sl-cb-card", "data-testid": "cobrowse-request", hidden: true });
   const bar = h("div", { class: "sl-cb-bar", role: "status", "data-testid": "cobrowse-indicator", hidden: true });
-  host.slot.appendChild(card);
+  host.slot.append(card, controlCard);
   host.floatParent.appendChild(bar);
 
   let scheduled = false;
@@ -354,6 +425,9 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   function btn(text: string, testid: string, cls: string, onclick: () => void): HTMLButtonElement {
     return h("button", { class: `sl-cb-btn ${cls}`, type: "button", "data-testid": testid, text, onclick });
   }
+
+  /** The request the panel was opened for (once each). */
+  let openedFor = "";
 
   function render(): void {
     scheduled = false;
@@ -373,12 +447,34 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
       card.hidden = true;
       replaceChildren(card);
     }
+    const cg = control.grant;
+    const controller = cg?.agent?.display_name || name;
+    if (control.asking) {
+      replaceChildren(
+        controlCard,
+        h("p", { class: "sl-cb-who", text: fill(t.controlAsks, controller) }),
+        cg?.message ? h("p", { "data-testid": "control-request-text", text: cg.message }) : null,
+        h("p", { class: "sl-cb-note", text: fill(t.controlNote, controller) }),
+        h("div", { class: "sl-cb-row" }, btn(t.controlAllow, "control-allow", "sl-cb-primary", () => control.allow()), btn(t.decline, "control-decline", "", () => control.decline())),
+      );
+      controlCard.hidden = false;
+      if (openedFor !== cg?.id) {
+        openedFor = cg?.id ?? "";
+        host.openPanel();
+      }
+    } else {
+      controlCard.hidden = true;
+      replaceChildren(controlCard);
+    }
     if (cobrowse.capturing) {
+      const controlling = control.controlling;
+      bar.classList.toggle("sl-cb-control", controlling);
       replaceChildren(
         bar,
-        h("span", { text: fill(t.viewing, name) }),
+        h("span", { "data-testid": controlling ? "control-indicator" : undefined, text: controlling ? fill(t.controlling, controller) : fill(t.viewing, name) }),
+        controlling ? btn(t.takeBack, "control-revoke", "sl-cb-stop", () => control.stop()) : null,
         drawing.count > 0 ? btn(t.clearDrawings, "visitor-clear-drawings", "sl-cb-clear", clearDrawings) : null,
-        btn(t.stop, "cobrowse-stop", "sl-cb-stop", () => cobrowse.stop()),
+        btn(t.stop, "cobrowse-stop", controlling ? "" : "sl-cb-stop", () => cobrowse.stop()),
       );
       bar.hidden = false;
     } else {
@@ -386,11 +482,13 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     }
   }
 
+  control.subscribe(schedule);
   cobrowse.subscribe(schedule);
   session.subscribe(schedule);
   if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
     (window as unknown as Record<string, unknown>).__sightlineCobrowse = cobrowse;
+    (window as unknown as Record<string, unknown>).__sightlineControl = control;
   }
   render();
-  return { cobrowse, render: schedule };
+  return { cobrowse, control, render: schedule };
 }

@@ -42,6 +42,7 @@ export interface Strings {
   cobrowseDeclined: string;
   cobrowseEnded: string;
   joinedKey: string;
+  pushed: string;
   attach: string;
 }
 
@@ -87,6 +88,7 @@ const en: Strings = {
   cobrowseDeclined: "You declined co-browsing",
   cobrowseEnded: "Co-browsing ended",
   joinedKey: "You joined {name} with a code",
+  pushed: "{name} suggests:",
   attach: "Send a picture",
 };
 
@@ -132,6 +134,7 @@ const de: Strings = {
   cobrowseDeclined: "Sie haben das gemeinsame Browsen abgelehnt",
   cobrowseEnded: "Gemeinsames Browsen beendet",
   joinedKey: "Sie sind {name} mit einem Code beigetreten",
+  pushed: "{name} empfiehlt:",
   attach: "Bild senden",
 };
 
@@ -177,6 +180,7 @@ const fr: Strings = {
   cobrowseDeclined: "Vous avez refusé la co-navigation",
   cobrowseEnded: "Co-navigation terminée",
   joinedKey: "Vous avez rejoint {name} avec un code",
+  pushed: "{name} propose :",
   attach: "Envoyer une image",
 };
 

@@ -12,6 +12,8 @@ import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./share.css";
 import { prepareCapture } from "./share-mask";
+import { InkBoard, decodeInk } from "../lib/ink";
+import { inkLayer } from "../ui/ink-svg";
 
 export interface ShareHost {
   session: VisitorSession;
@@ -69,6 +71,34 @@ export function mountShare(host: ShareHost): ShareApi {
 
   const preview = h("video", { class: "sl-preview", "data-testid": "share-preview", muted: true, autoplay: true, playsinline: true, "aria-label": "What the agent sees" });
   preview.muted = true;
+  // The agent's drawings: over the preview, and over the page itself when this
+  // very tab is shared (the picture is then the viewport). Never in the way.
+  const board = new InkBoard();
+  const previewInk = inkLayer(board, "share-preview-ink");
+  const pageInk = inkLayer(board, "share-page-ink");
+  pageInk.svg.style.position = "fixed";
+  pageInk.svg.style.zIndex = "2147483645";
+  const previewWrap = h("div", { class: "sl-preview-wrap" }, preview, previewInk.svg as unknown as HTMLElement);
+  let inkFrame = 0;
+  const drawInk = () => {
+    if (inkFrame) return;
+    inkFrame = requestAnimationFrame(() => {
+      inkFrame = 0;
+      const now = performance.now();
+      // The picture's box inside the preview (object-fit: contain).
+      const vw = preview.videoWidth || 16;
+      const vh = preview.videoHeight || 9;
+      const k = Math.min(preview.clientWidth / vw, preview.clientHeight / vh) || 0;
+      previewInk.svg.style.left = `${(preview.clientWidth - vw * k) / 2}px`;
+      previewInk.svg.style.top = `${(preview.clientHeight - vh * k) / 2}px`;
+      let more = previewInk.draw(vw * k, vh * k, now);
+      const onPage = !!share.prepared?.selfCapture && !document.querySelector("[data-sightline-share-only]");
+      if (onPage && !pageInk.svg.isConnected) host.floatParent.appendChild(pageInk.svg as unknown as HTMLElement);
+      if (!onPage) pageInk.svg.remove();
+      else more = pageInk.draw(innerWidth, innerHeight, now) || more;
+      if (more) drawInk();
+    });
+  };
   const box = h("div", { class: "sl-share", "data-testid": "share", hidden: true });
   const floatBar = h("div", { class: "sl-float", "data-testid": "share-float", role: "status", hidden: true });
   host.slot.appendChild(box);
@@ -124,6 +154,12 @@ export function mountShare(host: ShareHost): ShareApi {
       return !!w;
     },
     onChange: () => schedule(),
+    onInk: (data) => {
+      const ink = decodeInk(data);
+      if (!ink) return;
+      board.apply(ink, performance.now());
+      drawInk();
+    },
   });
 
   // ---- feed it from the session ----
@@ -262,7 +298,7 @@ export function mountShare(host: ShareHost): ShareApi {
           "div",
           { class: "sl-card", "data-testid": "share-active" },
           h("div", { class: "sl-row" }, h("span", { class: "sl-live", text: "You are sharing your screen" })),
-          preview,
+          previewWrap,
           h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, text: CONN_TEXT[state] }),
           share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: "Private fields on this page are hidden from the agent." }) : null,
           h(
@@ -275,6 +311,10 @@ export function mountShare(host: ShareHost): ShareApi {
       );
     }
     if (!(phase === "sharing" || phase === "changing") && preview.srcObject) preview.srcObject = null;
+    if (!(phase === "sharing" || phase === "changing") && board.size > 0) {
+      board.clear();
+      drawInk();
+    }
     replaceChildren(box, ...parts);
     box.hidden = parts.length === 0;
     if (preview.isConnected && preview.srcObject && preview.paused) void preview.play().catch(() => undefined);

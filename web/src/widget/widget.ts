@@ -357,6 +357,10 @@ export function mountWidget(config: WidgetConfig): void {
                   : "";
           if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
           prev = null;
+        } else if (e.kind === "page_pushed" && /^https?:/.test(e.url)) {
+          const text = fill(t.pushed, { name: e.agent.display_name });
+          parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
+          prev = null;
         } else if (e.kind === "agent_joined" || e.kind === "closed") {
           const text =
             e.kind === "agent_joined"

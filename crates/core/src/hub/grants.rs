@@ -10,8 +10,9 @@
 //! Every step is an event in the conversation's history.
 
 use sightline_proto::{
-    AgentId, AgentRef, Capability, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep, GrantSummary,
-    Role, ServerMessage, StreamId, StreamRole, MAX_GRANT_MESSAGE_CHARS, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
+    AgentId, AgentRef, Capability, ControlAction, ConversationId, ErrorCode, EventKind, GrantId, GrantState, GrantStep,
+    GrantSummary, Role, ServerMessage, StreamId, StreamRole, MAX_CONTROL_TARGET_CHARS, MAX_GRANT_MESSAGE_CHARS,
+    MAX_PUSH_URL_BYTES, MAX_SHARE_DETAIL_CHARS, STREAM_TOKEN_TTL_MS,
 };
 
 use super::{refuse, Audience, ConnId, Handled, Hub, Output, Refusal};
@@ -111,6 +112,18 @@ impl Hub {
         }
         let c = self.conversation_for_agent(conversation)?;
         Self::check_owner(c, &me)?;
+        // Control acts through the mirror's element ids: it needs co-browsing on.
+        if capability == Capability::RemoteControl
+            && !c
+                .grants
+                .get(&Capability::Cobrowse)
+                .is_some_and(|g| g.state == GrantState::Active)
+        {
+            return Err(refuse(
+                ErrorCode::InvalidState,
+                "remote control needs co-browsing on: ask to co-browse first",
+            ));
+        }
         let current = c.grants.get(&capability).map(|g| g.state);
         let actor = crate::policy::consent_actor(c.summary.status, c.summary.agent.as_ref().map(|a| a.id), me.id);
         match consent::transition(capability, current, Step::Ask, actor) {
@@ -222,6 +235,7 @@ impl Hub {
         (actor, by, agent): (Actor, Role, Option<AgentRef>),
         detail: Option<String>,
     ) -> Handled {
+        let agent_ref = agent.clone();
         let current = self
             .conversations
             .get(conversation)
@@ -270,6 +284,106 @@ impl Hub {
                 c.cobrowse_conn = None;
             }
         }
+        // Without the mirror there is nothing to control through.
+        if capability == Capability::Cobrowse && next.is_final() {
+            let _ = self.grant_step(
+                now,
+                conversation,
+                Capability::RemoteControl,
+                Step::End,
+                (Actor::Server, by, agent_ref.clone()),
+                Some("co-browsing ended".into()),
+            );
+        }
+        Ok(())
+    }
+
+    /// The visitor's widget reports what remote control did on its page: stored
+    /// for the history while the grant stands, and only then.
+    pub(super) fn control_report(
+        &mut self,
+        now: u64,
+        conversation: Option<&ConversationId>,
+        grant: &GrantId,
+        action: ControlAction,
+    ) -> Handled {
+        let found =
+            conversation.and_then(|id| self.grant_by_id(id, grant).map(|g| (id.clone(), g.capability, g.state)));
+        let Some((conversation, capability, state)) = found else {
+            return Err(grant_refusal(consent::Refusal::NotYours));
+        };
+        if capability != Capability::RemoteControl {
+            return Err(refuse(ErrorCode::BadRequest, "only remote control reports actions"));
+        }
+        if state != GrantState::Active {
+            return Err(refuse(ErrorCode::InvalidState, "remote control is not on"));
+        }
+        let target = action.target.trim();
+        if target.chars().count() > MAX_CONTROL_TARGET_CHARS || target.chars().any(char::is_control) {
+            return Err(refuse(
+                ErrorCode::TooLarge,
+                format!(
+                    "an element's name has at most {MAX_CONTROL_TARGET_CHARS} characters and no control characters"
+                ),
+            ));
+        }
+        let action = ControlAction {
+            target: target.to_owned(),
+            ..action
+        };
+        let agent = self
+            .conversations
+            .get(&conversation)
+            .and_then(|c| c.summary.agent.clone());
+        self.append(now, &conversation, EventKind::Control { agent, action });
+        Ok(())
+    }
+
+    /// The owning agent sends the visitor to a page of the site: an http(s)
+    /// address on one of the site's origins (the configured ones, or the origin of
+    /// the page the visitor is on). Stored; the visitor's widget goes there while
+    /// co-browsing and otherwise shows it as a link to open.
+    pub(super) fn push_page(&mut self, now: u64, conversation: &ConversationId, me: AgentRef, url: String) -> Handled {
+        let c = self.conversation_for_agent(conversation)?;
+        Self::check_owner(c, &me)?;
+        if url.len() > MAX_PUSH_URL_BYTES {
+            return Err(refuse(
+                ErrorCode::TooLarge,
+                format!("an address has at most {MAX_PUSH_URL_BYTES} bytes"),
+            ));
+        }
+        let parsed = url::Url::parse(url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.username().is_empty() && u.password().is_none());
+        let Some(parsed) = parsed else {
+            return Err(refuse(
+                ErrorCode::BadRequest,
+                "send the visitor to an http or https address",
+            ));
+        };
+        let origin = parsed.origin().ascii_serialization();
+        let visitor_origin = c
+            .summary
+            .page
+            .as_ref()
+            .and_then(|p| url::Url::parse(&p.url).ok())
+            .map(|u| u.origin().ascii_serialization());
+        let allowed = self.settings.site_origins.iter().any(|o| *o == origin)
+            || visitor_origin.as_deref() == Some(origin.as_str());
+        if !allowed {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                format!("{origin} is not one of this site's origins (allowed_origins)"),
+            ));
+        }
+        self.append(
+            now,
+            conversation,
+            EventKind::PagePushed {
+                agent: me,
+                url: parsed.to_string(),
+            },
+        );
         Ok(())
     }
 

@@ -205,6 +205,9 @@ pub struct ShareSettings {
     pub limits: ShareLimits,
     /// How long a session key can be redeemed.
     pub key_ttl_ms: u64,
+    /// The site's origins (`scheme://host[:port]`, the configured allowed
+    /// origins): where an agent may send a visitor.
+    pub site_origins: Vec<String>,
 }
 
 impl Default for ShareSettings {
@@ -219,6 +222,7 @@ impl Default for ShareSettings {
                 motion_fps: 15,
             },
             key_ttl_ms: 10 * 60 * 1000,
+            site_origins: Vec::new(),
         }
     }
 }
@@ -1270,9 +1274,13 @@ impl Hub {
                 }
                 Ok(())
             }
+            ClientMessage::ControlReport { grant, action } => {
+                self.control_report(now, current.as_ref(), &grant, action)
+            }
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
             | ClientMessage::ShareKeyCreate { .. }
+            | ClientMessage::PushPage { .. }
             | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
@@ -1573,9 +1581,11 @@ impl Hub {
             } => self.ask_grant(now, &conversation, capability, me, message),
             ClientMessage::GrantEnd { grant } => self.agent_grant_end(now, &grant, me),
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
+            ClientMessage::PushPage { conversation, url } => self.push_page(now, &conversation, me, url),
             ClientMessage::ShareProgress { .. }
             | ClientMessage::ShareKeyRedeem { .. }
             | ClientMessage::PageChanged { .. }
+            | ClientMessage::ControlReport { .. }
             | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))

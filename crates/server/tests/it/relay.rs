@@ -617,3 +617,165 @@ async fn the_agents_guidance_goes_up_to_the_visitors_page_checked_and_within_its
     assert_eq!(again.data().await, frame(5, 40));
     server.stop().await;
 }
+
+/// The grant event of `capability` the visitor sees next.
+async fn asked_for(visitor: &mut Ws, capability: Capability) -> GrantId {
+    let asked = visitor
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, sightline_proto::EventKind::Grant { capability: c, state: sightline_proto::GrantState::Asked, .. } if *c == capability)))
+        .await;
+    let ServerMessage::Event { event, .. } = asked else {
+        unreachable!()
+    };
+    let sightline_proto::EventKind::Grant { grant, .. } = event.kind else {
+        unreachable!()
+    };
+    grant
+}
+
+async fn joined_as(socket: &mut StreamSocket, role: StreamRole, capability: Capability) {
+    match socket.control(|c| matches!(c, StreamControl::Joined { .. })).await {
+        StreamControl::Joined {
+            role: r, capability: c, ..
+        } => assert_eq!((r, c), (role, capability)),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn remote_control_flows_only_from_the_owner_after_its_own_consent_checked_both_ways_until_revoked() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    let mut ben = server.agent("ben").await;
+    let control_frame = |n: u32, json: &str| frame_message(n, json.as_bytes(), false).remove(0);
+    let ask =
+        json!({"type": "grant_ask", "conversation": g.conversation, "capability": "remote_control", "message": null});
+
+    // Control acts through the mirror: not before co-browsing is on.
+    g.anna.send(ask.clone()).await;
+    assert_eq!(g.anna.error_code().await, sightline_proto::ErrorCode::InvalidState);
+    let mut page = StreamSocket::open(&server, &g.publisher_token)
+        .await
+        .expect("publisher");
+    joined(&mut page, StreamRole::Publisher).await;
+    g.visitor
+        .send(json!({"type": "grant_step", "grant": g.grant, "step": "start", "detail": null}))
+        .await;
+
+    // Another agent cannot ask; the owner can.
+    ben.send(ask.clone()).await;
+    assert_eq!(ben.error_code().await, sightline_proto::ErrorCode::Forbidden);
+    g.anna.send(ask.clone()).await;
+    let control = asked_for(&mut g.visitor, Capability::RemoteControl).await;
+    // Before the visitor's own click there is no stream to join, and a made-up
+    // token opens nothing.
+    assert!(
+        StreamSocket::open(&server, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .is_err()
+    );
+
+    g.visitor
+        .send(json!({"type": "grant_step", "grant": control, "step": "allow", "detail": null}))
+        .await;
+    let (_, _, stream, role, visitor_token) = stream_granted(
+        &g.visitor
+            .expect(|m| matches!(stream_granted(m), Some((_, ref gr, ..)) if *gr == control))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(role, StreamRole::Subscriber, "the visitor's page receives control");
+    let (_, _, _, role, anna_token) = stream_granted(
+        &g.anna
+            .expect(|m| matches!(stream_granted(m), Some((_, ref gr, ..)) if *gr == control))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(role, StreamRole::Publisher, "the owner sends it");
+    // A third party gets no token for it.
+    ben.send(json!({"type": "stream_join", "stream": stream})).await;
+    assert_eq!(ben.error_code().await, sightline_proto::ErrorCode::Forbidden);
+
+    let mut agent = StreamSocket::open(&server, &anna_token).await.expect("agent");
+    joined_as(&mut agent, StreamRole::Publisher, Capability::RemoteControl).await;
+    let mut widget = StreamSocket::open(&server, &visitor_token).await.expect("widget");
+    joined_as(&mut widget, StreamRole::Subscriber, Capability::RemoteControl).await;
+
+    // An input down, its answer up: the same bytes.
+    let click = control_frame(
+        1,
+        r#"[{"kind":"click","seq":1,"at":{"node":12,"fx":0.5,"fy":0.5,"x":310,"y":95}},{"kind":"text","seq":2,"text":"Alex"}]"#,
+    );
+    agent.send(click.clone()).await;
+    assert_eq!(widget.data().await, click);
+    let answer = control_frame(1, r#"[{"seq":1,"refused":null},{"seq":2,"refused":"private"}]"#);
+    widget.send(answer.clone()).await;
+    assert_eq!(agent.data().await, answer);
+
+    // The visitor's side cannot send control to itself through the relay (what
+    // goes up must be answers), nor can anything out of shape go down.
+    widget.send(click.clone()).await;
+    assert_eq!(widget.closed().await, Some(1007));
+    agent
+        .send(control_frame(
+            2,
+            r#"[{"kind":"eval","seq":3,"code":"document.cookie"}]"#,
+        ))
+        .await;
+    let refused = agent.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.starts_with("malformed")));
+    assert_eq!(agent.closed().await, Some(1007));
+
+    // Fresh sockets go on; past a person's rate the agent is told, once.
+    let mut agent = StreamSocket::open(&server, &fresh_token(&mut g.anna, &stream).await)
+        .await
+        .expect("agent");
+    joined_as(&mut agent, StreamRole::Publisher, Capability::RemoteControl).await;
+    let mut widget = StreamSocket::open(&server, &fresh_token(&mut g.visitor, &stream).await)
+        .await
+        .expect("widget");
+    joined_as(&mut widget, StreamRole::Subscriber, Capability::RemoteControl).await;
+    let key = control_frame(3, r#"[{"kind":"key","seq":4,"key":"Tab"}]"#);
+    for _ in 0..80 {
+        agent.send(key.clone()).await;
+    }
+    let refused = agent.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.contains("rate")));
+
+    // The visitor takes control back: both sockets close at once, and neither
+    // end can open the stream again.
+    g.visitor.send(json!({"type": "grant_end", "grant": control})).await;
+    assert_eq!(agent.closed().await, Some(4403));
+    assert_eq!(widget.closed().await, Some(4403));
+    g.anna.send(json!({"type": "stream_join", "stream": stream})).await;
+    assert_eq!(g.anna.error_code().await, sightline_proto::ErrorCode::NotFound);
+    // Co-browsing goes on.
+    page.send(frame(9, 40)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ending_co_browsing_ends_remote_control_with_it() {
+    let server = TestServer::start().await;
+    let mut g = cobrowse(&server).await;
+    g.visitor
+        .send(json!({"type": "grant_step", "grant": g.grant, "step": "start", "detail": null}))
+        .await;
+    g.anna
+        .send(json!({"type": "grant_ask", "conversation": g.conversation, "capability": "remote_control", "message": null}))
+        .await;
+    let control = asked_for(&mut g.visitor, Capability::RemoteControl).await;
+    g.visitor
+        .send(json!({"type": "grant_step", "grant": control, "step": "allow", "detail": null}))
+        .await;
+    let (_, _, _, _, anna_token) = stream_granted(
+        &g.anna
+            .expect(|m| matches!(stream_granted(m), Some((_, ref gr, ..)) if *gr == control))
+            .await,
+    )
+    .unwrap();
+    let mut agent = StreamSocket::open(&server, &anna_token).await.expect("agent");
+    joined_as(&mut agent, StreamRole::Publisher, Capability::RemoteControl).await;
+    g.visitor.send(json!({"type": "grant_end", "grant": g.grant})).await;
+    assert_eq!(agent.closed().await, Some(4403));
+    server.stop().await;
+}
