@@ -4,7 +4,7 @@
 //! remote control. Nothing may panic, a message never exceeds the limit, a
 //! message that passed is the exact bytes of its frames' chunks, and control
 //! that passed is a list of inputs within every limit. The whole input is also
-//! tried as the visitor's answers to control.
+//! tried as the visitor's answers to control, and as an agent's guidance frame.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     // the frames. The whole input is also tried as one message's JSON.
     let Some((&cut, rest)) = data.split_first() else { return };
     let _ = sightline_core::stream_check::check_cobrowse(rest);
+    let _ = sightline_core::stream_check::check_guidance(rest);
     let _ = check_control_results(rest);
     if let Ok(n) = check_control(rest) {
         let inputs: Vec<ControlInput> = serde_json::from_slice(rest).expect("passed control parses");

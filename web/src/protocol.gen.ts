@@ -179,7 +179,26 @@ fx: number,
  */
 fy: number, x: number, y: number, };
 
-export type Guidance = { "kind": "pointer", at: Anchor | null, } | { "kind": "ping", at: Anchor, } | { "kind": "highlight", node: number | null, };
+export type Guidance = { "kind": "pointer", at: Anchor | null, } | { "kind": "ping", at: Anchor, } | { "kind": "highlight", node: number | null, } | { "kind": "stroke", id: number, 
+/**
+ * Where the line starts.
+ */
+at: Anchor, 
+/**
+ * The line's points as `dx, dy` pairs, in CSS pixels of the visitor's
+ * page from the anchor's place (the first pair is usually `0, 0`).
+ */
+points: Array<number>, 
+/**
+ * An arrowhead at the last point.
+ */
+arrow: boolean, 
+/**
+ * Stays until cleared, instead of fading after [`DRAWING_FADE_MS`].
+ */
+pinned: boolean, } | { "kind": "clear", };
+
+export type DrawingsNotice = { "kind": "cleared", };
 
 export type ControlInput = { "kind": "click", seq: number, at: Anchor, } | { "kind": "text", seq: number, text: string, } | { "kind": "key", seq: number, key: ControlKey, } | { "kind": "select", seq: number, node: number, option: number, } | { "kind": "scroll", seq: number, at: Anchor | null, dx: number, dy: number, };
 
@@ -267,6 +286,11 @@ export const DIAG_TAG = "sightline/diag";
 export const MAX_DIAG_TEXT_CHARS = 500;
 export const MAX_GUIDANCE_BYTES = 8192;
 export const MAX_GUIDANCE_ITEMS = 32;
+export const MAX_STROKE_POINTS = 256;
+export const MAX_STROKE_REACH = 16384;
+export const MAX_DRAWINGS = 200;
+export const DRAWING_FADE_MS = 5000;
+export const DRAWINGS_TAG = "sightline/drawings";
 export const MAX_PAGE_URL_CHARS = 2048;
 export const MAX_CONTROL_BYTES = 8192;
 export const MAX_CONTROL_ITEMS = 32;

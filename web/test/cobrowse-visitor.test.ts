@@ -276,5 +276,5 @@ test("the agent's guidance reaches the page while capturing; stopping takes the 
   t.relays[0].frame(new Uint8Array([1, 2, 3]));
   assert.deepEqual(got, [[items[0], items[2]]], "known kinds only; a broken frame is dropped");
   t.co.stop();
-  assert.deepEqual(got[got.length - 1], [{ kind: "pointer", at: null }, { kind: "highlight", node: null }]);
+  assert.deepEqual(got[got.length - 1], [{ kind: "pointer", at: null }, { kind: "highlight", node: null }, { kind: "clear" }]);
 });

@@ -402,7 +402,7 @@ fn fuzz_seeds(target: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Inputs of the `stream_check` target: a byte that says where frames are cut
-/// (10 + n bytes), then one frame holding a whole co-browse message.
+/// (10 + n bytes), then one frame holding a whole co-browse or guidance message.
 fn stream_check_seeds() -> Vec<(String, Vec<u8>)> {
     let messages = [
         ("empty", "[]".to_owned()),
@@ -413,6 +413,15 @@ fn stream_check_seeds() -> Vec<(String, Vec<u8>)> {
         (
             "diagnostics",
             r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"network","at":1,"method":"GET","url":"https://shop.example/x","status":500,"ms":3}}}]"#.to_owned(),
+        ),
+        (
+            "drawings-cleared",
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/drawings","payload":{"kind":"cleared"}}}]"#.to_owned(),
+        ),
+        // The agent's guidance, which the target checks too.
+        (
+            "guidance-stroke",
+            r#"[{"kind":"stroke","id":7,"at":{"node":12,"fx":0.5,"fy":0.25,"x":300,"y":90},"points":[0,0,12,-3,30,-8],"arrow":true,"pinned":false},{"kind":"clear"}]"#.to_owned(),
         ),
         (
             "control",

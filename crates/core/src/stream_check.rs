@@ -25,10 +25,10 @@ use std::io::Read;
 
 use serde::Deserialize;
 use sightline_proto::{
-    Anchor, Capability, ControlInput, ControlResult, DiagEntry, Guidance, DIAG_TAG, MAX_CONTROL_BYTES,
-    MAX_CONTROL_ITEMS, MAX_CONTROL_TEXT_CHARS, MAX_DIAG_TEXT_CHARS, MAX_GUIDANCE_BYTES, MAX_GUIDANCE_ITEMS,
-    MAX_PAGE_URL_CHARS, STREAM_CHUNK_BYTES, STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS,
-    STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
+    Anchor, Capability, ControlInput, ControlResult, DiagEntry, DrawingsNotice, Guidance, DIAG_TAG, DRAWINGS_TAG,
+    MAX_CONTROL_BYTES, MAX_CONTROL_ITEMS, MAX_CONTROL_TEXT_CHARS, MAX_DIAG_TEXT_CHARS, MAX_GUIDANCE_BYTES,
+    MAX_GUIDANCE_ITEMS, MAX_PAGE_URL_CHARS, MAX_STROKE_POINTS, MAX_STROKE_REACH, STREAM_CHUNK_BYTES,
+    STREAM_FRAME_VERSION, STREAM_HEADER_BYTES, STREAM_MAX_CHUNKS, STREAM_MAX_ITEMS, STREAM_MAX_MESSAGE_BYTES,
 };
 
 const FLAG_DEFLATE: u8 = 1;
@@ -293,7 +293,9 @@ struct EventData<'a> {
     source: Option<u8>,
     #[serde(borrow)]
     tag: Option<std::borrow::Cow<'a, str>>,
-    payload: Option<DiagEntry>,
+    /// A custom event's payload, read once its tag says what it is.
+    #[serde(borrow)]
+    payload: Option<&'a serde_json::value::RawValue>,
     href: Option<std::borrow::Cow<'a, str>>,
     width: Option<u32>,
     height: Option<u32>,
@@ -363,10 +365,17 @@ fn check_event(event: &Event<'_>, checked: &mut Checked) -> Result<(), Malformed
             (Some(_), Some(_), Some(_)) => malformed(format!("a page URL is at most {MAX_HREF_BYTES} bytes")),
             _ => malformed("a meta event carries href, width and height"),
         },
-        CUSTOM => match (d.tag.as_deref(), &d.payload) {
-            (Some(DIAG_TAG), Some(entry)) => check_diag(entry),
+        CUSTOM => match (d.tag.as_deref(), d.payload.map(|p| p.get().as_bytes())) {
+            (Some(DIAG_TAG), Some(payload)) => match serde_json::from_slice::<DiagEntry>(payload) {
+                Ok(entry) => check_diag(&entry),
+                Err(e) => malformed(format!("a diagnostics entry: {e}")),
+            },
+            (Some(DRAWINGS_TAG), Some(payload)) => match serde_json::from_slice::<DrawingsNotice>(payload) {
+                Ok(_) => Ok(()),
+                Err(e) => malformed(format!("a drawings notice: {e}")),
+            },
             _ => malformed(format!(
-                "the only custom events are {DIAG_TAG:?} with a diagnostics entry"
+                "the only custom events are {DIAG_TAG:?} with a diagnostics entry and {DRAWINGS_TAG:?} with a drawings notice"
             )),
         },
         other => malformed(format!("event type {other} is not one the console replays")),
@@ -376,7 +385,8 @@ fn check_event(event: &Event<'_>, checked: &mut Checked) -> Result<(), Malformed
 /// An agent's guidance message (docs/protocol.md, "Guidance"): one frame, not
 /// compressed, at most [`MAX_GUIDANCE_BYTES`], holding a JSON array of at most
 /// [`MAX_GUIDANCE_ITEMS`] [`Guidance`] items whose spots are finite, with
-/// fractions from 0 to 1. Returns the number of items.
+/// fractions from 0 to 1, and whose strokes are 1 to [`MAX_STROKE_POINTS`]
+/// `dx, dy` pairs within [`MAX_STROKE_REACH`]. Returns the number of items.
 pub fn check_guidance(frame: &[u8]) -> Result<usize, Malformed> {
     if frame.len() > MAX_GUIDANCE_BYTES {
         return malformed(format!("a guidance message is at most {MAX_GUIDANCE_BYTES} bytes"));
@@ -401,7 +411,23 @@ pub fn check_guidance(frame: &[u8]) -> Result<usize, Malformed> {
         let ok = match item {
             Guidance::Pointer { at } => at.as_ref().is_none_or(spot),
             Guidance::Ping { at } => spot(at),
-            Guidance::Highlight { .. } => true,
+            Guidance::Highlight { .. } | Guidance::Clear {} => true,
+            Guidance::Stroke { at, points, .. } => {
+                if points.is_empty() || points.len() % 2 != 0 || points.len() > 2 * MAX_STROKE_POINTS {
+                    return malformed(format!(
+                        "guidance {i}: a stroke is 1 to {MAX_STROKE_POINTS} dx, dy pairs"
+                    ));
+                }
+                if points
+                    .iter()
+                    .any(|v| v.unsigned_abs() > MAX_STROKE_REACH.unsigned_abs())
+                {
+                    return malformed(format!(
+                        "guidance {i}: a stroke's points lie within {MAX_STROKE_REACH} pixels of its anchor"
+                    ));
+                }
+                spot(at)
+            }
         };
         if !ok {
             return malformed(format!(
@@ -795,6 +821,66 @@ mod tests {
         );
         assert!(check_guidance(&frame(&long)).is_err());
         assert!(check_guidance(&frame_message(1, good.as_bytes(), true).remove(0)).is_err());
+    }
+
+    #[test]
+    fn strokes_are_short_lines_near_their_anchor_and_clear_takes_nothing() {
+        let frame = |json: &str| frame_message(1, json.as_bytes(), false).remove(0);
+        let at = r#"{"node":12,"fx":0.25,"fy":0.5,"x":300,"y":1200}"#;
+        let stroke = |id: &str, points: &str| {
+            format!(r#"[{{"kind":"stroke","id":{id},"at":{at},"points":[{points}],"arrow":true,"pinned":false}}]"#)
+        };
+        assert_eq!(check_guidance(&frame(&stroke("1", "0,0,10,-4,25,-9"))), Ok(1));
+        assert_eq!(check_guidance(&frame(&stroke("4294967295", "0,0"))), Ok(1));
+        assert_eq!(check_guidance(&frame(r#"[{"kind":"clear"}]"#)), Ok(1));
+        let reach = MAX_STROKE_REACH;
+        assert!(check_guidance(&frame(&stroke("2", &format!("0,0,{reach},-{reach}")))).is_ok());
+        let longest = vec!["1,1"; MAX_STROKE_POINTS].join(",");
+        assert!(check_guidance(&frame(&stroke("3", &longest))).is_ok());
+        let too_long = vec!["1,1"; MAX_STROKE_POINTS + 1].join(",");
+        let far = format!("0,0,{},0", reach + 1);
+        let far_negative = format!("0,-{}", reach + 1);
+        for bad in [
+            stroke("1", ""),
+            stroke("1", "0,0,5"),
+            stroke("1", &too_long),
+            stroke("1", &far),
+            stroke("1", &far_negative),
+            stroke("1", "0,0,1.5,2"),
+            stroke("-1", "0,0"),
+            stroke("4294967296", "0,0"),
+            stroke("1.5", "0,0"),
+            stroke("1", "0,0,2147483648,0"),
+            r#"[{"kind":"stroke","id":1,"at":{"node":1,"fx":2,"fy":0,"x":0,"y":0},"points":[0,0],"arrow":false,"pinned":false}]"#.to_owned(),
+            format!(r#"[{{"kind":"stroke","id":1,"at":{at},"points":[0,0],"arrow":false}}]"#),
+            format!(
+                r#"[{{"kind":"stroke","id":1,"at":{at},"points":[0,0],"arrow":false,"pinned":false,"color":"red"}}]"#
+            ),
+            r#"[{"kind":"clear","all":true}]"#.to_owned(),
+        ] {
+            assert!(check_guidance(&frame(&bad)).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn the_visitor_may_say_that_they_cleared_the_drawings_and_nothing_else_of_them() {
+        let ok = |s: &str| check_cobrowse(s.as_bytes());
+        let event = |payload: &str| {
+            format!(r#"[{{"type":5,"timestamp":5,"data":{{"tag":"sightline/drawings","payload":{payload}}}}}]"#)
+        };
+        assert_eq!(ok(&event(r#"{"kind":"cleared"}"#)).map(|c| c.items), Ok(1));
+        for bad in [
+            event("null"),
+            event("{}"),
+            event(r#"{"kind":"drawn"}"#),
+            event(r#"{"kind":"cleared","by":"x"}"#),
+            event(r#"{"kind":"console","at":1,"level":"error","text":"x"}"#),
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/drawings"}}]"#.to_owned(),
+            // A diagnostics tag does not carry a drawings notice either.
+            r#"[{"type":5,"timestamp":5,"data":{"tag":"sightline/diag","payload":{"kind":"cleared"}}}]"#.to_owned(),
+        ] {
+            assert!(ok(&bad).is_err(), "{bad} should be refused");
+        }
     }
 
     proptest! {

@@ -676,6 +676,7 @@ pub fn typescript_declarations() -> String {
         DiagEntry::decl(),
         Anchor::decl(),
         Guidance::decl(),
+        DrawingsNotice::decl(),
         ControlInput::decl(),
         ControlKey::decl(),
         ControlRefusal::decl(),
@@ -725,6 +726,11 @@ pub fn typescript_declarations() -> String {
          export const MAX_DIAG_TEXT_CHARS = {MAX_DIAG_TEXT_CHARS};\n\
          export const MAX_GUIDANCE_BYTES = {MAX_GUIDANCE_BYTES};\n\
          export const MAX_GUIDANCE_ITEMS = {MAX_GUIDANCE_ITEMS};\n\
+         export const MAX_STROKE_POINTS = {MAX_STROKE_POINTS};\n\
+         export const MAX_STROKE_REACH = {MAX_STROKE_REACH};\n\
+         export const MAX_DRAWINGS = {MAX_DRAWINGS};\n\
+         export const DRAWING_FADE_MS = {DRAWING_FADE_MS};\n\
+         export const DRAWINGS_TAG = {DRAWINGS_TAG:?};\n\
          export const MAX_PAGE_URL_CHARS = {MAX_PAGE_URL_CHARS};\n\
          export const MAX_CONTROL_BYTES = {MAX_CONTROL_BYTES};\n\
          export const MAX_CONTROL_ITEMS = {MAX_CONTROL_ITEMS};\n\

@@ -66,6 +66,13 @@ pub const STREAM_MAX_ITEMS: usize = 10_000;
 pub const MAX_GUIDANCE_BYTES: usize = 8 * 1024;
 /// Most guidance items in one message.
 pub const MAX_GUIDANCE_ITEMS: usize = 32;
+/// Most points (`dx, dy` pairs) in one drawn stroke; a longer line goes on as
+/// another stroke.
+pub const MAX_STROKE_POINTS: usize = 256;
+/// Farthest a stroke's point lies from its anchor, in CSS pixels along each axis.
+pub const MAX_STROKE_REACH: i32 = 16_384;
+/// Most drawings each side keeps at once (past that the oldest goes).
+pub const MAX_DRAWINGS: usize = 200;
 /// How long a stream token opens its stream socket, in milliseconds.
 pub const STREAM_TOKEN_TTL_MS: u64 = 60_000;
 /// Longest grant request text, in characters.

@@ -255,6 +255,46 @@ pub enum Guidance {
     /// An outline around an element that follows it as the page scrolls
     /// (`node: null` takes it away).
     Highlight { node: Option<u32> },
+    /// A freehand line the agent drew on the mirror, anchored to the element
+    /// under its first point so that it scrolls with the page. Sent again with
+    /// the same `id` as it grows (the newer replaces the older). At most
+    /// [`MAX_STROKE_POINTS`](crate::MAX_STROKE_POINTS) points, each within
+    /// [`MAX_STROKE_REACH`](crate::MAX_STROKE_REACH) of the anchor.
+    Stroke {
+        id: u32,
+        /// Where the line starts.
+        at: Anchor,
+        /// The line's points as `dx, dy` pairs, in CSS pixels of the visitor's
+        /// page from the anchor's place (the first pair is usually `0, 0`).
+        points: Vec<i32>,
+        /// An arrowhead at the last point.
+        arrow: bool,
+        /// Stays until cleared, instead of fading after [`DRAWING_FADE_MS`].
+        pinned: bool,
+    },
+    /// Takes every drawing away.
+    Clear {},
+}
+
+/// How long an unpinned drawing shows after its last change, in milliseconds,
+/// on the visitor's page and in the agent's mirror alike.
+pub const DRAWING_FADE_MS: u32 = 5000;
+
+/// The tag of what the visitor's page tells the agent about drawings: rrweb
+/// custom events (type 5) in the co-browse stream whose payload is a
+/// [`DrawingsNotice`].
+pub const DRAWINGS_TAG: &str = "sightline/drawings";
+
+/// What the visitor did to the agent's drawings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum DrawingsNotice {
+    /// The visitor's page shows none any more: the visitor cleared them, or
+    /// the page began capturing (it was loaded, or loaded again) or went to
+    /// another route. The agent's mirror clears its own.
+    Cleared {},
 }
 
 /// What the agent does on the visitor's page while the visitor lets them

@@ -11,6 +11,8 @@ import { h, replaceChildren } from "../ui/dom";
 import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import type { Mirror } from "./mirror-main";
+import type { DrawMode } from "./mirror-drawing";
+import { drawingsClearedIn } from "../lib/cobrowse-drawing";
 
 type MirrorModule = { createMirror(onChange: () => void): Mirror };
 
@@ -20,6 +22,13 @@ const LINK_TEXT: Record<StreamLink, string> = {
   waiting: "Reconnecting…",
   ended: "Ended",
 };
+
+/** The drawing tools' state: draw mode, and what a line drawn now is. */
+interface DrawTools {
+  on: boolean;
+  arrow: boolean;
+  pinned: boolean;
+}
 
 /** How long the visitor's page may be away (a navigation) before the agent is told. */
 const AWAY_AFTER_MS = 3000;
@@ -158,6 +167,8 @@ export class CobrowseUi {
   }
 
   private onItems(conversation: string, items: unknown[]): void {
+    // The visitor cleared the drawings on their page: here too.
+    if (drawingsClearedIn(items)) this.mirrors.get(conversation)?.clearDrawings(true);
     const found = diagnosticsIn(items);
     if (found.length > 0) {
       this.diags.set(conversation, [...(this.diags.get(conversation) ?? []), ...found].slice(-200));
@@ -233,6 +244,7 @@ export class CobrowseUi {
     // The agent's pointer, pings and highlights go to the visitor's page.
     mirror.onGuide((items) => this.cobrowse.guide(conversation, items));
     mirror.setGuideMode(this.highlighting ? "highlight" : "point");
+    mirror.setDrawMode(this.drawMode());
     if (this.frozen) mirror.setFrozen(true);
     this.controlling.delete(conversation);
     this.mirrors.set(conversation, mirror);
@@ -373,9 +385,11 @@ export class CobrowseUi {
       }),
       tool("cobrowse-highlight", "Highlight", "Click an element in the page to outline it for the visitor (click it again to take the outline away)", () => {
         this.highlighting = !this.highlighting;
+        if (this.highlighting) this.setDrawing({ on: false });
         for (const m of this.mirrors.values()) m.setGuideMode(this.highlighting ? "highlight" : "point");
         this.schedule();
       }, this.highlighting),
+      ...this.drawTools(id, tool),
       tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
       tool("cobrowse-snapshot", "Snapshot", "Open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
       h(
@@ -400,5 +414,38 @@ export class CobrowseUi {
     this.awayNote.hidden = !away;
     this.syncControl(id, cg);
     this.renderFigures();
+  }
+
+  // Drawing on the mirror: lines (with an arrowhead when asked) that the
+  // visitor sees on their page, fading unless pinned; either side clears them.
+  private draw: DrawTools = { on: false, arrow: false, pinned: false };
+
+  private drawMode(): DrawMode | null {
+    return this.draw.on ? { arrow: this.draw.arrow, pinned: this.draw.pinned } : null;
+  }
+
+  private setDrawing(change: Partial<DrawTools>): void {
+    this.draw = { ...this.draw, ...change };
+    // Drawing and highlighting both use the mirror's clicks: one at a time.
+    if (this.draw.on && this.highlighting) {
+      this.highlighting = false;
+      for (const m of this.mirrors.values()) m.setGuideMode("point");
+    }
+    for (const m of this.mirrors.values()) m.setDrawMode(this.drawMode());
+    this.schedule();
+  }
+
+  private drawTools(conversation: string, tool: (testid: string, text: string, title: string, onclick: () => void, pressed?: boolean) => HTMLButtonElement): HTMLElement[] {
+    const d = this.draw;
+    return [
+      tool("cobrowse-draw", "Draw", "Drag on the page to draw lines the visitor sees on theirs", () => this.setDrawing({ on: !d.on }), d.on),
+      ...(d.on
+        ? [
+            tool("cobrowse-draw-arrow", "Arrow", "Lines end in an arrowhead", () => this.setDrawing({ arrow: !d.arrow }), d.arrow),
+            tool("cobrowse-draw-pin", "Pin", "Lines stay until cleared (otherwise they fade after a few seconds)", () => this.setDrawing({ pinned: !d.pinned }), d.pinned),
+          ]
+        : []),
+      tool("cobrowse-clear-drawings", "Clear drawings", "Take every drawing away, here and on the visitor's page", () => this.mirrors.get(conversation)?.clearDrawings(false)),
+    ];
   }
 }

@@ -14,6 +14,7 @@ import { EventType, Interaction, Source } from "../lib/rrweb-codes";
 import { h } from "../ui/dom";
 import type { Anchor, ControlKey, Guidance } from "../protocol.gen";
 import type { ControlIntent } from "../lib/control-agent";
+import { createMirrorDrawing, type DrawMode } from "./mirror-drawing";
 
 const META = EventType.Meta;
 const INCREMENTAL = EventType.IncrementalSnapshot;
@@ -76,6 +77,10 @@ export interface Mirror {
   setGuideMode(mode: GuideMode): void;
   /** The spot of the visitor's page under a point of the console's window. */
   anchorAt(clientX: number, clientY: number): Anchor | null;
+  /** Drags on the mirror draw lines for the visitor (null: they do not). */
+  setDrawMode(mode: DrawMode | null): void;
+  /** Takes the drawings away here, and from the visitor's page unless they cleared them. */
+  clearDrawings(byVisitor: boolean): void;
   /**
    * Remote control (null: off). While on, a click on the mirror clicks the
    * visitor's page (a list box offers its options), keys typed with the mirror
@@ -198,6 +203,14 @@ export function createMirror(onChange: () => void): Mirror {
     pointerAt = null;
     sendPointer();
   });
+  // Lines drawn on the mirror (mirror-drawing.ts): a drag in draw mode.
+  const drawing = createMirrorDrawing({
+    stage,
+    frame: () => replayer?.iframe ?? null,
+    node: (id) => replayer?.getMirror().getNode(id) ?? null,
+    anchorAt,
+    send: (items) => guideFn?.(items),
+  });
   // Remote control: clicks, keys and the wheel go to the visitor's page.
   let controlFn: ((intents: ControlIntent[]) => void) | null = null;
   let typed = "";
@@ -286,6 +299,8 @@ export function createMirror(onChange: () => void): Mirror {
   );
   stage.addEventListener("click", (e) => {
     const at = anchorAt(e.clientX, e.clientY);
+    // In draw mode a click is a dot of a line, for the visitor to see, not a ping or control.
+    if (drawing.mode) return;
     if (controlFn) {
       if ((e.target as Element | null)?.closest?.(".cb-options")) return;
       closeOptions();
@@ -371,6 +386,7 @@ export function createMirror(onChange: () => void): Mirror {
     // (a baseline of the snapshot's time delayed each change by the snapshot's own
     // latency and by any clock skew: measured, 170 ms on loopback).
     replayer.startLive(Number.MAX_SAFE_INTEGER);
+    drawing.attach(replayer.wrapper);
     info = { ...info, live: true };
     stage.dataset.live = "true";
   }
@@ -461,6 +477,8 @@ export function createMirror(onChange: () => void): Mirror {
       stage.dataset.guide = mode;
     },
     anchorAt,
+    setDrawMode: (mode) => drawing.setMode(mode),
+    clearDrawings: (byVisitor) => drawing.clear(!byVisitor),
     setControl(fn) {
       flushTyped();
       closeOptions();
@@ -496,6 +514,7 @@ export function createMirror(onChange: () => void): Mirror {
     },
     destroy() {
       resize?.disconnect();
+      drawing.destroy();
       drop();
       stage.remove();
     },

@@ -368,7 +368,7 @@ export class VisitorCobrowse {
   private teardown(): void {
     if (this.flushTimer !== null) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.recorder) this.guide([{ kind: "pointer", at: null }, { kind: "highlight", node: null }]);
+    if (this.recorder) this.guide([{ kind: "pointer", at: null }, { kind: "highlight", node: null }, { kind: "clear" }]);
     this.recorder?.stop();
     this.recorder = null;
     const stream = this.stream;
@@ -417,7 +417,7 @@ export class VisitorCobrowse {
   }
 }
 
-const KINDS = new Set(["pointer", "ping", "highlight"]);
+const KINDS = new Set(["pointer", "ping", "highlight", "stroke", "clear"]);
 
 /**
  * A guidance message from the agent: one frame (the relay checked its shape;

@@ -10,6 +10,8 @@ import { captureDiagnostics } from "./cobrowse-diag";
 import { mountGuide } from "./cobrowse-guide";
 import { mountControlExec } from "./control-exec";
 import { VisitorControl } from "../lib/control-visitor";
+import { mountDrawing } from "./cobrowse-draw";
+import { CLEARED, DRAWINGS_TAG } from "../lib/cobrowse-drawing";
 import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
 import type { KeyValueStore, VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
@@ -180,6 +182,13 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
           sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 } as never,
         }) ?? undefined;
       stopDiag = captureDiagnostics((entry) => record.addCustomEvent(DIAG_TAG, entry), origin);
+      // A page that begins capturing shows no drawings (it was loaded, or
+      // loaded again): the agent's mirror drops any it still has.
+      try {
+        record.addCustomEvent(DRAWINGS_TAG, CLEARED);
+      } catch {
+        // Not recording yet (the page is still loading): nothing was drawn on it.
+      }
       stopRoutes = watchRoutes(onRoute);
       // rrweb samples moves without a trailing one: where the pointer came to
       // rest could be lost. Once it rests, its place goes out once more.
@@ -230,6 +239,7 @@ interface Texts {
   controlAllow: string;
   controlling: string;
   takeBack: string;
+  clearDrawings: string;
 }
 
 const TEXTS: Record<string, Texts> = {
@@ -247,6 +257,7 @@ const TEXTS: Record<string, Texts> = {
     controlAllow: "Give control",
     controlling: "{name} is controlling this page",
     takeBack: "Take back control (Esc)",
+    clearDrawings: "Clear drawings",
   },
   de: {
     asks: "{name} möchte diese Seite mit Ihnen ansehen",
@@ -262,6 +273,7 @@ const TEXTS: Record<string, Texts> = {
     controlAllow: "Steuerung erlauben",
     controlling: "{name} steuert diese Seite",
     takeBack: "Steuerung zurücknehmen (Esc)",
+    clearDrawings: "Zeichnungen löschen",
   },
   fr: {
     asks: "{name} souhaite voir cette page avec vous",
@@ -277,6 +289,7 @@ const TEXTS: Record<string, Texts> = {
     controlAllow: "Donner le contrôle",
     controlling: "{name} contrôle cette page",
     takeBack: "Reprendre le contrôle (Échap)",
+    clearDrawings: "Effacer les dessins",
   },
 };
 
@@ -326,7 +339,12 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   const cobrowse = new VisitorCobrowse(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
     tabStorage: kv,
-    recorder: () => rrwebRecorder(host.origin, () => cobrowse.routeChanged({ url: location.href, title: document.title })),
+    recorder: () =>
+      rrwebRecorder(host.origin, () => {
+        // Another route is another page: the drawings were on this one.
+        clearDrawings();
+        cobrowse.routeChanged({ url: location.href, title: document.title });
+      }),
     tabChannel: tabChannel(),
   });
   // What the agent points at, pings and highlights, over the page.
@@ -335,7 +353,21 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     node: (id) => record.mirror.getNode(id),
     agentName: () => cobrowse.grant?.agent?.display_name || session.agent?.display_name || t.someone,
   });
-  cobrowse.onGuidance((items) => guide.apply(items));
+  // The agent's lines and arrows, and the visitor's way to clear them (in the bar).
+  const drawing = mountDrawing({ parent: host.floatParent, node: (id) => record.mirror.getNode(id), changed: () => schedule() });
+  const clearDrawings = () => {
+    drawing.clear();
+    // The agent's mirror clears them too.
+    try {
+      if (cobrowse.capturing) record.addCustomEvent(DRAWINGS_TAG, CLEARED);
+    } catch {
+      // Not recording after all: nothing to tell.
+    }
+  };
+  cobrowse.onGuidance((items) => {
+    guide.apply(items);
+    drawing.apply(items);
+  });
   // Remote control: its own request and answer, acting only in the tab being
   // co-browsed, and given back with one click or Esc.
   const exec = mountControlExec({
@@ -441,6 +473,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
         bar,
         h("span", { "data-testid": controlling ? "control-indicator" : undefined, text: controlling ? fill(t.controlling, controller) : fill(t.viewing, name) }),
         controlling ? btn(t.takeBack, "control-revoke", "sl-cb-stop", () => control.stop()) : null,
+        drawing.count > 0 ? btn(t.clearDrawings, "visitor-clear-drawings", "sl-cb-clear", clearDrawings) : null,
         btn(t.stop, "cobrowse-stop", controlling ? "" : "sl-cb-stop", () => cobrowse.stop()),
       );
       bar.hidden = false;
