@@ -167,7 +167,7 @@ test("Esc gives control back at once: the agent's later input does nothing and t
   assert.equal(await agent.evaluate((c) => window.__sightlineAgentCobrowse.control.send(c, [{ kind: "text", text: "XYZ" }]), conversation), false);
   await clickInMirror(agent, "#amount");
   await agent.keyboard.type("999");
-  await agent.evaluate((s) => window.__sightlineAgentCobrowse.cobrowse["session"].send({ type: "stream_join", stream: s }), stream);
+  await agent.evaluate((s) => window.__sightlineAgentCobrowse.cobrowse.session.send({ type: "stream_join", stream: s }), stream);
   await waitFor(async () => /no such live stream/i.test((await agent.locator("[data-testid=notice], [data-testid=toast]").allTextContents()).join(" ")), "the server refused the old control stream");
   assert.equal(await visitor.locator("#amount").inputValue(), "", "nothing typed after Esc");
   assert.equal(await visitor.locator("#reference").inputValue(), "Rent");

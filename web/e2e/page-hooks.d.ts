@@ -36,7 +36,12 @@ declare global {
     __sightlineAgentShare: { shares: { live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }> } };
     // Set by the widget's share bundle (src/widget/share-ui.ts).
     /** The console's co-browsing (src/console/cobrowse.ts). */
-    __sightlineAgentCobrowse: { cobrowse: { live: Map<string, { items: number; bytes: number }> }; selected(): string | null };
+    __sightlineAgentCobrowse: {
+      cobrowse: { live: Map<string, { items: number; bytes: number }>; session: { send(m: unknown): boolean } };
+      /** The agent's remote control (src/lib/control-agent.ts). */
+      control: { live: Map<string, { stream: string }>; send(conversation: string, intents: unknown[]): boolean };
+      selected(): string | null;
+    };
     /** The visitor's co-browsing (src/lib/cobrowse-visitor.ts). */
     __sightlineCobrowse: { capturing: boolean; bytesSent: number; framesSent: number };
     __sightlineShare: {

@@ -84,11 +84,12 @@ test("drawings on a shared tab appear over the visitor's preview and over the pa
   assert.equal(await agent.locator("[data-testid=share-draw]").getAttribute("aria-pressed"), "true");
   await drawOnVideo(agent, [0.3, 0.47], [0.7, 0.47]);
   assert.equal(await agent.locator("[data-testid=share-ink]").getAttribute("data-strokes"), "1", "shown on the agent's side");
+  // (It is sent as it grows: wait for the whole of it.) The same spot of the
+  // picture: 30 % to 70 % across, 47 % down the viewport.
   const onPage = await waitFor(async () => {
     const p = await widgetInk(visitor, "share-page-ink");
-    return p && p.strokes === 1 ? p : false;
-  }, "the line over the visitor's page");
-  // The same spot of the picture: 30 % to 70 % across, 47 % down the viewport.
+    return p && p.strokes === 1 && Math.abs(p.paths[0].x + p.paths[0].w - 700) <= 12 ? p : false;
+  }, "the whole line over the visitor's page");
   const [line] = onPage.paths;
   assert.ok(Math.abs(line.x - 300) <= 12 && Math.abs(line.x + line.w - 700) <= 12, `across: ${JSON.stringify(line)}`);
   assert.ok(Math.abs(line.y + line.h / 2 - 0.47 * 700) <= 12, `down: ${JSON.stringify(line)}`);
