@@ -43,6 +43,6 @@ test("long strokes are thinned to the limit with both ends kept, and paths scale
   assert.deepEqual(fit.slice(0, 2), [0, 10_000]);
   assert.deepEqual(fit.slice(-2), [2999, 7001]);
   assert.deepEqual(fitPoints([-5, 20000, 3.4, 7]), [0, 10000, 3, 7]);
-  assert.equal(strokePath({ points: [0, 0, 10000, 5000], arrow: false }, 200, 100), "M0.0 0.0 L200.0 50.0");
-  assert.match(strokePath({ points: [0, 0, 10000, 5000], arrow: true }, 200, 100), /^M0\.0 0\.0 L200\.0 50\.0 M200\.0 50\.0 L.* M200\.0 50\.0 L/);
+  assert.equal(strokePath({ points: [0, 0, 10000, 5000], arrow: false }, 200, 100), "M0 0L200 50");
+  assert.match(strokePath({ points: [0, 0, 10000, 5000], arrow: true }, 200, 100), /^M0 0L200 50M[\d.]+ [\d.]+L200 50L[\d.]+ [\d.]+$/);
 });

@@ -5,10 +5,11 @@
 // seconds.
 
 import { MAX_INK_POINTS, type ShareInk } from "../protocol.gen";
+import { DRAWING_FADE_MS, FADE_OUT_MS, arrowPath, linePath } from "./cobrowse-drawing";
 
-/** How long an unpinned drawing shows, then fades out over INK_FADE_MS. */
-export const INK_SHOW_MS = 4000;
-export const INK_FADE_MS = 800;
+/** How long an unpinned drawing shows, then fades out over INK_FADE_MS (as on a co-browsed page). */
+export const INK_SHOW_MS = DRAWING_FADE_MS;
+export const INK_FADE_MS = FADE_OUT_MS;
 /** The scale of a point: 10,000 is the picture's full width or height. */
 export const INK_SCALE = 10_000;
 /** Most drawings kept at once (the oldest goes). */
@@ -97,25 +98,9 @@ export function fitPoints(points: number[]): number[] {
   return out;
 }
 
-/** An SVG path for a stroke drawn in a box of `width` × `height` pixels (with an arrow head when asked). */
+/** An SVG path for a stroke drawn in a box of `width` × `height` pixels (with an arrow head when asked; the same geometry as drawings on a co-browsed page). */
 export function strokePath(s: { points: number[]; arrow: boolean }, width: number, height: number): string {
-  const x = (i: number) => (s.points[2 * i] / INK_SCALE) * width;
-  const y = (i: number) => (s.points[2 * i + 1] / INK_SCALE) * height;
-  const n = s.points.length / 2;
-  const f = (v: number) => v.toFixed(1);
-  let d = `M${f(x(0))} ${f(y(0))}`;
-  for (let i = 1; i < n; i++) d += ` L${f(x(i))} ${f(y(i))}`;
-  if (n === 1) d += ` L${f(x(0) + 0.1)} ${f(y(0))}`;
-  if (s.arrow && n >= 2) {
-    // The head points along the last few pixels of the line.
-    let j = n - 2;
-    while (j > 0 && Math.hypot(x(n - 1) - x(j), y(n - 1) - y(j)) < 12) j--;
-    const a = Math.atan2(y(n - 1) - y(j), x(n - 1) - x(j));
-    const len = 16;
-    for (const side of [-1, 1]) {
-      const b = a + Math.PI - side * 0.45;
-      d += ` M${f(x(n - 1))} ${f(y(n - 1))} L${f(x(n - 1) + len * Math.cos(b))} ${f(y(n - 1) + len * Math.sin(b))}`;
-    }
-  }
-  return d;
+  const px = s.points.map((v, i) => Math.round(((v / INK_SCALE) * (i % 2 === 0 ? width : height)) * 10) / 10);
+  const head = s.arrow ? arrowPath(px) : null;
+  return head ? `${linePath(px)}${head}` : linePath(px);
 }
