@@ -62,10 +62,35 @@ const activeId = (visitor) => visitor.evaluate(() => document.activeElement?.id 
 
 test("remote control fills the transfer form and submits it, the page's own code sees it, private fields are refused, and history shows what was done", { timeout: 150000 }, async () => {
   const { agent, visitor } = await coBrowse("/demo/transfer", "help me with the transfer");
+  // A file picker and a download on the page: the agent may not use them.
+  await visitor.evaluate(() => {
+    const file = document.createElement("input");
+    file.type = "file";
+    file.id = "attach";
+    const dl = document.createElement("a");
+    dl.id = "statement";
+    dl.href = "/demo/statement.pdf";
+    dl.download = "statement.pdf";
+    dl.textContent = "Download statement";
+    document.querySelector(".page-head .container").append(file, dl);
+  });
+  await waitFor(async () => (await inMirror(agent, "#statement")) !== null, "the additions in the mirror");
   // The visitor fills in what only they may: the IBAN and their PIN.
   await visitor.locator("#iban").fill("DE89 3704 0044 0532 0130 00");
   await visitor.locator("#pin").fill("123456");
   await takeControl(agent, visitor);
+
+  const toast = async () => (await agent.locator("[data-testid=toast]").textContent()) ?? "";
+  await visitor.evaluate(() => {
+    window.__picked = 0;
+    document.querySelector("#attach").addEventListener("click", () => window.__picked++);
+    document.querySelector("#statement").addEventListener("click", () => window.__picked++);
+  });
+  await clickInMirror(agent, "#attach");
+  await waitFor(async () => /Choosing files is left to the visitor/.test(await toast()), "the agent told files are the visitor's");
+  await clickInMirror(agent, "#statement");
+  await waitFor(async () => /would leave the page/.test(await toast()), "the agent told a download leaves the page");
+  assert.equal(await visitor.evaluate(() => window.__picked), 0, "neither was clicked on the visitor's page");
 
   await clickInMirror(agent, "#payee");
   await waitFor(async () => (await activeId(visitor)) === "payee", "the payee field focused on the visitor's page");

@@ -44,6 +44,8 @@ declare global {
     };
     /** The visitor's co-browsing (src/lib/cobrowse-visitor.ts). */
     __sightlineCobrowse: { capturing: boolean; bytesSent: number; framesSent: number };
+    /** Clicks a test counts on elements remote control must not touch. */
+    __picked: number;
     __sightlineShare: {
       share: {
         shareId: string | null;

@@ -92,10 +92,9 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
   /** Why the agent may not act on this element, if they may not. */
   function refusal(el: Element): ControlRefusal | null {
     if (el === host.widget || host.widget.contains(el)) return "outside_page";
-    if (host.isPrivate(el)) return "private";
     const input = el.closest("label")?.control ?? (el instanceof HTMLInputElement ? el : null);
     if (input instanceof HTMLInputElement && input.type === "file") return "file_picker";
-    if (input && host.isPrivate(input)) return "private";
+    if (host.isPrivate(el) || (input && host.isPrivate(input))) return "private";
     const link = el.closest("a[href], area[href]") as HTMLAnchorElement | null;
     if (link) {
       let url: URL | null = null;
