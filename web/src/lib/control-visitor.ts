@@ -8,7 +8,10 @@ import type { AgentRef, ControlAction, ControlInput, ControlResult, Conversation
 import type { Timers } from "./connection";
 import { Reassembler, frameMessage } from "./stream-frames";
 import { StreamSocket, type BinarySocketLike } from "./stream-socket";
-import type { VisitorSession } from "./visitor-session";
+import type { KeyValueStore, VisitorSession } from "./visitor-session";
+
+/** sessionStorage key: the remote-control grant this tab took back (until the server confirms it is over). */
+export const CONTROL_REVOKED_KEY = "sightline.control_revoked";
 
 export interface ControlGrant {
   id: string;
@@ -24,6 +27,12 @@ export interface VisitorControlDeps {
   inThisTab: () => boolean;
   /** Carries out the agent's inputs, in order; an answer for each. */
   execute: (inputs: ControlInput[]) => ControlResult[];
+  /**
+   * Per-tab storage: a grant the visitor took back is remembered, so that a
+   * revocation sent while the connection was down is sent again on the next
+   * welcome, and the grant is never resumed meanwhile.
+   */
+  tabStorage?: KeyValueStore;
   createSocket?: (url: string) => BinarySocketLike;
   timers?: Timers;
 }
@@ -68,12 +77,20 @@ export class VisitorControl {
 
   /** A request waiting for the visitor's answer, in the co-browsed tab. */
   get asking(): boolean {
-    return this.grant?.state === "asked" && this.deps.inThisTab();
+    return this.grant?.state === "asked" && !this.revoked(this.grant.id) && this.deps.inThisTab();
   }
 
   /** The agent may act on this page now (or is about to). */
   get controlling(): boolean {
-    return !!this.grant && RUNNING.includes(this.grant.state) && this.deps.inThisTab();
+    return !!this.grant && RUNNING.includes(this.grant.state) && !this.revoked(this.grant.id) && this.deps.inThisTab();
+  }
+
+  private revoked(id: string): boolean {
+    try {
+      return this.deps.tabStorage?.get(CONTROL_REVOKED_KEY) === id;
+    } catch {
+      return false;
+    }
   }
 
   allow(): boolean {
@@ -93,6 +110,11 @@ export class VisitorControl {
     const g = this.grant;
     if (!g || !LIVE.includes(g.state)) return false;
     this.teardown();
+    try {
+      this.deps.tabStorage?.set(CONTROL_REVOKED_KEY, g.id);
+    } catch {
+      // storage blocked: this page remembers through the state below
+    }
     // Shown as over at once; the server's event confirms it.
     this.grant = { ...g, state: "ended" };
     this.changed();
@@ -120,6 +142,7 @@ export class VisitorControl {
         break;
       case "stream_granted":
         if (msg.capability !== "remote_control" || msg.role !== "subscriber") return;
+        if (this.revoked(msg.grant)) return true;
         if (this.grant?.id === msg.grant) this.grant.stream = msg.stream;
         if (this.grant?.id !== msg.grant || !RUNNING.includes(this.grant.state) && this.grant.state !== "asked") return true;
         if (!this.deps.inThisTab()) return true;
@@ -153,14 +176,19 @@ export class VisitorControl {
     const same = this.grant?.id === g.id;
     this.grant = { id: g.id, state: g.state, agent: same ? (this.grant?.agent ?? null) : null, message: same ? (this.grant?.message ?? null) : null, stream: g.stream };
     if (!LIVE.includes(g.state)) this.teardown();
-    else queueMicrotask(() => this.rejoin());
+    else if (this.revoked(g.id)) {
+      // Taken back while the connection was down: say so again, never resume.
+      this.teardown();
+      const id = g.id;
+      queueMicrotask(() => this.session.send({ type: "grant_end", grant: id }));
+    } else queueMicrotask(() => this.rejoin());
     this.changed();
   }
 
   /** After a navigation or a reconnect: this tab goes on under the same consent. */
   private rejoin(): void {
     const g = this.grant;
-    if (!g?.stream || !RUNNING.includes(g.state) || !this.deps.inThisTab()) return;
+    if (!g?.stream || !RUNNING.includes(g.state) || this.revoked(g.id) || !this.deps.inThisTab()) return;
     if (this.stream && this.stream.state !== "ended") return;
     this.ensureStream();
     this.session.send({ type: "stream_join", stream: g.stream });

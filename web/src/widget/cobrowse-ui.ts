@@ -374,33 +374,52 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     node: (id) => record.mirror.getNode(id),
     isPrivate,
     report: (action) => control.report(action),
+    hiddenText: (el) => !!el.closest(MASK_TEXT_SELECTOR) || !!el.querySelector(`${MASK_TEXT_SELECTOR}, ${BLOCK_SELECTOR}`),
     widget: host.styleRoot.host,
   });
   const control: VisitorControl = new VisitorControl(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
     inThisTab: () => cobrowse.capturing,
     execute: (inputs) => exec.execute(inputs),
+    tabStorage: kv,
   });
   cobrowse.subscribe(() => control.recheck());
-  addEventListener(
-    "keydown",
-    (e) => {
-      if (e.key === "Escape" && e.isTrusted && control.controlling) {
-        e.preventDefault();
-        e.stopPropagation();
-        control.stop();
+  const onEsc = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && e.isTrusted && control.controlling) {
+      e.preventDefault();
+      e.stopPropagation();
+      control.stop();
+    }
+  };
+  addEventListener("keydown", onEsc, { capture: true });
+  // Esc works with the focus in a frame of the page too (those this page can reach).
+  const framesHeard = new WeakSet<Window>();
+  const hearFrames = () => {
+    for (const f of Array.from(document.querySelectorAll("iframe"))) {
+      try {
+        const w = f.contentWindow;
+        if (w && !framesHeard.has(w) && w.document) {
+          w.addEventListener("keydown", onEsc as EventListener, { capture: true });
+          framesHeard.add(w);
+        }
+      } catch {
+        // another origin: out of reach (and out of the agent's reach too)
       }
-    },
-    { capture: true },
-  );
+    }
+  };
   // A page the agent sent the visitor to: while co-browsing from this tab the
   // browser goes there (the server allowed it; only this site's own origin is
   // followed here); otherwise the chat shows it as a link. Each once.
-  const PUSHED_KEY = "sightline.pushed_seq";
-  if (kv.get(PUSHED_KEY) === null) kv.set(PUSHED_KEY, String(session.transcript.getEvents().reduce((n, e) => (e.kind === "page_pushed" ? Math.max(n, e.seq) : n), 0)));
+  // Sequence numbers start again in every conversation: one mark per conversation.
+  const pushedKey = () => `sightline.pushed_seq.${session.conversationId ?? ""}`;
+  const markPushed = () => {
+    if (kv.get(pushedKey()) === null) kv.set(pushedKey(), String(session.transcript.getEvents().reduce((n, e) => (e.kind === "page_pushed" ? Math.max(n, e.seq) : n), 0)));
+  };
+  markPushed();
+  session.subscribe(markPushed);
   session.onEvent((e) => {
-    if (e.kind !== "page_pushed" || e.seq <= Number(kv.get(PUSHED_KEY) ?? 0)) return;
-    kv.set(PUSHED_KEY, String(e.seq));
+    if (e.kind !== "page_pushed" || e.seq <= Number(kv.get(pushedKey()) ?? 0)) return;
+    kv.set(pushedKey(), String(e.seq));
     let url: URL | null = null;
     try {
       url = new URL(e.url);
@@ -468,6 +487,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     }
     if (cobrowse.capturing) {
       const controlling = control.controlling;
+      if (controlling) hearFrames();
       bar.classList.toggle("sl-cb-control", controlling);
       replaceChildren(
         bar,

@@ -17,6 +17,8 @@ export interface ControlExecHost {
   isPrivate(el: Element): boolean;
   /** What happened, for the conversation's history. */
   report(action: ControlAction): void;
+  /** Text the page keeps from the agent (private, masked, editable): never used to name an element. */
+  hiddenText(el: Element): boolean;
   /** The widget's own element (never a target). */
   widget: Element;
 }
@@ -32,15 +34,25 @@ function isField(el: Element | null): el is Field {
   return (el instanceof HTMLInputElement && TEXT_TYPES.has(el.type)) || el instanceof HTMLTextAreaElement;
 }
 
-/** An element's name for a person: its label, its text, or what it is. Never its value. */
-export function nameOf(el: Element): string {
+/** Elements a person names by their text (a button's caption, a link's words). */
+const NAMED_BY_TEXT = "button, a[href], summary, label, legend, option, [role=button], [role=link], [role=tab], [role=menuitem], h1, h2, h3, h4, h5, h6";
+
+/**
+ * An element's name for a person: its label, a button's or link's caption, or
+ * what it is. Never a field's value, and never text the page keeps private or
+ * masks (`hidden(el)`: inside or holding a private part, an editable region or
+ * a text area), so nothing typed or private reaches the history.
+ */
+export function nameOf(el: Element, hidden: (el: Element) => boolean = () => false): string {
   const clean = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
+  const textOf = (e: Element | null | undefined) => (e && !hidden(e) ? clean(e.textContent) : "");
+  const named = el.closest(NAMED_BY_TEXT);
   const label =
     clean(el.getAttribute("aria-label")) ||
-    ("labels" in el && (el as HTMLInputElement).labels?.length ? clean((el as HTMLInputElement).labels![0].textContent) : "") ||
+    ("labels" in el && (el as HTMLInputElement).labels?.length ? textOf((el as HTMLInputElement).labels![0]) : "") ||
     clean(el.getAttribute("placeholder")) ||
     (el instanceof HTMLInputElement && (el.type === "submit" || el.type === "button") ? clean(el.value) : "") ||
-    (isField(el) || el instanceof HTMLSelectElement ? "" : clean(el.textContent)) ||
+    (named && !isField(named) ? clean(named.getAttribute("aria-label")) || textOf(named) : "") ||
     clean(el.getAttribute("title")) ||
     clean(el.getAttribute("name")) ||
     el.tagName.toLowerCase();
@@ -89,26 +101,61 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     return el && !host.widget.contains(el) && el !== host.widget ? el : null;
   }
 
-  /** Why the agent may not act on this element, if they may not. */
+  /** Whether an address stays on this page's origin. */
+  function sameOrigin(href: string): boolean {
+    try {
+      return new URL(href, location.href).origin === location.origin;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A browsing context name that is not this one (a new window, a parent, a named frame). */
+  function elsewhere(target: string): boolean {
+    const t = target.trim().toLowerCase();
+    return t !== "" && t !== "_self";
+  }
+
+  /**
+   * Why the agent may not act on this element, if they may not. Checked on the
+   * element the browser will activate too: a label's control, a button's form
+   * and its own overrides (formaction, formtarget), the page's <base target>.
+   */
   function refusal(el: Element): ControlRefusal | null {
     if (el === host.widget || host.widget.contains(el)) return "outside_page";
-    const input = el.closest("label")?.control ?? (el instanceof HTMLInputElement ? el : null);
-    if (input instanceof HTMLInputElement && input.type === "file") return "file_picker";
-    if (host.isPrivate(el) || (input && host.isPrivate(input))) return "private";
+    const label = el.closest("label");
+    const activated = (label?.control ?? el.closest("button, input, select, textarea") ?? el) as Element;
+    if (activated === host.widget || host.widget.contains(activated)) return "outside_page";
+    if (activated instanceof HTMLInputElement && activated.type === "file") return "file_picker";
+    if (host.isPrivate(el) || host.isPrivate(activated)) return "private";
+    const baseTarget = document.querySelector("base[target]")?.getAttribute("target") ?? "";
     const link = el.closest("a[href], area[href]") as HTMLAnchorElement | null;
     if (link) {
-      let url: URL | null = null;
-      try {
-        url = new URL(link.href, location.href);
-      } catch {
-        url = null;
-      }
-      if (!url || url.origin !== location.origin || link.hasAttribute("download") || (link.target && link.target !== "_self")) return "outside_page";
+      if (!sameOrigin(link.href) || link.hasAttribute("download") || elsewhere(link.getAttribute("target") ?? baseTarget)) return "outside_page";
     }
-    const form = (el.closest("button, input") as HTMLButtonElement | HTMLInputElement | null)?.form;
-    if (form && (form.target && form.target !== "_self" || new URL(form.action || location.href, location.href).origin !== location.origin)) return "outside_page";
-    if ((el as HTMLButtonElement).disabled || el.closest("fieldset:disabled")) return "disabled";
+    // A submit button: where its form would go (its own overrides first).
+    const submitter =
+      (activated instanceof HTMLButtonElement && activated.type === "submit") || (activated instanceof HTMLInputElement && (activated.type === "submit" || activated.type === "image"))
+        ? (activated as HTMLButtonElement | HTMLInputElement)
+        : null;
+    const form = submitter?.form;
+    if (submitter && form) {
+      const action = submitter.getAttribute("formaction") !== null ? submitter.formAction : form.action || location.href;
+      const target = submitter.getAttribute("formtarget") ?? form.getAttribute("target") ?? baseTarget;
+      if (!sameOrigin(action) || elsewhere(target)) return "outside_page";
+    }
+    if ((activated as HTMLButtonElement).disabled || activated.closest("fieldset:disabled")) return "disabled";
     return null;
+  }
+
+  /** Whether Enter in this field would send its form elsewhere (implicit submission uses the form's first submit button). */
+  function formLeaves(f: HTMLInputElement): ControlRefusal | null {
+    const form = f.form;
+    if (!form) return null;
+    const first = form.querySelector("button[type=submit], input[type=submit], input[type=image], button:not([type])");
+    if (first) return refusal(first);
+    const baseTarget = document.querySelector("base[target]")?.getAttribute("target") ?? "";
+    return !sameOrigin(form.action || location.href) || elsewhere(form.getAttribute("target") ?? baseTarget) ? "outside_page" : null;
   }
 
   function mouse(el: Element, type: string, x: number, y: number): void {
@@ -121,7 +168,7 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     if (!el) return "not_found";
     const why = refusal(el);
     if (why) {
-      report({ verb: "click", target: why === "private" ? "a private field" : nameOf(el), refused: why });
+      report({ verb: "click", target: why === "private" ? "a private field" : nameOf(el, host.hiddenText), refused: why });
       return why;
     }
     const r = el.getBoundingClientRect();
@@ -139,7 +186,7 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     const submits = !!submit && !!submit.form && submit.type === "submit";
     // The element's own activation: a link follows, a box ticks, a form submits.
     (el as HTMLElement).click?.();
-    if (!editable) report({ verb: submits ? "submit" : "click", target: nameOf(submits && submit ? submit : el), refused: null });
+    if (!editable) report({ verb: submits ? "submit" : "click", target: nameOf(submits && submit ? submit : el, host.hiddenText), refused: null });
     return null;
   }
 
@@ -195,7 +242,7 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
       document.execCommand("insertText", false, t);
     }
     f.dispatchEvent(new KeyboardEvent("keyup", { key: t.length === 1 ? t : "Unidentified", bubbles: true, composed: true }));
-    report({ verb: "type", target: nameOf(f), refused: null });
+    report({ verb: "type", target: nameOf(f, host.hiddenText), refused: null });
     return null;
   }
 
@@ -241,11 +288,11 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
           replaceRange(f, "\n", s, e);
           f.dispatchEvent(new InputEvent("input", { bubbles: true, composed: true, inputType: "insertLineBreak" }));
         } else if (f.form) {
-          const why = refusal(f.form.querySelector("button[type=submit], input[type=submit], button:not([type])") ?? f);
+          const why = formLeaves(f as HTMLInputElement);
           if (why) return why;
           f.dispatchEvent(new Event("change", { bubbles: true }));
           f.form.requestSubmit();
-          report({ verb: "submit", target: nameOf(f.form.querySelector("button[type=submit], input[type=submit], button:not([type])") ?? f), refused: null });
+          report({ verb: "submit", target: nameOf(f.form.querySelector("button[type=submit], input[type=submit], button:not([type])") ?? f, host.hiddenText), refused: null });
         }
       } else if (k === "ArrowLeft") caret(Math.max(0, s - 1));
       else if (k === "ArrowRight") caret(Math.min(v.length, e + 1));
@@ -261,7 +308,7 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     if (!(el instanceof HTMLSelectElement) || !el.isConnected) return "not_found";
     const why = refusal(el);
     if (why) {
-      report({ verb: "choose", target: why === "private" ? "a private field" : nameOf(el), refused: why });
+      report({ verb: "choose", target: why === "private" ? "a private field" : nameOf(el, host.hiddenText), refused: why });
       return why;
     }
     const o = el.options[option];
@@ -272,7 +319,7 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     el.selectedIndex = option;
     el.dispatchEvent(new Event("input", { bubbles: true, composed: true }));
     el.dispatchEvent(new Event("change", { bubbles: true }));
-    report({ verb: "choose", target: nameOf(el), refused: null });
+    report({ verb: "choose", target: nameOf(el, host.hiddenText), refused: null });
     return null;
   }
 

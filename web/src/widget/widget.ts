@@ -357,7 +357,7 @@ export function mountWidget(config: WidgetConfig): void {
                   : "";
           if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
           prev = null;
-        } else if (e.kind === "page_pushed" && /^https?:/.test(e.url)) {
+        } else if (e.kind === "page_pushed" && !e.url.indexOf(location.origin + "/")) {
           const text = fill(t.pushed, { name: e.agent.display_name });
           parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
           prev = null;

@@ -767,13 +767,25 @@ async fn ending_co_browsing_ends_remote_control_with_it() {
     g.visitor
         .send(json!({"type": "grant_step", "grant": control, "step": "allow", "detail": null}))
         .await;
-    let (_, _, _, _, anna_token) = stream_granted(
+    let (_, _, control_stream, _, anna_token) = stream_granted(
         &g.anna
             .expect(|m| matches!(stream_granted(m), Some((_, ref gr, ..)) if *gr == control))
             .await,
     )
     .unwrap();
     let mut agent = StreamSocket::open(&server, &anna_token).await.expect("agent");
+    joined_as(&mut agent, StreamRole::Publisher, Capability::RemoteControl).await;
+    // A control message in two chunks is refused before any of it goes on.
+    let mut chunks = frame_message(1, br#"[{"kind":"key","seq":1,"key":"Tab"}]"#, false);
+    let mut first = chunks.remove(0);
+    first[8..10].copy_from_slice(&2u16.to_be_bytes());
+    agent.send(first).await;
+    let refused = agent.control(|c| matches!(c, StreamControl::Refused { .. })).await;
+    assert!(matches!(refused, StreamControl::Refused { reason } if reason.contains("one frame")));
+    assert_eq!(agent.closed().await, Some(1007));
+    let mut agent = StreamSocket::open(&server, &fresh_token(&mut g.anna, &control_stream).await)
+        .await
+        .expect("agent");
     joined_as(&mut agent, StreamRole::Publisher, Capability::RemoteControl).await;
     g.visitor.send(json!({"type": "grant_end", "grant": g.grant})).await;
     assert_eq!(agent.closed().await, Some(4403));
