@@ -90,7 +90,7 @@ test("the agent's pointer lands on the same element at two window sizes, pings o
     return !!p && p.under === "amount" && Math.abs(p.x - (f.x + 0.3 * f.width)) <= 3 && Math.abs(p.y - (f.y + 0.5 * f.height)) <= 3 && Math.abs(p.y - wide.y) >= 100;
   }, "the resting pointer followed the field down the page");
   await visitor.evaluate(() => document.querySelector("#late-banner").remove());
-  await waitFor(async () => (await agent.evaluate(() => !document.querySelector("[data-testid=cobrowse-mirror] iframe")?.contentDocument?.querySelector("#late-banner"))) === true, "the banner gone from the mirror");
+  await waitFor(async () => (await agent.evaluate(() => !(/** @type {HTMLIFrameElement | null} */ (document.querySelector("[data-testid=cobrowse-mirror] iframe")))?.contentDocument?.querySelector("#late-banner"))) === true, "the banner gone from the mirror");
   const wideField = await visitor.evaluate(() => document.querySelector("#amount").getBoundingClientRect().toJSON());
 
   // The visitor's window gets much narrower: the page reflows, the field moves;

@@ -263,3 +263,18 @@ test("the agent sends the visitor to another page: with co-browsing the browser 
   await visitor.waitForURL(/\/demo\/transfer$/);
   assertNoProblems(stack);
 });
+
+test("control taken back while the chat connection is down stays taken back: the revocation goes out on reconnect and control never resumes", { timeout: 150000 }, async () => {
+  const { agent, visitor } = await coBrowse("/demo/transfer", "blip then esc");
+  await takeControl(agent, visitor);
+  // The chat socket drops at the moment the visitor presses Esc.
+  await visitor.evaluate(() => /** @type {any} */ (window).__sightlineControl.session.conn.socket.close());
+  await visitor.keyboard.press("Escape");
+  await widget(visitor, "control-indicator").waitFor({ state: "detached" });
+  // After the reconnect the server hears it: the agent's transcript and mirror say so.
+  await waitFor(async () => (await agent.locator("[data-testid=system][data-kind=grant]").allTextContents()).some((t) => /stopped remote control/.test(t)), "the revocation reached the server", 30000);
+  await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-control")) !== "true", "the agent's mirror passes nothing on");
+  await widget(visitor, "cobrowse-indicator").waitFor({ state: "visible" });
+  assert.equal(await widget(visitor, "control-indicator").count(), 0, "control did not come back on the visitor's page");
+  assertNoProblems(stack);
+});
