@@ -49,8 +49,11 @@ async function takeControl(agent, visitor) {
   await agent.locator("[data-testid=control-request]").click();
   await agent.locator("[data-testid=dialog-submit]").click();
   await waitFor(async () => (await agent.locator("[data-testid=control-state]").getAttribute("data-state")) === "asked", "asked for control");
-  // Co-browsing alone gave nothing: the mirror does not act yet.
+  // Co-browsing alone gave nothing: the mirror does not act yet, and there is
+  // no stream to send control on.
   assert.notEqual(await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-control"), "true");
+  const conversation = await agent.evaluate(() => window.__sightlineAgentCobrowse.selected());
+  assert.equal(await agent.evaluate((c) => window.__sightlineAgentCobrowse.control.send(c, [{ kind: "key", key: "Tab" }]), conversation), false, "nothing can be sent before the visitor's answer");
   await widget(visitor, "control-allow").click();
   await waitFor(async () => (await agent.locator("[data-testid=cobrowse-mirror]").getAttribute("data-control")) === "true", "the mirror passes input on");
   await widget(visitor, "control-indicator").waitFor({ state: "visible" });

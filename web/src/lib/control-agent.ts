@@ -127,6 +127,9 @@ export class AgentControl {
 
   private onMessage(m: ServerMessage): void {
     if (m.type !== "stream_granted" || m.capability !== "remote_control" || m.role !== "publisher") return;
+    // Only the console showing the conversation controls it (an agent's other
+    // tabs would each hold a publishing socket for nothing).
+    if (this.session.selected !== m.conversation) return;
     let live = this.live.get(m.conversation);
     if (!live || live.stream !== m.stream) {
       this.close(m.conversation);
@@ -184,17 +187,26 @@ export class AgentControl {
     return live;
   }
 
-  /** Closes streams whose grant has ended, and rejoins live ones after a reconnect. */
+  /**
+   * Closes streams whose grant has ended or whose conversation is no longer
+   * shown, and joins the shown conversation's (after a reconnect, a reload, or
+   * coming back to it).
+   */
   private sweep(): void {
+    const shown = this.session.selected;
     for (const [conversation, live] of this.live) {
       const g = controlGrant(this.session.get(conversation)?.summary.grants);
-      if (!g || g.id !== live.grant || !isControlLive(g)) this.close(conversation);
+      if (!g || g.id !== live.grant || !isControlLive(g) || conversation !== shown) this.close(conversation);
     }
-    for (const e of this.session.mine()) {
-      const g = controlGrant(e.summary.grants);
-      if (!g?.stream || !isControlLive(g) || this.live.has(e.summary.id) || this.joinAsked.has(g.stream)) continue;
-      if (this.session.send({ type: "stream_join", stream: g.stream })) this.joinAsked.add(g.stream);
+    for (const stream of [...this.joinAsked]) {
+      const g = shown ? controlGrant(this.session.get(shown)?.summary.grants) : null;
+      if (g?.stream !== stream) this.joinAsked.delete(stream);
     }
+    const e = shown ? this.session.get(shown) : undefined;
+    if (!e || !this.session.isMine(e.summary)) return;
+    const g = controlGrant(e.summary.grants);
+    if (!g?.stream || !isControlLive(g) || this.live.has(e.summary.id) || this.joinAsked.has(g.stream)) return;
+    if (this.session.send({ type: "stream_join", stream: g.stream })) this.joinAsked.add(g.stream);
   }
 
   private close(conversation: string): void {
