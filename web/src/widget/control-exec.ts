@@ -101,10 +101,11 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     return el && !host.widget.contains(el) && el !== host.widget ? el : null;
   }
 
-  /** Whether an address stays on this page's origin. */
-  function sameOrigin(href: string): boolean {
+  /** Whether an address stays on this page's origin (and is not a blob or data address: those download). */
+  function sameOrigin(href: string | null): boolean {
     try {
-      return new URL(href, location.href).origin === location.origin;
+      const url = new URL(href ?? "", document.baseURI);
+      return url.origin === location.origin && url.protocol !== "blob:" && url.protocol !== "data:";
     } catch {
       return false;
     }
@@ -116,46 +117,68 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
     return t !== "" && t !== "_self";
   }
 
+  const baseTarget = () => document.querySelector("base[target]")?.getAttribute("target") ?? "";
+  /** A form's own address and target, read from its attributes (a field named "action" or "target" shadows the properties). */
+  const formAction = (form: HTMLFormElement) => form.getAttribute("action") ?? "";
+  const formTarget = (form: HTMLFormElement) => form.getAttribute("target") ?? baseTarget();
+  /** The element's form (a field named "form" cannot shadow an element's own property). */
+  const formOf = (el: Element): HTMLFormElement | null => {
+    const f = (el as HTMLButtonElement).form;
+    return f && f.localName === "form" ? f : null;
+  };
+  const isSubmitter = (el: Element) =>
+    (el.localName === "button" && ((el as HTMLButtonElement).type === "submit")) || (el.localName === "input" && ["submit", "image"].includes((el as HTMLInputElement).type));
+
+  /** Where a submission through `submitter` (or the form's own, without one) would go. */
+  function submissionLeaves(form: HTMLFormElement, submitter: Element | null): boolean {
+    const action = submitter?.hasAttribute("formaction") ? submitter.getAttribute("formaction") : formAction(form);
+    const target = submitter?.hasAttribute("formtarget") ? (submitter.getAttribute("formtarget") ?? "") : formTarget(form);
+    return !sameOrigin(action) || elsewhere(target);
+  }
+
   /**
-   * Why the agent may not act on this element, if they may not. Checked on the
-   * element the browser will activate too: a label's control, a button's form
-   * and its own overrides (formaction, formtarget), the page's <base target>.
+   * Why the agent may not act on this element, if they may not. Checked on
+   * every element the click could activate: the element itself, the control
+   * it sits in (a button inside a label is what a click activates), the label's
+   * control, a submit button's form with its own overrides (formaction,
+   * formtarget) and the page's <base target>. Elements of other documents
+   * (frames) are refused: their kinds cannot be told from here.
    */
   function refusal(el: Element): ControlRefusal | null {
     if (el === host.widget || host.widget.contains(el)) return "outside_page";
+    if (el.ownerDocument !== document) return "outside_page";
+    const inner = el.closest("button, input, select, textarea");
     const label = el.closest("label");
-    const activated = (label?.control ?? el.closest("button, input, select, textarea") ?? el) as Element;
-    if (activated === host.widget || host.widget.contains(activated)) return "outside_page";
-    if (activated instanceof HTMLInputElement && activated.type === "file") return "file_picker";
-    if (host.isPrivate(el) || host.isPrivate(activated)) return "private";
-    const baseTarget = document.querySelector("base[target]")?.getAttribute("target") ?? "";
-    const link = el.closest("a[href], area[href]") as HTMLAnchorElement | null;
+    const candidates = [el, inner, label ? label.control : null].filter((c): c is Element => !!c);
+    for (const c of candidates) {
+      if (c === host.widget || host.widget.contains(c)) return "outside_page";
+      if (c.localName === "input" && (c as HTMLInputElement).type === "file") return "file_picker";
+      if (host.isPrivate(c)) return "private";
+      if (isSubmitter(c)) {
+        const form = formOf(c);
+        if (form && submissionLeaves(form, c)) return "outside_page";
+      }
+    }
+    const link = el.closest("a[href], area[href]");
     if (link) {
-      if (!sameOrigin(link.href) || link.hasAttribute("download") || elsewhere(link.getAttribute("target") ?? baseTarget)) return "outside_page";
+      if (!sameOrigin(link.getAttribute("href")) || link.hasAttribute("download") || elsewhere(link.getAttribute("target") ?? baseTarget())) return "outside_page";
     }
-    // A submit button: where its form would go (its own overrides first).
-    const submitter =
-      (activated instanceof HTMLButtonElement && activated.type === "submit") || (activated instanceof HTMLInputElement && (activated.type === "submit" || activated.type === "image"))
-        ? (activated as HTMLButtonElement | HTMLInputElement)
-        : null;
-    const form = submitter?.form;
-    if (submitter && form) {
-      const action = submitter.getAttribute("formaction") !== null ? submitter.formAction : form.action || location.href;
-      const target = submitter.getAttribute("formtarget") ?? form.getAttribute("target") ?? baseTarget;
-      if (!sameOrigin(action) || elsewhere(target)) return "outside_page";
-    }
+    const activated = inner ?? label?.control ?? el;
     if ((activated as HTMLButtonElement).disabled || activated.closest("fieldset:disabled")) return "disabled";
     return null;
   }
 
-  /** Whether Enter in this field would send its form elsewhere (implicit submission uses the form's first submit button). */
-  function formLeaves(f: HTMLInputElement): ControlRefusal | null {
-    const form = f.form;
-    if (!form) return null;
-    const first = form.querySelector("button[type=submit], input[type=submit], input[type=image], button:not([type])");
+  /** The form's default button (the first submit button among its elements, wherever they are), or null. */
+  function defaultButton(form: HTMLFormElement): Element | null {
+    const elements = Object.getOwnPropertyDescriptor(HTMLFormElement.prototype, "elements")?.get?.call(form) as HTMLFormControlsCollection | undefined;
+    for (const e of Array.from(elements ?? [])) if (isSubmitter(e)) return e;
+    return null;
+  }
+
+  /** Enter in a field: where its form would go (through its default button, as the browser does). */
+  function formLeaves(form: HTMLFormElement, first: Element | null): ControlRefusal | null {
     if (first) return refusal(first);
-    const baseTarget = document.querySelector("base[target]")?.getAttribute("target") ?? "";
-    return !sameOrigin(form.action || location.href) || elsewhere(form.getAttribute("target") ?? baseTarget) ? "outside_page" : null;
+    return submissionLeaves(form, null) ? "outside_page" : null;
   }
 
   function mouse(el: Element, type: string, x: number, y: number): void {
@@ -287,12 +310,14 @@ export function mountControlExec(host: ControlExecHost): ControlExec {
         if (f instanceof HTMLTextAreaElement) {
           replaceRange(f, "\n", s, e);
           f.dispatchEvent(new InputEvent("input", { bubbles: true, composed: true, inputType: "insertLineBreak" }));
-        } else if (f.form) {
-          const why = formLeaves(f as HTMLInputElement);
+        } else if (formOf(f)) {
+          const form = formOf(f) as HTMLFormElement;
+          const first = defaultButton(form);
+          const why = formLeaves(form, first);
           if (why) return why;
           f.dispatchEvent(new Event("change", { bubbles: true }));
-          f.form.requestSubmit();
-          report({ verb: "submit", target: nameOf(f.form.querySelector("button[type=submit], input[type=submit], button:not([type])") ?? f, host.hiddenText), refused: null });
+          form.requestSubmit(first as HTMLButtonElement | null);
+          report({ verb: "submit", target: nameOf(first ?? f, host.hiddenText), refused: null });
         }
       } else if (k === "ArrowLeft") caret(Math.max(0, s - 1));
       else if (k === "ArrowRight") caret(Math.min(v.length, e + 1));
