@@ -249,7 +249,7 @@ test("the agent sends the visitor to another page: with co-browsing the browser 
   await agent.locator("[data-testid=push-page]").click();
   await agent.locator("[data-testid=dialog-url]").fill("https://evil.example/login");
   await agent.locator("[data-testid=dialog-submit]").click();
-  await waitFor(async () => /not one of this site's origins/.test((await agent.locator("[data-testid=notice], [data-testid=toast]").allTextContents()).join(" ")), "the agent told the address is not the site's");
+  await waitFor(async () => /is not the visitor's site/.test((await agent.locator("[data-testid=notice], [data-testid=toast]").allTextContents()).join(" ")), "the agent told the address is not the site's");
 
   // Co-browsing ends: a push becomes a link the visitor may follow.
   await widget(visitor, "cobrowse-stop").click();

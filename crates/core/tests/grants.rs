@@ -728,6 +728,12 @@ fn the_owner_can_send_the_visitor_only_to_pages_of_the_site() {
         error_code(&push(&mut w, ANNA, &id, &format!("{origin}/{}", "a".repeat(3000)))),
         Some(ErrorCode::TooLarge)
     );
+    // Without a known page there is nothing to check against.
+    let (mut w2, id2) = chatting();
+    assert_eq!(
+        error_code(&push(&mut w2, ANNA, &id2, "https://shop.example/help")),
+        Some(ErrorCode::Forbidden)
+    );
     // Another agent or the visitor cannot.
     assert_eq!(error_code(&push(&mut w, BEN, &id, &there)), Some(ErrorCode::Forbidden));
     assert_eq!(

@@ -438,8 +438,7 @@ pub enum ClientMessage {
     /// conversation's history), while the grant stands.
     ControlReport { grant: GrantId, action: ControlAction },
     /// Agent: send the visitor to a page of the site. The URL's origin must be
-    /// one of the site's (the configured allowed origins, or the origin of the
-    /// page the visitor is on).
+    /// the origin of the page the visitor is on.
     PushPage { conversation: ConversationId, url: String },
 }
 

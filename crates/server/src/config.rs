@@ -372,7 +372,6 @@ impl Config {
             turn,
             ice_transport_policy,
             limits,
-            site_origins: allowed_origins.clone(),
             ..ShareSettings::default()
         };
         let max_image_bytes = args

@@ -339,9 +339,9 @@ impl Hub {
     }
 
     /// The owning agent sends the visitor to a page of the site: an http(s)
-    /// address on one of the site's origins (the configured ones, or the origin of
-    /// the page the visitor is on). Stored; the visitor's widget goes there while
-    /// co-browsing and otherwise shows it as a link to open.
+    /// address on the origin of the page the visitor is on (one of the allowed
+    /// origins: their widget connected from it). Stored; the visitor's widget
+    /// goes there while co-browsing and otherwise shows it as a link to open.
     pub(super) fn push_page(&mut self, now: u64, conversation: &ConversationId, me: AgentRef, url: String) -> Handled {
         let c = self.conversation_for_agent(conversation)?;
         Self::check_owner(c, &me)?;
@@ -367,13 +367,23 @@ impl Hub {
             .as_ref()
             .and_then(|p| url::Url::parse(&p.url).ok())
             .map(|u| u.origin().ascii_serialization());
-        let allowed =
-            self.settings.site_origins.contains(&origin) || visitor_origin.as_deref() == Some(origin.as_str());
-        if !allowed {
-            return Err(refuse(
-                ErrorCode::Forbidden,
-                format!("{origin} is not one of this site's origins (allowed_origins)"),
-            ));
+        // The visitor's own site: the origin of their page, which the widget
+        // connected from (an allowed origin). The widget follows only that
+        // origin too, so both ends agree on what is a page of the site.
+        match visitor_origin {
+            Some(here) if here == origin => {}
+            Some(here) => {
+                return Err(refuse(
+                    ErrorCode::Forbidden,
+                    format!("{origin} is not the visitor's site: they are on {here}; send an address there"),
+                ))
+            }
+            None => {
+                return Err(refuse(
+                    ErrorCode::Forbidden,
+                    "the visitor's page is not known, so no address can be checked against it",
+                ))
+            }
         }
         self.append(
             now,

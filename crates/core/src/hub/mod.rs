@@ -205,9 +205,6 @@ pub struct ShareSettings {
     pub limits: ShareLimits,
     /// How long a session key can be redeemed.
     pub key_ttl_ms: u64,
-    /// The site's origins (`scheme://host[:port]`, the configured allowed
-    /// origins): where an agent may send a visitor.
-    pub site_origins: Vec<String>,
 }
 
 impl Default for ShareSettings {
@@ -222,7 +219,6 @@ impl Default for ShareSettings {
                 motion_fps: 15,
             },
             key_ttl_ms: 10 * 60 * 1000,
-            site_origins: Vec::new(),
         }
     }
 }
