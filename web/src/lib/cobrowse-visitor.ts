@@ -8,8 +8,9 @@
 // fresh stream token and captures the new page with no action by either side;
 // another tab of the same visitor captures nothing.
 
-import type { AgentRef, ConversationSummary, Event, GrantState, Guidance, ServerMessage } from "../protocol.gen";
+import type { ConversationSummary, Event, GrantState, Guidance, ServerMessage } from "../protocol.gen";
 import type { Timers } from "./connection";
+import { grantFromEvent, grantFromSummary, type GrantView } from "./grant-view";
 import { Reassembler, encodeItems } from "./stream-frames";
 import { SPENT, StreamSocket, type BinarySocketLike } from "./stream-socket";
 import type { KeyValueStore, VisitorSession } from "./visitor-session";
@@ -17,13 +18,7 @@ import type { KeyValueStore, VisitorSession } from "./visitor-session";
 /** sessionStorage key: the co-browse grant this tab allowed. */
 export const COBROWSE_TAB_KEY = "sightline.cobrowse_grant";
 
-export interface CobrowseGrant {
-  id: string;
-  state: GrantState;
-  agent: AgentRef | null;
-  message: string | null;
-  stream: string | null;
-}
+export type CobrowseGrant = GrantView;
 
 /** What captures the page (rrweb's recorder in the browser). */
 export interface Recorder {
@@ -190,14 +185,7 @@ export class VisitorCobrowse {
 
   private onEvent(e: Event): void {
     if (e.kind !== "grant" || e.capability !== "cobrowse") return;
-    const same = this.grant?.id === e.grant;
-    this.grant = {
-      id: e.grant,
-      state: e.state,
-      agent: e.agent ?? (same ? (this.grant?.agent ?? null) : null),
-      message: e.state === "asked" ? e.message : same ? (this.grant?.message ?? null) : null,
-      stream: same ? (this.grant?.stream ?? null) : null,
-    };
+    this.grant = grantFromEvent(this.grant, e);
     if (!LIVE.includes(e.state)) {
       if (this.deps.tabStorage.get(COBROWSE_TAB_KEY) === e.grant) this.forget();
       this.teardown();
@@ -213,14 +201,7 @@ export class VisitorCobrowse {
       this.changed();
       return;
     }
-    const same = this.grant?.id === g.id;
-    this.grant = {
-      id: g.id,
-      state: g.state,
-      agent: same ? (this.grant?.agent ?? null) : null,
-      message: same ? (this.grant?.message ?? null) : null,
-      stream: g.stream,
-    };
+    this.grant = grantFromSummary(this.grant, g);
     if (!LIVE.includes(g.state)) this.teardown();
     // After a navigation or a reconnect: this tab goes on under the same consent.
     if (RUNNING.includes(g.state) && g.stream && this.ownsGrant(g.id)) {

@@ -4,8 +4,9 @@
 // and anything outside the page). Control lives in the tab being co-browsed:
 // it acts through the same element ids as the mirror.
 
-import type { AgentRef, ControlAction, ControlInput, ControlResult, ConversationSummary, Event, GrantState, ServerMessage } from "../protocol.gen";
+import type { ControlAction, ControlInput, ControlResult, ConversationSummary, Event, GrantState, ServerMessage } from "../protocol.gen";
 import type { Timers } from "./connection";
+import { grantFromEvent, grantFromSummary, type GrantView } from "./grant-view";
 import { Reassembler, frameMessage } from "./stream-frames";
 import { StreamSocket, type BinarySocketLike } from "./stream-socket";
 import type { KeyValueStore, VisitorSession } from "./visitor-session";
@@ -13,13 +14,7 @@ import type { KeyValueStore, VisitorSession } from "./visitor-session";
 /** sessionStorage key: the remote-control grant this tab took back (until the server confirms it is over). */
 export const CONTROL_REVOKED_KEY = "sightline.control_revoked";
 
-export interface ControlGrant {
-  id: string;
-  state: GrantState;
-  agent: AgentRef | null;
-  message: string | null;
-  stream: string | null;
-}
+export type ControlGrant = GrantView;
 
 export interface VisitorControlDeps {
   relayUrl: (token: string) => string;
@@ -153,14 +148,7 @@ export class VisitorControl {
 
   private onEvent(e: Event): void {
     if (e.kind !== "grant" || e.capability !== "remote_control") return;
-    const same = this.grant?.id === e.grant;
-    this.grant = {
-      id: e.grant,
-      state: e.state,
-      agent: e.agent ?? (same ? (this.grant?.agent ?? null) : null),
-      message: e.state === "asked" ? e.message : same ? (this.grant?.message ?? null) : null,
-      stream: same ? (this.grant?.stream ?? null) : null,
-    };
+    this.grant = grantFromEvent(this.grant, e);
     if (!LIVE.includes(e.state)) this.teardown();
     this.changed();
   }
@@ -173,8 +161,7 @@ export class VisitorControl {
       this.changed();
       return;
     }
-    const same = this.grant?.id === g.id;
-    this.grant = { id: g.id, state: g.state, agent: same ? (this.grant?.agent ?? null) : null, message: same ? (this.grant?.message ?? null) : null, stream: g.stream };
+    this.grant = grantFromSummary(this.grant, g);
     if (!LIVE.includes(g.state)) this.teardown();
     else if (this.revoked(g.id)) {
       // Taken back while the connection was down: say so again, never resume.
