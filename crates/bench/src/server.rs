@@ -63,7 +63,12 @@ impl Server {
             .arg(&data_dir)
             .args(["--max-connections", &max_connections.to_string()])
             .env("SIGHTLINE_ADMIN_PASSWORD", admin_password)
-            .env("SIGHTLINE_LOG", "info,sqlx=warn")
+            // SIGHTLINE_BENCH_SERVER_LOG: the server's log filter, e.g.
+            // `info,sightline::hub_task=debug` for each commit's size and time.
+            .env(
+                "SIGHTLINE_LOG",
+                std::env::var("SIGHTLINE_BENCH_SERVER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            )
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
