@@ -50,15 +50,37 @@ test("the printed admin password must be replaced at the first login", { timeout
   await page.locator("[data-testid=first-submit]").click();
   await waitFor(async () => /differ/.test(await error.textContent()), "the same password is refused in words");
 
+  // The first login also asks for the name visitors will see (not "Administrator").
+  assert.equal(await page.locator("[data-testid=first-display]").inputValue(), "Administrator");
+  await page.locator("[data-testid=first-display]").fill("Ada Lovelace");
   await page.locator("[data-testid=first-password]").fill("my own long secret");
   await page.locator("[data-testid=first-confirm]").fill("my own long secret");
   await page.locator("[data-testid=first-submit]").click();
   await page.locator("[data-testid=me-name]").waitFor({ state: "visible" });
+  assert.equal(await page.locator("[data-testid=me-name]").textContent(), "Ada Lovelace");
+  assert.equal(await page.locator("[data-testid=me-avatar]").textContent(), "AL");
+
+  // The profile dialog changes the name and the colour; the server refuses an empty name in words.
+  await page.locator("[data-testid=profile-open]").click();
+  await page.locator("[data-testid=dialog-display_name]").fill("   ");
+  await page.locator("[data-testid=dialog-submit]").click();
+  await waitFor(async () => /1 to 80 characters/.test((await page.locator("[data-testid=dialog-error]").textContent()) ?? ""), "an empty name is refused");
+  await page.locator("[data-testid=dialog-display_name]").fill("Ada");
+  await page.locator("[data-testid=dialog-colour]").selectOption("teal");
+  await page.locator("[data-testid=dialog-submit]").click();
+  await waitFor(async () => (await page.locator("[data-testid=me-avatar]").getAttribute("data-colour")) === "teal", "the colour is shown");
+  assert.equal(await page.locator("[data-testid=me-name]").textContent(), "Ada");
+  assert.equal(
+    await page.locator("[data-testid=me-avatar]").evaluate((el) => getComputedStyle(el).backgroundColor),
+    "rgb(15, 118, 110)",
+  );
   await waitFor(async () => (await page.locator("[data-testid=link-state]").getAttribute("data-state")) === "online", "agent socket online");
 
   // A reload goes straight to the console; after logging out the printed password no longer works.
   await page.reload();
   await page.locator("[data-testid=me-name]").waitFor({ state: "visible" });
+  assert.equal(await page.locator("[data-testid=me-name]").textContent(), "Ada", "the profile is stored");
+  assert.equal(await page.locator("[data-testid=me-avatar]").getAttribute("data-colour"), "teal");
   await page.locator("[data-testid=logout]").click();
   await submitLogin(page, "admin", printed);
   await page.locator("[data-testid=login-error]").waitFor({ state: "visible" });

@@ -241,13 +241,21 @@ export type UserInfo = { id: AgentId, name: string, display_name: string, is_adm
  * The password was made up by the server (the first admin's): until the user
  * chooses their own, they may only change it, read `/api/me` or log out.
  */
-must_change_password: boolean, };
+must_change_password: boolean, 
+/**
+ * The colour of their initials wherever they are shown; `None`: the default.
+ */
+colour: AvatarColour | null, };
 
 export type CreateUserRequest = { name: string, display_name: string | null, password: string, is_admin: boolean, };
 
 export type SetPasswordRequest = { current: string | null, password: string, };
 
-export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, };
+export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, colour: AvatarColour | null, };
+
+export type AvatarColour = "blue" | "teal" | "green" | "amber" | "red" | "pink" | "purple" | "slate";
+
+export type ProfileRequest = { display_name: string | null, colour: AvatarColour | null, };
 
 export type ConversationPage = { conversations: Array<ConversationSummary>, 
 /**

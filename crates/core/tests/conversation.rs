@@ -57,6 +57,94 @@ fn a_visitor_message_opens_a_conversation_that_an_agent_accepts_and_answers() {
 }
 
 #[test]
+fn a_renamed_agent_acts_under_the_new_name_in_the_conversations_they_own() {
+    let mut w = World::new();
+    w.agent(10, agent(1, "Administrator"));
+    w.agent(20, agent(2, "Bob"));
+    w.visitor(1, None, 0);
+    w.visitor_says(1, "v1", "hello");
+    let anna_s = conversation_of(&w);
+    w.visitor(2, None, 0);
+    w.visitor_says(2, "v2", "hi");
+    let bob_s = w
+        .shell
+        .events
+        .keys()
+        .find(|id| **id != anna_s)
+        .cloned()
+        .expect("second conversation");
+    w.msg(
+        10,
+        ClientMessage::Accept {
+            conversation: anna_s.clone(),
+        },
+    );
+    w.msg(
+        20,
+        ClientMessage::Accept {
+            conversation: bob_s.clone(),
+        },
+    );
+    w.take(10);
+    w.take(20);
+
+    w.input(Input::AgentRenamed {
+        agent: sightline_proto::AgentRef {
+            id: sightline_proto::AgentId(1),
+            display_name: "Anna".into(),
+        },
+    });
+    // Stored, and shown to the agent's console.
+    assert_eq!(
+        w.shell.owners[&anna_s].as_ref().map(|a| a.display_name.as_str()),
+        Some("Anna")
+    );
+    assert_eq!(
+        w.shell.owners[&bob_s].as_ref().map(|a| a.display_name.as_str()),
+        Some("Bob")
+    );
+    assert_eq!(
+        w.shell.statuses[&anna_s],
+        ConversationStatus::Active,
+        "the status stays"
+    );
+    let updates: Vec<String> = w
+        .take(10)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::ConversationUpdated { conversation } if conversation.id == anna_s => {
+                conversation.agent.map(|a| a.display_name)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(updates, vec!["Anna".to_owned()]);
+    assert!(w.take(20).is_empty(), "Bob's console hears nothing of it");
+
+    // The visitor sees the new name with the agent's next message.
+    w.msg(
+        10,
+        ClientMessage::Send {
+            conversation: Some(anna_s.clone()),
+            client_id: "a1".into(),
+            body: text("I am Anna"),
+        },
+    );
+    let names: Vec<String> = w
+        .take(1)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event { event, .. } => match event.kind {
+                EventKind::Message { agent: Some(agent), .. } => Some(agent.display_name),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, vec!["Anna".to_owned()]);
+}
+
+#[test]
 fn a_retried_message_is_acknowledged_with_its_first_seq_and_stored_once() {
     let mut w = World::new();
     w.visitor(1, None, 0);

@@ -40,6 +40,69 @@ pub struct UserInfo {
     /// chooses their own, they may only change it, read `/api/me` or log out.
     #[serde(default)]
     pub must_change_password: bool,
+    /// The colour of their initials wherever they are shown; `None`: the default.
+    #[serde(default)]
+    pub colour: Option<AvatarColour>,
+}
+
+/// The colours an agent's initials may have: each carries white text at WCAG AA
+/// contrast (at least 4.5:1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum AvatarColour {
+    Blue,
+    Teal,
+    Green,
+    Amber,
+    Red,
+    Pink,
+    Purple,
+    Slate,
+}
+
+impl AvatarColour {
+    pub const ALL: [AvatarColour; 8] = [
+        AvatarColour::Blue,
+        AvatarColour::Teal,
+        AvatarColour::Green,
+        AvatarColour::Amber,
+        AvatarColour::Red,
+        AvatarColour::Pink,
+        AvatarColour::Purple,
+        AvatarColour::Slate,
+    ];
+
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvatarColour::Blue => "blue",
+            AvatarColour::Teal => "teal",
+            AvatarColour::Green => "green",
+            AvatarColour::Amber => "amber",
+            AvatarColour::Red => "red",
+            AvatarColour::Pink => "pink",
+            AvatarColour::Purple => "purple",
+            AvatarColour::Slate => "slate",
+        }
+    }
+
+    /// The colour of a stored name; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<AvatarColour> {
+        AvatarColour::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// `PATCH /api/me`: an agent's own profile, as visitors and colleagues see it.
+/// Absent fields stay as they are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub colour: Option<AvatarColour>,
 }
 
 /// `POST /api/users` (admins).
@@ -70,6 +133,8 @@ pub struct UpdateUserRequest {
     pub display_name: Option<String>,
     pub is_admin: Option<bool>,
     pub disabled: Option<bool>,
+    #[serde(default)]
+    pub colour: Option<AvatarColour>,
 }
 
 /// `GET /api/conversations?q=&status=&before=`: newest first.

@@ -690,6 +690,8 @@ pub fn typescript_declarations() -> String {
         api::CreateUserRequest::decl(),
         api::SetPasswordRequest::decl(),
         api::UpdateUserRequest::decl(),
+        api::AvatarColour::decl(),
+        api::ProfileRequest::decl(),
         api::ConversationPage::decl(),
         api::Transcript::decl(),
         api::ApiError::decl(),

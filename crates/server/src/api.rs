@@ -9,10 +9,10 @@ use axum::Json;
 use serde::Deserialize;
 use sightline_core::token_hash;
 use sightline_proto::api::{
-    ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, SetPasswordRequest, Transcript, UpdateUserRequest,
-    UserInfo,
+    ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, ProfileRequest, SetPasswordRequest, Transcript,
+    UpdateUserRequest, UserInfo,
 };
-use sightline_proto::{AgentId, ConversationId, ConversationStatus};
+use sightline_proto::{AgentId, AgentRef, ConversationId, ConversationStatus};
 use sightline_store::{ConversationQuery, StoreError};
 
 use crate::auth::{self, Authenticated};
@@ -291,6 +291,45 @@ pub async fn get_me(Session(auth): Session) -> Json<Me> {
     Json(me(&auth))
 }
 
+/// `PATCH /api/me`: the agent's own display name and colour. A new name reaches
+/// the conversations they own at once (see `Input::AgentRenamed`).
+pub async fn update_me(
+    State(app): State<AppState>,
+    AgentWrite(auth): AgentWrite,
+    body: Result<Json<ProfileRequest>, JsonRejection>,
+) -> ApiResult<Json<Me>> {
+    let Json(request) = body?;
+    let display_name = request.display_name.map(|d| d.trim().to_owned());
+    if let Some(name) = &display_name {
+        check_display_name(name)?;
+    }
+    let update = UpdateUserRequest {
+        display_name,
+        is_admin: None,
+        disabled: None,
+        colour: request.colour,
+    };
+    let user = app.store.update_user(auth.user.id, &update).await?;
+    announce_rename(&app, &auth.user, &user).await;
+    let mut auth = auth;
+    auth.user = user;
+    Ok(Json(me(&auth)))
+}
+
+/// Tells the hub when `before`'s display name is no longer `after`'s.
+async fn announce_rename(app: &AppState, before: &UserInfo, after: &UserInfo) {
+    if before.display_name != after.display_name {
+        app.hub
+            .send(Command::AgentRenamed {
+                agent: AgentRef {
+                    id: after.id,
+                    display_name: after.display_name.clone(),
+                },
+            })
+            .await;
+    }
+}
+
 pub async fn list_users(State(app): State<AppState>, Agent(auth): Agent) -> ApiResult<Json<Vec<UserInfo>>> {
     if !auth.user.is_admin {
         return Err(Failure::new(
@@ -359,6 +398,7 @@ pub async fn update_user(
     if let Some(name) = &request.display_name {
         check_display_name(name)?;
     }
+    let before = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?.info;
     if id == auth.user.id && request.disabled == Some(true) {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -367,6 +407,7 @@ pub async fn update_user(
         ));
     }
     let user = app.store.update_user(id, &request).await?;
+    announce_rename(&app, &before, &user).await;
     if user.disabled {
         app.store.delete_sessions_of_user(id).await?;
         app.hub

@@ -98,6 +98,10 @@ pub enum Command {
         agent_id: AgentId,
         session: String,
     },
+    /// An agent's display name changed (see `Input::AgentRenamed`).
+    AgentRenamed {
+        agent: sightline_proto::AgentRef,
+    },
     Tick,
     /// Refresh the figures in [`HubMetrics`], then answer (for `/metrics`).
     Stats {
@@ -401,6 +405,7 @@ async fn run(
                     close_sockets(&mut out.sockets, |s| s.session.as_deref() == Some(session.as_str()));
                     Input::AgentLoggedOut { agent_id }
                 }
+                Command::AgentRenamed { agent } => Input::AgentRenamed { agent },
                 Command::Tick => Input::Tick,
                 Command::CheckUploader { uploader, reply } => {
                     let _ = reply.send(hub.check_uploader(&uploader));

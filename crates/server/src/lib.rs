@@ -145,7 +145,7 @@ fn router(app: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(api::login))
         .route("/logout", post(api::logout))
-        .route("/me", get(api::get_me))
+        .route("/me", get(api::get_me).patch(api::update_me))
         .route("/users", get(api::list_users).post(api::create_user))
         .route("/users/{id}", patch(api::update_user))
         .route("/users/{id}/password", post(api::set_password))

@@ -1,6 +1,6 @@
 //! Agent accounts.
 
-use sightline_proto::api::{UpdateUserRequest, UserInfo};
+use sightline_proto::api::{AvatarColour, UpdateUserRequest, UserInfo};
 use sightline_proto::AgentId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -17,7 +17,7 @@ pub struct UserRecord {
 }
 
 const USER_COLUMNS: &str =
-    "id, name, display_name, password_hash, is_admin, disabled, created_at, must_change_password";
+    "id, name, display_name, password_hash, is_admin, disabled, created_at, must_change_password, avatar_colour";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -29,6 +29,11 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
             disabled: flag(row.try_get("disabled")?, "disabled")?,
             created_at: from_db(row.try_get("created_at")?, "created_at")?,
             must_change_password: flag(row.try_get("must_change_password")?, "must_change_password")?,
+            // A name this build does not know (written by a newer one) is the default.
+            colour: row
+                .try_get::<Option<String>, _>("avatar_colour")?
+                .as_deref()
+                .and_then(AvatarColour::from_name),
         },
         password_hash: row.try_get("password_hash")?,
     })
@@ -128,7 +133,8 @@ impl Store {
         }
         let sql = format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), \
-             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled) \
+             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled), \
+             avatar_colour = COALESCE($5, avatar_colour) \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -136,6 +142,7 @@ impl Store {
             .bind(update.display_name.as_deref())
             .bind(update.is_admin.map(i64::from))
             .bind(update.disabled.map(i64::from))
+            .bind(update.colour.map(AvatarColour::as_str))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -102,6 +102,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             .update_user(
                 bob.id,
                 &UpdateUserRequest {
+                    colour: None,
                     display_name: Some("Robert".into()),
                     is_admin: None,
                     disabled: None,
@@ -115,6 +116,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             .update_user(
                 bob.id,
                 &UpdateUserRequest {
+                    colour: None,
                     display_name: None,
                     is_admin: Some(true),
                     disabled: None,
@@ -129,6 +131,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             .update_user(
                 alice.id,
                 &UpdateUserRequest {
+                    colour: None,
                     display_name: None,
                     is_admin: None,
                     disabled: Some(true),
@@ -145,11 +148,13 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         // Bob is the last active admin: he can be neither demoted nor disabled.
         for update in [
             UpdateUserRequest {
+                colour: None,
                 display_name: None,
                 is_admin: Some(false),
                 disabled: None,
             },
             UpdateUserRequest {
+                colour: None,
                 display_name: Some("Bobby".into()),
                 is_admin: None,
                 disabled: Some(true),
@@ -171,6 +176,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         );
 
         let nobody = UpdateUserRequest {
+            colour: None,
             display_name: Some("x".into()),
             is_admin: None,
             disabled: None,
@@ -208,11 +214,13 @@ async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
     on_each_backend("last-admin-race", |db: TestDb| async move {
         let store = db.connect().await;
         let demote = UpdateUserRequest {
+            colour: None,
             display_name: None,
             is_admin: Some(false),
             disabled: None,
         };
         let disable = UpdateUserRequest {
+            colour: None,
             display_name: None,
             is_admin: None,
             disabled: Some(true),
@@ -294,6 +302,7 @@ async fn sessions_expire_and_die_with_disabled_users() {
 
         // Disabled users have no sessions; enabled again, they do.
         let disable = |disabled| UpdateUserRequest {
+            colour: None,
             display_name: None,
             is_admin: None,
             disabled: Some(disabled),

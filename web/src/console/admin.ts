@@ -3,8 +3,19 @@
 import type { UserInfo } from "../protocol.gen";
 import { formatTime } from "../lib/format";
 import { h, replaceChildren } from "../ui/dom";
+import { AVATAR_COLOURS, AVATAR_COLOUR_NAMES, initials } from "../lib/avatar";
 import { api } from "./api";
 import { openForm } from "./dialog";
+
+/** An agent's initials in their colour (set through the CSSOM: the console's CSP has no inline styles). */
+function avatar(u: UserInfo): HTMLElement {
+  const el = h("span", { class: "me-avatar", "aria-hidden": "true", "data-testid": "user-avatar", "data-colour": u.colour ?? "", text: initials(u.display_name) });
+  if (u.colour) {
+    el.style.background = AVATAR_COLOURS[u.colour].hex;
+    el.style.color = "#fff";
+  }
+  return el;
+}
 
 export class AdminView {
   readonly el: HTMLElement;
@@ -88,7 +99,7 @@ export class AdminView {
 
   private async update(u: UserInfo, change: { is_admin?: boolean; disabled?: boolean }, done: string): Promise<void> {
     try {
-      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null });
+      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null, colour: null });
       this.toast(done);
       await this.load();
     } catch (e) {
@@ -102,7 +113,16 @@ export class AdminView {
     return h(
       "tr",
       { "data-testid": "user-row", "data-name": u.name, "data-disabled": String(u.disabled), "data-admin": String(u.is_admin) },
-      h("td", null, h("div", { class: "user-cell" }, h("strong", { text: u.display_name }), h("span", { class: "muted", text: "@" + u.name + (self ? " (you)" : "") }))),
+      h(
+        "td",
+        null,
+        h(
+          "div",
+          { class: "user-cell" },
+          avatar(u),
+          h("div", null, h("strong", { "data-testid": "user-display", text: u.display_name }), h("span", { class: "muted", text: " @" + u.name + (self ? " (you)" : "") })),
+        ),
+      ),
       h("td", null, h("span", { class: `tag ${u.is_admin ? "admin" : ""}`, "data-testid": "user-role", text: u.is_admin ? "Admin" : "Agent" })),
       h("td", null, h("span", { class: `tag ${u.disabled ? "off" : "ok"}`, "data-testid": "user-status", text: u.disabled ? "Disabled" : "Active" })),
       h("td", { class: "nowrap", text: formatTime(u.created_at) }),
@@ -127,6 +147,28 @@ export class AdminView {
           disabled: self,
           text: u.disabled ? "Enable" : "Disable",
           onclick: () => this.update(u, { disabled: !u.disabled }, u.disabled ? `${u.display_name} can log in again.` : `${u.display_name} can no longer log in.`),
+        }),
+        h("button", {
+          class: "btn small",
+          type: "button",
+          "data-testid": "user-edit",
+          text: "Edit",
+          onclick: () =>
+            openForm({
+              title: `Edit ${u.display_name}`,
+              description: "The name visitors see, and the colour of the initials.",
+              fields: [
+                { name: "display_name", label: "Display name", value: u.display_name },
+                { name: "colour", label: "Colour", value: u.colour ?? "", options: [["", "Default"], ...AVATAR_COLOUR_NAMES.map((c): [string, string] => [c, AVATAR_COLOURS[c].label])] },
+              ],
+              submitLabel: "Save",
+              onSubmit: async (v) => {
+                const colour = AVATAR_COLOUR_NAMES.find((c) => c === v.colour) ?? null;
+                await api.updateUser(u.id, { display_name: v.display_name.trim(), is_admin: null, disabled: null, colour });
+                this.toast(`${v.display_name.trim()} saved.`);
+                await this.load();
+              },
+            }),
         }),
         h("button", {
           class: "btn small",

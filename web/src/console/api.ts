@@ -8,6 +8,7 @@ import type {
   ConversationStatus,
   CreateUserRequest,
   Me,
+  ProfileRequest,
   SetPasswordRequest,
   Transcript,
   UpdateUserRequest,
@@ -91,6 +92,7 @@ export const api = {
   users: () => request<UserInfo[]>("GET", "/api/users"),
   createUser: (req: CreateUserRequest) => request<UserInfo>("POST", "/api/users", req),
   updateUser: (id: number, req: UpdateUserRequest) => request<UserInfo>("PATCH", `/api/users/${id}`, req),
+  updateMe: (req: ProfileRequest) => request<Me>("PATCH", "/api/me", req),
   setPassword: (id: number, req: SetPasswordRequest) => request<void>("POST", `/api/users/${id}/password`, req),
   conversations: (q: { q?: string; status?: ConversationStatus | ""; before?: number | null; limit?: number }) => {
     const p = new URLSearchParams();

@@ -9,6 +9,8 @@ export interface Field {
   autocomplete?: string;
   value?: string;
   required?: boolean;
+  /** A choice among these (value, label) instead of a text input. */
+  options?: [string, string][];
 }
 
 export interface FormDialog {
@@ -23,8 +25,13 @@ export interface FormDialog {
 export function openForm(spec: FormDialog): void {
   const previous = document.activeElement as HTMLElement | null;
   const error = h("p", { class: "form-error", role: "alert", "data-testid": "dialog-error", hidden: true });
-  const inputs = spec.fields.map((f) =>
-    h("input", {
+  const inputs = spec.fields.map((f): HTMLInputElement | HTMLSelectElement => {
+    if (f.options) {
+      const select = h("select", { id: `dlg-${f.name}`, name: f.name, "data-testid": `dialog-${f.name}` }, ...f.options.map(([value, label]) => h("option", { value, text: label })));
+      select.value = f.value ?? "";
+      return select;
+    }
+    return h("input", {
       id: `dlg-${f.name}`,
       name: f.name,
       type: f.type || "text",
@@ -32,8 +39,8 @@ export function openForm(spec: FormDialog): void {
       value: f.value,
       required: f.required !== false,
       "data-testid": `dialog-${f.name}`,
-    }),
-  );
+    });
+  });
   const submit = h("button", { class: "btn primary", type: "submit", "data-testid": "dialog-submit", text: spec.submitLabel });
   const cancel = h("button", { class: "btn", type: "button", "data-testid": "dialog-cancel", text: "Cancel" });
   const form = h(

@@ -3,6 +3,7 @@
 import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { AVATAR_COLOURS, AVATAR_COLOUR_NAMES, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
 import { openForm } from "./dialog";
@@ -77,6 +78,7 @@ function showChoosePassword(me: Me, currentPassword?: string): void {
   const current = field("first-current", "current-password");
   const password = field("first-password", "new-password");
   const confirm = field("first-confirm", "new-password");
+  const displayName = h("input", { id: "first-display", name: "display_name", autocomplete: "name", required: true, maxlength: 80, value: me.user.display_name, "data-testid": "first-display" });
   const error = h("p", { class: "form-error", role: "alert", "data-testid": "first-error", hidden: true });
   const submit = h("button", { class: "btn primary wide", type: "submit", "data-testid": "first-submit", text: "Save and continue" });
   const logout = h("button", { class: "btn ghost wide", type: "button", "data-testid": "first-logout", text: "Log out" });
@@ -87,6 +89,7 @@ function showChoosePassword(me: Me, currentPassword?: string): void {
     h("h1", { text: "Choose your own password" }),
     h("p", { class: "muted", text: `Welcome, ${me.user.display_name}. The password you used was shown only once; replace it with one only you know.` }),
     h("label", { class: "field", for: "first-current", hidden: currentPassword !== undefined }, h("span", { text: "Current password" }), current),
+    h("label", { class: "field", for: "first-display" }, h("span", { text: "Your name, as visitors see it" }), displayName),
     h("label", { class: "field", for: "first-password" }, h("span", { text: "New password" }), password),
     h("label", { class: "field", for: "first-confirm" }, h("span", { text: "Repeat new password" }), confirm),
     error,
@@ -106,7 +109,9 @@ function showChoosePassword(me: Me, currentPassword?: string): void {
     submit.disabled = true;
     try {
       await api.setPassword(me.user.id, { current: current.value, password: password.value });
-      startApp({ ...me, user: { ...me.user, must_change_password: false } });
+      const name = displayName.value.trim();
+      const next = name && name !== me.user.display_name ? await api.updateMe({ display_name: name, colour: null }) : me;
+      startApp({ ...next, user: { ...next.user, must_change_password: false } });
     } catch (e) {
       const err = e as HttpError;
       if (err.status === 401) return showLogin("Your session has ended. Please log in again.");
@@ -172,6 +177,35 @@ function startApp(me: Me): void {
   const navAdmin = h("a", { href: "#/admin", "data-testid": "nav-admin", text: "Admin", hidden: !user.is_admin });
   const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status" });
   const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
+  const meAvatar = h("span", { class: "me-avatar", "aria-hidden": "true", "data-testid": "me-avatar" });
+  const showMe = () => {
+    meName.textContent = user.display_name;
+    meAvatar.textContent = initials(user.display_name);
+    const colour = user.colour ? AVATAR_COLOURS[user.colour] : null;
+    meAvatar.style.background = colour?.hex ?? "";
+    meAvatar.style.color = colour ? "#fff" : "";
+    meAvatar.dataset.colour = user.colour ?? "";
+  };
+  showMe();
+  const profileBtn = h("button", { class: "me", type: "button", "data-testid": "profile-open", title: "Your name and colour, as visitors and colleagues see them" }, meAvatar, meName);
+  profileBtn.addEventListener("click", () =>
+    openForm({
+      title: "Your profile",
+      description: "Visitors see your name in the chat; your colleagues see your initials in this colour.",
+      fields: [
+        { name: "display_name", label: "Display name", value: user.display_name, autocomplete: "name" },
+        { name: "colour", label: "Colour", value: user.colour ?? "", options: [["", "Default"], ...AVATAR_COLOUR_NAMES.map((c): [string, string] => [c, AVATAR_COLOURS[c].label])] },
+      ],
+      submitLabel: "Save",
+      onSubmit: async (v) => {
+        const colour = AVATAR_COLOUR_NAMES.find((c) => c === v.colour) ?? null;
+        const saved = await api.updateMe({ display_name: v.display_name.trim(), colour });
+        user = saved.user;
+        showMe();
+        toast("Your profile was saved.");
+      },
+    }),
+  );
   const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
   const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
   const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A code for a caller to join you: to share their screen, or to co-browse" });
@@ -187,7 +221,7 @@ function startApp(me: Me): void {
       h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin),
       h("span", { class: "grow" }),
       linkState,
-      h("span", { class: "me" }, h("span", { class: "me-avatar", "aria-hidden": "true", text: Array.from(user.display_name)[0]?.toUpperCase() || "?" }), meName),
+      profileBtn,
       keyBtn,
       changePw,
       logout,

@@ -84,6 +84,11 @@ pub enum Input {
     /// they may hold end with their grants; screen shares, whose signaling goes
     /// through the (closed) chat sockets, go on with the session that stays.
     AgentOtherSessionsEnded { agent_id: AgentId },
+    /// The agent's display name changed (stored by the shell): their sockets act
+    /// under the new name from now on, and the conversations they own show it
+    /// (stored, and sent to their agents; the visitor sees it with the agent's
+    /// next message).
+    AgentRenamed { agent: AgentRef },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
@@ -452,6 +457,7 @@ impl Hub {
             }
             Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
             Input::AgentOtherSessionsEnded { agent_id } => self.end_grants_of_agent(now, agent_id),
+            Input::AgentRenamed { agent } => self.rename_agent(agent),
             Input::Message {
                 conn,
                 message,
@@ -1281,6 +1287,43 @@ impl Hub {
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
             }
+        }
+    }
+
+    /// See [`Input::AgentRenamed`]. Closed conversations keep the name they were
+    /// handled under.
+    fn rename_agent(&mut self, agent: AgentRef) {
+        for connection in self.connections.values_mut() {
+            if let Peer::Agent(identity) = &mut connection.peer {
+                if identity.agent.id == agent.id {
+                    identity.agent.display_name.clone_from(&agent.display_name);
+                }
+            }
+        }
+        let owned: Vec<(ConversationId, ConversationStatus, u64)> = self
+            .conversations
+            .iter_mut()
+            .filter(|(_, c)| {
+                c.summary.status != ConversationStatus::Closed
+                    && c.summary
+                        .agent
+                        .as_ref()
+                        .is_some_and(|a| a.id == agent.id && *a != agent)
+            })
+            .map(|(id, c)| {
+                c.summary.agent = Some(agent.clone());
+                (id.clone(), c.summary.status, c.stored_activity_at)
+            })
+            .collect();
+        for (conversation, status, stored_activity_at) in owned {
+            // The stored activity stays where it is: a new name is no activity.
+            self.persist(Persist::SetStatus {
+                conversation: conversation.clone(),
+                status,
+                agent: Some(agent.clone()),
+                at: stored_activity_at,
+            });
+            self.summary_to_agents(&conversation);
         }
     }
 

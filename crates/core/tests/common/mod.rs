@@ -21,6 +21,8 @@ pub struct Shell {
     pub events: BTreeMap<ConversationId, Vec<Event>>,
     pub visitors: Vec<(VisitorId, String)>,
     pub statuses: BTreeMap<ConversationId, ConversationStatus>,
+    /// The agent stored with each conversation's newest status.
+    pub owners: BTreeMap<ConversationId, Option<AgentRef>>,
     /// Everything delivered, per connection.
     pub inbox: BTreeMap<ConnId, Vec<ServerMessage>>,
     pub lookups: Vec<(ConnId, String)>,
@@ -98,9 +100,13 @@ impl World {
                     }
                     Persist::RecordActivity { .. } => {}
                     Persist::SetStatus {
-                        conversation, status, ..
+                        conversation,
+                        status,
+                        agent,
+                        ..
                     } => {
                         self.shell.statuses.insert(conversation.clone(), *status);
+                        self.shell.owners.insert(conversation.clone(), agent.clone());
                     }
                     Persist::CreateImage {
                         conversation, image, ..

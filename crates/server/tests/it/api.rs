@@ -317,3 +317,77 @@ async fn health_metrics_and_assets() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it() {
+    use sightline_proto::{ConversationStatus, EventKind};
+    let server = TestServer::start().await;
+    let mut anna_ws = server.agent("anna").await;
+    let mut visitor = server.visitor().await;
+    visitor.hello(None, 0).await;
+    let (conversation, _) = visitor.say(None, "v-1", "hello").await;
+    anna_ws
+        .send(json!({"type": "accept", "conversation": conversation}))
+        .await;
+    anna_ws
+        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.status == ConversationStatus::Active))
+        .await;
+
+    let (anna, csrf, _) = server.login("anna").await;
+    let url = format!("{}/api/me", server.url);
+    let before: Value = anna.get(&url).send().await.expect("me").json().await.expect("json");
+    // CSRF first, then the checks: a name of 1 to 80 characters, a colour of the palette.
+    let no_csrf = anna
+        .patch(&url)
+        .json(&json!({"display_name": "Anna K."}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(no_csrf.status(), 403);
+    for bad in [
+        json!({"display_name": "  "}),
+        json!({"display_name": "x".repeat(81)}),
+        json!({"colour": "#ff0000"}),
+        json!({"is_admin": true}),
+    ] {
+        let r = anna
+            .patch(&url)
+            .header("x-csrf-token", &csrf)
+            .json(&bad)
+            .send()
+            .await
+            .expect("patch");
+        assert!(r.status() == 422 || r.status() == 400, "{bad}: {}", r.status());
+    }
+    let ok: Value = anna
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"display_name": "  Anna K.  ", "colour": "teal"}))
+        .send()
+        .await
+        .expect("patch")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ok["user"]["display_name"], "Anna K.");
+    assert_eq!(ok["user"]["colour"], "teal");
+    assert_eq!(ok["user"]["is_admin"], before["user"]["is_admin"], "nothing else changes");
+    assert_eq!(ok["user"]["name"], "anna");
+
+    // The console hears of the new name in the open conversation, and the store keeps it.
+    anna_ws
+        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.as_ref().is_some_and(|a| a.display_name == "Anna K.")))
+        .await;
+    let stored = server
+        .store
+        .conversation(&conversation)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.agent.map(|a| a.display_name).as_deref(), Some("Anna K."));
+    // The visitor sees it with the agent's next message, sent on the socket opened before.
+    anna_ws.say(Some(&conversation), "a-1", "Anna here").await;
+    visitor
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Message { agent: Some(a), .. } if a.display_name == "Anna K.")))
+        .await;
+}
