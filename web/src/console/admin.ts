@@ -120,7 +120,7 @@ export class AdminView {
           "div",
           { class: "user-cell" },
           avatar(u),
-          h("div", null, h("strong", { "data-testid": "user-display", text: u.display_name }), h("span", { class: "muted", text: " @" + u.name + (self ? " (you)" : "") })),
+          h("div", null, h("strong", { "data-testid": "user-display", text: u.display_name }), h("span", { class: "muted", text: "@" + u.name + (self ? " (you)" : "") })),
         ),
       ),
       h("td", null, h("span", { class: `tag ${u.is_admin ? "admin" : ""}`, "data-testid": "user-role", text: u.is_admin ? "Admin" : "Agent" })),
