@@ -3,7 +3,7 @@
 import type { UserInfo } from "../protocol.gen";
 import { formatTime } from "../lib/format";
 import { h, replaceChildren } from "../ui/dom";
-import { AVATAR_COLOURS, AVATAR_COLOUR_NAMES, initials } from "../lib/avatar";
+import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { api } from "./api";
 import { openForm } from "./dialog";
 
@@ -159,11 +159,11 @@ export class AdminView {
               description: "The name visitors see, and the colour of the initials.",
               fields: [
                 { name: "display_name", label: "Display name", value: u.display_name },
-                { name: "colour", label: "Colour", value: u.colour ?? "", options: [["", "Default"], ...AVATAR_COLOUR_NAMES.map((c): [string, string] => [c, AVATAR_COLOURS[c].label])] },
+                { name: "colour", label: "Colour", value: u.colour ?? "", options: colourChoices() },
               ],
               submitLabel: "Save",
               onSubmit: async (v) => {
-                const colour = AVATAR_COLOUR_NAMES.find((c) => c === v.colour) ?? null;
+                const colour = avatarColour(v.colour);
                 await api.updateUser(u.id, { display_name: v.display_name.trim(), is_admin: null, disabled: null, colour });
                 this.toast(`${v.display_name.trim()} saved.`);
                 await this.load();

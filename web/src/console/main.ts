@@ -3,7 +3,7 @@
 import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
-import { AVATAR_COLOURS, AVATAR_COLOUR_NAMES, initials } from "../lib/avatar";
+import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
 import { openForm } from "./dialog";
@@ -194,11 +194,11 @@ function startApp(me: Me): void {
       description: "Visitors see your name in the chat; your colleagues see your initials in this colour.",
       fields: [
         { name: "display_name", label: "Display name", value: user.display_name, autocomplete: "name" },
-        { name: "colour", label: "Colour", value: user.colour ?? "", options: [["", "Default"], ...AVATAR_COLOUR_NAMES.map((c): [string, string] => [c, AVATAR_COLOURS[c].label])] },
+        { name: "colour", label: "Colour", value: user.colour ?? "", options: colourChoices() },
       ],
       submitLabel: "Save",
       onSubmit: async (v) => {
-        const colour = AVATAR_COLOUR_NAMES.find((c) => c === v.colour) ?? null;
+        const colour = avatarColour(v.colour);
         const saved = await api.updateMe({ display_name: v.display_name.trim(), colour });
         user = saved.user;
         showMe();

@@ -28,3 +28,8 @@ export function initials(displayName: string): string {
   const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words;
   return letters.map((w) => Array.from(w)[0]?.toUpperCase() ?? "").join("") || "?";
 }
+
+/** The choices of a colour picker: the default first, then the palette. */
+export function colourChoices(): [string, string][] {
+  return [["", "Default"], ...AVATAR_COLOUR_NAMES.map((c): [string, string] => [c, AVATAR_COLOURS[c].label])];
+}
