@@ -64,6 +64,8 @@ declare global {
     __xss: number;
     __transcriptsRead: string[];
     __focusedEntry: Element | null;
+    __notes: { title: string; body?: string; tag?: string; onclick: (() => void) | null }[];
+    __setHidden: (hidden: boolean) => void;
     __noisePainted: () => boolean;
     __firstPc: RTCPeerConnection | null;
     __secondPc: RTCPeerConnection | null;

@@ -3,6 +3,7 @@
 import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { visitorLabel } from "../lib/format";
 import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
@@ -12,7 +13,7 @@ import { InboxView } from "./inbox";
 import { ImagesUi } from "./images";
 import { CobrowseUi } from "./cobrowse";
 import { ShareUi, openKeyDialog } from "./share";
-import { beep, primeAudio, setTitleCount } from "./notify";
+import { beep, desktopNotificationsOn, notifyNewVisitor, primeAudio, setTitleCount, toggleDesktopNotifications } from "./notify";
 
 const root = document.getElementById("app") as HTMLElement;
 
@@ -206,6 +207,24 @@ function startApp(me: Me): void {
       },
     }),
   );
+  const notifyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "notify-toggle" });
+  const showNotify = (note?: string) => {
+    const on = desktopNotificationsOn();
+    notifyBtn.setAttribute("aria-pressed", String(on));
+    notifyBtn.textContent = on ? "Notifications on" : "Notifications off";
+    notifyBtn.title = note ?? (on ? "A desktop notification for each new visitor while this tab is hidden. Click to turn off." : "Click for a desktop notification for each new visitor while this tab is hidden.");
+  };
+  showNotify();
+  notifyBtn.addEventListener("click", async () => {
+    const result = await toggleDesktopNotifications();
+    if (result === "blocked") {
+      showNotify("This browser blocks notifications from this site: allow them in the site settings (the icon left of the address).");
+      toast("The browser blocks notifications for this site. Allow them in the site settings, then try again.");
+    } else {
+      showNotify();
+      toast(result ? "You will get a desktop notification for each new visitor while this tab is hidden." : "Desktop notifications are off.");
+    }
+  });
   const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
   const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
   const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A code for a caller to join you: to share their screen, or to co-browse" });
@@ -223,6 +242,7 @@ function startApp(me: Me): void {
       linkState,
       profileBtn,
       keyBtn,
+      notifyBtn,
       changePw,
       logout,
     ),
@@ -281,7 +301,14 @@ function startApp(me: Me): void {
     scheduled = true;
     queueMicrotask(render);
   });
-  session.onNewWaiting(() => beep());
+  session.onNewWaiting((entry) => {
+    beep();
+    const id = entry.summary.id;
+    notifyNewVisitor(`New visitor: ${visitorLabel(id)}`, entry.summary.preview ?? entry.summary.page?.title ?? "", `waiting-${id}`, () => {
+      location.hash = "#/inbox";
+      session.select(id);
+    });
+  });
   session.onAuthLost(() => {
     stop();
     showLogin("Your session has ended. Please log in again.");

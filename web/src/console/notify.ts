@@ -64,3 +64,53 @@ export function setTitleCount(n: number, page = ""): void {
   const base = page ? `${page} · ${BASE_TITLE}` : BASE_TITLE;
   document.title = n > 0 ? `(${n}) ${base}` : base;
 }
+
+// ---- desktop notifications (opt-in per browser)
+
+const NOTIFY_KEY = "sightline.desktop_notifications";
+
+/** Whether this browser should show a desktop notification for new visitors. */
+export function desktopNotificationsOn(): boolean {
+  try {
+    return typeof Notification !== "undefined" && Notification.permission === "granted" && localStorage.getItem(NOTIFY_KEY) === "on";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Turns desktop notifications on (asking the browser's permission, from the click
+ * that called this) or off. Resolves to whether they are on afterwards, or to
+ * "blocked" when the browser refuses them.
+ */
+export async function toggleDesktopNotifications(): Promise<boolean | "blocked"> {
+  if (typeof Notification === "undefined") return "blocked";
+  if (desktopNotificationsOn()) {
+    localStorage.removeItem(NOTIFY_KEY);
+    return false;
+  }
+  const permission = Notification.permission === "default" ? await Notification.requestPermission() : Notification.permission;
+  if (permission !== "granted") return "blocked";
+  localStorage.setItem(NOTIFY_KEY, "on");
+  return true;
+}
+
+/**
+ * A desktop notification for a new waiting visitor, only while this tab is not in
+ * view (in view, the beep and the queue say it). Clicking it brings the console
+ * forward on that conversation. The text is the page's title and the message
+ * preview, set as text: notifications never render HTML.
+ */
+export function notifyNewVisitor(title: string, body: string, tag: string, open: () => void): void {
+  if (!desktopNotificationsOn() || !document.hidden) return;
+  try {
+    const n = new Notification(title, { body, tag });
+    n.onclick = () => {
+      window.focus();
+      open();
+      n.close();
+    };
+  } catch {
+    /* some browsers allow notifications only from a service worker */
+  }
+}
