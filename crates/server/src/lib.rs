@@ -80,6 +80,8 @@ pub struct AppState {
     pub replay_work: Arc<tokio::sync::Semaphore>,
     /// Stylesheets, fonts and images of mirrored pages (`/api/cobrowse/asset`).
     pub asset_proxy: Arc<asset_proxy::AssetProxy>,
+    /// Site origins the widget was refused on during this run (each logged once).
+    pub refused_origins: Arc<origin::RefusedOrigins>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -371,6 +373,12 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         app.relay.messages_refused.load(Ordering::Relaxed),
     );
     gauge(
+        "sightline_origin_refusals_total",
+        "Widget sockets and requests refused because their site origin is not in allowed_origins.",
+        "counter",
+        app.refused_origins.total.load(Ordering::Relaxed),
+    );
+    gauge(
         "sightline_upload_memory_in_use_bytes",
         "Room taken in the upload memory budget by uploads in flight.",
         "gauge",
@@ -432,6 +440,7 @@ pub async fn run(
             asset_proxy::AssetProxy::new(config.allowed_origins.clone()).context("setting up the asset proxy")?,
         ),
         blobs,
+        refused_origins: Arc::default(),
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
         upload_memory: Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(config.max_upload_memory.div_ceil(1024)).unwrap_or(usize::MAX / 2),
