@@ -183,7 +183,7 @@ fn router(app: AppState) -> Router {
         .route("/ws/stream", get(relay::socket))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/", get(|| async { Redirect::to("/demo") }))
+        .route("/", get(index))
         .fallback(get(static_file))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -222,8 +222,22 @@ async fn api_loads_refused(request: axum::extract::Request, next: axum::middlewa
     next.run(request).await
 }
 
-async fn static_file(uri: Uri) -> Response {
+/// `/`: the demo site, or the console when the demo is turned off.
+async fn index(State(app): State<AppState>) -> Redirect {
+    Redirect::to(if app.config.demo { "/demo" } else { "/console" })
+}
+
+async fn static_file(State(app): State<AppState>, uri: Uri) -> Response {
+    if !app.config.demo && is_demo_path(uri.path()) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     assets::serve(uri.path())
+}
+
+/// `/demo` and everything under it (as `assets::lookup` reads a path).
+fn is_demo_path(path: &str) -> bool {
+    let path = path.trim_start_matches('/');
+    path == "demo" || path.starts_with("demo/") || path.starts_with("demo.")
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
