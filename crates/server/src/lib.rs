@@ -21,7 +21,7 @@ pub mod hub_task;
 pub mod image_check;
 pub mod images;
 pub mod net;
-mod origin;
+pub mod origin;
 pub mod relay;
 mod ws;
 
@@ -82,6 +82,8 @@ pub struct AppState {
     pub asset_proxy: Arc<asset_proxy::AssetProxy>,
     /// Site origins the widget was refused on during this run (each logged once).
     pub refused_origins: Arc<origin::RefusedOrigins>,
+    /// Site origins the widget may be used on: configured, and added by an admin.
+    pub site_origins: Arc<origin::SiteOrigins>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -166,6 +168,11 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/thumb", get(images::get_thumb).options(images::preflight))
         .route("/images/{id}/annotations", get(images::get_annotations))
         .route("/cobrowse/asset", get(asset_proxy::get_asset))
+        .route("/admin/site", get(api::site_settings))
+        .route(
+            "/admin/site/origins",
+            post(api::add_site_origin).delete(api::remove_site_origin),
+        )
         .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
         .layer(axum::middleware::from_fn(api_loads_refused))
         // Every API body is small JSON.
@@ -449,10 +456,18 @@ pub async fn run(
         .map(|n| n.get())
         .unwrap_or(2)
         .min(2);
+    let site_origins = Arc::new(origin::SiteOrigins::new(config.allowed_origins.clone()));
+    site_origins.set_stored(
+        store
+            .site_origins()
+            .await
+            .context("reading the site origins added in the console")?,
+    );
     let app = AppState {
         asset_proxy: Arc::new(
-            asset_proxy::AssetProxy::new(config.allowed_origins.clone()).context("setting up the asset proxy")?,
+            asset_proxy::AssetProxy::new(site_origins.clone()).context("setting up the asset proxy")?,
         ),
+        site_origins,
         blobs,
         refused_origins: Arc::default(),
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -51,8 +51,8 @@ pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<
         return Ok(());
     };
     let origin = normalized(origin);
-    let allowed = is_self(app, headers, &origin)
-        || (check == OriginCheck::SiteOrSelf && app.config.allowed_origins.contains(&origin));
+    let allowed =
+        is_self(app, headers, &origin) || (check == OriginCheck::SiteOrSelf && app.site_origins.contains(&origin));
     if allowed {
         return Ok(());
     }
@@ -74,11 +74,58 @@ pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<
 /// header or for any other origin (which is remembered as refused).
 pub fn site_origin(app: &AppState, headers: &HeaderMap) -> Option<String> {
     let origin = normalized(headers.get(header::ORIGIN)?);
-    if is_self(app, headers, &origin) || app.config.allowed_origins.contains(&origin) {
+    if is_self(app, headers, &origin) || app.site_origins.contains(&origin) {
         Some(origin)
     } else {
         app.refused_origins.record(&origin, crate::now_ms());
         None
+    }
+}
+
+/// The site origins the widget may be used on: the configured ones
+/// (`allowed_origins`), and those the admin added in the console (stored in the
+/// database, loaded at start and replaced here after every change). Checks read
+/// memory only: they never wait on the database, and see a change at once.
+#[derive(Debug)]
+pub struct SiteOrigins {
+    configured: Vec<String>,
+    /// Replaced whole on a change (a write lock for a moment); a check clones
+    /// nothing and holds the read lock for a look-up.
+    stored: RwLock<Arc<Vec<String>>>,
+    /// Held by a change from its database write until memory holds the result,
+    /// so that two admins' changes cannot leave memory behind the database.
+    pub changing: tokio::sync::Mutex<()>,
+}
+
+impl SiteOrigins {
+    pub fn new(configured: Vec<String>) -> SiteOrigins {
+        SiteOrigins {
+            configured,
+            stored: RwLock::default(),
+            changing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Whether `origin` (normalised) is a configured or a stored site origin.
+    pub fn contains(&self, origin: &str) -> bool {
+        self.configured.iter().any(|o| o == origin) || self.stored().iter().any(|o| o == origin)
+    }
+
+    pub fn configured(&self) -> &[String] {
+        &self.configured
+    }
+
+    /// The stored origins, as last set.
+    pub fn stored(&self) -> Arc<Vec<String>> {
+        self.stored
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replaces the stored origins with what the database now holds.
+    pub fn set_stored(&self, origins: Vec<String>) {
+        *self.stored.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(origins);
     }
 }
 
@@ -150,6 +197,14 @@ impl RefusedOrigins {
             );
         }
         true
+    }
+
+    /// Forgets an origin (it was just allowed).
+    pub fn forget(&self, origin: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(origin);
     }
 
     /// The origins remembered, most recently refused first.

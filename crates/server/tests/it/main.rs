@@ -16,5 +16,6 @@ mod postgres;
 mod relay;
 mod restart;
 mod share;
+mod site;
 mod tls;
 mod turn;
