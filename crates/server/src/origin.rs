@@ -193,7 +193,8 @@ impl RefusedOrigins {
             tracing::warn!(
                 %origin,
                 "refused the widget on a site that is not allowed: add its origin to allowed_origins in the \
-                 configuration file, or to --allowed-origins / SIGHTLINE_ALLOWED_ORIGINS (logged once per origin)"
+                 configuration file, or to --allowed-origins / SIGHTLINE_ALLOWED_ORIGINS, or allow it on the console's \
+                 Install page (logged once per origin)"
             );
         }
         true
