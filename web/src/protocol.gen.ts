@@ -271,6 +271,28 @@ export type UploadedImage = { image: ImageRef, conversation: ConversationId, seq
 
 export type ImageAnnotations = { annotations: unknown, };
 
+export type SiteSettings = { 
+/**
+ * `widget.js` on this server, for the snippet.
+ */
+widget_url: string, 
+/**
+ * The origins in the configuration (`allowed_origins`): changed only there.
+ */
+configured_origins: Array<string>, 
+/**
+ * The origins added in the console, stored in the database.
+ */
+stored_origins: Array<string>, 
+/**
+ * Origins the widget was refused on since the server started, most recent first.
+ */
+refused_origins: Array<RefusedOrigin>, };
+
+export type RefusedOrigin = { origin: string, first_at: number, last_at: number, count: number, };
+
+export type SiteOriginRequest = { origin: string, };
+
 export const PROTOCOL_VERSION = 1;
 export const MAX_TEXT_CHARS = 4000;
 export const MAX_URL_BYTES = 2048;

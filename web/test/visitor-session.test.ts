@@ -201,3 +201,28 @@ test("typing is only sent in an open conversation; errors mark messages failed",
   pool.current.receive({ type: "error", code: "bad_request", message: "Bad", client_id: null });
   assert.equal(session.notice, "Bad.");
 });
+
+test("a site that is not allowed (close 4403): refused, and nothing reconnects", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.serverClose(4403, "origin not allowed");
+  assert.equal(session.link, "refused");
+  assert.equal(clock.pending, 0, "no retry scheduled");
+  session.start();
+  session.sendText("anyone there?");
+  session.reconnectNow();
+  clock.advance(60_000);
+  assert.equal(pool.sockets.length, 1, "no second socket");
+  assert.equal(session.link, "refused");
+});
+
+test("other close codes still reconnect", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.serverClose(4000, "restart");
+  assert.equal(session.link, "reconnecting");
+  clock.advance(1000);
+  assert.equal(pool.sockets.length, 2);
+});

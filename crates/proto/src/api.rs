@@ -184,3 +184,44 @@ pub struct ImageAnnotations {
     #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
     pub annotations: serde_json::Value,
 }
+
+/// Longest site origin the console may store, in bytes.
+pub const MAX_SITE_ORIGIN_BYTES: usize = 255;
+/// Most site origins the console may store.
+pub const MAX_STORED_SITE_ORIGINS: usize = 100;
+
+/// `GET /api/admin/site` (admins): what the Install page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct SiteSettings {
+    /// `widget.js` on this server, for the snippet.
+    pub widget_url: String,
+    /// The origins in the configuration (`allowed_origins`): changed only there.
+    pub configured_origins: Vec<String>,
+    /// The origins added in the console, stored in the database.
+    pub stored_origins: Vec<String>,
+    /// Origins the widget was refused on since the server started, most recent first.
+    pub refused_origins: Vec<RefusedOrigin>,
+}
+
+/// A site origin the widget was refused on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct RefusedOrigin {
+    pub origin: String,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub first_at: u64,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub last_at: u64,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub count: u64,
+}
+
+/// `POST` and `DELETE /api/admin/site/origins` (admins): add or remove a stored
+/// site origin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct SiteOriginRequest {
+    pub origin: String,
+}

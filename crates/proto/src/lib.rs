@@ -697,6 +697,9 @@ pub fn typescript_declarations() -> String {
         api::ApiError::decl(),
         api::UploadedImage::decl(),
         api::ImageAnnotations::decl(),
+        api::SiteSettings::decl(),
+        api::RefusedOrigin::decl(),
+        api::SiteOriginRequest::decl(),
     ];
     for decl in decls {
         out.push_str("export ");

@@ -9,8 +9,9 @@ use axum::Json;
 use serde::Deserialize;
 use sightline_core::token_hash;
 use sightline_proto::api::{
-    ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, ProfileRequest, SetPasswordRequest, Transcript,
-    UpdateUserRequest, UserInfo,
+    ApiError, ConversationPage, CreateUserRequest, LoginRequest, Me, ProfileRequest, RefusedOrigin, SetPasswordRequest,
+    SiteOriginRequest, SiteSettings, Transcript, UpdateUserRequest, UserInfo, MAX_SITE_ORIGIN_BYTES,
+    MAX_STORED_SITE_ORIGINS,
 };
 use sightline_proto::{AgentId, AgentRef, ConversationId, ConversationStatus};
 use sightline_store::{ConversationQuery, StoreError};
@@ -559,4 +560,131 @@ pub async fn get_conversation(
     }
     let events = app.store.events(&id, 0, None, 100_000).await?;
     Ok(Json(Transcript { conversation, events }))
+}
+
+fn admins_only(auth: &Authenticated) -> ApiResult<()> {
+    if auth.user.is_admin {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only admins can see the site settings",
+        ))
+    }
+}
+
+/// The Install page: the widget's URL, the site origins and those refused.
+pub async fn site_settings(
+    State(app): State<AppState>,
+    Agent(auth): Agent,
+    headers: HeaderMap,
+) -> ApiResult<Json<SiteSettings>> {
+    admins_only(&auth)?;
+    let base = match &app.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let scheme = if app.config.tls.is_some() { "https" } else { "http" };
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("{scheme}://{host}")
+        }
+    };
+    let site_origins = &app.site_origins;
+    let refused_origins = app
+        .refused_origins
+        .recent()
+        .into_iter()
+        // One the admin allowed since is no longer of interest.
+        .filter(|r| !site_origins.contains(&r.origin))
+        .map(|r| RefusedOrigin {
+            origin: r.origin,
+            first_at: r.first_ms,
+            last_at: r.last_ms,
+            count: r.count,
+        })
+        .collect();
+    Ok(Json(SiteSettings {
+        widget_url: format!("{base}/widget.js"),
+        configured_origins: site_origins.configured().to_vec(),
+        stored_origins: site_origins.stored().to_vec(),
+        refused_origins,
+    }))
+}
+
+/// A site origin as the admin typed it, normalised; refused when too long or not
+/// an http(s) origin.
+fn site_origin_of(body: Result<Json<SiteOriginRequest>, JsonRejection>) -> ApiResult<String> {
+    let Json(request) = body?;
+    let given = request.origin.trim();
+    if given.is_empty() || given.len() > MAX_SITE_ORIGIN_BYTES {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            format!("an origin is 1 to {MAX_SITE_ORIGIN_BYTES} bytes, such as https://www.example.com"),
+        ));
+    }
+    let origin = crate::config::normalize_origin(given).map_err(|_| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            "not an origin: write it as https://www.example.com",
+        )
+    })?;
+    if origin.len() > MAX_SITE_ORIGIN_BYTES {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            "that origin is too long",
+        ));
+    }
+    Ok(origin)
+}
+
+/// Stores the database's site origins in memory: the checks see them at once.
+async fn reload_site_origins(app: &AppState) -> ApiResult<()> {
+    app.site_origins.set_stored(app.store.site_origins().await?);
+    Ok(())
+}
+
+pub async fn add_site_origin(
+    State(app): State<AppState>,
+    AdminWrite(auth): AdminWrite,
+    body: Result<Json<SiteOriginRequest>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let origin = site_origin_of(body)?;
+    let _changing = app.site_origins.changing.lock().await;
+    if app.site_origins.stored().len() >= MAX_STORED_SITE_ORIGINS {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "too_many",
+            format!("at most {MAX_STORED_SITE_ORIGINS} site origins can be added here; list more in allowed_origins"),
+        ));
+    }
+    app.store.add_site_origin(&origin, auth.user.id, now_ms()).await?;
+    reload_site_origins(&app).await?;
+    app.refused_origins.forget(&origin);
+    tracing::info!(%origin, by = %auth.user.name, "site origin allowed in the console");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_site_origin(
+    State(app): State<AppState>,
+    AdminWrite(auth): AdminWrite,
+    body: Result<Json<SiteOriginRequest>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let origin = site_origin_of(body)?;
+    let _changing = app.site_origins.changing.lock().await;
+    if !app.store.remove_site_origin(&origin).await? {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "that origin was not added here (configured ones are changed in the configuration)",
+        ));
+    }
+    reload_site_origins(&app).await?;
+    tracing::info!(%origin, by = %auth.user.name, "site origin removed in the console");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,8 @@
 //! `'self'`); it rewrites every outside URL of a mirrored page to
 //! `/api/cobrowse/asset?u=<url>`. This handler fetches such a URL for a logged-in
 //! agent, and only when:
-//! - its origin is one of the configured site origins (`allowed_origins`), and so
+//! - its origin is one of the site origins (`allowed_origins` and those an admin
+//!   added in the console), and so
 //!   is every redirect's (never an open proxy, never an address the operator did
 //!   not name);
 //! - the answer is a stylesheet, a font or an image (by its type, or for a generic
@@ -58,7 +59,7 @@ pub const ANSWER_BUDGET_KIB: u32 = 64 * 1024;
 /// The proxy's client and its limits.
 pub struct AssetProxy {
     client: reqwest::Client,
-    allowed: Arc<Vec<String>>,
+    allowed: Arc<crate::origin::SiteOrigins>,
     all: Semaphore,
     per_agent: Mutex<BTreeMap<i64, Arc<Semaphore>>>,
     /// [`ANSWER_BUDGET_KIB`], taken by each answer until its body is dropped.
@@ -70,9 +71,9 @@ fn origin_of(url: &Url) -> String {
 }
 
 impl AssetProxy {
-    /// A proxy for the given (normalised) site origins.
-    pub fn new(allowed_origins: Vec<String>) -> anyhow::Result<Self> {
-        let allowed = Arc::new(allowed_origins);
+    /// A proxy for the site origins (configured and stored: a change applies to
+    /// the next fetch).
+    pub fn new(allowed: Arc<crate::origin::SiteOrigins>) -> anyhow::Result<Self> {
         let redirect_allowed = allowed.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
@@ -329,7 +330,7 @@ pub async fn get_asset(State(app): State<AppState>, Agent(auth): Agent, Query(qu
         return refuse(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
-            "only the site origins in allowed_origins are fetched",
+            "only the allowed site origins are fetched",
         );
     }
     let agent_slots = proxy.agent_slots(auth.user.id.0);

@@ -105,6 +105,9 @@ pub struct ServeArgs {
     /// the main one [default: none].
     #[arg(long, global = true, env = "SIGHTLINE_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Turn the demo site off: `/demo` answers 404 and `/` leads to the console.
+    #[arg(long, global = true, env = "SIGHTLINE_NO_DEMO")]
+    pub no_demo: bool,
 }
 
 /// A burst and a sustained rate, as written in the file's `[limits]` table.
@@ -221,6 +224,7 @@ struct FileConfig {
     forwarded_header: Option<String>,
     metrics_token: Option<String>,
     metrics_bind: Option<SocketAddr>,
+    no_demo: Option<bool>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -268,6 +272,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// The hub's rate limits.
     pub limits: Limits,
+    /// Serve the demo site at `/demo` (off with `--no-demo`).
+    pub demo: bool,
 }
 
 impl Config {
@@ -454,6 +460,8 @@ impl Config {
             metrics_token,
             metrics_bind: args.metrics_bind.or(file.metrics_bind),
             limits: file.limits.resolve()?,
+            // A flag can only be given, so it wins when given; else the file.
+            demo: !(args.no_demo || file.no_demo.unwrap_or(false)),
             bind: args
                 .bind
                 .or(file.bind)
@@ -492,6 +500,7 @@ impl Config {
             metrics_token: None,
             metrics_bind: None,
             limits: Limits::default(),
+            demo: true,
         }
     }
 }
@@ -619,6 +628,22 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::resolve(short_token, None).is_err());
+    }
+
+    #[test]
+    fn the_demo_is_on_unless_the_flag_or_the_file_turns_it_off() {
+        assert!(Config::resolve(ServeArgs::default(), None).expect("valid").demo);
+        let flag = ServeArgs {
+            no_demo: true,
+            ..ServeArgs::default()
+        };
+        assert!(!Config::resolve(flag, None).expect("valid").demo);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(&path, "no_demo = true\n").expect("write");
+        assert!(!Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
+        std::fs::write(&path, "no_demo = false\n").expect("write");
+        assert!(Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod hub_task;
 pub mod image_check;
 pub mod images;
 pub mod net;
-mod origin;
+pub mod origin;
 pub mod relay;
 mod ws;
 
@@ -80,6 +80,10 @@ pub struct AppState {
     pub replay_work: Arc<tokio::sync::Semaphore>,
     /// Stylesheets, fonts and images of mirrored pages (`/api/cobrowse/asset`).
     pub asset_proxy: Arc<asset_proxy::AssetProxy>,
+    /// Site origins the widget was refused on during this run (each logged once).
+    pub refused_origins: Arc<origin::RefusedOrigins>,
+    /// Site origins the widget may be used on: configured, and added by an admin.
+    pub site_origins: Arc<origin::SiteOrigins>,
 }
 
 /// The first admin account, created when the database has no account at all.
@@ -164,6 +168,11 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/thumb", get(images::get_thumb).options(images::preflight))
         .route("/images/{id}/annotations", get(images::get_annotations))
         .route("/cobrowse/asset", get(asset_proxy::get_asset))
+        .route("/admin/site", get(api::site_settings))
+        .route(
+            "/admin/site/origins",
+            post(api::add_site_origin).delete(api::remove_site_origin),
+        )
         .fallback(|| async { api::Failure::new(StatusCode::NOT_FOUND, "not_found", "no such API") })
         .layer(axum::middleware::from_fn(api_loads_refused))
         // Every API body is small JSON.
@@ -181,7 +190,7 @@ fn router(app: AppState) -> Router {
         .route("/ws/stream", get(relay::socket))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/", get(|| async { Redirect::to("/demo") }))
+        .route("/", get(index))
         .fallback(get(static_file))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -220,8 +229,22 @@ async fn api_loads_refused(request: axum::extract::Request, next: axum::middlewa
     next.run(request).await
 }
 
-async fn static_file(uri: Uri) -> Response {
+/// `/`: the demo site, or the console when the demo is turned off.
+async fn index(State(app): State<AppState>) -> Redirect {
+    Redirect::to(if app.config.demo { "/demo" } else { "/console" })
+}
+
+async fn static_file(State(app): State<AppState>, uri: Uri) -> Response {
+    if !app.config.demo && is_demo_path(uri.path()) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     assets::serve(uri.path())
+}
+
+/// `/demo` and everything under it (as `assets::lookup` reads a path).
+fn is_demo_path(path: &str) -> bool {
+    let path = path.trim_start_matches('/');
+    path == "demo" || path.starts_with("demo/") || path.starts_with("demo.")
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
@@ -371,6 +394,12 @@ async fn metrics_open(State(app): State<AppState>) -> Response {
         app.relay.messages_refused.load(Ordering::Relaxed),
     );
     gauge(
+        "sightline_origin_refusals_total",
+        "Widget sockets and requests refused because their site origin is not in allowed_origins.",
+        "counter",
+        app.refused_origins.total.load(Ordering::Relaxed),
+    );
+    gauge(
         "sightline_upload_memory_in_use_bytes",
         "Room taken in the upload memory budget by uploads in flight.",
         "gauge",
@@ -427,11 +456,20 @@ pub async fn run(
         .map(|n| n.get())
         .unwrap_or(2)
         .min(2);
+    let site_origins = Arc::new(origin::SiteOrigins::new(config.allowed_origins.clone()));
+    site_origins.set_stored(
+        store
+            .site_origins()
+            .await
+            .context("reading the site origins added in the console")?,
+    );
     let app = AppState {
         asset_proxy: Arc::new(
-            asset_proxy::AssetProxy::new(config.allowed_origins.clone()).context("setting up the asset proxy")?,
+            asset_proxy::AssetProxy::new(site_origins.clone()).context("setting up the asset proxy")?,
         ),
+        site_origins,
         blobs,
+        refused_origins: Arc::default(),
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
         upload_memory: Arc::new(tokio::sync::Semaphore::new(
             usize::try_from(config.max_upload_memory.div_ceil(1024)).unwrap_or(usize::MAX / 2),

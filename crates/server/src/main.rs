@@ -204,8 +204,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
     tracing::info!(%addr, database = %sightline::redact(&config.database_url), "listening");
+    let demo = if config.demo {
+        format!("\n  demo site:     {url}/demo")
+    } else {
+        String::new()
+    };
     tell(&format!(
-        "Sightline is running at {url}/\n  demo site:     {url}/demo\n  agent console: {url}/console"
+        "Sightline is running at {url}/{demo}\n  agent console: {url}/console"
     ));
     sightline::run(listener, config, store, shutdown).await
 }

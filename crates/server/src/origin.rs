@@ -1,5 +1,9 @@
 //! Origin checks for WebSocket upgrades (cross-site WebSocket hijacking) and
-//! state-changing requests.
+//! state-changing requests, and the memory of the site origins refused.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +33,16 @@ fn is_self(app: &AppState, headers: &HeaderMap, origin: &str) -> bool {
         .is_some_and(|own| own == origin)
 }
 
+/// The Origin header normalised (`scheme://host[:port]`), or `null` for an opaque
+/// origin or one that is not an http(s) URL (a sandboxed frame, a `file:` page).
+fn normalized(value: &header::HeaderValue) -> String {
+    value
+        .to_str()
+        .ok()
+        .and_then(|o| crate::config::normalize_origin(o).ok())
+        .unwrap_or_else(|| "null".to_owned())
+}
+
 /// Refuses a browser request from a foreign page. Requests without an Origin
 /// header come from non-browser clients, which cannot carry a victim's cookies
 /// without being given them, so they pass.
@@ -36,28 +50,198 @@ pub fn check(app: &AppState, headers: &HeaderMap, check: OriginCheck) -> Result<
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
-    let origin = origin
-        .to_str()
-        .ok()
-        .and_then(|o| crate::config::normalize_origin(o).ok())
-        .unwrap_or_default();
-    let allowed = is_self(app, headers, &origin)
-        || (check == OriginCheck::SiteOrSelf && app.config.allowed_origins.contains(&origin));
+    let origin = normalized(origin);
+    let allowed =
+        is_self(app, headers, &origin) || (check == OriginCheck::SiteOrSelf && app.site_origins.contains(&origin));
     if allowed {
-        Ok(())
-    } else {
-        tracing::info!(%origin, "refused a request from a foreign origin");
-        Err(Box::new(
-            (StatusCode::FORBIDDEN, "this origin is not allowed").into_response(),
-        ))
+        return Ok(());
     }
+    match check {
+        // The widget on a site the operator has not listed (yet): say so once, with
+        // the setting that fixes it.
+        OriginCheck::SiteOrSelf => {
+            app.refused_origins.record(&origin, crate::now_ms());
+        }
+        OriginCheck::SelfOnly => tracing::info!(%origin, "refused a console request from a foreign origin"),
+    }
+    Err(Box::new(
+        (StatusCode::FORBIDDEN, "this origin is not allowed").into_response(),
+    ))
 }
 
 /// For cross-origin reads and uploads by the widget (CORS): the request's Origin,
 /// when it is this server's own or a configured site's. `None` without an Origin
-/// header or for any other origin.
+/// header or for any other origin (which is remembered as refused).
 pub fn site_origin(app: &AppState, headers: &HeaderMap) -> Option<String> {
-    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
-    let origin = crate::config::normalize_origin(origin).ok()?;
-    (is_self(app, headers, &origin) || app.config.allowed_origins.contains(&origin)).then_some(origin)
+    let origin = normalized(headers.get(header::ORIGIN)?);
+    if is_self(app, headers, &origin) || app.site_origins.contains(&origin) {
+        Some(origin)
+    } else {
+        app.refused_origins.record(&origin, crate::now_ms());
+        None
+    }
+}
+
+/// The site origins the widget may be used on: the configured ones
+/// (`allowed_origins`), and those the admin added in the console (stored in the
+/// database, loaded at start and replaced here after every change). Checks read
+/// memory only: they never wait on the database, and see a change at once.
+#[derive(Debug)]
+pub struct SiteOrigins {
+    configured: Vec<String>,
+    /// Replaced whole on a change (a write lock for a moment); a check clones
+    /// nothing and holds the read lock for a look-up.
+    stored: RwLock<Arc<Vec<String>>>,
+    /// Held by a change from its database write until memory holds the result,
+    /// so that two admins' changes cannot leave memory behind the database.
+    pub changing: tokio::sync::Mutex<()>,
+}
+
+impl SiteOrigins {
+    pub fn new(configured: Vec<String>) -> SiteOrigins {
+        SiteOrigins {
+            configured,
+            stored: RwLock::default(),
+            changing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Whether `origin` (normalised) is a configured or a stored site origin.
+    pub fn contains(&self, origin: &str) -> bool {
+        self.configured.iter().any(|o| o == origin) || self.stored().iter().any(|o| o == origin)
+    }
+
+    pub fn configured(&self) -> &[String] {
+        &self.configured
+    }
+
+    /// The stored origins, as last set.
+    pub fn stored(&self) -> Arc<Vec<String>> {
+        self.stored
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replaces the stored origins with what the database now holds.
+    pub fn set_stored(&self, origins: Vec<String>) {
+        *self.stored.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(origins);
+    }
+}
+
+/// Most refused origins remembered at once. A new one beyond this replaces the
+/// one seen least recently (which is logged again if it comes back).
+pub const REFUSED_ORIGINS_KEPT: usize = 256;
+
+/// One origin the widget was refused on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedOrigin {
+    pub origin: String,
+    pub first_ms: u64,
+    pub last_ms: u64,
+    pub count: u64,
+}
+
+/// The site origins refused during this run, so that each is logged once (a
+/// site that embeds the widget without being allowed would otherwise log every
+/// page view) and the admin can be shown them. A std Mutex: nothing awaits while
+/// it is held, and it is held for a map look-up (a scan of at most
+/// [`REFUSED_ORIGINS_KEPT`] entries when one must be replaced).
+#[derive(Debug, Default)]
+pub struct RefusedOrigins {
+    seen: Mutex<HashMap<String, RefusedOrigin>>,
+    /// Every refusal, repeated ones included (`/metrics`).
+    pub total: AtomicU64,
+}
+
+impl RefusedOrigins {
+    /// Counts a refusal of `origin` (normalised); logs a warning the first time,
+    /// and then returns true.
+    pub fn record(&self, origin: &str, now_ms: u64) -> bool {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(entry) = seen.get_mut(origin) {
+            entry.count += 1;
+            entry.last_ms = now_ms;
+            return false;
+        }
+        if seen.len() >= REFUSED_ORIGINS_KEPT {
+            let stalest = seen
+                .values()
+                .min_by_key(|e| (e.last_ms, e.origin.clone()))
+                .map(|e| e.origin.clone());
+            if let Some(stalest) = stalest {
+                seen.remove(&stalest);
+            }
+        }
+        seen.insert(
+            origin.to_owned(),
+            RefusedOrigin {
+                origin: origin.to_owned(),
+                first_ms: now_ms,
+                last_ms: now_ms,
+                count: 1,
+            },
+        );
+        drop(seen);
+        if origin == "null" {
+            tracing::warn!(
+                "refused the widget on a page without an origin it can be allowed by (a sandboxed frame, a file: page); \
+                 serve the page from an http(s) origin and add that to allowed_origins"
+            );
+        } else {
+            tracing::warn!(
+                %origin,
+                "refused the widget on a site that is not allowed: add its origin to allowed_origins in the \
+                 configuration file, or to --allowed-origins / SIGHTLINE_ALLOWED_ORIGINS, or allow it on the console's \
+                 Install page (logged once per origin)"
+            );
+        }
+        true
+    }
+
+    /// Forgets an origin (it was just allowed).
+    pub fn forget(&self, origin: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(origin);
+    }
+
+    /// The origins remembered, most recently refused first.
+    pub fn recent(&self) -> Vec<RefusedOrigin> {
+        let seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut list: Vec<RefusedOrigin> = seen.values().cloned().collect();
+        list.sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.origin.cmp(&b.origin)));
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_origin_is_remembered_once_and_memory_stays_bounded() {
+        let refused = RefusedOrigins::default();
+        assert!(refused.record("https://a.example", 1), "logged the first time");
+        assert!(!refused.record("https://a.example", 5), "not again");
+        let recent = refused.recent();
+        assert_eq!(recent.len(), 1);
+        assert_eq!((recent[0].first_ms, recent[0].last_ms, recent[0].count), (1, 5, 2));
+        for n in 0..REFUSED_ORIGINS_KEPT as u64 {
+            assert!(refused.record(&format!("https://site{n}.example"), 10 + n));
+        }
+        let recent = refused.recent();
+        assert_eq!(recent.len(), REFUSED_ORIGINS_KEPT);
+        assert!(
+            !recent.iter().any(|e| e.origin == "https://a.example"),
+            "the one seen least recently made room"
+        );
+        assert_eq!(
+            recent[0].origin,
+            format!("https://site{}.example", REFUSED_ORIGINS_KEPT - 1)
+        );
+        assert_eq!(refused.total.load(Ordering::Relaxed), 2 + REFUSED_ORIGINS_KEPT as u64);
+    }
 }

@@ -35,10 +35,49 @@ pub async fn visitor(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf) {
-        return *refusal;
+    if origin::check(&app, &headers, OriginCheck::SiteOrSelf).is_err() {
+        return refuse_site(&app, upgrade, address);
     }
     upgrade_socket(app, upgrade, Peer::Visitor, address, None)
+}
+
+/// Close code for a widget on a site whose origin is not allowed.
+pub const ORIGIN_REFUSED: u16 = 4403;
+
+/// A widget on a site that is not allowed. A browser's script cannot read the
+/// status of a refused upgrade (it sees only 1006, as for a network failure, and
+/// would retry for ever), so the upgrade is accepted only to be closed at once
+/// with [`ORIGIN_REFUSED`]: nothing the page sends is read, and the socket never
+/// reaches the hub. It holds a place in the connection gate while it closes.
+fn refuse_site(app: &AppState, upgrade: WebSocketUpgrade, address: IpAddr) -> Response {
+    let permit = match admit(app, address, false) {
+        Ok(permit) => permit,
+        Err(refused) => return *refused,
+    };
+    upgrade
+        .read_buffer_size(1024)
+        .max_message_size(1024)
+        .max_frame_size(1024)
+        .on_upgrade(move |mut socket| async move {
+            let _permit = permit;
+            let frame = CloseFrame {
+                code: ORIGIN_REFUSED,
+                reason: Utf8Bytes::from_static("origin not allowed"),
+            };
+            if !send_frame(&mut socket, Message::Close(Some(frame))).await {
+                return;
+            }
+            // Wait briefly for the browser's answering close, so that it reports
+            // a clean close with our code; whatever else it sends is dropped.
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+                while let Some(Ok(message)) = socket.recv().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        })
 }
 
 pub async fn agent(

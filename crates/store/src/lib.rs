@@ -62,6 +62,7 @@ mod error;
 mod images;
 mod list;
 mod sessions;
+mod site_origins;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;

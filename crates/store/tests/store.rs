@@ -1299,3 +1299,29 @@ async fn the_write_ahead_log_is_checkpointed_beside_the_writer() {
     }
     store.close().await;
 }
+
+#[tokio::test]
+async fn site_origins_are_stored_once_listed_in_order_and_removed() {
+    on_each_backend("site_origins", |db: TestDb| async move {
+        let store = db.connect().await;
+        let ann = store.create_user("ann", "Ann", "h", true, 1).await.unwrap();
+        assert!(store.site_origins().await.unwrap().is_empty());
+        assert!(store.add_site_origin("https://shop.example", ann.id, 5).await.unwrap());
+        assert!(store.add_site_origin("https://blog.example", ann.id, 6).await.unwrap());
+        assert!(
+            !store.add_site_origin("https://shop.example", ann.id, 7).await.unwrap(),
+            "once"
+        );
+        assert_eq!(
+            store.site_origins().await.unwrap(),
+            vec!["https://blog.example".to_owned(), "https://shop.example".to_owned()]
+        );
+        assert!(store.remove_site_origin("https://shop.example").await.unwrap());
+        assert!(!store.remove_site_origin("https://shop.example").await.unwrap());
+        assert_eq!(
+            store.site_origins().await.unwrap(),
+            vec!["https://blog.example".to_owned()]
+        );
+    })
+    .await;
+}

@@ -3,6 +3,8 @@
 
 import type {
   ApiError,
+  SiteOriginRequest,
+  SiteSettings,
   ConversationPage,
   ImageAnnotations,
   ConversationStatus,
@@ -104,5 +106,7 @@ export const api = {
     return request<ConversationPage>("GET", "/api/conversations" + (qs ? "?" + qs : ""));
   },
   annotations: (imageId: string) => request<ImageAnnotations>("GET", `/api/images/${encodeURIComponent(imageId)}/annotations`),
+  siteSettings: () => request<SiteSettings>("GET", "/api/admin/site"),
+  siteOrigin: (method: "POST" | "DELETE", req: SiteOriginRequest) => request<void>(method, "/api/admin/site/origins", req),
   transcript: (id: string) => request<Transcript>("GET", `/api/conversations/${encodeURIComponent(id)}`),
 };

@@ -7,6 +7,7 @@ import { visitorLabel } from "../lib/format";
 import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
+import { InstallView } from "./install";
 import { openForm } from "./dialog";
 import { HistoryView } from "./history";
 import { InboxView } from "./inbox";
@@ -170,12 +171,14 @@ function startApp(me: Me): void {
   cobrowseUi.onNotice = toast;
   const history = new HistoryView(() => session.me);
   const admin = new AdminView(() => user.id, toast);
+  const install = new InstallView(toast);
 
   // Top bar
   const waitingBadge = h("span", { class: "nav-badge", "data-testid": "nav-waiting", hidden: true });
   const navInbox = h("a", { href: "#/inbox", "data-testid": "nav-inbox" }, h("span", { text: "Inbox" }), waitingBadge);
   const navHistory = h("a", { href: "#/history", "data-testid": "nav-history", text: "History" });
   const navAdmin = h("a", { href: "#/admin", "data-testid": "nav-admin", text: "Admin", hidden: !user.is_admin });
+  const navInstall = h("a", { href: "#/install", "data-testid": "nav-install", text: "Install", hidden: !user.is_admin });
   const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status" });
   const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
   const meAvatar = h("span", { class: "me-avatar", "aria-hidden": "true", "data-testid": "me-avatar" });
@@ -237,7 +240,7 @@ function startApp(me: Me): void {
       "header",
       { class: "topbar" },
       logo(),
-      h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin),
+      h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin, navInstall),
       h("span", { class: "grow" }),
       linkState,
       profileBtn,
@@ -256,22 +259,23 @@ function startApp(me: Me): void {
     const hash = location.hash.replace(/^#\/?/, "");
     const [name, ...rest] = hash.split("/");
     const arg = rest.length ? decodeURIComponent(rest.join("/")) : null;
-    let next = name === "history" || (name === "admin" && user.is_admin) ? name : "inbox";
-    if (name === "admin" && !user.is_admin) next = "inbox";
+    const next = name === "history" || ((name === "admin" || name === "install") && user.is_admin) ? name : "inbox";
     for (const [a, n] of [
       [navInbox, "inbox"],
       [navHistory, "history"],
       [navAdmin, "admin"],
+      [navInstall, "install"],
     ] as const) {
       if (n === next) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
     if (next !== page) {
       page = next;
-      replaceChildren(view, next === "inbox" ? inbox.el : next === "history" ? history.el : admin.el);
+      replaceChildren(view, next === "inbox" ? inbox.el : next === "history" ? history.el : next === "install" ? install.el : admin.el);
     }
     if (next === "history") history.show(arg);
     if (next === "admin") void admin.load();
+    if (next === "install") void install.load();
     renderChrome();
   }
 
@@ -380,7 +384,7 @@ function startApp(me: Me): void {
   session.subscribe(() => {
     if (session.me && session.isAdmin !== user.is_admin) {
       user = { ...user, is_admin: session.isAdmin };
-      navAdmin.hidden = !user.is_admin;
+      navAdmin.hidden = navInstall.hidden = !user.is_admin;
     }
   });
 

@@ -26,8 +26,15 @@ export interface KeyValueStore {
   remove(key: string): void;
 }
 
-/** What the widget shows about the link to the server. */
-export type LinkState = "idle" | "connecting" | "online" | "reconnecting";
+/**
+ * What the widget shows about the link to the server. `refused`: the server
+ * closed with {@link ORIGIN_REFUSED}, the page's site is not allowed; nothing
+ * reconnects, not even `start()`.
+ */
+export type LinkState = "idle" | "connecting" | "online" | "reconnecting" | "refused";
+
+/** Close code of a visitor socket opened from a site that is not allowed. */
+export const ORIGIN_REFUSED = 4403;
 
 export type ConversationState = "none" | ConversationStatus;
 
@@ -70,7 +77,8 @@ export class VisitorSession {
       url: opts.wsUrl,
       hello: () => this.hello(),
       onMessage: (m) => this.onMessage(m),
-      onState: (s) => this.onConnState(s),
+      onState: (s, info) => this.onConnState(s, info.closeCode),
+      onClose: (code) => code !== ORIGIN_REFUSED,
       createSocket: opts.createSocket,
       timers: opts.timers,
     });
@@ -246,7 +254,7 @@ export class VisitorSession {
     };
   }
 
-  private onConnState(s: ConnectionState): void {
+  private onConnState(s: ConnectionState, closeCode?: number): void {
     if (s === "open" || s === "connecting") {
       this.link = this.everOnline ? "reconnecting" : "connecting";
     } else if (s === "waiting") {
@@ -254,7 +262,7 @@ export class VisitorSession {
       this.link = "reconnecting";
       this.typingIn.set(false);
     } else {
-      this.link = "idle";
+      this.link = closeCode === ORIGIN_REFUSED ? "refused" : "idle";
     }
     this.changed();
   }

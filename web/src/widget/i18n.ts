@@ -24,6 +24,7 @@ export interface Strings {
   waitingNote: string;
   connecting: string;
   reconnecting: string;
+  refused: string;
   sending: string;
   notSent: string;
   retry: string;
@@ -70,6 +71,7 @@ const en: Strings = {
   waitingNote: "Thanks! An agent will be with you shortly.",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
+  refused: "Chat is not available on this site",
   sending: "Sending…",
   notSent: "Not sent",
   retry: "Retry",
@@ -116,6 +118,7 @@ const de: Strings = {
   waitingNote: "Danke! Gleich ist jemand für Sie da.",
   connecting: "Verbinde…",
   reconnecting: "Verbindung wird wiederhergestellt…",
+  refused: "Der Chat ist auf dieser Website nicht verfügbar",
   sending: "Wird gesendet…",
   notSent: "Nicht gesendet",
   retry: "Erneut senden",
@@ -162,6 +165,7 @@ const fr: Strings = {
   waitingNote: "Merci ! Un conseiller va vous répondre.",
   connecting: "Connexion…",
   reconnecting: "Reconnexion…",
+  refused: "Le chat n’est pas disponible sur ce site",
   sending: "Envoi…",
   notSent: "Non envoyé",
   retry: "Réessayer",

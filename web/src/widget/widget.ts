@@ -419,7 +419,10 @@ export function mountWidget(config: WidgetConfig): void {
     const link = session.link;
     let statusText = "";
     let statusIcon: string[] | null = null;
-    if (link === "reconnecting") {
+    if (link === "refused") {
+      statusText = t.refused;
+      statusIcon = ICONS.alert;
+    } else if (link === "reconnecting") {
       statusText = t.reconnecting;
       statusIcon = ICONS.wifiOff;
     } else if (link === "connecting" && session.transcript.outboxItems().length > 0) {
@@ -456,6 +459,22 @@ export function mountWidget(config: WidgetConfig): void {
     queueMicrotask(render);
   }
 
+  // ---- the other bundles, loaded when needed: widget-NAME.js sets
+  // window.__sightlineNAMEModule (NAME capitalised there) ----
+  function load<M>(name: string, ready: (mod: M) => void, failed: () => void): void {
+    const script = document.createElement("script");
+    script.src = config.origin + `/widget-${name}.js`;
+    script.async = true;
+    script.onload = () => {
+      const mod = (window as unknown as Record<string, M | undefined>)[`__sightline${name[0].toUpperCase() + name.slice(1)}Module`];
+      if (mod) ready(mod);
+    };
+    script.onerror = failed;
+    document.head.appendChild(script);
+  }
+  // What every bundle is mounted with (each reads what it needs).
+  const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) };
+
   // ---- screen sharing: widget-share.js is loaded on the first invitation ----
   type ShareApi = { openCodeForm(): void; render(): void };
   let shareApi: ShareApi | null = null;
@@ -465,19 +484,16 @@ export function mountWidget(config: WidgetConfig): void {
     if (then) shareWaiters.push(then);
     if (shareWaiters.length > 1 || host.hasAttribute("data-share-loading")) return;
     host.setAttribute("data-share-loading", "");
-    const script = document.createElement("script");
-    script.src = config.origin + "/widget-share.js";
-    script.async = true;
-    script.onload = () => {
-      const mod = (window as unknown as { __sightlineShareModule?: { mountShare(h: unknown): ShareApi } }).__sightlineShareModule;
-      if (!mod) return;
-      shareApi = mod.mountShare({ session, origin: config.origin, slot: shareSlot, floatParent: root, styleRoot: shadow, preferTab: config.shareTab === "prefer", isOpen: () => open, openPanel: () => setOpen(true, false) });
-      host.setAttribute("data-share-ready", "");
-      for (const fn of shareWaiters) fn(shareApi);
-      shareWaiters = [];
-    };
-    script.onerror = () => host.removeAttribute("data-share-loading");
-    document.head.appendChild(script);
+    load<{ mountShare(h: unknown): ShareApi }>(
+      "share",
+      (mod) => {
+        shareApi = mod.mountShare({ ...base, slot: shareSlot, preferTab: config.shareTab === "prefer", isOpen: () => open });
+        host.setAttribute("data-share-ready", "");
+        for (const fn of shareWaiters) fn(shareApi);
+        shareWaiters = [];
+      },
+      () => host.removeAttribute("data-share-loading"),
+    );
   }
 
   // ---- co-browsing: widget-cobrowse.js (rrweb's recorder) is loaded when an agent
@@ -486,17 +502,14 @@ export function mountWidget(config: WidgetConfig): void {
   function loadCobrowse(): void {
     if (cobrowseRequested) return;
     cobrowseRequested = true;
-    const script = document.createElement("script");
-    script.src = config.origin + "/widget-cobrowse.js";
-    script.async = true;
-    script.onload = () => {
-      const mod = (window as unknown as { __sightlineCobrowseModule?: { mountCobrowse(h: unknown): unknown } }).__sightlineCobrowseModule;
-      if (!mod) return;
-      mod.mountCobrowse({ session, origin: config.origin, slot: shareSlot, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) });
-      host.setAttribute("data-cobrowse-ready", "");
-    };
-    script.onerror = () => (cobrowseRequested = false);
-    document.head.appendChild(script);
+    load<{ mountCobrowse(h: unknown): unknown }>(
+      "cobrowse",
+      (mod) => {
+        mod.mountCobrowse({ ...base, slot: shareSlot });
+        host.setAttribute("data-cobrowse-ready", "");
+      },
+      () => (cobrowseRequested = false),
+    );
   }
   const cobrowseLive = (state: string) => state === "asked" || state === "allowed" || state === "choosing" || state === "active";
   session.intercept((m) => {
@@ -511,18 +524,15 @@ export function mountWidget(config: WidgetConfig): void {
     if (imagesApi) return then(imagesApi);
     imageWaiters.push(then);
     if (imageWaiters.length > 1) return;
-    const script = document.createElement("script");
-    script.src = config.origin + "/widget-images.js";
-    script.async = true;
-    script.onload = () => {
-      const mod = (window as unknown as { __sightlineImagesModule?: { mountImages(h: unknown): ImagesApi } }).__sightlineImagesModule;
-      if (!mod) return;
-      imagesApi = mod.mountImages({ session, origin: config.origin, slot: uploads, floatParent: root, styleRoot: shadow, lang });
-      for (const fn of imageWaiters) fn(imagesApi);
-      imageWaiters = [];
-    };
-    script.onerror = () => (imageWaiters = []);
-    document.head.appendChild(script);
+    load<{ mountImages(h: unknown): ImagesApi }>(
+      "images",
+      (mod) => {
+        imagesApi = mod.mountImages({ ...base, slot: uploads });
+        for (const fn of imageWaiters) fn(imagesApi);
+        imageWaiters = [];
+      },
+      () => (imageWaiters = []),
+    );
   }
   // Text wins over a picture of it (office apps put both on the clipboard).
   const firstImage = (dt: DataTransfer | null) => (dt?.getData("text/plain") ? null : Array.from(dt?.files || []).find((f) => /^image\//.test(f.type)));

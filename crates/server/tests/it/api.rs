@@ -371,7 +371,10 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
         .expect("json");
     assert_eq!(ok["user"]["display_name"], "Anna K.");
     assert_eq!(ok["user"]["colour"], "teal");
-    assert_eq!(ok["user"]["is_admin"], before["user"]["is_admin"], "nothing else changes");
+    assert_eq!(
+        ok["user"]["is_admin"], before["user"]["is_admin"],
+        "nothing else changes"
+    );
     assert_eq!(ok["user"]["name"], "anna");
 
     // The console hears of the new name in the open conversation, and the store keeps it.

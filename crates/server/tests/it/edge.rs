@@ -507,17 +507,19 @@ async fn with_a_public_url_the_host_header_does_not_make_an_origin_our_own() {
     within(Duration::from_secs(60), async {
         let server = configured(|c| c.public_url = Some(PUBLIC.into())).await;
         let evil = [("origin", "http://evil.test"), ("host", "evil.test")];
-        assert_eq!(
-            refused_with(Ws::upgrade_from(ip(1), server.addr, "/ws/visitor", &evil).await),
-            403,
-            "a visitor socket from a page whose Host header matches its Origin"
-        );
+        // A visitor socket from a page whose Host header matches its Origin.
+        Ws::upgrade_from(ip(1), server.addr, "/ws/visitor", &evil)
+            .await
+            .expect("upgraded only to be closed")
+            .assert_origin_refused()
+            .await;
+        // The address the request reached is not the public origin.
         let own_address = format!("http://{}", server.addr);
-        assert_eq!(
-            refused_with(Ws::upgrade_from(ip(1), server.addr, "/ws/visitor", &[("origin", &own_address)]).await),
-            403,
-            "the address the request reached is not the public origin"
-        );
+        Ws::upgrade_from(ip(1), server.addr, "/ws/visitor", &[("origin", &own_address)])
+            .await
+            .expect("upgraded only to be closed")
+            .assert_origin_refused()
+            .await;
         let mut visitor = Ws::upgrade_from(ip(1), server.addr, "/ws/visitor", &[("origin", PUBLIC)])
             .await
             .expect("a visitor socket from the public origin");

@@ -130,8 +130,22 @@ async fn the_agent_socket_needs_a_login_and_both_sockets_check_the_origin() {
         .await
         .expect("own origin is fine");
 
-    let evil = Ws::connect(&visitor_url, &[("origin", "https://evil.example")]).await;
-    assert!(evil.err().expect("refused").to_string().contains("403"));
+    // The widget on a foreign site is told so by a close code it can read (a
+    // browser cannot see an upgrade's 403), and gets nothing else.
+    for _ in 0..3 {
+        Ws::connect(&visitor_url, &[("origin", "https://evil.example")])
+            .await
+            .expect("upgraded only to be closed")
+            .assert_origin_refused()
+            .await;
+    }
+    Ws::connect(&visitor_url, &[("origin", "null")])
+        .await
+        .expect("upgraded only to be closed")
+        .assert_origin_refused()
+        .await;
+    assert_eq!(server.metric("sightline_origin_refusals_total").await, 4);
+    assert_eq!(server.metric("sightline_connections").await, 0, "none reached the hub");
     let mut shop = Ws::connect(&visitor_url, &[("origin", "https://shop.example.com")])
         .await
         .expect("allowed site");

@@ -242,6 +242,28 @@ impl Ws {
         }
     }
 
+    /// A widget socket from a site that is not allowed: whatever it sends (a
+    /// hello here), the server's first and only frame is a close with 4403.
+    pub async fn assert_origin_refused(mut self) {
+        let _ = self
+            .stream
+            .send(Message::text(
+                json!({"type": "visitor_hello", "protocol": 1, "token": null, "after_seq": 0, "page": null})
+                    .to_string(),
+            ))
+            .await;
+        let frame = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+            .await
+            .expect("a frame within 10 s");
+        match frame {
+            Some(Ok(Message::Close(Some(close)))) => {
+                assert_eq!(u16::from(close.code), 4403);
+                assert_eq!(close.reason.as_str(), "origin not allowed");
+            }
+            other => panic!("expected a close with 4403, got {other:?}"),
+        }
+    }
+
     /// Skips messages until one matches; returns it.
     pub async fn expect(&mut self, pred: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
         let mut skipped = Vec::new();
