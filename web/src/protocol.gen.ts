@@ -251,11 +251,11 @@ export type CreateUserRequest = { name: string, display_name: string | null, pas
 
 export type SetPasswordRequest = { current: string | null, password: string, };
 
-export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, colour: AvatarColour | null, };
+export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, };
 
 export type AvatarColour = "blue" | "teal" | "green" | "amber" | "red" | "pink" | "purple" | "slate";
 
-export type ProfileRequest = { display_name: string | null, colour: AvatarColour | null, };
+export type ProfileRequest = { display_name: string, colour: AvatarColour | null, };
 
 export type ConversationPage = { conversations: Array<ConversationSummary>, 
 /**

@@ -93,15 +93,14 @@ impl AvatarColour {
     }
 }
 
-/// `PATCH /api/me`: an agent's own profile, as visitors and colleagues see it.
-/// Absent fields stay as they are.
+/// `PATCH /api/me` (one's own) and `PUT /api/users/{id}/profile` (admins): an
+/// agent's whole profile as visitors and colleagues see it. `colour: null` is the
+/// default colour.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
-    #[serde(default)]
-    pub display_name: Option<String>,
-    #[serde(default)]
+    pub display_name: String,
     pub colour: Option<AvatarColour>,
 }
 
@@ -133,8 +132,6 @@ pub struct UpdateUserRequest {
     pub display_name: Option<String>,
     pub is_admin: Option<bool>,
     pub disabled: Option<bool>,
-    #[serde(default)]
-    pub colour: Option<AvatarColour>,
 }
 
 /// `GET /api/conversations?q=&status=&before=`: newest first.

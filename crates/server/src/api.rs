@@ -300,21 +300,30 @@ pub async fn update_me(
     body: Result<Json<ProfileRequest>, JsonRejection>,
 ) -> ApiResult<Json<Me>> {
     let Json(request) = body?;
-    let display_name = request.display_name.map(|d| d.trim().to_owned());
-    if let Some(name) = &display_name {
-        check_display_name(name)?;
-    }
-    let update = UpdateUserRequest {
-        display_name,
-        is_admin: None,
-        disabled: None,
-        colour: request.colour,
-    };
-    let user = app.store.update_user(auth.user.id, &update).await?;
-    announce_rename(&app, &auth.user, &user).await;
+    let user = set_profile(&app, &auth.user, request).await?;
     let mut auth = auth;
     auth.user = user;
     Ok(Json(me(&auth)))
+}
+
+/// `PUT /api/users/{id}/profile`: an admin sets an agent's display name and colour.
+pub async fn put_profile(
+    State(app): State<AppState>,
+    AdminWrite(_): AdminWrite,
+    Path(id): Path<AgentId>,
+    body: Result<Json<ProfileRequest>, JsonRejection>,
+) -> ApiResult<Json<UserInfo>> {
+    let Json(request) = body?;
+    let before = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?.info;
+    Ok(Json(set_profile(&app, &before, request).await?))
+}
+
+async fn set_profile(app: &AppState, before: &UserInfo, request: ProfileRequest) -> ApiResult<UserInfo> {
+    let display_name = request.display_name.trim();
+    check_display_name(display_name)?;
+    let user = app.store.set_profile(before.id, display_name, request.colour).await?;
+    announce_rename(app, before, &user).await;
+    Ok(user)
 }
 
 /// Tells the hub when `before`'s display name is no longer `after`'s.
@@ -354,12 +363,32 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Characters a display name may not hold: control characters and Unicode's
+/// invisible format characters (zero-width, bidirectional overrides and isolates,
+/// soft hyphen, byte order mark), with which one agent could pass for another.
+fn invisible_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c as u32,
+            0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
+                | 0xFFF9..=0xFFFB
+        )
+}
+
+/// Checks a display name, already trimmed.
 fn check_display_name(name: &str) -> ApiResult<()> {
-    if name.trim().is_empty() || name.chars().count() > 80 {
+    if name.is_empty() || name.chars().count() > 80 {
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_request",
             "a display name has 1 to 80 characters",
+        ));
+    }
+    if name.chars().any(invisible_or_control) {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            "a display name cannot hold control or invisible characters",
         ));
     }
     Ok(())
@@ -374,7 +403,8 @@ pub async fn create_user(
     check_user_name(&request.name).map_err(|m| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", m))?;
     let display_name = request
         .display_name
-        .filter(|d| !d.trim().is_empty())
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
         .unwrap_or_else(|| request.name.clone());
     check_display_name(&display_name)?;
     auth::check_password_policy(&request.password)
@@ -395,8 +425,9 @@ pub async fn update_user(
     Path(id): Path<AgentId>,
     body: Result<Json<UpdateUserRequest>, JsonRejection>,
 ) -> ApiResult<Json<UserInfo>> {
-    let Json(request) = body?;
-    if let Some(name) = &request.display_name {
+    let Json(mut request) = body?;
+    if let Some(name) = request.display_name.as_mut() {
+        *name = name.trim().to_owned();
         check_display_name(name)?;
     }
     let before = app.store.user_by_id(id).await?.ok_or(StoreError::NotFound)?.info;

@@ -34,7 +34,7 @@ use anyhow::Context as _;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use sightline_store::Store;
 use tokio::net::TcpListener;
@@ -153,6 +153,7 @@ fn router(app: AppState) -> Router {
         .route("/users", get(api::list_users).post(api::create_user))
         .route("/users/{id}", patch(api::update_user))
         .route("/users/{id}/password", post(api::set_password))
+        .route("/users/{id}/profile", put(api::put_profile))
         .route("/conversations", get(api::list_conversations))
         .route("/conversations/{id}", get(api::get_conversation))
         // Image uploads read their own bodies, within `max_image_bytes`.

@@ -149,17 +149,35 @@ pub struct RefusedOrigin {
 /// [`REFUSED_ORIGINS_KEPT`] entries when one must be replaced).
 #[derive(Debug, Default)]
 pub struct RefusedOrigins {
-    seen: Mutex<HashMap<String, RefusedOrigin>>,
+    seen: Mutex<Seen>,
     /// Every refusal, repeated ones included (`/metrics`).
     pub total: AtomicU64,
 }
 
+/// Most new-origin warnings a minute: past this (an attacker sending made-up
+/// origins), refused origins are still remembered and counted, not logged.
+const WARNINGS_PER_MINUTE: u32 = 10;
+
+#[derive(Debug, Default)]
+struct Seen {
+    origins: HashMap<String, RefusedOrigin>,
+    /// The minute the warning count is for, and the warnings logged in it.
+    minute: u64,
+    warnings: u32,
+}
+
 impl RefusedOrigins {
-    /// Counts a refusal of `origin` (normalised); logs a warning the first time,
-    /// and then returns true.
+    /// Counts a refusal of `origin` (normalised); logs a warning the first time
+    /// (at most [`WARNINGS_PER_MINUTE`] a minute), and then returns true. An
+    /// origin longer than any that can be allowed is counted, never kept.
     pub fn record(&self, origin: &str, now_ms: u64) -> bool {
         self.total.fetch_add(1, Ordering::Relaxed);
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if origin.len() > sightline_proto::api::MAX_SITE_ORIGIN_BYTES {
+            return false;
+        }
+        let mut guard = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = &mut *guard;
+        let seen = &mut state.origins;
         if let Some(entry) = seen.get_mut(origin) {
             entry.count += 1;
             entry.last_ms = now_ms;
@@ -168,7 +186,7 @@ impl RefusedOrigins {
         if seen.len() >= REFUSED_ORIGINS_KEPT {
             let stalest = seen
                 .values()
-                .min_by_key(|e| (e.last_ms, e.origin.clone()))
+                .min_by(|a, b| (a.last_ms, &a.origin).cmp(&(b.last_ms, &b.origin)))
                 .map(|e| e.origin.clone());
             if let Some(stalest) = stalest {
                 seen.remove(&stalest);
@@ -183,7 +201,17 @@ impl RefusedOrigins {
                 count: 1,
             },
         );
-        drop(seen);
+        let minute = now_ms / 60_000;
+        if state.minute != minute {
+            state.minute = minute;
+            state.warnings = 0;
+        }
+        state.warnings += 1;
+        let warn = state.warnings <= WARNINGS_PER_MINUTE;
+        drop(guard);
+        if !warn {
+            return false;
+        }
         if origin == "null" {
             tracing::warn!(
                 "refused the widget on a page without an origin it can be allowed by (a sandboxed frame, a file: page); \
@@ -205,13 +233,14 @@ impl RefusedOrigins {
         self.seen
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .origins
             .remove(origin);
     }
 
     /// The origins remembered, most recently refused first.
     pub fn recent(&self) -> Vec<RefusedOrigin> {
         let seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut list: Vec<RefusedOrigin> = seen.values().cloned().collect();
+        let mut list: Vec<RefusedOrigin> = seen.origins.values().cloned().collect();
         list.sort_by(|a, b| b.last_ms.cmp(&a.last_ms).then_with(|| a.origin.cmp(&b.origin)));
         list
     }
@@ -222,6 +251,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn overlong_origins_are_counted_not_kept_and_warnings_are_rate_limited() {
+        let refused = RefusedOrigins::default();
+        let long = format!("https://{}.example", "a".repeat(300));
+        assert!(!refused.record(&long, 1));
+        assert!(refused.recent().is_empty(), "nothing kept of it");
+        assert_eq!(refused.total.load(Ordering::Relaxed), 1);
+        // Made-up origins: all remembered (up to the bound), only some logged.
+        let logged = (0..50)
+            .filter(|n| refused.record(&format!("https://x{n}.example"), 60_000 + n))
+            .count();
+        assert_eq!(logged, WARNINGS_PER_MINUTE as usize);
+        assert_eq!(refused.recent().len(), 50);
+        // A minute later, warnings start again.
+        assert!(refused.record("https://later.example", 120_000));
+    }
+
+    #[test]
     fn each_origin_is_remembered_once_and_memory_stays_bounded() {
         let refused = RefusedOrigins::default();
         assert!(refused.record("https://a.example", 1), "logged the first time");
@@ -230,7 +276,8 @@ mod tests {
         assert_eq!(recent.len(), 1);
         assert_eq!((recent[0].first_ms, recent[0].last_ms, recent[0].count), (1, 5, 2));
         for n in 0..REFUSED_ORIGINS_KEPT as u64 {
-            assert!(refused.record(&format!("https://site{n}.example"), 10 + n));
+            // One a minute: each is logged.
+            assert!(refused.record(&format!("https://site{n}.example"), 10 + n * 60_000));
         }
         let recent = refused.recent();
         assert_eq!(recent.len(), REFUSED_ORIGINS_KEPT);

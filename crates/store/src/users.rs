@@ -133,8 +133,7 @@ impl Store {
         }
         let sql = format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), \
-             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled), \
-             avatar_colour = COALESCE($5, avatar_colour) \
+             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled) \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -142,13 +141,27 @@ impl Store {
             .bind(update.display_name.as_deref())
             .bind(update.is_admin.map(i64::from))
             .bind(update.disabled.map(i64::from))
-            .bind(update.colour.map(AvatarColour::as_str))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
         let user = user_from_row(&row)?.info;
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// Sets a user's display name and colour (`None`: the default);
+    /// [`StoreError::NotFound`] when there is no such user.
+    pub async fn set_profile(&self, id: AgentId, display_name: &str, colour: Option<AvatarColour>) -> Result<UserInfo> {
+        let row = sqlx::query(&format!(
+            "UPDATE users SET display_name = $2, avatar_colour = $3 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(display_name)
+        .bind(colour.map(AvatarColour::as_str))
+        .fetch_optional(&self.write)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(user_from_row(&row)?.info)
     }
 
     /// Replaces a user's password hash (which also lifts a pending password change);

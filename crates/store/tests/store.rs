@@ -176,7 +176,6 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         );
 
         let nobody = UpdateUserRequest {
-            colour: None,
             display_name: Some("x".into()),
             is_admin: None,
             disabled: None,
@@ -214,13 +213,11 @@ async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
     on_each_backend("last-admin-race", |db: TestDb| async move {
         let store = db.connect().await;
         let demote = UpdateUserRequest {
-            colour: None,
             display_name: None,
             is_admin: Some(false),
             disabled: None,
         };
         let disable = UpdateUserRequest {
-            colour: None,
             display_name: None,
             is_admin: None,
             disabled: Some(true),
@@ -302,7 +299,6 @@ async fn sessions_expire_and_die_with_disabled_users() {
 
         // Disabled users have no sessions; enabled again, they do.
         let disable = |disabled| UpdateUserRequest {
-            colour: None,
             display_name: None,
             is_admin: None,
             disabled: Some(disabled),

@@ -99,7 +99,7 @@ export class AdminView {
 
   private async update(u: UserInfo, change: { is_admin?: boolean; disabled?: boolean }, done: string): Promise<void> {
     try {
-      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null, colour: null });
+      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null });
       this.toast(done);
       await this.load();
     } catch (e) {
@@ -164,7 +164,7 @@ export class AdminView {
               submitLabel: "Save",
               onSubmit: async (v) => {
                 const colour = avatarColour(v.colour);
-                await api.updateUser(u.id, { display_name: v.display_name.trim(), is_admin: null, disabled: null, colour });
+                await api.setProfile(u.id, { display_name: v.display_name.trim(), colour });
                 this.toast(`${v.display_name.trim()} saved.`);
                 await this.load();
               },

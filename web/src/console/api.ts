@@ -95,6 +95,7 @@ export const api = {
   createUser: (req: CreateUserRequest) => request<UserInfo>("POST", "/api/users", req),
   updateUser: (id: number, req: UpdateUserRequest) => request<UserInfo>("PATCH", `/api/users/${id}`, req),
   updateMe: (req: ProfileRequest) => request<Me>("PATCH", "/api/me", req),
+  setProfile: (id: number, req: ProfileRequest) => request<UserInfo>("PUT", `/api/users/${id}/profile`, req),
   setPassword: (id: number, req: SetPasswordRequest) => request<void>("POST", `/api/users/${id}/password`, req),
   conversations: (q: { q?: string; status?: ConversationStatus | ""; before?: number | null; limit?: number }) => {
     const p = new URLSearchParams();

@@ -112,7 +112,7 @@ function showChoosePassword(me: Me, currentPassword?: string): void {
     try {
       await api.setPassword(me.user.id, { current: current.value, password: password.value });
       const name = displayName.value.trim();
-      const next = name && name !== me.user.display_name ? await api.updateMe({ display_name: name, colour: null }) : me;
+      const next = name && name !== me.user.display_name ? await api.updateMe({ display_name: name, colour: me.user.colour }) : me;
       startApp({ ...next, user: { ...next.user, must_change_password: false } });
     } catch (e) {
       const err = e as HttpError;

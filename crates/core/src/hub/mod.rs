@@ -1293,6 +1293,7 @@ impl Hub {
     /// See [`Input::AgentRenamed`]. Closed conversations keep the name they were
     /// handled under.
     fn rename_agent(&mut self, agent: AgentRef) {
+        self.keys.rename_agent(&agent);
         for connection in self.connections.values_mut() {
             if let Peer::Agent(identity) = &mut connection.peer {
                 if identity.agent.id == agent.id {
@@ -1312,7 +1313,11 @@ impl Hub {
             })
             .map(|(id, c)| {
                 c.summary.agent = Some(agent.clone());
-                (id.clone(), c.summary.status, c.stored_activity_at)
+                // What the store holds (0 after a restore until the next event:
+                // then the newest event's time, which is what a read derives).
+                let stored_activity = c.stored_activity_at.max(c.summary.last_activity_at);
+                c.stored_activity_at = stored_activity;
+                (id.clone(), c.summary.status, stored_activity)
             })
             .collect();
         for (conversation, status, stored_activity_at) in owned {

@@ -72,6 +72,15 @@ pub(super) struct Share {
 }
 
 impl SessionKeys {
+    /// Keys an agent handed out before a new display name act under the new one.
+    pub(super) fn rename_agent(&mut self, agent: &AgentRef) {
+        for key in self.keys.values_mut() {
+            if key.agent.id == agent.id {
+                key.agent.display_name.clone_from(&agent.display_name);
+            }
+        }
+    }
+
     pub(super) fn forget_expired(&mut self, now: u64) {
         self.keys.retain(|_, key| key.expires_at > now);
     }

@@ -345,10 +345,13 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
         .expect("patch");
     assert_eq!(no_csrf.status(), 403);
     for bad in [
-        json!({"display_name": "  "}),
-        json!({"display_name": "x".repeat(81)}),
-        json!({"colour": "#ff0000"}),
-        json!({"is_admin": true}),
+        json!({"display_name": "  ", "colour": null}),
+        json!({"display_name": "x".repeat(81), "colour": null}),
+        json!({"display_name": "Ben\u{202e}", "colour": null}),
+        json!({"display_name": "Ben\u{200b}", "colour": null}),
+        json!({"display_name": "Ben\nAdmin", "colour": null}),
+        json!({"display_name": "Anna", "colour": "#ff0000"}),
+        json!({"display_name": "Anna", "colour": null, "is_admin": true}),
     ] {
         let r = anna
             .patch(&url)
@@ -392,5 +395,48 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
     anna_ws.say(Some(&conversation), "a-1", "Anna here").await;
     visitor
         .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Message { agent: Some(a), .. } if a.display_name == "Anna K.")))
+        .await;
+
+    // Back to the default colour.
+    let reset: Value = anna
+        .patch(&url)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"display_name": "Anna K.", "colour": null}))
+        .send()
+        .await
+        .expect("patch")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reset["user"]["colour"], Value::Null);
+
+    // Another's profile is for admins only.
+    let (ben, ben_csrf, _) = server.login("ben").await;
+    let anna_id = ok["user"]["id"].as_i64().expect("id");
+    let not_admin = ben
+        .put(format!("{}/api/users/{anna_id}/profile", server.url))
+        .header("x-csrf-token", &ben_csrf)
+        .json(&json!({"display_name": "Ben was here", "colour": null}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(not_admin.status(), 403);
+    // Anna is an admin.
+    let set: Value = anna
+        .put(format!("{}/api/users/{anna_id}/profile", server.url))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"display_name": " Anna Kovacs ", "colour": "pink"}))
+        .send()
+        .await
+        .expect("put")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (set["display_name"].as_str(), set["colour"].as_str()),
+        (Some("Anna Kovacs"), Some("pink"))
+    );
+    anna_ws
+        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.as_ref().is_some_and(|a| a.display_name == "Anna Kovacs")))
         .await;
 }
