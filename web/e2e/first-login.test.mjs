@@ -81,6 +81,17 @@ test("the printed admin password must be replaced at the first login", { timeout
   await page.locator("[data-testid=me-name]").waitFor({ state: "visible" });
   assert.equal(await page.locator("[data-testid=me-name]").textContent(), "Ada", "the profile is stored");
   assert.equal(await page.locator("[data-testid=me-avatar]").getAttribute("data-colour"), "teal");
+
+  // An admin edits a profile in the agents' list; "Default" takes the colour back.
+  await page.locator("[data-testid=nav-admin]").click();
+  const row = page.locator("[data-testid=user-row][data-name=admin]");
+  assert.equal(await row.locator("[data-testid=user-avatar]").getAttribute("data-colour"), "teal");
+  await row.locator("[data-testid=user-edit]").click();
+  await page.locator("[data-testid=dialog-display_name]").fill("Ada L.");
+  await page.locator("[data-testid=dialog-colour]").selectOption("");
+  await page.locator("[data-testid=dialog-submit]").click();
+  await waitFor(async () => (await row.locator("[data-testid=user-display]").textContent()) === "Ada L.", "renamed in the list");
+  assert.equal(await row.locator("[data-testid=user-avatar]").getAttribute("data-colour"), "", "back to the default colour");
   await page.locator("[data-testid=logout]").click();
   await submitLogin(page, "admin", printed);
   await page.locator("[data-testid=login-error]").waitFor({ state: "visible" });
