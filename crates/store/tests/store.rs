@@ -97,12 +97,31 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         assert_eq!(store.count_users().await.unwrap(), 2);
         assert_eq!(store.count_active_admins().await.unwrap(), 1);
 
+        // A profile is set whole: the colour goes back to the default with None.
+        let coloured = store
+            .set_profile(bob.id, "Bob B.", Some(sightline_proto::api::AvatarColour::Teal))
+            .await
+            .unwrap();
+        assert_eq!(
+            (coloured.display_name.as_str(), coloured.colour),
+            ("Bob B.", Some(sightline_proto::api::AvatarColour::Teal))
+        );
+        assert_eq!(
+            store.user_by_id(bob.id).await.unwrap().unwrap().info.colour,
+            Some(sightline_proto::api::AvatarColour::Teal)
+        );
+        let plain = store.set_profile(bob.id, &bob.display_name, None).await.unwrap();
+        assert_eq!(plain, bob, "back to how it was");
+        assert!(matches!(
+            store.set_profile(AgentId(bob.id.0 + 1000), "x", None).await,
+            Err(StoreError::NotFound)
+        ));
+
         // Only the fields that are set change.
         let renamed = store
             .update_user(
                 bob.id,
                 &UpdateUserRequest {
-                    colour: None,
                     display_name: Some("Robert".into()),
                     is_admin: None,
                     disabled: None,
@@ -116,7 +135,6 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             .update_user(
                 bob.id,
                 &UpdateUserRequest {
-                    colour: None,
                     display_name: None,
                     is_admin: Some(true),
                     disabled: None,
@@ -131,7 +149,6 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             .update_user(
                 alice.id,
                 &UpdateUserRequest {
-                    colour: None,
                     display_name: None,
                     is_admin: None,
                     disabled: Some(true),
@@ -148,13 +165,11 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         // Bob is the last active admin: he can be neither demoted nor disabled.
         for update in [
             UpdateUserRequest {
-                colour: None,
                 display_name: None,
                 is_admin: Some(false),
                 disabled: None,
             },
             UpdateUserRequest {
-                colour: None,
                 display_name: Some("Bobby".into()),
                 is_admin: None,
                 disabled: Some(true),
