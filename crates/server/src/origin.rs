@@ -168,7 +168,7 @@ struct Seen {
 
 impl RefusedOrigins {
     /// Counts a refusal of `origin` (normalised); logs a warning the first time
-    /// (at most [`WARNINGS_PER_MINUTE`] a minute), and then returns true. An
+    /// (at most ten a minute), and then returns true. An
     /// origin longer than any that can be allowed is counted, never kept.
     pub fn record(&self, origin: &str, now_ms: u64) -> bool {
         self.total.fetch_add(1, Ordering::Relaxed);
