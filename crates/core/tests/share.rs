@@ -451,6 +451,38 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
 }
 
 #[test]
+fn a_session_key_handed_out_before_a_rename_joins_under_the_new_name() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Administrator"));
+    w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
+    let key = w
+        .take(ANNA)
+        .into_iter()
+        .find_map(|m| match m {
+            ServerMessage::ShareKeyCreated { key, .. } => Some(key),
+            _ => None,
+        })
+        .expect("a key");
+    w.input(Input::AgentRenamed {
+        agent: sightline_proto::AgentRef {
+            id: AgentId(1),
+            display_name: "Anna".into(),
+        },
+    });
+    w.visitor(VISITOR, None, 0);
+    w.msg(VISITOR, ClientMessage::ShareKeyRedeem { key });
+    let names: Vec<String> = w
+        .take(VISITOR)
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMessage::ConversationChanged { conversation } => conversation.agent.map(|a| a.display_name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, vec!["Anna".to_owned()]);
+}
+
+#[test]
 fn session_keys_are_single_use_expire_and_resist_guessing() {
     let mut w = World::new();
     w.agent(ANNA, agent(1, "Anna"));
