@@ -6,7 +6,7 @@ import { test } from "node:test";
 import http from "node:http";
 import assert from "node:assert/strict";
 import { assertNoProblems, useStack } from "./fixture.mjs";
-import { openWidget, visitorSend, waitFor } from "./harness.mjs";
+import { openWidget, waitFor } from "./harness.mjs";
 
 // The customer's site: a page of its own on another port, embedding the widget
 // from the server, and not in allowed_origins. (A proxy in front of the server
@@ -39,9 +39,14 @@ test("the widget on a site that is not allowed says so and stops", { timeout: 60
   const widgetSockets = () => sockets.filter((u) => u.endsWith("/ws/visitor"));
   assert.equal(widgetSockets().length, 1);
 
-  // What would make a reconnecting widget try again at once: a message, the
-  // browser coming back online, closing and opening the panel.
-  await visitorSend(visitor, "anyone there?");
+  // Nothing promises an answer, and nothing can be typed that would never be sent.
+  assert.equal(await visitor.locator("[data-testid=subtitle]").textContent(), "");
+  assert.equal(await visitor.locator("[data-testid=input]").isDisabled(), true, "the composer is off");
+  assert.equal(await visitor.locator("[data-testid=send]").isDisabled(), true);
+  assert.equal(await visitor.locator("[data-testid=attach]").isDisabled(), true);
+
+  // What would make a reconnecting widget try again at once: the browser coming
+  // back online, closing and opening the panel.
   await visitor.evaluate(() => window.dispatchEvent(new Event("online")));
   await visitor.locator("[data-testid=minimize]").click();
   await openWidget(visitor);

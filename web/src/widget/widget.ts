@@ -406,8 +406,13 @@ export function mountWidget(config: WidgetConfig): void {
     const state = session.state;
     const agent = session.agent;
     replaceChildren(avatar, agent && state !== "closed" ? Array.from(agent.display_name.trim())[0]?.toUpperCase() || "?" : icon(ICONS.chat, 20));
-    subtitle.textContent =
-      state === "active" && agent
+    // A site that is not allowed (4403): no promise of an answer, nothing to type into.
+    const off = session.link === "refused";
+    input.disabled = attachBtn.disabled = off;
+    if (off) sendBtn.disabled = true;
+    subtitle.textContent = off
+      ? ""
+      : state === "active" && agent
         ? fill(t.subtitleActive, { name: agent.display_name })
         : state === "waiting"
           ? t.subtitleWaiting
