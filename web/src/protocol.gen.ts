@@ -14,7 +14,11 @@ export type AgentId = number;
 
 export type Role = "visitor" | "agent";
 
-export type AgentRef = { id: AgentId, display_name: string, };
+export type AgentRef = { id: AgentId, display_name: string, 
+/**
+ * The colour of their initials, when they chose one (else the site's own).
+ */
+colour?: AvatarColour, };
 
 export type PageInfo = { url: string, title: string, };
 

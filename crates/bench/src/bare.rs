@@ -196,6 +196,7 @@ fn on_message(state: &State, who: Who, me: &mpsc::Sender<Utf8Bytes>, text: &str)
             let agent = AgentRef {
                 id: AgentId(i64::try_from(a).unwrap_or(i64::MAX)),
                 display_name: format!("Agent {a}"),
+                colour: None,
             };
             (i, Role::Agent, Some(agent))
         }

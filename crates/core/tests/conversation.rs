@@ -92,6 +92,7 @@ fn a_renamed_agent_acts_under_the_new_name_in_the_conversations_they_own() {
         agent: sightline_proto::AgentRef {
             id: sightline_proto::AgentId(1),
             display_name: "Anna".into(),
+            colour: None,
         },
     });
     // Stored, and shown to the agent's console.

@@ -103,6 +103,7 @@ fn agents_post_only_into_their_own_active_conversation_and_never_over_the_socket
         agent: AgentRef {
             id: who.agent.id,
             display_name: who.agent.display_name.clone(),
+            colour: None,
         },
         conversation: conversation.clone(),
     };

@@ -617,6 +617,7 @@ fn identity(agent: usize) -> AgentIdentity {
         agent: AgentRef {
             id,
             display_name: name.into(),
+            colour: None,
         },
         is_admin: agent == 0,
     }

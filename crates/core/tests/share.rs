@@ -467,6 +467,7 @@ fn a_session_key_handed_out_before_a_rename_joins_under_the_new_name() {
         agent: sightline_proto::AgentRef {
             id: AgentId(1),
             display_name: "Anna".into(),
+            colour: None,
         },
     });
     w.visitor(VISITOR, None, 0);

@@ -49,6 +49,10 @@ pub enum Role {
 pub struct AgentRef {
     pub id: AgentId,
     pub display_name: String,
+    /// The colour of their initials, when they chose one (else the site's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub colour: Option<api::AvatarColour>,
 }
 
 /// The page the visitor was on when they opened the chat.

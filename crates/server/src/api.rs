@@ -328,12 +328,13 @@ async fn set_profile(app: &AppState, before: &UserInfo, request: ProfileRequest)
 
 /// Tells the hub when `before`'s display name is no longer `after`'s.
 async fn announce_rename(app: &AppState, before: &UserInfo, after: &UserInfo) {
-    if before.display_name != after.display_name {
+    if before.display_name != after.display_name || before.colour != after.colour {
         app.hub
             .send(Command::AgentRenamed {
                 agent: AgentRef {
                     id: after.id,
                     display_name: after.display_name.clone(),
+                    colour: after.colour,
                 },
             })
             .await;

@@ -285,6 +285,7 @@ pub async fn agent_upload(
     let agent = AgentRef {
         id: auth.user.id,
         display_name: auth.user.display_name.clone(),
+        colour: auth.user.colour,
     };
     let uploader = if query.agents_only == Some(true) {
         Uploader::AgentOnly {

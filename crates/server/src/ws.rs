@@ -99,6 +99,7 @@ pub async fn agent(
         agent: AgentRef {
             id: user.id,
             display_name: user.display_name.clone(),
+            colour: user.colour,
         },
         is_admin: user.is_admin,
     };

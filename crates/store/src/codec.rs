@@ -2,7 +2,8 @@
 
 use sightline_core::records::{preview_of, RecentClientId};
 use sightline_proto::{
-    AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, EventKind, MessageBody, PageInfo, Role,
+    api::AvatarColour, AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, EventKind,
+    MessageBody, PageInfo, Role,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -102,6 +103,7 @@ pub(crate) fn search_text_of(body: &MessageBody) -> String {
 /// else; `last_activity_at` is the stored one (see `Persist::RecordActivity`).
 pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_display_name, c.created_at, \
      c.last_activity_at, c.page_url, c.page_title, \
+     (SELECT u.avatar_colour FROM users u WHERE u.id = c.agent_id) AS agent_colour, \
      (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.conversation_id = c.id) AS last_seq, \
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'message' \
       ORDER BY e.seq DESC LIMIT 1) AS last_message";
@@ -119,6 +121,11 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
             (Some(id), Some(display_name)) => Some(AgentRef {
                 id: AgentId(id),
                 display_name,
+                // The agent's colour as it is now: presentation, not history.
+                colour: row
+                    .try_get::<Option<String>, _>("agent_colour")?
+                    .as_deref()
+                    .and_then(AvatarColour::from_name),
             }),
             _ => None,
         },

@@ -12,7 +12,8 @@ use common::{on_each_backend, TestDb};
 use sightline_core::records::{preview_of, Persist, RECENT_CLIENT_IDS};
 use sightline_proto::api::UpdateUserRequest;
 use sightline_proto::{
-    AgentId, AgentRef, ConversationStatus, Event, EventKind, MessageBody, PageInfo, Role, ShareState,
+    AgentId, AgentRef, ConversationStatus, ConversationSummary, Event, EventKind, MessageBody, PageInfo, Role,
+    ShareState,
 };
 use sightline_store::{Backend, ConversationQuery, Store, StoreError, MAX_PAGE_SIZE};
 
@@ -218,6 +219,31 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
         let err = store.create_user("élodie", "Élodie", "h", false, 1).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         assert_eq!(store.user_by_name("Élodie").await.unwrap().unwrap().info.name, "élodie");
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_conversation_shows_its_agent_in_the_colour_they_have_now() {
+    on_each_backend("owner-colour", |db: TestDb| async move {
+        use sightline_proto::api::AvatarColour;
+        let store = db.connect().await;
+        let anna = agent(&store, "anna").await;
+        store.apply(&visitor_with_message(1, 100, "hello")).await.unwrap();
+        store
+            .apply(&[set_status("conv-1", ConversationStatus::Active, Some(&anna), 200)])
+            .await
+            .unwrap();
+        let owner = |c: Option<ConversationSummary>| c.expect("stored").agent.expect("owner");
+        assert_eq!(owner(store.conversation(&cid("conv-1")).await.unwrap()).colour, None);
+        store
+            .set_profile(anna.id, &anna.display_name, Some(AvatarColour::Amber))
+            .await
+            .unwrap();
+        // Read, listed and loaded for the hub alike: the colour is presentation, not history.
+        let read = owner(store.conversation(&cid("conv-1")).await.unwrap());
+        assert_eq!((read.id, read.colour), (anna.id, Some(AvatarColour::Amber)));
         store.close().await;
     })
     .await;
@@ -667,6 +693,7 @@ async fn a_large_interleaved_batch_is_stored_in_order() {
                 agent: sightline_proto::AgentRef {
                     id: AgentId(1),
                     display_name: "A".into(),
+                    colour: None,
                 },
             },
         ));

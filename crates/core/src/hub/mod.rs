@@ -1297,7 +1297,7 @@ impl Hub {
         for connection in self.connections.values_mut() {
             if let Peer::Agent(identity) = &mut connection.peer {
                 if identity.agent.id == agent.id {
-                    identity.agent.display_name.clone_from(&agent.display_name);
+                    identity.agent.clone_from(&agent);
                 }
             }
         }

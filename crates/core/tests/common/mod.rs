@@ -54,6 +54,7 @@ pub fn agent(id: i64, name: &str) -> AgentIdentity {
         agent: AgentRef {
             id: AgentId(id),
             display_name: name.into(),
+            colour: None,
         },
         is_admin: false,
     }

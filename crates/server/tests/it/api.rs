@@ -320,7 +320,7 @@ async fn health_metrics_and_assets() {
 
 #[tokio::test]
 async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it() {
-    use sightline_proto::{ConversationStatus, EventKind};
+    use sightline_proto::{api::AvatarColour, ConversationStatus, EventKind};
     let server = TestServer::start().await;
     let mut anna_ws = server.agent("anna").await;
     let mut visitor = server.visitor().await;
@@ -390,11 +390,15 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
         .await
         .expect("read")
         .expect("stored");
-    assert_eq!(stored.agent.map(|a| a.display_name).as_deref(), Some("Anna K."));
-    // The visitor sees it with the agent's next message, sent on the socket opened before.
+    let stored_agent = stored.agent.expect("owner");
+    assert_eq!(
+        (stored_agent.display_name.as_str(), stored_agent.colour),
+        ("Anna K.", Some(AvatarColour::Teal))
+    );
+    // The visitor sees both with the agent's next message, sent on the socket opened before.
     anna_ws.say(Some(&conversation), "a-1", "Anna here").await;
     visitor
-        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Message { agent: Some(a), .. } if a.display_name == "Anna K.")))
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Message { agent: Some(a), .. } if a.display_name == "Anna K." && a.colour == Some(AvatarColour::Teal))))
         .await;
 
     // Back to the default colour.
@@ -409,6 +413,14 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
         .await
         .expect("json");
     assert_eq!(reset["user"]["colour"], Value::Null);
+    // A new colour alone is announced too.
+    anna_ws
+        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.as_ref().is_some_and(|a| a.display_name == "Anna K." && a.colour.is_none())))
+        .await;
+    anna_ws.say(Some(&conversation), "a-2", "Still Anna").await;
+    visitor
+        .expect(|m| matches!(m, ServerMessage::Event { event, .. } if matches!(&event.kind, EventKind::Message { agent: Some(a), .. } if a.display_name == "Anna K." && a.colour.is_none())))
+        .await;
 
     // Another's profile is for admins only.
     let (ben, ben_csrf, _) = server.login("ben").await;
@@ -437,6 +449,6 @@ async fn an_agent_edits_their_own_profile_and_their_open_conversation_shows_it()
         (Some("Anna Kovacs"), Some("pink"))
     );
     anna_ws
-        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.as_ref().is_some_and(|a| a.display_name == "Anna Kovacs")))
+        .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if c.agent.as_ref().is_some_and(|a| a.display_name == "Anna Kovacs" && a.colour == Some(AvatarColour::Pink))))
         .await;
 }

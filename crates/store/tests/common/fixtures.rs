@@ -84,6 +84,7 @@ pub async fn agent(store: &Store, name: &str) -> AgentRef {
     AgentRef {
         id: user.id,
         display_name: user.display_name,
+        colour: None,
     }
 }
 
