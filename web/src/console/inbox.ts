@@ -37,7 +37,7 @@ export class InboxView {
   private readonly pane = h("section", { class: "chat", "data-testid": "chat-pane", "aria-label": "Conversation" });
   private readonly header = h("header", { class: "chat-head" });
   private readonly banner = h("div", { class: "chat-banner", hidden: true });
-  private readonly log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "data-testid": "transcript", tabindex: "0" });
+  private readonly log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Messages", "data-testid": "transcript", tabindex: "0" });
   private readonly typing = h("div", { class: "typing-line", "data-testid": "typing", hidden: true });
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;

@@ -144,7 +144,9 @@ function startApp(me: Me): void {
   const session = new AgentSession({ wsUrl: `${proto}//${location.host}/ws/agent` });
 
   // Toasts
-  const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite", "data-testid": "toast", hidden: true });
+  const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite", "aria-label": "Notices", "data-testid": "toast", hidden: true });
+  // What a screen reader says when a visitor joins the queue, on every page of the console.
+  const queueAnnouncer = h("div", { class: "sr-only", role: "status", "aria-live": "polite", "aria-label": "Queue announcements", "data-testid": "queue-announcer" });
   let toastTimer: ReturnType<typeof setTimeout> | null = null;
   const toast = (text: string) => {
     toastEl.textContent = text;
@@ -179,7 +181,7 @@ function startApp(me: Me): void {
   const navHistory = h("a", { href: "#/history", "data-testid": "nav-history", text: "History" });
   const navAdmin = h("a", { href: "#/admin", "data-testid": "nav-admin", text: "Admin", hidden: !user.is_admin });
   const navInstall = h("a", { href: "#/install", "data-testid": "nav-install", text: "Install", hidden: !user.is_admin });
-  const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status" });
+  const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status", "aria-label": "Connection" });
   const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
   const meAvatar = h("span", { class: "me-avatar", "aria-hidden": "true", "data-testid": "me-avatar" });
   const showMe = () => {
@@ -251,6 +253,7 @@ function startApp(me: Me): void {
     ),
     view,
     toastEl,
+    queueAnnouncer,
   );
   replaceChildren(root, shell);
 
@@ -308,6 +311,8 @@ function startApp(me: Me): void {
   session.onNewWaiting((entry) => {
     beep();
     const id = entry.summary.id;
+    const waiting = session.waiting().length;
+    queueAnnouncer.textContent = `New visitor waiting: ${visitorLabel(id)}. ${waiting === 1 ? "1 visitor" : `${waiting} visitors`} waiting.`;
     notifyNewVisitor(`New visitor: ${visitorLabel(id)}`, entry.summary.preview ?? entry.summary.page?.title ?? "", `waiting-${id}`, () => {
       location.hash = "#/inbox";
       session.select(id);

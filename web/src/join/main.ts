@@ -65,9 +65,9 @@ const session = new VisitorSession({
 });
 
 const app = document.getElementById("app") as HTMLElement;
-const status = h("p", { class: "join-status", role: "status", "data-testid": "join-status" });
+const status = h("p", { class: "join-status", role: "status", "aria-label": "Status", "data-testid": "join-status" });
 const slot = h("div", { class: "join-share" });
-const log = h("div", { class: "join-log", role: "log", "aria-live": "polite", "data-testid": "join-log" });
+const log = h("div", { class: "join-log", role: "log", "aria-live": "polite", "aria-label": "Messages", "data-testid": "join-log" });
 const input = h("input", { class: "join-input", placeholder: "Write a message…", "aria-label": "Message", "data-testid": "join-input" });
 const composer = h("form", { class: "join-composer", hidden: true }, input, h("button", { class: "sl-btn sl-primary", type: "submit", text: "Send" }));
 const done = h("p", { class: "join-done", "data-testid": "join-done", hidden: true, text: "Screen sharing has ended. You can close this window." });

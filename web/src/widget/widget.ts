@@ -107,7 +107,8 @@ export function mountWidget(config: WidgetConfig): void {
     endBtn,
     minBtn,
   );
-  const status = h("div", { class: "status", role: "status", "data-testid": "status", hidden: true });
+  // Named after the chat, like the panel: a string of its own would cost bytes in every language.
+  const status = h("div", { class: "status", role: "status", "aria-label": title, "data-testid": "status", hidden: true });
   const shareSlot = h("div", { "data-testid": "share-slot" });
   const greeting = h("div", { class: "greeting", text: t.greeting });
   const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t.log, "data-testid": "log", tabindex: "0" }, greeting);
