@@ -456,7 +456,14 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
                 title: "Shop".into(),
             }),
         },
-        C::AgentHello { protocol: 1 },
+        C::AgentHello {
+            protocol: 1,
+            away: true,
+        },
+        C::SetAway { away: false },
+        C::LeaveEmail {
+            email: "vera@example.com".into(),
+        },
         C::Sync {
             conversation: "c1".into(),
             after_seq: 0,

@@ -700,6 +700,7 @@ mod tests {
             visitor_online: true,
             share: None,
             grants: Vec::new(),
+            visitor_email: None,
         }
     }
 
