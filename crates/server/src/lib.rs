@@ -239,7 +239,7 @@ async fn static_file(State(app): State<AppState>, uri: Uri) -> Response {
     if !app.config.demo && is_demo_path(uri.path()) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    assets::serve(uri.path())
+    assets::serve(uri.path(), &app.config.company)
 }
 
 /// `/demo` and everything under it (as `assets::lookup` reads a path).

@@ -1,6 +1,7 @@
 // The visitor's side of a screen share, without DOM: the invitation, the
 // deliberate clicks, the browser's picker, sharing, changing and stopping, and
-// every failure mapped to a protocol step and a plain-language message.
+// every failure mapped to a protocol step and a `Problem` (worded for the visitor, in
+// their language, by widget/share-i18n.ts).
 //
 // Nothing is captured before the visitor clicks "Share my screen": `accept()` must
 // be called from that click handler, and it calls getDisplayMedia synchronously
@@ -39,26 +40,6 @@ export type Problem =
   | "activation"
   | "change_cancelled"
   | "other";
-
-/** What the visitor reads for each problem. */
-export const PROBLEM_TEXT: Record<Problem, string> = {
-  insecure: "Screen sharing needs a secure (https) page. Please ask the website to use https.",
-  unsupported:
-    "This browser cannot share its screen (most phones and tablets cannot). You can paste a screenshot into the chat instead once that is available; for now, please describe what you see.",
-  frame: "This page does not allow screen sharing here. A small window will open to share from.",
-  popup_blocked:
-    "Your browser blocked the small sharing window. Allow pop-ups for this site (look for the blocked pop-up icon at the end of the address bar), then ask the agent to invite you again.",
-  cancelled: "You closed the picker without choosing anything, so nothing is shared.",
-  denied: "Your browser did not allow screen sharing. Check the site's permissions in your browser settings.",
-  system_denied:
-    "Your computer does not allow this browser to record the screen. Allow screen recording for your browser in the system settings (on a Mac: System Settings → Privacy & Security → Screen Recording), then try again.",
-  not_found: "There was nothing to share: no screen, window or tab could be found.",
-  not_readable: "The screen could not be read. Another program may be blocking it; close it and try again.",
-  aborted: "The browser stopped the screen share before it started.",
-  activation: "The browser needs a direct click to share. Please ask the agent to invite you again and click the button.",
-  change_cancelled: "You kept sharing the same thing as before.",
-  other: "Screen sharing did not start because of a browser problem.",
-};
 
 /** The short reason sent to the agent for a failure. */
 const DETAIL: Record<Problem, string> = {

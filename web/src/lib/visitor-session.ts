@@ -7,12 +7,13 @@ import {
   type ClientMessage,
   type ConversationStatus,
   type ConversationSummary,
+  type ErrorCode,
   type Event,
   type PageInfo,
   type ServerMessage,
 } from "../protocol.gen";
 import { Connection, type ConnectionState, type SocketFactory, type Timers } from "./connection";
-import { checkText, sentence } from "./format";
+import { checkText } from "./format";
 import { newClientId } from "./ids";
 import { Transcript, type OutboxItem } from "./transcript";
 import { TypingIndicator, TypingSender } from "./typing";
@@ -67,8 +68,12 @@ export class VisitorSession {
   readonly typingOut: TypingSender;
   readonly typingIn: TypingIndicator;
   link: LinkState = "idle";
-  /** A problem to show to the visitor (cleared on the next success). */
-  notice: string | null = null;
+  /**
+   * A problem to show to the visitor, as the server's code (cleared on the next
+   * success): the server's own words are English, the widget words it in the
+   * visitor's language. A failed message's `error` is such a code too.
+   */
+  notice: ErrorCode | null = null;
 
   constructor(opts: VisitorSessionOptions) {
     this.opts = opts;
@@ -353,8 +358,8 @@ export class VisitorSession {
         if (msg.conversation === this.transcript.conversationId && msg.from === "agent") this.typingIn.set(msg.active);
         break;
       case "error":
-        if (msg.client_id && this.transcript.fail(msg.client_id, sentence(msg.message))) break;
-        this.notice = sentence(msg.message);
+        if (msg.client_id && this.transcript.fail(msg.client_id, msg.code)) break;
+        this.notice = msg.code;
         this.changed();
         break;
       default:

@@ -1,20 +1,21 @@
 // The widget's DOM: a launcher button and a chat panel inside a shadow root.
 // Message data is only ever written with textContent / text nodes.
 
-import { MAX_TEXT_CHARS, type Event } from "../protocol.gen";
+import { MAX_TEXT_CHARS, type ErrorCode, type Event } from "../protocol.gen";
 import { charCount, displayHost, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
 import type { OutboxItem } from "../lib/transcript";
 import { VisitorSession, type KeyValueStore } from "../lib/visitor-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import css from "./widget.css";
-import { STRINGS, pickLang, type Strings } from "./i18n";
+import type { Lang, Strings } from "./i18n";
+import { loadBundle } from "./load";
 
 export interface WidgetConfig {
   origin: string;
   title: string | null;
   color: string | null;
-  lang: string | null;
+  lang: Lang;
   shareTab?: string | null;
 }
 
@@ -69,9 +70,9 @@ function safeColor(value: string | null): string | null {
   }
 }
 
-export function mountWidget(config: WidgetConfig): void {
-  const lang = pickLang(config.lang, navigator.languages || [navigator.language]);
-  const t: Strings = STRINGS[lang];
+/** Mounts the widget, in `config.lang`, whose strings are `t`. */
+export function mountWidget(config: WidgetConfig, t: Strings): void {
+  const lang = config.lang;
   const title = (config.title || "").trim() || t.defaultTitle;
   const local = storage("localStorage");
   const session_ = storage("sessionStorage");
@@ -298,7 +299,7 @@ export function mountWidget(config: WidgetConfig): void {
             h(
               "div",
               { class: "meta" },
-              h("span", { class: "bad", title: m.error || "", text: t.notSent }),
+              h("span", { class: "bad", title: m.error ? t.errors[m.error as ErrorCode] || "" : "", text: t.notSent }),
               h("button", { class: "retry", type: "button", "data-testid": "retry", text: t.retry, onclick: () => session.retry(m.clientId) }),
             ),
           );
@@ -436,7 +437,7 @@ export function mountWidget(config: WidgetConfig): void {
       statusIcon = ICONS.clock;
     }
     if (session.notice && link === "online") {
-      statusText = session.notice;
+      statusText = t.errors[session.notice];
       statusIcon = ICONS.alert;
     }
     status.hidden = !statusText;
@@ -467,17 +468,7 @@ export function mountWidget(config: WidgetConfig): void {
 
   // ---- the other bundles, loaded when needed: widget-NAME.js sets
   // window.__sightlineNAMEModule (NAME capitalised there) ----
-  function load<M>(name: string, ready: (mod: M) => void, failed: () => void): void {
-    const script = document.createElement("script");
-    script.src = config.origin + `/widget-${name}.js`;
-    script.async = true;
-    script.onload = () => {
-      const mod = (window as unknown as Record<string, M | undefined>)[`__sightline${name[0].toUpperCase() + name.slice(1)}Module`];
-      if (mod) ready(mod);
-    };
-    script.onerror = failed;
-    document.head.appendChild(script);
-  }
+  const load = <M>(name: string, ready: (mod: M) => void, failed: () => void) => loadBundle(config.origin, name, ready, failed);
   // What every bundle is mounted with (each reads what it needs).
   const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) };
 

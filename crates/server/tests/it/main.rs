@@ -8,6 +8,7 @@ mod asset_proxy;
 mod attacks;
 mod chat;
 mod cli;
+mod company;
 mod demo;
 mod edge;
 mod hostile_input;
