@@ -115,6 +115,15 @@ pub struct ServeArgs {
     /// (starting with /) [default: none].
     #[arg(long, global = true, env = "SIGHTLINE_COMPANY_LOGO_URL")]
     pub company_logo_url: Option<String>,
+    /// When agents answer, as days and times, `;`-separated (e.g.
+    /// `Mon-Fri 09:00-17:30;Sat 10:00-14:00`); outside them visitors are told
+    /// nobody is available [default: none: always open].
+    #[arg(long, global = true, env = "SIGHTLINE_OFFICE_HOURS", value_delimiter = ';')]
+    pub office_hours: Option<Vec<String>>,
+    /// The time zone of the office hours, an IANA name such as `Europe/Berlin`
+    /// [default: UTC].
+    #[arg(long, global = true, env = "SIGHTLINE_TIME_ZONE")]
+    pub time_zone: Option<String>,
 }
 
 /// A burst and a sustained rate, as written in the file's `[limits]` table.
@@ -234,6 +243,8 @@ struct FileConfig {
     no_demo: Option<bool>,
     company_name: Option<String>,
     company_logo_url: Option<String>,
+    office_hours: Option<Vec<String>>,
+    time_zone: Option<String>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -285,6 +296,8 @@ pub struct Config {
     pub demo: bool,
     /// Who visitors deal with, as `/join` presents it.
     pub company: Company,
+    /// When agents answer; `None`: always.
+    pub office_hours: Option<crate::office_hours::OfficeHours>,
 }
 
 /// The company's name and logo, shown to visitors on `/join`. Checked at
@@ -535,6 +548,17 @@ impl Config {
                 args.company_name.or(file.company_name),
                 args.company_logo_url.or(file.company_logo_url),
             )?,
+            office_hours: match (
+                args.office_hours.or(file.office_hours),
+                args.time_zone.or(file.time_zone),
+            ) {
+                (Some(entries), zone) => Some(crate::office_hours::OfficeHours::parse(
+                    &entries,
+                    zone.as_deref().unwrap_or("UTC"),
+                )?),
+                (None, Some(_)) => bail!("time_zone is for office_hours, which are not set"),
+                (None, None) => None,
+            },
             bind: args
                 .bind
                 .or(file.bind)
@@ -575,6 +599,7 @@ impl Config {
             limits: Limits::default(),
             demo: true,
             company: Company::default(),
+            office_hours: None,
         }
     }
 }
@@ -718,6 +743,44 @@ mod tests {
         assert!(!Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
         std::fs::write(&path, "no_demo = false\n").expect("write");
         assert!(Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
+    }
+
+    #[test]
+    fn office_hours_come_from_the_file_or_flags_in_their_time_zone() {
+        assert!(Config::resolve(ServeArgs::default(), None).expect("valid").office_hours.is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "office_hours = [\"Mon-Fri 09:00-17:30\", \"Sat 10:00-14:00\"]\ntime_zone = \"Europe/Berlin\"\n",
+        )
+        .expect("write");
+        let from_file = Config::resolve(ServeArgs::default(), Some(&path)).expect("valid");
+        let expected = crate::office_hours::OfficeHours::parse(
+            &["Mon-Fri 09:00-17:30".to_owned(), "Sat 10:00-14:00".to_owned()],
+            "Europe/Berlin",
+        )
+        .expect("valid");
+        assert_eq!(from_file.office_hours.as_ref(), Some(&expected));
+        // Flags win; a bad entry or a zone without hours stops the start.
+        let flags = ServeArgs {
+            office_hours: Some(vec!["Sun 10:00-12:00".into()]),
+            ..ServeArgs::default()
+        };
+        let from_flags = Config::resolve(flags, Some(&path)).expect("valid");
+        assert_ne!(from_flags.office_hours.as_ref(), Some(&expected));
+        for bad in [
+            ServeArgs {
+                office_hours: Some(vec!["weekdays 9 to 5".into()]),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                time_zone: Some("Europe/Berlin".into()),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(Config::resolve(bad, None).is_err());
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod support;
 mod api;
 mod asset_proxy;
 mod attacks;
+mod availability;
 mod chat;
 mod cli;
 mod company;
