@@ -141,7 +141,26 @@ function startApp(me: Me): void {
   setCsrf(me.csrf_token);
   let user = me.user;
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const session = new AgentSession({ wsUrl: `${proto}//${location.host}/ws/agent` });
+  const AWAY_KEY = "sightline.away";
+  const session = new AgentSession({
+    wsUrl: `${proto}//${location.host}/ws/agent`,
+    awayStore: {
+      get: () => {
+        try {
+          return localStorage.getItem(AWAY_KEY) === "1";
+        } catch {
+          return false;
+        }
+      },
+      set: (away) => {
+        try {
+          localStorage.setItem(AWAY_KEY, away ? "1" : "0");
+        } catch {
+          // Storage blocked: the choice lasts as long as the page.
+        }
+      },
+    },
+  });
 
   // Toasts
   const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite", "aria-label": "Notices", "data-testid": "toast", hidden: true });
@@ -230,6 +249,22 @@ function startApp(me: Me): void {
       toast(result ? "You will get a desktop notification for each new visitor while this tab is hidden." : "Desktop notifications are off.");
     }
   });
+  // Available or Away: visitors are told whether anyone is available.
+  const awayBtn = h("button", { class: "btn ghost small away-toggle", type: "button", "data-testid": "away-toggle" });
+  const showAway = () => {
+    awayBtn.setAttribute("aria-pressed", String(session.away));
+    awayBtn.dataset.away = String(session.away);
+    awayBtn.textContent = session.away ? "Away" : "Available";
+    awayBtn.title = session.away
+      ? "Away: visitors are told nobody is available (unless a colleague is). Click to be available."
+      : "Available: visitors are told someone will answer. Click to be away.";
+  };
+  showAway();
+  session.subscribe(showAway);
+  awayBtn.addEventListener("click", () => {
+    session.setAway(!session.away);
+    toast(session.away ? "You are away. Visitors are told nobody is available unless a colleague is." : "You are available.");
+  });
   const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
   const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
   const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A code for a caller to join you: to share their screen, or to co-browse" });
@@ -245,6 +280,7 @@ function startApp(me: Me): void {
       h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin, navInstall),
       h("span", { class: "grow" }),
       linkState,
+      awayBtn,
       profileBtn,
       keyBtn,
       notifyBtn,

@@ -59,6 +59,7 @@ export class VisitorSession {
   private readonly now: () => number;
   private readonly abandoned = new Set<string>();
   private welcomed = false;
+  private available = true;
   private everOnline = false;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
@@ -189,6 +190,23 @@ export class VisitorSession {
     return state;
   }
 
+  /** Whether any agent is available, as the server last said (true until it says). */
+  get agentsAvailable(): boolean {
+    return this.available;
+  }
+
+  /** The e-mail address the visitor left on this conversation, if any. */
+  get visitorEmail(): string | null {
+    let email: string | null = null;
+    for (const e of this.transcript.getEvents()) if (e.kind === "email_left") email = e.email;
+    return email;
+  }
+
+  /** Leave an e-mail address on the open conversation (while nobody is available). */
+  leaveEmail(email: string): boolean {
+    return this.send({ type: "leave_email", email: email.trim() });
+  }
+
   /** The agent handling the conversation, if any. */
   get agent(): AgentRef | null {
     let agent: AgentRef | null = null;
@@ -311,6 +329,7 @@ export class VisitorSession {
           }
         }
         this.summary = msg.conversation;
+        this.available = msg.agents_available;
         const id = msg.conversation ? msg.conversation.id : null;
         const switched = id !== this.transcript.conversationId;
         if (switched) {
@@ -344,6 +363,10 @@ export class VisitorSession {
         for (const fn of this.eventListeners) fn(e, !this.replaying);
         break;
       }
+      case "availability":
+        this.available = msg.agents_available;
+        this.changed();
+        break;
       case "synced":
         if (msg.conversation === this.transcript.conversationId) {
           this.replaying = false;

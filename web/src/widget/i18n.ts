@@ -33,6 +33,11 @@ export interface Strings {
   closed: string;
   startNew: string;
   waitingNote: string;
+  subtitleAway: string;
+  awayNote: string;
+  emailLabel: string;
+  emailSave: string;
+  emailSaved: string;
   connecting: string;
   reconnecting: string;
   refused: string;
@@ -82,6 +87,11 @@ export const en: Strings = {
   closed: "The conversation was closed",
   startNew: "Write a message to start a new conversation.",
   waitingNote: "Thanks! An agent will be with you shortly.",
+  subtitleAway: "No one is available right now",
+  awayNote: "No one is available right now. Leave your e-mail address and we will reply there.",
+  emailLabel: "Your e-mail address",
+  emailSave: "Save",
+  emailSaved: "We will reply to {email}.",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
   refused: "Chat is not available on this site",

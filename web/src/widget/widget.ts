@@ -5,6 +5,7 @@ import { MAX_TEXT_CHARS, type ErrorCode, type Event } from "../protocol.gen";
 import { charCount, displayHost, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
 import type { OutboxItem } from "../lib/transcript";
 import { VisitorSession, type KeyValueStore } from "../lib/visitor-session";
+import { AVATAR_HEX } from "../lib/avatar-hex";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import css from "./widget.css";
@@ -363,6 +364,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
           const text = fill(t.pushed, { name: e.agent.display_name });
           parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
           prev = null;
+        } else if (e.kind === "email_left") {
+          parts.push(systemRow(`s:${conv}:${e.seq}`, fill(t.emailSaved, { email: e.email })));
+          prev = null;
         } else if (e.kind === "agent_joined" || e.kind === "closed") {
           const text =
             e.kind === "agent_joined"
@@ -384,9 +388,25 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const state = session.state;
     const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
     if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
+    else if (state === "waiting" && !session.agentsAvailable && !session.visitorEmail) out.push(awayRow);
     else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
     return out;
   }
+
+  // Nobody is available: the visitor may leave an address to be answered at.
+  const awayRow: Row = {
+    key: "h:away",
+    sig: "",
+    build: () => {
+      const email = h("input", { class: "input", type: "email", required: true, maxlength: "254", autocomplete: "email", "aria-label": t.emailLabel, placeholder: t.emailLabel, "data-testid": "email" });
+      const form = h("form", { class: "away", "data-testid": "away" }, h("p", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        session.leaveEmail(email.value);
+      });
+      return form;
+    },
+  };
 
   function renderLog(): void {
     list.update(log, computeRows(), greeting);
@@ -408,6 +428,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const state = session.state;
     const agent = session.agent;
     replaceChildren(avatar, agent && state !== "closed" ? Array.from(agent.display_name.trim())[0]?.toUpperCase() || "?" : icon(ICONS.chat, 20));
+    // The agent's own colour, when they chose one (else the site's accent).
+    avatar.style.background = (agent?.colour && state !== "closed" && AVATAR_HEX[agent.colour]) || "";
     // A site that is not allowed (4403): no promise of an answer, nothing to type into.
     const off = session.link === "refused";
     input.disabled = attachBtn.disabled = off;
@@ -416,7 +438,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
       ? ""
       : state === "active" && agent
         ? fill(t.subtitleActive, { name: agent.display_name })
-        : state === "waiting"
+        : (state === "waiting" || state === "none") && session.ready && !session.agentsAvailable
+          ? t.subtitleAway
+          : state === "waiting"
           ? t.subtitleWaiting
           : state === "closed"
             ? t.subtitleClosed
