@@ -321,9 +321,9 @@ export class InboxView {
             { class: "muted" },
             h("span", { class: `status-pill ${sum.status}`, "data-testid": "chat-status", text: sum.status }),
             h("span", { class: `presence-text ${sum.visitor_online ? "on" : ""}`, "data-testid": "presence", text: sum.visitor_online ? "Online" : "Offline" }),
-            pageInfo,
             // Plain text (never a mailto: link built from what a visitor typed).
             sum.visitor_email ? h("span", { class: "page-info", "data-testid": "chat-email", title: "Left by the visitor to be answered at", text: `✉ ${sum.visitor_email}` }) : null,
+            pageInfo,
           ),
         ),
         h("div", { class: "chat-actions" }, ...actions),

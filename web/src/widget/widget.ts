@@ -388,8 +388,10 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const state = session.state;
     const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
     if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
-    else if (state === "waiting" && !session.agentsAvailable && !session.visitorEmail) out.push(awayRow);
-    else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
+    // Nobody available: no promise of an agent shortly, but the offer of an address.
+    else if (state === "waiting" && !session.agentsAvailable) {
+      if (!session.visitorEmail) out.push(awayRow);
+    } else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
     return out;
   }
 
