@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { STRINGS, pickLang } from "../src/widget/i18n";
+import { SHARE_BLOCKED, STRINGS, pickLang } from "../src/widget/i18n";
 
 test("pickLang prefers data-lang, then the browser, then English", () => {
   assert.equal(pickLang("de", ["fr-FR"]), "de");
@@ -21,5 +21,14 @@ test("every language has every string, with the same placeholders", () => {
       assert.ok(tr.length > 0, `${lang}.${k} empty`);
       assert.deepEqual(tr.match(/\{\w+\}/g) ?? [], en.match(/\{\w+\}/g) ?? [], `${lang}.${k} placeholders`);
     }
+  }
+});
+
+test("the standing-block texts exist in every language, none empty", () => {
+  assert.deepEqual(Object.keys(SHARE_BLOCKED).sort(), Object.keys(STRINGS).sort());
+  const keys = Object.keys(SHARE_BLOCKED.en).sort();
+  for (const [lang, table] of Object.entries(SHARE_BLOCKED)) {
+    assert.deepEqual(Object.keys(table).sort(), keys, lang);
+    for (const v of Object.values(table)) assert.ok(v.length > 0, lang);
   }
 });

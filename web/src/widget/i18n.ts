@@ -190,6 +190,40 @@ const fr: Strings = {
 
 export const STRINGS: Record<string, Strings> = { en, de, fr };
 
+/**
+ * What the visitor reads when their browser blocks screen sharing for the site
+ * (it refused without showing its picker), with where to lift the block. Only the
+ * share bundle imports these, so widget.js does not carry them.
+ */
+export interface ShareBlockedStrings {
+  shareBlocked: string;
+  shareUnblockFirefox: string;
+  shareUnblockOther: string;
+}
+
+export const SHARE_BLOCKED: Record<string, ShareBlockedStrings> = {
+  en: {
+    shareBlocked: "Your browser is blocking screen sharing for this site, so it did not ask you.",
+    shareUnblockFirefox: "To allow it, click the crossed-out screen icon at the start of the address bar and remove the block, then ask the agent to invite you again.",
+    shareUnblockOther:
+      "To allow it, click the site settings icon at the start of the address bar and allow screen sharing (or check your browser's settings), then ask the agent to invite you again.",
+  },
+  de: {
+    shareBlocked: "Ihr Browser blockiert die Bildschirmfreigabe für diese Website und hat Sie daher nicht gefragt.",
+    shareUnblockFirefox:
+      "Um sie zu erlauben, klicken Sie auf das durchgestrichene Bildschirm-Symbol am Anfang der Adressleiste und heben Sie die Blockierung auf. Bitten Sie dann den Mitarbeiter, Sie erneut einzuladen.",
+    shareUnblockOther:
+      "Um sie zu erlauben, klicken Sie auf das Symbol für die Website-Einstellungen am Anfang der Adressleiste und erlauben Sie die Bildschirmfreigabe (oder prüfen Sie die Einstellungen Ihres Browsers). Bitten Sie dann den Mitarbeiter, Sie erneut einzuladen.",
+  },
+  fr: {
+    shareBlocked: "Votre navigateur bloque le partage d’écran pour ce site, il ne vous a donc rien demandé.",
+    shareUnblockFirefox:
+      "Pour l’autoriser, cliquez sur l’icône d’écran barrée au début de la barre d’adresse et retirez le blocage, puis demandez au conseiller de vous inviter à nouveau.",
+    shareUnblockOther:
+      "Pour l’autoriser, cliquez sur l’icône des paramètres du site au début de la barre d’adresse et autorisez le partage d’écran (ou vérifiez les paramètres de votre navigateur), puis demandez au conseiller de vous inviter à nouveau.",
+  },
+};
+
 /** The language to use: `data-lang` if supported, else the first supported browser language, else en. */
 export function pickLang(requested: string | null | undefined, browser: readonly string[] = []): string {
   for (const cand of [requested, ...browser]) {

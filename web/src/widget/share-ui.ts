@@ -7,12 +7,13 @@
 import { SESSION_KEY_DIGITS, type ClientMessage, type ServerMessage } from "../protocol.gen";
 import { sentence } from "../lib/format";
 import type { PeerState } from "../lib/share-peer";
-import { VisitorShare, PROBLEM_TEXT } from "../lib/share-visitor";
+import { VisitorShare, PROBLEM_TEXT, type Problem } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./share.css";
 import { prepareCapture } from "./share-mask";
 import { InkBoard, decodeInk } from "../lib/ink";
+import { SHARE_BLOCKED } from "./i18n";
 import { inkLayer } from "../ui/ink-svg";
 
 export interface ShareHost {
@@ -31,6 +32,8 @@ export interface ShareHost {
   isOpen(): boolean;
   /** Open the chat panel (e.g. after "I have a code"). */
   openPanel(): void;
+  /** The widget's language (en when absent or unknown). */
+  lang?: string;
 }
 
 export interface ShareApi {
@@ -53,6 +56,13 @@ const KEY_ERRORS: Record<string, string> = {
   rate_limited: "Too many tries. Please wait a minute, then try again.",
   bad_request: `A code has ${SESSION_KEY_DIGITS} digits.`,
 };
+
+/** What the visitor reads for a problem; a standing block in their language, with where to lift it in this browser. */
+function problemText(problem: Problem, lang: string | undefined): string {
+  if (problem !== "denied") return PROBLEM_TEXT[problem];
+  const t = SHARE_BLOCKED[lang || "en"] || SHARE_BLOCKED.en;
+  return `${t.shareBlocked} ${/\bFirefox\//.test(navigator.userAgent) ? t.shareUnblockFirefox : t.shareUnblockOther}`;
+}
 
 function framed(): boolean {
   try {
@@ -132,6 +142,7 @@ export function mountShare(host: ShareHost): ShareApi {
     },
     getDisplayMedia: (o) => navigator.mediaDevices.getDisplayMedia(o),
     createPc: (c) => new RTCPeerConnection(c),
+    now: () => performance.now(),
     prepare: (stream, l) =>
       prepareCapture(stream, {
         fps: l.fps,
@@ -260,7 +271,7 @@ export function mountShare(host: ShareHost): ShareApi {
         h(
           "div",
           { class: "sl-problem", role: "alert", "data-testid": "share-problem", "data-problem": share.problem },
-          h("span", { text: PROBLEM_TEXT[share.problem] }),
+          h("span", { text: problemText(share.problem, host.lang) }),
           h("button", { class: "sl-x", type: "button", "aria-label": "Dismiss", text: "×", onclick: () => ((share.problem = null), schedule()) }),
         ),
       );
