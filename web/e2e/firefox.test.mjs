@@ -17,7 +17,7 @@ import { agentShareSteps, hookedPage, invite } from "./share-harness.mjs";
 import { firefoxPage, firefoxSkipReason, firefoxWidgetMessages, inWidget, launchFirefox, startXvfb } from "./firefox-harness.mjs";
 
 const skip = firefoxSkipReason();
-if (skip) console.log(`# ${skip}`);
+if (skip) console.log(skip);
 
 /** @type {{ problems: string[], server?: any, base?: string, xvfb?: any, firefox?: any, chromium?: any, agent?: any, visitor?: any, files?: string }} */
 const stack = { problems: [] };
