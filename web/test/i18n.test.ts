@@ -66,3 +66,4 @@ test("the translations are translations: most German and French strings differ f
     }
   }
 });
+

@@ -37,6 +37,9 @@ export interface ShareStrings {
   change: string;
   floatSharing: string;
   floatStop: string;
+  /** After `problems.denied`: how to lift a standing block, in Firefox and elsewhere. */
+  unblockFirefox: string;
+  unblockOther: string;
 }
 
 export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
@@ -52,12 +55,12 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     problems: {
       insecure: "Screen sharing needs a secure (https) page. Please ask the website to use https.",
       unsupported:
-        "This browser cannot share its screen (most phones and tablets cannot). You can paste a screenshot into the chat instead once that is available; for now, please describe what you see.",
+        "This browser cannot share its screen (most phones and tablets cannot). You can send the agent a picture instead: take a screenshot and send it with the paperclip button (“Send a picture”) in the chat.",
       frame: "This page does not allow screen sharing here. A small window will open to share from.",
       popup_blocked:
         "Your browser blocked the small sharing window. Allow pop-ups for this site (look for the blocked pop-up icon at the end of the address bar), then ask the agent to invite you again.",
       cancelled: "You closed the picker without choosing anything, so nothing is shared.",
-      denied: "Your browser did not allow screen sharing. Check the site's permissions in your browser settings.",
+      denied: "Your browser is blocking screen sharing for this site, so it did not ask you.",
       system_denied:
         "Your computer does not allow this browser to record the screen. Allow screen recording for your browser in the system settings (on a Mac: System Settings → Privacy & Security → Screen Recording), then try again.",
       not_found: "There was nothing to share: no screen, window or tab could be found.",
@@ -93,6 +96,9 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     change: "Change what I share",
     floatSharing: "Sharing your screen",
     floatStop: "Stop",
+    unblockFirefox: "To allow it, click the crossed-out screen icon at the start of the address bar and remove the block, then ask the agent to invite you again.",
+    unblockOther:
+      "To allow it, click the site settings icon at the start of the address bar and allow screen sharing (or check your browser's settings), then ask the agent to invite you again.",
   },
   de: {
     conn: {
@@ -106,12 +112,12 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     problems: {
       insecure: "Die Bildschirmfreigabe braucht eine sichere Seite (https). Bitten Sie bitte den Betreiber der Website, https zu verwenden.",
       unsupported:
-        "Dieser Browser kann den Bildschirm nicht freigeben (die meisten Smartphones und Tablets können das nicht). Sobald es möglich ist, können Sie stattdessen einen Screenshot in den Chat einfügen; beschreiben Sie bis dahin bitte, was Sie sehen.",
+        "Dieser Browser kann den Bildschirm nicht freigeben (die meisten Smartphones und Tablets können das nicht). Sie können dem Mitarbeiter stattdessen ein Bild schicken: Machen Sie einen Screenshot und senden Sie ihn mit der Büroklammer („Bild senden“) im Chat.",
       frame: "Diese Seite erlaubt hier keine Bildschirmfreigabe. Ein kleines Fenster öffnet sich, aus dem Sie freigeben können.",
       popup_blocked:
         "Ihr Browser hat das kleine Freigabefenster blockiert. Erlauben Sie Pop-ups für diese Website (achten Sie auf das Symbol für blockierte Pop-ups am Ende der Adressleiste) und bitten Sie den Mitarbeiter dann, Sie erneut einzuladen.",
       cancelled: "Sie haben die Auswahl geschlossen, ohne etwas zu wählen. Es wird nichts freigegeben.",
-      denied: "Ihr Browser hat die Bildschirmfreigabe nicht erlaubt. Prüfen Sie die Berechtigungen der Website in den Browsereinstellungen.",
+      denied: "Ihr Browser blockiert die Bildschirmfreigabe für diese Website und hat Sie daher nicht gefragt.",
       system_denied:
         "Ihr Computer erlaubt diesem Browser keine Bildschirmaufnahme. Erlauben Sie die Bildschirmaufnahme für Ihren Browser in den Systemeinstellungen (auf einem Mac: Systemeinstellungen → Datenschutz & Sicherheit → Bildschirmaufnahme) und versuchen Sie es dann erneut.",
       not_found: "Es gab nichts freizugeben: Kein Bildschirm, Fenster oder Tab wurde gefunden.",
@@ -147,6 +153,10 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     change: "Andere Auswahl freigeben",
     floatSharing: "Bildschirm wird freigegeben",
     floatStop: "Beenden",
+    unblockFirefox:
+      "Um sie zu erlauben, klicken Sie auf das durchgestrichene Bildschirm-Symbol am Anfang der Adressleiste und heben Sie die Blockierung auf. Bitten Sie dann den Mitarbeiter, Sie erneut einzuladen.",
+    unblockOther:
+      "Um sie zu erlauben, klicken Sie auf das Symbol für die Website-Einstellungen am Anfang der Adressleiste und erlauben Sie die Bildschirmfreigabe (oder prüfen Sie die Einstellungen Ihres Browsers). Bitten Sie dann den Mitarbeiter, Sie erneut einzuladen.",
   },
   fr: {
     conn: {
@@ -160,12 +170,12 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     problems: {
       insecure: "Le partage d’écran nécessite une page sécurisée (https). Veuillez demander au site d’utiliser https.",
       unsupported:
-        "Ce navigateur ne peut pas partager son écran (la plupart des téléphones et tablettes ne le peuvent pas). Vous pourrez bientôt coller une capture d’écran dans le chat ; en attendant, décrivez ce que vous voyez.",
+        "Ce navigateur ne peut pas partager son écran (la plupart des téléphones et tablettes ne le peuvent pas). Vous pouvez envoyer une image au conseiller : faites une capture d’écran et envoyez-la avec le trombone (« Envoyer une image ») dans le chat.",
       frame: "Cette page n’autorise pas le partage d’écran ici. Une petite fenêtre va s’ouvrir pour partager.",
       popup_blocked:
         "Votre navigateur a bloqué la petite fenêtre de partage. Autorisez les fenêtres pop-up pour ce site (cherchez l’icône de pop-up bloquée au bout de la barre d’adresse), puis demandez au conseiller de vous inviter à nouveau.",
       cancelled: "Vous avez fermé le sélecteur sans rien choisir : rien n’est partagé.",
-      denied: "Votre navigateur n’a pas autorisé le partage d’écran. Vérifiez les autorisations du site dans les paramètres de votre navigateur.",
+      denied: "Votre navigateur bloque le partage d’écran pour ce site, il ne vous a donc rien demandé.",
       system_denied:
         "Votre ordinateur n’autorise pas ce navigateur à enregistrer l’écran. Autorisez l’enregistrement de l’écran pour votre navigateur dans les réglages du système (sur Mac : Réglages Système → Confidentialité et sécurité → Enregistrement de l’écran), puis réessayez.",
       not_found: "Il n’y avait rien à partager : aucun écran, aucune fenêtre ni aucun onglet n’a été trouvé.",
@@ -201,5 +211,9 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     change: "Changer ce que je partage",
     floatSharing: "Partage de votre écran",
     floatStop: "Arrêter",
+    unblockFirefox:
+      "Pour l’autoriser, cliquez sur l’icône d’écran barrée au début de la barre d’adresse et retirez le blocage, puis demandez au conseiller de vous inviter à nouveau.",
+    unblockOther:
+      "Pour l’autoriser, cliquez sur l’icône des paramètres du site au début de la barre d’adresse et autorisez le partage d’écran (ou vérifiez les paramètres de votre navigateur), puis demandez au conseiller de vous inviter à nouveau.",
   },
 };

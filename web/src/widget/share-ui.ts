@@ -122,6 +122,7 @@ export function mountShare(host: ShareHost): ShareApi {
     },
     getDisplayMedia: (o) => navigator.mediaDevices.getDisplayMedia(o),
     createPc: (c) => new RTCPeerConnection(c),
+    now: () => performance.now(),
     prepare: (stream, l) =>
       prepareCapture(stream, {
         fps: l.fps,
@@ -250,7 +251,10 @@ export function mountShare(host: ShareHost): ShareApi {
         h(
           "div",
           { class: "sl-problem", role: "alert", "data-testid": "share-problem", "data-problem": share.problem },
-          h("span", { text: t.problems[share.problem] }),
+          h("span", {
+            // A standing block: where to lift it, in this browser's words.
+            text: share.problem === "denied" ? `${t.problems.denied} ${/\bFirefox\//.test(navigator.userAgent) ? t.unblockFirefox : t.unblockOther}` : t.problems[share.problem],
+          }),
           h("button", { class: "sl-x", type: "button", "aria-label": t.dismiss, text: "×", onclick: () => ((share.problem = null), schedule()) }),
         ),
       );
