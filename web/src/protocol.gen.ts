@@ -22,6 +22,43 @@ colour?: AvatarColour, };
 
 export type PageInfo = { url: string, title: string, };
 
+export type VisitorDevice = { 
+/**
+ * The browser offers screen capture (`getDisplayMedia`); phones do not.
+ */
+can_share_screen: boolean, 
+/**
+ * The page can be co-browsed (the widget can record it).
+ */
+can_cobrowse: boolean, 
+/**
+ * A touch screen with no fine pointer (a phone or tablet).
+ */
+touch: boolean, 
+/**
+ * The visitor's time zone, an IANA name such as `Europe/Berlin`.
+ */
+time_zone?: string, 
+/**
+ * Minutes ahead of UTC (e.g. 60 in Berlin in winter), for the visitor's local time.
+ */
+utc_offset_minutes: number, };
+
+export type VisitorContext = { 
+/**
+ * The page of their newest hello or page change, in any of their tabs.
+ */
+page: PageInfo | null, 
+/**
+ * Browser and operating system, read by the server from the User-Agent
+ * header (e.g. "Firefox 153", "Windows 10"); informative, not proof.
+ */
+browser: string | null, os: string | null, 
+/**
+ * What their widget said its browser can do.
+ */
+device: VisitorDevice | null, };
+
 export type MessageBody = { "kind": "text", text: string, } | { "kind": "link", url: string, title: string | null, } | { "kind": "image", image: ImageRef, };
 
 export type ImageRef = { id: ImageId, 
@@ -86,19 +123,31 @@ grants: Array<GrantSummary>,
  * The e-mail address the visitor left to be answered at (the newest
  * [`EventKind::EmailLeft`]).
  */
-visitor_email?: string, };
+visitor_email?: string, 
+/**
+ * The visitor's browser, device and current page, while the hub knows them.
+ */
+visitor?: VisitorContext, };
 
 export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
+after_seq: number, page: PageInfo | null, 
+/**
+ * What this browser can do (absent from older widgets).
+ */
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
  * Replay events after this sequence number (0 for the whole transcript).
  */
-after_seq: number, page: PageInfo | null, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
+after_seq: number, page: PageInfo | null, 
+/**
+ * What this browser can do (absent from older widgets).
+ */
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**

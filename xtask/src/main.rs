@@ -474,6 +474,13 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
                 url: "https://example.com/".into(),
                 title: "Shop".into(),
             }),
+            device: Some(sightline_proto::VisitorDevice {
+                can_share_screen: true,
+                can_cobrowse: true,
+                touch: false,
+                time_zone: Some("Europe/Berlin".into()),
+                utc_offset_minutes: 60,
+            }),
         },
         C::AgentHello {
             protocol: 1,

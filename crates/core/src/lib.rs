@@ -38,8 +38,8 @@ mod turn;
 mod validate;
 
 pub use hub::{
-    AgentIdentity, ConnId, Hub, HubStats, ImagePosted, Input, Output, Party, Peer, Refused, ShareSettings, StreamGrant,
-    StreamToken, TurnSettings, Uploader,
+    AgentIdentity, ClientInfo, ConnId, Hub, HubStats, ImagePosted, Input, Output, Party, Peer, Refused, ShareSettings,
+    StreamGrant, StreamToken, TurnSettings, Uploader,
 };
 pub use limits::{address_group, Allowance, LimitKind, Limits};
 pub use rate::TokenBucket;

@@ -2,8 +2,8 @@
 
 use sha2::{Digest, Sha256};
 use sightline_proto::{
-    MessageBody, PageInfo, MAX_CLIENT_ID_BYTES, MAX_EMAIL_BYTES, MAX_LINK_TITLE_CHARS, MAX_PAGE_FIELD_BYTES,
-    MAX_TEXT_CHARS, MAX_URL_BYTES,
+    MessageBody, PageInfo, VisitorDevice, MAX_CLIENT_ID_BYTES, MAX_EMAIL_BYTES, MAX_LINK_TITLE_CHARS,
+    MAX_PAGE_FIELD_BYTES, MAX_TEXT_CHARS, MAX_TIME_ZONE_BYTES, MAX_URL_BYTES,
 };
 
 /// Why a field was refused; becomes a protocol error message.
@@ -75,6 +75,25 @@ pub fn validate_page(page: &PageInfo) -> Result<(), Invalid> {
         return Err(Invalid::TooLarge(format!(
             "page url and title can have at most {MAX_PAGE_FIELD_BYTES} bytes"
         )));
+    }
+    Ok(())
+}
+
+/// What a widget says of its browser: a time zone name of IANA's shape, an offset
+/// within the world's (UTC-14 to UTC+14).
+pub fn validate_device(device: &VisitorDevice) -> Result<(), Invalid> {
+    if let Some(zone) = &device.time_zone {
+        if zone.is_empty()
+            || zone.len() > MAX_TIME_ZONE_BYTES
+            || !zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+        {
+            return Err(Invalid::Bad("time_zone is an IANA name such as Europe/Berlin".into()));
+        }
+    }
+    if !(-14 * 60..=14 * 60).contains(&device.utc_offset_minutes) {
+        return Err(Invalid::Bad("utc_offset_minutes is between -840 and 840".into()));
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ fn welcome(w: &mut World, conn: u64) -> bool {
         conn: ConnId(conn),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         conn,
@@ -21,6 +22,7 @@ fn welcome(w: &mut World, conn: u64) -> bool {
             token: None,
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     match w.take(conn).first() {
@@ -45,6 +47,7 @@ fn agent_hello(w: &mut World, conn: u64, id: i64, name: &str, away: bool) -> Vec
         conn: ConnId(conn),
         peer: Peer::Agent(agent(id, name)),
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         conn,

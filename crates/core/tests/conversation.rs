@@ -176,6 +176,7 @@ fn a_returning_visitor_resumes_from_their_last_seq() {
         conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         2,
@@ -184,6 +185,7 @@ fn a_returning_visitor_resumes_from_their_last_seq() {
             token: Some(token),
             after_seq: 3,
             page: None,
+            device: None,
         },
     );
     let seqs: Vec<u64> = w
@@ -213,6 +215,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         2,
@@ -221,6 +224,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
             token: Some(token.clone()),
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     assert_eq!(w.shell.lookups, vec![(ConnId(2), token.clone())]);
@@ -238,6 +242,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         share: None,
         grants: Vec::new(),
         visitor_email: None,
+        visitor: None,
     };
     w.input(Input::VisitorLookedUp {
         conn: ConnId(2),
@@ -369,6 +374,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
         conn: ConnId(1),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.visitor_says(1, "m1", "hi");
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::NotAuthenticated));
@@ -384,6 +390,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
         conn: ConnId(2),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         2,
@@ -392,6 +399,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
             token: None,
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     assert_eq!(error_code(&w.take(2)), Some(ErrorCode::UnsupportedVersion));

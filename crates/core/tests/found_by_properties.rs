@@ -135,6 +135,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
                     conn,
                     peer: sightline_core::Peer::Agent(agent(id, &format!("Agent {id}"))),
                     address: LOCAL,
+                    client: Default::default(),
                 },
             );
             feed(
@@ -155,6 +156,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
                 conn: ConnId(1),
                 peer: sightline_core::Peer::Visitor,
                 address: LOCAL,
+                client: Default::default(),
             },
         );
         for message in [
@@ -163,6 +165,7 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
                 token: None,
                 after_seq: 0,
                 page: None,
+                device: None,
             },
             ClientMessage::Send {
                 conversation: None,

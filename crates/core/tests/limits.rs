@@ -91,6 +91,7 @@ fn a_visitor_may_hold_only_so_many_sockets() {
         conn: ConnId(4),
         peer: Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         4,
@@ -99,6 +100,7 @@ fn a_visitor_may_hold_only_so_many_sockets() {
             token: Some(token.clone()),
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     assert_eq!(error_code(&w.take(4)), Some(ErrorCode::RateLimited));
@@ -126,6 +128,7 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
         conn: ConnId(6),
         peer: Peer::Visitor,
         address: ip(1),
+        client: Default::default(),
     });
     w.msg(
         6,
@@ -134,6 +137,7 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
             token: None,
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     assert_eq!(error_code(&w.take(6)), Some(ErrorCode::RateLimited));
@@ -144,6 +148,7 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
         conn: ConnId(7),
         peer: Peer::Visitor,
         address: ip(1),
+        client: Default::default(),
     });
     w.msg(
         7,
@@ -152,6 +157,7 @@ fn new_identities_from_one_address_are_limited_and_never_chatting_ones_are_forgo
             token: Some("made-up".into()),
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     let lookup = w.shell.lookups.pop().expect("looked up");

@@ -443,6 +443,7 @@ impl Model {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            visitor: None,
         })
     }
 
@@ -528,6 +529,8 @@ struct ConnInfo {
     welcomed: bool,
     /// Visitor sockets: the hash of the token in their welcome.
     token_hash: Option<String>,
+    /// Visitor sockets: whether any agent is available, as they were last told.
+    told_available: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -809,10 +812,16 @@ impl World {
                 open: true,
                 welcomed: false,
                 token_hash: None,
+                told_available: None,
             },
         );
         self.actor_state(actor).conn = Some(conn);
-        self.feed(Input::Connected { conn, peer, address })
+        self.feed(Input::Connected {
+            conn,
+            peer,
+            address,
+            client: Default::default(),
+        })
     }
 
     fn disconnect(&mut self, actor: Actor) -> Check {
@@ -925,6 +934,7 @@ impl World {
                             url: "https://shop.example/cart".into(),
                             title: "Cart".into(),
                         }),
+                        device: None,
                     },
                     request_ref: None,
                 })?;
@@ -1199,6 +1209,7 @@ impl World {
                     token: None,
                     after_seq: 0,
                     page: None,
+                    device: None,
                 },
                 Actor::Agent(_) => ClientMessage::AgentHello {
                     protocol: PROTOCOL_VERSION,
@@ -1846,9 +1857,21 @@ impl World {
         match kind {
             Kind::Visitor => {
                 if let M::VisitorWelcome {
-                    token, conversation, ..
+                    token,
+                    conversation,
+                    agents_available,
+                    ..
                 } = message
                 {
+                    // Office hours are always open here: available means an agent said hello.
+                    let agents_online = self
+                        .conns
+                        .values()
+                        .any(|c| c.open && c.welcomed && matches!(c.kind, Kind::Agent(_)));
+                    ensure!(
+                        *agents_available == agents_online,
+                        "a welcome says agents_available {agents_available}, but agents online: {agents_online}"
+                    );
                     ensure!(!welcomed, "a second welcome");
                     let hash = Some(token_hash(token));
                     let newest = self
@@ -1873,6 +1896,7 @@ impl World {
                     let info = self.conns.get_mut(&conn).ok_or("gone")?;
                     info.welcomed = true;
                     info.token_hash = hash;
+                    info.told_available = Some(*agents_available);
                     // The visitor actor keeps the token for its next hello.
                     for v in &mut self.visitors {
                         if v.conn == Some(conn) {
@@ -1929,6 +1953,16 @@ impl World {
                     } => {
                         self.visitor_owns(&hash, conversation)?;
                         self.stream_live(conversation, stream)
+                    }
+                    M::Availability { agents_available } => {
+                        // Told only of changes.
+                        let info = self.conns.get_mut(&conn).ok_or("gone")?;
+                        ensure!(
+                            info.told_available != Some(*agents_available),
+                            "a visitor is told agents_available {agents_available} twice in a row"
+                        );
+                        info.told_available = Some(*agents_available);
+                        Ok(())
                     }
                     other => Err(format!("a visitor socket gets an agent's message {other:?}")),
                 }

@@ -407,6 +407,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
         conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         5,
@@ -415,6 +416,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
             token: Some(token),
             after_seq: 100,
             page: None,
+            device: None,
         },
     );
     let inbox = w.take(5);
@@ -429,6 +431,7 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
         conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         12,
@@ -687,6 +690,7 @@ fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
         conn: ConnId(12),
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         12,
@@ -772,6 +776,7 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
         conn: ConnId(5),
         peer: sightline_core::Peer::Visitor,
         address: LOCAL,
+        client: Default::default(),
     });
     w.msg(
         5,
@@ -780,6 +785,7 @@ fn a_share_ends_when_the_visitor_has_been_gone_a_while_but_not_on_a_reload() {
             token: Some(token),
             after_seq: 0,
             page: None,
+            device: None,
         },
     );
     w.now += 60_000;

@@ -318,6 +318,40 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// What the visitor's browser can do, as their widget reports it in its hello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct VisitorDevice {
+    /// The browser offers screen capture (`getDisplayMedia`); phones do not.
+    pub can_share_screen: bool,
+    /// The page can be co-browsed (the widget can record it).
+    pub can_cobrowse: bool,
+    /// A touch screen with no fine pointer (a phone or tablet).
+    pub touch: bool,
+    /// The visitor's time zone, an IANA name such as `Europe/Berlin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub time_zone: Option<String>,
+    /// Minutes ahead of UTC (e.g. 60 in Berlin in winter), for the visitor's local time.
+    pub utc_offset_minutes: i32,
+}
+
+/// The visitor as they are now: live, never stored (a restart forgets it until
+/// they say hello again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct VisitorContext {
+    /// The page of their newest hello or page change, in any of their tabs.
+    pub page: Option<PageInfo>,
+    /// Browser and operating system, read by the server from the User-Agent
+    /// header (e.g. "Firefox 153", "Windows 10"); informative, not proof.
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    /// What their widget said its browser can do.
+    pub device: Option<VisitorDevice>,
+}
+
 /// What an agent's console needs to list a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -346,6 +380,10 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub visitor_email: Option<String>,
+    /// The visitor's browser, device and current page, while the hub knows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub visitor: Option<VisitorContext>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -363,6 +401,10 @@ pub enum ClientMessage {
         #[cfg_attr(feature = "typescript", ts(type = "number"))]
         after_seq: u64,
         page: Option<PageInfo>,
+        /// What this browser can do (absent from older widgets).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        device: Option<VisitorDevice>,
     },
     /// The first message on an agent socket; the session cookie authenticates it.
     /// `away`: the agent's choice as their console remembers it (see
@@ -685,6 +727,8 @@ pub fn typescript_declarations() -> String {
         Role::decl(),
         AgentRef::decl(),
         PageInfo::decl(),
+        VisitorDevice::decl(),
+        VisitorContext::decl(),
         MessageBody::decl(),
         ImageRef::decl(),
         ConversationStatus::decl(),

@@ -21,6 +21,8 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 pub const MAX_PAGE_FIELD_BYTES: usize = 2048;
 /// An e-mail address a visitor leaves (RFC 5321's path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
+/// A time zone's name as a widget reports it.
+pub const MAX_TIME_ZONE_BYTES: usize = 64;
 /// Longest visitor token, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 128;
 /// Longest SDP in a signaling message, in bytes.

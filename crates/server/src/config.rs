@@ -747,7 +747,10 @@ mod tests {
 
     #[test]
     fn office_hours_come_from_the_file_or_flags_in_their_time_zone() {
-        assert!(Config::resolve(ServeArgs::default(), None).expect("valid").office_hours.is_none());
+        assert!(Config::resolve(ServeArgs::default(), None)
+            .expect("valid")
+            .office_hours
+            .is_none());
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sightline.toml");
         std::fs::write(

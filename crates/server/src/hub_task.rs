@@ -67,6 +67,8 @@ pub enum Command {
         conn: ConnId,
         peer: Peer,
         address: std::net::IpAddr,
+        /// What the request said of the browser (visitors).
+        client: sightline_core::ClientInfo,
         /// For agents: the hash of the login session the socket was opened with.
         session: Option<String>,
         outbound: mpsc::Sender<Outbound>,
@@ -357,6 +359,7 @@ async fn run(
                     conn,
                     peer,
                     address,
+                    client,
                     session,
                     outbound,
                     kill,
@@ -374,7 +377,12 @@ async fn run(
                             session,
                         },
                     );
-                    Input::Connected { conn, peer, address }
+                    Input::Connected {
+                        conn,
+                        peer,
+                        address,
+                        client,
+                    }
                 }
                 Command::Message {
                     conn,
@@ -706,6 +714,7 @@ mod tests {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            visitor: None,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod net;
 pub mod office_hours;
 pub mod origin;
 pub mod relay;
+pub mod user_agent;
 mod ws;
 
 use std::future::Future;

@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sightline_core::{AgentIdentity, Peer};
+use sightline_core::{AgentIdentity, ClientInfo, Peer};
 use sightline_proto::{AgentRef, ClientFrame, ConversationId, ErrorCode, ServerMessage, MAX_FRAME_BYTES};
 use tokio::sync::mpsc;
 
@@ -38,7 +38,12 @@ pub async fn visitor(
     if origin::check(&app, &headers, OriginCheck::SiteOrSelf).is_err() {
         return refuse_site(&app, upgrade, address);
     }
-    upgrade_socket(app, upgrade, Peer::Visitor, address, None)
+    let client = crate::user_agent::client_info(
+        headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    upgrade_socket(app, upgrade, Peer::Visitor, address, None, client)
 }
 
 /// Close code for a widget on a site whose origin is not allowed.
@@ -103,7 +108,14 @@ pub async fn agent(
         },
         is_admin: user.is_admin,
     };
-    upgrade_socket(app, upgrade, Peer::Agent(identity), address, Some(session.token_hash))
+    upgrade_socket(
+        app,
+        upgrade,
+        Peer::Agent(identity),
+        address,
+        Some(session.token_hash),
+        ClientInfo::default(),
+    )
 }
 
 fn upgrade_socket(
@@ -112,6 +124,7 @@ fn upgrade_socket(
     peer: Peer,
     address: IpAddr,
     session: Option<String>,
+    client: ClientInfo,
 ) -> Response {
     // Agents may use the places kept for them and are not counted per address.
     let permit = match admit(&app, address, matches!(peer, Peer::Agent(_))) {
@@ -127,7 +140,7 @@ fn upgrade_socket(
         .write_buffer_size(16 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run_socket(app, socket, peer, address, session, permit))
+        .on_upgrade(move |socket| run_socket(app, socket, (peer, client), address, session, permit))
 }
 
 /// A place for a WebSocket in the connection gate (agents may use the places kept
@@ -277,7 +290,7 @@ fn is_oversized(err: axum::Error) -> bool {
 async fn run_socket(
     app: AppState,
     mut socket: WebSocket,
-    peer: Peer,
+    (peer, client): (Peer, ClientInfo),
     address: IpAddr,
     session: Option<String>,
     permit: Permit,
@@ -296,6 +309,7 @@ async fn run_socket(
             conn,
             peer,
             address,
+            client,
             session,
             outbound: tx,
             kill,

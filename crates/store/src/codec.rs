@@ -152,6 +152,8 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         visitor_online: false,
         share: None,
         grants: Vec::new(),
+        // Live: the hub fills it in while the visitor is known.
+        visitor: None,
         visitor_email: match row.try_get::<Option<String>, _>("email_left")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
                 EventKind::EmailLeft { email } => Some(email),

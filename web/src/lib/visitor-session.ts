@@ -11,6 +11,7 @@ import {
   type Event,
   type PageInfo,
   type ServerMessage,
+  type VisitorDevice,
 } from "../protocol.gen";
 import { Connection, type ConnectionState, type SocketFactory, type Timers } from "./connection";
 import { checkText } from "./format";
@@ -43,6 +44,8 @@ export interface VisitorSessionOptions {
   wsUrl: string;
   storage: KeyValueStore;
   page: () => PageInfo | null;
+  /** What this browser can do, said in every hello (the widget's; /join says nothing). */
+  device?: () => VisitorDevice;
   createSocket?: SocketFactory;
   timers?: Timers;
   now?: () => number;
@@ -274,6 +277,7 @@ export class VisitorSession {
       token: this.readToken(),
       after_seq: this.helloAfterSeq,
       page: this.opts.page(),
+      device: this.opts.device?.(),
     };
   }
 

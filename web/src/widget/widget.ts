@@ -81,6 +81,17 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     wsUrl: config.origin.replace(/^http/, "ws") + "/ws/visitor",
     storage: local,
     page: () => ({ url: truncateBytes(location.href, 2048), title: truncateBytes(document.title || "", 2048) }),
+    // What agents may offer: a phone cannot share its screen (it can send a picture).
+    device: () => {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      return {
+        can_share_screen: !!navigator.mediaDevices?.getDisplayMedia,
+        can_cobrowse: typeof MutationObserver == "function",
+        touch: matchMedia("(pointer:coarse)").matches && !matchMedia("(any-pointer:fine)").matches,
+        time_zone: /^[\w/+-]{1,64}$/.test(zone) ? zone : undefined,
+        utc_offset_minutes: -new Date().getTimezoneOffset(),
+      };
+    },
   });
 
   // A custom element name: page rules for div, span, … do not match the host.

@@ -8,7 +8,8 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
     AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
-    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, VisitorContext, VisitorDevice,
+    MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -28,7 +29,9 @@ pub use grants::{Party, StreamGrant, StreamToken};
 use crate::records::{
     preview_of, NewImage, Persist, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
-use crate::validate::{normalize_body, normalize_email, token_hash, validate_client_id, validate_page, Invalid};
+use crate::validate::{
+    normalize_body, normalize_email, token_hash, validate_client_id, validate_device, validate_page, Invalid,
+};
 use directory::{Audience, Directory};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
@@ -57,11 +60,24 @@ pub enum Peer {
     Agent(AgentIdentity),
 }
 
+/// What the shell read of a socket's browser from its request (the User-Agent
+/// header): shown to agents, never trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub browser: Option<String>,
+    pub os: Option<String>,
+}
+
 /// Something that happened, fed to [`Hub::handle`].
 #[derive(Debug, Clone)]
 pub enum Input {
     /// A socket was opened from `address`.
-    Connected { conn: ConnId, peer: Peer, address: IpAddr },
+    Connected {
+        conn: ConnId,
+        peer: Peer,
+        address: IpAddr,
+        client: ClientInfo,
+    },
     /// A socket delivered a well-formed message (the shell answers frames that do not
     /// parse with a protocol error itself). `request_ref` is the frame's `ref`,
     /// echoed in any error that refuses it.
@@ -266,6 +282,9 @@ struct Connection {
     address: IpAddr,
     /// The page a visitor's socket said it is on (its hello).
     page: Option<PageInfo>,
+    client: ClientInfo,
+    /// What a visitor's widget said its browser can do (its hello).
+    device: Option<VisitorDevice>,
 }
 
 #[derive(Debug)]
@@ -280,6 +299,8 @@ struct Visitor {
     last_seen: u64,
     /// Messages from all of this visitor's sockets together.
     rate: TokenBucket,
+    /// Their browser and page as their newest hello or page change said.
+    context: VisitorContext,
 }
 
 #[derive(Debug)]
@@ -456,7 +477,12 @@ impl Hub {
     /// Feeds one input. `now` is milliseconds since the Unix epoch.
     pub fn handle(&mut self, now: u64, input: Input) {
         match input {
-            Input::Connected { conn, peer, address } => {
+            Input::Connected {
+                conn,
+                peer,
+                address,
+                client,
+            } => {
                 self.connections.insert(
                     conn,
                     Connection {
@@ -465,6 +491,8 @@ impl Hub {
                         rate: self.limits.messages_per_socket.bucket(now),
                         address,
                         page: None,
+                        client,
+                        device: None,
                     },
                 );
             }
@@ -773,11 +801,18 @@ impl Hub {
                     token,
                     after_seq,
                     page,
+                    device,
                 },
             ) => {
                 self.check_protocol(conn, protocol)?;
                 if let Some(page) = &page {
                     validate_page(page)?;
+                }
+                if let Some(device) = &device {
+                    validate_device(device)?;
+                }
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.device = device;
                 }
                 match token {
                     Some(token) if token.len() > MAX_TOKEN_BYTES => {
@@ -911,6 +946,7 @@ impl Hub {
                 page: None,
                 last_seen: now,
                 rate: self.limits.messages_per_visitor.bucket(now),
+                context: VisitorContext::default(),
             },
         );
         self.welcome_visitor(now, conn, id, token, 0, page);
@@ -958,6 +994,7 @@ impl Hub {
             page: None,
             last_seen: now,
             rate: self.limits.messages_per_visitor.bucket(now),
+            context: VisitorContext::default(),
         });
         id
     }
@@ -1005,8 +1042,18 @@ impl Hub {
         }
         if let Some(connection) = self.connections.get_mut(&conn) {
             connection.page = page;
+            // The newest tab describes the visitor.
+            visitor.context = VisitorContext {
+                page: connection.page.clone(),
+                browser: connection.client.browser.clone(),
+                os: connection.client.os.clone(),
+                device: connection.device.clone(),
+            };
         }
         let current = visitor.current.clone();
+        let context_changed = current
+            .as_ref()
+            .is_some_and(|id| self.set_visitor_context(id, &visitor_id));
         let summary = current
             .as_ref()
             .and_then(|id| self.conversations.get(id))
@@ -1028,7 +1075,37 @@ impl Hub {
             self.resend_share_setup(now, conn, &summary.id);
             if came_online {
                 self.update_presence(&summary.id, true);
+            } else if context_changed {
+                self.summary_changed(&summary.id);
             }
+        }
+    }
+
+    /// Copies the visitor's context into a conversation's summary; returns whether
+    /// it changed (the caller tells agents).
+    fn set_visitor_context(&mut self, conversation: &ConversationId, visitor: &VisitorId) -> bool {
+        let Some(context) = self.visitors.get(visitor).map(|v| v.context.clone()) else {
+            return false;
+        };
+        let Some(c) = self.conversations.get_mut(conversation) else {
+            return false;
+        };
+        if c.summary.visitor.as_ref() == Some(&context) {
+            return false;
+        }
+        c.summary.visitor = Some(context);
+        true
+    }
+
+    /// Tells agents an open conversation's summary changed.
+    fn summary_changed(&mut self, conversation: &ConversationId) {
+        if let Some(summary) = self
+            .conversations
+            .get(conversation)
+            .filter(|c| c.is_open())
+            .map(|c| c.summary.clone())
+        {
+            self.notify_agents(&summary);
         }
     }
 
@@ -1295,7 +1372,16 @@ impl Hub {
                     return Err(refuse(ErrorCode::BadRequest, "a page is an http or https URL"));
                 }
                 if let Some(k) = self.connections.get_mut(&conn) {
-                    k.page = Some(page);
+                    k.page = Some(page.clone());
+                }
+                // Agents follow the visitor's page as they move.
+                if let Some(v) = self.visitors.get_mut(&visitor_id) {
+                    v.context.page = Some(page);
+                }
+                if let Some(id) = &current {
+                    if self.set_visitor_context(id, &visitor_id) {
+                        self.summary_changed(id);
+                    }
                 }
                 // Only the tab being mirrored adds to the transcript.
                 if let Some(id) = &current {
@@ -1466,6 +1552,7 @@ impl Hub {
         visitor.persisted = true;
         visitor.current = Some(id.clone());
         let page = visitor.page.clone();
+        let context = visitor.context.clone();
         let online = self.directory.visitor_online(visitor_id);
         if let Some(op) = persist_visitor {
             self.persist(op);
@@ -1492,6 +1579,7 @@ impl Hub {
                     share: None,
                     grants: Vec::new(),
                     visitor_email: None,
+                    visitor: Some(context),
                 },
                 visitor: visitor_id.clone(),
                 recent: recent::RecentIds::default(),

@@ -211,6 +211,7 @@ impl World {
             conn: ConnId(conn),
             peer: Peer::Visitor,
             address,
+            client: Default::default(),
         });
         self.msg(
             conn,
@@ -219,6 +220,7 @@ impl World {
                 token,
                 after_seq,
                 page,
+                device: None,
             },
         );
         match self.take(conn).first() {
@@ -232,6 +234,7 @@ impl World {
             conn: ConnId(conn),
             peer: Peer::Agent(identity),
             address: LOCAL,
+            client: Default::default(),
         });
         self.msg(
             conn,

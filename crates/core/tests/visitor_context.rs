@@ -1,0 +1,126 @@
+//! What agents see of a visitor live: browser and OS (from the shell), what the
+//! widget says its browser can do, the local time zone, and the current page.
+
+mod common;
+
+use common::*;
+use sightline_core::{ClientInfo, ConnId, Input, Peer};
+use sightline_proto::{ClientMessage, ErrorCode, PageInfo, ServerMessage, VisitorDevice, PROTOCOL_VERSION};
+
+fn phone() -> VisitorDevice {
+    VisitorDevice {
+        can_share_screen: false,
+        can_cobrowse: true,
+        touch: true,
+        time_zone: Some("Europe/Berlin".into()),
+        utc_offset_minutes: 60,
+    }
+}
+
+fn page(url: &str) -> PageInfo {
+    PageInfo {
+        url: url.into(),
+        title: "Shop".into(),
+    }
+}
+
+fn hello(
+    w: &mut World,
+    conn: u64,
+    token: Option<String>,
+    device: Option<VisitorDevice>,
+    at: &str,
+) -> Vec<ServerMessage> {
+    w.input(Input::Connected {
+        conn: ConnId(conn),
+        peer: Peer::Visitor,
+        address: LOCAL,
+        client: ClientInfo {
+            browser: Some("Safari 18".into()),
+            os: Some("iOS 18.1 (iPhone)".into()),
+        },
+    });
+    w.msg(
+        conn,
+        ClientMessage::VisitorHello {
+            protocol: PROTOCOL_VERSION,
+            token,
+            after_seq: 0,
+            page: Some(page(at)),
+            device,
+        },
+    );
+    w.take(conn)
+}
+
+#[test]
+fn agents_see_the_visitors_browser_device_and_page_as_they_move() {
+    let mut w = World::new();
+    w.agent(10, agent(1, "Anna"));
+    let welcome = hello(&mut w, 1, None, Some(phone()), "https://shop.example/cart");
+    let Some(ServerMessage::VisitorWelcome { token, .. }) = welcome.first() else {
+        panic!("{welcome:?}");
+    };
+    let token = token.clone();
+    w.visitor_says(1, "v1", "help");
+    let queued = w.take(10);
+    let summary = queued
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::ConversationUpdated { conversation } => Some(conversation.clone()),
+            _ => None,
+        })
+        .expect("in the queue");
+    let context = summary.visitor.expect("the visitor's context");
+    assert_eq!(context.browser.as_deref(), Some("Safari 18"));
+    assert_eq!(context.os.as_deref(), Some("iOS 18.1 (iPhone)"));
+    assert_eq!(context.device, Some(phone()));
+    assert_eq!(context.page, Some(page("https://shop.example/cart")));
+
+    // A route change in the page: every agent who sees the conversation hears of it.
+    w.msg(
+        1,
+        ClientMessage::PageChanged {
+            page: page("https://shop.example/checkout"),
+        },
+    );
+    assert!(w.take(10).iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.visitor.as_ref().and_then(|v| v.page.as_ref()).map(|p| p.url.as_str()) == Some("https://shop.example/checkout"))));
+    // The same page again is no news.
+    w.msg(
+        1,
+        ClientMessage::PageChanged {
+            page: page("https://shop.example/checkout"),
+        },
+    );
+    assert!(w.take(10).is_empty());
+
+    // A second tab on another page, while the first stays open: the newest tab describes them.
+    hello(&mut w, 2, Some(token), Some(phone()), "https://shop.example/help");
+    assert!(w.take(10).iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.visitor.as_ref().and_then(|v| v.page.as_ref()).map(|p| p.url.as_str()) == Some("https://shop.example/help"))));
+}
+
+#[test]
+fn a_device_report_out_of_shape_is_refused() {
+    let mut w = World::new();
+    for bad in [
+        VisitorDevice {
+            utc_offset_minutes: 2_000,
+            ..phone()
+        },
+        VisitorDevice {
+            time_zone: Some("Europe/Berlin; DROP TABLE".into()),
+            ..phone()
+        },
+        VisitorDevice {
+            time_zone: Some("x".repeat(65)),
+            ..phone()
+        },
+    ] {
+        let answer = hello(&mut w, 1, None, Some(bad), "https://shop.example/");
+        assert_eq!(error_code(&answer), Some(ErrorCode::BadRequest));
+        w.input(Input::Disconnected { conn: ConnId(1) });
+    }
+    // Without a report (an older widget), nothing is assumed.
+    let answer = hello(&mut w, 2, None, None, "https://shop.example/");
+    assert!(matches!(answer.first(), Some(ServerMessage::VisitorWelcome { .. })));
+}
