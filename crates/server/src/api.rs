@@ -523,6 +523,8 @@ pub async fn set_password(
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
     q: Option<String>,
+    /// Only the conversations of this conversation's visitor (its details panel).
+    visitor_of: Option<ConversationId>,
     status: Option<String>,
     before: Option<u64>,
     limit: Option<u32>,
@@ -554,6 +556,21 @@ pub async fn list_conversations(
             "search text is limited to 200 characters",
         ));
     }
+    // A visitor's other conversations are listed only to an agent who may read the
+    // one they are asked about.
+    if let Some(anchor) = &query.visitor_of {
+        let found = if anchor.as_str().len() <= 64 {
+            app.store.conversation(anchor).await?
+        } else {
+            None
+        };
+        let readable = found.is_some_and(|c| {
+            sightline_core::policy::agent_may_read(c.status, c.agent.as_ref().map(|a| a.id), me.user.id)
+        });
+        if !readable {
+            return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
+        }
+    }
     let page = app
         .store
         .list_conversations(&ConversationQuery {
@@ -561,6 +578,7 @@ pub async fn list_conversations(
             status,
             agent_id: None,
             readable_by: Some(me.user.id),
+            same_visitor_as: query.visitor_of,
             before: query.before,
             limit: query.limit.unwrap_or(sightline_store::DEFAULT_PAGE_SIZE),
         })

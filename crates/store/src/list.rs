@@ -29,6 +29,8 @@ pub struct ConversationQuery {
     /// Only conversations this agent may read (`sightline_core::policy::agent_may_read`:
     /// no other agent's active conversation).
     pub readable_by: Option<AgentId>,
+    /// Only conversations of the visitor of this conversation (it included).
+    pub same_visitor_as: Option<sightline_proto::ConversationId>,
     /// Only conversations whose `last_activity_at` is strictly before this: the
     /// `next_before` of the previous page.
     pub before: Option<u64>,
@@ -43,6 +45,7 @@ impl Default for ConversationQuery {
             status: None,
             agent_id: None,
             readable_by: None,
+            same_visitor_as: None,
             before: None,
             limit: DEFAULT_PAGE_SIZE,
         }
@@ -90,6 +93,13 @@ fn list_sql(query: &ConversationQuery, activity: Option<Activity>, limit: i64) -
         push(
             "(c.status <> 'active' OR c.agent_id = {})",
             Arg::Int(reader.0),
+            &mut args,
+        );
+    }
+    if let Some(anchor) = &query.same_visitor_as {
+        push(
+            "c.visitor_id = (SELECT a.visitor_id FROM conversations a WHERE a.id = {})",
+            Arg::Text(anchor.as_str().to_owned()),
             &mut args,
         );
     }
@@ -204,6 +214,7 @@ mod tests {
             status: Some(ConversationStatus::Closed),
             agent_id: Some(AgentId(7)),
             readable_by: None,
+            same_visitor_as: None,
             before: None,
             limit: 10,
         };

@@ -250,6 +250,43 @@ async fn a_conversation_shows_its_agent_in_the_colour_they_have_now() {
 }
 
 #[tokio::test]
+async fn a_visitors_conversations_are_listed_from_any_one_of_them() {
+    on_each_backend("same-visitor", |db: TestDb| async move {
+        let store = db.connect().await;
+        store
+            .apply(&[
+                visitor("v1", 100),
+                visitor("v2", 100),
+                conversation("first", "v1", 200),
+                conversation("second", "v1", 300),
+                conversation("other", "v2", 400),
+            ])
+            .await
+            .unwrap();
+        let page = store
+            .list_conversations(&ConversationQuery {
+                same_visitor_as: Some(cid("second")),
+                ..ConversationQuery::default()
+            })
+            .await
+            .unwrap();
+        let mut found = ids(&page);
+        found.sort();
+        assert_eq!(found, vec!["first".to_owned(), "second".to_owned()]);
+        let none = store
+            .list_conversations(&ConversationQuery {
+                same_visitor_as: Some(cid("no-such")),
+                ..ConversationQuery::default()
+            })
+            .await
+            .unwrap();
+        assert!(ids(&none).is_empty());
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
     on_each_backend("last-admin-race", |db: TestDb| async move {
         let store = db.connect().await;
@@ -1139,6 +1176,7 @@ async fn conversations_are_filtered_and_paged_newest_first() {
             status: Some(ConversationStatus::Closed),
             agent_id: Some(ben.id),
             readable_by: Some(ben.id),
+            same_visitor_as: None,
             before: Some(10_000 + 10 * 20),
             limit: 100,
         };

@@ -10,6 +10,7 @@ mod availability;
 mod chat;
 mod cli;
 mod company;
+mod context;
 mod demo;
 mod edge;
 mod hostile_input;
