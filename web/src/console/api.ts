@@ -97,9 +97,10 @@ export const api = {
   updateMe: (req: ProfileRequest) => request<Me>("PATCH", "/api/me", req),
   setProfile: (id: number, req: ProfileRequest) => request<UserInfo>("PUT", `/api/users/${id}/profile`, req),
   setPassword: (id: number, req: SetPasswordRequest) => request<void>("POST", `/api/users/${id}/password`, req),
-  conversations: (q: { q?: string; status?: ConversationStatus | ""; before?: number | null; limit?: number }) => {
+  conversations: (q: { q?: string; status?: ConversationStatus | ""; before?: number | null; limit?: number; visitorOf?: string }) => {
     const p = new URLSearchParams();
     if (q.q) p.set("q", q.q);
+    if (q.visitorOf) p.set("visitor_of", q.visitorOf);
     if (q.status) p.set("status", q.status);
     if (q.before !== undefined && q.before !== null) p.set("before", String(q.before));
     if (q.limit) p.set("limit", String(q.limit));
