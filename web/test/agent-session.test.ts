@@ -255,10 +255,15 @@ test("away is remembered, said in the hello, set by the agent and by their other
   pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [], away: true });
   assert.equal(session.away, true);
   session.setAway(false);
-  assert.deepEqual(pool.current.last(), { type: "set_away", away: false });
+  assert.deepEqual(pool.current.last(), { type: "set_away", away: false, ref: "away-1" });
+  assert.equal(stored, false);
+  // Switching back at once is refused by the server: the choice it holds stands.
+  session.setAway(true);
+  pool.current.receive({ type: "error", code: "rate_limited", message: "a moment ago", client_id: null, ref: "away-2" });
+  assert.equal(session.away, false);
   assert.equal(stored, false);
   // Another console of the same agent stepped away.
   pool.current.receive({ type: "away_changed", away: true });
   assert.equal(session.away, true);
-  assert.deepEqual(kept, [true, false, true]);
+  assert.deepEqual(kept, [true, false, true, false, true]);
 });

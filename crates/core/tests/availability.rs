@@ -112,6 +112,11 @@ fn an_agents_consoles_agree_on_away_and_the_newest_hello_says_it() {
     assert_eq!(w.take(10), vec![ServerMessage::AwayChanged { away: false }]);
     assert_eq!(w.take(12), vec![ServerMessage::AwayChanged { away: false }]);
     assert_eq!(told(&mut w, 1), vec![true]);
+    // Switching back at once is refused: each switch may reach every visitor.
+    w.msg(10, ClientMessage::SetAway { away: true });
+    assert_eq!(error_code(&w.take(10)), Some(ErrorCode::RateLimited));
+    assert!(told(&mut w, 1).is_empty());
+    w.now += 1_000;
     // Closing one of two consoles changes nothing; away is forgotten with the last.
     w.msg(10, ClientMessage::SetAway { away: true });
     w.input(Input::Disconnected { conn: ConnId(12) });
@@ -211,4 +216,23 @@ fn a_visitor_leaves_an_address_on_their_open_conversation_and_every_agent_sees_i
         },
     );
     assert_eq!(w.shell.events[&id].len(), stored);
+    // A few corrections are fine; a flood is not (each one reaches every agent).
+    for n in 2..=5 {
+        w.msg(
+            1,
+            ClientMessage::LeaveEmail {
+                email: format!("vera{n}@example.com"),
+            },
+        );
+    }
+    assert_eq!(w.shell.events[&id].len(), stored + 4);
+    w.take(1);
+    w.msg(
+        1,
+        ClientMessage::LeaveEmail {
+            email: "vera6@example.com".into(),
+        },
+    );
+    assert_eq!(error_code(&w.take(1)), Some(ErrorCode::RateLimited));
+    assert_eq!(w.shell.events[&id].len(), stored + 4);
 }

@@ -262,6 +262,9 @@ function startApp(me: Me): void {
   showAway();
   session.subscribe(showAway);
   awayBtn.addEventListener("click", () => {
+    // The server takes one switch a second (each may reach every visitor).
+    awayBtn.disabled = true;
+    setTimeout(() => (awayBtn.disabled = false), 1100);
     session.setAway(!session.away);
     toast(session.away ? "You are away. Visitors are told nobody is available unless a colleague is." : "You are available.");
   });

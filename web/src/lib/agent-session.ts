@@ -54,10 +54,7 @@ export type SendCheck = { ok: true } | { ok: false; reason: string };
 type OutgoingFrame = ClientFrame;
 
 /** A request whose refusal the session acts on, by the reference it was sent with. */
-interface PendingRequest {
-  kind: "accept";
-  conversation: string;
-}
+type PendingRequest = { kind: "accept"; conversation: string } | { kind: "away"; conversation: null; was: boolean };
 
 export class AgentSession {
   me: AgentRef | null = null;
@@ -459,8 +456,10 @@ export class AgentSession {
 
   /** Away or Available: kept, told to the server (and so to the agent's other consoles). */
   setAway(away: boolean): void {
+    const was = this.away;
     this.keepAway(away);
-    if (this.welcomed) this.conn.send({ type: "set_away", away });
+    const ref = `away-${++this.refCount}`;
+    if (this.welcomed && this.conn.send({ type: "set_away", away, ref })) this.pending.set(ref, { kind: "away", conversation: null, was });
     this.changed();
   }
 
@@ -548,7 +547,9 @@ export class AgentSession {
     const req = ref !== null ? this.pending.get(ref) : undefined;
     if (ref !== null && req) {
       this.pending.delete(ref);
-      const e = this.conversations.get(req.conversation);
+      // Refused (switched too quickly): the server's choice stands.
+      if (req.kind === "away") this.keepAway(req.was);
+      const e = req.kind === "accept" ? this.conversations.get(req.conversation) : undefined;
       if (req.kind === "accept" && e?.accepting) {
         e.accepting = false;
         if (code === "invalid_state" || code === "not_found" || code === "forbidden") {

@@ -261,6 +261,14 @@ pub struct HubStats {
     pub address_groups: usize,
 }
 
+/// How many addresses a visitor may leave on one conversation (each is an event
+/// every agent hears of while it waits).
+const MAX_EMAILS_LEFT: u8 = 5;
+
+/// How soon an agent may switch between Away and Available again: each switch
+/// that changes what visitors are told goes to every visitor socket.
+const AWAY_SWITCH_MS: u64 = 1_000;
+
 /// How long a visitor with no socket and no open conversation stays in memory.
 const VISITOR_IDLE_EVICT_MS: u64 = 10 * 60 * 1000;
 
@@ -321,6 +329,9 @@ struct Conversation {
     /// The visitor's connection (tab) that co-browses: the last to start the
     /// stream or ask for a token on a new page.
     cobrowse_conn: Option<ConnId>,
+    /// Addresses the visitor left since the hub loaded it (at most
+    /// [`MAX_EMAILS_LEFT`]).
+    emails_left: u8,
     /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
     stored_activity_at: u64,
 }
@@ -341,6 +352,7 @@ impl Conversation {
             visitor_gone_since: None,
             cobrowse_page: None,
             cobrowse_conn: None,
+            emails_left: 0,
             // Not known (the summary's activity is derived from the events): the
             // first event after a restart stores it.
             stored_activity_at: 0,
@@ -383,6 +395,8 @@ pub struct Hub {
     stream_index: BTreeMap<StreamId, ConversationId>,
     /// Connected agents who said they are away.
     away: BTreeSet<AgentId>,
+    /// When each connected agent last switched (see [`AWAY_SWITCH_MS`]).
+    away_switched: BTreeMap<AgentId, u64>,
     /// Within office hours (see [`Input::OfficeHours`]).
     office_open: bool,
     /// What visitors were last told by [`ServerMessage::Availability`].
@@ -432,6 +446,7 @@ impl Hub {
             limits: Limits::default(),
             addresses: AddressBook::default(),
             away: BTreeSet::new(),
+            away_switched: BTreeMap::new(),
             office_open: true,
             announced_available: false,
         }
@@ -1449,14 +1464,19 @@ impl Hub {
                 "write a message first: the address is kept with your conversation",
             ));
         };
-        if self
-            .conversations
-            .get(&id)
-            .and_then(|c| c.summary.visitor_email.as_deref())
-            == Some(email.as_str())
-        {
+        let Some(c) = self.conversations.get_mut(&id) else {
+            return Ok(());
+        };
+        if c.summary.visitor_email.as_deref() == Some(email.as_str()) {
             return Ok(());
         }
+        if c.emails_left >= MAX_EMAILS_LEFT {
+            return Err(refuse(
+                ErrorCode::RateLimited,
+                "that is enough addresses for one conversation; the newest one counts",
+            ));
+        }
+        c.emails_left += 1;
         self.append(now, &id, EventKind::EmailLeft { email });
         if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
             self.notify_agents(&summary);
@@ -1588,6 +1608,7 @@ impl Hub {
                 visitor_gone_since: None,
                 cobrowse_page: None,
                 cobrowse_conn: None,
+                emails_left: 0,
                 stored_activity_at: now,
             },
         );
@@ -1804,7 +1825,18 @@ impl Hub {
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
             ClientMessage::PushPage { conversation, url } => self.push_page(now, &conversation, me, url),
             ClientMessage::SetAway { away } => {
+                let recent = self
+                    .away_switched
+                    .get(&me.id)
+                    .is_some_and(|&at| now.saturating_sub(at) < AWAY_SWITCH_MS);
+                if recent && self.away.contains(&me.id) != away {
+                    return Err(refuse(
+                        ErrorCode::RateLimited,
+                        "you switched between away and available a moment ago; try again in a second",
+                    ));
+                }
                 if self.set_away(me.id, away) {
+                    self.away_switched.insert(me.id, now);
                     self.deliver(Audience::Agent(me.id), ServerMessage::AwayChanged { away });
                     self.announce_availability();
                 }
@@ -1870,6 +1902,7 @@ impl Hub {
                 self.directory.remove_agent(identity.agent.id, conn);
                 if !self.directory.agent_online(identity.agent.id) {
                     self.away.remove(&identity.agent.id);
+                    self.away_switched.remove(&identity.agent.id);
                 }
                 self.announce_availability();
             }

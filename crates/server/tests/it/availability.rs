@@ -79,7 +79,22 @@ async fn a_visitor_hears_when_an_agent_comes_and_steps_away_and_leaves_an_addres
     // A second visitor arriving now is told nobody is available in the welcome.
     let mut later = server.visitor().await;
     assert!(!welcome_says(&mut later).await);
+    // Switching back within a second is refused (each switch may reach every
+    // visitor socket); then it goes through.
     anna.send(json!({"type": "set_away", "away": false})).await;
+    let answer = anna
+        .expect(|m| {
+            matches!(
+                m,
+                ServerMessage::AwayChanged { away: false } | ServerMessage::Error { .. }
+            )
+        })
+        .await;
+    if let ServerMessage::Error { code, .. } = answer {
+        assert_eq!(code, sightline_proto::ErrorCode::RateLimited);
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        anna.send(json!({"type": "set_away", "away": false})).await;
+    }
     later
         .expect(|m| matches!(m, ServerMessage::Availability { agents_available: true }))
         .await;
