@@ -100,7 +100,7 @@ export class InboxView {
     );
     this.drawerButton = h(
       "button",
-      { class: "btn ghost icon-btn drawer-btn", type: "button", "data-testid": "queue-drawer-toggle", "aria-expanded": "false", "aria-controls": "queue", title: "Queue", "aria-label": "Queue", onclick: () => this.openQueue(!this.queueOpen()) },
+      { class: "btn ghost icon-btn drawer-btn", type: "button", "data-testid": "queue-drawer-toggle", "aria-expanded": "false", title: "Queue", "aria-label": "Queue", onclick: () => this.openQueue(!this.queueOpen()) },
       icon(CONSOLE_ICONS.menu, 18),
     );
     this.queue = h(
@@ -358,7 +358,7 @@ export class InboxView {
       if (sum.status === "waiting")
         actions.push(h("button", { class: "btn primary", type: "button", "data-testid": "accept", disabled: e.accepting, text: e.accepting ? "Accepting…" : "Accept", onclick: () => s.accept(sum.id) }));
       if (active) actions.push(
-          h("button", { class: "btn danger-ghost", type: "button", "data-testid": "close-conversation", "aria-label": "Close conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
+          h("button", { class: "btn danger-ghost close-conv", type: "button", "data-testid": "close-conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
         );
       if (sum.status === "closed") actions.push(h("button", { class: "btn", type: "button", "data-testid": "dismiss", text: "Dismiss", onclick: () => s.dismiss(sum.id) }));
       replaceChildren(
