@@ -12,6 +12,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { assertAccessible } from "./axe.mjs";
 import { assertNoProblems } from "./fixture.mjs";
 import { waitFor } from "./harness.mjs";
 import { assertVideoAdvancing, invite, startChat, useShareStack } from "./share-harness.mjs";
@@ -75,6 +76,7 @@ test("(a) an invitation shows 'Invitation sent · Withdraw' in the chat header a
   await widget(visitor, "share-invite-card").waitFor({ state: "visible" });
   // The panel still has not opened once the visitor has the invitation.
   assert.ok(await byId(agent, "share-viewer").isHidden(), "still no viewer while the visitor decides");
+  await assertAccessible(agent, "invitation pending");
 
   await withdraw.click();
   await widget(visitor, "share-invite-card").waitFor({ state: "hidden" });
@@ -153,6 +155,7 @@ test("(b) 1280×800 during a live share: the viewer is the main area, the chat a
   await byId(agent, "share-freeze").click();
   await byId(agent, "share-frozen-badge").waitFor({ state: "visible" });
   assert.match(await byId(agent, "share-frozen-badge").textContent(), /Frozen/);
+  await assertAccessible(agent, "live share, frozen, at 1280");
   assert.equal(await byId(agent, "share-freeze").getAttribute("aria-label"), "Back to live");
   await byId(agent, "share-frozen-live").click();
   await byId(agent, "share-frozen-badge").waitFor({ state: "hidden" });
@@ -189,6 +192,7 @@ test("(c) 1280×800 while co-browsing: the mirror gets at least 65 % of the widt
   assert.ok((await box(agent, "queue")).width <= 80, "the queue is a rail");
   assert.ok(await composerUncovered(agent), "nothing covers the composer");
   await assertNoSideScroll(agent, "co-browsing 1280");
+  await assertAccessible(agent, "co-browsing at 1280");
   await byId(agent, "cobrowse-freeze").click();
   await byId(agent, "cobrowse-frozen").waitFor({ state: "visible" });
   await byId(agent, "cobrowse-freeze").click();
@@ -218,6 +222,7 @@ test("(d) below 1024 px the queue is a drawer; the top bar fits from 320 px up",
     const drawer = await box(agent, "queue");
     assert.ok(drawer.x >= 0 && drawer.x + drawer.width <= width, `${label}: the drawer is inside the window`);
     await assertNoSideScroll(agent, `${label}, drawer open`);
+    await assertAccessible(agent, `${label}, drawer open`);
     await agent.keyboard.press("Escape");
     await byId(agent, "queue").waitFor({ state: "hidden" });
     // A click outside closes it too.
@@ -243,6 +248,7 @@ test("(d) below 1024 px the queue is a drawer; the top bar fits from 320 px up",
   assert.match(await byId(agent, "logout").textContent(), /Log out/);
   assert.ok(await byId(agent, "change-password").isVisible());
   await assertNoSideScroll(agent, "390 px, menu open");
+  await assertAccessible(agent, "390 px, menu open");
   await agent.keyboard.press("Escape");
   await byId(agent, "logout").waitFor({ state: "hidden" });
   // Every width from 320 px up: the top bar fits.

@@ -415,8 +415,10 @@ export class CobrowseUi {
       tool("cobrowse-snapshot", "camera", "Snapshot: open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
       h(
         "button",
-        { class: "btn small icon-btn", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Problems: console errors and failed requests on the visitor's page", "aria-label": "Problems", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },
+        { class: "btn small icon-btn", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Problems: console errors and failed requests on the visitor's page", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },
         icon(CONSOLE_ICONS.bug, 16),
+        // The name is the word and the count the button shows ("Problems 2").
+        h("span", { class: "sr-only", text: "Problems" }),
         h("span", { class: "cb-badge", "data-testid": "cobrowse-diag-count", "data-count": diags.length, text: String(diags.length) }),
       ),
       tool("cobrowse-fullscreen", "fullscreen", "Full screen: show the page full screen", () => {
