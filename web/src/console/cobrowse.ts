@@ -341,7 +341,8 @@ export class CobrowseUi {
       return;
     }
     if (!show || !g || !id) {
-      this.statusEl.remove();
+      // Kept in the hidden panel: its last state stays on the page, readable.
+      if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
       return;
     }
     this.aside.dataset.state = g.state;

@@ -94,7 +94,8 @@ export class ShareUi {
     this.aside.hidden = !show;
     this.inbox.el.classList.toggle("sharing", show);
     if (!(show || pending) || !share || !id) {
-      this.statusEl.remove();
+      // Kept in the hidden panel: its last state stays on the page, readable.
+      if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
       this.viewer.show(null);
       return;
     }
