@@ -52,6 +52,21 @@ async function bundle(entry, format, globalName) {
   return file.contents;
 }
 
+/** A bundle of TypeScript source given as text (resolved from web/). */
+async function bundleSource(contents) {
+  const result = await esbuild.build({
+    ...common,
+    stdin: { contents, resolveDir: root, loader: "ts", sourcefile: "entry.ts" },
+    format: "iife",
+    outfile: "out.js",
+  });
+  const [file] = result.outputFiles;
+  return file.contents;
+}
+
+/** The widget's language packs besides the built-in English: widget-LANG.js. */
+const WIDGET_LANGS = ["de", "fr"];
+
 async function listFiles(dir) {
   const out = [];
   let entries;
@@ -99,13 +114,19 @@ async function buildDist() {
   // Pictures for visitors: loaded by widget.js for the first picture shown or sent.
   const images = await bundle("src/widget/images-main.ts", "iife");
   sizes.push(["widget-images.js", await writeOut("widget-images.js", images)]);
+  // The widget's words in another language: loaded by widget.js before it mounts.
+  for (const lang of WIDGET_LANGS) {
+    const global = `__sightline${lang[0].toUpperCase() + lang.slice(1)}Module`;
+    const pack = await bundleSource(`import strings from "./src/widget/i18n-${lang}";\n(window as unknown as Record<string, unknown>).${global} = strings;\n`);
+    sizes.push([`widget-${lang}.js`, await writeOut(`widget-${lang}.js`, pack)]);
+  }
   // The /join page (session keys, and the pop-up that shares from a framed widget).
   const join = await bundle("src/join/main.ts", "iife");
   sizes.push(["join/app.js", await writeOut("join/app.js", join)]);
   const staticDir = path.join(root, "static");
   for (const file of await listFiles(staticDir)) {
     const rel = path.relative(staticDir, file).split(path.sep).join("/");
-    if (["widget.js", "console/app.js", "console/mirror.js", "widget-share.js", "widget-cobrowse.js", "widget-images.js", "join/app.js"].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
+    if (["widget.js", "console/app.js", "console/mirror.js", "widget-share.js", "widget-cobrowse.js", "widget-images.js", "join/app.js", ...WIDGET_LANGS.map((l) => `widget-${l}.js`)].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
     sizes.push([rel, await writeOut(rel, await fs.readFile(file))]);
   }
   for (const [name, size] of sizes) console.log(`  dist/${name.padEnd(28)} ${kb(size)}`);

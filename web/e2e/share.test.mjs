@@ -1,7 +1,8 @@
 // Screen sharing between the widget and the console over real WebRTC (loopback):
 // (a) invite → accept → the agent sees live frames and every step; (b) decline;
 // (c) the browser's own stop; (d) the agent ends it; (g) text/motion mode reaches
-// the visitor's sender.
+// the visitor's sender; (i) a standing block (refused at once) told apart from a
+// closed picker (refused later), and a browser that cannot capture.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -161,15 +162,31 @@ test("(g) text/motion mode reaches the visitor's sender without renegotiation", 
   assertNoProblems(stack);
 });
 
-test("(i) the picker dismissed, and a browser without screen capture: steps and words", { timeout: 90000 }, async () => {
+test("(i) a standing block, the picker dismissed, and a browser without screen capture: steps and words", { timeout: 90000 }, async () => {
   const { agent, visitor } = await startChat(stack, { text: "share test i" });
-  // The visitor closes the picker: Chromium rejects with NotAllowedError.
+  // The browser refuses at once, before anyone could see a picker: a standing block.
   await visitor.evaluate(() => {
     navigator.mediaDevices.getDisplayMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
   });
   await invite(agent);
   await widget(visitor, "share-accept").click();
-  await waitFor(async () => (await agentShareSteps(agent)).join(",") === "invited,accepted,choosing,cancelled", "agent sees cancelled");
+  await waitFor(async () => (await agentShareSteps(agent)).join(",") === "invited,accepted,choosing,failed", "agent sees failed");
+  const refused = await agent.locator("[data-testid=transcript] [data-share-state=failed]").textContent();
+  assert.match(refused, /Screen sharing failed: the visitor's browser refused without asking them \(screen sharing is blocked for this site\)/);
+  assert.doesNotMatch(refused, /closed the picker/);
+  assert.equal(await widget(visitor, "share-problem").getAttribute("data-problem"), "denied");
+  const blockedText = await widget(visitor, "share-problem").textContent();
+  assert.match(blockedText, /Your browser is blocking screen sharing for this site/);
+  assert.match(blockedText, /site settings icon at the start of the address bar/, "Chromium's words, not Firefox's");
+  if (process.env.E2E_SHOTS) await visitor.screenshot({ path: `${process.env.E2E_SHOTS}/chromium-blocked-share.png` });
+
+  // The visitor closes the picker after a while: the same error, later.
+  await visitor.evaluate(() => {
+    navigator.mediaDevices.getDisplayMedia = () => new Promise((_, reject) => setTimeout(() => reject(new DOMException("Permission denied", "NotAllowedError")), 1200));
+  });
+  await invite(agent);
+  await widget(visitor, "share-accept").click();
+  await waitFor(async () => (await agentShareSteps(agent)).slice(4).join(",") === "invited,accepted,choosing,cancelled", "agent sees cancelled");
   assert.match(await agent.locator("[data-testid=transcript] [data-share-state=cancelled]").textContent(), /closed the picker without sharing/);
   assert.equal(await widget(visitor, "share-problem").getAttribute("data-problem"), "cancelled");
   assert.match(await widget(visitor, "share-problem").textContent(), /closed the picker/);
@@ -181,10 +198,12 @@ test("(i) the picker dismissed, and a browser without screen capture: steps and 
   });
   await invite(agent);
   await widget(visitor, "share-accept").click();
-  await waitFor(async () => (await agentShareSteps(agent)).slice(4).join(",") === "invited,accepted,failed", "agent sees failed");
-  assert.match(await agent.locator("[data-testid=transcript] [data-share-state=failed]").textContent(), /Screen sharing failed: the browser cannot share its screen/);
+  await waitFor(async () => (await agentShareSteps(agent)).slice(8).join(",") === "invited,accepted,failed", "agent sees failed");
+  assert.match(await agent.locator("[data-testid=transcript] [data-share-state=failed]").last().textContent(), /Screen sharing failed: the browser cannot share its screen/);
   assert.equal(await widget(visitor, "share-problem").getAttribute("data-problem"), "unsupported");
-  assert.match(await widget(visitor, "share-problem").textContent(), /screenshot/);
+  const unsupported = await widget(visitor, "share-problem").textContent();
+  assert.match(unsupported, /send the agent a picture instead/);
+  assert.doesNotMatch(unsupported, /once that is available/);
   assert.match(await widget(visitor, "log").textContent(), /Screen sharing did not start/);
   assertNoProblems(stack);
 });

@@ -28,7 +28,7 @@ function setup() {
 
 test("welcome fills queue and mine, syncs own conversations", () => {
   const { pool, session, beeps } = setup();
-  assert.deepEqual(pool.current.messages()[0], { type: "agent_hello", protocol: 1 });
+  assert.deepEqual(pool.current.messages()[0], { type: "agent_hello", protocol: 1, away: false });
   pool.current.receive({
     type: "agent_welcome",
     protocol: 1,
@@ -235,4 +235,30 @@ test("close code 4001 (logged out elsewhere, disabled) stops and reports lost au
   assert.equal(session.link, "stopped");
   clock.advance(60000);
   assert.equal(pool.sockets.length, 1, "no reconnect");
+});
+
+test("away is remembered, said in the hello, set by the agent and by their other consoles", () => {
+  const clock = new FakeClock();
+  const pool = new SocketPool();
+  const kept: boolean[] = [];
+  let stored = true;
+  const session = new AgentSession({
+    wsUrl: "ws://x/ws/agent",
+    createSocket: pool.factory,
+    timers: clock,
+    now: clock.nowFn,
+    awayStore: { get: () => stored, set: (v) => { stored = v; kept.push(v); } },
+  });
+  session.start();
+  pool.current.open();
+  assert.deepEqual(pool.current.messages()[0], { type: "agent_hello", protocol: 1, away: true }, "the remembered choice");
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [], away: true });
+  assert.equal(session.away, true);
+  session.setAway(false);
+  assert.deepEqual(pool.current.last(), { type: "set_away", away: false });
+  assert.equal(stored, false);
+  // Another console of the same agent stepped away.
+  pool.current.receive({ type: "away_changed", away: true });
+  assert.equal(session.away, true);
+  assert.deepEqual(kept, [true, false, true]);
 });

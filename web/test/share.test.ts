@@ -4,7 +4,8 @@ import type { ClientMessage, Event, Role, ShareSetup, ShareState, Signal } from 
 import { cropInVideo, fitWithin, maskBoxes } from "../src/lib/share-geometry";
 import { formatBitrate, routeOf, shareFigures } from "../src/lib/share-stats";
 import { SharePeer, derivePeerState, encodingFor, fingerprintOf, rtcConfig, LOST_AFTER_MS } from "../src/lib/share-peer";
-import { VisitorShare, captureSupport, classifyCaptureError, displayMediaOptions, type CaptureEnv, type Prepared } from "../src/lib/share-visitor";
+import { SHARE_STRINGS } from "../src/widget/share-i18n";
+import { BLOCKED_WITHIN_MS, VisitorShare, captureSupport, classifyCaptureError, displayMediaOptions, type CaptureEnv, type Prepared } from "../src/lib/share-visitor";
 import { FakeClock } from "./helpers";
 
 // ------------------------------------------------------------------ geometry
@@ -396,6 +397,32 @@ test("capture errors map to steps and messages", () => {
   assert.equal(o.preferCurrentTab, true);
 });
 
+test("a refusal too soon for a person is a standing block, a later one a closed picker", () => {
+  const notAllowed = (message: string) => Object.assign(new Error(message), { name: "NotAllowedError" });
+  // Firefox's words for both (a "Block" remembered for the site, or its prompt dismissed).
+  const firefox = notAllowed("The request is not allowed by the user agent or the platform in the current context.");
+  const blocked = { problem: "denied", step: "failed", detail: "the visitor's browser refused without asking them (screen sharing is blocked for this site)" };
+  const closed = { problem: "cancelled", step: "cancelled", detail: "the visitor closed the picker" };
+  assert.equal(BLOCKED_WITHIN_MS, 500);
+  assert.deepEqual(classifyCaptureError(firefox, 230), blocked, "Firefox's measured refusal after a Block");
+  assert.deepEqual(classifyCaptureError(firefox, 0), blocked);
+  assert.deepEqual(classifyCaptureError(firefox, BLOCKED_WITHIN_MS - 1), blocked);
+  assert.deepEqual(classifyCaptureError(firefox, BLOCKED_WITHIN_MS), closed);
+  assert.deepEqual(classifyCaptureError(firefox, 4000), closed);
+  assert.deepEqual(classifyCaptureError(notAllowed("Permission denied"), 120), blocked, "Chromium's words");
+  // Without a clock, or with one that went backwards, nothing is guessed.
+  assert.deepEqual(classifyCaptureError(firefox, null), closed);
+  assert.deepEqual(classifyCaptureError(firefox, -5), closed);
+  // What the message itself says wins over timing.
+  assert.equal(classifyCaptureError(notAllowed("Permission denied by system"), 10).problem, "system_denied");
+  assert.equal(classifyCaptureError(notAllowed("Access to the feature \"display-capture\" is disallowed by permissions policy."), 10).problem, "frame");
+  assert.equal(classifyCaptureError(Object.assign(new Error(""), { name: "NotFoundError" }), 10).problem, "not_found");
+  // The visitor's words: a block is not a closed picker, and pictures are on offer.
+  assert.match(SHARE_STRINGS.en.problems.denied, /blocking screen sharing/);
+  for (const lang of ["en", "de", "fr"] as const) assert.doesNotMatch(SHARE_STRINGS[lang].problems.unsupported, /once that is available|Sobald es möglich|pourrez bientôt/);
+  assert.match(SHARE_STRINGS.en.problems.unsupported, /send the agent a picture/);
+});
+
 class FakeTrack extends EventTarget {
   contentHint = "";
   stopped = false;
@@ -408,7 +435,7 @@ function shareEvent(seq: number, share: string, state: ShareState, message: stri
   return { seq, at: seq, kind: "share", share, state, by, agent: by === "agent" ? { id: 1, display_name: "Anna" } : null, message, detail: null };
 }
 
-function visitorShare(env: Partial<CaptureEnv> = {}) {
+function visitorShare(env: Partial<CaptureEnv> = {}, now?: () => number) {
   FakePc.all = [];
   const sent: ClientMessage[] = [];
   const calls: DisplayMediaStreamOptions[] = [];
@@ -431,6 +458,7 @@ function visitorShare(env: Partial<CaptureEnv> = {}) {
       return { track: t, raw: t, selfCapture: false, stop: () => t.stop() } as Prepared;
     },
     openPopup: (id) => ((popup = id), popupOk),
+    now,
   });
   const steps = () => sent.filter((m) => m.type === "share_progress").map((m) => (m.type === "share_progress" ? m.step + (m.detail ? `:${m.detail}` : "") : ""));
   return {
@@ -515,6 +543,39 @@ test("visitor: decline, cancel, failure, unsupported", async () => {
   e.share.onEvent(shareEvent(1, "S", "invited"));
   e.share.accept();
   assert.equal(e.share.problem, "insecure");
+});
+
+test("visitor: a refusal within the threshold of the click is a standing block; after it, a closed picker", async () => {
+  const firefoxRefusal = () => Object.assign(new Error("The request is not allowed by the user agent or the platform in the current context."), { name: "NotAllowedError" });
+  const clock = new FakeClock();
+  const a = visitorShare({}, clock.nowFn);
+  a.share.onEvent(shareEvent(1, "S", "invited"));
+  a.share.accept();
+  clock.advance(230);
+  a.reject(firefoxRefusal());
+  await tick();
+  assert.deepEqual(a.steps(), ["accepted", "choosing", "failed:the visitor's browser refused without asking them (screen sharing is blocked for this site)"]);
+  assert.equal(a.share.problem, "denied");
+  assert.equal(a.share.phase, "idle");
+
+  const b = visitorShare({}, clock.nowFn);
+  b.share.onEvent(shareEvent(1, "S", "invited"));
+  b.share.accept();
+  clock.advance(BLOCKED_WITHIN_MS);
+  b.reject(firefoxRefusal());
+  await tick();
+  assert.deepEqual(b.steps(), ["accepted", "choosing", "cancelled"]);
+  assert.equal(b.share.problem, "cancelled");
+
+  // Timed from the click, not from the invitation.
+  const c = visitorShare({}, clock.nowFn);
+  c.share.onEvent(shareEvent(1, "S", "invited"));
+  clock.advance(60_000);
+  c.share.accept();
+  clock.advance(BLOCKED_WITHIN_MS - 1);
+  c.reject(firefoxRefusal());
+  await tick();
+  assert.equal(c.share.problem, "denied");
 });
 
 test("visitor: a frame without permission shares from a pop-up; a blocked pop-up is reported", () => {

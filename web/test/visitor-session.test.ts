@@ -193,13 +193,14 @@ test("typing is only sent in an open conversation; errors mark messages failed",
   const cid = pool.current.last().client_id as string;
   pool.current.receive({ type: "error", code: "rate_limited", message: "Slow down", client_id: cid });
   assert.equal(session.transcript.find(cid)?.state, "failed");
+  assert.equal(session.transcript.find(cid)?.error, "rate_limited", "the code, for the widget to word");
   session.retry(cid);
   assert.equal(pool.current.last().client_id, cid);
   pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
   session.typing(false);
   assert.deepEqual(pool.current.last(), { type: "typing", conversation: null, active: true });
   pool.current.receive({ type: "error", code: "bad_request", message: "Bad", client_id: null });
-  assert.equal(session.notice, "Bad.");
+  assert.equal(session.notice, "bad_request");
 });
 
 test("a site that is not allowed (close 4403): refused, and nothing reconnects", () => {

@@ -6,7 +6,8 @@
 //!   run as root on Debian), the web build (and a check that the committed web/dist
 //!   is what the sources build), TypeScript checks and unit tests, rustfmt, clippy
 //!   with warnings denied, rustdoc with broken links denied, every Rust test, and
-//!   the browser tests in headless Chromium.
+//!   the browser tests in headless Chromium (and Firefox ESR on Xvfb as the
+//!   visitor of web/e2e/firefox.test.mjs).
 //! - `bench`: the load benchmark (see crates/bench).
 //! - `bench-relay [--seconds S]`: the stream relay's fan-out beside a bare
 //!   tokio-tungstenite broadcast server (crates/server/examples/bench_relay.rs).
@@ -81,6 +82,14 @@ fn missing_packages(browser: bool) -> Vec<&'static str> {
     if browser && chromium_path().is_none() {
         missing.push("chromium");
     }
+    // The Firefox visitor tests (web/e2e/firefox.test.mjs): Firefox ESR, and Xvfb
+    // because Firefox captures a screen only from an X display.
+    if browser && firefox_path().is_none() {
+        missing.push("firefox-esr");
+    }
+    if browser && !has("Xvfb", "-help") {
+        missing.push("xvfb");
+    }
     missing
 }
 
@@ -95,7 +104,7 @@ fn ensure_tools(browser: bool) -> anyhow::Result<()> {
     let is_root = output(Path::new("/"), "id", &["-u"]).is_ok_and(|uid| uid.trim() == "0");
     if !is_root || !has("apt-get", "--version") {
         bail!(
-            "missing: {}. Install them (Debian: `sudo {command}`; or set CHROMIUM_PATH for another Chromium), then run `cargo xtask test` again; `cargo xtask test --no-browser` skips Chromium",
+            "missing: {}. Install them (Debian: `sudo {command}`; or set CHROMIUM_PATH for another Chromium, FIREFOX_PATH for another Firefox), then run `cargo xtask test` again; `cargo xtask test --no-browser` skips the browsers",
             missing.join(", ")
         );
     }
@@ -122,6 +131,13 @@ fn chromium_path() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+fn firefox_path() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("FIREFOX_PATH") {
+        return Some(PathBuf::from(path));
+    }
+    Some(PathBuf::from("/usr/bin/firefox-esr")).filter(|p| p.exists())
+}
+
 fn codegen() -> anyhow::Result<()> {
     let path = protocol_ts_path();
     std::fs::write(&path, sightline_proto::typescript_declarations())?;
@@ -134,9 +150,10 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let web = root.join("web");
     let skip_browser = args.iter().any(|a| a == "--no-browser");
     // Node.js and npm for the web build, coturn for the TURN tests (a real one on
-    // loopback), Chromium for the browser tests.
+    // loopback), Chromium, Firefox ESR and Xvfb for the browser tests.
     ensure_tools(!skip_browser)?;
     let chromium = chromium_path();
+    let firefox = firefox_path();
 
     // 1. The web build, and proof that the committed bundle is what the sources build.
     run(&web, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
@@ -208,9 +225,11 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     run(&root, "cargo", &["build", "--locked", "-p", "sightline"], &[])?;
     let bin = root.join("target/debug/sightline");
     let chromium = chromium.map(|p| p.display().to_string()).unwrap_or_default();
+    let firefox = firefox.map(|p| p.display().to_string()).unwrap_or_default();
     let envs = [
         ("SIGHTLINE_BIN", bin.display().to_string()),
         ("CHROMIUM_PATH", chromium),
+        ("FIREFOX_PATH", firefox),
     ];
     browser_tests(&web, &envs)
 }
@@ -456,7 +475,14 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
                 title: "Shop".into(),
             }),
         },
-        C::AgentHello { protocol: 1 },
+        C::AgentHello {
+            protocol: 1,
+            away: true,
+        },
+        C::SetAway { away: false },
+        C::LeaveEmail {
+            email: "vera@example.com".into(),
+        },
         C::Sync {
             conversation: "c1".into(),
             after_seq: 0,

@@ -2,8 +2,8 @@
 
 use sha2::{Digest, Sha256};
 use sightline_proto::{
-    MessageBody, PageInfo, MAX_CLIENT_ID_BYTES, MAX_LINK_TITLE_CHARS, MAX_PAGE_FIELD_BYTES, MAX_TEXT_CHARS,
-    MAX_URL_BYTES,
+    MessageBody, PageInfo, MAX_CLIENT_ID_BYTES, MAX_EMAIL_BYTES, MAX_LINK_TITLE_CHARS, MAX_PAGE_FIELD_BYTES,
+    MAX_TEXT_CHARS, MAX_URL_BYTES,
 };
 
 /// Why a field was refused; becomes a protocol error message.
@@ -77,6 +77,34 @@ pub fn validate_page(page: &PageInfo) -> Result<(), Invalid> {
         )));
     }
     Ok(())
+}
+
+/// An e-mail address a visitor leaves, trimmed: one `@` between a local part and a
+/// domain with a dot, at most [`MAX_EMAIL_BYTES`] bytes, no spaces, no control or
+/// invisible characters. Deliverability is the agent's to find out; this only
+/// keeps out what is plainly no address.
+pub fn normalize_email(email: &str) -> Result<String, Invalid> {
+    let email = email.trim();
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(Invalid::TooLarge(format!(
+            "an e-mail address can have at most {MAX_EMAIL_BYTES} bytes"
+        )));
+    }
+    let bad = || Invalid::Bad("that is not an e-mail address".into());
+    if email
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '<' | '>' | '"' | ',' | ';'))
+    {
+        return Err(bad());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    let labels_ok = domain
+        .split('.')
+        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        return Err(bad());
+    }
+    Ok(email.to_owned())
 }
 
 /// The stored form of a secret token: hex SHA-256. Tokens are 256-bit random
@@ -160,6 +188,34 @@ mod tests {
             Err(Invalid::TooLarge(_))
         ));
         assert!(validate_body(&MessageBody::Text { text: "  \n ".into() }).is_err());
+    }
+
+    #[test]
+    fn email_addresses_are_checked_for_shape_only() {
+        assert_eq!(normalize_email("  anna@example.com ").unwrap(), "anna@example.com");
+        assert_eq!(normalize_email("Ünal.K+tag@bücher.de").unwrap(), "Ünal.K+tag@bücher.de");
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.com",
+            "anna@localhost",
+            "an na@example.com",
+            "anna@@example.com",
+            "a@b@example.com",
+            "anna@example..com",
+            "anna@-example.com",
+            "anna@example.com\u{202e}",
+            "anna\u{200b}@example.com",
+            "<anna@example.com>",
+            "anna@example.com, ben@example.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(normalize_email(&long_local).is_err());
+        let long = format!("a@{}.com", "b".repeat(250));
+        assert!(matches!(normalize_email(&long), Err(Invalid::TooLarge(_))));
     }
 
     #[test]

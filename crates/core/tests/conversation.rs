@@ -237,6 +237,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         visitor_online: false,
         share: None,
         grants: Vec::new(),
+        visitor_email: None,
     };
     w.input(Input::VisitorLookedUp {
         conn: ConnId(2),
@@ -375,6 +376,7 @@ fn messages_before_hello_and_on_the_wrong_socket_are_refused() {
         1,
         ClientMessage::AgentHello {
             protocol: PROTOCOL_VERSION,
+            away: false,
         },
     );
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::NotAuthenticated));

@@ -141,7 +141,10 @@ fn two_hubs_fed_the_same_inputs_give_the_same_outputs_in_the_same_order() {
                 &mut hub,
                 Input::Message {
                     conn,
-                    message: ClientMessage::AgentHello { protocol: 1 },
+                    message: ClientMessage::AgentHello {
+                        protocol: 1,
+                        away: false,
+                    },
                     request_ref: None,
                 },
             );

@@ -442,6 +442,7 @@ impl Model {
             visitor_online: false,
             share: None,
             grants: Vec::new(),
+            visitor_email: None,
         })
     }
 
@@ -948,6 +949,7 @@ impl World {
                     conn,
                     message: ClientMessage::AgentHello {
                         protocol: if bad_protocol { 0 } else { PROTOCOL_VERSION },
+                        away: false,
                     },
                     request_ref: None,
                 })
@@ -1200,6 +1202,7 @@ impl World {
                 },
                 Actor::Agent(_) => ClientMessage::AgentHello {
                     protocol: PROTOCOL_VERSION,
+                    away: false,
                 },
             },
         }
@@ -1481,6 +1484,12 @@ impl World {
                                 && !g.dead
                                 && g.state == GrantState::Active),
                             "a remote action stored while remote control is not on"
+                        );
+                    }
+                    EventKind::EmailLeft { email } => {
+                        ensure!(
+                            c.status != ConversationStatus::Closed && email.contains('@'),
+                            "an e-mail address on a closed conversation, or no address: {email}"
                         );
                     }
                     EventKind::PagePushed { agent, url } => {

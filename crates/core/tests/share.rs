@@ -430,7 +430,13 @@ fn reconnecting_ends_get_the_setup_of_a_live_share_again() {
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
-    w.msg(12, ClientMessage::AgentHello { protocol: 1 });
+    w.msg(
+        12,
+        ClientMessage::AgentHello {
+            protocol: 1,
+            away: false,
+        },
+    );
     w.msg(
         12,
         ClientMessage::Sync {
@@ -682,7 +688,13 @@ fn one_console_tab_owns_the_signaling_until_another_asks_to_reconnect() {
         peer: sightline_core::Peer::Agent(agent(1, "Anna")),
         address: LOCAL,
     });
-    w.msg(12, ClientMessage::AgentHello { protocol: 1 });
+    w.msg(
+        12,
+        ClientMessage::AgentHello {
+            protocol: 1,
+            away: false,
+        },
+    );
     let share = invite(&mut w, &id);
     progress(&mut w, &share, ShareStep::Accepted);
     w.take(12);

@@ -299,6 +299,9 @@ pub enum EventKind {
     },
     /// The agent sent the visitor to a page of the site (an allowed origin).
     PagePushed { agent: AgentRef, url: String },
+    /// While no agent was available, the visitor left an e-mail address to be
+    /// answered at (checked by the server; the newest one counts).
+    EmailLeft { email: String },
 }
 
 /// A stored event with its place in the conversation.
@@ -338,6 +341,11 @@ pub struct ConversationSummary {
     /// The conversation's newest grant of each other capability.
     #[serde(default)]
     pub grants: Vec<GrantSummary>,
+    /// The e-mail address the visitor left to be answered at (the newest
+    /// [`EventKind::EmailLeft`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub visitor_email: Option<String>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -357,7 +365,21 @@ pub enum ClientMessage {
         page: Option<PageInfo>,
     },
     /// The first message on an agent socket; the session cookie authenticates it.
-    AgentHello { protocol: u32 },
+    /// `away`: the agent's choice as their console remembers it (see
+    /// [`ClientMessage::SetAway`]).
+    AgentHello {
+        protocol: u32,
+        #[serde(default)]
+        #[cfg_attr(feature = "typescript", ts(as = "Option<bool>", optional))]
+        away: bool,
+    },
+    /// Agent: Away (not answering visitors) or Available. Visitors learn whether
+    /// anyone is available ([`ServerMessage::Availability`]); agents who are away
+    /// still see the queue.
+    SetAway { away: bool },
+    /// Visitor: while no agent is available, an e-mail address to be answered at,
+    /// stored on their open conversation as [`EventKind::EmailLeft`].
+    LeaveEmail { email: String },
     /// Replay a conversation's events after `after_seq` (agents: conversations they
     /// own or have closed; visitors: their own).
     Sync {
@@ -458,6 +480,8 @@ pub enum ServerMessage {
         token: String,
         /// The visitor's current (or most recent) conversation, if any.
         conversation: Option<ConversationSummary>,
+        /// Whether any agent is available now (see [`ServerMessage::Availability`]).
+        agents_available: bool,
     },
     /// Answer to an agent hello: who the agent is, and every conversation that is
     /// waiting or that this agent is handling.
@@ -466,7 +490,16 @@ pub enum ServerMessage {
         agent: AgentRef,
         is_admin: bool,
         conversations: Vec<ConversationSummary>,
+        /// Whether this agent is away (as their hello said, or another of their
+        /// consoles set since).
+        away: bool,
     },
+    /// Visitors: whether any agent is available changed. Available means at least
+    /// one agent is connected and not away, within office hours when the server
+    /// has them.
+    Availability { agents_available: bool },
+    /// Agents: this agent's away state changed (from another of their consoles).
+    AwayChanged { away: bool },
     /// A stored event, live or replayed. Clients order by `seq` and ignore a `seq`
     /// they already have.
     Event { conversation: ConversationId, event: Event },

@@ -19,6 +19,8 @@ pub const SESSION_KEY_DIGITS: usize = 9;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest page URL or title reported by the widget, in bytes.
 pub const MAX_PAGE_FIELD_BYTES: usize = 2048;
+/// An e-mail address a visitor leaves (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
 /// Longest visitor token, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 128;
 /// Longest SDP in a signaling message, in bytes.

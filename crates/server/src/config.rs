@@ -108,6 +108,22 @@ pub struct ServeArgs {
     /// Turn the demo site off: `/demo` answers 404 and `/` leads to the console.
     #[arg(long, global = true, env = "SIGHTLINE_NO_DEMO")]
     pub no_demo: bool,
+    /// The company's name, shown to visitors on /join [default: none].
+    #[arg(long, global = true, env = "SIGHTLINE_COMPANY_NAME")]
+    pub company_name: Option<String>,
+    /// The company's logo on /join: an https URL or a path on this server
+    /// (starting with /) [default: none].
+    #[arg(long, global = true, env = "SIGHTLINE_COMPANY_LOGO_URL")]
+    pub company_logo_url: Option<String>,
+    /// When agents answer, as days and times, `;`-separated (e.g.
+    /// `Mon-Fri 09:00-17:30;Sat 10:00-14:00`); outside them visitors are told
+    /// nobody is available [default: none: always open].
+    #[arg(long, global = true, env = "SIGHTLINE_OFFICE_HOURS", value_delimiter = ';')]
+    pub office_hours: Option<Vec<String>>,
+    /// The time zone of the office hours, an IANA name such as `Europe/Berlin`
+    /// [default: UTC].
+    #[arg(long, global = true, env = "SIGHTLINE_TIME_ZONE")]
+    pub time_zone: Option<String>,
 }
 
 /// A burst and a sustained rate, as written in the file's `[limits]` table.
@@ -225,6 +241,10 @@ struct FileConfig {
     metrics_token: Option<String>,
     metrics_bind: Option<SocketAddr>,
     no_demo: Option<bool>,
+    company_name: Option<String>,
+    company_logo_url: Option<String>,
+    office_hours: Option<Vec<String>>,
+    time_zone: Option<String>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -274,6 +294,68 @@ pub struct Config {
     pub limits: Limits,
     /// Serve the demo site at `/demo` (off with `--no-demo`).
     pub demo: bool,
+    /// Who visitors deal with, as `/join` presents it.
+    pub company: Company,
+    /// When agents answer; `None`: always.
+    pub office_hours: Option<crate::office_hours::OfficeHours>,
+}
+
+/// The company's name and logo, shown to visitors on `/join`. Checked at
+/// start-up: the page writes them as text and as an `<img>`'s address only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Company {
+    /// At most 100 characters, none of them control characters.
+    pub name: Option<String>,
+    /// An `https://` URL, or a path on this server (`/brand/logo.svg`).
+    pub logo_url: Option<String>,
+}
+
+impl Company {
+    /// Checks the configured values; empty ones count as not set.
+    pub fn resolve(name: Option<String>, logo_url: Option<String>) -> anyhow::Result<Company> {
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if let Some(name) = &name {
+            if name.chars().count() > 100 || name.chars().any(char::is_control) {
+                bail!("company_name must be at most 100 characters, without control characters");
+            }
+        }
+        let logo_url = logo_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        if let Some(url) = &logo_url {
+            check_logo_url(url)?;
+        }
+        Ok(Company { name, logo_url })
+    }
+
+    /// The origin the logo comes from when it is on another server (for the
+    /// page's `img-src`); None for a path on this server or no logo.
+    pub fn logo_origin(&self) -> Option<String> {
+        let url = url::Url::parse(self.logo_url.as_deref()?).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+}
+
+/// An `https://` URL without credentials, or an absolute path on this server.
+fn check_logo_url(text: &str) -> anyhow::Result<()> {
+    let refuse = || {
+        anyhow::anyhow!(
+            "company_logo_url must be an https:// URL or a path on this server starting with /, not {text:?}"
+        )
+    };
+    if text.len() > 2048 || text.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return Err(refuse());
+    }
+    if text.starts_with('/') {
+        // "//host/x" would be another server, reached with the page's scheme.
+        if text.starts_with("//") {
+            return Err(refuse());
+        }
+        return Ok(());
+    }
+    let url = url::Url::parse(text).map_err(|_| refuse())?;
+    if url.scheme() != "https" || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse());
+    }
+    Ok(())
 }
 
 impl Config {
@@ -462,6 +544,21 @@ impl Config {
             limits: file.limits.resolve()?,
             // A flag can only be given, so it wins when given; else the file.
             demo: !(args.no_demo || file.no_demo.unwrap_or(false)),
+            company: Company::resolve(
+                args.company_name.or(file.company_name),
+                args.company_logo_url.or(file.company_logo_url),
+            )?,
+            office_hours: match (
+                args.office_hours.or(file.office_hours),
+                args.time_zone.or(file.time_zone),
+            ) {
+                (Some(entries), zone) => Some(crate::office_hours::OfficeHours::parse(
+                    &entries,
+                    zone.as_deref().unwrap_or("UTC"),
+                )?),
+                (None, Some(_)) => bail!("time_zone is for office_hours, which are not set"),
+                (None, None) => None,
+            },
             bind: args
                 .bind
                 .or(file.bind)
@@ -501,6 +598,8 @@ impl Config {
             metrics_bind: None,
             limits: Limits::default(),
             demo: true,
+            company: Company::default(),
+            office_hours: None,
         }
     }
 }
@@ -644,6 +743,98 @@ mod tests {
         assert!(!Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
         std::fs::write(&path, "no_demo = false\n").expect("write");
         assert!(Config::resolve(ServeArgs::default(), Some(&path)).expect("valid").demo);
+    }
+
+    #[test]
+    fn office_hours_come_from_the_file_or_flags_in_their_time_zone() {
+        assert!(Config::resolve(ServeArgs::default(), None).expect("valid").office_hours.is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "office_hours = [\"Mon-Fri 09:00-17:30\", \"Sat 10:00-14:00\"]\ntime_zone = \"Europe/Berlin\"\n",
+        )
+        .expect("write");
+        let from_file = Config::resolve(ServeArgs::default(), Some(&path)).expect("valid");
+        let expected = crate::office_hours::OfficeHours::parse(
+            &["Mon-Fri 09:00-17:30".to_owned(), "Sat 10:00-14:00".to_owned()],
+            "Europe/Berlin",
+        )
+        .expect("valid");
+        assert_eq!(from_file.office_hours.as_ref(), Some(&expected));
+        // Flags win; a bad entry or a zone without hours stops the start.
+        let flags = ServeArgs {
+            office_hours: Some(vec!["Sun 10:00-12:00".into()]),
+            ..ServeArgs::default()
+        };
+        let from_flags = Config::resolve(flags, Some(&path)).expect("valid");
+        assert_ne!(from_flags.office_hours.as_ref(), Some(&expected));
+        for bad in [
+            ServeArgs {
+                office_hours: Some(vec!["weekdays 9 to 5".into()]),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                time_zone: Some("Europe/Berlin".into()),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(Config::resolve(bad, None).is_err());
+        }
+    }
+
+    #[test]
+    fn the_company_comes_from_the_file_or_flags_and_its_logo_must_be_https_or_a_path() {
+        assert_eq!(
+            Config::resolve(ServeArgs::default(), None).expect("valid").company,
+            Company::default()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(
+            &path,
+            "company_name = \" Example AG \"\ncompany_logo_url = \"https://cdn.example.com/logo.svg\"\n",
+        )
+        .expect("write");
+        let company = Config::resolve(ServeArgs::default(), Some(&path))
+            .expect("valid")
+            .company;
+        assert_eq!(company.name.as_deref(), Some("Example AG"));
+        assert_eq!(company.logo_origin().as_deref(), Some("https://cdn.example.com"));
+        let flag = ServeArgs {
+            company_logo_url: Some("/brand/logo.png".into()),
+            ..ServeArgs::default()
+        };
+        let company = Config::resolve(flag, Some(&path)).expect("valid").company;
+        assert_eq!(company.logo_url.as_deref(), Some("/brand/logo.png"));
+        assert_eq!(company.logo_origin(), None, "a path is this server's own");
+        for bad in [
+            "http://cdn.example.com/logo.svg",
+            "javascript:alert(1)",
+            "data:image/svg+xml,<svg/>",
+            "//cdn.example.com/logo.svg",
+            "https://user:pw@cdn.example.com/logo.svg",
+            "logo.svg",
+            "/a b.svg",
+            "/a\\b.svg",
+        ] {
+            let args = ServeArgs {
+                company_logo_url: Some(bad.into()),
+                ..ServeArgs::default()
+            };
+            let err = Config::resolve(args, None).expect_err(bad).to_string();
+            assert!(err.contains("company_logo_url"), "{bad}: {err}");
+        }
+        let long = ServeArgs {
+            company_name: Some("x".repeat(101)),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(long, None).is_err());
+        let control = ServeArgs {
+            company_name: Some("Example\nAG".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(control, None).is_err());
     }
 
     #[test]

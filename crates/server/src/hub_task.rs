@@ -103,6 +103,10 @@ pub enum Command {
         agent: sightline_proto::AgentRef,
     },
     Tick,
+    /// Within office hours or not (see `Input::OfficeHours`).
+    OfficeHours {
+        open: bool,
+    },
     /// Refresh the figures in [`HubMetrics`], then answer (for `/metrics`).
     Stats {
         reply: oneshot::Sender<()>,
@@ -407,6 +411,7 @@ async fn run(
                 }
                 Command::AgentRenamed { agent } => Input::AgentRenamed { agent },
                 Command::Tick => Input::Tick,
+                Command::OfficeHours { open } => Input::OfficeHours { open },
                 Command::CheckUploader { uploader, reply } => {
                     let _ = reply.send(hub.check_uploader(&uploader));
                     continue;
@@ -700,6 +705,7 @@ mod tests {
             visitor_online: true,
             share: None,
             grants: Vec::new(),
+            visitor_email: None,
         }
     }
 

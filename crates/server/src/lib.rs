@@ -21,6 +21,7 @@ pub mod hub_task;
 pub mod image_check;
 pub mod images;
 pub mod net;
+pub mod office_hours;
 pub mod origin;
 pub mod relay;
 mod ws;
@@ -239,7 +240,7 @@ async fn static_file(State(app): State<AppState>, uri: Uri) -> Response {
     if !app.config.demo && is_demo_path(uri.path()) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    assets::serve(uri.path())
+    assets::serve(uri.path(), &app.config.company)
 }
 
 /// `/demo` and everything under it (as `assets::lookup` reads a path).
@@ -493,7 +494,19 @@ pub async fn run(
         secure_cookies,
         public_origin,
     };
-    let housekeeping = tokio::spawn(housekeeping(hub.clone(), store.clone(), app.blobs.clone()));
+    // Before any socket: a visitor's first welcome already knows the office hours.
+    if let Some(hours) = &config.office_hours {
+        hub.send(Command::OfficeHours {
+            open: hours.is_open(now_ms()),
+        })
+        .await;
+    }
+    let housekeeping = tokio::spawn(housekeeping(
+        hub.clone(),
+        store.clone(),
+        app.blobs.clone(),
+        config.office_hours.clone(),
+    ));
     // Every TCP connection, upgraded or not: a place per connection, capped per
     // address, with room above the WebSocket limit for plain requests.
     let tcp = net::Gate::new(
@@ -559,11 +572,23 @@ pub async fn run(
 /// removes it: far longer than an upload takes from writing its files to posting.
 pub const BLOB_GRACE: Duration = Duration::from_secs(3600);
 
-async fn housekeeping(hub: HubHandle, store: Store, blobs: sightline_store::BlobStore) {
+async fn housekeeping(
+    hub: HubHandle,
+    store: Store,
+    blobs: sightline_store::BlobStore,
+    office_hours: Option<office_hours::OfficeHours>,
+) {
     let mut every_minute = tokio::time::interval(Duration::from_secs(60));
     let mut minutes: u64 = 0;
     loop {
+        // The first tick is at once: the hub learns the office hours at start.
         every_minute.tick().await;
+        if let Some(hours) = &office_hours {
+            hub.send(Command::OfficeHours {
+                open: hours.is_open(now_ms()),
+            })
+            .await;
+        }
         hub.send(Command::Tick).await;
         if let Err(err) = store.delete_expired_sessions(now_ms()).await {
             tracing::warn!(%err, "could not delete expired sessions");

@@ -72,6 +72,8 @@ impl<'a> EventColumns<'a> {
                 Some(search_text_of(body)),
             ),
             EventKind::Closed { by, .. } => (Some(role_str(*by)), None, None),
+            // Agents find a conversation by the address the visitor left.
+            EventKind::EmailLeft { email } => (Some(role_str(Role::Visitor)), None, Some(email.to_lowercase())),
             _ => (None, None, None),
         };
         Ok(EventColumns {
@@ -106,7 +108,9 @@ pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_di
      (SELECT u.avatar_colour FROM users u WHERE u.id = c.agent_id) AS agent_colour, \
      (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.conversation_id = c.id) AS last_seq, \
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'message' \
-      ORDER BY e.seq DESC LIMIT 1) AS last_message";
+      ORDER BY e.seq DESC LIMIT 1) AS last_message, \
+     (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'email_left' \
+      ORDER BY e.seq DESC LIMIT 1) AS email_left";
 
 pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     let status: String = row.try_get("status")?;
@@ -148,6 +152,13 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         visitor_online: false,
         share: None,
         grants: Vec::new(),
+        visitor_email: match row.try_get::<Option<String>, _>("email_left")? {
+            Some(data) => match serde_json::from_str::<EventKind>(&data)? {
+                EventKind::EmailLeft { email } => Some(email),
+                _ => None,
+            },
+            None => None,
+        },
     })
 }
 

@@ -350,7 +350,7 @@ export class InboxView {
     const label = visitorLabel(sum.id);
     const mine = s.isMine(sum);
     const active = sum.status === "active" && mine;
-    const sig = [sum.id, sum.status, sum.visitor_online, sum.page?.url, sum.page?.title, e.accepting, mine].join("|");
+    const sig = [sum.id, sum.status, sum.visitor_online, sum.page?.url, sum.page?.title, sum.visitor_email, e.accepting, mine].join("|");
     if (sig !== this.headerSig) {
       this.headerSig = sig;
       const pageInfo = sum.page ? h("span", { class: "page-info", title: sum.page.url, "data-testid": "chat-page", text: sum.page.title ? `${sum.page.title} — ${sum.page.url}` : sum.page.url }) : null;
@@ -373,6 +373,8 @@ export class InboxView {
             { class: "muted" },
             h("span", { class: `status-pill ${sum.status}`, "data-testid": "chat-status", text: sum.status }),
             h("span", { class: `presence-text ${sum.visitor_online ? "on" : ""}`, "data-testid": "presence", text: sum.visitor_online ? "Online" : "Offline" }),
+            // Plain text (never a mailto: link built from what a visitor typed).
+            sum.visitor_email ? h("span", { class: "page-info", "data-testid": "chat-email", title: "Left by the visitor to be answered at", text: `✉ ${sum.visitor_email}` }) : null,
             pageInfo,
           ),
         ),

@@ -142,7 +142,26 @@ function startApp(me: Me): void {
   setCsrf(me.csrf_token);
   let user = me.user;
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const session = new AgentSession({ wsUrl: `${proto}//${location.host}/ws/agent` });
+  const AWAY_KEY = "sightline.away";
+  const session = new AgentSession({
+    wsUrl: `${proto}//${location.host}/ws/agent`,
+    awayStore: {
+      get: () => {
+        try {
+          return localStorage.getItem(AWAY_KEY) === "1";
+        } catch {
+          return false;
+        }
+      },
+      set: (away) => {
+        try {
+          localStorage.setItem(AWAY_KEY, away ? "1" : "0");
+        } catch {
+          // Storage blocked: the choice lasts as long as the page.
+        }
+      },
+    },
+  });
 
   // Toasts
   const toastEl = h("div", { class: "toast", role: "status", "aria-live": "polite", "aria-label": "Notices", "data-testid": "toast", hidden: true });
@@ -240,6 +259,22 @@ function startApp(me: Me): void {
       toast(result ? "You will get a desktop notification for each new visitor while this tab is hidden." : "Desktop notifications are off.");
     }
   });
+  // Available or Away: visitors are told whether anyone is available.
+  const awayBtn = h("button", { class: "btn ghost small away-toggle", type: "button", "data-testid": "away-toggle" });
+  const showAway = () => {
+    awayBtn.setAttribute("aria-pressed", String(session.away));
+    awayBtn.dataset.away = String(session.away);
+    awayBtn.textContent = session.away ? "Away" : "Available";
+    awayBtn.title = session.away
+      ? "Away: visitors are told nobody is available (unless a colleague is). Click to be available."
+      : "Available: visitors are told someone will answer. Click to be away.";
+  };
+  showAway();
+  session.subscribe(showAway);
+  awayBtn.addEventListener("click", () => {
+    session.setAway(!session.away);
+    toast(session.away ? "You are away. Visitors are told nobody is available unless a colleague is." : "You are available.");
+  });
   const changePw = action("change-password", "lock", "Change password");
   const logout = action("logout", "logOut", "Log out");
   const keyBtn = action("share-key-create", "key", "Session key", "Session key: a code for a caller to join you, to share their screen or to co-browse");
@@ -247,7 +282,8 @@ function startApp(me: Me): void {
     closeMenu();
     openKeyDialog(shareUi.shares, session, toast);
   });
-  const actions = h("div", { class: "top-actions", id: "top-actions", "data-testid": "top-actions" }, keyBtn, notifyBtn, changePw, logout);
+  // Available / Away keeps its word beside the dot at every width but a phone's, where it is the menu's first item.
+  const actions = h("div", { class: "top-actions", id: "top-actions", "data-testid": "top-actions" }, awayBtn, keyBtn, notifyBtn, changePw, logout);
   const moreBtn = h(
     "button",
     { class: "btn ghost small icon-btn top-more", type: "button", "data-testid": "top-more", "aria-expanded": "false", "aria-controls": "top-actions", "aria-haspopup": "true", title: "More", "aria-label": "More" },

@@ -169,6 +169,8 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, pageViewedText(e.page, ctx.visitor), e.at, undefined, undefined, "page_viewed");
     case "control":
       return system(key, controlText(e), e.at, undefined, undefined, "control");
+    case "email_left":
+      return system(key, `${ctx.visitor} left an e-mail address to be answered at: ${e.email}`, e.at, undefined, undefined, "email_left");
     case "page_pushed":
       return system(key, `${e.agent.display_name} sent ${ctx.visitor} to ${e.url}`, e.at, undefined, undefined, "page_pushed");
     case "closed":

@@ -4,12 +4,22 @@
 // - /join?share=ID#t=TOKEN: the pop-up a framed widget opens when its frame may
 //   not capture; the visitor's token comes in the fragment (never sent to a
 //   server) and is removed from the address at once.
+// The language is `?lang=` (the widget passes its own to the pop-up), else the
+// browser's; the company's name and logo come from the server's configuration,
+// which writes them into the page's <meta> tags (read here, shown as text and
+// an <img>, never as HTML).
 
 import { SESSION_KEY_DIGITS, type Event } from "../protocol.gen";
 import { fill, formatClock } from "../lib/format";
 import { TOKEN_KEY, VisitorSession, type KeyValueStore } from "../lib/visitor-session";
 import { h, replaceChildren } from "../ui/dom";
 import { mountShare } from "../widget/share-ui";
+import { en, pickLang, type Lang, type Strings } from "../widget/i18n";
+import de from "../widget/i18n-de";
+import fr from "../widget/i18n-fr";
+import { JOIN_STRINGS } from "./i18n";
+
+const WIDGET_STRINGS: Record<Lang, Strings> = { en, de, fr };
 
 function memoryStore(initial: Record<string, string>): KeyValueStore {
   const m = new Map(Object.entries(initial));
@@ -48,6 +58,19 @@ const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
 const passedToken = fragment.get("t");
 if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 const popup = !!(shareParam && passedToken);
+const lang = pickLang(params.get("lang"), navigator.languages || [navigator.language]);
+const w = WIDGET_STRINGS[lang];
+const t = JOIN_STRINGS[lang];
+document.documentElement.lang = lang;
+
+/** A setting the server wrote into the page, or null. */
+function meta(name: string): string | null {
+  const value = document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content.trim();
+  return value || null;
+}
+const companyName = meta("sightline-company-name");
+const companyLogo = meta("sightline-company-logo");
+document.title = fill(t.docTitle, { brand: companyName ?? "Sightline" });
 if (popup) {
   try {
     // The opener is another site: no way back to it from here.
@@ -67,20 +90,28 @@ const session = new VisitorSession({
 const app = document.getElementById("app") as HTMLElement;
 const status = h("p", { class: "join-status", role: "status", "aria-label": "Status", "data-testid": "join-status" });
 const slot = h("div", { class: "join-share" });
-const log = h("div", { class: "join-log", role: "log", "aria-live": "polite", "aria-label": "Messages", "data-testid": "join-log" });
-const input = h("input", { class: "join-input", placeholder: "Write a message…", "aria-label": "Message", "data-testid": "join-input" });
-const composer = h("form", { class: "join-composer", hidden: true }, input, h("button", { class: "sl-btn sl-primary", type: "submit", text: "Send" }));
-const done = h("p", { class: "join-done", "data-testid": "join-done", hidden: true, text: "Screen sharing has ended. You can close this window." });
+const log = h("div", { class: "join-log", role: "log", "aria-live": "polite", "aria-label": w.log, "data-testid": "join-log" });
+const input = h("input", { class: "join-input", placeholder: w.placeholder, "aria-label": w.messageLabel, "data-testid": "join-input" });
+const composer = h("form", { class: "join-composer", hidden: true }, input, h("button", { class: "sl-btn sl-primary", type: "submit", text: t.sendButton }));
+const done = h("p", { class: "join-done", "data-testid": "join-done", hidden: true, text: t.done });
+// The company: its logo and name when configured, else the plain mark.
+const brand =
+  companyName || companyLogo
+    ? h(
+        "div",
+        { class: "join-brand", "data-testid": "join-brand" },
+        companyLogo ? h("img", { class: "join-logo", src: companyLogo, alt: companyName ? fill(t.logoAlt, { name: companyName }) : t.logoAltPlain, "data-testid": "join-logo" }) : null,
+        companyName ? h("span", { class: "join-company", "data-testid": "join-company", text: companyName }) : null,
+      )
+    : null;
 replaceChildren(
   app,
   h(
     "main",
     { class: "join-card" },
-    h("h1", null, h("span", { class: "join-mark", "aria-hidden": "true", text: "S" }), h("span", { text: popup ? "Share your screen" : "Join with a code" })),
-    h(
-      "p",
-      { class: "join-lead", text: popup ? "Your support agent asked to see your screen. Nothing is shared until you choose what to show." : `Your support agent gave you a ${SESSION_KEY_DIGITS}-digit code. Enter it to connect; you decide what, if anything, to share.` },
-    ),
+    brand,
+    h("h1", null, brand ? null : h("span", { class: "join-mark", "aria-hidden": "true", text: "S" }), h("span", { "data-testid": "join-title", text: popup ? t.titlePopup : t.titleCode })),
+    h("p", { class: "join-lead", "data-testid": "join-lead", text: popup ? t.leadPopup : fill(t.leadCode, { n: SESSION_KEY_DIGITS }) }),
     status,
     slot,
     done,
@@ -102,22 +133,21 @@ const api = mountShare({
   styleRoot: document,
   isOpen: () => true,
   openPanel: () => undefined,
+  lang,
 });
 
 function line(e: Event): string | null {
   switch (e.kind) {
-    case "message":
-      return e.body.kind === "text"
-        ? `${e.from === "agent" ? e.agent?.display_name || "Agent" : "You"}: ${e.body.text}`
-        : e.body.kind === "image"
-          ? `${e.from === "agent" ? e.agent?.display_name || "Agent" : "You"}: (picture, see the chat)`
-          : `${e.agent?.display_name || "Agent"}: ${e.body.url}`;
+    case "message": {
+      const who = e.from === "agent" ? e.agent?.display_name || t.agent : w.you;
+      return `${who}: ${e.body.kind === "text" ? e.body.text : e.body.kind === "image" ? t.picture : e.body.url}`;
+    }
     case "joined_with_key":
-      return fill("You are connected with {name}", { name: e.agent.display_name });
+      return fill(t.connectedWith, { name: e.agent.display_name });
     case "share":
-      return e.state === "sharing" ? "You shared your screen" : e.state === "ended" ? "Screen sharing ended" : e.state === "declined" ? "You declined to share your screen" : e.state === "failed" || e.state === "cancelled" ? "Screen sharing did not start" : null;
+      return e.state === "sharing" ? w.shareStarted : e.state === "ended" ? w.shareEnded : e.state === "declined" ? w.shareDeclined : e.state === "failed" || e.state === "cancelled" ? w.shareFailed : null;
     case "closed":
-      return "The conversation ended";
+      return w.subtitleClosed;
     default:
       return null;
   }
@@ -126,9 +156,9 @@ function line(e: Event): string | null {
 let sawShare = false;
 function render(): void {
   const link = session.link;
-  status.textContent = link === "online" ? "" : link === "reconnecting" ? "Reconnecting…" : "Connecting…";
+  status.textContent = link === "online" ? "" : link === "reconnecting" ? w.reconnecting : w.connecting;
   status.hidden = link === "online" && !session.notice;
-  if (session.notice && link === "online") status.textContent = session.notice;
+  if (session.notice && link === "online") status.textContent = w.errors[session.notice];
   const rows: HTMLElement[] = [];
   for (const it of session.transcript.items()) {
     if (it.type !== "event") continue;

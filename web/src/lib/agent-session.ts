@@ -42,6 +42,8 @@ export interface AgentSessionOptions {
   createSocket?: SocketFactory;
   timers?: Timers;
   now?: () => number;
+  /** Where the agent's Away choice is kept between page loads (the console: localStorage). */
+  awayStore?: { get(): boolean; set(away: boolean): void };
 }
 
 export type SendCheck = { ok: true } | { ok: false; reason: string };
@@ -60,6 +62,8 @@ interface PendingRequest {
 export class AgentSession {
   me: AgentRef | null = null;
   isAdmin = false;
+  /** Away: not answering visitors (they are told whether anyone is available). */
+  away = false;
   link: AgentLink = "idle";
   selected: string | null = null;
   /** A message for the agent (cleared by the UI). */
@@ -83,11 +87,12 @@ export class AgentSession {
   constructor(opts: AgentSessionOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => Date.now());
+    this.away = opts.awayStore?.get() ?? false;
     this.conn = new Connection<ServerMessage, OutgoingFrame>({
       url: opts.wsUrl,
       hello: () => {
         this.welcomed = false;
-        return { type: "agent_hello", protocol: PROTOCOL_VERSION };
+        return { type: "agent_hello", protocol: PROTOCOL_VERSION, away: this.away };
       },
       onMessage: (m) => this.onMessage(m),
       onState: (s, info) => this.onConnState(s, info.attempt),
@@ -383,7 +388,12 @@ export class AgentSession {
   private onMessage(msg: ServerMessage): void {
     switch (msg.type) {
       case "agent_welcome":
+        this.keepAway(msg.away);
         this.onWelcome(msg.agent, msg.is_admin, msg.conversations);
+        break;
+      case "away_changed":
+        this.keepAway(msg.away);
+        this.changed();
         break;
       case "conversation_updated":
         this.onUpdated(msg.conversation);
@@ -445,6 +455,18 @@ export class AgentSession {
         break;
     }
     for (const fn of this.rawListeners) fn(msg);
+  }
+
+  /** Away or Available: kept, told to the server (and so to the agent's other consoles). */
+  setAway(away: boolean): void {
+    this.keepAway(away);
+    if (this.welcomed) this.conn.send({ type: "set_away", away });
+    this.changed();
+  }
+
+  private keepAway(away: boolean): void {
+    this.away = away;
+    this.opts.awayStore?.set(away);
   }
 
   private onWelcome(agent: AgentRef, isAdmin: boolean, list: ConversationSummary[]): void {

@@ -2,17 +2,24 @@
 // protocol (`AvatarColour`); every colour carries white text at WCAG AA (≥ 4.5:1).
 
 import type { AvatarColour } from "../protocol.gen";
+import { AVATAR_HEX } from "./avatar-hex";
 
-export const AVATAR_COLOURS: Record<AvatarColour, { label: string; hex: string }> = {
-  blue: { label: "Blue", hex: "#1d4ed8" },
-  teal: { label: "Teal", hex: "#0f766e" },
-  green: { label: "Green", hex: "#15803d" },
-  amber: { label: "Amber", hex: "#b45309" },
-  red: { label: "Red", hex: "#b91c1c" },
-  pink: { label: "Pink", hex: "#be185d" },
-  purple: { label: "Purple", hex: "#7e22ce" },
-  slate: { label: "Slate", hex: "#475569" },
+export { AVATAR_HEX };
+
+const LABELS: Record<AvatarColour, string> = {
+  blue: "Blue",
+  teal: "Teal",
+  green: "Green",
+  amber: "Amber",
+  red: "Red",
+  pink: "Pink",
+  purple: "Purple",
+  slate: "Slate",
 };
+
+export const AVATAR_COLOURS: Record<AvatarColour, { label: string; hex: string }> = Object.fromEntries(
+  (Object.keys(AVATAR_HEX) as AvatarColour[]).map((c) => [c, { label: LABELS[c], hex: AVATAR_HEX[c] }]),
+) as Record<AvatarColour, { label: string; hex: string }>;
 
 /** The palette's names in display order. */
 export const AVATAR_COLOUR_NAMES = Object.keys(AVATAR_COLOURS) as AvatarColour[];

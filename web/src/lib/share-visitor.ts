@@ -1,6 +1,7 @@
 // The visitor's side of a screen share, without DOM: the invitation, the
 // deliberate clicks, the browser's picker, sharing, changing and stopping, and
-// every failure mapped to a protocol step and a plain-language message.
+// every failure mapped to a protocol step and a `Problem` (worded for the visitor, in
+// their language, by widget/share-i18n.ts).
 //
 // Nothing is captured before the visitor clicks "Share my screen": `accept()` must
 // be called from that click handler, and it calls getDisplayMedia synchronously
@@ -40,26 +41,6 @@ export type Problem =
   | "change_cancelled"
   | "other";
 
-/** What the visitor reads for each problem. */
-export const PROBLEM_TEXT: Record<Problem, string> = {
-  insecure: "Screen sharing needs a secure (https) page. Please ask the website to use https.",
-  unsupported:
-    "This browser cannot share its screen (most phones and tablets cannot). You can paste a screenshot into the chat instead once that is available; for now, please describe what you see.",
-  frame: "This page does not allow screen sharing here. A small window will open to share from.",
-  popup_blocked:
-    "Your browser blocked the small sharing window. Allow pop-ups for this site (look for the blocked pop-up icon at the end of the address bar), then ask the agent to invite you again.",
-  cancelled: "You closed the picker without choosing anything, so nothing is shared.",
-  denied: "Your browser did not allow screen sharing. Check the site's permissions in your browser settings.",
-  system_denied:
-    "Your computer does not allow this browser to record the screen. Allow screen recording for your browser in the system settings (on a Mac: System Settings → Privacy & Security → Screen Recording), then try again.",
-  not_found: "There was nothing to share: no screen, window or tab could be found.",
-  not_readable: "The screen could not be read. Another program may be blocking it; close it and try again.",
-  aborted: "The browser stopped the screen share before it started.",
-  activation: "The browser needs a direct click to share. Please ask the agent to invite you again and click the button.",
-  change_cancelled: "You kept sharing the same thing as before.",
-  other: "Screen sharing did not start because of a browser problem.",
-};
-
 /** The short reason sent to the agent for a failure. */
 const DETAIL: Record<Problem, string> = {
   insecure: "the page is not secure (https needed)",
@@ -67,7 +48,7 @@ const DETAIL: Record<Problem, string> = {
   frame: "screen sharing is not allowed in this frame",
   popup_blocked: "pop-up blocked",
   cancelled: "the visitor closed the picker",
-  denied: "the browser refused screen sharing",
+  denied: "the visitor's browser refused without asking them (screen sharing is blocked for this site)",
   system_denied: "the operating system refused screen recording",
   not_found: "nothing to capture",
   not_readable: "the screen could not be read",
@@ -104,8 +85,24 @@ export interface Classified {
   detail: string;
 }
 
-/** Maps a getDisplayMedia rejection to a step, a reason for the agent and a message for the visitor. */
-export function classifyCaptureError(err: unknown): Classified {
+/**
+ * A `NotAllowedError` sooner than this after the click is a standing block, not a
+ * person closing the picker. Browsers give both the same error (Firefox even the
+ * same message), so time tells them apart: Firefox refuses a site whose screen
+ * sharing was blocked in about 230 ms, with no prompt at all, while a person must
+ * first see a picker appear (it takes a while to open), take it in and move to
+ * Cancel or press Escape, which takes a good deal longer than half a second.
+ * The margin over 230 ms covers a slow computer; a person faster than this would
+ * only read the block's advice (where to look in the address bar) instead.
+ */
+export const BLOCKED_WITHIN_MS = 500;
+
+/**
+ * Maps a getDisplayMedia rejection to a step, a reason for the agent and a message
+ * for the visitor. `elapsedMs` is the time from the click to the rejection (null
+ * when unknown): see BLOCKED_WITHIN_MS.
+ */
+export function classifyCaptureError(err: unknown, elapsedMs: number | null = null): Classified {
   const e = err as { name?: string; message?: string } | null;
   const name = e && typeof e.name === "string" ? e.name : "";
   const message = e && typeof e.message === "string" ? e.message : "";
@@ -116,6 +113,8 @@ export function classifyCaptureError(err: unknown): Classified {
       else if (/by system/i.test(message)) problem = "system_denied";
       else if (/user activation|user gesture/i.test(message)) problem = "activation";
       else if (/denied by (the )?(user agent|browser)/i.test(message)) problem = "denied";
+      // Too soon for a person: the browser refused without asking.
+      else if (elapsedMs !== null && elapsedMs >= 0 && elapsedMs < BLOCKED_WITHIN_MS) problem = "denied";
       // The usual case: the visitor dismissed the picker.
       else problem = "cancelled";
       break;
@@ -167,6 +166,8 @@ export interface VisitorShareDeps {
   openPopup?(shareId: string): boolean;
   /** Extra getDisplayMedia options (e.g. preferCurrentTab when the site restricts the share). */
   captureOptions?(): Partial<DisplayMediaStreamOptions>;
+  /** A monotonic clock in milliseconds (to tell a standing block from a closed picker); without it every refusal counts as a closed picker. */
+  now?(): number;
   onChange?(): void;
   /** The agent's drawing over the share (a message of the peer's ink channel, unchecked). */
   onInk?(data: string): void;
@@ -277,6 +278,7 @@ export class VisitorShare {
     this.progress("accepted");
     this.progress("choosing");
     this.phase = "picking";
+    const elapsed = this.stopwatch();
     let pending: Promise<MediaStream>;
     try {
       pending = this.deps.getDisplayMedia(displayMediaOptions(this.deps.captureOptions?.()));
@@ -288,7 +290,7 @@ export class VisitorShare {
       (stream) => this.onCaptured(shareId, stream),
       (err) => {
         if (this.shareId !== shareId || this.phase !== "picking") return;
-        const c = classifyCaptureError(err);
+        const c = classifyCaptureError(err, elapsed());
         if (c.problem === "frame" && this.deps.openPopup && this.deps.openPopup(shareId)) {
           // The page's frame refused; the pop-up asks again (the share is cancelled here).
           this.progress("cancelled");
@@ -308,6 +310,14 @@ export class VisitorShare {
     this.progress("declined");
     this.phase = "idle";
     this.changed();
+  }
+
+  /** Starts timing (at the click); the returned function gives the milliseconds since, or null without a clock. */
+  private stopwatch(): () => number | null {
+    const now = this.deps.now;
+    if (!now) return () => null;
+    const start = now();
+    return () => now() - start;
   }
 
   private fail(problem: Problem, step: "cancelled" | "failed" = "failed"): void {
@@ -402,6 +412,7 @@ export class VisitorShare {
     this.phase = "changing";
     this.problem = null;
     this.progress("choosing");
+    const elapsed = this.stopwatch();
     let pending: Promise<MediaStream>;
     try {
       pending = this.deps.getDisplayMedia(displayMediaOptions(this.deps.captureOptions?.()));
@@ -430,7 +441,7 @@ export class VisitorShare {
       },
       (err) => {
         if (this.shareId !== shareId || this.phase !== "changing") return;
-        const c = classifyCaptureError(err);
+        const c = classifyCaptureError(err, elapsed());
         this.problem = c.problem === "cancelled" ? "change_cancelled" : c.problem;
         this.phase = "sharing";
         this.progress("sharing");

@@ -7,12 +7,13 @@ import {
   type ClientMessage,
   type ConversationStatus,
   type ConversationSummary,
+  type ErrorCode,
   type Event,
   type PageInfo,
   type ServerMessage,
 } from "../protocol.gen";
 import { Connection, type ConnectionState, type SocketFactory, type Timers } from "./connection";
-import { checkText, sentence } from "./format";
+import { checkText } from "./format";
 import { newClientId } from "./ids";
 import { Transcript, type OutboxItem } from "./transcript";
 import { TypingIndicator, TypingSender } from "./typing";
@@ -58,6 +59,7 @@ export class VisitorSession {
   private readonly now: () => number;
   private readonly abandoned = new Set<string>();
   private welcomed = false;
+  private available = true;
   private everOnline = false;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
@@ -67,8 +69,12 @@ export class VisitorSession {
   readonly typingOut: TypingSender;
   readonly typingIn: TypingIndicator;
   link: LinkState = "idle";
-  /** A problem to show to the visitor (cleared on the next success). */
-  notice: string | null = null;
+  /**
+   * A problem to show to the visitor, as the server's code (cleared on the next
+   * success): the server's own words are English, the widget words it in the
+   * visitor's language. A failed message's `error` is such a code too.
+   */
+  notice: ErrorCode | null = null;
 
   constructor(opts: VisitorSessionOptions) {
     this.opts = opts;
@@ -182,6 +188,23 @@ export class VisitorSession {
       else if (e.kind === "closed") state = "closed";
     }
     return state;
+  }
+
+  /** Whether any agent is available, as the server last said (true until it says). */
+  get agentsAvailable(): boolean {
+    return this.available;
+  }
+
+  /** The e-mail address the visitor left on this conversation, if any. */
+  get visitorEmail(): string | null {
+    let email: string | null = null;
+    for (const e of this.transcript.getEvents()) if (e.kind === "email_left") email = e.email;
+    return email;
+  }
+
+  /** Leave an e-mail address on the open conversation (while nobody is available). */
+  leaveEmail(email: string): boolean {
+    return this.send({ type: "leave_email", email: email.trim() });
   }
 
   /** The agent handling the conversation, if any. */
@@ -306,6 +329,7 @@ export class VisitorSession {
           }
         }
         this.summary = msg.conversation;
+        this.available = msg.agents_available;
         const id = msg.conversation ? msg.conversation.id : null;
         const switched = id !== this.transcript.conversationId;
         if (switched) {
@@ -339,6 +363,10 @@ export class VisitorSession {
         for (const fn of this.eventListeners) fn(e, !this.replaying);
         break;
       }
+      case "availability":
+        this.available = msg.agents_available;
+        this.changed();
+        break;
       case "synced":
         if (msg.conversation === this.transcript.conversationId) {
           this.replaying = false;
@@ -353,8 +381,8 @@ export class VisitorSession {
         if (msg.conversation === this.transcript.conversationId && msg.from === "agent") this.typingIn.set(msg.active);
         break;
       case "error":
-        if (msg.client_id && this.transcript.fail(msg.client_id, sentence(msg.message))) break;
-        this.notice = sentence(msg.message);
+        if (msg.client_id && this.transcript.fail(msg.client_id, msg.code)) break;
+        this.notice = msg.code;
         this.changed();
         break;
       default:

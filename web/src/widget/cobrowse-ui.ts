@@ -16,6 +16,8 @@ import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask"
 import type { KeyValueStore, VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
+import type { Lang } from "./i18n";
+import { COBROWSE_STRINGS } from "./cobrowse-i18n";
 
 export interface CobrowseHost {
   session: VisitorSession;
@@ -26,7 +28,7 @@ export interface CobrowseHost {
   /** Where the always-visible bar goes. */
   floatParent: HTMLElement;
   styleRoot: ShadowRoot;
-  lang: string;
+  lang: Lang;
   openPanel(): void;
 }
 
@@ -225,81 +227,13 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
   };
 }
 
-interface Texts {
-  asks: string;
-  sees: string;
-  never: string;
-  allow: string;
-  decline: string;
-  viewing: string;
-  stop: string;
-  someone: string;
-  controlAsks: string;
-  controlNote: string;
-  controlAllow: string;
-  controlling: string;
-  takeBack: string;
-  clearDrawings: string;
-}
-
-const TEXTS: Record<string, Texts> = {
-  en: {
-    asks: "{name} asks to see this page with you",
-    sees: "{name} will see this page and the pages of this site you open while co-browsing is on, and where you point and click.",
-    never: "Private fields and passwords are never shown. You can stop at any moment.",
-    allow: "Allow",
-    decline: "No thanks",
-    viewing: "{name} is viewing this page",
-    stop: "Stop",
-    someone: "The agent",
-    controlAsks: "{name} asks to control this page",
-    controlNote: "{name} will be able to click, scroll, choose options and type into fields that are not private. Passwords and private fields stay yours. Press Esc or “Take back control” at any moment.",
-    controlAllow: "Give control",
-    controlling: "{name} is controlling this page",
-    takeBack: "Take back control (Esc)",
-    clearDrawings: "Clear drawings",
-  },
-  de: {
-    asks: "{name} möchte diese Seite mit Ihnen ansehen",
-    sees: "{name} sieht diese Seite und die Seiten dieser Website, die Sie öffnen, solange das gemeinsame Browsen läuft, und wohin Sie zeigen und klicken.",
-    never: "Private Felder und Passwörter werden nie angezeigt. Sie können jederzeit beenden.",
-    allow: "Erlauben",
-    decline: "Nein danke",
-    viewing: "{name} sieht diese Seite",
-    stop: "Beenden",
-    someone: "Der Mitarbeiter",
-    controlAsks: "{name} möchte diese Seite steuern",
-    controlNote: "{name} kann klicken, scrollen, Optionen wählen und in Felder tippen, die nicht privat sind. Passwörter und private Felder bleiben Ihre. Mit Esc oder „Steuerung zurücknehmen“ beenden Sie es jederzeit.",
-    controlAllow: "Steuerung erlauben",
-    controlling: "{name} steuert diese Seite",
-    takeBack: "Steuerung zurücknehmen (Esc)",
-    clearDrawings: "Zeichnungen löschen",
-  },
-  fr: {
-    asks: "{name} souhaite voir cette page avec vous",
-    sees: "{name} verra cette page et les pages de ce site que vous ouvrez tant que la co-navigation est active, ainsi que vos clics.",
-    never: "Les champs privés et les mots de passe ne sont jamais montrés. Vous pouvez arrêter à tout moment.",
-    allow: "Autoriser",
-    decline: "Non merci",
-    viewing: "{name} voit cette page",
-    stop: "Arrêter",
-    someone: "L’agent",
-    controlAsks: "{name} demande à contrôler cette page",
-    controlNote: "{name} pourra cliquer, faire défiler, choisir des options et saisir dans les champs qui ne sont pas privés. Les mots de passe et champs privés restent les vôtres. Appuyez sur Échap ou « Reprendre le contrôle » à tout moment.",
-    controlAllow: "Donner le contrôle",
-    controlling: "{name} contrôle cette page",
-    takeBack: "Reprendre le contrôle (Échap)",
-    clearDrawings: "Effacer les dessins",
-  },
-};
-
 function fill(text: string, name: string): string {
   return text.replace("{name}", name);
 }
 
 export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   adoptStyles(host.styleRoot, css);
-  const t = TEXTS[host.lang] ?? TEXTS.en;
+  const t = COBROWSE_STRINGS[host.lang] ?? COBROWSE_STRINGS.en;
   const session = host.session;
   const relay = host.origin.replace(/^http/, "ws") + "/ws/stream?token=";
   let tabStorage: Storage | null = null;

@@ -1,4 +1,15 @@
-// The widget's strings. Pick with `data-lang` (en, de, fr), else the browser's language.
+// The widget's own strings (widget.js). English is built in; German and French
+// are language packs (widget-de.js, widget-fr.js, built from i18n-de.ts and
+// i18n-fr.ts) that main.ts loads before it mounts the widget, so that widget.js
+// stays within its size budget. The lazily loaded parts carry their own tables
+// (share-i18n.ts, cobrowse-i18n.ts, images-i18n.ts), in every language: each
+// table is typed by an interface, so a missing key or language is a type error.
+
+import type { ErrorCode } from "../protocol.gen";
+
+/** The languages every visitor-facing text exists in. */
+export const LANGS = ["en", "de", "fr"] as const;
+export type Lang = (typeof LANGS)[number];
 
 export interface Strings {
   openChat: string;
@@ -22,6 +33,11 @@ export interface Strings {
   closed: string;
   startNew: string;
   waitingNote: string;
+  subtitleAway: string;
+  awayNote: string;
+  emailLabel: string;
+  emailSave: string;
+  emailSaved: string;
   connecting: string;
   reconnecting: string;
   refused: string;
@@ -45,9 +61,11 @@ export interface Strings {
   joinedKey: string;
   pushed: string;
   attach: string;
+  /** The server's refusals, by their protocol code (its own words are English). */
+  errors: Record<ErrorCode, string>;
 }
 
-const en: Strings = {
+export const en: Strings = {
   openChat: "Open chat",
   closeChat: "Close chat",
   minimize: "Minimize chat",
@@ -69,6 +87,11 @@ const en: Strings = {
   closed: "The conversation was closed",
   startNew: "Write a message to start a new conversation.",
   waitingNote: "Thanks! An agent will be with you shortly.",
+  subtitleAway: "No one is available right now",
+  awayNote: "No one is available right now. Leave your e-mail address and we will reply there.",
+  emailLabel: "Your e-mail address",
+  emailSave: "Save",
+  emailSaved: "We will reply to {email}.",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
   refused: "Chat is not available on this site",
@@ -92,110 +115,25 @@ const en: Strings = {
   joinedKey: "You joined {name} with a code",
   pushed: "{name} suggests:",
   attach: "Send a picture",
+  errors: {
+    bad_request: "That could not be sent.",
+    too_large: "That is too long to send.",
+    not_authenticated: "Your chat session has ended. Please reload the page.",
+    forbidden: "That is not allowed here.",
+    not_found: "This conversation is no longer available.",
+    invalid_state: "That is not possible right now.",
+    rate_limited: "You are sending too quickly. Please wait a moment.",
+    unsupported_version: "The chat has been updated. Please reload the page.",
+    internal: "Something went wrong on our side. Please try again.",
+  },
 };
-
-const de: Strings = {
-  openChat: "Chat öffnen",
-  closeChat: "Chat schließen",
-  minimize: "Chat minimieren",
-  endConversation: "Unterhaltung beenden",
-  defaultTitle: "Support",
-  subtitleNone: "Wir antworten meist innerhalb weniger Minuten",
-  subtitleWaiting: "Warte auf einen Mitarbeiter…",
-  subtitleActive: "Sie chatten mit {name}",
-  subtitleClosed: "Unterhaltung beendet",
-  greeting: "Hallo! Wie können wir Ihnen helfen?",
-  placeholder: "Nachricht schreiben…",
-  messageLabel: "Nachricht",
-  send: "Nachricht senden",
-  typing: "{name} schreibt…",
-  someone: "Ein Mitarbeiter",
-  joined: "{name} ist der Unterhaltung beigetreten",
-  closedByAgent: "{name} hat die Unterhaltung beendet",
-  closedByVisitor: "Sie haben die Unterhaltung beendet",
-  closed: "Die Unterhaltung wurde beendet",
-  startNew: "Schreiben Sie eine Nachricht, um eine neue Unterhaltung zu beginnen.",
-  waitingNote: "Danke! Gleich ist jemand für Sie da.",
-  connecting: "Verbinde…",
-  reconnecting: "Verbindung wird wiederhergestellt…",
-  refused: "Der Chat ist auf dieser Website nicht verfügbar",
-  sending: "Wird gesendet…",
-  notSent: "Nicht gesendet",
-  retry: "Erneut senden",
-  tooLong: "Zu lang",
-  you: "Sie",
-  log: "Unterhaltung",
-  unread: "{n} neue Nachrichten",
-  powered: "Bereitgestellt von Sightline",
-  haveCode: "Ich habe einen Code",
-  shareAsked: "{name} möchte Ihren Bildschirm sehen",
-  shareStarted: "Sie haben Ihren Bildschirm geteilt",
-  shareDeclined: "Sie haben das Teilen abgelehnt",
-  shareFailed: "Die Bildschirmfreigabe hat nicht begonnen",
-  shareEnded: "Bildschirmfreigabe beendet",
-  cobrowseStarted: "{name} sieht Ihre Seite",
-  cobrowseDeclined: "Sie haben das gemeinsame Browsen abgelehnt",
-  cobrowseEnded: "Gemeinsames Browsen beendet",
-  joinedKey: "Sie sind {name} mit einem Code beigetreten",
-  pushed: "{name} empfiehlt:",
-  attach: "Bild senden",
-};
-
-const fr: Strings = {
-  openChat: "Ouvrir le chat",
-  closeChat: "Fermer le chat",
-  minimize: "Réduire le chat",
-  endConversation: "Terminer la conversation",
-  defaultTitle: "Assistance",
-  subtitleNone: "Nous répondons généralement en quelques minutes",
-  subtitleWaiting: "En attente d’un conseiller…",
-  subtitleActive: "Vous discutez avec {name}",
-  subtitleClosed: "Conversation terminée",
-  greeting: "Bonjour ! Comment pouvons-nous vous aider ?",
-  placeholder: "Écrivez un message…",
-  messageLabel: "Message",
-  send: "Envoyer le message",
-  typing: "{name} est en train d’écrire…",
-  someone: "Un conseiller",
-  joined: "{name} a rejoint la conversation",
-  closedByAgent: "{name} a terminé la conversation",
-  closedByVisitor: "Vous avez terminé la conversation",
-  closed: "La conversation a été fermée",
-  startNew: "Écrivez un message pour démarrer une nouvelle conversation.",
-  waitingNote: "Merci ! Un conseiller va vous répondre.",
-  connecting: "Connexion…",
-  reconnecting: "Reconnexion…",
-  refused: "Le chat n’est pas disponible sur ce site",
-  sending: "Envoi…",
-  notSent: "Non envoyé",
-  retry: "Réessayer",
-  tooLong: "Trop long",
-  you: "Vous",
-  log: "Conversation",
-  unread: "{n} nouveaux messages",
-  powered: "Propulsé par Sightline",
-  haveCode: "J’ai un code",
-  shareAsked: "{name} souhaite voir votre écran",
-  shareStarted: "Vous avez partagé votre écran",
-  shareDeclined: "Vous avez refusé de partager votre écran",
-  shareFailed: "Le partage d’écran n’a pas démarré",
-  shareEnded: "Partage d’écran terminé",
-  cobrowseStarted: "{name} voit votre page",
-  cobrowseDeclined: "Vous avez refusé la co-navigation",
-  cobrowseEnded: "Co-navigation terminée",
-  joinedKey: "Vous avez rejoint {name} avec un code",
-  pushed: "{name} propose :",
-  attach: "Envoyer une image",
-};
-
-export const STRINGS: Record<string, Strings> = { en, de, fr };
 
 /** The language to use: `data-lang` if supported, else the first supported browser language, else en. */
-export function pickLang(requested: string | null | undefined, browser: readonly string[] = []): string {
+export function pickLang(requested: string | null | undefined, browser: readonly string[] = []): Lang {
   for (const cand of [requested, ...browser]) {
     if (!cand) continue;
     const base = cand.toLowerCase().split(/[-_]/)[0];
-    if (base in STRINGS) return base;
+    if ((LANGS as readonly string[]).includes(base)) return base as Lang;
   }
   return "en";
 }

@@ -11,66 +11,9 @@ import { BlobUrlCache, UploadError, fetchImage, imageUrl, thumbSize, uploadVisit
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h } from "../ui/dom";
 import css from "./images.css";
-
-interface ImageStrings {
-  picture: string;
-  open: string;
-  close: string;
-  sending: string;
-  failed: string;
-  retry: string;
-  dismiss: string;
-  unavailable: string;
-  notConnected: string;
-  tooLarge: string;
-  notPicture: string;
-  unreadable: string;
-}
-
-const STRINGS: Record<string, ImageStrings> = {
-  en: {
-    picture: "Picture",
-    open: "Open the picture",
-    close: "Close",
-    sending: "Sending picture… {p}",
-    failed: "Picture not sent: {why}",
-    retry: "Retry",
-    dismiss: "Dismiss",
-    unavailable: "Picture unavailable",
-    notConnected: "Not connected yet. Try again in a moment.",
-    tooLarge: "The picture is too large.",
-    notPicture: "That file is not a picture (PNG, JPEG, WebP or GIF).",
-    unreadable: "The picture could not be read.",
-  },
-  de: {
-    picture: "Bild",
-    open: "Bild öffnen",
-    close: "Schließen",
-    sending: "Bild wird gesendet… {p}",
-    failed: "Bild nicht gesendet: {why}",
-    retry: "Erneut versuchen",
-    dismiss: "Schließen",
-    unavailable: "Bild nicht verfügbar",
-    notConnected: "Noch nicht verbunden. Bitte gleich noch einmal versuchen.",
-    tooLarge: "Das Bild ist zu groß.",
-    notPicture: "Diese Datei ist kein Bild (PNG, JPEG, WebP oder GIF).",
-    unreadable: "Das Bild konnte nicht gelesen werden.",
-  },
-  fr: {
-    picture: "Image",
-    open: "Ouvrir l’image",
-    close: "Fermer",
-    sending: "Envoi de l’image… {p}",
-    failed: "Image non envoyée : {why}",
-    retry: "Réessayer",
-    dismiss: "Fermer",
-    unavailable: "Image indisponible",
-    notConnected: "Pas encore connecté. Réessayez dans un instant.",
-    tooLarge: "L’image est trop grande.",
-    notPicture: "Ce fichier n’est pas une image (PNG, JPEG, WebP ou GIF).",
-    unreadable: "L’image n’a pas pu être lue.",
-  },
-};
+import { fill } from "../lib/format";
+import type { Lang } from "./i18n";
+import { IMAGE_STRINGS } from "./images-i18n";
 
 export interface ImagesHost {
   session: VisitorSession;
@@ -78,7 +21,7 @@ export interface ImagesHost {
   slot: HTMLElement;
   floatParent: HTMLElement;
   styleRoot: ShadowRoot;
-  lang: string;
+  lang: Lang;
 }
 
 export interface ImagesApi {
@@ -121,7 +64,7 @@ function picture(blob: Blob, url: string, attrs: Record<string, string | number>
 }
 
 export function mountImages(host: ImagesHost): ImagesApi {
-  const t = STRINGS[host.lang] || STRINGS.en;
+  const t = IMAGE_STRINGS[host.lang] || IMAGE_STRINGS.en;
   adoptStyles(host.styleRoot, css);
   const token = () => host.session.token;
   const thumbs = new BlobUrlCache((id) => fetchImage(imageUrl(host.origin, id, true), token()), 60);
@@ -163,7 +106,7 @@ export function mountImages(host: ImagesHost): ImagesApi {
         );
       },
       (err) => {
-        status.textContent = err instanceof Error ? err.message : t.unavailable;
+        status.textContent = fetchWords(err);
       },
     );
   }
@@ -186,17 +129,20 @@ export function mountImages(host: ImagesHost): ImagesApi {
     );
   }
 
+  /** Why an upload failed: English keeps the server's detail, other languages word it by status. */
   function words(err: unknown): string {
-    if (err instanceof UploadError) {
-      // Our own words for the usual refusals, in the visitor's language (English keeps the server's detail).
-      if (host.lang !== "en") {
-        if (err.status === 413) return t.tooLarge;
-        if (err.status === 415) return t.notPicture;
-        if (err.status === 422) return t.unreadable;
-      }
-      return err.message;
-    }
-    return err instanceof Error ? err.message : String(err);
+    if (host.lang === "en" && err instanceof Error) return err.message;
+    if (!(err instanceof UploadError)) return t.upload[0];
+    if (err.code === "no_token") return t.notConnected;
+    return (t.upload as Record<number, string>)[err.status] ?? fill(t.uploadOther, { status: err.status });
+  }
+
+  /** Why a picture could not be shown (see lib/images.ts fetchImage). */
+  function fetchWords(err: unknown): string {
+    if (host.lang === "en" && err instanceof Error) return err.message;
+    if (!(err instanceof UploadError)) return t.unavailable;
+    if (err.code === "bad_type") return t.fetchNotPicture;
+    return err.status === 403 ? t.fetchForbidden : err.status === 404 ? t.fetchGone : fill(t.fetchOther, { status: err.status });
   }
 
   async function ready(): Promise<string | null> {

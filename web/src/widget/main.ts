@@ -4,6 +4,8 @@
 // The server's origin is taken from the script's own URL.
 
 import { mountWidget } from "./widget";
+import { en, pickLang, type Strings } from "./i18n";
+import { loadBundle } from "./load";
 
 function findScript(): HTMLScriptElement | null {
   const current = document.currentScript;
@@ -31,11 +33,23 @@ function findScript(): HTMLScriptElement | null {
     origin,
     title: script.getAttribute("data-title"),
     color: script.getAttribute("data-color"),
-    lang: script.getAttribute("data-lang"),
+    lang: pickLang(script.getAttribute("data-lang"), navigator.languages || [navigator.language]),
     // "prefer": offer this tab first when sharing (private fields are then masked).
     shareTab: script.getAttribute("data-share-tab"),
   };
-  const go = () => mountWidget(config);
-  if (document.body) go();
-  else document.addEventListener("DOMContentLoaded", go, { once: true });
+  // The widget appears once its words are here: English is built in, another
+  // language's pack is fetched first (English if it fails or takes over 4 s).
+  let mounted = false;
+  const go = (t: Strings) => {
+    if (mounted) return;
+    mounted = true;
+    const mount = () => mountWidget(config, t);
+    if (document.body) mount();
+    else document.addEventListener("DOMContentLoaded", mount, { once: true });
+  };
+  if (config.lang === "en") go(en);
+  else {
+    loadBundle<Strings>(origin, config.lang, go, () => go(en));
+    setTimeout(() => go(en), 4000);
+  }
 })();

@@ -5,15 +5,16 @@
 // All agent-provided text is written with textContent.
 
 import { SESSION_KEY_DIGITS, type ClientMessage, type ServerMessage } from "../protocol.gen";
-import { sentence } from "../lib/format";
-import type { PeerState } from "../lib/share-peer";
-import { VisitorShare, PROBLEM_TEXT } from "../lib/share-visitor";
+import { fill } from "../lib/format";
+import { VisitorShare } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./share.css";
 import { prepareCapture } from "./share-mask";
 import { InkBoard, decodeInk } from "../lib/ink";
 import { inkLayer } from "../ui/ink-svg";
+import type { Lang } from "./i18n";
+import { SHARE_STRINGS } from "./share-i18n";
 
 export interface ShareHost {
   session: VisitorSession;
@@ -31,6 +32,8 @@ export interface ShareHost {
   isOpen(): boolean;
   /** Open the chat panel (e.g. after "I have a code"). */
   openPanel(): void;
+  /** The visitor's language [default: en]. */
+  lang?: Lang;
 }
 
 export interface ShareApi {
@@ -38,21 +41,6 @@ export interface ShareApi {
   share: VisitorShare;
   render(): void;
 }
-
-const CONN_TEXT: Record<PeerState, string> = {
-  connecting: "Connecting to the agent…",
-  direct: "Connected",
-  relayed: "Connected (through a relay server)",
-  reconnecting: "Connection interrupted — reconnecting…",
-  lost: "Connection lost — still trying…",
-  closed: "Not connected",
-};
-
-const KEY_ERRORS: Record<string, string> = {
-  not_found: "That code is wrong or has expired. Check the digits, or ask for a new code.",
-  rate_limited: "Too many tries. Please wait a minute, then try again.",
-  bad_request: `A code has ${SESSION_KEY_DIGITS} digits.`,
-};
 
 function framed(): boolean {
   try {
@@ -64,12 +52,14 @@ function framed(): boolean {
 
 export function mountShare(host: ShareHost): ShareApi {
   adoptStyles(host.styleRoot, css);
+  const t = SHARE_STRINGS[host.lang ?? "en"];
+  const keyErrors: Record<string, string> = { not_found: t.keyWrong, rate_limited: t.keyRateLimited, bad_request: fill(t.keyDigits, { n: SESSION_KEY_DIGITS }) };
   const session = host.session;
   const hooks = (window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true;
   let lastBoxes: unknown[] = [];
   let scheduled = false;
 
-  const preview = h("video", { class: "sl-preview", "data-testid": "share-preview", muted: true, autoplay: true, playsinline: true, "aria-label": "What the agent sees" });
+  const preview = h("video", { class: "sl-preview", "data-testid": "share-preview", muted: true, autoplay: true, playsinline: true, "aria-label": t.previewLabel });
   preview.muted = true;
   // The agent's drawings: over the preview, and over the page itself when this
   // very tab is shared (the picture is then the viewport). Never in the way.
@@ -108,7 +98,7 @@ export function mountShare(host: ShareHost): ShareApi {
   let codeError = "";
   let redeeming = false;
   let waitingToRedeem: string | null = null;
-  const codeInput = h("input", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "11", placeholder: "123 456 789", "aria-label": `${SESSION_KEY_DIGITS}-digit code`, "data-testid": "share-code-input" });
+  const codeInput = h("input", { inputmode: "numeric", autocomplete: "one-time-code", maxlength: "11", placeholder: "123 456 789", "aria-label": fill(t.keyLabel, { n: SESSION_KEY_DIGITS }), "data-testid": "share-code-input" });
 
   // Steps taken while the socket is down go out after the next welcome (signals
   // do not: a reconnect brings a new setup and, if needed, a restart).
@@ -132,6 +122,7 @@ export function mountShare(host: ShareHost): ShareApi {
     },
     getDisplayMedia: (o) => navigator.mediaDevices.getDisplayMedia(o),
     createPc: (c) => new RTCPeerConnection(c),
+    now: () => performance.now(),
     prepare: (stream, l) =>
       prepareCapture(stream, {
         fps: l.fps,
@@ -144,7 +135,7 @@ export function mountShare(host: ShareHost): ShareApi {
       if (!token) return false;
       // The token is the visitor's credential: it goes in the fragment, which is
       // never sent to a server; the pop-up removes it from its address at once.
-      const url = `${host.origin}/join?share=${encodeURIComponent(id)}#t=${encodeURIComponent(token)}`;
+      const url = `${host.origin}/join?share=${encodeURIComponent(id)}&lang=${host.lang ?? "en"}#t=${encodeURIComponent(token)}`;
       let w: Window | null = null;
       try {
         w = window.open(url, "sightline-share", "popup,width=560,height=720");
@@ -191,7 +182,7 @@ export function mountShare(host: ShareHost): ShareApi {
       schedule();
     } else if (m.type === "error" && redeeming) {
       redeeming = false;
-      codeError = KEY_ERRORS[m.code] ?? sentence(m.message);
+      codeError = keyErrors[m.code] ?? t.keyFailed;
       schedule();
       return true;
     }
@@ -209,7 +200,7 @@ export function mountShare(host: ShareHost): ShareApi {
     codeError = "";
     if (!session.send({ type: "share_key_redeem", key })) {
       redeeming = false;
-      codeError = "Not connected. Try again in a moment.";
+      codeError = t.notConnected;
     }
     schedule();
   }
@@ -217,17 +208,17 @@ export function mountShare(host: ShareHost): ShareApi {
   const codeForm = h(
     "form",
     { class: "sl-card", "data-testid": "share-code-form" },
-    h("p", { class: "sl-who", text: "Enter the code the agent gave you" }),
-    h("div", { class: "sl-code" }, codeInput, h("button", { class: "sl-btn sl-primary", type: "submit", "data-testid": "share-code-submit", text: "Join" })),
+    h("p", { class: "sl-who", text: t.keyPrompt }),
+    h("div", { class: "sl-code" }, codeInput, h("button", { class: "sl-btn sl-primary", type: "submit", "data-testid": "share-code-submit", text: t.keyJoin })),
   );
   const codeErr = h("p", { class: "sl-err", role: "alert", "data-testid": "share-code-error", hidden: true });
   codeForm.appendChild(codeErr);
-  codeForm.appendChild(h("button", { class: "sl-btn", type: "button", text: "Cancel", onclick: () => ((codeOpen = false), schedule()) }));
+  codeForm.appendChild(h("button", { class: "sl-btn", type: "button", text: t.cancel, onclick: () => ((codeOpen = false), schedule()) }));
   codeForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const key = codeInput.value.replace(/[\s-]/g, "");
     if (!new RegExp(`^\\d{${SESSION_KEY_DIGITS}}$`).test(key)) {
-      codeError = KEY_ERRORS.bad_request;
+      codeError = keyErrors.bad_request;
       schedule();
       return;
     }
@@ -260,34 +251,37 @@ export function mountShare(host: ShareHost): ShareApi {
         h(
           "div",
           { class: "sl-problem", role: "alert", "data-testid": "share-problem", "data-problem": share.problem },
-          h("span", { text: PROBLEM_TEXT[share.problem] }),
-          h("button", { class: "sl-x", type: "button", "aria-label": "Dismiss", text: "×", onclick: () => ((share.problem = null), schedule()) }),
+          h("span", {
+            // A standing block: where to lift it, in this browser's words.
+            text: share.problem === "denied" ? `${t.problems.denied} ${/\bFirefox\//.test(navigator.userAgent) ? t.unblockFirefox : t.unblockOther}` : t.problems[share.problem],
+          }),
+          h("button", { class: "sl-x", type: "button", "aria-label": t.dismiss, text: "×", onclick: () => ((share.problem = null), schedule()) }),
         ),
       );
     }
     if (phase === "invited") {
-      const who = share.agentName || "The agent";
+      const who = share.agentName || t.theAgent;
       parts.push(
         h(
           "div",
           { class: "sl-card", "data-testid": "share-invite-card" },
-          h("p", { class: "sl-who", text: `${who} asks to see your screen` }),
+          h("p", { class: "sl-who", text: fill(t.asks, { name: who }) }),
           h("p", { "data-testid": "share-invite-text", text: share.invitation || "" }),
-          h("p", { class: "sl-note", text: "Nothing is shared until you choose what to show. You can stop at any moment." }),
+          h("p", { class: "sl-note", text: t.inviteNote }),
           h(
             "div",
             { class: "sl-row" },
-            btn("Share my screen", "share-accept", "sl-primary", () => share.accept()),
-            btn("No thanks", "share-decline", "", () => share.decline()),
+            btn(t.accept, "share-accept", "sl-primary", () => share.accept()),
+            btn(t.decline, "share-decline", "", () => share.decline()),
           ),
         ),
       );
     } else if (phase === "picking") {
-      parts.push(h("div", { class: "sl-card", "data-testid": "share-picking" }, h("p", { text: "Choose what to share in your browser's window. Choose a single tab or window to keep the rest private." })));
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-picking" }, h("p", { text: t.picking })));
     } else if (phase === "popup") {
-      parts.push(h("div", { class: "sl-card", "data-testid": "share-popup-note" }, h("p", { text: "Continue in the small Sightline window that opened." })));
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-popup-note" }, h("p", { text: t.popup })));
     } else if (phase === "elsewhere") {
-      parts.push(h("div", { class: "sl-card", "data-testid": "share-elsewhere" }, h("p", { text: "Your screen is shared from another window." })));
+      parts.push(h("div", { class: "sl-card", "data-testid": "share-elsewhere" }, h("p", { text: t.elsewhere })));
     } else if (phase === "sharing" || phase === "changing") {
       const track = share.prepared?.track ?? null;
       const cur = preview.srcObject as MediaStream | null;
@@ -297,15 +291,15 @@ export function mountShare(host: ShareHost): ShareApi {
         h(
           "div",
           { class: "sl-card", "data-testid": "share-active" },
-          h("div", { class: "sl-row" }, h("span", { class: "sl-live", text: "You are sharing your screen" })),
+          h("div", { class: "sl-row" }, h("span", { class: "sl-live", text: t.sharing })),
           previewWrap,
-          h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, text: CONN_TEXT[state] }),
-          share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: "Private fields on this page are hidden from the agent." }) : null,
+          h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, text: t.conn[state] }),
+          share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: t.masked }) : null,
           h(
             "div",
             { class: "sl-row" },
-            btn("Stop sharing", "share-stop", "sl-danger", () => share.stop()),
-            btn(phase === "changing" ? "Choosing…" : "Change what I share", "share-change", "", () => share.change()),
+            btn(t.stop, "share-stop", "sl-danger", () => share.stop()),
+            btn(phase === "changing" ? t.choosing : t.change, "share-change", "", () => share.change()),
           ),
         ),
       );
@@ -320,7 +314,7 @@ export function mountShare(host: ShareHost): ShareApi {
     if (preview.isConnected && preview.srcObject && preview.paused) void preview.play().catch(() => undefined);
     const sharing = phase === "sharing" || phase === "changing";
     floatBar.hidden = !sharing || host.isOpen();
-    if (!floatBar.hidden) replaceChildren(floatBar, h("span", { class: "sl-live", text: "Sharing your screen" }), btn("Stop", "share-float-stop", "sl-danger", () => share.stop()));
+    if (!floatBar.hidden) replaceChildren(floatBar, h("span", { class: "sl-live", text: t.floatSharing }), btn(t.floatStop, "share-float-stop", "sl-danger", () => share.stop()));
   }
 
   if (hooks) {

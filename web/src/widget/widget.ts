@@ -1,20 +1,22 @@
 // The widget's DOM: a launcher button and a chat panel inside a shadow root.
 // Message data is only ever written with textContent / text nodes.
 
-import { MAX_TEXT_CHARS, type Event } from "../protocol.gen";
+import { MAX_TEXT_CHARS, type ErrorCode, type Event } from "../protocol.gen";
 import { charCount, displayHost, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
 import type { OutboxItem } from "../lib/transcript";
 import { VisitorSession, type KeyValueStore } from "../lib/visitor-session";
+import { AVATAR_HEX } from "../lib/avatar-hex";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import css from "./widget.css";
-import { STRINGS, pickLang, type Strings } from "./i18n";
+import type { Lang, Strings } from "./i18n";
+import { loadBundle } from "./load";
 
 export interface WidgetConfig {
   origin: string;
   title: string | null;
   color: string | null;
-  lang: string | null;
+  lang: Lang;
   shareTab?: string | null;
 }
 
@@ -69,9 +71,9 @@ function safeColor(value: string | null): string | null {
   }
 }
 
-export function mountWidget(config: WidgetConfig): void {
-  const lang = pickLang(config.lang, navigator.languages || [navigator.language]);
-  const t: Strings = STRINGS[lang];
+/** Mounts the widget, in `config.lang`, whose strings are `t`. */
+export function mountWidget(config: WidgetConfig, t: Strings): void {
+  const lang = config.lang;
   const title = (config.title || "").trim() || t.defaultTitle;
   const local = storage("localStorage");
   const session_ = storage("sessionStorage");
@@ -298,7 +300,7 @@ export function mountWidget(config: WidgetConfig): void {
             h(
               "div",
               { class: "meta" },
-              h("span", { class: "bad", title: m.error || "", text: t.notSent }),
+              h("span", { class: "bad", title: m.error ? t.errors[m.error as ErrorCode] || "" : "", text: t.notSent }),
               h("button", { class: "retry", type: "button", "data-testid": "retry", text: t.retry, onclick: () => session.retry(m.clientId) }),
             ),
           );
@@ -362,6 +364,9 @@ export function mountWidget(config: WidgetConfig): void {
           const text = fill(t.pushed, { name: e.agent.display_name });
           parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
           prev = null;
+        } else if (e.kind === "email_left") {
+          parts.push(systemRow(`s:${conv}:${e.seq}`, fill(t.emailSaved, { email: e.email })));
+          prev = null;
         } else if (e.kind === "agent_joined" || e.kind === "closed") {
           const text =
             e.kind === "agent_joined"
@@ -383,9 +388,27 @@ export function mountWidget(config: WidgetConfig): void {
     const state = session.state;
     const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
     if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
-    else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
+    // Nobody available: no promise of an agent shortly, but the offer of an address.
+    else if (state === "waiting" && !session.agentsAvailable) {
+      if (!session.visitorEmail) out.push(awayRow);
+    } else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
     return out;
   }
+
+  // Nobody is available: the visitor may leave an address to be answered at.
+  const awayRow: Row = {
+    key: "h:away",
+    sig: "",
+    build: () => {
+      const email = h("input", { class: "input", type: "email", required: true, maxlength: "254", autocomplete: "email", "aria-label": t.emailLabel, placeholder: t.emailLabel, "data-testid": "email" });
+      const form = h("form", { class: "away", "data-testid": "away" }, h("p", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        session.leaveEmail(email.value);
+      });
+      return form;
+    },
+  };
 
   function renderLog(): void {
     list.update(log, computeRows(), greeting);
@@ -407,6 +430,8 @@ export function mountWidget(config: WidgetConfig): void {
     const state = session.state;
     const agent = session.agent;
     replaceChildren(avatar, agent && state !== "closed" ? Array.from(agent.display_name.trim())[0]?.toUpperCase() || "?" : icon(ICONS.chat, 20));
+    // The agent's own colour, when they chose one (else the site's accent).
+    avatar.style.background = (agent?.colour && state !== "closed" && AVATAR_HEX[agent.colour]) || "";
     // A site that is not allowed (4403): no promise of an answer, nothing to type into.
     const off = session.link === "refused";
     input.disabled = attachBtn.disabled = off;
@@ -415,7 +440,9 @@ export function mountWidget(config: WidgetConfig): void {
       ? ""
       : state === "active" && agent
         ? fill(t.subtitleActive, { name: agent.display_name })
-        : state === "waiting"
+        : (state === "waiting" || state === "none") && session.ready && !session.agentsAvailable
+          ? t.subtitleAway
+          : state === "waiting"
           ? t.subtitleWaiting
           : state === "closed"
             ? t.subtitleClosed
@@ -436,7 +463,7 @@ export function mountWidget(config: WidgetConfig): void {
       statusIcon = ICONS.clock;
     }
     if (session.notice && link === "online") {
-      statusText = session.notice;
+      statusText = t.errors[session.notice];
       statusIcon = ICONS.alert;
     }
     status.hidden = !statusText;
@@ -467,17 +494,7 @@ export function mountWidget(config: WidgetConfig): void {
 
   // ---- the other bundles, loaded when needed: widget-NAME.js sets
   // window.__sightlineNAMEModule (NAME capitalised there) ----
-  function load<M>(name: string, ready: (mod: M) => void, failed: () => void): void {
-    const script = document.createElement("script");
-    script.src = config.origin + `/widget-${name}.js`;
-    script.async = true;
-    script.onload = () => {
-      const mod = (window as unknown as Record<string, M | undefined>)[`__sightline${name[0].toUpperCase() + name.slice(1)}Module`];
-      if (mod) ready(mod);
-    };
-    script.onerror = failed;
-    document.head.appendChild(script);
-  }
+  const load = <M>(name: string, ready: (mod: M) => void, failed: () => void) => loadBundle(config.origin, name, ready, failed);
   // What every bundle is mounted with (each reads what it needs).
   const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) };
 

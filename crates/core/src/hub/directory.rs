@@ -22,6 +22,10 @@ pub(super) enum Audience<'a> {
     Visitor(&'a VisitorId),
     /// Every agent socket.
     AllAgents,
+    /// Every socket of one agent.
+    Agent(AgentId),
+    /// Every visitor socket that said hello.
+    AllVisitors,
     /// The visitor of a conversation.
     VisitorOf(&'a ConversationId),
     /// The agents of a conversation: its owner.
@@ -90,6 +94,19 @@ impl Directory {
     fn all_agent_conns(&self) -> impl Iterator<Item = ConnId> + '_ {
         self.agents.values().flatten().copied()
     }
+
+    fn all_visitor_conns(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.visitors.values().flatten().copied()
+    }
+
+    /// The agents with at least one socket that said hello, in order.
+    pub(super) fn connected_agents(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.agents.keys().copied()
+    }
+
+    pub(super) fn agent_online(&self, agent: AgentId) -> bool {
+        self.agents.contains_key(&agent)
+    }
 }
 
 impl Hub {
@@ -100,6 +117,8 @@ impl Hub {
             Audience::Conn(conn) => vec![conn],
             Audience::Visitor(visitor) => dir.visitor_conns(visitor).collect(),
             Audience::AllAgents => dir.all_agent_conns().collect(),
+            Audience::Agent(agent) => dir.agent_conns(agent).collect(),
+            Audience::AllVisitors => dir.all_visitor_conns().collect(),
             Audience::VisitorOf(id) => self
                 .conversations
                 .get(id)

@@ -1,6 +1,6 @@
 //! The hub: every live conversation, visitor and connection, as one state machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -28,7 +28,7 @@ pub use grants::{Party, StreamGrant, StreamToken};
 use crate::records::{
     preview_of, NewImage, Persist, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
-use crate::validate::{normalize_body, token_hash, validate_client_id, validate_page, Invalid};
+use crate::validate::{normalize_body, normalize_email, token_hash, validate_client_id, validate_page, Invalid};
 use directory::{Audience, Directory};
 
 /// A connection's number, chosen by the shell, unique for the hub's lifetime.
@@ -92,6 +92,10 @@ pub enum Input {
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
+    /// Whether it is within the office hours of the server's configuration (always
+    /// true without them). The shell says so at start and about once a minute;
+    /// outside them no agent is available to visitors.
+    OfficeHours { open: bool },
     /// An uploaded image (already validated and stored as blobs by the shell) to
     /// post into a conversation as a message. Answered with
     /// [`Output::ImagePosted`] carrying the same `request` number.
@@ -356,6 +360,12 @@ pub struct Hub {
     /// a message naming one finds it without walking every conversation.
     grant_index: BTreeMap<GrantId, ConversationId>,
     stream_index: BTreeMap<StreamId, ConversationId>,
+    /// Connected agents who said they are away.
+    away: BTreeSet<AgentId>,
+    /// Within office hours (see [`Input::OfficeHours`]).
+    office_open: bool,
+    /// What visitors were last told by [`ServerMessage::Availability`].
+    announced_available: bool,
 }
 
 /// What a refused request turns into.
@@ -400,6 +410,9 @@ impl Hub {
             outputs: VecDeque::new(),
             limits: Limits::default(),
             addresses: AddressBook::default(),
+            away: BTreeSet::new(),
+            office_open: true,
+            announced_available: false,
         }
     }
 
@@ -482,6 +495,10 @@ impl Hub {
             }
             Input::Disconnected { conn } => self.on_disconnected(now, conn),
             Input::VisitorLookedUp { conn, token, visitor } => self.on_visitor_looked_up(now, conn, token, visitor),
+            Input::OfficeHours { open } => {
+                self.office_open = open;
+                self.announce_availability();
+            }
             Input::Tick => {
                 self.end_shares_of_departed_visitors(now);
                 self.evict_idle(now);
@@ -786,10 +803,17 @@ impl Hub {
                     }
                 }
             }
-            (Peer::Agent(identity), ClientMessage::AgentHello { protocol }) => {
+            (Peer::Agent(identity), ClientMessage::AgentHello { protocol, away }) => {
                 self.check_protocol(conn, protocol)?;
                 self.set_state(conn, ConnState::Ready { visitor: None });
+                // The console remembers the agent's choice; the newest hello says it.
+                let others = self.resolve(Audience::Agent(identity.agent.id));
                 self.directory.add_agent(identity.agent.id, conn);
+                if self.set_away(identity.agent.id, away) {
+                    for other in others {
+                        self.send(other, ServerMessage::AwayChanged { away });
+                    }
+                }
                 let conversations = self
                     .conversations
                     .values()
@@ -809,8 +833,10 @@ impl Hub {
                         agent: identity.agent,
                         is_admin: identity.is_admin,
                         conversations,
+                        away,
                     },
                 );
+                self.announce_availability();
                 Ok(())
             }
             (Peer::Visitor, _) => Err(refuse(
@@ -994,6 +1020,7 @@ impl Hub {
                     s.visitor_online = true;
                     s
                 }),
+                agents_available: self.agents_available(),
             },
         );
         if let Some(summary) = summary {
@@ -1073,8 +1100,10 @@ impl Hub {
         let seq = c.summary.last_seq + 1;
         c.summary.last_seq = seq;
         c.summary.last_activity_at = now;
-        if let EventKind::Message { body, .. } = &kind {
-            c.summary.preview = Some(preview_of(body));
+        match &kind {
+            EventKind::Message { body, .. } => c.summary.preview = Some(preview_of(body)),
+            EventKind::EmailLeft { email } => c.summary.visitor_email = Some(email.clone()),
+            _ => {}
         }
         let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS);
         if record_activity {
@@ -1279,15 +1308,74 @@ impl Hub {
             ClientMessage::ControlReport { grant, action } => {
                 self.control_report(now, current.as_ref(), &grant, action)
             }
+            ClientMessage::LeaveEmail { email } => self.leave_email(now, current.as_ref(), &email),
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
             | ClientMessage::ShareKeyCreate { .. }
             | ClientMessage::PushPage { .. }
+            | ClientMessage::SetAway { .. }
             | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
             }
         }
+    }
+
+    /// Records whether a connected agent is away; returns whether that changed.
+    fn set_away(&mut self, agent: AgentId, away: bool) -> bool {
+        if away {
+            self.away.insert(agent)
+        } else {
+            self.away.remove(&agent)
+        }
+    }
+
+    /// Whether any agent is available to visitors: within office hours, and at
+    /// least one connected agent is not away.
+    fn agents_available(&self) -> bool {
+        self.office_open && self.directory.connected_agents().any(|a| !self.away.contains(&a))
+    }
+
+    /// Tells every visitor socket when [`Hub::agents_available`] changed since they
+    /// were last told (a welcome carries it too).
+    fn announce_availability(&mut self) {
+        let available = self.agents_available();
+        if available != self.announced_available {
+            self.announced_available = available;
+            self.deliver(
+                Audience::AllVisitors,
+                ServerMessage::Availability {
+                    agents_available: available,
+                },
+            );
+        }
+    }
+
+    /// A visitor leaves an e-mail address on their open conversation.
+    fn leave_email(&mut self, now: u64, current: Option<&ConversationId>, email: &str) -> Handled {
+        let email = normalize_email(email)?;
+        let Some(id) = current
+            .filter(|id| self.conversations.get(*id).is_some_and(Conversation::is_open))
+            .cloned()
+        else {
+            return Err(refuse(
+                ErrorCode::InvalidState,
+                "write a message first: the address is kept with your conversation",
+            ));
+        };
+        if self
+            .conversations
+            .get(&id)
+            .and_then(|c| c.summary.visitor_email.as_deref())
+            == Some(email.as_str())
+        {
+            return Ok(());
+        }
+        self.append(now, &id, EventKind::EmailLeft { email });
+        if let Some(summary) = self.conversations.get(&id).map(|c| c.summary.clone()) {
+            self.notify_agents(&summary);
+        }
+        Ok(())
     }
 
     /// See [`Input::AgentRenamed`]. Closed conversations keep the name they were
@@ -1403,6 +1491,7 @@ impl Hub {
                     visitor_online: online,
                     share: None,
                     grants: Vec::new(),
+                    visitor_email: None,
                 },
                 visitor: visitor_id.clone(),
                 recent: recent::RecentIds::default(),
@@ -1626,10 +1715,18 @@ impl Hub {
             ClientMessage::GrantEnd { grant } => self.agent_grant_end(now, &grant, me),
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
             ClientMessage::PushPage { conversation, url } => self.push_page(now, &conversation, me, url),
+            ClientMessage::SetAway { away } => {
+                if self.set_away(me.id, away) {
+                    self.deliver(Audience::Agent(me.id), ServerMessage::AwayChanged { away });
+                    self.announce_availability();
+                }
+                Ok(())
+            }
             ClientMessage::ShareProgress { .. }
             | ClientMessage::ShareKeyRedeem { .. }
             | ClientMessage::PageChanged { .. }
             | ClientMessage::ControlReport { .. }
+            | ClientMessage::LeaveEmail { .. }
             | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
@@ -1683,6 +1780,10 @@ impl Hub {
                     }
                 }
                 self.directory.remove_agent(identity.agent.id, conn);
+                if !self.directory.agent_online(identity.agent.id) {
+                    self.away.remove(&identity.agent.id);
+                }
+                self.announce_availability();
             }
             (
                 Peer::Visitor,

@@ -237,6 +237,7 @@ impl World {
             conn,
             ClientMessage::AgentHello {
                 protocol: PROTOCOL_VERSION,
+                away: false,
             },
         );
         self.take(conn)
