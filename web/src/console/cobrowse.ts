@@ -7,7 +7,8 @@ import { diagText, diagnosticsIn, type DiagEntry } from "../lib/cobrowse-diag";
 import { AgentCobrowse, COBROWSE_STATE_TEXT, DEFAULT_COBROWSE_MESSAGE, cobrowseGrant, isCobrowseLive } from "../lib/cobrowse-agent";
 import { AgentControl, CONTROL_REFUSAL_TEXT, CONTROL_STATE_TEXT, DEFAULT_CONTROL_MESSAGE, controlGrant, isControlLive } from "../lib/control-agent";
 import type { StreamLink } from "../lib/stream-socket";
-import { h, replaceChildren } from "../ui/dom";
+import { h, icon, replaceChildren } from "../ui/dom";
+import { CONSOLE_ICONS, iconButton, type ConsoleIcon } from "./icons";
 import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import type { Mirror } from "./mirror-main";
@@ -101,8 +102,8 @@ export class CobrowseUi {
       },
       onLink: () => this.schedule(),
     });
-    this.askBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "cobrowse-invite", text: "Ask to co-browse", onclick: () => this.openAsk() });
-    this.pushBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "push-page", text: "Send a page", title: "Send the visitor to a page of this site", onclick: () => this.openPush() });
+    this.askBtn = iconButton("cursor", "Ask to co-browse", { class: "btn ghost icon-btn", "data-testid": "cobrowse-invite", onclick: () => this.openAsk() });
+    this.pushBtn = iconButton("external", "Send a page: send the visitor to a page of this site", { class: "btn ghost icon-btn", "data-testid": "push-page", onclick: () => this.openPush() });
     inbox.tools.append(this.askBtn, this.pushBtn);
     this.stageSlot.appendChild(this.awayNote);
     this.aside.append(this.statusEl, this.bar, this.stageSlot, this.diagPanel);
@@ -318,14 +319,35 @@ export class CobrowseUi {
     const cg = controlGrant(e?.summary.grants);
     const controlLive = isControlLive(cg);
     this.syncControl(id, cg);
-    const show = active && !!g && live;
+    // Until the visitor answers, the request is a line in the chat header
+    // ("Invitation sent · Withdraw"); the panel opens once they allow it.
+    const pending = active && !!g && live && g.state === "asked";
+    const show = active && !!g && live && !pending;
     this.aside.hidden = !show;
     this.inbox.el.classList.toggle("cobrowsing", show);
     // Every mirror but the one shown now is hidden (the shown one is never
     // hidden on the way: that would take the keyboard focus off it).
     for (const [c, m] of this.mirrors) if (!show || c !== id) m.el.hidden = true;
-    if (!show || !g || !id) return;
+    if (pending && g && id) {
+      this.statusEl.className = "head-status";
+      replaceChildren(
+        this.statusEl,
+        icon(CONSOLE_ICONS.cursor, 16),
+        h("span", { "data-testid": "cobrowse-state", "data-state": g.state, title: COBROWSE_STATE_TEXT[g.state], text: "Invitation sent" }),
+        h("span", { "aria-hidden": "true", text: "·" }),
+        h("button", { class: "linkish", type: "button", "data-testid": "cobrowse-end", title: "Take the co-browsing request back: the visitor's prompt goes away", text: "Withdraw", onclick: () => this.cobrowse.end(id) }),
+      );
+      if (this.statusEl.parentElement !== this.inbox.headSlot) this.inbox.headSlot.appendChild(this.statusEl);
+      return;
+    }
+    if (!show || !g || !id) {
+      // Kept in the hidden panel: its last state stays on the page, readable.
+      if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
+      return;
+    }
     this.aside.dataset.state = g.state;
+    this.statusEl.className = "share-status";
+    if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
     replaceChildren(
       this.statusEl,
       h("span", { class: `share-dot ${g.state === "active" ? "sharing" : ""}` }),
@@ -367,38 +389,40 @@ export class CobrowseUi {
               .map((d) => h("div", { class: `cb-diag-row ${d.kind}`, "data-kind": d.kind }, h("time", { text: new Date(d.at).toLocaleTimeString() }), h("span", { text: diagText(d) })))),
       );
     }
-    const tool = (testid: string, text: string, title: string, onclick: () => void, pressed?: boolean) =>
-      h("button", { class: "btn small", type: "button", "data-testid": testid, text, title, "aria-pressed": pressed === undefined ? undefined : String(pressed), onclick });
+    const tool = (testid: string, name: ConsoleIcon, title: string, onclick: () => void, pressed?: boolean) =>
+      iconButton(name, title, { "data-testid": testid, "aria-pressed": pressed === undefined ? undefined : String(pressed), onclick });
     replaceChildren(
       this.bar,
       away
         ? h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": "away", text: "Visitor away" })
         : h("span", { class: "sv-state", "data-testid": "cobrowse-link", "data-state": link ?? "connecting", text: link ? LINK_TEXT[link] : "Waiting…" }),
-      this.frozen ? h("span", { class: "cb-frozen", "data-testid": "cobrowse-frozen", text: "Frozen" }) : null,
+      this.frozen ? h("span", { class: "cb-frozen", "data-testid": "cobrowse-frozen", role: "status", text: "Frozen" }) : null,
       info?.title ? h("span", { class: "cb-title", "data-testid": "cobrowse-title", title: info.title, text: info.title }) : null,
       info?.href ? h("span", { class: "cb-url", "data-testid": "cobrowse-url", title: info.href, text: info.href }) : null,
       h("span", { class: "grow" }),
-      tool("cobrowse-fit", this.fit ? "Actual size" : "Fit", this.fit ? "Show the page at the visitor's size" : "Fit the page into the panel", () => {
+      tool("cobrowse-fit", this.fit ? "actual" : "fit", this.fit ? "Actual size: show the page at the visitor's size" : "Fit the page into the panel", () => {
         this.fit = !this.fit;
         for (const m of this.mirrors.values()) m.setFit(this.fit);
         this.schedule();
       }),
-      tool("cobrowse-highlight", "Highlight", "Click an element in the page to outline it for the visitor (click it again to take the outline away)", () => {
+      tool("cobrowse-highlight", "target", "Highlight: click an element in the page to outline it for the visitor (click it again to take the outline away)", () => {
         this.highlighting = !this.highlighting;
         if (this.highlighting) this.setDrawing({ on: false });
         for (const m of this.mirrors.values()) m.setGuideMode(this.highlighting ? "highlight" : "point");
         this.schedule();
       }, this.highlighting),
       ...this.drawTools(id, tool),
-      tool("cobrowse-freeze", this.frozen ? "Back to live" : "Freeze", "Hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
-      tool("cobrowse-snapshot", "Snapshot", "Open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
+      tool("cobrowse-freeze", this.frozen ? "play" : "pause", this.frozen ? "Back to live" : "Freeze: hold the picture; the page goes on underneath", () => this.toggleFreeze(id), this.frozen),
+      tool("cobrowse-snapshot", "camera", "Snapshot: open what the visitor sees in the snapshot editor, at their window's size", () => void this.snapshot(id)),
       h(
         "button",
-        { class: "btn small", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Console errors and failed requests on the visitor's page", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },
-        "Problems",
+        { class: "btn small icon-btn", type: "button", "data-testid": "cobrowse-diag-toggle", "aria-pressed": String(this.diagOpen), title: "Problems: console errors and failed requests on the visitor's page", onclick: () => ((this.diagOpen = !this.diagOpen), this.schedule()) },
+        icon(CONSOLE_ICONS.bug, 16),
+        // The name is the word and the count the button shows ("Problems 2").
+        h("span", { class: "sr-only", text: "Problems" }),
         h("span", { class: "cb-badge", "data-testid": "cobrowse-diag-count", "data-count": diags.length, text: String(diags.length) }),
       ),
-      tool("cobrowse-fullscreen", "Full screen", "Show the page full screen", () => {
+      tool("cobrowse-fullscreen", "fullscreen", "Full screen: show the page full screen", () => {
         if (document.fullscreenElement) void document.exitFullscreen();
         else void this.aside.requestFullscreen?.().catch(() => undefined);
       }),
@@ -435,17 +459,17 @@ export class CobrowseUi {
     this.schedule();
   }
 
-  private drawTools(conversation: string, tool: (testid: string, text: string, title: string, onclick: () => void, pressed?: boolean) => HTMLButtonElement): HTMLElement[] {
+  private drawTools(conversation: string, tool: (testid: string, name: ConsoleIcon, title: string, onclick: () => void, pressed?: boolean) => HTMLButtonElement): HTMLElement[] {
     const d = this.draw;
     return [
-      tool("cobrowse-draw", "Draw", "Drag on the page to draw lines the visitor sees on theirs", () => this.setDrawing({ on: !d.on }), d.on),
+      tool("cobrowse-draw", "pen", "Draw: drag on the page to draw lines the visitor sees on theirs", () => this.setDrawing({ on: !d.on }), d.on),
       ...(d.on
         ? [
-            tool("cobrowse-draw-arrow", "Arrow", "Lines end in an arrowhead", () => this.setDrawing({ arrow: !d.arrow }), d.arrow),
-            tool("cobrowse-draw-pin", "Pin", "Lines stay until cleared (otherwise they fade after a few seconds)", () => this.setDrawing({ pinned: !d.pinned }), d.pinned),
+            tool("cobrowse-draw-arrow", "arrow", "Arrow: lines end in an arrowhead", () => this.setDrawing({ arrow: !d.arrow }), d.arrow),
+            tool("cobrowse-draw-pin", "pin", "Pin: lines stay until cleared (otherwise they fade after a few seconds)", () => this.setDrawing({ pinned: !d.pinned }), d.pinned),
           ]
         : []),
-      tool("cobrowse-clear-drawings", "Clear drawings", "Take every drawing away, here and on the visitor's page", () => this.mirrors.get(conversation)?.clearDrawings(false)),
+      tool("cobrowse-clear-drawings", "eraser", "Clear drawings: take every drawing away, here and on the visitor's page", () => this.mirrors.get(conversation)?.clearDrawings(false)),
     ];
   }
 }

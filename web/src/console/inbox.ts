@@ -8,6 +8,7 @@ import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import { transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
+import { CONSOLE_ICONS, iconButton } from "./icons";
 
 function initials(label: string): string {
   const digits = label.replace(/\D/g, "");
@@ -56,6 +57,12 @@ export class InboxView {
   private headerSig = "";
   private drafts = new Map<string, string>();
   private stick = true;
+  /** The chat header's second line: a pending invitation ("Invitation sent · Withdraw"). */
+  readonly headSlot = h("div", { class: "chat-head-status", "data-testid": "chat-head-status" });
+  /** Opens the queue as a drawer (below 1024 px wide); main puts it in the top bar. */
+  readonly drawerButton: HTMLButtonElement;
+  private readonly queue: HTMLElement;
+  private readonly railToggle: HTMLButtonElement;
   /** Extra composer tools (screen sharing puts its button here). */
   readonly tools = h("span", { class: "composer-tools" });
   private images: ImagesUi | null = null;
@@ -65,7 +72,7 @@ export class InboxView {
   constructor(private readonly session: AgentSession) {
     this.input = h("textarea", { class: "composer-input", rows: "2", placeholder: "Write a reply… (Enter to send, Shift+Enter for a new line)", "aria-label": "Reply", "data-testid": "composer-input" });
     this.sendBtn = h("button", { class: "btn primary", type: "submit", "data-testid": "send", "aria-label": "Send reply" }, icon(ICONS.send, 16), h("span", { text: "Send" }));
-    this.linkToggle = h("button", { class: "btn ghost", type: "button", "aria-expanded": "false", "data-testid": "link-toggle", "aria-label": "Send link" }, icon(ICONS.link, 16), h("span", { text: "Send link" }));
+    this.linkToggle = h("button", { class: "btn ghost icon-btn", type: "button", "aria-expanded": "false", "data-testid": "link-toggle", "aria-label": "Send link", title: "Send link" }, icon(ICONS.link, 16));
     this.linkUrl = h("input", { type: "url", placeholder: "https://…", "aria-label": "Link URL", "data-testid": "link-url" });
     this.linkTitle = h("input", { type: "text", placeholder: "Title (optional)", "aria-label": "Link title", maxlength: "200", "data-testid": "link-title" });
     const linkSend = h("button", { class: "btn", type: "button", "data-testid": "link-send", text: "Send link" });
@@ -86,17 +93,39 @@ export class InboxView {
       h("p", { text: "Pick a waiting visitor from the queue to accept it, or one of yours to continue." }),
     );
     this.pane.append(this.header, this.banner, this.log, this.typing, this.composer, this.emptyPane);
-    this.el = h(
-      "div",
-      { class: "inbox" },
-      h(
-        "aside",
-        { class: "queue", "aria-label": "Queue" },
-        h("section", { "data-testid": "queue-waiting" }, h("h2", { class: "queue-title" }, h("span", { text: "Waiting" }), this.waitingCount), this.waitingList, this.waitingEmpty),
-        h("section", { "data-testid": "queue-mine" }, h("h2", { class: "queue-title" }, h("span", { text: "Mine" }), this.mineCount), this.mineList, this.mineEmpty),
-      ),
-      this.pane,
+    this.railToggle = h(
+      "button",
+      { class: "btn ghost icon-btn queue-toggle", type: "button", "data-testid": "queue-rail-toggle", "aria-expanded": "false", "aria-controls": "queue", title: "Show the queue", "aria-label": "Show the queue", onclick: () => this.openQueue(!this.queueOpen()) },
+      icon(CONSOLE_ICONS.chevronsRight, 16),
     );
+    this.drawerButton = h(
+      "button",
+      { class: "btn ghost icon-btn drawer-btn", type: "button", "data-testid": "queue-drawer-toggle", "aria-expanded": "false", title: "Queue", "aria-label": "Queue", onclick: () => this.openQueue(!this.queueOpen()) },
+      icon(CONSOLE_ICONS.menu, 18),
+    );
+    this.queue = h(
+      "aside",
+      { class: "queue", id: "queue", "aria-label": "Queue", "data-testid": "queue" },
+      this.railToggle,
+      h("section", { "data-testid": "queue-waiting" }, h("h2", { class: "queue-title" }, h("span", { text: "Waiting" }), this.waitingCount), this.waitingList, this.waitingEmpty),
+      h("section", { "data-testid": "queue-mine" }, h("h2", { class: "queue-title" }, h("span", { text: "Mine" }), this.mineCount), this.mineList, this.mineEmpty),
+    );
+    this.el = h("div", { class: "inbox" }, this.queue, this.pane);
+    // The open drawer (or expanded rail) closes with Escape, a click outside it, or a choice in it.
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && this.queueOpen() && this.el.isConnected) {
+        this.openQueue(false);
+        this.drawerButton.focus();
+      }
+    });
+    document.addEventListener("pointerdown", (ev) => {
+      const t = ev.target as Node | null;
+      if (!this.queueOpen() || !t || this.queue.contains(t) || this.drawerButton.contains(t)) return;
+      this.openQueue(false);
+    });
+    this.queue.addEventListener("click", (ev) => {
+      if ((ev.target as Element | null)?.closest?.("[data-testid=queue-item]")) this.openQueue(false);
+    });
 
     this.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -147,10 +176,29 @@ export class InboxView {
     });
   }
 
+  private queueOpen(): boolean {
+    return this.el.classList.contains("queue-open");
+  }
+
+  /** Opens or closes the queue where it is folded away: the drawer below 1024 px, the rail beside a viewer. */
+  openQueue(open: boolean): void {
+    this.el.classList.toggle("queue-open", open);
+    for (const b of [this.drawerButton, this.railToggle]) b.setAttribute("aria-expanded", String(open));
+    const label = open ? "Hide the queue" : "Show the queue";
+    this.railToggle.title = label;
+    this.railToggle.setAttribute("aria-label", label);
+    replaceChildren(this.railToggle, icon(open ? CONSOLE_ICONS.chevronsLeft : CONSOLE_ICONS.chevronsRight, 16));
+  }
+
+  /** Notices go just above the composer, in the flow: they never cover it. */
+  placeNotice(el: HTMLElement): void {
+    if (el.parentElement !== this.pane || el.nextSibling !== this.composer) this.pane.insertBefore(el, this.composer);
+  }
+
   /** Pictures: the "Picture" button, paste and drop into the composer, thumbnails and "Edit". */
   attachImages(images: ImagesUi): void {
     this.images = images;
-    const btn = h("button", { class: "btn ghost", type: "button", "data-testid": "image-attach", title: "Annotate a picture and send it (you can also paste or drop one here)", text: "Picture", onclick: () => images.pick() });
+    const btn = iconButton("camera", "Picture: annotate a picture and send it (you can also paste or drop one here)", { class: "btn ghost icon-btn", "data-testid": "image-attach", onclick: () => images.pick() });
     this.tools.prepend(btn);
     this.input.addEventListener("paste", (ev) => {
       if (images.fromTransfer(ev.clipboardData)) ev.preventDefault();
@@ -237,6 +285,8 @@ export class InboxView {
         "data-id": s.id,
         "data-status": s.status,
         "aria-current": selected ? "true" : undefined,
+        // The tooltip is what the folded rail (initials only) leaves out.
+        title: [label, s.preview || (s.status === "waiting" ? "Waiting…" : ""), where].filter(Boolean).join(" · "),
         onclick: () => this.session.select(s.id),
       },
       h("span", { class: "avatar-wrap" }, avatarFor(s.id, label), h("span", { class: `presence ${s.visitor_online ? "on" : "off"}`, title: s.visitor_online ? "Online" : "Offline" })),
@@ -307,7 +357,9 @@ export class InboxView {
       const actions: HTMLElement[] = [];
       if (sum.status === "waiting")
         actions.push(h("button", { class: "btn primary", type: "button", "data-testid": "accept", disabled: e.accepting, text: e.accepting ? "Accepting…" : "Accept", onclick: () => s.accept(sum.id) }));
-      if (active) actions.push(h("button", { class: "btn danger-ghost", type: "button", "data-testid": "close-conversation", text: "Close conversation", onclick: () => s.close(sum.id) }));
+      if (active) actions.push(
+          h("button", { class: "btn danger-ghost close-conv", type: "button", "data-testid": "close-conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
+        );
       if (sum.status === "closed") actions.push(h("button", { class: "btn", type: "button", "data-testid": "dismiss", text: "Dismiss", onclick: () => s.dismiss(sum.id) }));
       replaceChildren(
         this.header,
@@ -327,6 +379,7 @@ export class InboxView {
           ),
         ),
         h("div", { class: "chat-actions" }, ...actions),
+        this.headSlot,
       );
     }
     // Banner: what the agent can do here.

@@ -3,6 +3,7 @@
 import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
+import { CONSOLE_ICONS, type ConsoleIcon } from "./icons";
 import { visitorLabel } from "../lib/format";
 import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
@@ -196,10 +197,14 @@ function startApp(me: Me): void {
 
   // Top bar
   const waitingBadge = h("span", { class: "nav-badge", "data-testid": "nav-waiting", hidden: true });
-  const navInbox = h("a", { href: "#/inbox", "data-testid": "nav-inbox" }, h("span", { text: "Inbox" }), waitingBadge);
-  const navHistory = h("a", { href: "#/history", "data-testid": "nav-history", text: "History" });
-  const navAdmin = h("a", { href: "#/admin", "data-testid": "nav-admin", text: "Admin", hidden: !user.is_admin });
-  const navInstall = h("a", { href: "#/install", "data-testid": "nav-install", text: "Install", hidden: !user.is_admin });
+  // Each page's tab: an icon and a name; on a narrow screen only the icon shows
+  // (the name stays for screen readers and as the tooltip).
+  const tab = (page: string, name: string, pic: ConsoleIcon, hidden = false, ...extra: HTMLElement[]) =>
+    h("a", { href: `#/${page}`, "data-testid": `nav-${page}`, title: name, hidden }, icon(CONSOLE_ICONS[pic], 18, "tab-icon"), h("span", { class: "tab-label", text: name }), ...extra);
+  const navInbox = tab("inbox", "Inbox", "inbox", false, waitingBadge);
+  const navHistory = tab("history", "History", "history");
+  const navAdmin = tab("admin", "Admin", "users", !user.is_admin);
+  const navInstall = tab("install", "Install", "code", !user.is_admin);
   const linkState = h("span", { class: "link-state", "data-testid": "link-state", role: "status", "aria-label": "Connection" });
   const meName = h("span", { class: "me-name", "data-testid": "me-name", text: user.display_name });
   const meAvatar = h("span", { class: "me-avatar", "aria-hidden": "true", "data-testid": "me-avatar" });
@@ -231,12 +236,17 @@ function startApp(me: Me): void {
       },
     }),
   );
-  const notifyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "notify-toggle" });
+  // The top bar's less important actions: an icon with its name beside it on a
+  // wide screen, the icon alone (name as tooltip) below 1440 px, and a menu
+  // behind "More" on a phone.
+  const action = (testid: string, pic: ConsoleIcon, name: string, title = name) =>
+    h("button", { class: "btn ghost small top-action", type: "button", "data-testid": testid, title }, icon(CONSOLE_ICONS[pic], 16), h("span", { class: "btn-label", text: name }));
+  const notifyBtn = action("notify-toggle", "bellOff", "Notifications");
   const showNotify = (note?: string) => {
     const on = desktopNotificationsOn();
     notifyBtn.setAttribute("aria-pressed", String(on));
-    notifyBtn.textContent = on ? "Notifications on" : "Notifications off";
-    notifyBtn.title = note ?? (on ? "A desktop notification for each new visitor while this tab is hidden. Click to turn off." : "Click for a desktop notification for each new visitor while this tab is hidden.");
+    notifyBtn.replaceChild(icon(CONSOLE_ICONS[on ? "bell" : "bellOff"], 16), notifyBtn.firstChild as Node);
+    notifyBtn.title = note ?? (on ? "Desktop notifications are on: one for each new visitor while this tab is hidden. Click to turn off." : "Desktop notifications are off. Click for one for each new visitor while this tab is hidden.");
   };
   showNotify();
   notifyBtn.addEventListener("click", async () => {
@@ -268,10 +278,27 @@ function startApp(me: Me): void {
     session.setAway(!session.away);
     toast(session.away ? "You are away. Visitors are told nobody is available unless a colleague is." : "You are available.");
   });
-  const changePw = h("button", { class: "btn ghost small", type: "button", "data-testid": "change-password", text: "Change password" });
-  const logout = h("button", { class: "btn ghost small", type: "button", "data-testid": "logout", text: "Log out" });
-  const keyBtn = h("button", { class: "btn ghost small", type: "button", "data-testid": "share-key-create", text: "Session key", title: "A code for a caller to join you: to share their screen, or to co-browse" });
-  keyBtn.addEventListener("click", () => openKeyDialog(shareUi.shares, session, toast));
+  const changePw = action("change-password", "lock", "Change password");
+  const logout = action("logout", "logOut", "Log out");
+  const keyBtn = action("share-key-create", "key", "Session key", "Session key: a code for a caller to join you, to share their screen or to co-browse");
+  keyBtn.addEventListener("click", () => {
+    closeMenu();
+    openKeyDialog(shareUi.shares, session, toast);
+  });
+  // Available / Away keeps its word beside the dot at every width but a phone's, where it is the menu's first item.
+  const actions = h("div", { class: "top-actions", id: "top-actions", "data-testid": "top-actions" }, awayBtn, keyBtn, notifyBtn, changePw, logout);
+  const moreBtn = h(
+    "button",
+    { class: "btn ghost small icon-btn top-more", type: "button", "data-testid": "top-more", "aria-expanded": "false", "aria-controls": "top-actions", "aria-haspopup": "true", title: "More", "aria-label": "More" },
+    icon(CONSOLE_ICONS.more, 18),
+  );
+  const openMenu = (open: boolean) => {
+    actions.classList.toggle("open", open);
+    moreBtn.setAttribute("aria-expanded", String(open));
+  };
+  const closeMenu = () => openMenu(false);
+  moreBtn.addEventListener("click", () => openMenu(!actions.classList.contains("open")));
+  for (const b of [changePw, logout]) b.addEventListener("click", closeMenu);
   const view = h("main", { class: "view", id: "main" });
   const shell = h(
     "div",
@@ -279,16 +306,14 @@ function startApp(me: Me): void {
     h(
       "header",
       { class: "topbar" },
+      inbox.drawerButton,
       logo(),
       h("nav", { class: "tabs", "aria-label": "Pages" }, navInbox, navHistory, navAdmin, navInstall),
       h("span", { class: "grow" }),
       linkState,
-      awayBtn,
+      actions,
+      moreBtn,
       profileBtn,
-      keyBtn,
-      notifyBtn,
-      changePw,
-      logout,
     ),
     view,
     toastEl,
@@ -313,7 +338,11 @@ function startApp(me: Me): void {
     }
     if (next !== page) {
       page = next;
+      shell.dataset.page = page;
       replaceChildren(view, next === "inbox" ? inbox.el : next === "history" ? history.el : next === "install" ? install.el : admin.el);
+      // On the inbox, notices sit above the composer; elsewhere at the top right.
+      if (page === "inbox") inbox.placeNotice(toastEl);
+      else if (toastEl.parentElement !== shell) shell.appendChild(toastEl);
     }
     if (next === "history") history.show(arg);
     if (next === "admin") void admin.load();
@@ -403,6 +432,19 @@ function startApp(me: Me): void {
   });
 
   const onHash = () => route();
+  // The "More" menu closes with Escape or a click outside it.
+  const onMenuKey = (ev: KeyboardEvent) => {
+    if (ev.key === "Escape" && actions.classList.contains("open")) {
+      closeMenu();
+      moreBtn.focus();
+    }
+  };
+  const onMenuPointer = (ev: PointerEvent) => {
+    const t = ev.target as Node | null;
+    if (t && !actions.contains(t) && !moreBtn.contains(t)) closeMenu();
+  };
+  document.addEventListener("keydown", onMenuKey);
+  document.addEventListener("pointerdown", onMenuPointer);
   const onOnline = () => session.reconnectNow();
   const onGesture = () => primeAudio();
   window.addEventListener("hashchange", onHash);
@@ -418,6 +460,8 @@ function startApp(me: Me): void {
     window.removeEventListener("online", onOnline);
     document.removeEventListener("pointerdown", onGesture, true);
     document.removeEventListener("keydown", onGesture, true);
+    document.removeEventListener("keydown", onMenuKey);
+    document.removeEventListener("pointerdown", onMenuPointer);
     setUnauthorizedHandler(() => undefined);
     if (current === handle) current = null;
   }

@@ -3,12 +3,21 @@
 
 import type { AgentSession } from "../lib/agent-session";
 import { AgentShares, SHARE_STATE_TEXT, isLive } from "../lib/share-agent";
-import { h, replaceChildren } from "../ui/dom";
+import type { ShareState } from "../protocol.gen";
+import { h, icon, replaceChildren } from "../ui/dom";
+import { CONSOLE_ICONS, iconButton } from "./icons";
 import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import { Viewer } from "./viewer";
 
 const DEFAULT_INVITATION = "May I see your screen? It would help me guide you.";
+
+/** The chat header's words for a share that has not started yet (the full sentence is its tooltip). */
+const PENDING_TEXT: Partial<Record<ShareState, string>> = {
+  invited: "Invitation sent",
+  accepted: "The visitor agreed",
+  choosing: "The visitor is choosing what to share…",
+};
 
 export class ShareUi {
   readonly shares: AgentShares;
@@ -31,7 +40,7 @@ export class ShareUi {
       restart: () => this.selected && this.shares.restart(this.selected),
       snapshot: (frame) => this.onSnapshot?.(frame),
     });
-    this.inviteBtn = h("button", { class: "btn ghost", type: "button", "data-testid": "share-invite-open", text: "Ask to see screen", onclick: () => this.openInvite() });
+    this.inviteBtn = iconButton("screen", "Ask to see screen", { class: "btn ghost icon-btn", "data-testid": "share-invite-open", onclick: () => this.openInvite() });
     inbox.tools.appendChild(this.inviteBtn);
     this.aside.append(this.statusEl, this.viewer.el);
     inbox.el.appendChild(this.aside);
@@ -77,23 +86,50 @@ export class ShareUi {
     const live = isLive(share);
     this.inviteBtn.disabled = !active || live;
     this.inviteBtn.title = live ? "A screen share is already under way" : "Ask the visitor to share their screen";
-    const show = active && live;
+    // The viewer opens once there is something to see: until then the invitation
+    // is a line in the chat header ("Invitation sent · Withdraw"), not a black panel.
+    const entry = id ? (this.shares.live.get(id) ?? null) : null;
+    const pending = active && live && !!share && share.state !== "sharing" && !entry?.stream;
+    const show = active && live && !pending;
     this.aside.hidden = !show;
     this.inbox.el.classList.toggle("sharing", show);
-    if (!show || !share || !id) {
+    if (!(show || pending) || !share || !id) {
+      // Kept in the hidden panel: its last state stays on the page, readable.
+      if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
       this.viewer.show(null);
       return;
     }
     this.aside.dataset.state = share.state;
-    const entry = this.shares.live.get(id) ?? null;
-    replaceChildren(
-      this.statusEl,
-      h("span", { class: `share-dot ${share.state}` }),
-      h("span", { "data-testid": "share-state", "data-state": share.state, text: SHARE_STATE_TEXT[share.state] }),
-      share.state !== "sharing" ? h("button", { class: "btn small", type: "button", "data-testid": "share-cancel", text: share.state === "invited" ? "Withdraw" : "Cancel", onclick: () => this.shares.end(id) }) : null,
-    );
-    this.viewer.el.hidden = share.state !== "sharing" && !entry?.stream;
-    this.viewer.show(entry);
+    const withdraw = h("button", {
+      class: pending ? "linkish" : "btn small",
+      type: "button",
+      "data-testid": "share-cancel",
+      text: share.state === "invited" ? "Withdraw" : "Cancel",
+      title: share.state === "invited" ? "Take the invitation back: the visitor's prompt goes away" : "Stop the screen share before it starts",
+      onclick: () => this.shares.end(id),
+    });
+    if (pending) {
+      this.statusEl.className = "head-status";
+      replaceChildren(
+        this.statusEl,
+        icon(CONSOLE_ICONS.screen, 16),
+        h("span", { "data-testid": "share-state", "data-state": share.state, title: SHARE_STATE_TEXT[share.state], text: PENDING_TEXT[share.state] ?? SHARE_STATE_TEXT[share.state] }),
+        h("span", { "aria-hidden": "true", text: "·" }),
+        withdraw,
+      );
+      if (this.statusEl.parentElement !== this.inbox.headSlot) this.inbox.headSlot.appendChild(this.statusEl);
+    } else {
+      this.statusEl.className = "share-status";
+      replaceChildren(
+        this.statusEl,
+        h("span", { class: `share-dot ${share.state}` }),
+        h("span", { "data-testid": "share-state", "data-state": share.state, text: SHARE_STATE_TEXT[share.state] }),
+        share.state !== "sharing" ? withdraw : null,
+      );
+      if (this.statusEl.parentElement !== this.aside) this.aside.prepend(this.statusEl);
+    }
+    this.viewer.el.hidden = !show;
+    this.viewer.show(show ? entry : null);
   }
 }
 

@@ -6,6 +6,7 @@ import { formatBitrate, type ShareFigures } from "../lib/share-stats";
 import type { LiveShare } from "../lib/share-agent";
 import type { PeerState } from "../lib/share-peer";
 import { h, replaceChildren } from "../ui/dom";
+import { iconButton, setIconButton, type ConsoleIcon } from "./icons";
 import { InkBoard, INK_SCALE, fitPoints } from "../lib/ink";
 import { inkLayer, type InkLayer } from "../ui/ink-svg";
 import type { ShareInk } from "../protocol.gen";
@@ -37,6 +38,7 @@ export class Viewer {
   private readonly modeBtn: HTMLButtonElement;
   private readonly freezeBtn: HTMLButtonElement;
   private readonly zoomLabel = h("span", { class: "sv-zoom", "data-testid": "share-zoom" });
+  private readonly frozenBadge: HTMLElement;
   private live: LiveShare | null = null;
   private fit = true;
   private scale = 1;
@@ -64,63 +66,72 @@ export class Viewer {
     this.ink = inkLayer(this.board, "share-ink");
     this.ink.svg.style.transformOrigin = "0 0";
     this.stage = h("div", { class: "sv-stage", "data-testid": "share-stage", tabindex: "0", "aria-label": "Visitor's screen" }, this.video, this.frozen, this.ink.svg as unknown as HTMLElement);
-    const b = (text: string, testid: string, title: string, onclick: () => void) => h("button", { class: "btn small", type: "button", "data-testid": testid, title, text, onclick });
-    const toggle = (text: string, testid: string, title: string, onclick: () => void) => {
-      const t = b(text, testid, title, onclick);
+    // Icon buttons with tooltips: one row of tools that fits beside the chat.
+    const b = (name: ConsoleIcon, testid: string, title: string, onclick: () => void) => iconButton(name, title, { "data-testid": testid, onclick });
+    const toggle = (name: ConsoleIcon, testid: string, title: string, onclick: () => void) => {
+      const t = b(name, testid, title, onclick);
       t.setAttribute("aria-pressed", "false");
       return t;
     };
-    this.drawBtn = toggle("Draw", "share-draw", "Draw on the visitor's screen: they see it over their preview, and over the page when they share this tab", () => this.setDrawing(!this.drawing));
-    this.arrowBtn = toggle("Arrow", "share-arrow", "Draw arrows instead of lines", () => {
+    this.drawBtn = toggle("pen", "share-draw", "Draw on the visitor's screen: they see it over their preview, and over the page when they share this tab", () => this.setDrawing(!this.drawing));
+    this.arrowBtn = toggle("arrow", "share-arrow", "Draw arrows instead of lines", () => {
       this.arrow = !this.arrow;
       this.arrowBtn.setAttribute("aria-pressed", String(this.arrow));
     });
-    this.pinBtn = toggle("Pin", "share-pin", "Keep new drawings until cleared (otherwise they fade after a few seconds)", () => {
+    this.pinBtn = toggle("pin", "share-pin", "Keep new drawings until cleared (otherwise they fade after a few seconds)", () => {
       this.pinned = !this.pinned;
       this.pinBtn.setAttribute("aria-pressed", String(this.pinned));
     });
-    const clearInk = b("Clear", "share-clear-drawings", "Take every drawing away, here and on the visitor's side", () => this.sendInk({ kind: "clear" }));
-    this.modeBtn = b("Motion mode", "share-mode", "Switch between sharp text (few frames) and smooth motion (more frames)", () => {
+    const clearInk = b("eraser", "share-clear-drawings", "Clear drawings: take every drawing away, here and on the visitor's side", () => this.sendInk({ kind: "clear" }));
+    this.modeBtn = b("motion", "share-mode", "Motion mode: smooth motion (more frames)", () => {
       const next = this.live?.peer.mode === "motion" ? "text" : "motion";
       this.actions.setMode(next);
     });
-    const snap = b("Snapshot", "share-snapshot", "Grab the current picture at full resolution and annotate it (S)", () => this.snapshot());
-    this.freezeBtn = b("Freeze", "share-freeze", "Hold the current picture", () => this.toggleFreeze());
-    const full = b("Full screen", "share-fullscreen", "Full screen", () => {
+    const snap = b("camera", "share-snapshot", "Snapshot: grab the current picture at full resolution and annotate it (S)", () => this.snapshot());
+    this.freezeBtn = b("pause", "share-freeze", "Freeze: hold the current picture", () => this.toggleFreeze());
+    const full = b("fullscreen", "share-fullscreen", "Full screen", () => {
       if (document.fullscreenElement) void document.exitFullscreen();
       else void this.el.requestFullscreen?.().catch(() => undefined);
     });
+    // On the picture itself, so that nobody mistakes a held frame for the live screen.
+    this.frozenBadge = h(
+      "div",
+      { class: "sv-frozen-badge", "data-testid": "share-frozen-badge", role: "status", hidden: true },
+      h("span", { class: "sv-frozen-label", text: "Frozen" }),
+      h("button", { class: "btn small", type: "button", "data-testid": "share-frozen-live", text: "Back to live", onclick: () => this.toggleFreeze() }),
+    );
+    // Its button is not the start of a drag or a stroke on the picture.
+    this.frozenBadge.addEventListener("pointerdown", (ev) => ev.stopPropagation());
+    this.stage.appendChild(this.frozenBadge);
+    const sep = () => h("span", { class: "sv-sep", "aria-hidden": "true" });
     this.el = h(
       "div",
       { class: "sv", "data-testid": "share-viewer" },
       h(
         "div",
-        { class: "sv-bar" },
+        { class: "sv-bar", role: "toolbar", "aria-label": "Viewer" },
         this.stateEl,
         h("span", { class: "grow" }),
-        b("Fit", "share-fit", "Fit to window", () => this.setFit()),
-        b("100%", "share-actual", "Actual size", () => this.setScale(1)),
-        b("−", "share-zoom-out", "Zoom out", () => this.zoomBy(0.8)),
+        b("fit", "share-fit", "Fit to window", () => this.setFit()),
+        b("actual", "share-actual", "Actual size (100%)", () => this.setScale(1)),
+        b("zoomOut", "share-zoom-out", "Zoom out", () => this.zoomBy(0.8)),
         this.zoomLabel,
-        b("+", "share-zoom-in", "Zoom in", () => this.zoomBy(1.25)),
-        full,
-      ),
-      this.stage,
-      h(
-        "div",
-        { class: "sv-bar" },
-        this.statsEl,
-        h("span", { class: "grow" }),
+        b("zoomIn", "share-zoom-in", "Zoom in", () => this.zoomBy(1.25)),
+        sep(),
         this.drawBtn,
         this.arrowBtn,
         this.pinBtn,
         clearInk,
+        sep(),
         snap,
         this.freezeBtn,
         this.modeBtn,
-        b("Reconnect", "share-restart", "Ask the visitor's browser for a new connection", () => this.actions.restart()),
-        h("button", { class: "btn small danger-ghost", type: "button", "data-testid": "share-end", text: "End share", onclick: () => this.actions.end() }),
+        b("refresh", "share-restart", "Reconnect: ask the visitor's browser for a new connection", () => this.actions.restart()),
+        full,
+        h("button", { class: "btn small danger-solid", type: "button", "data-testid": "share-end", title: "End the screen share", text: "End share", onclick: () => this.actions.end() }),
       ),
+      this.stage,
+      h("div", { class: "sv-foot" }, this.statsEl),
     );
     this.video.addEventListener("resize", () => this.layout());
     this.video.addEventListener("loadedmetadata", () => this.layout());
@@ -183,8 +194,12 @@ export class Viewer {
     this.stateEl.textContent = l && !l.stream && state === "connecting" ? "Waiting for the picture…" : STATE_TEXT[state];
     const mode = l?.peer.mode ?? "text";
     this.modeBtn.dataset.mode = mode;
-    this.modeBtn.textContent = mode === "motion" ? "Text mode" : "Motion mode";
-    this.freezeBtn.textContent = this.isFrozen ? "Back to live" : "Freeze";
+    if (mode === "motion") setIconButton(this.modeBtn, "text", "Text mode: sharp text (few frames)");
+    else setIconButton(this.modeBtn, "motion", "Motion mode: smooth motion (more frames)");
+    if (this.isFrozen) setIconButton(this.freezeBtn, "play", "Back to live");
+    else setIconButton(this.freezeBtn, "pause", "Freeze: hold the current picture");
+    this.freezeBtn.setAttribute("aria-pressed", String(this.isFrozen));
+    this.frozenBadge.hidden = !this.isFrozen;
     this.freezeBtn.dataset.frozen = String(this.isFrozen);
     this.frozen.hidden = !this.isFrozen;
     this.video.style.visibility = this.isFrozen ? "hidden" : "";
