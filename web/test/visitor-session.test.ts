@@ -227,3 +227,43 @@ test("other close codes still reconnect", () => {
   clock.advance(1000);
   assert.equal(pool.sockets.length, 2);
 });
+
+test("availability: unknown before the welcome, then as the server says, kept across a reconnect", () => {
+  const { pool, session, clock } = setup();
+  const device = { can_share_screen: false, can_cobrowse: true, touch: true, time_zone: "Europe/Berlin", utc_offset_minutes: 60 };
+  const withDevice = new VisitorSession({
+    wsUrl: "wss://support.example/ws/visitor",
+    storage: new MemoryStore(),
+    page: () => null,
+    device: () => device,
+    createSocket: pool.factory,
+    timers: clock,
+    now: clock.nowFn,
+  });
+  withDevice.start();
+  pool.current.open();
+  assert.deepEqual((pool.current.messages()[0] as { device?: unknown }).device, device, "the hello says what the browser can do");
+  withDevice.stop();
+
+  session.start();
+  pool.current.open();
+  assert.equal(session.agentsAvailable, null);
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: null, agents_available: false });
+  assert.equal(session.agentsAvailable, false);
+  pool.current.receive({ type: "availability", agents_available: true });
+  assert.equal(session.agentsAvailable, true);
+  pool.current.serverClose(1006);
+  assert.equal(session.agentsAvailable, true, "the last word stands while reconnecting");
+});
+
+test("an address left is sent trimmed and read back from the conversation's events", () => {
+  const { pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1"), agents_available: false });
+  assert.equal(session.leaveEmail("  vera@example.com "), true);
+  assert.deepEqual(pool.current.last(), { type: "leave_email", email: "vera@example.com" });
+  assert.equal(session.visitorEmail, null);
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "email_left", email: "vera@example.com" } });
+  assert.equal(session.visitorEmail, "vera@example.com");
+});

@@ -133,7 +133,7 @@ fn chromium_path() -> Option<PathBuf> {
 
 fn firefox_path() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("FIREFOX_PATH") {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
     }
     Some(PathBuf::from("/usr/bin/firefox-esr")).filter(|p| p.exists())
 }

@@ -92,7 +92,11 @@ fn visitors_learn_whether_any_agent_is_available_as_agents_come_go_and_step_away
     w.msg(11, ClientMessage::SetAway { away: false });
     assert_eq!(w.take(11), vec![ServerMessage::AwayChanged { away: false }]);
     assert_eq!(told(&mut w, 1), vec![true]);
+    // The only available agent's socket closes: not told at once (a console
+    // reload is back in a moment), but at the next tick.
     w.input(Input::Disconnected { conn: ConnId(11) });
+    assert!(told(&mut w, 1).is_empty());
+    w.input(Input::Tick);
     assert_eq!(told(&mut w, 1), vec![false], "the only available agent left");
     assert!(!welcome(&mut w, 3));
 }
@@ -122,12 +126,30 @@ fn an_agents_consoles_agree_on_away_and_the_newest_hello_says_it() {
     w.input(Input::Disconnected { conn: ConnId(12) });
     assert_eq!(told(&mut w, 1), vec![false], "away, not gone");
     w.input(Input::Disconnected { conn: ConnId(10) });
+    w.input(Input::Tick);
     let hello = agent_hello(&mut w, 13, 1, "Anna", false);
     assert!(matches!(
         hello.first(),
         Some(ServerMessage::AgentWelcome { away: false, .. })
     ));
     assert_eq!(told(&mut w, 1), vec![true]);
+}
+
+#[test]
+fn an_agent_who_reloads_the_console_is_no_flicker_for_visitors() {
+    let mut w = World::new();
+    welcome(&mut w, 1);
+    agent_hello(&mut w, 10, 1, "Anna", false);
+    assert_eq!(told(&mut w, 1), vec![true]);
+    w.input(Input::Disconnected { conn: ConnId(10) });
+    assert!(
+        welcome(&mut w, 2),
+        "a visitor arriving meanwhile hears what the others heard"
+    );
+    agent_hello(&mut w, 11, 1, "Anna", false);
+    w.input(Input::Tick);
+    assert!(told(&mut w, 1).is_empty(), "back before the tick: nothing to tell");
+    assert!(told(&mut w, 2).is_empty());
 }
 
 #[test]

@@ -77,7 +77,14 @@ fn agents_see_the_visitors_browser_device_and_page_as_they_move() {
     assert_eq!(context.device, Some(phone()));
     assert_eq!(context.page, Some(page("https://shop.example/cart")));
 
-    // A route change in the page: every agent who sees the conversation hears of it.
+    // Anna takes it; Ben is online too.
+    let id = summary.id.clone();
+    w.msg(10, ClientMessage::Accept { conversation: id });
+    w.agent(11, agent(2, "Ben"));
+    w.take(10);
+    w.take(11);
+    // A route change in the page: the owner hears of it, nobody else (a visitor
+    // who moves quickly must not reach every agent).
     w.msg(
         1,
         ClientMessage::PageChanged {
@@ -93,9 +100,11 @@ fn agents_see_the_visitors_browser_device_and_page_as_they_move() {
         },
     );
     assert!(w.take(10).is_empty());
+    assert!(w.take(11).is_empty(), "not the owner");
 
     // A second tab on another page, while the first stays open: the newest tab describes them.
     hello(&mut w, 2, Some(token), Some(phone()), "https://shop.example/help");
+    assert!(w.take(11).is_empty());
     assert!(w.take(10).iter().any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if conversation.visitor.as_ref().and_then(|v| v.page.as_ref()).map(|p| p.url.as_str()) == Some("https://shop.example/help"))));
 }
 

@@ -40,7 +40,7 @@ export function detailsPanel(sum: ConversationSummary, now: number): HTMLElement
   const earlier = h("ul", { class: "details-earlier", "data-testid": "details-earlier" }, h("li", { class: "muted", text: "Loading…" }));
   const panel = h(
     "aside",
-    { class: "details", "aria-label": "Visitor details", "data-testid": "details" },
+    { class: "details", id: "visitor-details", "aria-label": "Visitor details", "data-testid": "details" },
     h("h3", { text: "Visitor" }),
     h("dl", null, ...rows),
     h("h3", { text: "Earlier conversations" }),

@@ -9,6 +9,7 @@ import { KeyedList, type Row } from "../ui/keyed";
 import { transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
 import { CONSOLE_ICONS, iconButton } from "./icons";
+import { detailsPanel } from "./details";
 
 function initials(label: string): string {
   const digits = label.replace(/\D/g, "");
@@ -38,6 +39,10 @@ export class InboxView {
   private readonly pane = h("section", { class: "chat", "data-testid": "chat-pane", "aria-label": "Conversation" });
   private readonly header = h("header", { class: "chat-head" });
   private readonly banner = h("div", { class: "chat-banner", hidden: true });
+  /** The visitor's details, shown on demand under the header. */
+  private readonly details = h("div", { class: "details-slot", "data-testid": "details-slot", hidden: true });
+  private detailsOpen = false;
+  private detailsSig = "";
   private readonly log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": "Messages", "data-testid": "transcript", tabindex: "0" });
   private readonly typing = h("div", { class: "typing-line", "data-testid": "typing", hidden: true });
   private readonly composer: HTMLFormElement;
@@ -92,7 +97,7 @@ export class InboxView {
       h("h2", { text: "No conversation selected" }),
       h("p", { text: "Pick a waiting visitor from the queue to accept it, or one of yours to continue." }),
     );
-    this.pane.append(this.header, this.banner, this.log, this.typing, this.composer, this.emptyPane);
+    this.pane.append(this.header, this.banner, this.details, this.log, this.typing, this.composer, this.emptyPane);
     this.railToggle = h(
       "button",
       { class: "btn ghost icon-btn queue-toggle", type: "button", "data-testid": "queue-rail-toggle", "aria-expanded": "false", "aria-controls": "queue", title: "Show the queue", "aria-label": "Show the queue", onclick: () => this.openQueue(!this.queueOpen()) },
@@ -350,10 +355,12 @@ export class InboxView {
     const label = visitorLabel(sum.id);
     const mine = s.isMine(sum);
     const active = sum.status === "active" && mine;
-    const sig = [sum.id, sum.status, sum.visitor_online, sum.page?.url, sum.page?.title, sum.visitor_email, e.accepting, mine].join("|");
+    // The page the visitor is on now (as they move), else where they started.
+    const page = sum.visitor?.page ?? sum.page;
+    const sig = [sum.id, sum.status, sum.visitor_online, page?.url, page?.title, sum.visitor_email, e.accepting, mine].join("|");
     if (sig !== this.headerSig) {
       this.headerSig = sig;
-      const pageInfo = sum.page ? h("span", { class: "page-info", title: sum.page.url, "data-testid": "chat-page", text: sum.page.title ? `${sum.page.title} — ${sum.page.url}` : sum.page.url }) : null;
+      const pageInfo = page ? h("span", { class: "page-info", title: page.url, "data-testid": "chat-page", text: page.title ? `${page.title} — ${page.url}` : page.url }) : null;
       const actions: HTMLElement[] = [];
       if (sum.status === "waiting")
         actions.push(h("button", { class: "btn primary", type: "button", "data-testid": "accept", disabled: e.accepting, text: e.accepting ? "Accepting…" : "Accept", onclick: () => s.accept(sum.id) }));
@@ -361,6 +368,27 @@ export class InboxView {
           h("button", { class: "btn danger-ghost close-conv", type: "button", "data-testid": "close-conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
         );
       if (sum.status === "closed") actions.push(h("button", { class: "btn", type: "button", "data-testid": "dismiss", text: "Dismiss", onclick: () => s.dismiss(sum.id) }));
+      actions.unshift(
+        h(
+          "button",
+          {
+            class: "btn ghost icon-btn",
+            type: "button",
+            "data-testid": "details-toggle",
+            "aria-expanded": String(this.detailsOpen),
+            "aria-controls": "visitor-details",
+            title: "Visitor details",
+            "aria-label": "Visitor details",
+            onclick: () => {
+              this.detailsOpen = !this.detailsOpen;
+              this.headerSig = "";
+              this.detailsSig = "";
+              this.render();
+            },
+          },
+          icon(CONSOLE_ICONS.info, 16),
+        ),
+      );
       replaceChildren(
         this.header,
         avatarFor(sum.id, label),
@@ -381,6 +409,14 @@ export class InboxView {
         h("div", { class: "chat-actions" }, ...actions),
         this.headSlot,
       );
+    }
+    // The visitor's details: rebuilt when what they show changes (they move, an address).
+    const detailsSig = this.detailsOpen ? JSON.stringify([sum.id, sum.visitor, sum.visitor_email, sum.page]) : "";
+    if (detailsSig !== this.detailsSig) {
+      this.detailsSig = detailsSig;
+      this.details.hidden = !this.detailsOpen;
+      if (this.detailsOpen) replaceChildren(this.details, detailsPanel(sum, Date.now()));
+      else this.details.replaceChildren();
     }
     // Banner: what the agent can do here.
     let banner = "";

@@ -62,7 +62,8 @@ export class VisitorSession {
   private readonly now: () => number;
   private readonly abandoned = new Set<string>();
   private welcomed = false;
-  private available = true;
+  /** Null until the first welcome; then the newest the server said (kept while reconnecting). */
+  private available: boolean | null = null;
   private everOnline = false;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
@@ -193,8 +194,8 @@ export class VisitorSession {
     return state;
   }
 
-  /** Whether any agent is available, as the server last said (true until it says). */
-  get agentsAvailable(): boolean {
+  /** Whether any agent is available, as the server last said (null before it has). */
+  get agentsAvailable(): boolean | null {
     return this.available;
   }
 

@@ -160,7 +160,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const launcherOpen = icon(ICONS.chat, 26);
   const launcherClose = icon(ICONS.close, 26);
   const launcher = h("button", { class: "launcher", type: "button", "aria-label": t.openChat, "aria-expanded": "false", "data-testid": "launcher" }, launcherOpen, launcherClose, badge);
-  const root = h("div", { class: "root" }, panel, launcher);
+  // Read aloud in the widget's language, whatever the page's.
+  const root = h("div", { class: "root", lang }, panel, launcher);
   const color = safeColor(config.color);
   if (color) root.style.setProperty("--accent", color);
   shadow.appendChild(root);
@@ -400,7 +401,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
     if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
     // Nobody available: no promise of an agent shortly, but the offer of an address.
-    else if (state === "waiting" && !session.agentsAvailable) {
+    else if (state === "waiting" && session.agentsAvailable === false) {
       if (!session.visitorEmail) out.push(awayRow);
     } else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
     return out;
@@ -451,13 +452,15 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
       ? ""
       : state === "active" && agent
         ? fill(t.subtitleActive, { name: agent.display_name })
-        : (state === "waiting" || state === "none") && session.ready && !session.agentsAvailable
+        : (state === "waiting" || state === "none") && session.agentsAvailable === false
           ? t.subtitleAway
           : state === "waiting"
           ? t.subtitleWaiting
           : state === "closed"
             ? t.subtitleClosed
-            : t.subtitleNone;
+            : session.agentsAvailable
+              ? t.subtitleNone
+              : "";
     endBtn.hidden = !session.hasOpenConversation();
 
     const link = session.link;

@@ -543,6 +543,7 @@ impl Hub {
                 self.announce_availability();
             }
             Input::Tick => {
+                self.announce_availability();
                 self.end_shares_of_departed_visitors(now);
                 self.evict_idle(now);
                 self.keys.forget_expired(now);
@@ -1082,7 +1083,9 @@ impl Hub {
                     s.visitor_online = true;
                     s
                 }),
-                agents_available: self.agents_available(),
+                // What every other visitor was told (an agent who just left may
+                // be back before the next tick).
+                agents_available: self.announced_available,
             },
         );
         if let Some(summary) = summary {
@@ -1091,7 +1094,7 @@ impl Hub {
             if came_online {
                 self.update_presence(&summary.id, true);
             } else if context_changed {
-                self.summary_changed(&summary.id);
+                self.context_to_owner(&summary.id);
             }
         }
     }
@@ -1112,15 +1115,17 @@ impl Hub {
         true
     }
 
-    /// Tells agents an open conversation's summary changed.
-    fn summary_changed(&mut self, conversation: &ConversationId) {
-        if let Some(summary) = self
+    /// Tells the owning agent that the visitor moved (a page, another tab). Only
+    /// the owner: a waiting conversation is in every agent's queue, and a visitor
+    /// who changes pages quickly would reach every agent with each change; other
+    /// agents see the visitor's context with the summary's next change.
+    fn context_to_owner(&mut self, conversation: &ConversationId) {
+        if self
             .conversations
             .get(conversation)
-            .filter(|c| c.is_open())
-            .map(|c| c.summary.clone())
+            .is_some_and(|c| c.summary.status == ConversationStatus::Active)
         {
-            self.notify_agents(&summary);
+            self.summary_to_agents(conversation);
         }
     }
 
@@ -1395,7 +1400,7 @@ impl Hub {
                 }
                 if let Some(id) = &current {
                     if self.set_visitor_context(id, &visitor_id) {
-                        self.summary_changed(id);
+                        self.context_to_owner(id);
                     }
                 }
                 // Only the tab being mirrored adds to the transcript.
@@ -1904,7 +1909,9 @@ impl Hub {
                     self.away.remove(&identity.agent.id);
                     self.away_switched.remove(&identity.agent.id);
                 }
-                self.announce_availability();
+                // Not announced now: an agent who reloads the console is back in a
+                // moment, and visitors should not see "nobody is available" flicker.
+                // The next tick (within a minute) tells them if nobody came back.
             }
             (
                 Peer::Visitor,
