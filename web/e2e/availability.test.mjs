@@ -55,6 +55,19 @@ test("visitors are told when nobody is available and leave an address the agent 
   await waitFor(async () => (await agent.locator("[data-testid=chat-email]").textContent()) === "✉ vera@example.com", "address in the header");
   assert.equal(await agent.locator("[data-testid=chat-email] a").count(), 0, "not a link");
 
+  // The visitor's details: where they are, their browser and what it can do, the address.
+  await agent.locator("[data-testid=details-toggle]").click();
+  const details = agent.locator("[data-testid=details]");
+  await details.waitFor({ state: "visible" });
+  assert.match(await details.locator("[data-testid=details-page]").textContent(), /\/demo/);
+  assert.match(await details.locator("[data-testid=details-browser]").textContent(), /^Chrome \d+ on Linux$/);
+  assert.equal(await details.locator("[data-testid=details-share]").textContent(), "yes");
+  assert.match(await details.locator("[data-testid=details-time]").textContent(), /^\d\d:\d\d \(UTC/);
+  assert.equal(await details.locator("[data-testid=details-email]").textContent(), "vera@example.com");
+  await waitFor(async () => (await details.locator("[data-testid=details-earlier]").textContent()) === "None", "no earlier conversations");
+  await agent.locator("[data-testid=details-toggle]").click();
+  await details.waitFor({ state: "detached" });
+
   // Back to available: the widget says so, and the agent's colour shows once they answer.
   await agent.locator("[data-testid=away-toggle]").click();
   await waitFor(async () => (await subtitle(visitor)) !== "No one is available right now", "available again");

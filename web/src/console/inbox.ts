@@ -1,7 +1,7 @@
 // The inbox: the queue (Waiting, Mine) on the left, the selected conversation on
 // the right. Bound to an AgentSession; re-rendered on every change.
 
-import { MAX_TEXT_CHARS } from "../protocol.gen";
+import { MAX_TEXT_CHARS, type ConversationSummary } from "../protocol.gen";
 import type { AgentSession, ConversationEntry } from "../lib/agent-session";
 import { charCount, formatAgo, visitorLabel } from "../lib/format";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
@@ -329,6 +329,16 @@ export class InboxView {
     this.renderPane();
   }
 
+  /** Shows (or hides) the visitor's details, rebuilt only when what they show changed. */
+  private showDetails(sum: ConversationSummary): void {
+    const sig = this.detailsOpen ? JSON.stringify([sum.id, sum.visitor, sum.visitor_email, sum.page]) : "";
+    if (sig === this.detailsSig && this.details.hidden === !this.detailsOpen) return;
+    this.detailsSig = sig;
+    this.details.hidden = !this.detailsOpen;
+    if (this.detailsOpen) replaceChildren(this.details, detailsPanel(sum, Date.now()));
+    else this.details.replaceChildren();
+  }
+
   private renderPane(): void {
     const s = this.session;
     const id = s.selected;
@@ -379,11 +389,11 @@ export class InboxView {
             "aria-controls": "visitor-details",
             title: "Visitor details",
             "aria-label": "Visitor details",
-            onclick: () => {
+            onclick: (ev: MouseEvent) => {
               this.detailsOpen = !this.detailsOpen;
-              this.headerSig = "";
+              (ev.currentTarget as HTMLElement).setAttribute("aria-expanded", String(this.detailsOpen));
               this.detailsSig = "";
-              this.render();
+              this.showDetails(sum);
             },
           },
           icon(CONSOLE_ICONS.info, 16),
@@ -411,13 +421,7 @@ export class InboxView {
       );
     }
     // The visitor's details: rebuilt when what they show changes (they move, an address).
-    const detailsSig = this.detailsOpen ? JSON.stringify([sum.id, sum.visitor, sum.visitor_email, sum.page]) : "";
-    if (detailsSig !== this.detailsSig) {
-      this.detailsSig = detailsSig;
-      this.details.hidden = !this.detailsOpen;
-      if (this.detailsOpen) replaceChildren(this.details, detailsPanel(sum, Date.now()));
-      else this.details.replaceChildren();
-    }
+    this.showDetails(sum);
     // Banner: what the agent can do here.
     let banner = "";
     if (sum.status === "waiting") banner = "This visitor is waiting for an answer. Accept the conversation to reply.";
