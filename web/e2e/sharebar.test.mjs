@@ -7,6 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { assertAccessible } from "./axe.mjs";
 import { assertNoProblems } from "./fixture.mjs";
 import { agentSend, waitFor } from "./harness.mjs";
 import { assertVideoAdvancing, invite, startChat, useShareStack } from "./share-harness.mjs";
@@ -155,6 +156,8 @@ test("(c) reading further up: a new message shows the pill, which brings the cha
   const pill = visitor.getByRole("button", { name: "New message" });
   await pill.waitFor({ state: "visible" });
   assert.ok((await layout(visitor)).fromBottom > 150, "the visitor's place is kept");
+  // The sharing bar and the pill: named controls, AA contrast.
+  await assertAccessible(visitor, "widget while sharing, with the pill");
   await pill.click();
   await waitFor(async () => (await layout(visitor)).fromBottom < 2, "back at the bottom");
   await pill.waitFor({ state: "hidden" });
@@ -172,6 +175,7 @@ test("(d) 390×844: the same bar, preview, picture and pill on a phone-sized pag
   const l = await assertCompact(visitor, 0.6, "390×844");
   assert.ok(l.panel.width <= 390 && inside(l.stop, { top: 0, left: 0, bottom: 844, right: 390 }), "Stop inside the screen");
   await togglePreview(visitor, "open");
+  await assertAccessible(visitor, "phone, preview open");
   const open = await layout(visitor);
   assert.ok(inside(open.preview, open.panel) && open.log.height >= 250, `open preview and a usable chat ${JSON.stringify(open)}`);
   await togglePreview(visitor, "closed");

@@ -180,8 +180,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     lastTop = log.scrollTop;
     if (stick) more.hidden = true;
   });
-  // The log's box and every row: a picture or a lazily styled part grows its row
-  // after it was inserted, and a pinned view follows.
+  // The log's box, every row and every image's load: a picture (or a part styled
+  // by a lazily loaded bundle) grows its row after it was inserted, and a pinned
+  // view follows.
   const resized = typeof ResizeObserver !== "undefined" ? new ResizeObserver(pin) : null;
   resized?.observe(log);
   log.addEventListener("load", pin, true);
