@@ -65,6 +65,8 @@ test("(a) invite, accept: the agent sees the screen and every step", { timeout: 
   // "Change what I share": the picker again, same connection, still sharing.
   const pc1 = await visitor.evaluate(() => window.__sightlineShare.pc !== null);
   assert.ok(pc1);
+  // It sits under the preview, which opens from the sharing bar.
+  await widget(visitor, "share-preview-toggle").click();
   await widget(visitor, "share-change").click();
   await waitFor(async () => (await agentShareSteps(agent)).join(",") === "invited,accepted,choosing,sharing,choosing,sharing", "change: choosing then sharing");
   await assertVideoAdvancing(agent, "after change");

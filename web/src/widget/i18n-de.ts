@@ -39,6 +39,7 @@ const de: Strings = {
   you: "Sie",
   log: "Unterhaltung",
   unread: "{n} neue Nachrichten",
+  newMessage: "Neue Nachricht",
   powered: "Bereitgestellt von Sightline",
   haveCode: "Ich habe einen Code",
   shareAsked: "{name} möchte Ihren Bildschirm sehen",

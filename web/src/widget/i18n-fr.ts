@@ -39,6 +39,7 @@ const fr: Strings = {
   you: "Vous",
   log: "Conversation",
   unread: "{n} nouveaux messages",
+  newMessage: "Nouveau message",
   powered: "Propulsé par Sightline",
   haveCode: "J’ai un code",
   shareAsked: "{name} souhaite voir votre écran",

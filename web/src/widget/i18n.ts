@@ -48,6 +48,8 @@ export interface Strings {
   you: string;
   log: string;
   unread: string;
+  /** The pill over the chat when a message arrives while the visitor reads further up. */
+  newMessage: string;
   powered: string;
   haveCode: string;
   shareAsked: string;
@@ -102,6 +104,7 @@ export const en: Strings = {
   you: "You",
   log: "Conversation",
   unread: "{n} new messages",
+  newMessage: "New message",
   powered: "Powered by Sightline",
   haveCode: "I have a code",
   shareAsked: "{name} asked to see your screen",

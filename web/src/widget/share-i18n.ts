@@ -36,6 +36,9 @@ export interface ShareStrings {
   choosing: string;
   change: string;
   floatSharing: string;
+  /** The sharing bar's control that opens and closes the preview. */
+  showPreview: string;
+  hidePreview: string;
   floatStop: string;
   /** After `problems.denied`: how to lift a standing block, in Firefox and elsewhere. */
   unblockFirefox: string;
@@ -95,6 +98,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     choosing: "Choosing…",
     change: "Change what I share",
     floatSharing: "Sharing your screen",
+    showPreview: "Show preview",
+    hidePreview: "Hide preview",
     floatStop: "Stop",
     unblockFirefox: "To allow it, click the crossed-out screen icon at the start of the address bar and remove the block, then ask the agent to invite you again.",
     unblockOther:
@@ -152,6 +157,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     choosing: "Auswahl läuft…",
     change: "Andere Auswahl freigeben",
     floatSharing: "Bildschirm wird freigegeben",
+    showPreview: "Vorschau anzeigen",
+    hidePreview: "Vorschau ausblenden",
     floatStop: "Beenden",
     unblockFirefox:
       "Um sie zu erlauben, klicken Sie auf das durchgestrichene Bildschirm-Symbol am Anfang der Adressleiste und heben Sie die Blockierung auf. Bitten Sie dann den Mitarbeiter, Sie erneut einzuladen.",
@@ -210,6 +217,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     choosing: "Choix en cours…",
     change: "Changer ce que je partage",
     floatSharing: "Partage de votre écran",
+    showPreview: "Afficher l’aperçu",
+    hidePreview: "Masquer l’aperçu",
     floatStop: "Arrêter",
     unblockFirefox:
       "Pour l’autoriser, cliquez sur l’icône d’écran barrée au début de la barre d’adresse et retirez le blocage, puis demandez au conseiller de vous inviter à nouveau.",

@@ -1,14 +1,16 @@
 // The visitor's screen-sharing UI (the lazily loaded widget-share.js, also used
-// by the /join page): the invitation with its two buttons, the picker note, the
-// preview of exactly what is sent with "Stop sharing" always in view, "Change what
-// I share", plain-language problems, and the "I have a code" form.
+// by the /join page): the invitation with its two buttons, the picker note, while
+// sharing a one-line bar ("Sharing your screen", a small live preview, a control
+// that opens the preview of exactly what is sent with "Change what I share" under
+// it, and "Stop sharing", always in view), plain-language problems, and the "I have
+// a code" form.
 // All agent-provided text is written with textContent.
 
 import { SESSION_KEY_DIGITS, type ClientMessage, type ServerMessage } from "../protocol.gen";
 import { fill } from "../lib/format";
 import { VisitorShare } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
-import { adoptStyles, h, replaceChildren } from "../ui/dom";
+import { ICONS, adoptStyles, h, icon, replaceChildren } from "../ui/dom";
 import css from "./share.css";
 import { prepareCapture } from "./share-mask";
 import { InkBoard, decodeInk } from "../lib/ink";
@@ -34,6 +36,31 @@ export interface ShareHost {
   openPanel(): void;
   /** The visitor's language [default: en]. */
   lang?: Lang;
+  /**
+   * Little room (the chat panel): the preview starts closed, as a thumbnail in
+   * the sharing bar, so that the chat keeps most of the panel.
+   */
+  compact?: boolean;
+}
+
+/** Whether the visitor opened (1) or closed (0) the preview, for this tab's session. */
+const PREVIEW_KEY = "sightline.sharePreview";
+
+function loadPreviewOpen(fallback: boolean): boolean {
+  try {
+    const v = sessionStorage.getItem(PREVIEW_KEY);
+    return v === null ? fallback : v === "1";
+  } catch {
+    return fallback; // storage blocked (e.g. a third-party frame)
+  }
+}
+
+function savePreviewOpen(open: boolean): void {
+  try {
+    sessionStorage.setItem(PREVIEW_KEY, open ? "1" : "0");
+  } catch {
+    /* blocked: remembered for this page only */
+  }
 }
 
 export interface ShareApi {
@@ -68,7 +95,22 @@ export function mountShare(host: ShareHost): ShareApi {
   const pageInk = inkLayer(board, "share-page-ink");
   pageInk.svg.style.position = "fixed";
   pageInk.svg.style.zIndex = "2147483645";
-  const previewWrap = h("div", { class: "sl-preview-wrap" }, preview, previewInk.svg as unknown as HTMLElement);
+  // Opens and closes the preview; kept across renders so that it keeps the focus.
+  let previewOpen = loadPreviewOpen(!host.compact);
+  const previewToggle = h("button", {
+    class: "sl-btn sl-icon",
+    type: "button",
+    "data-testid": "share-preview-toggle",
+    onclick: () => {
+      previewOpen = !previewOpen;
+      savePreviewOpen(previewOpen);
+      schedule();
+      drawInk(); // the preview's size changed: the drawings follow
+    },
+  });
+  previewToggle.appendChild(icon(ICONS.chevronDown, 18));
+  // A click on the small preview opens it too (the button is the accessible way).
+  const previewWrap = h("div", { class: "sl-preview-wrap", onclick: () => !previewOpen && previewToggle.click() }, preview, previewInk.svg as unknown as HTMLElement);
   let inkFrame = 0;
   const drawInk = () => {
     if (inkFrame) return;
@@ -287,20 +329,26 @@ export function mountShare(host: ShareHost): ShareApi {
       const cur = preview.srcObject as MediaStream | null;
       if (track && (!cur || cur.getVideoTracks()[0] !== track)) preview.srcObject = new MediaStream([track]);
       const state = share.peer?.state ?? "connecting";
+      previewToggle.setAttribute("aria-expanded", String(previewOpen));
+      previewToggle.setAttribute("aria-label", previewOpen ? t.hidePreview : t.showPreview);
+      previewToggle.title = previewOpen ? t.hidePreview : t.showPreview;
+      // One flex line: preview thumbnail, what is going on, the toggle, Stop. An
+      // open preview wraps onto a line of its own below, with "Change" under it.
       parts.push(
         h(
           "div",
-          { class: "sl-card", "data-testid": "share-active" },
-          h("div", { class: "sl-row" }, h("span", { class: "sl-live", text: t.sharing })),
+          { class: "sl-bar", "data-testid": "share-active", "data-preview": previewOpen ? "open" : "closed" },
           previewWrap,
-          h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, text: t.conn[state] }),
-          share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: t.masked }) : null,
           h(
             "div",
-            { class: "sl-row" },
-            btn(t.stop, "share-stop", "sl-danger", () => share.stop()),
-            btn(phase === "changing" ? t.choosing : t.change, "share-change", "", () => share.change()),
+            { class: "sl-bar-text" },
+            h("span", { class: "sl-live", "data-testid": "share-live", title: t.floatSharing, text: t.floatSharing }),
+            h("span", { class: "sl-conn", "data-testid": "share-conn", "data-state": state, title: t.conn[state], text: t.conn[state] }),
           ),
+          previewToggle,
+          btn(t.stop, "share-stop", "sl-danger", () => share.stop()),
+          share.prepared?.selfCapture ? h("p", { class: "sl-note", "data-testid": "share-masked", text: t.masked }) : null,
+          previewOpen ? h("div", { class: "sl-row sl-more" }, btn(phase === "changing" ? t.choosing : t.change, "share-change", "", () => share.change())) : null,
         ),
       );
     }

@@ -139,6 +139,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const attachBtn = h("button", { class: "send attach", type: "button", "aria-label": t.attach, title: t.attach, "data-testid": "attach", onclick: () => withImages((m) => m.pick()) }, icon(ICONS.clip, 18));
   const composer = h("form", { class: "composer" }, attachBtn, input, sendBtn, counter);
   const uploads = h("div", { "data-testid": "uploads" });
+  // Shown when a message arrives while the visitor reads further up; back to the newest on click.
+  const more = h("button", { class: "more", type: "button", "data-testid": "new-message", hidden: true, onclick: () => ((stick = true), pin()) }, icon(ICONS.chevronDown, 16), t.newMessage);
   const panel = h(
     "section",
     { class: "panel", role: "dialog", "aria-labelledby": "sl-title", "data-testid": "panel", hidden: true },
@@ -146,6 +148,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     status,
     shareSlot,
     log,
+    h("div", { class: "jump" }, more),
     uploads,
     typing,
     composer,
@@ -174,14 +177,27 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const list = new KeyedList();
   // Keep the newest message in view unless the visitor scrolled up to read.
   let stick = true;
+  let lastTop = 0;
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 60;
   const pin = () => {
-    if (stick) log.scrollTop = log.scrollHeight;
+    if (stick) {
+      log.scrollTop = log.scrollHeight;
+      more.hidden = true;
+    }
   };
   log.addEventListener("scroll", () => {
-    stick = nearBottom();
+    // Only a move up leaves the bottom: a log that shrank (the sharing bar) or
+    // grew (a picture) under a pinned view has not been scrolled away from.
+    stick = nearBottom() || (stick && log.scrollTop >= lastTop);
+    lastTop = log.scrollTop;
+    if (stick) more.hidden = true;
   });
-  if (typeof ResizeObserver !== "undefined") new ResizeObserver(pin).observe(log);
+  // The log's box, every row and every image's load: a picture (or a part styled
+  // by a lazily loaded bundle) grows its row after it was inserted, and a pinned
+  // view follows.
+  const resized = typeof ResizeObserver !== "undefined" ? new ResizeObserver(pin) : null;
+  resized?.observe(log);
+  log.addEventListener("load", pin, true);
 
   function setOpen(value: boolean, focus: boolean): void {
     open = value;
@@ -424,6 +440,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
 
   function renderLog(): void {
     list.update(log, computeRows(), greeting);
+    for (const row of log.children) resized?.observe(row);
     pin();
   }
 
@@ -524,7 +541,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     load<{ mountShare(h: unknown): ShareApi }>(
       "share",
       (mod) => {
-        shareApi = mod.mountShare({ ...base, slot: shareSlot, preferTab: config.shareTab === "prefer", isOpen: () => open });
+        shareApi = mod.mountShare({ ...base, slot: shareSlot, preferTab: config.shareTab === "prefer", isOpen: () => open, compact: true });
         host.setAttribute("data-share-ready", "");
         for (const fn of shareWaiters) fn(shareApi);
         shareWaiters = [];
@@ -595,7 +612,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const invited = e.kind === "share" && e.state === "invited";
     if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare();
     if (e.kind === "grant" && e.capability === "cobrowse" && cobrowseLive(e.state)) loadCobrowse();
-    if (live && !open && ((e.kind === "message" && e.from === "agent") || invited)) {
+    const fromAgent = e.kind === "message" && e.from === "agent";
+    if (live && fromAgent && !stick) more.hidden = false;
+    if (live && !open && (fromAgent || invited)) {
       unread++;
       scheduleRender();
     }
