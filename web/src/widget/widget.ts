@@ -86,8 +86,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
       const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
       return {
         can_share_screen: !!navigator.mediaDevices?.getDisplayMedia,
-        can_cobrowse: typeof MutationObserver == "function",
-        touch: matchMedia("(pointer:coarse)").matches && !matchMedia("(any-pointer:fine)").matches,
+        // Every browser that runs this widget can be recorded for co-browsing.
+        can_cobrowse: true,
+        touch: matchMedia("(pointer:coarse)").matches,
         time_zone: /^[\w/+-]{1,64}$/.test(zone) ? zone : undefined,
         utc_offset_minutes: -new Date().getTimezoneOffset(),
       };
