@@ -621,6 +621,7 @@ fn identity(agent: usize) -> AgentIdentity {
             colour: None,
         },
         is_admin: agent == 0,
+        permissions: sightline_proto::Permissions::ALL,
     }
 }
 

@@ -8,7 +8,8 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
     AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
-    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    EventKind, GrantId, MessageBody, PageInfo, Permission, Permissions, Role, ServerMessage, SitePolicy, StreamId,
+    MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -20,6 +21,7 @@ use std::net::IpAddr;
 
 mod directory;
 mod grants;
+mod permissions;
 mod recent;
 mod share;
 
@@ -47,6 +49,9 @@ impl std::fmt::Display for ConnId {
 pub struct AgentIdentity {
     pub agent: AgentRef,
     pub is_admin: bool,
+    /// What an admin allows this agent (the site policy may turn more off); kept
+    /// up to date by [`Input::AgentPermissionsChanged`].
+    pub permissions: Permissions,
 }
 
 /// Who is on the other end of a socket, as far as the shell knows before any
@@ -89,6 +94,14 @@ pub enum Input {
     /// (stored, and sent to their agents; the visitor sees it with the agent's
     /// next message).
     AgentRenamed { agent: AgentRef },
+    /// An admin changed what the agent may use (stored by the shell): their
+    /// sockets act under the new permissions from now on, their consoles are told,
+    /// and what they may no longer use ends (live shares and grants, unused keys).
+    AgentPermissionsChanged { agent_id: AgentId, permissions: Permissions },
+    /// The site policy changed (stored by the shell; also given once at start):
+    /// what it turns off ends for everyone at once, agents' consoles are told what
+    /// they may use, and visitors' widgets get the private selectors.
+    SitePolicyChanged { policy: SitePolicy },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
@@ -366,6 +379,8 @@ pub struct Hub {
     office_open: bool,
     /// What visitors were last told by [`ServerMessage::Availability`].
     announced_available: bool,
+    /// The site policy (see [`Input::SitePolicyChanged`]).
+    site: SitePolicy,
 }
 
 /// What a refused request turns into.
@@ -413,6 +428,7 @@ impl Hub {
             away: BTreeSet::new(),
             office_open: true,
             announced_available: false,
+            site: SitePolicy::default(),
         }
     }
 
@@ -471,6 +487,10 @@ impl Hub {
             Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
             Input::AgentOtherSessionsEnded { agent_id } => self.end_grants_of_agent(now, agent_id),
             Input::AgentRenamed { agent } => self.rename_agent(agent),
+            Input::AgentPermissionsChanged { agent_id, permissions } => {
+                self.change_agent_permissions(now, agent_id, permissions);
+            }
+            Input::SitePolicyChanged { policy } => self.change_site_policy(now, policy),
             Input::Message {
                 conn,
                 message,
@@ -834,6 +854,7 @@ impl Hub {
                         is_admin: identity.is_admin,
                         conversations,
                         away,
+                        permissions: identity.permissions.and(self.site.allowed),
                     },
                 );
                 self.announce_availability();
@@ -1021,6 +1042,7 @@ impl Hub {
                     s
                 }),
                 agents_available: self.agents_available(),
+                private_selectors: self.site.private_selectors.clone(),
             },
         );
         if let Some(summary) = summary {
@@ -1595,6 +1617,20 @@ impl Hub {
     }
 
     fn on_agent_message(&mut self, now: u64, conn: ConnId, identity: AgentIdentity, message: ClientMessage) -> Handled {
+        // What the agent may use is checked before anything else about the request:
+        // the console hides what they may not, but the server decides.
+        match &message {
+            ClientMessage::ShareInvite { .. } => self.check_may_use(&identity, Permission::ScreenShare)?,
+            ClientMessage::GrantAsk { capability, .. } => {
+                self.check_may_use(&identity, Permission::for_capability(*capability))?;
+            }
+            ClientMessage::ShareKeyCreate { capability } => {
+                self.check_may_use(&identity, Permission::SessionKeys)?;
+                let asks_for = capability.unwrap_or(sightline_proto::Capability::ScreenShare);
+                self.check_may_use(&identity, Permission::for_capability(asks_for))?;
+            }
+            _ => {}
+        }
         let me = identity.agent;
         match message {
             ClientMessage::Accept { conversation } => {
