@@ -102,6 +102,7 @@ pub async fn agent(
             colour: user.colour,
         },
         is_admin: user.is_admin,
+        permissions: user.permissions,
     };
     upgrade_socket(app, upgrade, Peer::Agent(identity), address, Some(session.token_hash))
 }

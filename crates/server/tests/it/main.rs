@@ -14,6 +14,7 @@ mod demo;
 mod edge;
 mod hostile_input;
 mod images;
+mod policy;
 mod postgres;
 mod relay;
 mod restart;
