@@ -60,6 +60,8 @@ export class VisitorSession {
   private readonly abandoned = new Set<string>();
   private welcomed = false;
   private available = true;
+  /** The site policy's private selectors (applied by the co-browse and share bundles). */
+  privateSelectors: string[] = [];
   private everOnline = false;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
@@ -330,6 +332,7 @@ export class VisitorSession {
         }
         this.summary = msg.conversation;
         this.available = msg.agents_available;
+        this.privateSelectors = msg.private_selectors;
         const id = msg.conversation ? msg.conversation.id : null;
         const switched = id !== this.transcript.conversationId;
         if (switched) {
@@ -363,6 +366,10 @@ export class VisitorSession {
         for (const fn of this.eventListeners) fn(e, !this.replaying);
         break;
       }
+      case "privacy_changed":
+        this.privateSelectors = msg.private_selectors;
+        this.changed();
+        break;
       case "availability":
         this.available = msg.agents_available;
         this.changed();
