@@ -169,11 +169,19 @@ mod tests {
                         (true, false) => Err(UseDenied::Agent(permission)),
                         (true, true) => Ok(()),
                     };
-                    assert_eq!(agent_may_use(permission, own_set, site_set), expected, "{permission:?} {own} {site}");
+                    assert_eq!(
+                        agent_may_use(permission, own_set, site_set),
+                        expected,
+                        "{permission:?} {own} {site}"
+                    );
                     // The other permissions never matter.
                     let alone = Permissions::NONE.with(permission, own);
                     let site_alone = Permissions::NONE.with(permission, site);
-                    assert_eq!(agent_may_use(permission, alone, site_alone), expected, "{permission:?} alone");
+                    assert_eq!(
+                        agent_may_use(permission, alone, site_alone),
+                        expected,
+                        "{permission:?} alone"
+                    );
                 }
             }
         }

@@ -166,7 +166,10 @@ fn an_agent_without_cobrowsing_cannot_ask_nor_hand_out_a_cobrowse_key() {
     assert_eq!(refusal(&w.take(ANNA)).map(|r| r.0), Some(ErrorCode::Forbidden));
     // A screen-share key is still allowed.
     w.msg(ANNA, ClientMessage::ShareKeyCreate { capability: None });
-    assert!(w.take(ANNA).iter().any(|m| matches!(m, ServerMessage::ShareKeyCreated { .. })));
+    assert!(w
+        .take(ANNA)
+        .iter()
+        .any(|m| matches!(m, ServerMessage::ShareKeyCreated { .. })));
     assert_eq!(refusal(&invite(&mut w, &id)), None);
 }
 
@@ -311,8 +314,14 @@ fn a_site_policy_change_ends_live_cobrowsing_and_control_for_everyone() {
     allow(&mut w, &id, Capability::Cobrowse);
     ask(&mut w, &id, Capability::RemoteControl);
     allow(&mut w, &id, Capability::RemoteControl);
-    assert_eq!(grant_states(&w, &id, Capability::Cobrowse).last(), Some(&GrantState::Active));
-    assert_eq!(grant_states(&w, &id, Capability::RemoteControl).last(), Some(&GrantState::Active));
+    assert_eq!(
+        grant_states(&w, &id, Capability::Cobrowse).last(),
+        Some(&GrantState::Active)
+    );
+    assert_eq!(
+        grant_states(&w, &id, Capability::RemoteControl).last(),
+        Some(&GrantState::Active)
+    );
     assert_eq!(w.shell.streams.len(), 2, "both streams live");
     for conn in [VISITOR, ANNA, BEN] {
         w.take(conn);
@@ -326,8 +335,14 @@ fn a_site_policy_change_ends_live_cobrowsing_and_control_for_everyone() {
             private_selectors: vec![],
         },
     });
-    assert_eq!(grant_states(&w, &id, Capability::RemoteControl).last(), Some(&GrantState::Ended));
-    assert_eq!(grant_states(&w, &id, Capability::Cobrowse).last(), Some(&GrantState::Active));
+    assert_eq!(
+        grant_states(&w, &id, Capability::RemoteControl).last(),
+        Some(&GrantState::Ended)
+    );
+    assert_eq!(
+        grant_states(&w, &id, Capability::Cobrowse).last(),
+        Some(&GrantState::Active)
+    );
     assert_eq!(w.shell.streams.len(), 1, "the control stream is revoked at the relay");
     assert_eq!(permissions_told(&w.take(ANNA)), vec![no_control]);
     assert_eq!(permissions_told(&w.take(BEN)), vec![no_control]);
@@ -340,7 +355,10 @@ fn a_site_policy_change_ends_live_cobrowsing_and_control_for_everyone() {
             private_selectors: vec![".balance".into()],
         },
     });
-    assert_eq!(grant_states(&w, &id, Capability::Cobrowse).last(), Some(&GrantState::Ended));
+    assert_eq!(
+        grant_states(&w, &id, Capability::Cobrowse).last(),
+        Some(&GrantState::Ended)
+    );
     assert!(w.shell.streams.is_empty());
     // The visitor hears the new private selectors at once.
     assert!(w.take(VISITOR).iter().any(|m| matches!(m, ServerMessage::PrivacyChanged { private_selectors } if private_selectors == &[".balance".to_owned()])));

@@ -153,8 +153,9 @@ pub fn check_private_selector(selector: &str) -> Result<(), &'static str> {
     // selectors, combinators, lists and simple pseudo-classes. What passes may still
     // not parse in a browser (the widget skips it); what fails cannot be a comment,
     // an escape, an at-rule or a declaration block.
-    let allowed =
-        |c: char| c.is_ascii_alphanumeric() || " -_.#[]=\"'*>+~,:()^$|".contains(c) || (!c.is_ascii() && !c.is_control());
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || " -_.#[]=\"'*>+~,:()^$|".contains(c) || (!c.is_ascii() && !c.is_control())
+    };
     if !selector.chars().all(allowed) {
         return Err("a selector may hold letters, digits, spaces and - _ . # [ ] = \" ' * > + ~ , : ( ) ^ $ | only");
     }
@@ -172,7 +173,7 @@ pub fn check_private_selector(selector: &str) -> Result<(), &'static str> {
             (None, ']') => brackets -= 1,
             _ => {}
         }
-        if depth < 0 || brackets < 0 || brackets > 1 {
+        if depth < 0 || !(0..=1).contains(&brackets) {
             return Err("a selector's brackets must match");
         }
     }

@@ -1399,11 +1399,20 @@ async fn agent_permissions_default_to_everything_and_are_changed_alone() {
         assert_eq!(changed.display_name, "Anna");
         // Read back every way an account is read: by id, by name, in the list and
         // with a session.
-        assert_eq!(store.user_by_id(anna.id).await.unwrap().unwrap().info.permissions, fewer);
-        assert_eq!(store.user_by_name("anna").await.unwrap().unwrap().info.permissions, fewer);
+        assert_eq!(
+            store.user_by_id(anna.id).await.unwrap().unwrap().info.permissions,
+            fewer
+        );
+        assert_eq!(
+            store.user_by_name("anna").await.unwrap().unwrap().info.permissions,
+            fewer
+        );
         let listed = store.list_users().await.unwrap();
         assert_eq!(listed.iter().find(|u| u.id == anna.id).unwrap().permissions, fewer);
-        assert_eq!(listed.iter().find(|u| u.id == admin.id).unwrap().permissions, Permissions::ALL);
+        assert_eq!(
+            listed.iter().find(|u| u.id == admin.id).unwrap().permissions,
+            Permissions::ALL
+        );
         store.create_session("tok", anna.id, "csrf", 10, 1_000).await.unwrap();
         let (_, record) = store.session("tok", 20).await.unwrap().unwrap();
         assert_eq!(record.info.permissions, fewer);

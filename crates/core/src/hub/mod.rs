@@ -97,7 +97,10 @@ pub enum Input {
     /// An admin changed what the agent may use (stored by the shell): their
     /// sockets act under the new permissions from now on, their consoles are told,
     /// and what they may no longer use ends (live shares and grants, unused keys).
-    AgentPermissionsChanged { agent_id: AgentId, permissions: Permissions },
+    AgentPermissionsChanged {
+        agent_id: AgentId,
+        permissions: Permissions,
+    },
     /// The site policy changed (stored by the shell; also given once at start):
     /// what it turns off ends for everyone at once, agents' consoles are told what
     /// they may use, and visitors' widgets get the private selectors.

@@ -41,7 +41,12 @@ impl Hub {
             }
         }
         let effective = permissions.and(self.site.allowed);
-        self.end_what_is_not_allowed(now, Some(agent_id), effective, "an admin changed the agent's permissions");
+        self.end_what_is_not_allowed(
+            now,
+            Some(agent_id),
+            effective,
+            "an admin changed the agent's permissions",
+        );
         self.deliver(
             Audience::Agent(agent_id),
             ServerMessage::PermissionsChanged { permissions: effective },
@@ -68,7 +73,10 @@ impl Hub {
         }
         if selectors_changed {
             let private_selectors = self.site.private_selectors.clone();
-            self.deliver(Audience::AllVisitors, ServerMessage::PrivacyChanged { private_selectors });
+            self.deliver(
+                Audience::AllVisitors,
+                ServerMessage::PrivacyChanged { private_selectors },
+            );
         }
     }
 
@@ -80,7 +88,12 @@ impl Hub {
             .conversations
             .values()
             .filter(|c| c.summary.status != ConversationStatus::Closed)
-            .filter(|c| c.summary.agent.as_ref().is_some_and(|a| agent.is_none_or(|id| a.id == id)))
+            .filter(|c| {
+                c.summary
+                    .agent
+                    .as_ref()
+                    .is_some_and(|a| agent.is_none_or(|id| a.id == id))
+            })
             .map(|c| (c.summary.id.clone(), c.summary.agent.clone()))
             .collect();
         for (conversation, owner) in owned {
@@ -95,8 +108,7 @@ impl Hub {
         }
         self.keys.forget_where(|owner, capability| {
             agent.is_none_or(|id| id == owner)
-                && !(allowed.allows(Permission::SessionKeys)
-                    && allowed.allows(Permission::for_capability(capability)))
+                && !(allowed.allows(Permission::SessionKeys) && allowed.allows(Permission::for_capability(capability)))
         });
     }
 }

@@ -38,7 +38,8 @@ async fn an_admin_takes_screen_sharing_from_a_connected_agent_at_once() {
             .json(&body)
             .send()
     };
-    let fewer = json!({"permissions": {"screen_share": false, "cobrowse": true, "remote_control": true, "session_keys": true}});
+    let fewer =
+        json!({"permissions": {"screen_share": false, "cobrowse": true, "remote_control": true, "session_keys": true}});
     let response = patch("wrong", &admin, fewer.clone()).await.expect("patch");
     assert_eq!(response.status(), 403, "the CSRF token is checked");
     let (agent, agent_csrf, _) = server.login("ben").await;
@@ -111,9 +112,13 @@ async fn the_site_policy_is_checked_stored_and_applied_to_agents_and_visitors() 
         json!([format!(".{}", "a".repeat(200))]),
         json!(too_many),
     ] {
-        let response = put(&csrf, &admin, json!({"allowed": allowed_no_cobrowse, "private_selectors": selectors}))
-            .await
-            .expect("put");
+        let response = put(
+            &csrf,
+            &admin,
+            json!({"allowed": allowed_no_cobrowse, "private_selectors": selectors}),
+        )
+        .await
+        .expect("put");
         assert_eq!(response.status(), 422, "{selectors}");
     }
     let good = json!({"allowed": allowed_no_cobrowse, "private_selectors": [".balance", "  #iban ", ""]});
@@ -145,7 +150,8 @@ async fn the_site_policy_is_checked_stored_and_applied_to_agents_and_visitors() 
             private_selectors: vec![".balance".into(), "#iban".into()]
         }
     );
-    ben.send(json!({"type": "share_key_create", "capability": "cobrowse"})).await;
+    ben.send(json!({"type": "share_key_create", "capability": "cobrowse"}))
+        .await;
     assert_eq!(ben.error_code().await, ErrorCode::Forbidden);
 
     // Stored, trimmed, and read again after a restart.
@@ -156,7 +162,10 @@ async fn the_site_policy_is_checked_stored_and_applied_to_agents_and_visitors() 
     visitor
         .send(json!({"type": "visitor_hello", "protocol": 1, "token": null, "after_seq": 0}))
         .await;
-    match visitor.expect(|m| matches!(m, ServerMessage::VisitorWelcome { .. })).await {
+    match visitor
+        .expect(|m| matches!(m, ServerMessage::VisitorWelcome { .. }))
+        .await
+    {
         ServerMessage::VisitorWelcome { private_selectors, .. } => {
             assert_eq!(private_selectors, vec![".balance".to_owned(), "#iban".to_owned()]);
         }
