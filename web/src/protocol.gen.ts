@@ -161,12 +161,22 @@ conversation: ConversationSummary | null,
 /**
  * Whether any agent is available now (see [`ServerMessage::Availability`]).
  */
-agents_available: boolean, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, 
+agents_available: boolean, 
+/**
+ * The site policy's private selectors (see [`SitePolicy::private_selectors`]):
+ * the widget keeps what they match out of co-browsing and screen shares.
+ */
+private_selectors: Array<string>, } | { "type": "privacy_changed", private_selectors: Array<string>, } | { "type": "agent_welcome", protocol: number, agent: AgentRef, is_admin: boolean, conversations: Array<ConversationSummary>, 
 /**
  * Whether this agent is away (as their hello said, or another of their
  * consoles set since).
  */
-away: boolean, } | { "type": "availability", agents_available: boolean, } | { "type": "away_changed", away: boolean, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: ShareId, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: ShareId, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: GrantId, stream: StreamId, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
+away: boolean, 
+/**
+ * What this agent may use now: their own permissions and the site
+ * policy's together. The server refuses the rest whatever the console shows.
+ */
+permissions: Permissions, } | { "type": "permissions_changed", permissions: Permissions, } | { "type": "availability", agents_available: boolean, } | { "type": "away_changed", away: boolean, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: ShareId, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: ShareId, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: GrantId, stream: StreamId, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 
@@ -203,6 +213,38 @@ ice_transport_policy: string, limits: ShareLimits, mode: ShareMode, };
 export type Signal = { "kind": "description", type: string, sdp: string, } | { "kind": "candidate", candidate: string, sdp_mid: string | null, sdp_m_line_index: number | null, username_fragment: string | null, } | { "kind": "restart_request" } | { "kind": "mode", mode: ShareMode, };
 
 export type Capability = "screen_share" | "cobrowse" | "remote_control" | "recording";
+
+export type Permissions = { 
+/**
+ * Invite the visitor to share their screen.
+ */
+screen_share: boolean, 
+/**
+ * Ask the visitor to co-browse.
+ */
+cobrowse: boolean, 
+/**
+ * Ask for remote control during co-browsing.
+ */
+remote_control: boolean, 
+/**
+ * Create session keys (for callers without a chat).
+ */
+session_keys: boolean, };
+
+export type SitePolicy = { 
+/**
+ * What any agent may use at all: a capability turned off here is off for
+ * everyone, whatever their own permissions say.
+ */
+allowed: Permissions, 
+/**
+ * CSS selectors of elements the widget keeps private on every page, on top of
+ * those marked `data-sightline-private`: never mirrored in co-browsing, blacked
+ * out of screen shares. At most [`MAX_PRIVATE_SELECTORS`], each at most
+ * [`MAX_PRIVATE_SELECTOR_BYTES`] (see [`check_private_selector`]).
+ */
+private_selectors: Array<string>, };
 
 export type GrantState = "asked" | "allowed" | "choosing" | "active" | "declined" | "cancelled" | "failed" | "ended";
 
@@ -312,13 +354,22 @@ must_change_password: boolean,
 /**
  * The colour of their initials wherever they are shown; `None`: the default.
  */
-colour: AvatarColour | null, };
+colour: AvatarColour | null, 
+/**
+ * The capabilities an admin allows this agent (the site policy may turn
+ * more off for everyone).
+ */
+permissions: Permissions, };
 
 export type CreateUserRequest = { name: string, display_name: string | null, password: string, is_admin: boolean, };
 
 export type SetPasswordRequest = { current: string | null, password: string, };
 
-export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, };
+export type UpdateUserRequest = { display_name: string | null, is_admin: boolean | null, disabled: boolean | null, 
+/**
+ * Replaces the agent's permissions; applies at once to their open consoles.
+ */
+permissions: Permissions | null, };
 
 export type AvatarColour = "blue" | "teal" | "green" | "amber" | "red" | "pink" | "purple" | "slate";
 
@@ -366,6 +417,8 @@ export const MAX_URL_BYTES = 2048;
 export const MAX_CLIENT_ID_BYTES = 64;
 export const MAX_REQUEST_REF_BYTES = 64;
 export const SESSION_KEY_DIGITS = 9;
+export const MAX_PRIVATE_SELECTORS = 32;
+export const MAX_PRIVATE_SELECTOR_BYTES = 200;
 export const MAX_FRAME_BYTES = 65536;
 export const DEFAULT_MAX_IMAGE_BYTES = 10485760;
 export const MAX_IMAGE_PIXELS = 40000000;

@@ -4,7 +4,7 @@
 //! consent model's (`consent.rs`); who counts as the conversation's owner for it
 //! is [`consent_actor`] here.
 
-use sightline_proto::{AgentId, ConversationStatus};
+use sightline_proto::{AgentId, ConversationStatus, Permission, Permissions};
 
 use crate::consent::Actor;
 
@@ -86,6 +86,38 @@ pub fn agent_may(
     }
 }
 
+/// Why an agent may not use a capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UseDenied {
+    /// The site policy turned it off for everyone.
+    Site(Permission),
+    /// An admin has not allowed this agent to use it.
+    Agent(Permission),
+}
+
+impl UseDenied {
+    /// The refusal's words, for the agent.
+    pub fn message(self) -> String {
+        match self {
+            UseDenied::Site(p) => format!("{} is turned off for this site by its policy", p.noun()),
+            UseDenied::Agent(p) => format!("an admin has not allowed you to use {}", p.noun()),
+        }
+    }
+}
+
+/// Whether an agent whose own permissions are `own` may use `permission` on a
+/// site whose policy allows `site`. The site's word comes first: a capability it
+/// turned off is off for everyone, and the refusal says so.
+pub fn agent_may_use(permission: Permission, own: Permissions, site: Permissions) -> Result<(), UseDenied> {
+    if !site.allows(permission) {
+        Err(UseDenied::Site(permission))
+    } else if !own.allows(permission) {
+        Err(UseDenied::Agent(permission))
+    } else {
+        Ok(())
+    }
+}
+
 /// Who an agent is for the consent model: the owner of an active conversation, or
 /// another agent.
 pub fn consent_actor(status: ConversationStatus, owner: Option<AgentId>, agent_id: AgentId) -> Actor {
@@ -122,6 +154,45 @@ mod tests {
         assert!(!agent_may_read(Active, Some(other), me));
         assert!(!agent_may_read(Active, None, me));
         assert!(agent_may_read(Closed, Some(other), me));
+    }
+
+    /// Every cell: permission × the agent's flag × the site's flag.
+    #[test]
+    fn the_permission_table() {
+        for permission in Permission::ALL {
+            for own in [false, true] {
+                for site in [false, true] {
+                    let own_set = Permissions::ALL.with(permission, own);
+                    let site_set = Permissions::ALL.with(permission, site);
+                    let expected = match (site, own) {
+                        (false, _) => Err(UseDenied::Site(permission)),
+                        (true, false) => Err(UseDenied::Agent(permission)),
+                        (true, true) => Ok(()),
+                    };
+                    assert_eq!(
+                        agent_may_use(permission, own_set, site_set),
+                        expected,
+                        "{permission:?} {own} {site}"
+                    );
+                    // The other permissions never matter.
+                    let alone = Permissions::NONE.with(permission, own);
+                    let site_alone = Permissions::NONE.with(permission, site);
+                    assert_eq!(
+                        agent_may_use(permission, alone, site_alone),
+                        expected,
+                        "{permission:?} alone"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            UseDenied::Site(Permission::ScreenShare).message(),
+            "screen sharing is turned off for this site by its policy"
+        );
+        assert_eq!(
+            UseDenied::Agent(Permission::Cobrowse).message(),
+            "an admin has not allowed you to use co-browsing"
+        );
     }
 
     /// Every cell: action × status × whose it is.

@@ -79,23 +79,24 @@ pub fn validate_page(page: &PageInfo) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// What a widget says of its browser: a time zone name of IANA's shape, an offset
-/// within the world's (UTC-14 to UTC+14).
-pub fn validate_device(device: &VisitorDevice) -> Result<(), Invalid> {
-    if let Some(zone) = &device.time_zone {
-        if zone.is_empty()
-            || zone.len() > MAX_TIME_ZONE_BYTES
-            || !zone
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
-        {
-            return Err(Invalid::Bad("time_zone is an IANA name such as Europe/Berlin".into()));
-        }
-    }
+/// What a widget says of its browser, as kept: an offset within the world's
+/// (UTC-14 to UTC+14, else refused), and a time zone only when its name has
+/// IANA's shape (else dropped: the widget sends the browser's name unchecked).
+pub fn normalize_device(mut device: VisitorDevice) -> Result<VisitorDevice, Invalid> {
     if !(-14 * 60..=14 * 60).contains(&device.utc_offset_minutes) {
         return Err(Invalid::Bad("utc_offset_minutes is between -840 and 840".into()));
     }
-    Ok(())
+    let shaped = |zone: &str| {
+        !zone.is_empty()
+            && zone.len() <= MAX_TIME_ZONE_BYTES
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
+    };
+    if device.time_zone.as_deref().is_some_and(|zone| !shaped(zone)) {
+        device.time_zone = None;
+    }
+    Ok(device)
 }
 
 /// An e-mail address a visitor leaves, trimmed: one `@` between a local part and a

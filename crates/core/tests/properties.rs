@@ -1,7 +1,8 @@
 //! Property test: the hub driven by random interleavings of several visitors and
 //! agents (hellos with and without tokens, messages and their retries, typing,
 //! accept, close, sync, screen shares, session keys, image posts, disconnects,
-//! logouts, ticks, time passing, storage failures and restarts), through an
+//! logouts, ticks, time passing, storage failures, restarts, and admins changing
+//! an agent's permissions or the site policy), through an
 //! in-memory shell that keeps a small reference model of what storage holds.
 //!
 //! After every input it checks:
@@ -14,7 +15,10 @@
 //!   agent owns; nothing reaches a socket before its welcome or after it closed;
 //! - share signaling and setup reach only the share's two ends, and only while the
 //!   visitor's consent stands (never before it, never after the share ended);
-//! - acks, replays and summaries agree with what is stored.
+//! - acks, replays and summaries agree with what is stored;
+//! - a share or grant is only ever asked for by an owner who may use it (their
+//!   permissions and the site policy's), none outlives a change that takes it
+//!   away, and consoles are told exactly what they may use.
 //!
 //! 100,000 cases by default; `SIGHTLINE_PROPTEST_CASES=5000000 cargo test -p
 //! sightline-core --test properties --release` for a long run.
@@ -34,8 +38,9 @@ use sightline_core::{
 };
 use sightline_proto::{
     AgentId, AgentRef, Capability, ClientMessage, ControlAction, ControlVerb, ConversationId, ConversationStatus,
-    ConversationSummary, Event, EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Role,
-    ServerMessage, ShareId, ShareMode, ShareState, ShareStep, Signal, StreamId, StreamRole, PROTOCOL_VERSION,
+    ConversationSummary, Event, EventKind, GrantId, GrantState, GrantStep, ImageRef, MessageBody, PageInfo, Permission,
+    Permissions, Role, ServerMessage, ShareId, ShareMode, ShareState, ShareStep, Signal, SitePolicy, StreamId,
+    StreamRole, PROTOCOL_VERSION,
 };
 
 // ---------------------------------------------------------------------------
@@ -203,6 +208,10 @@ enum Action {
     /// The next batch that stores something fails: the server drops every socket
     /// and rebuilds the hub from storage.
     FailStorage,
+    /// An admin changes what an agent may use (a bit per permission).
+    SetPermissions(usize, u8),
+    /// An admin changes what the site allows (a bit per permission).
+    SetSitePolicy(u8),
     /// The server restarts (everything stored survives, sockets and shares do not).
     Restart,
 }
@@ -344,6 +353,20 @@ fn actor() -> impl Strategy<Value = Actor> {
     ]
 }
 
+/// Mostly everything allowed (so that shares and grants get far), sometimes less.
+fn permission_bits() -> impl Strategy<Value = u8> {
+    prop_oneof![2 => Just(0b1111u8), 3 => 0..16u8]
+}
+
+fn permissions_of_bits(bits: u8) -> Permissions {
+    Permission::ALL
+        .iter()
+        .enumerate()
+        .fold(Permissions::NONE, |p, (i, permission)| {
+            p.with(*permission, bits & (1 << i) != 0)
+        })
+}
+
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         1 => actor().prop_map(Action::Connect),
@@ -365,6 +388,8 @@ fn action() -> impl Strategy<Value = Action> {
                 (0..AGENTS.len(), pick()).prop_map(|(a, p)| UploaderChoice::AgentOnly(a, p)),
             ], client_id()).prop_map(|(u, c)| Action::PostImage(u, c)),
         1 => prop_oneof![Just(Action::FailStorage), Just(Action::Restart)],
+        1 => (0..AGENTS.len(), permission_bits()).prop_map(|(a, bits)| Action::SetPermissions(a, bits)),
+        1 => permission_bits().prop_map(Action::SetSitePolicy),
     ]
 }
 
@@ -416,6 +441,9 @@ struct Model {
     share_order: Vec<ShareId>,
     grants: BTreeMap<GrantId, GrantModel>,
     grant_order: Vec<GrantId>,
+    /// What admins allow each agent (absent: everything), and the site.
+    agent_permissions: BTreeMap<AgentId, Permissions>,
+    site: Permissions,
 }
 
 #[derive(Debug, Clone)]
@@ -428,6 +456,12 @@ struct GrantModel {
 }
 
 impl Model {
+    /// What an agent may use: their permissions and the site's.
+    fn may(&self, agent: AgentId, permission: Permission) -> bool {
+        let own = self.agent_permissions.get(&agent).copied().unwrap_or(Permissions::ALL);
+        own.and(self.site).allows(permission)
+    }
+
     fn summary(&self, id: &ConversationId) -> Option<ConversationSummary> {
         let c = self.convs.get(id)?;
         Some(ConversationSummary {
@@ -624,6 +658,7 @@ fn identity(agent: usize) -> AgentIdentity {
             colour: None,
         },
         is_admin: agent == 0,
+        permissions: sightline_proto::Permissions::ALL,
     }
 }
 
@@ -800,7 +835,13 @@ impl World {
         let (peer, kind, address) = match actor {
             Actor::Visitor(i) => (Peer::Visitor, Kind::Visitor, address(i)),
             Actor::Agent(i) => {
-                let identity = identity(i);
+                let mut identity = identity(i);
+                identity.permissions = self
+                    .model
+                    .agent_permissions
+                    .get(&identity.agent.id)
+                    .copied()
+                    .unwrap_or(Permissions::ALL);
                 let kind = Kind::Agent(identity.agent.id);
                 (Peer::Agent(identity), kind, IpAddr::V4(Ipv4Addr::LOCALHOST))
             }
@@ -869,6 +910,17 @@ impl World {
         self.restarts = self.restarts.wrapping_add(1);
         self.hub = Hub::new(seed(self.restarts), ShareSettings::default());
         self.hub.restore(self.model.open_conversations(), self.now);
+        // The shell reads the stored site policy at start.
+        self.hub.handle(
+            self.now,
+            Input::SitePolicyChanged {
+                policy: SitePolicy {
+                    allowed: self.model.site,
+                    private_selectors: vec![],
+                },
+            },
+        );
+        while self.hub.poll_output().is_some() {}
         for info in self.conns.values_mut() {
             info.open = false;
         }
@@ -1092,6 +1144,22 @@ impl World {
                 self.restart();
                 Ok(())
             }
+            Action::SetPermissions(agent, bits) => {
+                // Stored by the shell first, then handed to the hub.
+                let agent_id = AGENTS[agent].0;
+                let permissions = permissions_of_bits(bits);
+                self.model.agent_permissions.insert(agent_id, permissions);
+                self.feed(Input::AgentPermissionsChanged { agent_id, permissions })
+            }
+            Action::SetSitePolicy(bits) => {
+                self.model.site = permissions_of_bits(bits);
+                self.feed(Input::SitePolicyChanged {
+                    policy: SitePolicy {
+                        allowed: self.model.site,
+                        private_selectors: vec![],
+                    },
+                })
+            }
         }
     }
 
@@ -1256,6 +1324,36 @@ impl World {
                 ensure!(
                     lag < ACTIVITY_STORE_INTERVAL_MS,
                     "open conversation {id}: stored activity {lag} ms behind"
+                );
+            }
+        }
+        // Nothing live that its owner may no longer use: a change ends it at once.
+        for share in self.model.shares.values().filter(|s| s.live()) {
+            let owner = self
+                .model
+                .convs
+                .get(&share.conversation)
+                .and_then(|c| c.agent.as_ref())
+                .map(|a| a.id);
+            if let Some(owner) = owner {
+                ensure!(
+                    self.model.may(owner, Permission::ScreenShare),
+                    "a live screen share of {owner:?}, who may no longer share screens"
+                );
+            }
+        }
+        for grant in self.model.grants.values().filter(|g| !g.dead && !g.state.is_final()) {
+            let owner = self
+                .model
+                .convs
+                .get(&grant.conversation)
+                .and_then(|c| c.agent.as_ref())
+                .map(|a| a.id);
+            if let Some(owner) = owner {
+                ensure!(
+                    self.model.may(owner, Permission::for_capability(grant.capability)),
+                    "a live {:?} grant of {owner:?}, who may no longer use it",
+                    grant.capability
                 );
             }
         }
@@ -1540,6 +1638,11 @@ impl World {
                             None => {
                                 ensure!(*state == GrantState::Asked, "a grant starts as {state:?}");
                                 ensure!(status == ConversationStatus::Active, "a request while {status:?}");
+                                let owner = c.agent.as_ref().map(|a| a.id);
+                                ensure!(
+                                    owner.is_some_and(|a| m.may(a, Permission::for_capability(*capability))),
+                                    "{capability:?} asked for by {owner:?}, who may not use it"
+                                );
                                 ensure!(*capability != Capability::ScreenShare, "a screen share through grants");
                                 ensure!(
                                     !m.grants.values().any(|g| g.conversation == *conversation
@@ -1629,6 +1732,11 @@ impl World {
                         let legal = match (previous.as_ref().map(|p| p.0), state) {
                             (None, S::Invited) => {
                                 ensure!(status == ConversationStatus::Active, "an invitation while {status:?}");
+                                let owner = c.agent.as_ref().map(|a| a.id);
+                                ensure!(
+                                    owner.is_some_and(|a| m.may(a, Permission::ScreenShare)),
+                                    "an invitation by {owner:?}, who may not share screens"
+                                );
                                 ensure!(
                                     latest.and_then(|l| m.shares.get(&l)).is_none_or(|s| !s.live()),
                                     "a second live share"
@@ -1966,16 +2074,26 @@ impl World {
                         info.told_available = Some(*agents_available);
                         Ok(())
                     }
+                    M::PrivacyChanged { .. } => Ok(()),
                     other => Err(format!("a visitor socket gets an agent's message {other:?}")),
                 }
             }
             Kind::Agent(me) => {
                 if let M::AgentWelcome {
-                    agent, conversations, ..
+                    agent,
+                    conversations,
+                    permissions,
+                    ..
                 } = message
                 {
                     ensure!(!welcomed, "a second welcome");
                     ensure!(agent.id == me, "welcomed as someone else");
+                    ensure!(
+                        Permission::ALL
+                            .iter()
+                            .all(|p| permissions.allows(*p) == self.model.may(me, *p)),
+                        "agent {me:?} welcomed with {permissions:?}, which is not what they may use"
+                    );
                     for s in conversations {
                         ensure!(
                             s.status == ConversationStatus::Waiting
@@ -2065,6 +2183,16 @@ impl World {
                             used: false,
                             dead: false,
                         });
+                        Ok(())
+                    }
+                    M::AwayChanged { .. } => Ok(()),
+                    M::PermissionsChanged { permissions } => {
+                        ensure!(
+                            Permission::ALL
+                                .iter()
+                                .all(|p| permissions.allows(*p) == self.model.may(me, *p)),
+                            "agent {me:?} told {permissions:?}, which is not what they may use"
+                        );
                         Ok(())
                     }
                     other => Err(format!("an agent socket gets a visitor's message {other:?}")),

@@ -109,27 +109,48 @@ fn agents_see_the_visitors_browser_device_and_page_as_they_move() {
 }
 
 #[test]
-fn a_device_report_out_of_shape_is_refused() {
+fn a_device_report_out_of_shape_is_refused_or_its_zone_dropped() {
     let mut w = World::new();
-    for bad in [
-        VisitorDevice {
+    let answer = hello(
+        &mut w,
+        1,
+        None,
+        Some(VisitorDevice {
             utc_offset_minutes: 2_000,
             ..phone()
-        },
-        VisitorDevice {
-            time_zone: Some("Europe/Berlin; DROP TABLE".into()),
-            ..phone()
-        },
-        VisitorDevice {
-            time_zone: Some("x".repeat(65)),
-            ..phone()
-        },
-    ] {
-        let answer = hello(&mut w, 1, None, Some(bad), "https://shop.example/");
-        assert_eq!(error_code(&answer), Some(ErrorCode::BadRequest));
-        w.input(Input::Disconnected { conn: ConnId(1) });
+        }),
+        "https://shop.example/",
+    );
+    assert_eq!(error_code(&answer), Some(ErrorCode::BadRequest), "no such offset");
+    w.input(Input::Disconnected { conn: ConnId(1) });
+    // A zone name of another shape is dropped; the hello goes through.
+    w.agent(10, agent(1, "Anna"));
+    for (conn, zone) in [(2, "Europe/Berlin; DROP TABLE".to_owned()), (3, "x".repeat(65))] {
+        let answer = hello(
+            &mut w,
+            conn,
+            None,
+            Some(VisitorDevice {
+                time_zone: Some(zone),
+                ..phone()
+            }),
+            "https://shop.example/",
+        );
+        assert!(matches!(answer.first(), Some(ServerMessage::VisitorWelcome { .. })));
+        w.visitor_says(conn, "v1", "hello");
+        let zones: Vec<Option<String>> = w
+            .take(10)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerMessage::ConversationUpdated { conversation } => {
+                    conversation.visitor.and_then(|v| v.device).map(|d| d.time_zone)
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(!zones.is_empty() && zones.iter().all(Option::is_none), "{zones:?}");
     }
     // Without a report (an older widget), nothing is assumed.
-    let answer = hello(&mut w, 2, None, None, "https://shop.example/");
+    let answer = hello(&mut w, 4, None, None, "https://shop.example/");
     assert!(matches!(answer.first(), Some(ServerMessage::VisitorWelcome { .. })));
 }

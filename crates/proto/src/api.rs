@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AgentId, ConversationId, ConversationSummary, Event, ImageRef};
+use crate::{AgentId, ConversationId, ConversationSummary, Event, ImageRef, Permissions};
 
 /// `POST /api/login`
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +43,10 @@ pub struct UserInfo {
     /// The colour of their initials wherever they are shown; `None`: the default.
     #[serde(default)]
     pub colour: Option<AvatarColour>,
+    /// The capabilities an admin allows this agent (the site policy may turn
+    /// more off for everyone).
+    #[serde(default)]
+    pub permissions: Permissions,
 }
 
 /// The colours an agent's initials may have: each carries white text at WCAG AA
@@ -132,6 +136,9 @@ pub struct UpdateUserRequest {
     pub display_name: Option<String>,
     pub is_admin: Option<bool>,
     pub disabled: Option<bool>,
+    /// Replaces the agent's permissions; applies at once to their open consoles.
+    #[serde(default)]
+    pub permissions: Option<Permissions>,
 }
 
 /// `GET /api/conversations?q=&status=&before=`: newest first.

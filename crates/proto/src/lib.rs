@@ -22,10 +22,12 @@
 pub mod api;
 mod ids;
 mod limits;
+mod policy;
 mod stream;
 
 pub use ids::*;
 pub use limits::*;
+pub use policy::*;
 pub use stream::*;
 
 use serde::{Deserialize, Serialize};
@@ -524,7 +526,14 @@ pub enum ServerMessage {
         conversation: Option<ConversationSummary>,
         /// Whether any agent is available now (see [`ServerMessage::Availability`]).
         agents_available: bool,
+        /// The site policy's private selectors (see [`SitePolicy::private_selectors`]):
+        /// the widget keeps what they match out of co-browsing and screen shares.
+        #[serde(default)]
+        private_selectors: Vec<String>,
     },
+    /// Visitors: the site policy's private selectors changed (see
+    /// [`ServerMessage::VisitorWelcome`]); a live co-browse takes a fresh snapshot.
+    PrivacyChanged { private_selectors: Vec<String> },
     /// Answer to an agent hello: who the agent is, and every conversation that is
     /// waiting or that this agent is handling.
     AgentWelcome {
@@ -535,7 +544,13 @@ pub enum ServerMessage {
         /// Whether this agent is away (as their hello said, or another of their
         /// consoles set since).
         away: bool,
+        /// What this agent may use now: their own permissions and the site
+        /// policy's together. The server refuses the rest whatever the console shows.
+        permissions: Permissions,
     },
+    /// Agents: what this agent may use changed (an admin changed their
+    /// permissions or the site policy); see [`ServerMessage::AgentWelcome`].
+    PermissionsChanged { permissions: Permissions },
     /// Visitors: whether any agent is available changed. Available means at least
     /// one agent is connected and not away, within office hours when the server
     /// has them.
@@ -748,6 +763,8 @@ pub fn typescript_declarations() -> String {
         ShareSetup::decl(),
         Signal::decl(),
         Capability::decl(),
+        Permissions::decl(),
+        SitePolicy::decl(),
         GrantState::decl(),
         GrantStep::decl(),
         GrantSummary::decl(),
@@ -794,6 +811,8 @@ pub fn typescript_declarations() -> String {
          export const MAX_CLIENT_ID_BYTES = {MAX_CLIENT_ID_BYTES};\n\
          export const MAX_REQUEST_REF_BYTES = {MAX_REQUEST_REF_BYTES};\n\
          export const SESSION_KEY_DIGITS = {SESSION_KEY_DIGITS};\n\
+         export const MAX_PRIVATE_SELECTORS = {MAX_PRIVATE_SELECTORS};\n\
+         export const MAX_PRIVATE_SELECTOR_BYTES = {MAX_PRIVATE_SELECTOR_BYTES};\n\
          export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\
          export const DEFAULT_MAX_IMAGE_BYTES = {DEFAULT_MAX_IMAGE_BYTES};\n\
          export const MAX_IMAGE_PIXELS = {MAX_IMAGE_PIXELS};\n\

@@ -13,7 +13,9 @@ use sightline_proto::api::{
     SiteOriginRequest, SiteSettings, Transcript, UpdateUserRequest, UserInfo, MAX_SITE_ORIGIN_BYTES,
     MAX_STORED_SITE_ORIGINS,
 };
-use sightline_proto::{AgentId, AgentRef, ConversationId, ConversationStatus};
+use sightline_proto::{
+    check_private_selector, AgentId, AgentRef, ConversationId, ConversationStatus, SitePolicy, MAX_PRIVATE_SELECTORS,
+};
 use sightline_store::{ConversationQuery, StoreError};
 
 use crate::auth::{self, Authenticated};
@@ -439,7 +441,20 @@ pub async fn update_user(
             "you cannot disable your own account",
         ));
     }
-    let user = app.store.update_user(id, &request).await?;
+    let user = {
+        let _changing = app.policy_changing.lock().await;
+        let user = app.store.update_user(id, &request).await?;
+        if user.permissions != before.permissions {
+            tracing::info!(agent = %user.name, by = %auth.user.name, permissions = ?user.permissions, "agent permissions changed");
+            app.hub
+                .send(Command::AgentPermissionsChanged {
+                    agent_id: id,
+                    permissions: user.permissions,
+                })
+                .await;
+        }
+        user
+    };
     announce_rename(&app, &before, &user).await;
     if user.disabled {
         app.store.delete_sessions_of_user(id).await?;
@@ -737,4 +752,41 @@ pub async fn remove_site_origin(
     reload_site_origins(&app).await?;
     tracing::info!(%origin, by = %auth.user.name, "site origin removed in the console");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The site policy, for the admins' Policy section.
+pub async fn site_policy(State(app): State<AppState>, Agent(auth): Agent) -> ApiResult<Json<SitePolicy>> {
+    admins_only(&auth)?;
+    Ok(Json(app.store.site_policy().await?))
+}
+
+/// Replaces the site policy: stored, then applied by the hub at once (what it
+/// turns off ends; consoles and widgets are told).
+pub async fn set_site_policy(
+    State(app): State<AppState>,
+    AdminWrite(auth): AdminWrite,
+    body: Result<Json<SitePolicy>, JsonRejection>,
+) -> ApiResult<Json<SitePolicy>> {
+    let Json(mut policy) = body?;
+    let refuse = |message: String| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", message);
+    policy.private_selectors = policy
+        .private_selectors
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    policy.private_selectors.dedup();
+    if policy.private_selectors.len() > MAX_PRIVATE_SELECTORS {
+        return Err(refuse(format!("at most {MAX_PRIVATE_SELECTORS} private selectors")));
+    }
+    for selector in &policy.private_selectors {
+        check_private_selector(selector).map_err(|why| refuse(format!("{why}: {selector}")))?;
+    }
+    let _changing = app.policy_changing.lock().await;
+    app.store.set_site_policy(&policy, auth.user.id, now_ms()).await?;
+    app.hub
+        .send(Command::SitePolicyChanged { policy: policy.clone() })
+        .await;
+    tracing::info!(by = %auth.user.name, allowed = ?policy.allowed, selectors = policy.private_selectors.len(), "site policy changed");
+    Ok(Json(policy))
 }

@@ -104,6 +104,15 @@ pub enum Command {
     AgentRenamed {
         agent: sightline_proto::AgentRef,
     },
+    /// An admin changed what an agent may use (see `Input::AgentPermissionsChanged`).
+    AgentPermissionsChanged {
+        agent_id: AgentId,
+        permissions: sightline_proto::Permissions,
+    },
+    /// The site policy changed, or is read at start (see `Input::SitePolicyChanged`).
+    SitePolicyChanged {
+        policy: sightline_proto::SitePolicy,
+    },
     Tick,
     /// Within office hours or not (see `Input::OfficeHours`).
     OfficeHours {
@@ -418,6 +427,10 @@ async fn run(
                     Input::AgentLoggedOut { agent_id }
                 }
                 Command::AgentRenamed { agent } => Input::AgentRenamed { agent },
+                Command::AgentPermissionsChanged { agent_id, permissions } => {
+                    Input::AgentPermissionsChanged { agent_id, permissions }
+                }
+                Command::SitePolicyChanged { policy } => Input::SitePolicyChanged { policy },
                 Command::Tick => Input::Tick,
                 Command::OfficeHours { open } => Input::OfficeHours { open },
                 Command::CheckUploader { uploader, reply } => {

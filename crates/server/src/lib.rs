@@ -57,6 +57,9 @@ pub fn now_ms() -> u64 {
 /// Shared by every request handler. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// Held while a permission or the site policy is stored and handed to the
+    /// hub, so that the hub gets changes in the order the database took them.
+    pub policy_changing: Arc<tokio::sync::Mutex<()>>,
     pub config: Arc<Config>,
     pub store: Store,
     pub hub: HubHandle,
@@ -172,6 +175,7 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/annotations", get(images::get_annotations))
         .route("/cobrowse/asset", get(asset_proxy::get_asset))
         .route("/admin/site", get(api::site_settings))
+        .route("/admin/policy", get(api::site_policy).put(api::set_site_policy))
         .route(
             "/admin/site/origins",
             post(api::add_site_origin).delete(api::remove_site_origin),
@@ -471,6 +475,7 @@ pub async fn run(
             asset_proxy::AssetProxy::new(site_origins.clone()).context("setting up the asset proxy")?,
         ),
         site_origins,
+        policy_changing: Arc::default(),
         blobs,
         refused_origins: Arc::default(),
         image_work: Arc::new(tokio::sync::Semaphore::new(cores)),
@@ -495,6 +500,11 @@ pub async fn run(
         secure_cookies,
         public_origin,
     };
+    // Before any socket: the first welcomes already know the site policy.
+    hub.send(Command::SitePolicyChanged {
+        policy: store.site_policy().await.context("reading the site policy")?,
+    })
+    .await;
     // Before any socket: a visitor's first welcome already knows the office hours.
     if let Some(hours) = &config.office_hours {
         hub.send(Command::OfficeHours {

@@ -107,6 +107,7 @@ pub async fn agent(
             colour: user.colour,
         },
         is_admin: user.is_admin,
+        permissions: user.permissions,
     };
     upgrade_socket(
         app,

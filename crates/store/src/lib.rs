@@ -63,6 +63,7 @@ mod images;
 mod list;
 mod sessions;
 mod site_origins;
+mod site_policy;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;

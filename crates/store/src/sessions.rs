@@ -50,7 +50,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT s.token_hash, s.csrf_token, s.created_at AS session_created_at, s.expires_at, \
                     u.id, u.name, u.display_name, u.password_hash, u.is_admin, u.disabled, u.created_at, \
-                    u.must_change_password, u.avatar_colour \
+                    u.must_change_password, u.avatar_colour, u.may_screen_share, u.may_cobrowse, \
+                    u.may_remote_control, u.may_session_keys \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
         )

@@ -1,7 +1,7 @@
 //! Agent accounts.
 
 use sightline_proto::api::{AvatarColour, UpdateUserRequest, UserInfo};
-use sightline_proto::AgentId;
+use sightline_proto::{AgentId, Permissions};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -16,8 +16,8 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
-const USER_COLUMNS: &str =
-    "id, name, display_name, password_hash, is_admin, disabled, created_at, must_change_password, avatar_colour";
+const USER_COLUMNS: &str = "id, name, display_name, password_hash, is_admin, disabled, created_at, \
+     must_change_password, avatar_colour, may_screen_share, may_cobrowse, may_remote_control, may_session_keys";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -34,6 +34,12 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
                 .try_get::<Option<String>, _>("avatar_colour")?
                 .as_deref()
                 .and_then(AvatarColour::from_name),
+            permissions: Permissions {
+                screen_share: flag(row.try_get("may_screen_share")?, "may_screen_share")?,
+                cobrowse: flag(row.try_get("may_cobrowse")?, "may_cobrowse")?,
+                remote_control: flag(row.try_get("may_remote_control")?, "may_remote_control")?,
+                session_keys: flag(row.try_get("may_session_keys")?, "may_session_keys")?,
+            },
         },
         password_hash: row.try_get("password_hash")?,
     })
@@ -133,14 +139,22 @@ impl Store {
         }
         let sql = format!(
             "UPDATE users SET display_name = COALESCE($2, display_name), \
-             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled) \
+             is_admin = COALESCE($3, is_admin), disabled = COALESCE($4, disabled), \
+             may_screen_share = COALESCE($5, may_screen_share), may_cobrowse = COALESCE($6, may_cobrowse), \
+             may_remote_control = COALESCE($7, may_remote_control), \
+             may_session_keys = COALESCE($8, may_session_keys) \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
+        let permission = |which: fn(&Permissions) -> bool| update.permissions.as_ref().map(|p| i64::from(which(p)));
         let row = sqlx::query(&sql)
             .bind(id.0)
             .bind(update.display_name.as_deref())
             .bind(update.is_admin.map(i64::from))
             .bind(update.disabled.map(i64::from))
+            .bind(permission(|p| p.screen_share))
+            .bind(permission(|p| p.cobrowse))
+            .bind(permission(|p| p.remote_control))
+            .bind(permission(|p| p.session_keys))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -12,8 +12,8 @@ use common::{on_each_backend, TestDb};
 use sightline_core::records::{preview_of, Persist, RECENT_CLIENT_IDS};
 use sightline_proto::api::UpdateUserRequest;
 use sightline_proto::{
-    AgentId, AgentRef, ConversationStatus, ConversationSummary, Event, EventKind, MessageBody, PageInfo, Role,
-    ShareState,
+    AgentId, AgentRef, ConversationStatus, ConversationSummary, Event, EventKind, MessageBody, PageInfo, Permission,
+    Permissions, Role, ShareState, SitePolicy,
 };
 use sightline_store::{Backend, ConversationQuery, Store, StoreError, MAX_PAGE_SIZE};
 
@@ -126,6 +126,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
                     display_name: Some("Robert".into()),
                     is_admin: None,
                     disabled: None,
+                    permissions: None,
                 },
             )
             .await
@@ -139,6 +140,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
                     display_name: None,
                     is_admin: Some(true),
                     disabled: None,
+                    permissions: None,
                 },
             )
             .await
@@ -153,6 +155,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
                     display_name: None,
                     is_admin: None,
                     disabled: Some(true),
+                    permissions: None,
                 },
             )
             .await
@@ -169,11 +172,13 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
                 display_name: None,
                 is_admin: Some(false),
                 disabled: None,
+                permissions: None,
             },
             UpdateUserRequest {
                 display_name: Some("Bobby".into()),
                 is_admin: None,
                 disabled: Some(true),
+                permissions: None,
             },
         ] {
             let err = store.update_user(bob.id, &update).await.unwrap_err();
@@ -195,6 +200,7 @@ async fn users_are_unique_case_insensitively_and_can_be_updated() {
             display_name: Some("x".into()),
             is_admin: None,
             disabled: None,
+            permissions: None,
         };
         let err = store.update_user(AgentId(bob.id.0 + 1000), &nobody).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err:?}");
@@ -294,11 +300,13 @@ async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
             display_name: None,
             is_admin: Some(false),
             disabled: None,
+            permissions: None,
         };
         let disable = UpdateUserRequest {
             display_name: None,
             is_admin: None,
             disabled: Some(true),
+            permissions: None,
         };
         let mut survivor: Option<AgentId> = None;
         for round in 0..20 {
@@ -380,6 +388,7 @@ async fn sessions_expire_and_die_with_disabled_users() {
             display_name: None,
             is_admin: None,
             disabled: Some(disabled),
+            permissions: None,
         };
         store.update_user(ann.id, &disable(true)).await.unwrap();
         assert!(store.session("s-ann-2", 1_500).await.unwrap().is_none());
@@ -1398,6 +1407,93 @@ async fn site_origins_are_stored_once_listed_in_order_and_removed() {
             store.site_origins().await.unwrap(),
             vec!["https://blog.example".to_owned()]
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn agent_permissions_default_to_everything_and_are_changed_alone() {
+    on_each_backend("permissions", |db: TestDb| async move {
+        let store = db.connect().await;
+        let admin = store.create_user("admin", "Admin", "h", true, 1).await.unwrap();
+        let anna = store.create_user("anna", "Anna", "h", false, 2).await.unwrap();
+        assert_eq!(anna.permissions, Permissions::ALL, "a new account may use everything");
+        let fewer = Permissions::ALL
+            .with(Permission::ScreenShare, false)
+            .with(Permission::SessionKeys, false);
+        let changed = store
+            .update_user(
+                anna.id,
+                &UpdateUserRequest {
+                    display_name: None,
+                    is_admin: None,
+                    disabled: None,
+                    permissions: Some(fewer),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.permissions, fewer);
+        assert_eq!(changed.display_name, "Anna");
+        // Read back every way an account is read: by id, by name, in the list and
+        // with a session.
+        assert_eq!(
+            store.user_by_id(anna.id).await.unwrap().unwrap().info.permissions,
+            fewer
+        );
+        assert_eq!(
+            store.user_by_name("anna").await.unwrap().unwrap().info.permissions,
+            fewer
+        );
+        let listed = store.list_users().await.unwrap();
+        assert_eq!(listed.iter().find(|u| u.id == anna.id).unwrap().permissions, fewer);
+        assert_eq!(
+            listed.iter().find(|u| u.id == admin.id).unwrap().permissions,
+            Permissions::ALL
+        );
+        store.create_session("tok", anna.id, "csrf", 10, 1_000).await.unwrap();
+        let (_, record) = store.session("tok", 20).await.unwrap().unwrap();
+        assert_eq!(record.info.permissions, fewer);
+        // Another change leaves them alone.
+        let renamed = store
+            .update_user(
+                anna.id,
+                &UpdateUserRequest {
+                    display_name: Some("Anna B".into()),
+                    is_admin: None,
+                    disabled: None,
+                    permissions: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(renamed.permissions, fewer);
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_site_policy_is_stored_replaced_and_kept_across_restarts() {
+    on_each_backend("site_policy", |db: TestDb| async move {
+        let store = db.connect().await;
+        let admin = store.create_user("admin", "Admin", "h", true, 1).await.unwrap();
+        assert_eq!(store.site_policy().await.unwrap(), SitePolicy::default());
+        let policy = SitePolicy {
+            allowed: Permissions::ALL.with(Permission::RemoteControl, false),
+            private_selectors: vec![".balance".into(), "tr:nth-child(2) td, #iban".into()],
+        };
+        store.set_site_policy(&policy, admin.id, 5).await.unwrap();
+        assert_eq!(store.site_policy().await.unwrap(), policy);
+        let replaced = SitePolicy {
+            allowed: Permissions::ALL.with(Permission::ScreenShare, false),
+            private_selectors: vec![],
+        };
+        store.set_site_policy(&replaced, admin.id, 6).await.unwrap();
+        store.close().await;
+        let store = db.connect().await;
+        assert_eq!(store.site_policy().await.unwrap(), replaced);
+        store.close().await;
     })
     .await;
 }

@@ -1,11 +1,11 @@
 // Admin: agents and their rights.
 
-import type { UserInfo } from "../protocol.gen";
+import type { Permissions, UserInfo } from "../protocol.gen";
 import { formatTime } from "../lib/format";
 import { h, replaceChildren } from "../ui/dom";
 import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { api } from "./api";
-import { openForm } from "./dialog";
+import { openForm, type Field as FormField } from "./dialog";
 
 /** An agent's initials in their colour (set through the CSSOM: the console's CSP has no inline styles). */
 function avatar(u: UserInfo): HTMLElement {
@@ -99,7 +99,7 @@ export class AdminView {
 
   private async update(u: UserInfo, change: { is_admin?: boolean; disabled?: boolean }, done: string): Promise<void> {
     try {
-      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null });
+      await api.updateUser(u.id, { display_name: null, is_admin: change.is_admin ?? null, disabled: change.disabled ?? null, permissions: null });
       this.toast(done);
       await this.load();
     } catch (e) {
@@ -123,7 +123,12 @@ export class AdminView {
           h("div", null, h("strong", { "data-testid": "user-display", text: u.display_name }), h("span", { class: "muted", text: "@" + u.name + (self ? " (you)" : "") })),
         ),
       ),
-      h("td", null, h("span", { class: `tag ${u.is_admin ? "admin" : ""}`, "data-testid": "user-role", text: u.is_admin ? "Admin" : "Agent" })),
+      h(
+        "td",
+        null,
+        h("span", { class: `tag ${u.is_admin ? "admin" : ""}`, "data-testid": "user-role", text: u.is_admin ? "Admin" : "Agent" }),
+        limited(u.permissions),
+      ),
       h("td", null, h("span", { class: `tag ${u.disabled ? "off" : "ok"}`, "data-testid": "user-status", text: u.disabled ? "Disabled" : "Active" })),
       h("td", { class: "nowrap", text: formatTime(u.created_at) }),
       h(
@@ -156,15 +161,20 @@ export class AdminView {
           onclick: () =>
             openForm({
               title: `Edit ${u.display_name}`,
-              description: "The name visitors see, and the colour of the initials.",
+              description: "The name visitors see, the colour of the initials, and what they may use (the site policy on the Install page can turn more off for everyone).",
               fields: [
                 { name: "display_name", label: "Display name", value: u.display_name },
                 { name: "colour", label: "Colour", value: u.colour ?? "", options: colourChoices() },
+                ...permissionFields(u.permissions),
               ],
               submitLabel: "Save",
               onSubmit: async (v) => {
                 const colour = avatarColour(v.colour);
                 await api.setProfile(u.id, { display_name: v.display_name.trim(), colour });
+                const permissions = permissionsFrom(v);
+                if (PERMISSIONS.some(([key]) => permissions[key] !== u.permissions[key])) {
+                  await api.updateUser(u.id, { display_name: null, is_admin: null, disabled: null, permissions });
+                }
                 this.toast(`${v.display_name.trim()} saved.`);
                 await this.load();
               },
@@ -195,4 +205,37 @@ export class AdminView {
       ),
     );
   }
+}
+
+/** The capabilities an admin allows or refuses an agent, with their names. */
+export const PERMISSIONS: [keyof Permissions, string][] = [
+  ["screen_share", "Screen sharing"],
+  ["cobrowse", "Co-browsing"],
+  ["remote_control", "Remote control"],
+  ["session_keys", "Session keys"],
+];
+
+function permissionFields(p: Permissions): FormField[] {
+  return PERMISSIONS.map(([key, label]) => ({
+    name: `may_${key}`,
+    label,
+    value: p[key] ? "yes" : "no",
+    options: [
+      ["yes", "Allowed"],
+      ["no", "Not allowed"],
+    ],
+  }));
+}
+
+function permissionsFrom(values: Record<string, string>): Permissions {
+  const p = { screen_share: true, cobrowse: true, remote_control: true, session_keys: true };
+  for (const [key] of PERMISSIONS) p[key] = values[`may_${key}`] !== "no";
+  return p;
+}
+
+/** A tag naming what the agent may not use, if anything. */
+function limited(p: Permissions): HTMLElement | null {
+  const refused = PERMISSIONS.filter(([key]) => !p[key]).map(([, label]) => label.toLowerCase());
+  if (refused.length === 0) return null;
+  return h("span", { class: "tag off", "data-testid": "user-limits", title: `Not allowed: ${refused.join(", ")}`, text: `No ${refused.join(", ")}` });
 }

@@ -5,6 +5,7 @@ import type {
   ApiError,
   SiteOriginRequest,
   SiteSettings,
+  SitePolicy,
   ConversationPage,
   ImageAnnotations,
   ConversationStatus,
@@ -109,6 +110,8 @@ export const api = {
   },
   annotations: (imageId: string) => request<ImageAnnotations>("GET", `/api/images/${encodeURIComponent(imageId)}/annotations`),
   siteSettings: () => request<SiteSettings>("GET", "/api/admin/site"),
+  sitePolicy: () => request<SitePolicy>("GET", "/api/admin/policy"),
+  setSitePolicy: (policy: SitePolicy) => request<SitePolicy>("PUT", "/api/admin/policy", policy),
   siteOrigin: (method: "POST" | "DELETE", req: SiteOriginRequest) => request<void>(method, "/api/admin/site/origins", req),
   transcript: (id: string) => request<Transcript>("GET", `/api/conversations/${encodeURIComponent(id)}`),
 };

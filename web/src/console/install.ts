@@ -1,10 +1,12 @@
 // Install (admins): the widget's snippet, the site origins it may be used on,
-// and the sites it was refused on lately. Origins are shown as text only.
+// the sites it was refused on lately, and the site policy (`policy-section.ts`).
+// Origins are shown as text only.
 
 import type { SiteSettings } from "../protocol.gen";
 import { formatTime } from "../lib/format";
 import { h, replaceChildren } from "../ui/dom";
 import { api } from "./api";
+import { PolicySection } from "./policy-section";
 
 /** Longest origin the server stores (`MAX_SITE_ORIGIN_BYTES`). */
 const MAX_ORIGIN = 255;
@@ -15,8 +17,10 @@ export class InstallView {
   private readonly origins = h("ul", { class: "origin-list", "data-testid": "site-origins" });
   private readonly refused = h("ul", { class: "origin-list", "data-testid": "refused-origins" });
   private readonly error = h("p", { class: "form-error", role: "alert", "data-testid": "install-error", hidden: true });
+  private readonly policy: PolicySection;
 
   constructor(private readonly toast: (text: string) => void) {
+    this.policy = new PolicySection(toast);
     const copy = h("button", { class: "btn small", type: "button", "data-testid": "install-copy", text: "Copy" });
     copy.addEventListener("click", () => void this.copy());
     const input = h("input", { id: "site-origin", name: "origin", required: true, maxlength: String(MAX_ORIGIN), placeholder: "https://www.example.com", autocomplete: "off", "data-testid": "site-origin-input" });
@@ -51,11 +55,13 @@ export class InstallView {
         h("p", { class: "muted", text: "Sites the widget was refused on since the server started." }),
         this.refused,
       ),
+      this.policy.el,
     );
   }
 
   async load(): Promise<void> {
     this.error.hidden = true;
+    void this.policy.load();
     try {
       this.render(await api.siteSettings());
     } catch (e) {

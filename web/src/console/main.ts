@@ -1,5 +1,6 @@
 // The agent console: login, then the inbox / history / admin pages.
 
+import { reflectPermissions } from "./permissions";
 import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
@@ -468,8 +469,9 @@ function startApp(me: Me): void {
   const handle = { stop };
   current = handle;
 
-  // Keep user info fresh for admin rights.
+  // Keep user info fresh for admin rights, and the buttons for what the agent may use.
   session.subscribe(() => {
+    reflectPermissions(session.permissions);
     if (session.me && session.isAdmin !== user.is_admin) {
       user = { ...user, is_admin: session.isAdmin };
       navAdmin.hidden = navInstall.hidden = !user.is_admin;

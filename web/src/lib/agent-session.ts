@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type Event,
   type MessageBody,
+  type Permissions,
   type ServerMessage,
 } from "../protocol.gen";
 import { Connection, type ConnectionState, type SocketFactory, type Timers } from "./connection";
@@ -59,6 +60,8 @@ type PendingRequest = { kind: "accept"; conversation: string } | { kind: "away";
 export class AgentSession {
   me: AgentRef | null = null;
   isAdmin = false;
+  /** What this agent may use (their permissions and the site policy's); the server decides. */
+  permissions: Permissions = { screen_share: true, cobrowse: true, remote_control: true, session_keys: true };
   /** Away: not answering visitors (they are told whether anyone is available). */
   away = false;
   link: AgentLink = "idle";
@@ -386,7 +389,12 @@ export class AgentSession {
     switch (msg.type) {
       case "agent_welcome":
         this.keepAway(msg.away);
+        this.permissions = msg.permissions;
         this.onWelcome(msg.agent, msg.is_admin, msg.conversations);
+        break;
+      case "permissions_changed":
+        this.permissions = msg.permissions;
+        this.changed();
         break;
       case "away_changed":
         this.keepAway(msg.away);

@@ -271,6 +271,11 @@ export class VisitorCobrowse {
     this.session.send({ type: "grant_step", grant: g.id, step: "start", detail: null });
   }
 
+  /** While capturing, a fresh full snapshot (the masking policy changed). */
+  refresh(): void {
+    if (this.recorder) this.snapshot();
+  }
+
   /** A full snapshot replaces everything queued before it. */
   private snapshot(): void {
     this.queue = [];

@@ -64,6 +64,8 @@ export class VisitorSession {
   private welcomed = false;
   /** Null until the first welcome; then the newest the server said (kept while reconnecting). */
   private available: boolean | null = null;
+  /** The site policy's private selectors (applied by the co-browse and share bundles). */
+  privateSelectors: string[] = [];
   private everOnline = false;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
@@ -335,6 +337,7 @@ export class VisitorSession {
         }
         this.summary = msg.conversation;
         this.available = msg.agents_available;
+        this.privateSelectors = msg.private_selectors;
         const id = msg.conversation ? msg.conversation.id : null;
         const switched = id !== this.transcript.conversationId;
         if (switched) {
@@ -368,6 +371,10 @@ export class VisitorSession {
         for (const fn of this.eventListeners) fn(e, !this.replaying);
         break;
       }
+      case "privacy_changed":
+        this.privateSelectors = msg.private_selectors;
+        this.changed();
+        break;
       case "availability":
         this.available = msg.agents_available;
         this.changed();

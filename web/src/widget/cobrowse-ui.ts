@@ -13,6 +13,7 @@ import { VisitorControl } from "../lib/control-visitor";
 import { mountDrawing } from "./cobrowse-draw";
 import { CLEARED, DRAWINGS_TAG } from "../lib/cobrowse-drawing";
 import { fitForRelay, isBlockedSheets, maskToggles } from "../lib/cobrowse-mask";
+import { domParses, usableSelectors, withExtra } from "../lib/private-selectors";
 import type { KeyValueStore, VisitorSession } from "../lib/visitor-session";
 import { adoptStyles, h, replaceChildren } from "../ui/dom";
 import css from "./cobrowse.css";
@@ -51,6 +52,13 @@ export interface CobrowseApi {
  * - the widget itself is blocked.
  */
 export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sightline-widget";
+/**
+ * The site policy's private selectors (usable ones, as one list), blocked like
+ * `data-sightline-private`: set by `mountCobrowse` from the visitor session.
+ */
+let sitePrivate = "";
+const blockSelector = () => withExtra(BLOCK_SELECTOR, sitePrivate);
+const privateSelector = () => withExtra("[data-sightline-private]", sitePrivate);
 export const VISIBLE_SELECTOR = "[data-sightline-visible]";
 export const MASK = "••••••••";
 
@@ -66,7 +74,7 @@ function alwaysPrivate(element: HTMLElement): boolean {
 }
 
 function visible(element: HTMLElement | null): boolean {
-  return !!element && !!element.closest(VISIBLE_SELECTOR) && !element.closest("[data-sightline-private]");
+  return !!element && !!element.closest(VISIBLE_SELECTOR) && !element.closest(privateSelector());
 }
 
 export function maskInput(text: string, element: HTMLElement): string {
@@ -78,7 +86,7 @@ export function maskInput(text: string, element: HTMLElement): string {
 export const MASK_TEXT_SELECTOR = "[data-sightline-private], [contenteditable]:not([contenteditable=false]), textarea";
 
 export function maskText(text: string, element: HTMLElement | null): string {
-  if (!element?.closest("[data-sightline-private]") && visible(element)) return text;
+  if (!element?.closest(privateSelector()) && visible(element)) return text;
   return text.trim() ? MASK : text;
 }
 
@@ -94,12 +102,12 @@ function toggleHidden(node: Node | null): boolean {
 
 /** An element remote control never acts on: blocked, or a field that is always private. */
 export function isPrivate(el: Element): boolean {
-  return !!el.closest(BLOCK_SELECTOR) || (el instanceof HTMLElement && alwaysPrivate(el));
+  return !!el.closest(blockSelector()) || (el instanceof HTMLElement && alwaysPrivate(el));
 }
 
 /** An element the recorder blocks (or one inside it). */
 function blockedElement(node: Node | null): boolean {
-  return node instanceof Element && !!node.closest(BLOCK_SELECTOR);
+  return node instanceof Element && !!node.closest(blockSelector());
 }
 
 /** The site's other tabs, where the browser has BroadcastChannel. */
@@ -158,8 +166,14 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
   let stopDiag: (() => void) | undefined;
   let stopRoutes: (() => void) | undefined;
   let stopRest: (() => void) | undefined;
-  return {
+  // rrweb reads its block selector once, at the start: a snapshot asked for after
+  // the site policy's selectors changed starts the recorder again (which takes it).
+  let startedWith = "";
+  let emitTo: ((item: unknown) => void) | undefined;
+  const recorder: Recorder = {
     start(emit) {
+      startedWith = blockSelector();
+      emitTo = emit;
       stop =
         record({
           emit: (event) => {
@@ -167,7 +181,7 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
             const masked = maskToggles(event, (id) => toggleHidden(record.mirror.getNode(id)));
             if (masked) emit(fitForRelay(masked));
           },
-          blockSelector: BLOCK_SELECTOR,
+          blockSelector: blockSelector(),
           // Every input (file inputs included: rrweb's maskAllInputs leaves their
           // file names), text area and select goes through maskInput.
           maskInputOptions: { input: true, textarea: true, select: true, password: true } as never,
@@ -212,7 +226,13 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
       };
     },
     snapshot() {
-      record.takeFullSnapshot(true);
+      if (emitTo && startedWith !== blockSelector()) {
+        const emit = emitTo;
+        recorder.stop();
+        recorder.start(emit);
+      } else {
+        record.takeFullSnapshot(true);
+      }
     },
     stop() {
       stopRoutes?.();
@@ -225,6 +245,7 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
       stop = undefined;
     },
   };
+  return recorder;
 }
 
 function fill(text: string, name: string): string {
@@ -270,6 +291,16 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
       }
     },
   };
+  // The site policy's private selectors: blocked from the next snapshot, taken at
+  // once when they change while the page is being captured.
+  let selectors = session.privateSelectors;
+  sitePrivate = usableSelectors(selectors, domParses);
+  session.subscribe(() => {
+    if (session.privateSelectors === selectors) return;
+    selectors = session.privateSelectors;
+    sitePrivate = usableSelectors(selectors, domParses);
+    cobrowse.refresh();
+  });
   const cobrowse = new VisitorCobrowse(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
     tabStorage: kv,
@@ -308,7 +339,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     node: (id) => record.mirror.getNode(id),
     isPrivate,
     report: (action) => control.report(action),
-    hiddenText: (el) => !!el.closest(MASK_TEXT_SELECTOR) || !!el.querySelector(`${MASK_TEXT_SELECTOR}, ${BLOCK_SELECTOR}`),
+    hiddenText: (el) => !!el.closest(MASK_TEXT_SELECTOR) || !!el.querySelector(`${MASK_TEXT_SELECTOR}, ${blockSelector()}`),
     widget: host.styleRoot.host,
   });
   const control: VisitorControl = new VisitorControl(session, {

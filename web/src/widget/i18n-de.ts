@@ -25,7 +25,7 @@ const de: Strings = {
   startNew: "Schreiben Sie eine Nachricht, um eine neue Unterhaltung zu beginnen.",
   waitingNote: "Danke! Gleich ist jemand für Sie da.",
   subtitleAway: "Gerade ist niemand erreichbar",
-  awayNote: "Gerade ist niemand erreichbar. Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir Ihnen dort.",
+  awayNote: "Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir Ihnen dort.",
   emailLabel: "Ihre E-Mail-Adresse",
   emailSave: "Speichern",
   emailSaved: "Wir antworten Ihnen an {email}.",

@@ -25,7 +25,7 @@ const fr: Strings = {
   startNew: "Écrivez un message pour démarrer une nouvelle conversation.",
   waitingNote: "Merci ! Un conseiller va vous répondre.",
   subtitleAway: "Personne n’est disponible pour le moment",
-  awayNote: "Personne n’est disponible pour le moment. Laissez votre adresse e-mail et nous vous répondrons par ce biais.",
+  awayNote: "Laissez votre adresse e-mail et nous vous répondrons par ce biais.",
   emailLabel: "Votre adresse e-mail",
   emailSave: "Enregistrer",
   emailSaved: "Nous vous répondrons à {email}.",

@@ -90,7 +90,7 @@ export const en: Strings = {
   startNew: "Write a message to start a new conversation.",
   waitingNote: "Thanks! An agent will be with you shortly.",
   subtitleAway: "No one is available right now",
-  awayNote: "No one is available right now. Leave your e-mail address and we will reply there.",
+  awayNote: "Leave your e-mail address and we will reply there.",
   emailLabel: "Your e-mail address",
   emailSave: "Save",
   emailSaved: "We will reply to {email}.",

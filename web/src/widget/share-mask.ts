@@ -6,10 +6,18 @@
 // canvas crop. Other surfaces (another tab, a window, the screen) pass through:
 // the page cannot see into them.
 
+import { domParses, usableSelectors, withExtra } from "../lib/private-selectors";
 import { cropInVideo, maskBoxes, type Rect } from "../lib/share-geometry";
 import type { Prepared } from "../lib/share-visitor";
 
 export const PRIVATE_SELECTOR = "[data-sightline-private], input[type=password]";
+/** The site policy's private selectors, usable ones only (see `setSitePrivate`). */
+let sitePrivate = "";
+
+/** Masks what the site policy's selectors match too, from the next frame on. */
+export function setSitePrivate(selectors: readonly string[]): void {
+  sitePrivate = usableSelectors(selectors, domParses);
+}
 export const SHARE_ONLY_SELECTOR = "[data-sightline-share-only]";
 export const MASK_COLOR = "#2b2f36";
 
@@ -26,7 +34,7 @@ function rectOf(el: Element): Rect {
 /** Visible private elements (in the page and in open shadow roots we are given). */
 function privateRects(extra: () => Element[]): Rect[] {
   const out: Rect[] = [];
-  for (const el of Array.from(document.querySelectorAll(PRIVATE_SELECTOR))) out.push(rectOf(el));
+  for (const el of Array.from(document.querySelectorAll(withExtra(PRIVATE_SELECTOR, sitePrivate)))) out.push(rectOf(el));
   for (const el of extra()) out.push(rectOf(el));
   return out;
 }

@@ -12,7 +12,7 @@ import { VisitorShare } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
 import { ICONS, adoptStyles, h, icon, replaceChildren } from "../ui/dom";
 import css from "./share.css";
-import { prepareCapture } from "./share-mask";
+import { prepareCapture, setSitePrivate } from "./share-mask";
 import { InkBoard, decodeInk } from "../lib/ink";
 import { inkLayer } from "../ui/ink-svg";
 import type { Lang } from "./i18n";
@@ -197,6 +197,10 @@ export function mountShare(host: ShareHost): ShareApi {
 
   // ---- feed it from the session ----
   let conv = session.conversationId;
+  // The site policy's private selectors, kept current: the masks are drawn anew
+  // each frame.
+  setSitePrivate(session.privateSelectors);
+  session.subscribe(() => setSitePrivate(session.privateSelectors));
   for (const e of session.transcript.getEvents()) share.onEvent(e);
   session.onEvent((e) => share.onEvent(e));
   session.subscribe(() => {

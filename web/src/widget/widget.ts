@@ -83,13 +83,13 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     page: () => ({ url: truncateBytes(location.href, 2048), title: truncateBytes(document.title || "", 2048) }),
     // What agents may offer: a phone cannot share its screen (it can send a picture).
     device: () => {
-      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
       return {
         can_share_screen: !!navigator.mediaDevices?.getDisplayMedia,
         // Every browser that runs this widget can be recorded for co-browsing.
         can_cobrowse: true,
         touch: matchMedia("(pointer:coarse)").matches,
-        time_zone: /^[\w/+-]{1,64}$/.test(zone) ? zone : undefined,
+        // The server drops a name it does not take (never the hello).
+        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         utc_offset_minutes: -new Date().getTimezoneOffset(),
       };
     },
@@ -429,8 +429,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     key: "h:away",
     sig: "",
     build: () => {
-      const email = h("input", { class: "input", type: "email", required: true, maxlength: "254", autocomplete: "email", "aria-label": t.emailLabel, placeholder: t.emailLabel, "data-testid": "email" });
-      const form = h("form", { class: "away", "data-testid": "away" }, h("p", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
+      const email = h("input", { class: "input", type: "email", required: true, autocomplete: "email", "aria-label": t.emailLabel, "data-testid": "email" });
+      const form = h("form", { class: "away", "data-testid": "away" }, h("div", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
       form.addEventListener("submit", (ev) => {
         ev.preventDefault();
         session.leaveEmail(email.value);

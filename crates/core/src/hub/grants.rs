@@ -577,6 +577,33 @@ impl Hub {
         }
     }
 
+    /// Ends the conversation's grant of `capability` if it is not over (the
+    /// server's `End`).
+    pub(super) fn end_grant(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        capability: Capability,
+        (by, agent): (Role, Option<AgentRef>),
+        why: &str,
+    ) {
+        let live = self
+            .conversations
+            .get(conversation)
+            .and_then(|c| c.grants.get(&capability))
+            .is_some_and(|g| !g.state.is_final());
+        if live {
+            let _ = self.grant_step(
+                now,
+                conversation,
+                capability,
+                Step::End,
+                (Actor::Server, by, agent),
+                Some(why.to_owned()),
+            );
+        }
+    }
+
     /// Ends every grant of a conversation that is not over (the server's `End`).
     pub(super) fn end_grants(
         &mut self,

@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use sightline_proto::{
     AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
-    EventKind, GrantId, MessageBody, PageInfo, Role, ServerMessage, StreamId, VisitorContext, VisitorDevice,
-    MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    EventKind, GrantId, MessageBody, PageInfo, Permission, Permissions, Role, ServerMessage, SitePolicy, StreamId,
+    VisitorContext, VisitorDevice, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
@@ -21,6 +21,7 @@ use std::net::IpAddr;
 
 mod directory;
 mod grants;
+mod permissions;
 mod recent;
 mod share;
 
@@ -30,7 +31,7 @@ use crate::records::{
     preview_of, NewImage, Persist, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
 use crate::validate::{
-    normalize_body, normalize_email, token_hash, validate_client_id, validate_device, validate_page, Invalid,
+    normalize_body, normalize_device, normalize_email, token_hash, validate_client_id, validate_page, Invalid,
 };
 use directory::{Audience, Directory};
 
@@ -50,6 +51,9 @@ impl std::fmt::Display for ConnId {
 pub struct AgentIdentity {
     pub agent: AgentRef,
     pub is_admin: bool,
+    /// What an admin allows this agent (the site policy may turn more off); kept
+    /// up to date by [`Input::AgentPermissionsChanged`].
+    pub permissions: Permissions,
 }
 
 /// Who is on the other end of a socket, as far as the shell knows before any
@@ -105,6 +109,17 @@ pub enum Input {
     /// (stored, and sent to their agents; the visitor sees it with the agent's
     /// next message).
     AgentRenamed { agent: AgentRef },
+    /// An admin changed what the agent may use (stored by the shell): their
+    /// sockets act under the new permissions from now on, their consoles are told,
+    /// and what they may no longer use ends (live shares and grants, unused keys).
+    AgentPermissionsChanged {
+        agent_id: AgentId,
+        permissions: Permissions,
+    },
+    /// The site policy changed (stored by the shell; also given once at start):
+    /// what it turns off ends for everyone at once, agents' consoles are told what
+    /// they may use, and visitors' widgets get the private selectors.
+    SitePolicyChanged { policy: SitePolicy },
     /// Housekeeping: forget idle visitors, closed conversations and expired keys.
     /// Call about once a minute.
     Tick,
@@ -401,6 +416,8 @@ pub struct Hub {
     office_open: bool,
     /// What visitors were last told by [`ServerMessage::Availability`].
     announced_available: bool,
+    /// The site policy (see [`Input::SitePolicyChanged`]).
+    site: SitePolicy,
 }
 
 /// What a refused request turns into.
@@ -449,6 +466,7 @@ impl Hub {
             away_switched: BTreeMap::new(),
             office_open: true,
             announced_available: false,
+            site: SitePolicy::default(),
         }
     }
 
@@ -514,6 +532,10 @@ impl Hub {
             Input::AgentLoggedOut { agent_id } => self.end_shares_of_agent(now, agent_id),
             Input::AgentOtherSessionsEnded { agent_id } => self.end_grants_of_agent(now, agent_id),
             Input::AgentRenamed { agent } => self.rename_agent(agent),
+            Input::AgentPermissionsChanged { agent_id, permissions } => {
+                self.change_agent_permissions(now, agent_id, permissions);
+            }
+            Input::SitePolicyChanged { policy } => self.change_site_policy(now, policy),
             Input::Message {
                 conn,
                 message,
@@ -824,9 +846,7 @@ impl Hub {
                 if let Some(page) = &page {
                     validate_page(page)?;
                 }
-                if let Some(device) = &device {
-                    validate_device(device)?;
-                }
+                let device = device.map(normalize_device).transpose()?;
                 if let Some(connection) = self.connections.get_mut(&conn) {
                     connection.device = device;
                 }
@@ -885,6 +905,7 @@ impl Hub {
                         is_admin: identity.is_admin,
                         conversations,
                         away,
+                        permissions: identity.permissions.and(self.site.allowed),
                     },
                 );
                 self.announce_availability();
@@ -1086,6 +1107,7 @@ impl Hub {
                 // What every other visitor was told (an agent who just left may
                 // be back before the next tick).
                 agents_available: self.announced_available,
+                private_selectors: self.site.private_selectors.clone(),
             },
         );
         if let Some(summary) = summary {
@@ -1709,6 +1731,20 @@ impl Hub {
     }
 
     fn on_agent_message(&mut self, now: u64, conn: ConnId, identity: AgentIdentity, message: ClientMessage) -> Handled {
+        // What the agent may use is checked before anything else about the request:
+        // the console hides what they may not, but the server decides.
+        match &message {
+            ClientMessage::ShareInvite { .. } => self.check_may_use(&identity, Permission::ScreenShare)?,
+            ClientMessage::GrantAsk { capability, .. } => {
+                self.check_may_use(&identity, Permission::for_capability(*capability))?;
+            }
+            ClientMessage::ShareKeyCreate { capability } => {
+                self.check_may_use(&identity, Permission::SessionKeys)?;
+                let asks_for = capability.unwrap_or(sightline_proto::Capability::ScreenShare);
+                self.check_may_use(&identity, Permission::for_capability(asks_for))?;
+            }
+            _ => {}
+        }
         let me = identity.agent;
         match message {
             ClientMessage::Accept { conversation } => {

@@ -81,6 +81,11 @@ impl SessionKeys {
         }
     }
 
+    /// Forgets the unused keys of which `drop(agent, capability)` says so.
+    pub(super) fn forget_where(&mut self, drop: impl Fn(AgentId, Capability) -> bool) {
+        self.keys.retain(|_, key| !drop(key.agent.id, key.capability));
+    }
+
     pub(super) fn forget_expired(&mut self, now: u64) {
         self.keys.retain(|_, key| key.expires_at > now);
     }

@@ -57,6 +57,7 @@ pub fn agent(id: i64, name: &str) -> AgentIdentity {
             colour: None,
         },
         is_admin: false,
+        permissions: sightline_proto::Permissions::ALL,
     }
 }
 
