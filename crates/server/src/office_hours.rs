@@ -163,7 +163,8 @@ fn clock(text: &str) -> anyhow::Result<WeekMinute> {
         m.parse()
             .with_context(|| format!("{text:?} is not a time like 09:00"))?,
     );
-    if m.to_string().len() > 2 || m > 59 || h > 24 || (h == 24 && m != 0) {
+    let (hh, mm) = text.split_once(':').unwrap_or_default();
+    if hh.len() != 2 || mm.len() != 2 || m > 59 || h > 24 || (h == 24 && m != 0) {
         bail!("{text:?} is not a time between 00:00 and 24:00");
     }
     Ok(h * 60 + m)
@@ -235,6 +236,7 @@ mod tests {
             (vec!["Mon-Fri"], "UTC"),
             (vec!["Mon-Fri 9-17"], "UTC"),
             (vec!["Mon-Fri 09:00-17:60"], "UTC"),
+            (vec!["Mon-Fri 9:5-17:00"], "UTC"),
             (vec!["Mon-Fri 09:00-25:00"], "UTC"),
             (vec!["Mon-Fri 09:00-09:00"], "UTC"),
             (vec!["Funday 09:00-17:00"], "UTC"),
