@@ -411,8 +411,22 @@ export type RefusedOrigin = { origin: string, first_at: number, last_at: number,
 
 export type SiteOriginRequest = { origin: string, };
 
+export type SavedReply = { id: number, 
+/**
+ * Lowercase letters, digits, `-` and `_`; unique in the team.
+ */
+shortcut: string, title: string, body: string, 
+/**
+ * Who wrote it: its author and admins may change or delete it.
+ */
+created_by: AgentId | null, updated_at: number, };
+
+export type SavedReplyRequest = { shortcut: string, title: string, body: string, };
+
 export const PROTOCOL_VERSION = 1;
 export const MAX_TEXT_CHARS = 4000;
+export const MAX_SHORTCUT_CHARS = 32;
+export const MAX_SAVED_REPLY_TITLE_CHARS = 100;
 export const MAX_URL_BYTES = 2048;
 export const MAX_CLIENT_ID_BYTES = 64;
 export const MAX_REQUEST_REF_BYTES = 64;

@@ -229,3 +229,98 @@ pub struct RefusedOrigin {
 pub struct SiteOriginRequest {
     pub origin: String,
 }
+
+/// A saved reply: text any agent of the team inserts into the composer by typing
+/// `/` and its shortcut (`GET /api/saved-replies`). The agent may edit the text
+/// before sending it; nothing is sent by choosing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct SavedReply {
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub id: i64,
+    /// Lowercase letters, digits, `-` and `_`; unique in the team.
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    /// Who wrote it: its author and admins may change or delete it.
+    pub created_by: Option<AgentId>,
+    #[cfg_attr(feature = "typescript", ts(type = "number"))]
+    pub updated_at: u64,
+}
+
+/// `POST /api/saved-replies` and `PUT /api/saved-replies/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(deny_unknown_fields)]
+pub struct SavedReplyRequest {
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+}
+
+impl SavedReplyRequest {
+    /// The request with its shortcut lowercased and its title trimmed, or why it
+    /// is refused (a sentence for the agent).
+    pub fn checked(&self) -> Result<SavedReplyRequest, String> {
+        use crate::{MAX_SAVED_REPLY_TITLE_CHARS, MAX_SHORTCUT_CHARS, MAX_TEXT_CHARS};
+        let shortcut = self.shortcut.trim().trim_start_matches('/').to_lowercase();
+        let shortcut_len = shortcut.chars().count();
+        if shortcut_len == 0
+            || shortcut_len > MAX_SHORTCUT_CHARS
+            || !shortcut
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "a shortcut is 1 to {MAX_SHORTCUT_CHARS} letters, digits, - or _ (such as refund-policy)"
+            ));
+        }
+        let title = self.title.trim().to_owned();
+        if title.chars().count() > MAX_SAVED_REPLY_TITLE_CHARS {
+            return Err(format!("a title is at most {MAX_SAVED_REPLY_TITLE_CHARS} characters"));
+        }
+        if self.body.trim().is_empty() || self.body.chars().count() > MAX_TEXT_CHARS {
+            return Err(format!("the text is 1 to {MAX_TEXT_CHARS} characters"));
+        }
+        Ok(SavedReplyRequest {
+            shortcut,
+            title,
+            body: self.body.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod saved_reply_tests {
+    use super::SavedReplyRequest;
+
+    fn req(shortcut: &str, title: &str, body: &str) -> SavedReplyRequest {
+        SavedReplyRequest {
+            shortcut: shortcut.into(),
+            title: title.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn shortcuts_are_lowercased_and_checked() {
+        let ok = req(" /Refund-Policy_2 ", "  Refunds ", "We refund within 14 days.")
+            .checked()
+            .unwrap();
+        assert_eq!(ok.shortcut, "refund-policy_2");
+        assert_eq!(ok.title, "Refunds");
+        for bad in ["", "/", "two words", "émoji", "a.b", &"x".repeat(33), "<b>"] {
+            assert!(req(bad, "t", "body").checked().is_err(), "{bad:?} refused");
+        }
+        assert!(req(&"x".repeat(32), "t", "body").checked().is_ok());
+    }
+
+    #[test]
+    fn title_and_body_have_limits() {
+        assert!(req("a", &"t".repeat(101), "body").checked().is_err());
+        assert!(req("a", &"t".repeat(100), "body").checked().is_ok());
+        assert!(req("a", "", "   ").checked().is_err());
+        assert!(req("a", "", &"é".repeat(4000)).checked().is_ok());
+        assert!(req("a", "", &"é".repeat(4001)).checked().is_err());
+    }
+}

@@ -798,6 +798,8 @@ pub fn typescript_declarations() -> String {
         api::SiteSettings::decl(),
         api::RefusedOrigin::decl(),
         api::SiteOriginRequest::decl(),
+        api::SavedReply::decl(),
+        api::SavedReplyRequest::decl(),
     ];
     for decl in decls {
         out.push_str("export ");
@@ -807,6 +809,8 @@ pub fn typescript_declarations() -> String {
     out.push_str(&format!(
         "export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\
          export const MAX_TEXT_CHARS = {MAX_TEXT_CHARS};\n\
+         export const MAX_SHORTCUT_CHARS = {MAX_SHORTCUT_CHARS};\n\
+         export const MAX_SAVED_REPLY_TITLE_CHARS = {MAX_SAVED_REPLY_TITLE_CHARS};\n\
          export const MAX_URL_BYTES = {MAX_URL_BYTES};\n\
          export const MAX_CLIENT_ID_BYTES = {MAX_CLIENT_ID_BYTES};\n\
          export const MAX_REQUEST_REF_BYTES = {MAX_REQUEST_REF_BYTES};\n\

@@ -93,3 +93,10 @@ pub const MAX_CONTROL_TARGET_CHARS: usize = 80;
 pub const MAX_PUSH_URL_BYTES: usize = 2048;
 /// Most points in one drawing over a screen share.
 pub const MAX_INK_POINTS: usize = 512;
+/// Most saved replies a team keeps.
+pub const MAX_SAVED_REPLIES: usize = 500;
+/// Longest saved-reply shortcut (what follows the `/`), in characters: lowercase
+/// letters, digits, `-` and `_`.
+pub const MAX_SHORTCUT_CHARS: usize = 32;
+/// Longest saved-reply title, in characters.
+pub const MAX_SAVED_REPLY_TITLE_CHARS: usize = 100;

@@ -80,7 +80,7 @@ impl From<JsonRejection> for Failure {
     }
 }
 
-type ApiResult<T> = Result<T, Failure>;
+pub type ApiResult<T> = Result<T, Failure>;
 
 /// A logged-in user, even one who must first choose a new password. Only for what
 /// such a user may do: read `/api/me`, change their own password, log out.

@@ -110,7 +110,7 @@ fn too_large(limit: u64) -> Failure {
 }
 
 /// The token of `Authorization: Bearer <token>`.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value
         .strip_prefix("Bearer ")
@@ -188,7 +188,7 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: u64) -> Result<Vec
 }
 
 /// Adds the CORS answer for an allowed site origin.
-fn with_cors(mut response: Response, origin: Option<String>) -> Response {
+pub(crate) fn with_cors(mut response: Response, origin: Option<String>) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(value) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {

@@ -24,6 +24,8 @@ pub mod net;
 pub mod office_hours;
 pub mod origin;
 pub mod relay;
+pub mod saved_replies;
+pub mod transcripts;
 pub mod user_agent;
 mod ws;
 
@@ -161,6 +163,11 @@ fn router(app: AppState) -> Router {
         .route("/users/{id}/profile", put(api::put_profile))
         .route("/conversations", get(api::list_conversations))
         .route("/conversations/{id}", get(api::get_conversation))
+        .route("/conversations/{id}/transcript", get(transcripts::for_agent))
+        .route(
+            "/visitor/transcript",
+            get(transcripts::for_visitor).options(images::preflight),
+        )
         // Image uploads read their own bodies, within `max_image_bytes`.
         .route(
             "/conversations/{id}/images",
@@ -174,6 +181,11 @@ fn router(app: AppState) -> Router {
         .route("/images/{id}/thumb", get(images::get_thumb).options(images::preflight))
         .route("/images/{id}/annotations", get(images::get_annotations))
         .route("/cobrowse/asset", get(asset_proxy::get_asset))
+        .route("/saved-replies", get(saved_replies::list).post(saved_replies::create))
+        .route(
+            "/saved-replies/{id}",
+            put(saved_replies::update).delete(saved_replies::delete),
+        )
         .route("/admin/site", get(api::site_settings))
         .route("/admin/policy", get(api::site_policy).put(api::set_site_policy))
         .route(

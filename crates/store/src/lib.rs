@@ -61,6 +61,7 @@ mod conversations;
 mod error;
 mod images;
 mod list;
+mod saved_replies;
 mod sessions;
 mod site_origins;
 mod site_policy;

@@ -1412,6 +1412,64 @@ async fn site_origins_are_stored_once_listed_in_order_and_removed() {
 }
 
 #[tokio::test]
+async fn saved_replies_are_listed_by_shortcut_unique_changed_and_deleted() {
+    use sightline_proto::api::SavedReplyRequest;
+    on_each_backend("saved_replies", |db: TestDb| async move {
+        let store = db.connect().await;
+        let ann = store.create_user("ann", "Ann", "h", false, 1).await.unwrap();
+        let req = |shortcut: &str, body: &str| SavedReplyRequest {
+            shortcut: shortcut.into(),
+            title: format!("About {shortcut}"),
+            body: body.into(),
+        };
+        assert!(store.saved_replies().await.unwrap().is_empty());
+        let refund = store
+            .create_saved_reply(&req("refund", "We refund within 14 days."), ann.id, 5)
+            .await
+            .unwrap();
+        let hello = store
+            .create_saved_reply(&req("hello", "Hello! How can I help?"), ann.id, 6)
+            .await
+            .unwrap();
+        assert_eq!((refund.created_by, refund.updated_at), (Some(ann.id), 5));
+        assert!(matches!(
+            store.create_saved_reply(&req("refund", "again"), ann.id, 7).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let all = store.saved_replies().await.unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.shortcut.as_str()).collect::<Vec<_>>(),
+            ["hello", "refund"]
+        );
+        assert_eq!(store.count_saved_replies().await.unwrap(), 2);
+
+        let changed = store
+            .update_saved_reply(refund.id, &req("refunds", "Within 30 days."), 9)
+            .await
+            .unwrap();
+        assert_eq!(
+            (changed.shortcut.as_str(), changed.body.as_str(), changed.updated_at),
+            ("refunds", "Within 30 days.", 9)
+        );
+        assert_eq!(store.saved_reply(refund.id).await.unwrap(), Some(changed));
+        assert!(matches!(
+            store.update_saved_reply(refund.id, &req("hello", "x"), 10).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.update_saved_reply(9_999, &req("x", "x"), 10).await,
+            Err(StoreError::NotFound)
+        ));
+
+        assert!(store.delete_saved_reply(hello.id).await.unwrap());
+        assert!(!store.delete_saved_reply(hello.id).await.unwrap());
+        assert_eq!(store.saved_reply(hello.id).await.unwrap(), None);
+        assert_eq!(store.count_saved_replies().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn agent_permissions_default_to_everything_and_are_changed_alone() {
     on_each_backend("permissions", |db: TestDb| async move {
         let store = db.connect().await;

@@ -3,6 +3,8 @@
 
 import type {
   ApiError,
+  SavedReply,
+  SavedReplyRequest,
   SiteOriginRequest,
   SiteSettings,
   SitePolicy,
@@ -113,5 +115,9 @@ export const api = {
   sitePolicy: () => request<SitePolicy>("GET", "/api/admin/policy"),
   setSitePolicy: (policy: SitePolicy) => request<SitePolicy>("PUT", "/api/admin/policy", policy),
   siteOrigin: (method: "POST" | "DELETE", req: SiteOriginRequest) => request<void>(method, "/api/admin/site/origins", req),
+  savedReplies: () => request<SavedReply[]>("GET", "/api/saved-replies"),
+  createSavedReply: (req: SavedReplyRequest) => request<SavedReply>("POST", "/api/saved-replies", req),
+  updateSavedReply: (id: number, req: SavedReplyRequest) => request<SavedReply>("PUT", `/api/saved-replies/${id}`, req),
+  deleteSavedReply: (id: number) => request<void>("DELETE", `/api/saved-replies/${id}`),
   transcript: (id: string) => request<Transcript>("GET", `/api/conversations/${encodeURIComponent(id)}`),
 };

@@ -8,6 +8,7 @@ import { api } from "./api";
 import { avatarFor } from "./inbox";
 import { eventRows } from "./transcript-view";
 import { imageElement } from "./images";
+import { transcriptLink } from "./icons";
 import type { AgentRef } from "../protocol.gen";
 
 const PAGE = 25;
@@ -178,6 +179,7 @@ export class HistoryView {
                   c.page ? h("span", { class: "page-info", title: c.page.url, text: c.page.title || c.page.url }) : null,
                 ),
               ),
+              transcriptLink(c.id),
             ),
             log,
           ),

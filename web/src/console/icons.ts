@@ -38,6 +38,8 @@ export const CONSOLE_ICONS = {
   bug: ["M8 2l1.9 1.9", "M14.1 3.9 16 2", "M9 7.1V6a3 3 0 1 1 6 0v1.1", "M12 20c-3.3 0-6-2.7-6-6v-3a4 4 0 0 1 4-4h4a4 4 0 0 1 4 4v3c0 3.3-2.7 6-6 6z", "M12 20v-9", "M6.5 9C4.6 8.8 3 7.1 3 5", "M6 13H2", "M3 21c0-2.1 1.7-3.9 3.8-4", "M20.97 5c0 2.1-1.6 3.8-3.5 4", "M22 13h-4", "M17.2 17c2.1.1 3.8 1.9 3.8 4"],
   screen: ["M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z", "M8 21h8", "M12 17v4"],
   cursor: ["M4 4l7 17 2.5-7.5L21 11z"],
+  download: ["M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4", "M7 10l5 5 5-5", "M12 15V3"],
+  bookmark: ["M19 21l-7-4-7 4V5a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2z"],
   external: ["M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6", "M15 3h6v6", "M10 14 21 3"],
 };
 
@@ -60,4 +62,16 @@ export function setIconButton(btn: HTMLButtonElement, name: ConsoleIcon, label: 
   }
   btn.title = label;
   btn.setAttribute("aria-label", label);
+}
+
+/** A link that downloads a conversation's transcript as text, in this browser's time zone. */
+export function transcriptLink(conversation: string): HTMLAnchorElement {
+  let tz = "";
+  try {
+    tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    /* UTC, then */
+  }
+  const href = `/api/conversations/${encodeURIComponent(conversation)}/transcript${tz ? `?tz=${encodeURIComponent(tz)}` : ""}`;
+  return h("a", { class: "btn ghost icon-btn", href, download: "", "data-testid": "transcript-download", title: "Download the transcript", "aria-label": "Download the transcript" }, icon(CONSOLE_ICONS.download, 16));
 }

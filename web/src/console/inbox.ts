@@ -8,7 +8,7 @@ import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import { transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
-import { CONSOLE_ICONS, iconButton } from "./icons";
+import { CONSOLE_ICONS, iconButton, transcriptLink } from "./icons";
 import { detailsPanel } from "./details";
 
 function initials(label: string): string {
@@ -198,6 +198,11 @@ export class InboxView {
   /** Notices go just above the composer, in the flow: they never cover it. */
   placeNotice(el: HTMLElement): void {
     if (el.parentElement !== this.pane || el.nextSibling !== this.composer) this.pane.insertBefore(el, this.composer);
+  }
+
+  /** The composer's form and text, for tools that work on its text (saved replies). */
+  composerParts(): { form: HTMLFormElement; input: HTMLTextAreaElement } {
+    return { form: this.composer, input: this.input };
   }
 
   /** Pictures: the "Picture" button, paste and drop into the composer, thumbnails and "Edit". */
@@ -398,6 +403,7 @@ export class InboxView {
           },
           icon(CONSOLE_ICONS.info, 16),
         ),
+        transcriptLink(sum.id),
       );
       replaceChildren(
         this.header,

@@ -12,6 +12,7 @@ import { AdminView } from "./admin";
 import { InstallView } from "./install";
 import { openForm } from "./dialog";
 import { HistoryView } from "./history";
+import { SavedRepliesUi } from "./saved-replies";
 import { InboxView } from "./inbox";
 import { ImagesUi } from "./images";
 import { CobrowseUi } from "./cobrowse";
@@ -189,6 +190,8 @@ function startApp(me: Me): void {
     toast,
   });
   inbox.attachImages(images);
+  const composer = inbox.composerParts();
+  new SavedRepliesUi(composer.form, composer.input, inbox.tools, () => user, toast);
   shareUi.onSnapshot = (frame) => images.fromCanvas(frame);
   cobrowseUi.onSnapshot = (picture) => images.fromCanvas(picture, "Co-browse snapshot");
   cobrowseUi.onNotice = toast;
