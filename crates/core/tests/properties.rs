@@ -477,6 +477,7 @@ impl Model {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            screenshot: None,
             visitor: None,
         })
     }
