@@ -108,7 +108,10 @@ fn the_owner_asks_and_the_visitors_picture_answers() {
     assert_eq!(visitor_sees.len(), 1);
     let (request, state, message) = visitor_sees[0].clone();
     assert_eq!(state, ScreenshotState::Asked);
-    assert!(message.is_some_and(|m| m.contains("screenshot")), "the default request text");
+    assert!(
+        message.is_some_and(|m| m.contains("screenshot")),
+        "the default request text"
+    );
     let anna_sees = world.take(20);
     assert_eq!(screenshot_events(&anna_sees).len(), 1);
     assert_eq!(summary_state(&anna_sees), Some(ScreenshotState::Asked));
@@ -123,7 +126,13 @@ fn the_owner_asks_and_the_visitors_picture_answers() {
     posted.expect("posted");
     let stored = &world.shell.events[&conversation];
     let n = stored.len();
-    assert!(matches!(&stored[n - 2].kind, EventKind::Message { body: MessageBody::Image { .. }, .. }));
+    assert!(matches!(
+        &stored[n - 2].kind,
+        EventKind::Message {
+            body: MessageBody::Image { .. },
+            ..
+        }
+    ));
     assert!(matches!(
         &stored[n - 1].kind,
         EventKind::Screenshot { request: r, state: ScreenshotState::Sent, .. } if *r == request
@@ -146,7 +155,11 @@ fn the_owner_asks_and_the_visitors_picture_answers() {
 fn only_the_owner_asks_or_withdraws_and_only_the_visitor_declines() {
     let (mut world, _token, conversation) = accepted();
     ask(&mut world, 21, &conversation, None);
-    assert_eq!(error_code(&world.take(21)), Some(ErrorCode::Forbidden), "Ben is not the owner");
+    assert_eq!(
+        error_code(&world.take(21)),
+        Some(ErrorCode::Forbidden),
+        "Ben is not the owner"
+    );
     world.msg(
         1,
         ClientMessage::ScreenshotAsk {
@@ -154,7 +167,11 @@ fn only_the_owner_asks_or_withdraws_and_only_the_visitor_declines() {
             message: None,
         },
     );
-    assert_eq!(error_code(&world.take(1)), Some(ErrorCode::Forbidden), "visitors do not ask");
+    assert_eq!(
+        error_code(&world.take(1)),
+        Some(ErrorCode::Forbidden),
+        "visitors do not ask"
+    );
     assert!(!world.shell.events[&conversation]
         .iter()
         .any(|e| matches!(e.kind, EventKind::Screenshot { .. })));
@@ -162,23 +179,47 @@ fn only_the_owner_asks_or_withdraws_and_only_the_visitor_declines() {
     ask(&mut world, 20, &conversation, None);
     let (request, ..) = screenshot_events(&world.take(1)).remove(0);
     world.take(20);
-    world.msg(21, ClientMessage::ScreenshotEnd { request: request.clone() });
-    assert_eq!(error_code(&world.take(21)), Some(ErrorCode::Forbidden), "Ben cannot withdraw Anna's");
+    world.msg(
+        21,
+        ClientMessage::ScreenshotEnd {
+            request: request.clone(),
+        },
+    );
+    assert_eq!(
+        error_code(&world.take(21)),
+        Some(ErrorCode::Forbidden),
+        "Ben cannot withdraw Anna's"
+    );
 
     // Another visitor cannot answer it.
     world.visitor(2, None, 0);
-    world.msg(2, ClientMessage::ScreenshotEnd { request: request.clone() });
+    world.msg(
+        2,
+        ClientMessage::ScreenshotEnd {
+            request: request.clone(),
+        },
+    );
     assert_eq!(error_code(&world.take(2)), Some(ErrorCode::Forbidden));
 
     // The visitor declines: the agent is told; a repeated answer changes nothing.
-    world.msg(1, ClientMessage::ScreenshotEnd { request: request.clone() });
+    world.msg(
+        1,
+        ClientMessage::ScreenshotEnd {
+            request: request.clone(),
+        },
+    );
     let anna_sees = world.take(20);
     assert_eq!(
         screenshot_events(&anna_sees),
         vec![(request.clone(), ScreenshotState::Declined, None)]
     );
     assert_eq!(summary_state(&anna_sees), Some(ScreenshotState::Declined));
-    world.msg(1, ClientMessage::ScreenshotEnd { request: request.clone() });
+    world.msg(
+        1,
+        ClientMessage::ScreenshotEnd {
+            request: request.clone(),
+        },
+    );
     let visitor_sees = world.take(1);
     assert_eq!(error_code(&visitor_sees), None);
     assert_eq!(screenshot_events(&visitor_sees).len(), 1, "only the first decline");
@@ -189,7 +230,12 @@ fn only_the_owner_asks_or_withdraws_and_only_the_visitor_declines() {
     // A new request withdrawn by its owner.
     ask(&mut world, 20, &conversation, None);
     let (request, ..) = screenshot_events(&world.take(1)).remove(0);
-    world.msg(20, ClientMessage::ScreenshotEnd { request: request.clone() });
+    world.msg(
+        20,
+        ClientMessage::ScreenshotEnd {
+            request: request.clone(),
+        },
+    );
     assert_eq!(
         screenshot_events(&world.take(1)),
         vec![(request, ScreenshotState::Withdrawn, None)]
@@ -201,12 +247,7 @@ fn closing_the_conversation_ends_an_open_request() {
     let (mut world, _token, conversation) = accepted();
     ask(&mut world, 20, &conversation, None);
     let (request, ..) = screenshot_events(&world.take(1)).remove(0);
-    world.msg(
-        1,
-        ClientMessage::Close {
-            conversation: None,
-        },
-    );
+    world.msg(1, ClientMessage::Close { conversation: None });
     let stored = &world.shell.events[&conversation];
     let n = stored.len();
     assert!(matches!(

@@ -183,6 +183,9 @@ export function mountImages(host: ImagesHost): ImagesApi {
     void run();
   }
 
+  /** The screenshot request the picker was opened for, and the one a picture is on its way for. */
+  let picking: string | null = null;
+  let sending: string | null = null;
   // The types the server takes, named: a phone then hands over a JPEG rather than
   // its own format (e.g. HEIC), which the server would refuse.
   const input = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true, "data-testid": "image-file" });
@@ -206,9 +209,6 @@ export function mountImages(host: ImagesHost): ImagesApi {
   // screen (a phone, a tablet) sends a picture instead. The card stands while the
   // newest request is open; the server closes it when a picture arrives, the
   // visitor declines, the agent withdraws or the conversation ends. ----
-  /** The request the open picker was opened for, and the one a picture is on its way for. */
-  let picking: string | null = null;
-  let sending: string | null = null;
   const card = h("div", { class: "slimg-ask", "data-testid": "screenshot-card", role: "group", hidden: true });
   host.slot.prepend(card);
   let shown = "";
@@ -230,7 +230,7 @@ export function mountImages(host: ImagesHost): ImagesApi {
     card.setAttribute("aria-label", who);
     card.replaceChildren(
       h("p", { class: "slimg-who", text: who }),
-      e.message ? h("p", { "data-testid": "screenshot-text", text: e.message }) : "",
+      ...(e.message ? [h("p", { "data-testid": "screenshot-text", text: e.message })] : []),
       h("p", { class: "slimg-note", text: t.shotNote }),
       h(
         "div",

@@ -88,14 +88,7 @@ impl Hub {
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such open screenshot request"))?;
         let c = self.conversation_for_agent(&id)?;
         Self::check_owner(c, &me)?;
-        self.set_screenshot_state(
-            now,
-            &id,
-            request.clone(),
-            ScreenshotState::Withdrawn,
-            Some(me),
-            None,
-        );
+        self.set_screenshot_state(now, &id, request.clone(), ScreenshotState::Withdrawn, Some(me), None);
         Ok(())
     }
 
