@@ -14,7 +14,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { assertNoProblems, useStack } from "./fixture.mjs";
-import { acceptByPreview, login, openWidget, visitorSend, waitFor, waitForWidgetTexts } from "./harness.mjs";
+import { acceptByPreview, login, openWidget, visitorSend, waitFor, waitForWidgetTexts, widgetMessages } from "./harness.mjs";
 
 const stack = useStack();
 const SHOTS = process.env.E2E_SHOTS || "";
@@ -163,7 +163,8 @@ test("(c) the same visitor back on a desktop browser is offered the screen share
   const desktop = await pageIn({ viewport: { width: 1280, height: 800 } }, "desktop", `localStorage.setItem("sightline.visitor_token", ${JSON.stringify(token)})`);
   await desktop.goto(stack.base + "/demo");
   await openWidget(desktop);
-  await waitForWidgetTexts(desktop, ["The app shows an error on my phone"]);
+  // The conversation comes back (the text, then the pictures sent from the phone).
+  await waitFor(async () => (await widgetMessages(desktop)).some((m) => m.text === "The app shows an error on my phone"), "the conversation is back");
   await tool(agent, "share-invite-open").waitFor({ state: "visible" });
   assert.equal(await tool(agent, "screenshot-ask").isVisible(), false, "no stale screenshot offer");
   assert.equal(await tool(agent, "share-invite-open").getAttribute("title"), "Ask the visitor to share their screen");

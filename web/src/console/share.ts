@@ -48,7 +48,7 @@ export class ShareUi {
       snapshot: (frame) => this.onSnapshot?.(frame),
     });
     this.inviteBtn = iconButton("screen", "Ask to see screen", { class: "btn ghost icon-btn", "data-testid": "share-invite-open", onclick: () => this.openInvite() });
-    this.shotBtn = iconButton("camera", "Ask for a screenshot", { class: "btn ghost icon-btn", "data-testid": "screenshot-ask", hidden: true, onclick: () => this.openScreenshotAsk() });
+    this.shotBtn = iconButton("phone", "Ask for a screenshot", { class: "btn ghost icon-btn", "data-testid": "screenshot-ask", hidden: true, onclick: () => this.openScreenshotAsk() });
     inbox.tools.append(this.inviteBtn, this.shotBtn);
     this.aside.append(this.statusEl, this.viewer.el);
     inbox.el.appendChild(this.aside);
@@ -102,7 +102,7 @@ export class ShareUi {
     }
     replaceChildren(
       this.shotStatus,
-      icon(CONSOLE_ICONS.camera, 16),
+      icon(CONSOLE_ICONS.phone, 16),
       h("span", { "data-testid": "screenshot-state", "data-state": request.state, title: "The visitor has not answered yet", text: "Screenshot asked" }),
       h("span", { "aria-hidden": "true", text: "·" }),
       h("button", {

@@ -91,7 +91,7 @@ export function shareText(e: Event & { kind: "share" }, visitor: string): string
     case "sharing":
       return `${visitor} is sharing their screen`;
     case "declined":
-      return `${visitor} declined to share their screen`;
+      return `${visitor} declined to share their screen${why}`;
     case "cancelled":
       return e.by === "agent" ? `${agent} withdrew the screen-sharing invitation${why}` : `${visitor} closed the picker without sharing`;
     case "failed":
