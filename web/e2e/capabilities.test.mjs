@@ -13,6 +13,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { assertAccessible } from "./axe.mjs";
 import { assertNoProblems, useStack } from "./fixture.mjs";
 import { acceptByPreview, login, openWidget, visitorSend, waitFor, waitForWidgetTexts, widgetMessages } from "./harness.mjs";
 
@@ -100,6 +101,7 @@ test("(a) a phone visitor is asked for a screenshot, declines, then sends one", 
   assert.equal(await widget(phone, "screenshot-text").textContent(), "Could you send me a screenshot of the error?");
   assert.match(await card.textContent(), /Administrator asks for a screenshot/);
   if (SHOTS) await phone.screenshot({ path: path.join(SHOTS, "capabilities-phone-request-390x844.png") });
+  await assertAccessible(phone, "phone with a screenshot request");
   await widget(phone, "screenshot-decline").click();
   await card.waitFor({ state: "hidden" });
   await waitFor(async () => JSON.stringify(await agentSteps(agent)) === '["asked","declined"]', "the agent sees the decline");
@@ -110,6 +112,7 @@ test("(a) a phone visitor is asked for a screenshot, declines, then sends one", 
   await ask(agent);
   await card.waitFor({ state: "visible" });
   if (SHOTS) await agent.screenshot({ path: path.join(SHOTS, "capabilities-console-asked-1280x800.png") });
+  await assertAccessible(agent, "console with a screenshot request open");
   const chooser = phone.waitForEvent("filechooser");
   await widget(phone, "screenshot-choose").click();
   await (await chooser).setFiles({ name: "screenshot.png", mimeType: "image/png", buffer: await phoneScreenshotPng(phone) });
@@ -141,6 +144,7 @@ test("(b) a share invitation on the phone offers the picture picker instead", { 
   assert.match(await widget(phone, "share-no-capture").textContent(), /This device cannot share its screen/);
   assert.equal(await widget(phone, "share-accept").count(), 0, "no share offered");
   if (SHOTS) await phone.screenshot({ path: path.join(SHOTS, "capabilities-phone-invitation-390x844.png") });
+  await assertAccessible(phone, "phone with a share invitation");
   const before = await agent.locator("[data-testid=transcript] [data-testid=image-message]").count();
   const chooser = phone.waitForEvent("filechooser");
   await widget(phone, "share-screenshot").click();

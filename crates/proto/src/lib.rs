@@ -424,9 +424,11 @@ pub struct ConversationSummary {
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub visitor_email: Option<String>,
     /// The visitor's browser, device and current page, while the hub knows them.
+    /// Boxed: most summaries travel without it, and every message that carries a
+    /// summary would otherwise pay for its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
-    pub visitor: Option<VisitorContext>,
+    pub visitor: Option<Box<VisitorContext>>,
     /// The conversation's newest screenshot request (live, like `share`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]

@@ -1139,10 +1139,10 @@ impl Hub {
         let Some(c) = self.conversations.get_mut(conversation) else {
             return false;
         };
-        if c.summary.visitor.as_ref() == Some(&context) {
+        if c.summary.visitor.as_deref() == Some(&context) {
             return false;
         }
-        c.summary.visitor = Some(context);
+        c.summary.visitor = Some(Box::new(context));
         true
     }
 
@@ -1638,7 +1638,7 @@ impl Hub {
                     grants: Vec::new(),
                     visitor_email: None,
                     screenshot: None,
-                    visitor: Some(context),
+                    visitor: Some(Box::new(context)),
                 },
                 visitor: visitor_id.clone(),
                 recent: recent::RecentIds::default(),
