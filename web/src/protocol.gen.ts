@@ -128,6 +128,8 @@ grants: Array<GrantSummary>,
 visitor_email?: string, 
 /**
  * The visitor's browser, device and current page, while the hub knows them.
+ * Boxed: most summaries travel without it, and every message that carries a
+ * summary would otherwise pay for its size.
  */
 visitor?: VisitorContext, 
 /**

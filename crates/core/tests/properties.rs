@@ -1612,6 +1612,16 @@ impl World {
                             "a page pushed by someone who is not the owner"
                         );
                     }
+                    EventKind::Screenshot { state, agent, .. } => {
+                        if *state == sightline_proto::ScreenshotState::Asked {
+                            ensure!(
+                                c.status == ConversationStatus::Active
+                                    && agent.is_some()
+                                    && c.agent.as_ref() == agent.as_ref(),
+                                "a screenshot asked for by someone who is not the owner"
+                            );
+                        }
+                    }
                     EventKind::Grant {
                         grant,
                         capability,
