@@ -137,7 +137,7 @@ test("(a) a phone visitor is asked for a screenshot, declines, then sends one", 
 test("(b) a share invitation on the phone offers the picture picker instead", { timeout: 60000 }, async () => {
   const { agent, phone } = state;
   // An invitation sent regardless (e.g. before the device was known).
-  assert.ok(await agent.evaluate(() => window.__sightlineAgentShare.shares.invite(window.__sightlineAgentCobrowse.selected(), null)), "invitation sent");
+  assert.ok(await agent.evaluate(() => window.__sightlineAgentShare.shares.invite(window.__sightlineAgentCobrowse.selected() ?? "", null)), "invitation sent");
   const invitation = widget(phone, "share-invite-card");
   await invitation.waitFor({ state: "visible" });
   assert.equal(await invitation.getAttribute("data-alternative"), "screenshot");
