@@ -33,7 +33,13 @@ declare global {
     __sightlineTestHooks?: boolean;
     // Set by the console (src/console/images.ts, src/console/share.ts).
     __sightlineImages: { readonly current: EditorHook | null; fromFile(file: Blob): Promise<EditorHook | null> };
-    __sightlineAgentShare: { shares: { live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }> } };
+    __sightlineAgentShare: {
+      shares: {
+        live: Map<string, { conversation: string; shareId: string; peer: PeerHook; stream: MediaStream | null }>;
+        /** Sends a share invitation, whatever the console offers (src/lib/share-agent.ts). */
+        invite(conversation: string, message: string | null): boolean;
+      };
+    };
     // Set by the widget's share bundle (src/widget/share-ui.ts).
     /** The console's co-browsing (src/console/cobrowse.ts). */
     __sightlineAgentCobrowse: {

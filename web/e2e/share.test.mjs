@@ -193,19 +193,21 @@ test("(i) a standing block, the picker dismissed, and a browser without screen c
   assert.equal(await widget(visitor, "share-problem").getAttribute("data-problem"), "cancelled");
   assert.match(await widget(visitor, "share-problem").textContent(), /closed the picker/);
 
-  // A browser without getDisplayMedia (most phones): failed, with the reason.
+  // A browser without getDisplayMedia (most phones): the invitation offers a
+  // picture instead of a share (capabilities.test.mjs sends one); no thanks
+  // declines it.
   await visitor.evaluate(() => {
     delete MediaDevices.prototype.getDisplayMedia;
     delete navigator.mediaDevices.getDisplayMedia;
   });
   await invite(agent);
-  await widget(visitor, "share-accept").click();
-  await waitFor(async () => (await agentShareSteps(agent)).slice(8).join(",") === "invited,accepted,failed", "agent sees failed");
-  assert.match(await agent.locator("[data-testid=transcript] [data-share-state=failed]").last().textContent(), /Screen sharing failed: the browser cannot share its screen/);
-  assert.equal(await widget(visitor, "share-problem").getAttribute("data-problem"), "unsupported");
-  const unsupported = await widget(visitor, "share-problem").textContent();
-  assert.match(unsupported, /send the agent a picture instead/);
-  assert.doesNotMatch(unsupported, /once that is available/);
+  const card = widget(visitor, "share-invite-card");
+  await card.waitFor({ state: "visible" });
+  assert.equal(await card.getAttribute("data-alternative"), "screenshot");
+  assert.equal(await widget(visitor, "share-accept").count(), 0, "no share offered");
+  assert.match(await widget(visitor, "share-no-capture").textContent(), /This device cannot share its screen/);
+  await widget(visitor, "share-decline").click();
+  await waitFor(async () => (await agentShareSteps(agent)).slice(8).join(",") === "invited,declined", "agent sees declined");
   assert.match(await widget(visitor, "log").textContent(), /Screen sharing did not start/);
   assertNoProblems(stack);
 });

@@ -10,6 +10,8 @@ export type StreamId = string;
 
 export type ImageId = string;
 
+export type ScreenshotId = string;
+
 export type AgentId = number;
 
 export type Role = "visitor" | "agent";
@@ -90,7 +92,7 @@ source_image: ImageId | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, };
 
 export type Event = { 
 /**
@@ -100,7 +102,7 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, });
 
 export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
@@ -126,8 +128,14 @@ grants: Array<GrantSummary>,
 visitor_email?: string, 
 /**
  * The visitor's browser, device and current page, while the hub knows them.
+ * Boxed: most summaries travel without it, and every message that carries a
+ * summary would otherwise pay for its size.
  */
-visitor?: VisitorContext, };
+visitor?: VisitorContext, 
+/**
+ * The conversation's newest screenshot request (live, like `share`).
+ */
+screenshot?: ScreenshotSummary, };
 
 export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
 /**
@@ -137,7 +145,7 @@ after_seq: number, page: PageInfo | null,
 /**
  * What this browser can do (absent from older widgets).
  */
-device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
@@ -147,7 +155,7 @@ after_seq: number, page: PageInfo | null,
 /**
  * What this browser can do (absent from older widgets).
  */
-device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -185,6 +193,10 @@ export type ShareState = "invited" | "accepted" | "choosing" | "sharing" | "decl
 export type ShareSummary = { id: ShareId, state: ShareState, };
 
 export type ShareStep = "accepted" | "declined" | "choosing" | "sharing" | "cancelled" | "failed" | "stopped";
+
+export type ScreenshotState = "asked" | "sent" | "declined" | "withdrawn" | "ended";
+
+export type ScreenshotSummary = { id: ScreenshotId, state: ScreenshotState, };
 
 export type ShareMode = "text" | "motion";
 

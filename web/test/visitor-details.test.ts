@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { browserLine, capabilityLines, localTime } from "../src/lib/visitor-details";
+import { browserLine, capabilityLines, cobrowseOffer, localTime, screenOffer } from "../src/lib/visitor-details";
 
 test("the visitor's local time comes from their offset, whatever the agent's zone", () => {
   const noonUtc = Date.UTC(2026, 11, 1, 12, 0);
@@ -21,4 +21,21 @@ test("capabilities and the browser in words", () => {
   assert.equal(browserLine(phone), "Safari 18 on iOS 18.1 (iPhone)");
   assert.equal(browserLine({ page: null, browser: null, os: "Linux", device: null }), "Linux");
   assert.equal(browserLine(undefined), "unknown");
+});
+
+test("what the agent is offered follows the visitor's device", () => {
+  const device = { can_share_screen: true, can_cobrowse: true, touch: false, utc_offset_minutes: 0 };
+  const desktop = { page: null, browser: "Chrome 140", os: "Linux", device };
+  assert.equal(screenOffer(desktop).ask, "share");
+  assert.equal(screenOffer(null).ask, "share", "an older widget: the share reports its own failure");
+  const phone = { ...desktop, device: { ...device, can_share_screen: false, touch: true } };
+  assert.deepEqual(screenOffer(phone), {
+    ask: "screenshot",
+    why: "The visitor is on a phone or tablet, which cannot share its screen: ask them for a screenshot instead",
+  });
+  const noCapture = { ...desktop, device: { ...device, can_share_screen: false } };
+  assert.match(screenOffer(noCapture).why, /^The visitor's browser cannot share its screen/);
+  assert.equal(cobrowseOffer(phone).offered, true);
+  assert.deepEqual(cobrowseOffer({ ...desktop, device: { ...device, can_cobrowse: false } }), { offered: false, why: "The visitor's browser cannot be co-browsed" });
+  assert.equal(cobrowseOffer(undefined).offered, true);
 });

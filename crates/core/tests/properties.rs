@@ -477,6 +477,7 @@ impl Model {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            screenshot: None,
             visitor: None,
         })
     }
@@ -1610,6 +1611,16 @@ impl World {
                             c.status == ConversationStatus::Active && c.agent.as_ref() == Some(agent),
                             "a page pushed by someone who is not the owner"
                         );
+                    }
+                    EventKind::Screenshot { state, agent, .. } => {
+                        if *state == sightline_proto::ScreenshotState::Asked {
+                            ensure!(
+                                c.status == ConversationStatus::Active
+                                    && agent.is_some()
+                                    && c.agent.as_ref() == agent.as_ref(),
+                                "a screenshot asked for by someone who is not the owner"
+                            );
+                        }
                     }
                     EventKind::Grant {
                         grant,

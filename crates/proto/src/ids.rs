@@ -75,6 +75,14 @@ string_id! {
 }
 
 string_id! {
+    /// A screenshot request's public identifier (random, like conversation ids).
+    #[derive(Serialize, Deserialize)]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde(transparent)]
+    pub struct ScreenshotId;
+}
+
+string_id! {
     /// A stream's public identifier (random), the same for its publisher and its
     /// subscribers.
     #[derive(Serialize, Deserialize)]

@@ -165,6 +165,39 @@ pub struct ShareSummary {
     pub state: ShareState,
 }
 
+/// Where an agent's request for a screenshot stands: for visitors whose device
+/// cannot share its screen (phones, tablets), the visitor answers with a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ScreenshotState {
+    /// The agent asked; the visitor has not answered.
+    Asked,
+    /// The visitor sent a picture (the image message just before this event).
+    Sent,
+    /// The visitor said no.
+    Declined,
+    /// The agent took the request back.
+    Withdrawn,
+    /// The conversation closed (or changed hands) before an answer.
+    Ended,
+}
+
+impl ScreenshotState {
+    /// Whether the request is answered or over.
+    pub fn is_final(self) -> bool {
+        self != ScreenshotState::Asked
+    }
+}
+
+/// The newest screenshot request of a conversation, for the agent's console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ScreenshotSummary {
+    pub id: ScreenshotId,
+    pub state: ScreenshotState,
+}
+
 /// What the visitor reports as the share progresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -277,6 +310,14 @@ pub enum EventKind {
         message: Option<String>,
         detail: Option<String>,
     },
+    /// The agent asked for a screenshot (`message` is the request text), or the
+    /// request was answered or ended.
+    Screenshot {
+        request: ScreenshotId,
+        state: ScreenshotState,
+        agent: Option<AgentRef>,
+        message: Option<String>,
+    },
     /// The visitor joined with a session key the agent gave them.
     JoinedWithKey { agent: AgentRef },
     /// While co-browsing is on, the visitor opened this page of the site (the page
@@ -383,9 +424,15 @@ pub struct ConversationSummary {
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub visitor_email: Option<String>,
     /// The visitor's browser, device and current page, while the hub knows them.
+    /// Boxed: most summaries travel without it, and every message that carries a
+    /// summary would otherwise pay for its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
-    pub visitor: Option<VisitorContext>,
+    pub visitor: Option<Box<VisitorContext>>,
+    /// The conversation's newest screenshot request (live, like `share`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub screenshot: Option<ScreenshotSummary>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -468,6 +515,16 @@ pub enum ClientMessage {
     },
     /// Either side: end the share.
     ShareEnd { share: ShareId },
+    /// Agent: ask the visitor for a screenshot (for a device that cannot share
+    /// its screen). `message` replaces the default request text. The visitor
+    /// answers by sending a picture, or with [`ClientMessage::ScreenshotEnd`].
+    ScreenshotAsk {
+        conversation: ConversationId,
+        message: Option<String>,
+    },
+    /// Either side: end an open screenshot request (the visitor declines, the
+    /// agent withdraws).
+    ScreenshotEnd { request: ScreenshotId },
     /// Either side: a signaling message for the other end. Refused before the
     /// visitor has consented.
     ShareSignal { share: ShareId, signal: Signal },
@@ -738,6 +795,7 @@ pub fn typescript_declarations() -> String {
         GrantId::decl(),
         StreamId::decl(),
         ImageId::decl(),
+        ScreenshotId::decl(),
         AgentId::decl(),
         Role::decl(),
         AgentRef::decl(),
@@ -757,6 +815,8 @@ pub fn typescript_declarations() -> String {
         ShareState::decl(),
         ShareSummary::decl(),
         ShareStep::decl(),
+        ScreenshotState::decl(),
+        ScreenshotSummary::decl(),
         ShareMode::decl(),
         IceServer::decl(),
         ShareLimits::decl(),

@@ -727,6 +727,7 @@ mod tests {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            screenshot: None,
             visitor: None,
         }
     }

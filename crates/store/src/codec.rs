@@ -154,6 +154,7 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         grants: Vec::new(),
         // Live: the hub fills it in while the visitor is known.
         visitor: None,
+        screenshot: None,
         visitor_email: match row.try_get::<Option<String>, _>("email_left")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
                 EventKind::EmailLeft { email } => Some(email),

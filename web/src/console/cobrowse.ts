@@ -9,6 +9,7 @@ import { AgentControl, CONTROL_REFUSAL_TEXT, CONTROL_STATE_TEXT, DEFAULT_CONTROL
 import type { StreamLink } from "../lib/stream-socket";
 import { h, icon, replaceChildren } from "../ui/dom";
 import { CONSOLE_ICONS, iconButton, type ConsoleIcon } from "./icons";
+import { cobrowseOffer } from "../lib/visitor-details";
 import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import type { Mirror } from "./mirror-main";
@@ -313,8 +314,9 @@ export class CobrowseUi {
     const active = !!e && e.summary.status === "active" && mine;
     const g = cobrowseGrant(e?.summary.grants);
     const live = isCobrowseLive(g);
-    this.askBtn.disabled = !active || live;
-    this.askBtn.title = live ? "Co-browsing is already under way" : "Ask the visitor to let you see their page";
+    const offer = cobrowseOffer(e?.summary.visitor);
+    this.askBtn.disabled = !active || live || !offer.offered;
+    this.askBtn.title = live ? "Co-browsing is already under way" : offer.why;
     this.pushBtn.disabled = !active;
     const cg = controlGrant(e?.summary.grants);
     const controlLive = isControlLive(cg);

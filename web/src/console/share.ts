@@ -1,8 +1,10 @@
-// Screen sharing in the console: "Ask to see screen" in the composer bar, the
-// share's progress and the viewer beside the chat, and session keys.
+// Screen sharing in the console: "Ask to see screen" in the composer bar (or
+// "Ask for a screenshot" for a visitor whose device cannot share), the share's
+// progress and the viewer beside the chat, and session keys.
 
 import type { AgentSession } from "../lib/agent-session";
 import { AgentShares, SHARE_STATE_TEXT, isLive } from "../lib/share-agent";
+import { screenOffer } from "../lib/visitor-details";
 import type { ShareState } from "../protocol.gen";
 import { h, icon, replaceChildren } from "../ui/dom";
 import { CONSOLE_ICONS, iconButton } from "./icons";
@@ -11,6 +13,7 @@ import type { InboxView } from "./inbox";
 import { Viewer } from "./viewer";
 
 const DEFAULT_INVITATION = "May I see your screen? It would help me guide you.";
+const DEFAULT_SCREENSHOT_REQUEST = "Could you send me a screenshot? Take one on your device, then choose it here.";
 
 /** The chat header's words for a share that has not started yet (the full sentence is its tooltip). */
 const PENDING_TEXT: Partial<Record<ShareState, string>> = {
@@ -25,6 +28,10 @@ export class ShareUi {
   private readonly statusEl = h("div", { class: "share-status", "data-testid": "share-status", role: "status" });
   private readonly viewer: Viewer;
   private readonly inviteBtn: HTMLButtonElement;
+  /** Offered instead of the invitation when the visitor's device cannot share (phones, tablets). */
+  private readonly shotBtn: HTMLButtonElement;
+  /** "Screenshot asked · Withdraw" in the chat header while the visitor has not answered. */
+  private readonly shotStatus = h("div", { class: "head-status", "data-testid": "screenshot-status", role: "status" });
   private scheduled = false;
   /** Where a snapshot of the shared screen goes (the snapshot editor). */
   onSnapshot: ((frame: HTMLCanvasElement) => void) | null = null;
@@ -41,7 +48,8 @@ export class ShareUi {
       snapshot: (frame) => this.onSnapshot?.(frame),
     });
     this.inviteBtn = iconButton("screen", "Ask to see screen", { class: "btn ghost icon-btn", "data-testid": "share-invite-open", onclick: () => this.openInvite() });
-    inbox.tools.appendChild(this.inviteBtn);
+    this.shotBtn = iconButton("phone", "Ask for a screenshot", { class: "btn ghost icon-btn", "data-testid": "screenshot-ask", hidden: true, onclick: () => this.openScreenshotAsk() });
+    inbox.tools.append(this.inviteBtn, this.shotBtn);
     this.aside.append(this.statusEl, this.viewer.el);
     inbox.el.appendChild(this.aside);
     session.subscribe(() => this.schedule());
@@ -70,6 +78,47 @@ export class ShareUi {
     });
   }
 
+  private openScreenshotAsk(): void {
+    const id = this.selected;
+    if (!id) return;
+    openForm({
+      title: "Ask for a screenshot",
+      description: "The visitor's device cannot share its screen. They see this message with “Choose a picture” and “No thanks”: they take a screenshot on their device and pick it, and it arrives in the chat.",
+      fields: [{ name: "message", label: "Request", value: DEFAULT_SCREENSHOT_REQUEST }],
+      submitLabel: "Send request",
+      onSubmit: async (v) => {
+        const message = v.message.trim() || null;
+        if (!this.session.send({ type: "screenshot_ask", conversation: id, message })) throw new Error("Not connected. Try again in a moment.");
+      },
+    });
+  }
+
+  /** The screenshot request waiting for the visitor's answer, in the chat header. */
+  private renderScreenshot(id: string | null, active: boolean, request: { id: string; state: string } | null): void {
+    const open = active && !!id && request?.state === "asked";
+    if (!open || !request) {
+      this.shotStatus.remove();
+      return;
+    }
+    replaceChildren(
+      this.shotStatus,
+      icon(CONSOLE_ICONS.phone, 16),
+      h("span", { "data-testid": "screenshot-state", "data-state": request.state, title: "The visitor has not answered yet", text: "Screenshot asked" }),
+      h("span", { "aria-hidden": "true", text: "·" }),
+      h("button", {
+        class: "linkish",
+        type: "button",
+        "data-testid": "screenshot-withdraw",
+        text: "Withdraw",
+        title: "Take the request back: the visitor's prompt goes away",
+        onclick: () => {
+          if (!this.session.send({ type: "screenshot_end", request: request.id })) this.session.say("Not connected. Try again in a moment.");
+        },
+      }),
+    );
+    if (this.shotStatus.parentElement !== this.inbox.headSlot) this.inbox.headSlot.appendChild(this.shotStatus);
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -84,8 +133,18 @@ export class ShareUi {
     const active = !!e && e.summary.status === "active" && mine;
     const share = e?.summary.share ?? null;
     const live = isLive(share);
+    // What this visitor's device can do decides the offer; it changes when they
+    // come back from another device (the summary's `visitor` follows them).
+    const offer = screenOffer(e?.summary.visitor);
+    this.inviteBtn.hidden = offer.ask !== "share";
+    this.shotBtn.hidden = offer.ask !== "screenshot";
     this.inviteBtn.disabled = !active || live;
-    this.inviteBtn.title = live ? "A screen share is already under way" : "Ask the visitor to share their screen";
+    this.inviteBtn.title = live ? "A screen share is already under way" : offer.why;
+    const request = e?.summary.screenshot ?? null;
+    const asked = request?.state === "asked";
+    this.shotBtn.disabled = !active || asked;
+    this.shotBtn.title = asked ? "A screenshot request is waiting for the visitor's answer" : offer.why;
+    this.renderScreenshot(id, active, request);
     // The viewer opens once there is something to see: until then the invitation
     // is a line in the chat header ("Invitation sent · Withdraw"), not a black panel.
     const entry = id ? (this.shares.live.get(id) ?? null) : null;

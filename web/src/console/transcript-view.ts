@@ -60,6 +60,23 @@ export function pageViewedText(page: { url: string; title: string }, visitor: st
   return `${visitor} opened ${title ? `“${title}”` : path || "a page"}`;
 }
 
+/** A screenshot request's step in words, for the agent. */
+export function screenshotText(e: Event & { kind: "screenshot" }, visitor: string): string {
+  const agent = e.agent?.display_name || "The agent";
+  switch (e.state) {
+    case "asked":
+      return `${agent} asked ${visitor} for a screenshot${e.message ? `: “${e.message}”` : ""}`;
+    case "sent":
+      return `${visitor} sent a screenshot`;
+    case "declined":
+      return `${visitor} declined to send a screenshot`;
+    case "withdrawn":
+      return `${agent} withdrew the request for a screenshot`;
+    case "ended":
+      return "The request for a screenshot ended with the conversation";
+  }
+}
+
 /** A share event in words, for the agent. */
 export function shareText(e: Event & { kind: "share" }, visitor: string): string {
   const agent = e.agent?.display_name || "The agent";
@@ -74,7 +91,7 @@ export function shareText(e: Event & { kind: "share" }, visitor: string): string
     case "sharing":
       return `${visitor} is sharing their screen`;
     case "declined":
-      return `${visitor} declined to share their screen`;
+      return `${visitor} declined to share their screen${why}`;
     case "cancelled":
       return e.by === "agent" ? `${agent} withdrew the screen-sharing invitation${why}` : `${visitor} closed the picker without sharing`;
     case "failed":
@@ -163,6 +180,8 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, shareText(e, ctx.visitor), e.at, e.state);
     case "grant":
       return system(key, grantText(e, ctx.visitor), e.at, undefined, e.state, "grant");
+    case "screenshot":
+      return system(key, screenshotText(e, ctx.visitor), e.at, undefined, undefined, `screenshot-${e.state}`);
     case "joined_with_key":
       return system(key, `${ctx.visitor} joined ${e.agent.display_name} with a session key`, e.at);
     case "page_viewed":

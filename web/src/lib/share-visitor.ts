@@ -305,9 +305,10 @@ export class VisitorShare {
   }
 
   /** "No thanks". */
-  decline(): void {
+  /** `detail`: why, for the agent (e.g. a phone that sent a screenshot instead). */
+  decline(detail: string | null = null): void {
     if (this.phase !== "invited") return;
-    this.progress("declined");
+    this.progress("declined", detail);
     this.phase = "idle";
     this.changed();
   }

@@ -31,3 +31,27 @@ export function browserLine(context: VisitorContext | null | undefined): string 
   if (browser && os) return `${browser} on ${os}`;
   return browser || os || "unknown";
 }
+
+/**
+ * How the agent can see this visitor's screen: a screen share, or (when their
+ * browser cannot share, as on phones and tablets) a screenshot they pick and send.
+ * `why` is the tooltip that says why; a visitor whose widget said nothing (an
+ * older widget) is offered the share, which reports its own failure.
+ */
+export function screenOffer(context: VisitorContext | null | undefined): { ask: "share" | "screenshot"; why: string } {
+  const device = context?.device;
+  if (!device || device.can_share_screen) return { ask: "share", why: "Ask the visitor to share their screen" };
+  return {
+    ask: "screenshot",
+    why: device.touch
+      ? "The visitor is on a phone or tablet, which cannot share its screen: ask them for a screenshot instead"
+      : "The visitor's browser cannot share its screen: ask them for a screenshot instead",
+  };
+}
+
+/** Whether co-browsing (and with it remote control) can be asked of this visitor; `why` is the tooltip. */
+export function cobrowseOffer(context: VisitorContext | null | undefined): { offered: boolean; why: string } {
+  const device = context?.device;
+  if (device && !device.can_cobrowse) return { offered: false, why: "The visitor's browser cannot be co-browsed" };
+  return { offered: true, why: "Ask the visitor to let you see their page" };
+}

@@ -24,6 +24,12 @@ export interface ImageStrings {
   fetchGone: string;
   fetchOther: string;
   fetchNotPicture: string;
+  /** An agent's request for a screenshot (for a device that cannot share its screen). `{name}`: the agent. */
+  shotAsks: string;
+  shotNote: string;
+  shotChoose: string;
+  shotDecline: string;
+  theAgent: string;
 }
 
 export const IMAGE_STRINGS: Record<Lang, ImageStrings> = {
@@ -53,6 +59,11 @@ export const IMAGE_STRINGS: Record<Lang, ImageStrings> = {
     fetchGone: "This picture is no longer available.",
     fetchOther: "The picture could not be loaded (error {status}).",
     fetchNotPicture: "The server sent something that is not a picture.",
+    shotAsks: "{name} asks for a screenshot",
+    shotNote: "Take a screenshot on your device, then choose it here. Only the picture you choose is sent.",
+    shotChoose: "Choose a picture",
+    shotDecline: "No thanks",
+    theAgent: "The agent",
   },
   de: {
     picture: "Bild",
@@ -80,6 +91,11 @@ export const IMAGE_STRINGS: Record<Lang, ImageStrings> = {
     fetchGone: "Dieses Bild ist nicht mehr verfügbar.",
     fetchOther: "Das Bild konnte nicht geladen werden (Fehler {status}).",
     fetchNotPicture: "Der Server hat etwas gesendet, das kein Bild ist.",
+    shotAsks: "{name} bittet um einen Screenshot",
+    shotNote: "Machen Sie auf Ihrem Gerät einen Screenshot und wählen Sie ihn hier aus. Nur das Bild, das Sie auswählen, wird gesendet.",
+    shotChoose: "Bild auswählen",
+    shotDecline: "Nein danke",
+    theAgent: "Der Mitarbeiter",
   },
   fr: {
     picture: "Image",
@@ -107,5 +123,10 @@ export const IMAGE_STRINGS: Record<Lang, ImageStrings> = {
     fetchGone: "Cette image n’est plus disponible.",
     fetchOther: "L’image n’a pas pu être chargée (erreur {status}).",
     fetchNotPicture: "Le serveur a envoyé quelque chose qui n’est pas une image.",
+    shotAsks: "{name} vous demande une capture d’écran",
+    shotNote: "Faites une capture d’écran sur votre appareil, puis choisissez-la ici. Seule l’image que vous choisissez est envoyée.",
+    shotChoose: "Choisir une image",
+    shotDecline: "Non merci",
+    theAgent: "Le conseiller",
   },
 };

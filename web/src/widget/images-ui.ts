@@ -5,7 +5,7 @@
 // errors in words. Blob URLs are revoked when the overlay closes, when a
 // thumbnail falls out of the cache, and when the page goes away.
 
-import type { ImageRef } from "../protocol.gen";
+import type { Event, ImageRef } from "../protocol.gen";
 import { newClientId } from "../lib/ids";
 import { BlobUrlCache, UploadError, fetchImage, imageUrl, thumbSize, uploadVisitorImage } from "../lib/images";
 import type { VisitorSession } from "../lib/visitor-session";
@@ -151,7 +151,8 @@ export function mountImages(host: ImagesHost): ImagesApi {
     return token();
   }
 
-  function send(file: File): void {
+  /** `failed` runs when the picture could not be sent (a request it answers stays open). */
+  function send(file: File, failed?: () => void): void {
     const clientId = newClientId();
     const row = h("div", { class: "slimg-up", "data-testid": "upload", "data-state": "sending" });
     host.slot.appendChild(row);
@@ -169,6 +170,7 @@ export function mountImages(host: ImagesHost): ImagesApi {
       attempt().then(
         () => row.remove(),
         (err) => {
+          failed?.();
           row.dataset.state = "failed";
           const retry = h("button", { type: "button", class: "slimg-btn", "data-testid": "upload-retry", text: t.retry, onclick: run });
           const dismiss = h("button", { type: "button", class: "slimg-btn", "data-testid": "upload-dismiss", text: t.dismiss, onclick: () => row.remove() });
@@ -181,13 +183,75 @@ export function mountImages(host: ImagesHost): ImagesApi {
     void run();
   }
 
+  /** The screenshot request the picker was opened for, and the one a picture is on its way for. */
+  let picking: string | null = null;
+  let sending: string | null = null;
+  // The types the server takes, named: a phone then hands over a JPEG rather than
+  // its own format (e.g. HEIC), which the server would refuse.
   const input = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true, "data-testid": "image-file" });
   input.addEventListener("change", () => {
     const f = input.files?.[0];
     input.value = "";
-    if (f) send(f);
+    const answering = picking;
+    picking = null;
+    if (f) {
+      if (answering) sending = answering;
+      send(f, () => {
+        if (sending === answering) sending = null;
+        renderRequest();
+      });
+      renderRequest();
+    }
   });
   host.floatParent.appendChild(input);
+
+  // ---- an agent's request for a screenshot: a device that cannot share its
+  // screen (a phone, a tablet) sends a picture instead. The card stands while the
+  // newest request is open; the server closes it when a picture arrives, the
+  // visitor declines, the agent withdraws or the conversation ends. ----
+  const card = h("div", { class: "slimg-ask", "data-testid": "screenshot-card", role: "group", hidden: true });
+  host.slot.prepend(card);
+  let shown = "";
+  function openRequest(): (Event & { kind: "screenshot" }) | null {
+    let last: (Event & { kind: "screenshot" }) | null = null;
+    for (const e of host.session.transcript.getEvents()) if (e.kind === "screenshot") last = e;
+    return last?.state === "asked" ? last : null;
+  }
+  function renderRequest(): void {
+    const e = openRequest();
+    const show = !!e && sending !== e.request;
+    card.hidden = !show;
+    const sig = show && e ? `${e.request}|${e.agent?.display_name}` : "";
+    if (sig === shown) return;
+    shown = sig;
+    if (!e) return;
+    const who = fill(t.shotAsks, { name: e.agent?.display_name || host.session.agent?.display_name || t.theAgent });
+    const button = (text: string, testid: string, cls: string, onclick: () => void) => h("button", { type: "button", class: `slimg-act ${cls}`, "data-testid": testid, text, onclick });
+    card.setAttribute("aria-label", who);
+    card.replaceChildren(
+      h("p", { class: "slimg-who", text: who }),
+      ...(e.message ? [h("p", { "data-testid": "screenshot-text", text: e.message })] : []),
+      h("p", { class: "slimg-note", text: t.shotNote }),
+      h(
+        "div",
+        { class: "slimg-row" },
+        button(t.shotChoose, "screenshot-choose", "slimg-primary", () => {
+          picking = e.request;
+          input.click();
+        }),
+        button(t.shotDecline, "screenshot-decline", "", () => {
+          if (!host.session.send({ type: "screenshot_end", request: e.request })) alertNotConnected();
+        }),
+      ),
+    );
+  }
+  function alertNotConnected(): void {
+    const row = h("div", { class: "slimg-up", "data-state": "failed", role: "alert", text: t.notConnected });
+    host.slot.appendChild(row);
+    setTimeout(() => row.remove(), 4000);
+  }
+  host.session.subscribe(renderRequest);
+  renderRequest();
 
   const api: ImagesApi = { thumb, pick: () => input.click(), send };
   if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {

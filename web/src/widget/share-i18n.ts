@@ -24,6 +24,9 @@ export interface ShareStrings {
   theAgent: string;
   asks: string;
   inviteNote: string;
+  /** The invitation on a device that cannot share its screen (a phone): a screenshot instead. */
+  noShareNote: string;
+  choosePicture: string;
   accept: string;
   decline: string;
   picking: string;
@@ -86,6 +89,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     theAgent: "The agent",
     asks: "{name} asks to see your screen",
     inviteNote: "Nothing is shared until you choose what to show. You can stop at any moment.",
+    noShareNote: "This device cannot share its screen. You can send a screenshot instead: take one, then choose it here.",
+    choosePicture: "Choose a picture",
     accept: "Share my screen",
     decline: "No thanks",
     picking: "Choose what to share in your browser's window. Choose a single tab or window to keep the rest private.",
@@ -145,6 +150,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     theAgent: "Der Mitarbeiter",
     asks: "{name} möchte Ihren Bildschirm sehen",
     inviteNote: "Es wird nichts freigegeben, bevor Sie auswählen, was Sie zeigen möchten. Sie können jederzeit beenden.",
+    noShareNote: "Dieses Gerät kann seinen Bildschirm nicht teilen. Sie können stattdessen einen Screenshot senden: Machen Sie einen und wählen Sie ihn hier aus.",
+    choosePicture: "Bild auswählen",
     accept: "Bildschirm freigeben",
     decline: "Nein danke",
     picking: "Wählen Sie im Fenster Ihres Browsers aus, was Sie freigeben möchten. Wählen Sie einen einzelnen Tab oder ein einzelnes Fenster, damit der Rest privat bleibt.",
@@ -205,6 +212,8 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
     theAgent: "Le conseiller",
     asks: "{name} souhaite voir votre écran",
     inviteNote: "Rien n’est partagé tant que vous n’avez pas choisi quoi montrer. Vous pouvez arrêter à tout moment.",
+    noShareNote: "Cet appareil ne peut pas partager son écran. Vous pouvez envoyer une capture d’écran à la place : faites-en une, puis choisissez-la ici.",
+    choosePicture: "Choisir une image",
     accept: "Partager mon écran",
     decline: "Non merci",
     picking: "Choisissez ce que vous partagez dans la fenêtre de votre navigateur. Choisissez un seul onglet ou une seule fenêtre pour garder le reste privé.",

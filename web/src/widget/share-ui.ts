@@ -8,7 +8,7 @@
 
 import { SESSION_KEY_DIGITS, type ClientMessage, type ServerMessage } from "../protocol.gen";
 import { fill } from "../lib/format";
-import { VisitorShare } from "../lib/share-visitor";
+import { VisitorShare, captureSupport, type CaptureEnv } from "../lib/share-visitor";
 import type { VisitorSession } from "../lib/visitor-session";
 import { ICONS, adoptStyles, h, icon, replaceChildren } from "../ui/dom";
 import css from "./share.css";
@@ -41,6 +41,8 @@ export interface ShareHost {
    * the sharing bar, so that the chat keeps most of the panel.
    */
   compact?: boolean;
+  /** The picture bundle (loaded on first use): a phone answers an invitation with a screenshot. */
+  images?: (then: (m: { send(f: File): void }) => void) => void;
 }
 
 /** Whether the visitor opened (1) or closed (0) the preview, for this tab's session. */
@@ -145,23 +147,26 @@ export function mountShare(host: ShareHost): ShareApi {
   // Steps taken while the socket is down go out after the next welcome (signals
   // do not: a reconnect brings a new setup and, if needed, a restart).
   const outbox: ClientMessage[] = [];
+  /** What this browser offers for screen capture (see captureSupport). */
+  function env(): CaptureEnv {
+    const md = navigator.mediaDevices as MediaDevices | undefined;
+    const fp = (document as unknown as { featurePolicy?: { allowsFeature(f: string): boolean } }).featurePolicy;
+    let frameAllowed: boolean | null = null;
+    try {
+      frameAllowed = fp ? fp.allowsFeature("display-capture") : null;
+    } catch {
+      frameAllowed = null;
+    }
+    return { secure: window.isSecureContext, hasGetDisplayMedia: !!md && typeof md.getDisplayMedia === "function", framed: framed(), frameAllowed };
+  }
+
   const share = new VisitorShare({
     send: (m) => {
       if (outbox.length === 0 && session.send(m)) return true;
       if (m.type === "share_progress") outbox.push(m);
       return false;
     },
-    env: () => {
-      const md = navigator.mediaDevices as MediaDevices | undefined;
-      const fp = (document as unknown as { featurePolicy?: { allowsFeature(f: string): boolean } }).featurePolicy;
-      let frameAllowed: boolean | null = null;
-      try {
-        frameAllowed = fp ? fp.allowsFeature("display-capture") : null;
-      } catch {
-        frameAllowed = null;
-      }
-      return { secure: window.isSecureContext, hasGetDisplayMedia: !!md && typeof md.getDisplayMedia === "function", framed: framed(), frameAllowed };
-    },
+    env,
     getDisplayMedia: (o) => navigator.mediaDevices.getDisplayMedia(o),
     createPc: (c) => new RTCPeerConnection(c),
     now: () => performance.now(),
@@ -272,6 +277,18 @@ export function mountShare(host: ShareHost): ShareApi {
   });
 
   // ---- rendering ----
+  // A phone's answer to an invitation: the picture goes through the picture
+  // bundle's upload, and the invitation is declined saying why.
+  const picker = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true, "data-testid": "share-screenshot-file" });
+  picker.addEventListener("change", () => {
+    const f = picker.files?.[0];
+    picker.value = "";
+    if (!f || share.phase !== "invited") return;
+    host.images?.((m) => m.send(f));
+    share.decline("this device cannot share its screen; the visitor sent a screenshot instead");
+  });
+  host.floatParent.appendChild(picker);
+
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
@@ -305,7 +322,20 @@ export function mountShare(host: ShareHost): ShareApi {
         ),
       );
     }
-    if (phase === "invited") {
+    if (phase === "invited" && host.images && captureSupport(env()) === "unsupported") {
+      // A phone or tablet cannot share its screen: it can send a screenshot instead.
+      const who = share.agentName || t.theAgent;
+      parts.push(
+        h(
+          "div",
+          { class: "sl-card", "data-testid": "share-invite-card", "data-alternative": "screenshot" },
+          h("p", { class: "sl-who", text: fill(t.asks, { name: who }) }),
+          h("p", { "data-testid": "share-invite-text", text: share.invitation || "" }),
+          h("p", { class: "sl-note", "data-testid": "share-no-capture", text: t.noShareNote }),
+          h("div", { class: "sl-row" }, btn(t.choosePicture, "share-screenshot", "sl-primary", () => picker.click()), btn(t.decline, "share-decline", "", () => share.decline())),
+        ),
+      );
+    } else if (phase === "invited") {
       const who = share.agentName || t.theAgent;
       parts.push(
         h(

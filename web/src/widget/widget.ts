@@ -528,7 +528,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   // window.__sightlineNAMEModule (NAME capitalised there) ----
   const load = <M>(name: string, ready: (mod: M) => void, failed: () => void) => loadBundle(config.origin, name, ready, failed);
   // What every bundle is mounted with (each reads what it needs).
-  const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false) };
+  // `images`: the share bundle hands a phone's picture (instead of a share) to the picture bundle.
+  const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false), images: withImages };
 
   // ---- screen sharing: widget-share.js is loaded on the first invitation ----
   type ShareApi = { openCodeForm(): void; render(): void };
@@ -613,6 +614,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const invited = e.kind === "share" && e.state === "invited";
     if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare();
     if (e.kind === "grant" && e.capability === "cobrowse" && cobrowseLive(e.state)) loadCobrowse();
+    // The picture bundle shows an agent's request for a screenshot (and its answer).
+    if (e.kind === "screenshot") withImages(() => 0);
     const fromAgent = e.kind === "message" && e.from === "agent";
     if (live && fromAgent && !stick) more.hidden = false;
     if (live && !open && (fromAgent || invited)) {

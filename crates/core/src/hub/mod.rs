@@ -23,6 +23,7 @@ mod directory;
 mod grants;
 mod permissions;
 mod recent;
+mod screenshot;
 mod share;
 
 pub use grants::{Party, StreamGrant, StreamToken};
@@ -408,6 +409,8 @@ pub struct Hub {
     /// a message naming one finds it without walking every conversation.
     grant_index: BTreeMap<GrantId, ConversationId>,
     stream_index: BTreeMap<StreamId, ConversationId>,
+    /// Screenshot requests waiting for the visitor's answer.
+    screenshot_index: BTreeMap<sightline_proto::ScreenshotId, ConversationId>,
     /// Connected agents who said they are away.
     away: BTreeSet<AgentId>,
     /// When each connected agent last switched (see [`AWAY_SWITCH_MS`]).
@@ -453,6 +456,7 @@ impl Hub {
             keys: share::SessionKeys::default(),
             grant_index: BTreeMap::new(),
             stream_index: BTreeMap::new(),
+            screenshot_index: BTreeMap::new(),
             rng: StdRng::from_seed(seed),
             connections: BTreeMap::new(),
             visitors: BTreeMap::new(),
@@ -722,6 +726,10 @@ impl Hub {
         let seq = self
             .append_message(now, &conversation, from, agent, client_id, body)
             .ok_or_else(|| refuse(ErrorCode::NotFound, "no such conversation"))?;
+        if from == Role::Visitor {
+            // The visitor's picture answers the agent's open request for one.
+            self.finish_screenshot(now, &conversation, sightline_proto::ScreenshotState::Sent);
+        }
         Ok(ImagePosted {
             conversation,
             seq,
@@ -792,6 +800,7 @@ impl Hub {
             message,
             ClientMessage::ShareEnd { .. }
                 | ClientMessage::GrantEnd { .. }
+                | ClientMessage::ScreenshotEnd { .. }
                 | ClientMessage::ShareProgress {
                     step: sightline_proto::ShareStep::Stopped,
                     ..
@@ -1130,10 +1139,10 @@ impl Hub {
         let Some(c) = self.conversations.get_mut(conversation) else {
             return false;
         };
-        if c.summary.visitor.as_ref() == Some(&context) {
+        if c.summary.visitor.as_deref() == Some(&context) {
             return false;
         }
-        c.summary.visitor = Some(context);
+        c.summary.visitor = Some(Box::new(context));
         true
     }
 
@@ -1397,6 +1406,7 @@ impl Hub {
             ClientMessage::GrantEnd { grant } => {
                 self.visitor_grant_step(now, current.as_ref(), &grant, sightline_proto::GrantStep::Stop, None)
             }
+            ClientMessage::ScreenshotEnd { request } => self.decline_screenshot(now, current.as_ref(), &request),
             ClientMessage::StreamJoin { stream } => {
                 self.join_stream(now, conn, &stream, Party::Visitor(visitor_id))?;
                 // The co-browsing tab asks on every page it opens (a join of
@@ -1439,6 +1449,7 @@ impl Hub {
             ClientMessage::LeaveEmail { email } => self.leave_email(now, current.as_ref(), &email),
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
+            | ClientMessage::ScreenshotAsk { .. }
             | ClientMessage::ShareKeyCreate { .. }
             | ClientMessage::PushPage { .. }
             | ClientMessage::SetAway { .. }
@@ -1626,7 +1637,8 @@ impl Hub {
                     share: None,
                     grants: Vec::new(),
                     visitor_email: None,
-                    visitor: Some(context),
+                    screenshot: None,
+                    visitor: Some(Box::new(context)),
                 },
                 visitor: visitor_id.clone(),
                 recent: recent::RecentIds::default(),
@@ -1705,6 +1717,7 @@ impl Hub {
         let was_waiting = c.summary.status == ConversationStatus::Waiting;
         self.end_share(now, id, (Step::End, by), agent.clone(), "the conversation was closed");
         self.end_grants(now, id, (by, agent.clone()), "the conversation was closed");
+        self.finish_screenshot(now, id, sightline_proto::ScreenshotState::Ended);
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
@@ -1863,6 +1876,12 @@ impl Hub {
                 message,
             } => self.ask_grant(now, &conversation, capability, me, message),
             ClientMessage::GrantEnd { grant } => self.agent_grant_end(now, &grant, me),
+            ClientMessage::ScreenshotAsk { conversation, message } => {
+                let c = self.conversation_for_agent(&conversation)?;
+                Self::check_owner(c, &me)?;
+                self.ask_screenshot(now, &conversation, me, message)
+            }
+            ClientMessage::ScreenshotEnd { request } => self.withdraw_screenshot(now, &request, me),
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
             ClientMessage::PushPage { conversation, url } => self.push_page(now, &conversation, me, url),
             ClientMessage::SetAway { away } => {

@@ -233,6 +233,8 @@ impl Hub {
         let detail = match step {
             ShareStep::Failed => Some(detail.unwrap_or_else(|| "the visitor's browser could not share".into())),
             ShareStep::Stopped => Some("the visitor stopped sharing".into()),
+            // Why, in the widget's words (e.g. a phone that sent a screenshot instead).
+            ShareStep::Declined => detail,
             _ => None,
         };
         let next = self.share_step(
