@@ -6,6 +6,7 @@ import fr from "../src/widget/i18n-fr";
 import { SHARE_STRINGS } from "../src/widget/share-i18n";
 import { COBROWSE_STRINGS } from "../src/widget/cobrowse-i18n";
 import { IMAGE_STRINGS } from "../src/widget/images-i18n";
+import { AWAY_STRINGS } from "../src/widget/away-i18n";
 import { JOIN_STRINGS } from "../src/join/i18n";
 
 const WIDGET: Record<Lang, Strings> = { en, de, fr };
@@ -16,6 +17,7 @@ const TABLES: Record<string, Record<Lang, unknown>> = {
   share: SHARE_STRINGS,
   cobrowse: COBROWSE_STRINGS,
   images: IMAGE_STRINGS,
+  away: AWAY_STRINGS,
   join: JOIN_STRINGS,
 };
 

@@ -424,18 +424,15 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     return out;
   }
 
-  // Nobody is available: the visitor may leave an address to be answered at.
+  // Nobody is available: the visitor may leave an address to be answered at
+  // (the form is widget-away.js).
   const awayRow: Row = {
     key: "h:away",
     sig: "",
     build: () => {
-      const email = h("input", { class: "input", type: "email", required: true, autocomplete: "email", "aria-label": t.emailLabel, "data-testid": "email" });
-      const form = h("form", { class: "away", "data-testid": "away" }, h("div", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
-      form.addEventListener("submit", (ev) => {
-        ev.preventDefault();
-        session.leaveEmail(email.value);
-      });
-      return form;
+      const slot = h("div", { "data-testid": "away-slot" });
+      withAway((m) => m.form(slot));
+      return slot;
     },
   };
 
@@ -571,24 +568,32 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     if ((m.type === "visitor_welcome" || m.type === "conversation_changed") && m.conversation?.grants.some((g) => g.capability === "cobrowse" && cobrowseLive(g.state))) loadCobrowse();
   });
 
-  // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
-  type ImagesApi = { thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void };
-  let imagesApi: ImagesApi | null = null;
-  let imageWaiters: ((m: ImagesApi) => void)[] = [];
-  function withImages(then: (m: ImagesApi) => void): void {
-    if (imagesApi) return then(imagesApi);
-    imageWaiters.push(then);
-    if (imageWaiters.length > 1) return;
-    load<{ mountImages(h: unknown): ImagesApi }>(
-      "images",
-      (mod) => {
-        imagesApi = mod.mountImages({ ...base, slot: uploads });
-        for (const fn of imageWaiters) fn(imagesApi);
-        imageWaiters = [];
-      },
-      () => (imageWaiters = []),
-    );
+  /** A bundle's API, mounted on first use; `then` runs once it is there. */
+  function lazy<A>(name: string, mount: (mod: any) => A): (then: (api: A) => void) => void {
+    let api: A | null = null;
+    let waiters: ((api: A) => void)[] = [];
+    return (then) => {
+      if (api) return then(api);
+      waiters.push(then);
+      if (waiters.length > 1) return;
+      load(
+        name,
+        (mod) => {
+          api = mount(mod);
+          for (const fn of waiters) fn(api);
+          waiters = [];
+        },
+        () => (waiters = []),
+      );
+    };
   }
+
+  // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
+  const withImages = lazy<{ thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void }>("images", (m) =>
+    m.mountImages({ ...base, slot: uploads }),
+  );
+  // ---- the away form: widget-away.js ----
+  const withAway = lazy<{ form(slot: HTMLElement): void }>("away", (m) => m.mountAway(base));
   // Text wins over a picture of it (office apps put both on the clipboard).
   const firstImage = (dt: DataTransfer | null) => (dt?.getData("text/plain") ? null : Array.from(dt?.files || []).find((f) => /^image\//.test(f.type)));
   const files = (ev: DragEvent) => ev.dataTransfer?.types.includes("Files");
