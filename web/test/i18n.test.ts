@@ -43,7 +43,8 @@ test("every table has every language, every key, no empty string and the same pl
   for (const [name, table] of Object.entries(TABLES)) {
     assert.deepEqual(Object.keys(table).sort(), [...LANGS].sort(), `${name}: languages`);
     const reference = leaves(table.en);
-    assert.ok(reference.size > 5, `${name}: has strings`);
+    // The smallest table (the away form) has three.
+    assert.ok(reference.size >= 3, `${name}: has strings`);
     for (const lang of LANGS) {
       const tr = leaves(table[lang]);
       assert.deepEqual([...tr.keys()].sort(), [...reference.keys()].sort(), `${name}.${lang}: keys`);

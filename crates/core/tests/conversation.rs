@@ -242,6 +242,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         share: None,
         grants: Vec::new(),
         visitor_email: None,
+        visitor_identity: None,
         visitor: None,
     };
     w.input(Input::VisitorLookedUp {

@@ -477,6 +477,7 @@ impl Model {
             share: None,
             grants: Vec::new(),
             visitor_email: None,
+            visitor_identity: None,
             visitor: None,
         })
     }
@@ -1528,6 +1529,8 @@ impl World {
                 );
                 m.conv_order.push(id.clone());
             }
+            // The hub under test has no identity secret: nobody is identified.
+            Persist::SetIdentity { .. } => return Err("an identity stored without an identity secret".into()),
             Persist::RecordActivity { conversation, at } => {
                 let c = m
                     .convs
@@ -1594,6 +1597,9 @@ impl World {
                                 && g.state == GrantState::Active),
                             "a remote action stored while remote control is not on"
                         );
+                    }
+                    EventKind::Identified { .. } => {
+                        return Err("an identity stored without an identity secret".into());
                     }
                     EventKind::EmailLeft { email } => {
                         ensure!(
