@@ -140,6 +140,8 @@ grants: Array<GrantSummary>,
 visitor_email?: string, 
 /**
  * Who the host site says the visitor is (the newest [`EventKind::Identified`]).
+ * Boxed: most visitors are anonymous, and summaries travel inside every
+ * hub input and output.
  */
 visitor_identity?: VisitorIdentity, 
 /**

@@ -11,9 +11,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sightline_proto::{
-    VisitorIdentity, IDENTITY_SIGNATURE_HEX_CHARS, MAX_IDENTITY_ID_BYTES, MAX_IDENTITY_NAME_CHARS,
-};
+use sightline_proto::{VisitorIdentity, IDENTITY_SIGNATURE_HEX_CHARS, MAX_IDENTITY_ID_BYTES, MAX_IDENTITY_NAME_CHARS};
 
 use crate::validate::{normalize_email, Invalid};
 
@@ -30,7 +28,8 @@ impl IdentitySecret {
 
     fn mac(&self, id: &str) -> Hmac<Sha256> {
         // HMAC accepts keys of any length; this cannot fail.
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(id.as_bytes());
         mac
     }
@@ -84,7 +83,9 @@ pub fn check_identity(
         ))));
     }
     if id.is_empty() || id.chars().any(char::is_control) {
-        return Err(invalid(Invalid::Bad("an identity needs an id without control characters".into())));
+        return Err(invalid(Invalid::Bad(
+            "an identity needs an id without control characters".into(),
+        )));
     }
     let name = name.map(str::trim).filter(|n| !n.is_empty());
     if let Some(name) = name {
@@ -143,8 +144,14 @@ mod tests {
     fn a_valid_signature_gives_the_identity() {
         let s = secret();
         let signature = s.sign("user-42");
-        let identity = check_identity(Some(&s), "user-42", Some("  Ada Lovelace "), Some("ada@example.com"), &signature)
-            .expect("valid");
+        let identity = check_identity(
+            Some(&s),
+            "user-42",
+            Some("  Ada Lovelace "),
+            Some("ada@example.com"),
+            &signature,
+        )
+        .expect("valid");
         assert_eq!(
             identity,
             VisitorIdentity {
@@ -213,28 +220,59 @@ mod tests {
             matches!(r, Err(IdentityRefused::Invalid(Invalid::TooLarge(_))))
         };
         let long_id = "x".repeat(MAX_IDENTITY_ID_BYTES + 1);
-        assert!(too_large(check_identity(Some(&s), &long_id, None, None, &s.sign(&long_id))));
+        assert!(too_large(check_identity(
+            Some(&s),
+            &long_id,
+            None,
+            None,
+            &s.sign(&long_id)
+        )));
         let id_at_limit = "x".repeat(MAX_IDENTITY_ID_BYTES);
         assert!(check_identity(Some(&s), &id_at_limit, None, None, &s.sign(&id_at_limit)).is_ok());
         let sig = s.sign("user-42");
         let long_name = "é".repeat(MAX_IDENTITY_NAME_CHARS + 1);
-        assert!(too_large(check_identity(Some(&s), "user-42", Some(&long_name), None, &sig)));
+        assert!(too_large(check_identity(
+            Some(&s),
+            "user-42",
+            Some(&long_name),
+            None,
+            &sig
+        )));
         let name_at_limit = "é".repeat(MAX_IDENTITY_NAME_CHARS);
         assert!(check_identity(Some(&s), "user-42", Some(&name_at_limit), None, &sig).is_ok());
         let long_email = format!("{}@example.com", "a".repeat(250));
-        assert!(too_large(check_identity(Some(&s), "user-42", None, Some(&long_email), &sig)));
-        assert!(too_large(check_identity(Some(&s), "user-42", None, None, &"a".repeat(65))));
+        assert!(too_large(check_identity(
+            Some(&s),
+            "user-42",
+            None,
+            Some(&long_email),
+            &sig
+        )));
+        assert!(too_large(check_identity(
+            Some(&s),
+            "user-42",
+            None,
+            None,
+            &"a".repeat(65)
+        )));
     }
 
     #[test]
     fn fields_of_the_wrong_shape_are_refused() {
         let s = secret();
-        let bad = |r: Result<VisitorIdentity, IdentityRefused>| matches!(r, Err(IdentityRefused::Invalid(Invalid::Bad(_))));
+        let bad =
+            |r: Result<VisitorIdentity, IdentityRefused>| matches!(r, Err(IdentityRefused::Invalid(Invalid::Bad(_))));
         assert!(bad(check_identity(Some(&s), "", None, None, &s.sign(""))));
         assert!(bad(check_identity(Some(&s), "a\nb", None, None, &s.sign("a\nb"))));
         let sig = s.sign("user-42");
         assert!(bad(check_identity(Some(&s), "user-42", Some("Ada\u{7}"), None, &sig)));
-        assert!(bad(check_identity(Some(&s), "user-42", None, Some("not an address"), &sig)));
+        assert!(bad(check_identity(
+            Some(&s),
+            "user-42",
+            None,
+            Some("not an address"),
+            &sig
+        )));
         // Empty optional fields are absent ones.
         let identity = check_identity(Some(&s), "user-42", Some(" "), Some(""), &sig).expect("valid");
         assert_eq!((identity.name, identity.email), (None, None));

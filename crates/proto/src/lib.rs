@@ -400,9 +400,11 @@ pub struct ConversationSummary {
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub visitor_email: Option<String>,
     /// Who the host site says the visitor is (the newest [`EventKind::Identified`]).
+    /// Boxed: most visitors are anonymous, and summaries travel inside every
+    /// hub input and output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub visitor_identity: Option<VisitorIdentity>,
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<VisitorIdentity>"))]
+    pub visitor_identity: Option<Box<VisitorIdentity>>,
     /// The visitor's browser, device and current page, while the hub knows them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]

@@ -539,9 +539,7 @@ impl Config {
         let identity_secret = match args.identity_secret.or(file.identity_secret) {
             None => None,
             Some(secret) if secret.is_empty() => None,
-            Some(secret) => Some(
-                IdentitySecret::new(&secret).context("identity_secret needs at least 16 characters")?,
-            ),
+            Some(secret) => Some(IdentitySecret::new(&secret).context("identity_secret needs at least 16 characters")?),
         };
         Ok(Config {
             identity_secret,
@@ -748,7 +746,10 @@ mod tests {
 
     #[test]
     fn the_identity_secret_comes_from_the_file_or_flags_and_is_long_enough() {
-        assert!(Config::resolve(ServeArgs::default(), None).expect("valid").identity_secret.is_none());
+        assert!(Config::resolve(ServeArgs::default(), None)
+            .expect("valid")
+            .identity_secret
+            .is_none());
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("sightline.toml");
         std::fs::write(&path, "identity_secret = \"a secret of the site, long enough\"\n").expect("write");

@@ -77,7 +77,12 @@ impl<'a> EventColumns<'a> {
             // And by who the site says the visitor is.
             EventKind::Identified { identity } => {
                 let words = [Some(&identity.id), identity.name.as_ref(), identity.email.as_ref()];
-                let text = words.into_iter().flatten().map(String::as_str).collect::<Vec<_>>().join(" ");
+                let text = words
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 (Some(role_str(Role::Visitor)), None, Some(text.to_lowercase()))
             }
             _ => (None, None, None),
@@ -171,7 +176,7 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         },
         visitor_identity: match row.try_get::<Option<String>, _>("identified")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
-                EventKind::Identified { identity } => Some(identity),
+                EventKind::Identified { identity } => Some(Box::new(identity)),
                 _ => None,
             },
             None => None,

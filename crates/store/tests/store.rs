@@ -340,8 +340,16 @@ async fn an_identified_visitor_is_read_back_searched_and_found_from_another_brow
         store.apply(&identify("laptop", 1)).await.unwrap();
         store.apply(&identify("phone", 1)).await.unwrap();
         let summary = store.conversation(&cid("phone")).await.unwrap().expect("stored");
-        assert_eq!(summary.visitor_identity, Some(ada.clone()));
-        assert_eq!(store.conversation(&cid("other")).await.unwrap().expect("stored").visitor_identity, None);
+        assert_eq!(summary.visitor_identity.as_deref(), Some(&ada));
+        assert_eq!(
+            store
+                .conversation(&cid("other"))
+                .await
+                .unwrap()
+                .expect("stored")
+                .visitor_identity,
+            None
+        );
         // Found by the id, the name or the address.
         for q in ["user-42", "lovelace", "ADA@example"] {
             let mut found = search(&store, q).await;
@@ -350,8 +358,14 @@ async fn an_identified_visitor_is_read_back_searched_and_found_from_another_brow
         }
         // The same browser, and the same user elsewhere; never someone else.
         assert_eq!(same_visitor(&store, "phone").await, vec!["laptop", "phone"]);
-        assert_eq!(same_visitor(&store, "laptop").await, vec!["laptop", "laptop-anonymous", "phone"]);
-        assert_eq!(same_visitor(&store, "laptop-anonymous").await, vec!["laptop", "laptop-anonymous"]);
+        assert_eq!(
+            same_visitor(&store, "laptop").await,
+            vec!["laptop", "laptop-anonymous", "phone"]
+        );
+        assert_eq!(
+            same_visitor(&store, "laptop-anonymous").await,
+            vec!["laptop", "laptop-anonymous"]
+        );
         assert_eq!(same_visitor(&store, "other").await, vec!["other"]);
         store.close().await;
     })

@@ -54,15 +54,17 @@ export class InstallView {
         h("h2", { text: "3. Optional: control the chat from your page" }),
         h("p", {
           class: "muted",
-          text: "Identify logged-in users (their signature is HMAC-SHA256 over the id with the server's identity_secret, computed by your server), open or hide the chat, and listen to its events. See the README, “Install on your site”.",
+          text: "Identify logged-in users (their signature is HMAC-SHA256 over the id with the server's identity_secret, computed by your server), open or hide the chat, and listen to its events. See “The JavaScript API” in the README.",
         }),
         h("pre", {
           class: "snippet",
           "data-testid": "install-api",
           text: [
-            `Sightline("identify", { id: "user-42", name: "Ada Lovelace", email: "ada@example.com", signature: "<from your server>" });`,
-            `Sightline("open");  // also "close", "hide" (the launcher too), "show"`,
-            `Sightline("on", "message", (m) => console.log(m.agent, m.text));  // "open", "close", "unread", "identified", "error"`,
+            `Sightline("identify", { id: "user-42", name: "Ada Lovelace",`,
+            `  email: "ada@example.com", signature: "<computed by your server>" });`,
+            `Sightline("open");  // also "close", "hide" (the launcher), "show"`,
+            `Sightline("on", "message", (m) => console.log(m.agent, m.text));`,
+            `// events: open, close, message, unread, identified, error`,
           ].join("\n"),
         }),
       ),

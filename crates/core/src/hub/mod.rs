@@ -181,6 +181,10 @@ pub struct Refused {
 }
 
 /// Something the shell must do, drained with [`Hub::poll_output`].
+// `Send` is the largest variant and by far the most common output: boxing its
+// message would cost an allocation for every delivery to save a few bytes on
+// the rarer variants, which are drained at once anyway.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// Store this. Every persist of a batch must be durable before any send of the
@@ -1050,7 +1054,7 @@ impl Hub {
         let identity = current
             .as_ref()
             .and_then(|c| self.conversations.get(c))
-            .and_then(|c| c.summary.visitor_identity.clone());
+            .and_then(|c| c.summary.visitor_identity.as_deref().cloned());
         self.visitors.entry(id.clone()).or_insert(Visitor {
             token_hash: stored.token_hash,
             persisted: true,
@@ -1250,7 +1254,7 @@ impl Hub {
         match &kind {
             EventKind::Message { body, .. } => c.summary.preview = Some(preview_of(body)),
             EventKind::EmailLeft { email } => c.summary.visitor_email = Some(email.clone()),
-            EventKind::Identified { identity } => c.summary.visitor_identity = Some(identity.clone()),
+            EventKind::Identified { identity } => c.summary.visitor_identity = Some(Box::new(identity.clone())),
             _ => {}
         }
         let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS);
@@ -1547,7 +1551,7 @@ impl Hub {
     ) -> Handled {
         if let Some(id) = current.filter(|id| self.conversations.get(*id).is_some_and(Conversation::is_open)) {
             let c = self.conversations.get(id);
-            let changed = c.is_some_and(|c| c.summary.visitor_identity.as_ref() != Some(&identity));
+            let changed = c.is_some_and(|c| c.summary.visitor_identity.as_deref() != Some(&identity));
             if changed && c.is_some_and(|c| c.identities >= MAX_IDENTITIES) {
                 return Err(refuse(
                     ErrorCode::RateLimited,
@@ -1574,7 +1578,7 @@ impl Hub {
         let Some(c) = self.conversations.get_mut(id).filter(|c| c.is_open()) else {
             return;
         };
-        if c.summary.visitor_identity.as_ref() == Some(&identity) || c.identities >= MAX_IDENTITIES {
+        if c.summary.visitor_identity.as_deref() == Some(&identity) || c.identities >= MAX_IDENTITIES {
             return;
         }
         c.identities += 1;
