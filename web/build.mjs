@@ -114,6 +114,12 @@ async function buildDist() {
   // Pictures for visitors: loaded by widget.js for the first picture shown or sent.
   const images = await bundle("src/widget/images-main.ts", "iife");
   sizes.push(["widget-images.js", await writeOut("widget-images.js", images)]);
+  // Link cards: loaded by widget.js for the first link an agent sends.
+  const links = await bundle("src/widget/links-main.ts", "iife");
+  sizes.push(["widget-links.js", await writeOut("widget-links.js", links)]);
+  // The away form (leave an e-mail address): loaded by widget.js when nobody is available.
+  const away = await bundle("src/widget/away-main.ts", "iife");
+  sizes.push(["widget-away.js", await writeOut("widget-away.js", away)]);
   // The widget's words in another language: loaded by widget.js before it mounts.
   for (const lang of WIDGET_LANGS) {
     const global = `__sightline${lang[0].toUpperCase() + lang.slice(1)}Module`;

@@ -61,6 +61,20 @@ browser: string | null, os: string | null,
  */
 device: VisitorDevice | null, };
 
+export type VisitorIdentity = { 
+/**
+ * The site's user id (at most [`MAX_IDENTITY_ID_BYTES`] bytes).
+ */
+id: string, 
+/**
+ * At most [`MAX_IDENTITY_NAME_CHARS`] characters.
+ */
+name: string | null, 
+/**
+ * Checked for shape like a left address, at most [`MAX_EMAIL_BYTES`] bytes.
+ */
+email: string | null, };
+
 export type MessageBody = { "kind": "text", text: string, } | { "kind": "link", url: string, title: string | null, } | { "kind": "image", image: ImageRef, };
 
 export type ImageRef = { id: ImageId, 
@@ -92,7 +106,7 @@ source_image: ImageId | null, };
 
 export type ConversationStatus = "waiting" | "active" | "closed";
 
-export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, };
+export type EventKind = { "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, } | { "kind": "identified", identity: VisitorIdentity, };
 
 export type Event = { 
 /**
@@ -102,7 +116,7 @@ seq: number,
 /**
  * Server time in milliseconds since the Unix epoch.
  */
-at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, });
+at: number, } & ({ "kind": "started", page: PageInfo | null, } | { "kind": "message", from: Role, agent: AgentRef | null, client_id: string, body: MessageBody, } | { "kind": "agent_joined", agent: AgentRef, } | { "kind": "closed", by: Role, agent: AgentRef | null, } | { "kind": "share", share: ShareId, state: ShareState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "screenshot", request: ScreenshotId, state: ScreenshotState, agent: AgentRef | null, message: string | null, } | { "kind": "joined_with_key", agent: AgentRef, } | { "kind": "page_viewed", page: PageInfo, } | { "kind": "grant", grant: GrantId, capability: Capability, state: GrantState, by: Role, agent: AgentRef | null, message: string | null, detail: string | null, } | { "kind": "control", agent: AgentRef | null, action: ControlAction, } | { "kind": "page_pushed", agent: AgentRef, url: string, } | { "kind": "email_left", email: string, } | { "kind": "identified", identity: VisitorIdentity, });
 
 export type ConversationSummary = { id: ConversationId, status: ConversationStatus, agent: AgentRef | null, created_at: number, last_seq: number, last_activity_at: number, 
 /**
@@ -127,6 +141,12 @@ grants: Array<GrantSummary>,
  */
 visitor_email?: string, 
 /**
+ * Who the host site says the visitor is (the newest [`EventKind::Identified`]).
+ * Boxed: most visitors are anonymous, and summaries travel inside every
+ * hub input and output.
+ */
+visitor_identity?: VisitorIdentity, 
+/**
  * The visitor's browser, device and current page, while the hub knows them.
  * Boxed: most summaries travel without it, and every message that carries a
  * summary would otherwise pay for its size.
@@ -145,7 +165,7 @@ after_seq: number, page: PageInfo | null,
 /**
  * What this browser can do (absent from older widgets).
  */
-device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "identify", id: string, name: string | null, email: string | null, signature: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, };
 
 export type ClientFrame = { ref?: string, } & ({ "type": "visitor_hello", protocol: number, token: string | null, 
 /**
@@ -155,7 +175,7 @@ after_seq: number, page: PageInfo | null,
 /**
  * What this browser can do (absent from older widgets).
  */
-device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
+device?: VisitorDevice, } | { "type": "agent_hello", protocol: number, away?: boolean, } | { "type": "set_away", away: boolean, } | { "type": "leave_email", email: string, } | { "type": "identify", id: string, name: string | null, email: string | null, signature: string, } | { "type": "sync", conversation: ConversationId, after_seq: number, } | { "type": "send", conversation: ConversationId | null, client_id: string, body: MessageBody, } | { "type": "typing", conversation: ConversationId | null, active: boolean, } | { "type": "accept", conversation: ConversationId, } | { "type": "close", conversation: ConversationId | null, } | { "type": "ping", nonce: number, } | { "type": "share_invite", conversation: ConversationId, message: string | null, } | { "type": "share_progress", share: ShareId, step: ShareStep, detail: string | null, } | { "type": "share_end", share: ShareId, } | { "type": "screenshot_ask", conversation: ConversationId, message: string | null, } | { "type": "screenshot_end", request: ScreenshotId, } | { "type": "share_signal", share: ShareId, signal: Signal, } | { "type": "share_key_create", capability?: Capability, } | { "type": "share_key_redeem", key: string, } | { "type": "grant_ask", conversation: ConversationId, capability: Capability, message: string | null, } | { "type": "grant_step", grant: GrantId, step: GrantStep, detail: string | null, } | { "type": "grant_end", grant: GrantId, } | { "type": "stream_join", stream: StreamId, } | { "type": "page_changed", page: PageInfo, } | { "type": "control_report", grant: GrantId, action: ControlAction, } | { "type": "push_page", conversation: ConversationId, url: string, });
 
 export type ServerMessage = { "type": "visitor_welcome", protocol: number, 
 /**
@@ -184,7 +204,7 @@ away: boolean,
  * What this agent may use now: their own permissions and the site
  * policy's together. The server refuses the rest whatever the console shows.
  */
-permissions: Permissions, } | { "type": "permissions_changed", permissions: Permissions, } | { "type": "availability", agents_available: boolean, } | { "type": "away_changed", away: boolean, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: ShareId, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: ShareId, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: GrantId, stream: StreamId, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
+permissions: Permissions, } | { "type": "permissions_changed", permissions: Permissions, } | { "type": "availability", agents_available: boolean, } | { "type": "identified", identity: VisitorIdentity, } | { "type": "away_changed", away: boolean, } | { "type": "event", conversation: ConversationId, event: Event, } | { "type": "ack", conversation: ConversationId, client_id: string, seq: number, } | { "type": "typing", conversation: ConversationId, from: Role, active: boolean, } | { "type": "conversation_updated", conversation: ConversationSummary, } | { "type": "synced", conversation: ConversationId, last_seq: number, } | { "type": "share_setup", conversation: ConversationId, share: ShareId, setup: ShareSetup, } | { "type": "share_signal", conversation: ConversationId, share: ShareId, from: Role, signal: Signal, } | { "type": "share_key_created", key: string, expires_at: number, } | { "type": "stream_granted", conversation: ConversationId, grant: GrantId, stream: StreamId, capability: Capability, role: StreamRole, token: string, expires_at: number, } | { "type": "conversation_changed", conversation: ConversationSummary, } | { "type": "pong", nonce: number, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, ref?: string, };
 
 export type ErrorCode = "bad_request" | "too_large" | "not_authenticated" | "forbidden" | "not_found" | "invalid_state" | "rate_limited" | "unsupported_version" | "internal";
 

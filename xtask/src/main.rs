@@ -490,6 +490,12 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
         C::LeaveEmail {
             email: "vera@example.com".into(),
         },
+        C::Identify {
+            id: "user-42".into(),
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            signature: "4dba259bc3cd693baf80d04e65ca39af8cdde1460bc6c1690d7c6b961e66c5b9".into(),
+        },
         C::Sync {
             conversation: "c1".into(),
             after_seq: 0,

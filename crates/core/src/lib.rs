@@ -29,6 +29,7 @@
 
 pub mod consent;
 mod hub;
+pub mod identity;
 pub mod limits;
 pub mod policy;
 mod rate;
@@ -44,4 +45,4 @@ pub use hub::{
 pub use limits::{address_group, Allowance, LimitKind, Limits};
 pub use rate::TokenBucket;
 pub use turn::turn_credentials;
-pub use validate::{token_hash, validate_client_id};
+pub use validate::{token_hash, validate_client_id, Invalid};

@@ -50,6 +50,13 @@ pub enum Persist {
         agent: Option<AgentRef>,
         at: u64,
     },
+    /// The host site identified the conversation's visitor as its user `identity_id`
+    /// (stored beside the [`sightline_proto::EventKind::Identified`] event): their
+    /// conversations from other browsers are found by it.
+    SetIdentity {
+        conversation: ConversationId,
+        identity_id: String,
+    },
     /// The metadata of an uploaded image whose bytes (and thumbnail) the shell has
     /// already written to the blob store. Comes just before the message event that
     /// shows it.

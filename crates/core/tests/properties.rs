@@ -478,6 +478,7 @@ impl Model {
             grants: Vec::new(),
             visitor_email: None,
             screenshot: None,
+            visitor_identity: None,
             visitor: None,
         })
     }
@@ -1529,6 +1530,8 @@ impl World {
                 );
                 m.conv_order.push(id.clone());
             }
+            // The hub under test has no identity secret: nobody is identified.
+            Persist::SetIdentity { .. } => return Err("an identity stored without an identity secret".into()),
             Persist::RecordActivity { conversation, at } => {
                 let c = m
                     .convs
@@ -1595,6 +1598,9 @@ impl World {
                                 && g.state == GrantState::Active),
                             "a remote action stored while remote control is not on"
                         );
+                    }
+                    EventKind::Identified { .. } => {
+                        return Err("an identity stored without an identity secret".into());
                     }
                     EventKind::EmailLeft { email } => {
                         ensure!(

@@ -345,6 +345,23 @@ pub enum EventKind {
     /// While no agent was available, the visitor left an e-mail address to be
     /// answered at (checked by the server; the newest one counts).
     EmailLeft { email: String },
+    /// The host site said who the visitor is, signed with the server's identity
+    /// secret and checked by the server (`Sightline.identify`); the newest counts.
+    Identified { identity: VisitorIdentity },
+}
+
+/// Who the host site says a visitor is: its own user id, and the name and e-mail
+/// address to show to agents. Only ever built by the server from a
+/// [`ClientMessage::Identify`] whose signature it checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct VisitorIdentity {
+    /// The site's user id (at most [`MAX_IDENTITY_ID_BYTES`] bytes).
+    pub id: String,
+    /// At most [`MAX_IDENTITY_NAME_CHARS`] characters.
+    pub name: Option<String>,
+    /// Checked for shape like a left address, at most [`MAX_EMAIL_BYTES`] bytes.
+    pub email: Option<String>,
 }
 
 /// A stored event with its place in the conversation.
@@ -423,6 +440,12 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub visitor_email: Option<String>,
+    /// Who the host site says the visitor is (the newest [`EventKind::Identified`]).
+    /// Boxed: most visitors are anonymous, and summaries travel inside every
+    /// hub input and output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<VisitorIdentity>"))]
+    pub visitor_identity: Option<Box<VisitorIdentity>>,
     /// The visitor's browser, device and current page, while the hub knows them.
     /// Boxed: most summaries travel without it, and every message that carries a
     /// summary would otherwise pay for its size.
@@ -471,6 +494,17 @@ pub enum ClientMessage {
     /// Visitor: while no agent is available, an e-mail address to be answered at,
     /// stored on their open conversation as [`EventKind::EmailLeft`].
     LeaveEmail { email: String },
+    /// Visitor: the host page says who they are (`Sightline.identify`). `signature`
+    /// is HMAC-SHA256 over `id` with the server's identity secret, in hex. Checked
+    /// by the server (refused when forged, or when no secret is configured);
+    /// answered by [`ServerMessage::Identified`], and stored on the visitor's open
+    /// conversation, or their next one, as [`EventKind::Identified`].
+    Identify {
+        id: String,
+        name: Option<String>,
+        email: Option<String>,
+        signature: String,
+    },
     /// Replay a conversation's events after `after_seq` (agents: conversations they
     /// own or have closed; visitors: their own).
     Sync {
@@ -612,6 +646,9 @@ pub enum ServerMessage {
     /// one agent is connected and not away, within office hours when the server
     /// has them.
     Availability { agents_available: bool },
+    /// Visitors: the server checked and took the identity of a
+    /// [`ClientMessage::Identify`] (a refusal is an error with the frame's `ref`).
+    Identified { identity: VisitorIdentity },
     /// Agents: this agent's away state changed (from another of their consoles).
     AwayChanged { away: bool },
     /// A stored event, live or replayed. Clients order by `seq` and ignore a `seq`
@@ -802,6 +839,7 @@ pub fn typescript_declarations() -> String {
         PageInfo::decl(),
         VisitorDevice::decl(),
         VisitorContext::decl(),
+        VisitorIdentity::decl(),
         MessageBody::decl(),
         ImageRef::decl(),
         ConversationStatus::decl(),

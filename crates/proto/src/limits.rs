@@ -21,6 +21,12 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 pub const MAX_PAGE_FIELD_BYTES: usize = 2048;
 /// An e-mail address a visitor leaves (RFC 5321's path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
+/// The host site's id of an identified visitor (`Sightline.identify`), in bytes.
+pub const MAX_IDENTITY_ID_BYTES: usize = 128;
+/// An identified visitor's name as the host site gives it, in characters.
+pub const MAX_IDENTITY_NAME_CHARS: usize = 100;
+/// An identity's signature: HMAC-SHA256 as lowercase or uppercase hex.
+pub const IDENTITY_SIGNATURE_HEX_CHARS: usize = 64;
 /// A time zone's name as a widget reports it.
 pub const MAX_TIME_ZONE_BYTES: usize = 64;
 /// Longest visitor token, in bytes.

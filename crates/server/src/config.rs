@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use serde::Deserialize;
+use sightline_core::identity::IdentitySecret;
 use sightline_core::{Allowance, Limits, ShareSettings, TurnSettings};
 use sightline_proto::{IceServer, ShareLimits};
 
@@ -124,6 +125,10 @@ pub struct ServeArgs {
     /// [default: UTC].
     #[arg(long, global = true, env = "SIGHTLINE_TIME_ZONE")]
     pub time_zone: Option<String>,
+    /// The secret host sites sign `Sightline.identify` with (HMAC-SHA256 over the
+    /// user's id), at least 16 characters [default: none: identify is refused].
+    #[arg(long, global = true, env = "SIGHTLINE_IDENTITY_SECRET", hide_env_values = true)]
+    pub identity_secret: Option<String>,
 }
 
 /// A burst and a sustained rate, as written in the file's `[limits]` table.
@@ -245,6 +250,7 @@ struct FileConfig {
     company_logo_url: Option<String>,
     office_hours: Option<Vec<String>>,
     time_zone: Option<String>,
+    identity_secret: Option<String>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -298,6 +304,8 @@ pub struct Config {
     pub company: Company,
     /// When agents answer; `None`: always.
     pub office_hours: Option<crate::office_hours::OfficeHours>,
+    /// What `Sightline.identify` signatures are checked with; `None`: refused.
+    pub identity_secret: Option<IdentitySecret>,
 }
 
 /// The company's name and logo, shown to visitors on `/join`. Checked at
@@ -528,7 +536,13 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             bail!("metrics_token needs at least 16 characters");
         }
+        let identity_secret = match args.identity_secret.or(file.identity_secret) {
+            None => None,
+            Some(secret) if secret.is_empty() => None,
+            Some(secret) => Some(IdentitySecret::new(&secret).context("identity_secret needs at least 16 characters")?),
+        };
         Ok(Config {
+            identity_secret,
             share,
             max_image_bytes,
             max_upload_memory,
@@ -600,6 +614,7 @@ impl Config {
             demo: true,
             company: Company::default(),
             office_hours: None,
+            identity_secret: None,
         }
     }
 }
@@ -727,6 +742,31 @@ mod tests {
             ..ServeArgs::default()
         };
         assert!(Config::resolve(short_token, None).is_err());
+    }
+
+    #[test]
+    fn the_identity_secret_comes_from_the_file_or_flags_and_is_long_enough() {
+        assert!(Config::resolve(ServeArgs::default(), None)
+            .expect("valid")
+            .identity_secret
+            .is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sightline.toml");
+        std::fs::write(&path, "identity_secret = \"a secret of the site, long enough\"\n").expect("write");
+        let secret = Config::resolve(ServeArgs::default(), Some(&path))
+            .expect("valid")
+            .identity_secret
+            .expect("set");
+        // The one it was given: its signature is the one the site computes.
+        let expected = IdentitySecret::new("a secret of the site, long enough").expect("long enough");
+        assert_eq!(secret.sign("user-42"), expected.sign("user-42"));
+        assert!(!format!("{secret:?}").contains("secret of the site"), "never logged");
+        let short = ServeArgs {
+            identity_secret: Some("short".into()),
+            ..ServeArgs::default()
+        };
+        let err = Config::resolve(short, None).expect_err("too short").to_string();
+        assert!(err.contains("identity_secret"), "{err}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use sightline_core::identity::IdentitySecret;
 use sightline_core::records::NewImage;
 use sightline_core::records::Persist;
 use sightline_core::{
@@ -198,12 +199,14 @@ pub async fn spawn(
     store: Store,
     settings: ShareSettings,
     limits: Limits,
+    identity_secret: Option<IdentitySecret>,
     relay: Arc<Relay>,
 ) -> anyhow::Result<(HubHandle, oneshot::Receiver<()>)> {
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
     let mut hub = Hub::new(seed, settings.clone());
     hub.set_limits(limits.clone());
+    hub.set_identity_secret(identity_secret.clone());
     let open = store.load_open_conversations().await?;
     tracing::info!(open_conversations = open.len(), "restored open conversations");
     hub.restore(open, now_ms());
@@ -223,7 +226,7 @@ pub async fn spawn(
         "sightline-hub",
         run(
             hub,
-            (settings, limits),
+            (settings, limits, identity_secret),
             (store, relay, committer, shell),
             rx,
             tx.downgrade(),
@@ -284,7 +287,7 @@ impl Committer {
 
 async fn run(
     mut hub: Hub,
-    (settings, limits): (ShareSettings, Limits),
+    (settings, limits, identity_secret): (ShareSettings, Limits, Option<IdentitySecret>),
     (store, relay, committer, shell): (Store, Arc<Relay>, Committer, tokio::runtime::Handle),
     mut rx: mpsc::Receiver<Command>,
     tx: mpsc::WeakSender<Command>,
@@ -337,6 +340,7 @@ async fn run(
                         rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
                         hub = Hub::new(seed, settings.clone());
                         hub.set_limits(limits.clone());
+                        hub.set_identity_secret(identity_secret.clone());
                         match store.load_open_conversations().await {
                             Ok(open) => hub.restore(open, now_ms()),
                             Err(err) => tracing::error!(%err, "reloading open conversations failed"),
@@ -728,6 +732,7 @@ mod tests {
             grants: Vec::new(),
             visitor_email: None,
             screenshot: None,
+            visitor_identity: None,
             visitor: None,
         }
     }

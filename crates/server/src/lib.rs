@@ -458,6 +458,7 @@ pub async fn run(
         store.clone(),
         config.share.clone(),
         config.limits.clone(),
+        config.identity_secret.clone(),
         relay.clone(),
     )
     .await?;

@@ -265,7 +265,7 @@ fn capitalised(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_proto::{AgentId, Capability, ConversationStatus, GrantState, ImageId, ImageRef, PageInfo};
+    use sightline_proto::{AgentId, Capability, GrantState, ImageId, ImageRef, PageInfo};
 
     fn agent() -> AgentRef {
         AgentRef {

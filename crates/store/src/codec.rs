@@ -74,6 +74,17 @@ impl<'a> EventColumns<'a> {
             EventKind::Closed { by, .. } => (Some(role_str(*by)), None, None),
             // Agents find a conversation by the address the visitor left.
             EventKind::EmailLeft { email } => (Some(role_str(Role::Visitor)), None, Some(email.to_lowercase())),
+            // And by who the site says the visitor is.
+            EventKind::Identified { identity } => {
+                let words = [Some(&identity.id), identity.name.as_ref(), identity.email.as_ref()];
+                let text = words
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (Some(role_str(Role::Visitor)), None, Some(text.to_lowercase()))
+            }
             _ => (None, None, None),
         };
         Ok(EventColumns {
@@ -110,7 +121,9 @@ pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_di
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'message' \
       ORDER BY e.seq DESC LIMIT 1) AS last_message, \
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'email_left' \
-      ORDER BY e.seq DESC LIMIT 1) AS email_left";
+      ORDER BY e.seq DESC LIMIT 1) AS email_left, \
+     (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'identified' \
+      ORDER BY e.seq DESC LIMIT 1) AS identified";
 
 pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     let status: String = row.try_get("status")?;
@@ -158,6 +171,13 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         visitor_email: match row.try_get::<Option<String>, _>("email_left")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
                 EventKind::EmailLeft { email } => Some(email),
+                _ => None,
+            },
+            None => None,
+        },
+        visitor_identity: match row.try_get::<Option<String>, _>("identified")? {
+            Some(data) => match serde_json::from_str::<EventKind>(&data)? {
+                EventKind::Identified { identity } => Some(Box::new(identity)),
                 _ => None,
             },
             None => None,

@@ -29,7 +29,8 @@ pub struct ConversationQuery {
     /// Only conversations this agent may read (`sightline_core::policy::agent_may_read`:
     /// no other agent's active conversation).
     pub readable_by: Option<AgentId>,
-    /// Only conversations of the visitor of this conversation (it included).
+    /// Only conversations of the visitor of this conversation (it included): of
+    /// the same browser, or identified as the same user of the host site.
     pub same_visitor_as: Option<sightline_proto::ConversationId>,
     /// Only conversations whose `last_activity_at` is strictly before this: the
     /// `next_before` of the previous page.
@@ -98,7 +99,9 @@ fn list_sql(query: &ConversationQuery, activity: Option<Activity>, limit: i64) -
     }
     if let Some(anchor) = &query.same_visitor_as {
         push(
-            "c.visitor_id = (SELECT a.visitor_id FROM conversations a WHERE a.id = {})",
+            // The same browser, or the same user of the host site on any device.
+            "(c.visitor_id = (SELECT a.visitor_id FROM conversations a WHERE a.id = {}) \
+             OR c.identity_id = (SELECT a.identity_id FROM conversations a WHERE a.id = {}))",
             Arg::Text(anchor.as_str().to_owned()),
             &mut args,
         );

@@ -366,6 +366,16 @@ async fn apply_one(conn: &mut AnyConnection, backend: Backend, op: &Persist) -> 
         } => {
             set_status(conn, conversation, *status, agent.as_ref(), *at).await?;
         }
+        Persist::SetIdentity {
+            conversation,
+            identity_id,
+        } => {
+            sqlx::query("UPDATE conversations SET identity_id = $1 WHERE id = $2")
+                .bind(identity_id.as_str())
+                .bind(conversation.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
         Persist::CreateImage {
             conversation,
             image,

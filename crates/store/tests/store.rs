@@ -13,7 +13,7 @@ use sightline_core::records::{preview_of, Persist, RECENT_CLIENT_IDS};
 use sightline_proto::api::UpdateUserRequest;
 use sightline_proto::{
     AgentId, AgentRef, ConversationStatus, ConversationSummary, Event, EventKind, MessageBody, PageInfo, Permission,
-    Permissions, Role, ShareState, SitePolicy,
+    Permissions, Role, ShareState, SitePolicy, VisitorIdentity,
 };
 use sightline_store::{Backend, ConversationQuery, Store, StoreError, MAX_PAGE_SIZE};
 
@@ -287,6 +287,86 @@ async fn a_visitors_conversations_are_listed_from_any_one_of_them() {
             .await
             .unwrap();
         assert!(ids(&none).is_empty());
+        store.close().await;
+    })
+    .await;
+}
+
+/// The conversations listed as `anchor`'s visitor's, sorted.
+async fn same_visitor(store: &Store, anchor: &str) -> Vec<String> {
+    let page = store
+        .list_conversations(&ConversationQuery {
+            same_visitor_as: Some(cid(anchor)),
+            ..ConversationQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut found = ids(&page);
+    found.sort();
+    found
+}
+
+#[tokio::test]
+async fn an_identified_visitor_is_read_back_searched_and_found_from_another_browser() {
+    on_each_backend("identified", |db: TestDb| async move {
+        let store = db.connect().await;
+        let ada = VisitorIdentity {
+            id: "user-42".into(),
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+        };
+        let identify = |conversation: &str, seq: u64| {
+            [
+                Persist::SetIdentity {
+                    conversation: cid(conversation),
+                    identity_id: ada.id.clone(),
+                },
+                event(conversation, seq, 300, EventKind::Identified { identity: ada.clone() }),
+            ]
+        };
+        // Ada on her laptop (v1) and her phone (v2); someone else (v3).
+        store
+            .apply(&[
+                visitor("v1", 100),
+                visitor("v2", 100),
+                visitor("v3", 100),
+                conversation("laptop", "v1", 200),
+                conversation("phone", "v2", 210),
+                conversation("other", "v3", 220),
+                conversation("laptop-anonymous", "v1", 230),
+            ])
+            .await
+            .unwrap();
+        store.apply(&identify("laptop", 1)).await.unwrap();
+        store.apply(&identify("phone", 1)).await.unwrap();
+        let summary = store.conversation(&cid("phone")).await.unwrap().expect("stored");
+        assert_eq!(summary.visitor_identity.as_deref(), Some(&ada));
+        assert_eq!(
+            store
+                .conversation(&cid("other"))
+                .await
+                .unwrap()
+                .expect("stored")
+                .visitor_identity,
+            None
+        );
+        // Found by the id, the name or the address.
+        for q in ["user-42", "lovelace", "ADA@example"] {
+            let mut found = search(&store, q).await;
+            found.sort();
+            assert_eq!(found, vec!["laptop".to_owned(), "phone".to_owned()], "{q}");
+        }
+        // The same browser, and the same user elsewhere; never someone else.
+        assert_eq!(same_visitor(&store, "phone").await, vec!["laptop", "phone"]);
+        assert_eq!(
+            same_visitor(&store, "laptop").await,
+            vec!["laptop", "laptop-anonymous", "phone"]
+        );
+        assert_eq!(
+            same_visitor(&store, "laptop-anonymous").await,
+            vec!["laptop", "laptop-anonymous"]
+        );
+        assert_eq!(same_visitor(&store, "other").await, vec!["other"]);
         store.close().await;
     })
     .await;

@@ -37,6 +37,15 @@ export function detailsPanel(sum: ConversationSummary, now: number): HTMLElement
     row("Local time", ctx?.device ? localTime(ctx.device.utc_offset_minutes, now) + (ctx.device.time_zone ? ` · ${ctx.device.time_zone}` : "") : "unknown", "details-time"),
   ];
   if (sum.visitor_email) rows.push(row("E-mail", sum.visitor_email, "details-email"));
+  // Who the host site says they are (its signature checked by the server).
+  const who = sum.visitor_identity;
+  if (who) {
+    const known: HTMLElement[] = [];
+    if (who.name) known.push(row("Name", who.name, "details-name"));
+    if (who.email) known.push(row("Account e-mail", who.email, "details-identity-email"));
+    known.push(row("User id", who.id, "details-user-id"));
+    rows.unshift(...known);
+  }
   const earlier = h("ul", { class: "details-earlier", "data-testid": "details-earlier" }, h("li", { class: "muted", text: "Loading…" }));
   const panel = h(
     "aside",

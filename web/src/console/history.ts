@@ -1,7 +1,7 @@
 // History: search past conversations and read their transcripts.
 
 import type { ConversationStatus, ConversationSummary } from "../protocol.gen";
-import { formatTime, visitorLabel } from "../lib/format";
+import { formatTime, visitorName } from "../lib/format";
 import { h, replaceChildren } from "../ui/dom";
 import { KeyedList } from "../ui/keyed";
 import { api } from "./api";
@@ -122,7 +122,7 @@ export class HistoryView {
   }
 
   private row(c: ConversationSummary): HTMLElement {
-    const label = visitorLabel(c.id);
+    const label = visitorName(c);
     const open = () => {
       location.hash = `#/history/${encodeURIComponent(c.id)}`;
     };
@@ -150,7 +150,7 @@ export class HistoryView {
       const t = await api.transcript(id);
       if (gen !== this.detailGeneration) return;
       const c = t.conversation;
-      const label = visitorLabel(c.id);
+      const label = visitorName(c);
       const log = h("div", { class: "transcript static", "data-testid": "history-transcript" });
       new KeyedList().update(log, eventRows(t.events, { me: this.me(), visitor: label, image: (ref) => imageElement(ref, { hidden: true }) }));
       replaceChildren(

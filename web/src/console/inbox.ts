@@ -3,7 +3,7 @@
 
 import { MAX_TEXT_CHARS, type ConversationSummary } from "../protocol.gen";
 import type { AgentSession, ConversationEntry } from "../lib/agent-session";
-import { charCount, formatAgo, visitorLabel } from "../lib/format";
+import { charCount, formatAgo, visitorName } from "../lib/format";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
 import { transcriptRows } from "./transcript-view";
@@ -277,13 +277,14 @@ export class InboxView {
       formatAgo(s.last_activity_at || s.created_at),
       s.preview ?? "",
       where,
+      visitorName(s),
     ].join("\u0000");
     return { key: s.id, sig, build: () => this.item(e) };
   }
 
   private item(e: ConversationEntry): HTMLElement {
     const s = e.summary;
-    const label = visitorLabel(s.id);
+    const label = visitorName(s);
     const selected = this.session.selected === s.id;
     const where = s.page ? s.page.title || s.page.url : "";
     const btn = h(
@@ -303,7 +304,7 @@ export class InboxView {
       h(
         "span",
         { class: "conv-main" },
-        h("span", { class: "conv-top" }, h("span", { class: "conv-name", text: label }), h("time", { class: "conv-time", text: formatAgo(s.last_activity_at || s.created_at) })),
+        h("span", { class: "conv-top" }, h("span", { class: "conv-name", "data-testid": "queue-name", text: label }), h("time", { class: "conv-time", text: formatAgo(s.last_activity_at || s.created_at) })),
         h("span", { class: "conv-preview", "data-testid": "queue-preview", text: s.preview || (s.status === "waiting" ? "Waiting…" : "") }),
         where ? h("span", { class: "conv-page", text: where }) : null,
       ),
@@ -336,7 +337,7 @@ export class InboxView {
 
   /** Shows (or hides) the visitor's details, rebuilt only when what they show changed. */
   private showDetails(sum: ConversationSummary): void {
-    const sig = this.detailsOpen ? JSON.stringify([sum.id, sum.visitor, sum.visitor_email, sum.page]) : "";
+    const sig = this.detailsOpen ? JSON.stringify([sum.id, sum.visitor, sum.visitor_email, sum.visitor_identity, sum.page]) : "";
     if (sig === this.detailsSig && this.details.hidden === !this.detailsOpen) return;
     this.detailsSig = sig;
     this.details.hidden = !this.detailsOpen;
@@ -367,12 +368,12 @@ export class InboxView {
       return;
     }
     const sum = e.summary;
-    const label = visitorLabel(sum.id);
+    const label = visitorName(sum);
     const mine = s.isMine(sum);
     const active = sum.status === "active" && mine;
     // The page the visitor is on now (as they move), else where they started.
     const page = sum.visitor?.page ?? sum.page;
-    const sig = [sum.id, sum.status, sum.visitor_online, page?.url, page?.title, sum.visitor_email, e.accepting, mine].join("|");
+    const sig = [sum.id, sum.status, sum.visitor_online, page?.url, page?.title, sum.visitor_email, label, e.accepting, mine].join("|");
     if (sig !== this.headerSig) {
       this.headerSig = sig;
       const pageInfo = page ? h("span", { class: "page-info", title: page.url, "data-testid": "chat-page", text: page.title ? `${page.title} — ${page.url}` : page.url }) : null;

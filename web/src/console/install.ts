@@ -51,6 +51,26 @@ export class InstallView {
       h(
         "section",
         { class: "card-section" },
+        h("h2", { text: "3. Optional: control the chat from your page" }),
+        h("p", {
+          class: "muted",
+          text: "Identify logged-in users (their signature is HMAC-SHA256 over the id with the server's identity_secret, computed by your server), open or hide the chat, and listen to its events. See “The JavaScript API” in the README.",
+        }),
+        h("pre", {
+          class: "snippet",
+          "data-testid": "install-api",
+          text: [
+            `Sightline("identify", { id: "user-42", name: "Ada Lovelace",`,
+            `  email: "ada@example.com", signature: "<computed by your server>" });`,
+            `Sightline("open");  // also "close", "hide" (the launcher), "show"`,
+            `Sightline("on", "message", (m) => console.log(m.agent, m.text));`,
+            `// events: open, close, message, unread, identified, error`,
+          ].join("\n"),
+        }),
+      ),
+      h(
+        "section",
+        { class: "card-section" },
         h("h2", { text: "Refused lately" }),
         h("p", { class: "muted", text: "Sites the widget was refused on since the server started." }),
         this.refused,
@@ -70,7 +90,10 @@ export class InstallView {
   }
 
   private render(s: SiteSettings): void {
-    this.snippet.textContent = `<script src="${s.widget_url}" async data-title="Support" data-lang="en"></script>`;
+    // The first line queues calls to window.Sightline until widget.js has loaded.
+    this.snippet.textContent =
+      `<script>window.Sightline=window.Sightline||function(){(Sightline.q=Sightline.q||[]).push(arguments)};</script>\n` +
+      `<script src="${s.widget_url}" async data-title="Support" data-lang="en"></script>`;
     const rows = [
       ...s.configured_origins.map((o) => h("li", { "data-testid": "site-origin", "data-origin": o }, h("code", { text: o }), h("span", { class: "tag", text: "configuration" }))),
       ...s.stored_origins.map((o) =>

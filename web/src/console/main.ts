@@ -5,7 +5,7 @@ import type { Me } from "../protocol.gen";
 import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { CONSOLE_ICONS, type ConsoleIcon } from "./icons";
-import { visitorLabel } from "../lib/format";
+import { visitorName } from "../lib/format";
 import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
@@ -384,8 +384,8 @@ function startApp(me: Me): void {
     beep();
     const id = entry.summary.id;
     const waiting = session.waiting().length;
-    queueAnnouncer.textContent = `New visitor waiting: ${visitorLabel(id)}. ${waiting === 1 ? "1 visitor" : `${waiting} visitors`} waiting.`;
-    notifyNewVisitor(`New visitor: ${visitorLabel(id)}`, entry.summary.preview ?? entry.summary.page?.title ?? "", `waiting-${id}`, () => {
+    queueAnnouncer.textContent = `New visitor waiting: ${visitorName(entry.summary)}. ${waiting === 1 ? "1 visitor" : `${waiting} visitors`} waiting.`;
+    notifyNewVisitor(`New visitor: ${visitorName(entry.summary)}`, entry.summary.preview ?? entry.summary.page?.title ?? "", `waiting-${id}`, () => {
       location.hash = "#/inbox";
       session.select(id);
     });

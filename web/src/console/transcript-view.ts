@@ -188,6 +188,11 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, pageViewedText(e.page, ctx.visitor), e.at, undefined, undefined, "page_viewed");
     case "control":
       return system(key, controlText(e), e.at, undefined, undefined, "control");
+    case "identified": {
+      const who = e.identity;
+      const also = [who.name, who.email].filter(Boolean).join(", ");
+      return system(key, `The site identified the visitor as ${also ? `${also} (user ${who.id})` : `user ${who.id}`}`, e.at, undefined, undefined, "identified");
+    }
     case "email_left":
       return system(key, `${ctx.visitor} left an e-mail address to be answered at: ${e.email}`, e.at, undefined, undefined, "email_left");
     case "page_pushed":

@@ -145,6 +145,15 @@ export function visitorLabel(conversationId: string): string {
   return "Visitor " + (h % 10000).toString().padStart(4, "0");
 }
 
+/**
+ * What agents call a visitor: the name (else the e-mail address) the host site
+ * identified them by, else the anonymous label of {@link visitorLabel}.
+ */
+export function visitorName(sum: { id: string; visitor_identity?: { name: string | null; email: string | null } | null }): string {
+  const who = sum.visitor_identity;
+  return who?.name || who?.email || visitorLabel(sum.id);
+}
+
 /** Fill `{name}` placeholders. */
 export function fill(template: string, vars: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));

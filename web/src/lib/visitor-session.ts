@@ -4,6 +4,7 @@
 import {
   PROTOCOL_VERSION,
   type AgentRef,
+  type ClientFrame,
   type ClientMessage,
   type ConversationStatus,
   type ConversationSummary,
@@ -35,6 +36,9 @@ export interface KeyValueStore {
  */
 export type LinkState = "idle" | "connecting" | "online" | "reconnecting" | "refused";
 
+/** The `ref` of an `identify` frame, which the server's refusal echoes. */
+export const IDENTIFY_REF = "identify";
+
 /** Close code of a visitor socket opened from a site that is not allowed. */
 export const ORIGIN_REFUSED = 4403;
 
@@ -57,7 +61,7 @@ export class VisitorSession {
   readonly transcript = new Transcript();
   /** The server's summary from the last welcome (may be stale; events win). */
   private summary: ConversationSummary | null = null;
-  private readonly conn: Connection<ServerMessage, ClientMessage>;
+  private readonly conn: Connection<ServerMessage, ClientFrame>;
   private readonly opts: VisitorSessionOptions;
   private readonly now: () => number;
   private readonly abandoned = new Set<string>();
@@ -67,6 +71,8 @@ export class VisitorSession {
   /** The site policy's private selectors (applied by the co-browse and share bundles). */
   privateSelectors: string[] = [];
   private everOnline = false;
+  /** Who the host page says the visitor is (`Sightline.identify`): said after every welcome. */
+  private identity: Extract<ClientMessage, { type: "identify" }> | null = null;
   private helloAfterSeq = 0;
   private listeners = new Set<() => void>();
   private eventListeners = new Set<(event: Event, live: boolean) => void>();
@@ -85,7 +91,7 @@ export class VisitorSession {
   constructor(opts: VisitorSessionOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => Date.now());
-    this.conn = new Connection<ServerMessage, ClientMessage>({
+    this.conn = new Connection<ServerMessage, ClientFrame>({
       url: opts.wsUrl,
       hello: () => this.hello(),
       onMessage: (m) => this.onMessage(m),
@@ -211,6 +217,20 @@ export class VisitorSession {
   /** Leave an e-mail address on the open conversation (while nobody is available). */
   leaveEmail(email: string): boolean {
     return this.send({ type: "leave_email", email: email.trim() });
+  }
+
+  /**
+   * Say who the host page says the visitor is, signed by the host site's server.
+   * Sent now if connected, and again after every welcome (the server answers
+   * `identified`, or an error whose `ref` is {@link IDENTIFY_REF}).
+   */
+  identify(id: string, name: string | null, email: string | null, signature: string): void {
+    this.identity = { type: "identify", id, name, email, signature };
+    this.sendIdentity();
+  }
+
+  private sendIdentity(): void {
+    if (this.identity && this.welcomed) this.conn.send({ ...this.identity, ref: IDENTIFY_REF });
   }
 
   /** The agent handling the conversation, if any. */
@@ -349,6 +369,8 @@ export class VisitorSession {
         this.link = "online";
         this.notice = null;
         this.conn.markHealthy();
+        // Before the messages waiting to go: a conversation they start carries the identity.
+        this.sendIdentity();
         this.replaying = !!id;
         if (id && switched && this.helloAfterSeq > 0) {
           // The server replayed a different conversation from our after_seq: fetch it all.

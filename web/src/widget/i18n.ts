@@ -34,9 +34,6 @@ export interface Strings {
   startNew: string;
   waitingNote: string;
   subtitleAway: string;
-  awayNote: string;
-  emailLabel: string;
-  emailSave: string;
   emailSaved: string;
   connecting: string;
   reconnecting: string;
@@ -90,9 +87,6 @@ export const en: Strings = {
   startNew: "Write a message to start a new conversation.",
   waitingNote: "Thanks! An agent will be with you shortly.",
   subtitleAway: "No one is available right now",
-  awayNote: "Leave your e-mail address and we will reply there.",
-  emailLabel: "Your e-mail address",
-  emailSave: "Save",
   emailSaved: "We will reply to {email}.",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",

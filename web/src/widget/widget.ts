@@ -2,9 +2,9 @@
 // Message data is only ever written with textContent / text nodes.
 
 import { MAX_TEXT_CHARS, type ErrorCode, type Event } from "../protocol.gen";
-import { charCount, displayHost, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
+import { charCount, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
 import type { OutboxItem } from "../lib/transcript";
-import { VisitorSession, type KeyValueStore } from "../lib/visitor-session";
+import { IDENTIFY_REF, VisitorSession, type KeyValueStore } from "../lib/visitor-session";
 import { AVATAR_HEX } from "../lib/avatar-hex";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { KeyedList, type Row } from "../ui/keyed";
@@ -21,6 +21,17 @@ export interface WidgetConfig {
 }
 
 const OPEN_KEY = "sightline.open";
+
+type Listener = (detail?: unknown) => void;
+const listeners: Record<string, Set<Listener>> = {};
+
+/**
+ * Tells the host page's listeners (`Sightline.on(name, fn)`), each in a task of
+ * its own: a listener that throws or is slow holds up neither the widget nor the others.
+ */
+function emit(name: string, detail?: unknown): void {
+  for (const fn of listeners[name] || []) setTimeout(fn, 0, detail);
+}
 const COUNTER_FROM = MAX_TEXT_CHARS - 400;
 const GROUP_MS = 5 * 60 * 1000;
 
@@ -173,6 +184,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
 
   // ---- state ----
   let open = false;
+  // The host page hid the launcher (`Sightline.hide()`).
+  let hidden = false;
   let unread = 0;
   let scheduled = false;
   const list = new KeyedList();
@@ -201,6 +214,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   log.addEventListener("load", pin, true);
 
   function setOpen(value: boolean, focus: boolean): void {
+    if (value !== open) emit(value ? "open" : "close");
+    if (value && unread) emit("unread", 0);
     open = value;
     session_.set(OPEN_KEY, value ? "1" : "0");
     if (value) {
@@ -307,19 +322,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
           el.appendChild(b);
           withImages((m) => m.thumb(b, body.image));
         } else if (body.kind === "link" && safe) {
-          el.appendChild(
-            h(
-              "a",
-              { class: "card", href: safe, target: "_blank", rel: "noopener noreferrer", "data-testid": "link-card" },
-              h("span", { class: "card-icon" }, icon(ICONS.external, 18)),
-              h(
-                "span",
-                { class: "card-text" },
-                h("span", { class: "card-title", text: body.title || displayHost(safe) }),
-                h("span", { class: "card-url", text: displayHost(safe) }),
-              ),
-            ),
-          );
+          const slot = el.appendChild(h("span"));
+          withLinks((m) => m.card(slot, safe, body.title));
         } else {
           el.appendChild(h("div", { class: "bubble", "data-testid": "message-text", text: body.kind === "text" ? body.text : (body as { url: string }).url }));
         }
@@ -424,18 +428,15 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     return out;
   }
 
-  // Nobody is available: the visitor may leave an address to be answered at.
+  // Nobody is available: the visitor may leave an address to be answered at
+  // (the form is widget-away.js).
   const awayRow: Row = {
     key: "h:away",
     sig: "",
     build: () => {
-      const email = h("input", { class: "input", type: "email", required: true, autocomplete: "email", "aria-label": t.emailLabel, "data-testid": "email" });
-      const form = h("form", { class: "away", "data-testid": "away" }, h("div", { text: t.awayNote }), h("div", null, email, h("button", { type: "submit", text: t.emailSave, "data-testid": "email-save" })));
-      form.addEventListener("submit", (ev) => {
-        ev.preventDefault();
-        session.leaveEmail(email.value);
-      });
-      return form;
+      const slot = h("div", { "data-testid": "away-slot" });
+      withAway((m) => m.form(slot));
+      return slot;
     },
   };
 
@@ -449,6 +450,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     scheduled = false;
     root.classList.toggle("open", open);
     panel.hidden = !open;
+    launcher.hidden = hidden;
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? t.closeChat : t.openChat);
     launcherOpen.style.display = open ? "none" : "";
@@ -529,7 +531,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const load = <M>(name: string, ready: (mod: M) => void, failed: () => void) => loadBundle(config.origin, name, ready, failed);
   // What every bundle is mounted with (each reads what it needs).
   // `images`: the share bundle hands a phone's picture (instead of a share) to the picture bundle.
-  const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false), images: withImages };
+  type ImagesApi = { thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void };
+  const base = { session, origin: config.origin, floatParent: root, styleRoot: shadow, lang, openPanel: () => setOpen(true, false), images: (f: (m: ImagesApi) => void): void => withImages(f) };
 
   // ---- screen sharing: widget-share.js is loaded on the first invitation ----
   type ShareApi = { openCodeForm(): void; render(): void };
@@ -572,24 +575,34 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     if ((m.type === "visitor_welcome" || m.type === "conversation_changed") && m.conversation?.grants.some((g) => g.capability === "cobrowse" && cobrowseLive(g.state))) loadCobrowse();
   });
 
-  // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
-  type ImagesApi = { thumb(el: HTMLElement, ref: unknown): void; pick(): void; send(f: File): void };
-  let imagesApi: ImagesApi | null = null;
-  let imageWaiters: ((m: ImagesApi) => void)[] = [];
-  function withImages(then: (m: ImagesApi) => void): void {
-    if (imagesApi) return then(imagesApi);
-    imageWaiters.push(then);
-    if (imageWaiters.length > 1) return;
-    load<{ mountImages(h: unknown): ImagesApi }>(
-      "images",
-      (mod) => {
-        imagesApi = mod.mountImages({ ...base, slot: uploads });
-        for (const fn of imageWaiters) fn(imagesApi);
-        imageWaiters = [];
-      },
-      () => (imageWaiters = []),
-    );
+  /** A bundle's API, mounted on first use; `then` runs once it is there. */
+  function lazy<A>(name: string, mount: (mod: any) => A): (then: (api: A) => void) => void {
+    let api: A | null = null;
+    let waiters: ((api: A) => void)[] = [];
+    return (then) => {
+      if (api) return then(api);
+      waiters.push(then);
+      if (waiters.length > 1) return;
+      load(
+        name,
+        (mod) => {
+          api = mount(mod);
+          for (const fn of waiters) fn(api);
+          waiters = [];
+        },
+        () => (waiters = []),
+      );
+    };
   }
+
+  // ---- pictures: widget-images.js is loaded for the first picture shown or sent ----
+  const withImages = lazy<ImagesApi>("images", (m) =>
+    m.mountImages({ ...base, slot: uploads }),
+  );
+  // ---- link cards: widget-links.js, for the first link an agent sends ----
+  const withLinks = lazy<{ card(slot: HTMLElement, url: string, title: string | null): void }>("links", (m) => m.mountLinks(base));
+  // ---- the away form: widget-away.js ----
+  const withAway = lazy<{ form(slot: HTMLElement): void }>("away", (m) => m.mountAway(base));
   // Text wins over a picture of it (office apps put both on the clipboard).
   const firstImage = (dt: DataTransfer | null) => (dt?.getData("text/plain") ? null : Array.from(dt?.files || []).find((f) => /^image\//.test(f.type)));
   const files = (ev: DragEvent) => ev.dataTransfer?.types.includes("Files");
@@ -618,12 +631,41 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     if (e.kind === "screenshot") withImages(() => 0);
     const fromAgent = e.kind === "message" && e.from === "agent";
     if (live && fromAgent && !stick) more.hidden = false;
+    if (live && fromAgent) emit("message", { kind: e.body.kind, text: e.body.kind === "text" ? e.body.text : e.body.kind === "link" ? e.body.url : "", agent: agentName(e) });
     if (live && !open && (fromAgent || invited)) {
-      unread++;
+      emit("unread", ++unread);
       scheduleRender();
     }
   });
   window.addEventListener("online", () => session.reconnectNow());
+
+  // ---- the host page's API: window.Sightline. Before widget.js has loaded, the
+  // install snippet's stub queues calls as `Sightline("open")`; they run here,
+  // in order, and both forms work from now on. ----
+  const api: Record<string, (...a: any[]) => unknown> = {
+    // The server checks every field (a wrong type is refused like a forged signature).
+    identify: (p) => session.identify(p?.id, p?.name ?? null, p?.email ?? null, p?.signature),
+    open: () => setOpen(true, false),
+    close: () => setOpen(false, false),
+    hide: () => ((hidden = true), setOpen(false, false)),
+    show: () => ((hidden = false), render()),
+    on: (name: string, fn: Listener) => (listeners[name] ||= new Set()).add(fn),
+    off: (name: string, fn: Listener) => listeners[name]?.delete(fn),
+  };
+  const w = window as unknown as { Sightline?: { q?: ArrayLike<unknown>[] } | ((name: string, ...args: unknown[]) => unknown) };
+  const queued = Array.from((w.Sightline as { q?: ArrayLike<unknown>[] } | undefined)?.q || []);
+  const global = Object.assign((name: string, ...args: unknown[]) => api[name]?.(...args), api);
+  w.Sightline = global;
+  for (const args of queued) global(...(Array.from(args) as [string]));
+  session.intercept((m) => {
+    if (m.type === "identified") emit("identified", m.identity);
+    else if (m.type === "error" && m.ref === IDENTIFY_REF) {
+      // The host site's mistake, not the visitor's: told to the page, not in the chat.
+      console.warn("Sightline.identify:", m.message);
+      emit("error", m);
+      return true;
+    }
+  });
 
   // Returning visitors reconnect at once to see their conversation.
   const wasOpen = session_.get(OPEN_KEY) === "1";

@@ -9,10 +9,11 @@ use rand::{RngCore, SeedableRng};
 use sightline_proto::{
     AgentId, AgentRef, ClientMessage, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Event,
     EventKind, GrantId, MessageBody, PageInfo, Permission, Permissions, Role, ServerMessage, SitePolicy, StreamId,
-    VisitorContext, VisitorDevice, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
+    VisitorContext, VisitorDevice, VisitorIdentity, MAX_TOKEN_BYTES, PROTOCOL_VERSION,
 };
 
 use crate::consent::Step;
+use crate::identity::{check_identity, IdentityRefused, IdentitySecret};
 use crate::limits::{AddressBook, LimitKind, Limits};
 use crate::policy::{self, AgentAction, Decision, Denied};
 use crate::rate::TokenBucket;
@@ -181,6 +182,10 @@ pub struct Refused {
 }
 
 /// Something the shell must do, drained with [`Hub::poll_output`].
+// `Send` is the largest variant and by far the most common output: boxing its
+// message would cost an allocation for every delivery to save a few bytes on
+// the rarer variants, which are drained at once anyway.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
     /// Store this. Every persist of a batch must be durable before any send of the
@@ -281,6 +286,10 @@ pub struct HubStats {
 /// every agent hears of while it waits).
 const MAX_EMAILS_LEFT: u8 = 5;
 
+/// How many different identities one conversation may be given (each is an
+/// event): a user who logs out and in as someone else, a few times at most.
+const MAX_IDENTITIES: u8 = 5;
+
 /// How soon an agent may switch between Away and Available again: each switch
 /// that changes what visitors are told goes to every visitor socket.
 const AWAY_SWITCH_MS: u64 = 1_000;
@@ -325,6 +334,9 @@ struct Visitor {
     rate: TokenBucket,
     /// Their browser and page as their newest hello or page change said.
     context: VisitorContext,
+    /// Who the host site says they are (checked; see [`crate::identity`]), the
+    /// newest `identify` of any of their sockets, or their conversation's.
+    identity: Option<VisitorIdentity>,
 }
 
 #[derive(Debug)]
@@ -348,6 +360,9 @@ struct Conversation {
     /// Addresses the visitor left since the hub loaded it (at most
     /// [`MAX_EMAILS_LEFT`]).
     emails_left: u8,
+    /// Identities stored on it since the hub loaded it (at most
+    /// [`MAX_IDENTITIES`]).
+    identities: u8,
     /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
     stored_activity_at: u64,
 }
@@ -369,6 +384,7 @@ impl Conversation {
             cobrowse_page: None,
             cobrowse_conn: None,
             emails_left: 0,
+            identities: 0,
             // Not known (the summary's activity is derived from the events): the
             // first event after a restart stores it.
             stored_activity_at: 0,
@@ -421,6 +437,8 @@ pub struct Hub {
     announced_available: bool,
     /// The site policy (see [`Input::SitePolicyChanged`]).
     site: SitePolicy,
+    /// What host pages sign identities with; without it, nobody is identified.
+    identity_secret: Option<IdentitySecret>,
 }
 
 /// What a refused request turns into.
@@ -471,7 +489,14 @@ impl Hub {
             office_open: true,
             announced_available: false,
             site: SitePolicy::default(),
+            identity_secret: None,
         }
+    }
+
+    /// Sets the secret `identify` signatures are checked with (from the server's
+    /// configuration); `None` refuses every `identify`.
+    pub fn set_identity_secret(&mut self, secret: Option<IdentitySecret>) {
+        self.identity_secret = secret;
     }
 
     /// Replaces the default [`Limits`] (from the server's configuration).
@@ -993,6 +1018,7 @@ impl Hub {
                 last_seen: now,
                 rate: self.limits.messages_per_visitor.bucket(now),
                 context: VisitorContext::default(),
+                identity: None,
             },
         );
         self.welcome_visitor(now, conn, id, token, 0, page);
@@ -1033,6 +1059,11 @@ impl Hub {
             conversation_id
         });
         self.visitors_by_token.insert(stored.token_hash.clone(), id.clone());
+        // An identity stored on their conversation holds until the page says another.
+        let identity = current
+            .as_ref()
+            .and_then(|c| self.conversations.get(c))
+            .and_then(|c| c.summary.visitor_identity.as_deref().cloned());
         self.visitors.entry(id.clone()).or_insert(Visitor {
             token_hash: stored.token_hash,
             persisted: true,
@@ -1041,6 +1072,7 @@ impl Hub {
             last_seen: now,
             rate: self.limits.messages_per_visitor.bucket(now),
             context: VisitorContext::default(),
+            identity,
         });
         id
     }
@@ -1231,6 +1263,7 @@ impl Hub {
         match &kind {
             EventKind::Message { body, .. } => c.summary.preview = Some(preview_of(body)),
             EventKind::EmailLeft { email } => c.summary.visitor_email = Some(email.clone()),
+            EventKind::Identified { identity } => c.summary.visitor_identity = Some(Box::new(identity.clone())),
             _ => {}
         }
         let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS);
@@ -1447,6 +1480,32 @@ impl Hub {
                 self.control_report(now, current.as_ref(), &grant, action)
             }
             ClientMessage::LeaveEmail { email } => self.leave_email(now, current.as_ref(), &email),
+            ClientMessage::Identify {
+                id,
+                name,
+                email,
+                signature,
+            } => {
+                let identity = check_identity(
+                    self.identity_secret.as_ref(),
+                    &id,
+                    name.as_deref(),
+                    email.as_deref(),
+                    &signature,
+                )
+                .map_err(|refused| match refused {
+                    IdentityRefused::NotConfigured => refuse(
+                        ErrorCode::Forbidden,
+                        "identify is off: the server has no identity_secret configured",
+                    ),
+                    IdentityRefused::Forged => refuse(
+                        ErrorCode::Forbidden,
+                        "the identity's signature does not match its id (HMAC-SHA256 with the identity_secret)",
+                    ),
+                    IdentityRefused::Invalid(invalid) => invalid.into(),
+                })?;
+                self.identify(now, conn, &visitor_id, current.as_ref(), identity)
+            }
             ClientMessage::Accept { .. }
             | ClientMessage::ShareInvite { .. }
             | ClientMessage::ScreenshotAsk { .. }
@@ -1487,6 +1546,60 @@ impl Hub {
                     agents_available: available,
                 },
             );
+        }
+    }
+
+    /// A visitor's checked identity: theirs from now on, and their open
+    /// conversation's (or, with none open, their next one's: see
+    /// [`Hub::store_identity`]).
+    fn identify(
+        &mut self,
+        now: u64,
+        conn: ConnId,
+        visitor_id: &VisitorId,
+        current: Option<&ConversationId>,
+        identity: VisitorIdentity,
+    ) -> Handled {
+        if let Some(id) = current.filter(|id| self.conversations.get(*id).is_some_and(Conversation::is_open)) {
+            let c = self.conversations.get(id);
+            let changed = c.is_some_and(|c| c.summary.visitor_identity.as_deref() != Some(&identity));
+            if changed && c.is_some_and(|c| c.identities >= MAX_IDENTITIES) {
+                return Err(refuse(
+                    ErrorCode::RateLimited,
+                    "that is enough identities for one conversation",
+                ));
+            }
+        }
+        if let Some(v) = self.visitors.get_mut(visitor_id) {
+            v.identity = Some(identity.clone());
+        }
+        if let Some(id) = current.cloned() {
+            self.store_identity(now, &id, visitor_id);
+        }
+        self.send(conn, ServerMessage::Identified { identity });
+        Ok(())
+    }
+
+    /// Stores the visitor's identity on their open conversation `id` when it does
+    /// not have it yet, and tells its agents.
+    fn store_identity(&mut self, now: u64, id: &ConversationId, visitor_id: &VisitorId) {
+        let Some(identity) = self.visitors.get(visitor_id).and_then(|v| v.identity.clone()) else {
+            return;
+        };
+        let Some(c) = self.conversations.get_mut(id).filter(|c| c.is_open()) else {
+            return;
+        };
+        if c.summary.visitor_identity.as_deref() == Some(&identity) || c.identities >= MAX_IDENTITIES {
+            return;
+        }
+        c.identities += 1;
+        self.persist(Persist::SetIdentity {
+            conversation: id.clone(),
+            identity_id: identity.id.clone(),
+        });
+        self.append(now, id, EventKind::Identified { identity });
+        if let Some(summary) = self.conversations.get(id).map(|c| c.summary.clone()) {
+            self.notify_agents(&summary);
         }
     }
 
@@ -1592,6 +1705,7 @@ impl Hub {
         let id = self.open_conversation(now, visitor_id);
         let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
         self.append(now, &id, EventKind::Started { page });
+        self.store_identity(now, &id, visitor_id);
         id
     }
 
@@ -1638,6 +1752,7 @@ impl Hub {
                     grants: Vec::new(),
                     visitor_email: None,
                     screenshot: None,
+                    visitor_identity: None,
                     visitor: Some(Box::new(context)),
                 },
                 visitor: visitor_id.clone(),
@@ -1648,6 +1763,7 @@ impl Hub {
                 cobrowse_page: None,
                 cobrowse_conn: None,
                 emails_left: 0,
+                identities: 0,
                 stored_activity_at: now,
             },
         );
@@ -1907,6 +2023,7 @@ impl Hub {
             | ClientMessage::PageChanged { .. }
             | ClientMessage::ControlReport { .. }
             | ClientMessage::LeaveEmail { .. }
+            | ClientMessage::Identify { .. }
             | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))

@@ -596,6 +596,7 @@ impl Hub {
         }
         let page = self.conversations.get(&id).and_then(|c| c.summary.page.clone());
         self.append(now, &id, EventKind::Started { page });
+        self.store_identity(now, &id, visitor_id);
         self.append(now, &id, EventKind::JoinedWithKey { agent: agent.clone() });
         match capability {
             Capability::Cobrowse => self.ask_grant(now, &id, Capability::Cobrowse, agent, None)?,

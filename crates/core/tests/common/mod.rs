@@ -100,7 +100,7 @@ impl World {
                         assert_eq!(event.seq, log.len() as u64 + 1, "sequence numbers are gap-free");
                         log.push(event.clone());
                     }
-                    Persist::RecordActivity { .. } => {}
+                    Persist::RecordActivity { .. } | Persist::SetIdentity { .. } => {}
                     Persist::SetStatus {
                         conversation,
                         status,

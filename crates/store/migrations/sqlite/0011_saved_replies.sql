@@ -1,5 +1,5 @@
 -- Saved replies: texts the team inserts into the composer by a shortcut. Keep in
--- step with the other backend's 0010_saved_replies.sql.
+-- step with the other backend's 0011_saved_replies.sql.
 
 CREATE TABLE saved_replies (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
