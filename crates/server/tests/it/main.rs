@@ -22,4 +22,5 @@ mod restart;
 mod share;
 mod site;
 mod tls;
+mod transfer;
 mod turn;
