@@ -350,7 +350,11 @@ impl Event {
     pub fn for_visitor(&self) -> Option<Event> {
         match &self.kind {
             kind if kind.is_agents_only() => None,
-            EventKind::Transferred { by, agent, note: Some(_) } => Some(Event {
+            EventKind::Transferred {
+                by,
+                agent,
+                note: Some(_),
+            } => Some(Event {
                 kind: EventKind::Transferred {
                     by: by.clone(),
                     agent: agent.clone(),

@@ -112,14 +112,15 @@ impl Hub {
         let c = self.conversation_for_agent(&conversation)?;
         let old_owner = c.summary.agent.clone();
         let owner_id = old_owner.as_ref().map(|a| a.id);
-        policy::agent_may_transfer(c.summary.status, owner_id, me.agent.id, me.is_admin).map_err(|denied| {
-            match denied {
-                Denied::NotYours | Denied::TakenBy => {
-                    refuse(ErrorCode::Forbidden, "only the agent handling a conversation can hand it over")
-                }
+        policy::agent_may_transfer(c.summary.status, owner_id, me.agent.id, me.is_admin).map_err(
+            |denied| match denied {
+                Denied::NotYours | Denied::TakenBy => refuse(
+                    ErrorCode::Forbidden,
+                    "only the agent handling a conversation can hand it over",
+                ),
                 Denied::State(why) => refuse(ErrorCode::InvalidState, why),
-            }
-        })?;
+            },
+        )?;
         let target = match to {
             None => None,
             Some(id) if Some(id) == owner_id => {
@@ -137,7 +138,13 @@ impl Hub {
         };
 
         let ender = Some(me.agent.clone());
-        self.end_share(now, &conversation, (Step::End, Role::Agent), ender.clone(), ENDED_BY_TRANSFER);
+        self.end_share(
+            now,
+            &conversation,
+            (Step::End, Role::Agent),
+            ender.clone(),
+            ENDED_BY_TRANSFER,
+        );
         self.end_grants(now, &conversation, (Role::Agent, ender), ENDED_BY_TRANSFER);
 
         let status = if target.is_some() {

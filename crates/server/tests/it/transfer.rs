@@ -53,9 +53,9 @@ async fn a_visitor_never_receives_a_note_and_the_new_owner_gets_the_whole_histor
         unreachable!()
     };
     let stored = server.store.events(&conversation, 0, None, 100).await.expect("events");
-    assert!(stored
-        .iter()
-        .any(|e| e.seq == note_seq && matches!(&e.kind, EventKind::Note { text, .. } if text.starts_with("SECRET-NOTE"))));
+    assert!(stored.iter().any(
+        |e| e.seq == note_seq && matches!(&e.kind, EventKind::Note { text, .. } if text.starts_with("SECRET-NOTE"))
+    ));
 
     // The transfer dialog's list: both agents online.
     anna.send(json!({"type": "list_agents"})).await;
