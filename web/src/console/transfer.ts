@@ -50,15 +50,19 @@ export function openTransferDialog(session: AgentSession, conversation: string, 
     error,
     h("div", { class: "modal-actions" }, cancel, submit),
   );
-  let chosen = "";
+  let chosen = QUEUE;
+  let picked = false;
   const draw = () => {
     const agents = session.agents;
     const me = session.me?.id;
     const others = (agents ?? []).filter((p) => p.agent.id !== me);
     // Available colleagues first, then those who are away; by name within each.
     others.sort((a, b) => Number(a.away) - Number(b.away) || a.agent.display_name.localeCompare(b.agent.display_name));
-    if (!chosen || (chosen !== QUEUE && !others.some((p) => String(p.agent.id) === chosen))) {
-      chosen = others.find((p) => !p.away) ? String(others.find((p) => !p.away)!.agent.id) : QUEUE;
+    // Until the agent picks, the first available colleague (else the queue); a
+    // pick that went offline falls back the same way.
+    if (!picked || (chosen !== QUEUE && !others.some((p) => String(p.agent.id) === chosen))) {
+      const available = others.find((p) => !p.away);
+      chosen = available ? String(available.agent.id) : QUEUE;
     }
     const rows: HTMLElement[] = others.map((p) =>
       option(String(p.agent.id), p.agent.display_name, agentAvatar(p), p.away ? "Away" : "Available", p.away ? "away" : "available", chosen === String(p.agent.id)),
@@ -70,7 +74,10 @@ export function openTransferDialog(session: AgentSession, conversation: string, 
   };
   list.addEventListener("change", (ev) => {
     const t = ev.target as HTMLInputElement;
-    if (t.name === "transfer-to") chosen = t.value;
+    if (t.name === "transfer-to") {
+      chosen = t.value;
+      picked = true;
+    }
   });
   const unsubscribe = session.subscribe(() => {
     if (!form.isConnected) return;
