@@ -88,7 +88,7 @@ export class InboxView {
     const linkSend = h("button", { class: "btn", type: "button", "data-testid": "link-send", text: "Send link" });
     this.linkForm = h("div", { class: "link-form", hidden: true }, this.linkUrl, this.linkTitle, linkSend);
     this.replyTab = h("button", { class: "mode-tab", type: "button", role: "tab", "aria-selected": "true", "data-testid": "mode-reply", text: "Reply", onclick: () => this.setNoteMode(false) });
-    this.noteTab = h("button", { class: "mode-tab note", type: "button", role: "tab", "aria-selected": "false", "data-testid": "mode-note", title: "An internal note: only agents see it, never the visitor", text: "Note", onclick: () => this.setNoteMode(true) });
+    this.noteTab = h("button", { class: "mode-tab mode-note", type: "button", role: "tab", "aria-selected": "false", "data-testid": "mode-note", title: "An internal note: only agents see it, never the visitor", text: "Note", onclick: () => this.setNoteMode(true) });
     this.composer = h(
       "form",
       { class: "composer", "data-testid": "composer" },
