@@ -267,3 +267,47 @@ test("away is remembered, said in the hello, set by the agent and by their other
   assert.equal(session.away, true);
   assert.deepEqual(kept, [true, false, true, false, true]);
 });
+
+test("a transfer: asked with a reference, the conversation leaves us when the server says it is another's", () => {
+  const { pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });
+  session.select("m1");
+  session.listAgents();
+  assert.deepEqual(pool.current.last(), { type: "list_agents" });
+  const listed = () => session.agents?.map((p) => [p.agent.display_name, p.away]);
+  assert.equal(listed(), undefined, "asked, not answered");
+  pool.current.receive({ type: "agents", agents: [{ agent: ME, away: false }, { agent: OTHER, away: true }] });
+  assert.deepEqual(listed(), [["Anna", false], ["Ben", true]]);
+  assert.deepEqual(session.transfer("m1", 2, "Ben", "x".repeat(4001)), { ok: false, reason: "The note is too long." });
+  assert.deepEqual(session.transfer("m1", 2, "Ben", "  refund approved "), { ok: true });
+  const sent = pool.current.last();
+  assert.deepEqual(sent, { type: "transfer", conversation: "m1", to: 2, note: "refund approved", ref: sent.ref });
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("m1", "active", OTHER), last_seq: 3 } });
+  assert.equal(session.get("m1"), undefined);
+  assert.equal(session.selected, null);
+  assert.equal(session.notice?.text, "Handed to Ben.");
+  assert.deepEqual(session.transfer("m1", 2, "Ben", ""), { ok: false, reason: "This conversation is not open." });
+});
+
+test("a refused transfer keeps the conversation; a handed-over one arrives with its history", () => {
+  const { pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });
+  session.transfer("m1", 2, "Ben", "");
+  const ref = pool.current.last().ref;
+  pool.current.receive({ type: "error", code: "not_found", message: "that agent is not online", client_id: null, ref });
+  assert.equal(session.get("m1")?.summary.status, "active");
+  assert.equal(session.handingOver.size, 0);
+  // Ben hands us his conversation: we learn it from the summary and replay it.
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("b1", "active", ME), last_seq: 4 } });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "b1", after_seq: 0 });
+  const note: Event = { seq: 3, at: 3, kind: "note", agent: OTHER, client_id: "n1", text: "VIP" };
+  pool.current.receive({ type: "event", conversation: "b1", event: note });
+  pool.current.receive({ type: "event", conversation: "b1", event: { seq: 4, at: 4, kind: "transferred", by: OTHER, agent: ME, note: "over to you" } });
+  assert.equal(session.get("b1")?.summary.agent?.id, ME.id);
+  assert.ok(session.mine().some((e) => e.summary.id === "b1"));
+  // Notes are sent as their own message, never as a chat message.
+  assert.deepEqual(session.sendNote("b1", "checked the invoice"), { ok: true });
+  const n = pool.current.last();
+  assert.deepEqual(n, { type: "note", conversation: "b1", client_id: n.client_id, text: "checked the invoice" });
+  assert.deepEqual(session.sendNote("b1", "  "), { ok: false, reason: "Write a note first." });
+});

@@ -267,3 +267,25 @@ test("an address left is sent trimmed and read back from the conversation's even
   pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "email_left", email: "vera@example.com" } });
   assert.equal(session.visitorEmail, "vera@example.com");
 });
+
+test("a transfer names the new agent, or puts the visitor back to waiting", () => {
+  const { pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1") });
+  const anna = { id: 7, display_name: "Anna" };
+  const agentName = () => session.agent?.display_name;
+  const ben = { id: 8, display_name: "Ben" };
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 2, at: 2, kind: "agent_joined", agent: anna } });
+  // seq 3 is a note: the server never sends it, and the gap is no trouble.
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 4, at: 4, kind: "transferred", by: anna, agent: ben, note: null } });
+  assert.equal(session.state, "active");
+  assert.equal(agentName(), "Ben");
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 5, at: 5, kind: "transferred", by: ben, agent: null, note: null } });
+  assert.equal(session.state, "waiting");
+  assert.equal(agentName(), undefined);
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 6, at: 6, kind: "agent_joined", agent: anna } });
+  assert.equal(session.state, "active");
+  assert.equal(agentName(), "Anna");
+});

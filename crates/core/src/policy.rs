@@ -86,6 +86,25 @@ pub fn agent_may(
     }
 }
 
+/// Whether the agent `agent_id` (an admin when `is_admin`) may hand a
+/// conversation in `status` owned by `owner` to someone else (a colleague, or the
+/// queue): the owner of an active conversation, or an admin (the team's lead
+/// reassigning the work of someone who left). A waiting conversation is not
+/// handed over (any agent takes it), nor a closed one.
+pub fn agent_may_transfer(
+    status: ConversationStatus,
+    owner: Option<AgentId>,
+    agent_id: AgentId,
+    is_admin: bool,
+) -> Result<(), Denied> {
+    match status {
+        ConversationStatus::Waiting => Err(Denied::State("the conversation is waiting: anyone can accept it")),
+        ConversationStatus::Closed => Err(Denied::State("the conversation is closed")),
+        ConversationStatus::Active if owner == Some(agent_id) || is_admin => Ok(()),
+        ConversationStatus::Active => Err(Denied::NotYours),
+    }
+}
+
 /// Why an agent may not use a capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UseDenied {
@@ -193,6 +212,33 @@ mod tests {
             UseDenied::Agent(Permission::Cobrowse).message(),
             "an admin has not allowed you to use co-browsing"
         );
+    }
+
+    /// Every cell: status × whose it is × admin or not.
+    #[test]
+    fn the_transfer_table() {
+        use ConversationStatus::*;
+        let me = AgentId(1);
+        for status in [Waiting, Active, Closed] {
+            for owner in [None, Some(me), Some(AgentId(2))] {
+                for is_admin in [false, true] {
+                    let got = agent_may_transfer(status, owner, me, is_admin);
+                    let expected = match status {
+                        Waiting => Err(self::Denied::State("the conversation is waiting: anyone can accept it")),
+                        Closed => Err(self::Denied::State("the conversation is closed")),
+                        Active if owner == Some(me) || is_admin => Ok(()),
+                        Active => Err(self::Denied::NotYours),
+                    };
+                    assert_eq!(got, expected, "{status:?} owner {owner:?} admin {is_admin}");
+                    // Whoever may write in it may hand it over; others only as admins.
+                    if agent_may(AgentAction::Write, status, owner, me) == Decision::Allowed {
+                        assert_eq!(got, Ok(()));
+                    } else if !is_admin {
+                        assert!(got.is_err());
+                    }
+                }
+            }
+        }
     }
 
     /// Every cell: action × status × whose it is.

@@ -26,6 +26,19 @@ pub fn validate_client_id(id: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// An internal note, or the note of a transfer: text with a message's limits.
+pub fn validate_note(text: &str) -> Result<(), Invalid> {
+    if text.trim().is_empty() {
+        return Err(Invalid::Bad("a note cannot be empty".into()));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Invalid::TooLarge(format!(
+            "a note can have at most {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// A message body. Links must be absolute http(s) URLs without credentials.
 pub fn validate_body(body: &MessageBody) -> Result<(), Invalid> {
     match body {

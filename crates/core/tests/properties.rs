@@ -1421,8 +1421,11 @@ impl World {
                 conversation,
                 after_seq,
                 upto_seq,
+                to_visitor,
             } => {
                 ensure!(after_seq < upto_seq, "an empty replay");
+                let is_visitor = self.conns.get(conn).is_some_and(|c| c.kind == Kind::Visitor);
+                ensure!(*to_visitor == is_visitor, "a replay filtered for the wrong side");
                 let stored = self.model.convs.get(conversation).map_or(0, |c| c.events.len() as u64);
                 ensure!(*upto_seq == stored, "a replay up to {upto_seq}, stored {stored}");
                 self.check_send(
@@ -1590,6 +1593,11 @@ impl World {
                     "only the first event is `started`"
                 );
                 match &event.kind {
+                    // Notes and transfers have scenario tests of their own
+                    // (tests/transfer.rs); no input of this model asks for one.
+                    EventKind::Note { .. } | EventKind::Transferred { .. } => {
+                        ensure!(false, "a note or a transfer nobody asked for");
+                    }
                     EventKind::Control { .. } => {
                         ensure!(
                             m.grants.values().any(|g| g.conversation == *conversation

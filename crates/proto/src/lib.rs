@@ -348,6 +348,29 @@ pub enum EventKind {
     /// The host site said who the visitor is, signed with the server's identity
     /// secret and checked by the server (`Sightline.identify`); the newest counts.
     Identified { identity: VisitorIdentity },
+    /// An internal note: written by an agent for agents, never sent to the
+    /// visitor (see [`Event::for_visitor`]). `client_id` is the writer's
+    /// idempotency key, as for messages.
+    Note {
+        agent: AgentRef,
+        client_id: String,
+        text: String,
+    },
+    /// `by` handed the conversation to `agent`, or back to the queue (`agent`
+    /// empty: it is waiting again). `note` is for agents only: the visitor's copy
+    /// of this event has none.
+    Transferred {
+        by: AgentRef,
+        agent: Option<AgentRef>,
+        note: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// Whether only agents may ever see this kind of event.
+    pub fn is_agents_only(&self) -> bool {
+        matches!(self, EventKind::Note { .. })
+    }
 }
 
 /// Who the host site says a visitor is: its own user id, and the name and e-mail
@@ -376,6 +399,39 @@ pub struct Event {
     pub at: u64,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+impl Event {
+    /// This event as the visitor may see it: nothing of an internal note, and a
+    /// transfer without its note. Every path that gives a visitor an event (live,
+    /// replay) goes through here; the numbering keeps its gaps.
+    pub fn for_visitor(&self) -> Option<Event> {
+        match &self.kind {
+            kind if kind.is_agents_only() => None,
+            EventKind::Transferred {
+                by,
+                agent,
+                note: Some(_),
+            } => Some(Event {
+                kind: EventKind::Transferred {
+                    by: by.clone(),
+                    agent: agent.clone(),
+                    note: None,
+                },
+                ..self.clone()
+            }),
+            _ => Some(self.clone()),
+        }
+    }
+}
+
+/// An agent as a colleague choosing whom to hand a conversation to sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct AgentPresence {
+    pub agent: AgentRef,
+    /// They said they are away (they still get conversations handed to them).
+    pub away: bool,
 }
 
 /// What the visitor's browser can do, as their widget reports it in its hello.
@@ -601,6 +657,26 @@ pub enum ClientMessage {
     /// Agent: send the visitor to a page of the site. The URL's origin must be
     /// the origin of the page the visitor is on.
     PushPage { conversation: ConversationId, url: String },
+    /// Agent: write an internal note (at most [`MAX_TEXT_CHARS`] characters) in a
+    /// conversation they own. Stored as [`EventKind::Note`], delivered to agents
+    /// only, acknowledged like a message.
+    Note {
+        conversation: ConversationId,
+        client_id: String,
+        text: String,
+    },
+    /// Agent: the colleagues one can hand a conversation to (every agent with a
+    /// console open), answered with [`ServerMessage::Agents`].
+    ListAgents,
+    /// The owning agent (or an admin): hand an active conversation to another
+    /// agent who is online (`to`), or back to the queue (`to` empty), with an
+    /// optional note for agents (at most [`MAX_TEXT_CHARS`] characters). What the
+    /// visitor granted the old owner ends.
+    Transfer {
+        conversation: ConversationId,
+        to: Option<AgentId>,
+        note: Option<String>,
+    },
 }
 
 /// Messages the server sends to a browser over the WebSocket.
@@ -712,6 +788,9 @@ pub enum ServerMessage {
     /// Visitor: the conversation changed (a redeemed session key started a new one).
     /// Replace the transcript with this conversation's events, which follow.
     ConversationChanged { conversation: ConversationSummary },
+    /// Answer to [`ClientMessage::ListAgents`]: every agent with a console open
+    /// (oneself included), by name.
+    Agents { agents: Vec<AgentPresence> },
     /// Answer to [`ClientMessage::Ping`].
     Pong {
         #[cfg_attr(feature = "typescript", ts(type = "number"))]
@@ -836,6 +915,7 @@ pub fn typescript_declarations() -> String {
         AgentId::decl(),
         Role::decl(),
         AgentRef::decl(),
+        AgentPresence::decl(),
         PageInfo::decl(),
         VisitorDevice::decl(),
         VisitorContext::decl(),
@@ -1002,6 +1082,41 @@ mod tests {
         let error = ServerMessage::error(ErrorCode::Forbidden, "no", None).with_ref(Some("r1".into()));
         let json = serde_json::to_value(&error).expect("serializes");
         assert_eq!(json["ref"], "r1");
+    }
+
+    #[test]
+    fn a_visitor_never_gets_a_note_nor_the_note_of_a_transfer() {
+        let anna = AgentRef {
+            id: AgentId(1),
+            display_name: "Anna".into(),
+            colour: None,
+        };
+        let at = |kind| Event { seq: 4, at: 9, kind };
+        let note = at(EventKind::Note {
+            agent: anna.clone(),
+            client_id: "n1".into(),
+            text: "internal".into(),
+        });
+        assert!(note.kind.is_agents_only());
+        assert_eq!(note.for_visitor(), None);
+        let transfer = at(EventKind::Transferred {
+            by: anna.clone(),
+            agent: None,
+            note: Some("internal".into()),
+        });
+        assert_eq!(
+            transfer.for_visitor(),
+            Some(at(EventKind::Transferred {
+                by: anna,
+                agent: None,
+                note: None,
+            }))
+        );
+        let closed = at(EventKind::Closed {
+            by: Role::Visitor,
+            agent: None,
+        });
+        assert_eq!(closed.for_visitor(), Some(closed.clone()));
     }
 
     #[test]

@@ -53,10 +53,12 @@ pub enum Outbound {
     /// Read the stored events `after_seq < seq <= upto_seq` of a conversation and
     /// send them, then `Synced { last_seq: upto_seq }`. The socket task does it, in
     /// queue order: live events the hub queues after this come after the replay.
+    /// `to_visitor`: each event as `Event::for_visitor` makes it (no internal notes).
     Replay {
         conversation: ConversationId,
         after_seq: u64,
         upto_seq: u64,
+        to_visitor: bool,
     },
     /// Close with this WebSocket close code and reason.
     Close(u16, String),
@@ -584,6 +586,7 @@ impl Delivery {
                     conversation,
                     after_seq,
                     upto_seq,
+                    to_visitor,
                 } => deliver(
                     &mut self.sockets,
                     conn,
@@ -591,6 +594,7 @@ impl Delivery {
                         conversation,
                         after_seq,
                         upto_seq,
+                        to_visitor,
                     },
                     &self.metrics,
                 ),

@@ -121,9 +121,36 @@ pub fn render(
             EventKind::PageViewed { page } if reader == Reader::Agent => {
                 Some(format!("The visitor opened \"{}\" <{}>", page.title, page.url))
             }
-            EventKind::PageViewed { .. } | EventKind::Control { .. } => None,
-            #[allow(unreachable_patterns)]
-            _ => None,
+            EventKind::Note { agent, text, .. } if reader == Reader::Agent => {
+                Some(format!("Note by {} (agents only): {text}", agent.display_name))
+            }
+            EventKind::Transferred { by, agent, note } => {
+                let to = match agent {
+                    Some(a) => format!("handed the conversation to {}", a.display_name),
+                    None => "put the conversation back in the queue".to_owned(),
+                };
+                Some(match (reader, note) {
+                    (Reader::Agent, Some(note)) => format!("{} {to}. Note (agents only): {note}", by.display_name),
+                    _ => format!("{} {to}.", by.display_name),
+                })
+            }
+            EventKind::Identified { identity } if reader == Reader::Agent => Some(format!(
+                "The site identified the visitor: {}",
+                [
+                    identity.name.as_deref(),
+                    identity.email.as_deref(),
+                    Some(identity.id.as_str())
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+            )),
+            EventKind::Screenshot { state, .. } => Some(format!("Screenshot request: {}.", name_of(state))),
+            EventKind::PageViewed { .. }
+            | EventKind::Control { .. }
+            | EventKind::Note { .. }
+            | EventKind::Identified { .. } => None,
         };
         let Some(line) = line else { continue };
         let Some(at) = zoned(event.at) else { continue };
@@ -395,6 +422,48 @@ mod tests {
         );
         assert!(text.contains("[00:02] The visitor ended the conversation."), "{text}");
         assert_eq!(file_name(&summary(T), &tz), "conversation-2026-12-01.txt");
+    }
+
+    #[test]
+    fn notes_and_handover_notes_are_in_the_agents_copy_only() {
+        let bob = AgentRef {
+            id: AgentId(2),
+            display_name: "Bob".into(),
+            colour: None,
+        };
+        let events = vec![
+            event(
+                1,
+                T,
+                EventKind::Note {
+                    agent: agent(),
+                    client_id: "n".into(),
+                    text: "VIP customer, secret".into(),
+                },
+            ),
+            event(
+                2,
+                T,
+                EventKind::Transferred {
+                    by: agent(),
+                    agent: Some(bob),
+                    note: Some("knows about the refund, secret".into()),
+                },
+            ),
+        ];
+        let tz = time_zone(None);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        assert!(!visitor.contains("secret"), "{visitor}");
+        assert!(visitor.contains("Ada handed the conversation to Bob.\n"), "{visitor}");
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        assert!(
+            agents.contains("Note by Ada (agents only): VIP customer, secret"),
+            "{agents}"
+        );
+        assert!(
+            agents.contains("Note (agents only): knows about the refund, secret"),
+            "{agents}"
+        );
     }
 
     #[test]

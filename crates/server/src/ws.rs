@@ -223,13 +223,15 @@ pub(crate) async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 
 /// Sends a conversation's stored events `after_seq < seq <= upto_seq`, then
 /// `Synced`. Runs in the socket's own task, so a long transcript or a client that
-/// reads slowly delays nobody else. False when the socket is gone.
+/// reads slowly delays nobody else. False when the socket is gone. To a visitor
+/// (`to_visitor`), each event as `Event::for_visitor` makes it: internal notes
+/// never leave the server on a visitor's socket.
 async fn replay(
     app: &AppState,
     socket: &mut WebSocket,
     conversation: ConversationId,
-    after_seq: u64,
-    upto_seq: u64,
+    (after_seq, upto_seq): (u64, u64),
+    to_visitor: bool,
 ) -> bool {
     let mut from = after_seq;
     while from < upto_seq {
@@ -246,6 +248,7 @@ async fn replay(
                     from = events.last().map_or(upto_seq, |e| e.seq);
                     events
                         .into_iter()
+                        .filter_map(|event| if to_visitor { event.for_visitor() } else { Some(event) })
                         .filter_map(|event| {
                             serde_json::to_string(&ServerMessage::Event {
                                 conversation: conversation.clone(),
@@ -372,14 +375,14 @@ async fn run_socket(
                     }
                     if !sent || !flush(&mut socket).await { break; }
                 }
-                Some(Outbound::Replay { conversation, after_seq, upto_seq }) => {
+                Some(Outbound::Replay { conversation, after_seq, upto_seq, to_visitor }) => {
                     // A long replay still stops at once for a kill (logged out,
                     // disabled) or a shutdown.
                     let interrupted = tokio::select! {
                         biased;
                         order = &mut killed => Some(order.unwrap_or_else(|_| (1013, "too slow; reconnect".into()))),
                         _ = &mut shutdown => Some((1012, "server restarting".to_owned())),
-                        done = replay(&app, &mut socket, conversation, after_seq, upto_seq) => {
+                        done = replay(&app, &mut socket, conversation, (after_seq, upto_seq), to_visitor) => {
                             if !done { break; }
                             None
                         }

@@ -72,6 +72,13 @@ impl<'a> EventColumns<'a> {
                 Some(search_text_of(body)),
             ),
             EventKind::Closed { by, .. } => (Some(role_str(*by)), None, None),
+            // A note's client id keeps a retry after a restart from storing it twice;
+            // agents find a conversation by its notes too (only agents search).
+            EventKind::Note { client_id, text, .. } => (
+                Some(role_str(Role::Agent)),
+                Some(client_id.as_str()),
+                Some(text.to_lowercase()),
+            ),
             // Agents find a conversation by the address the visitor left.
             EventKind::EmailLeft { email } => (Some(role_str(Role::Visitor)), None, Some(email.to_lowercase())),
             // And by who the site says the visitor is.

@@ -10,6 +10,7 @@ import { transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
 import { CONSOLE_ICONS, iconButton, transcriptLink } from "./icons";
 import { detailsPanel } from "./details";
+import { openTransferDialog } from "./transfer";
 
 function initials(label: string): string {
   const digits = label.replace(/\D/g, "");
@@ -53,6 +54,10 @@ export class InboxView {
   private readonly linkUrl: HTMLInputElement;
   private readonly linkTitle: HTMLInputElement;
   private readonly linkToggle: HTMLButtonElement;
+  /** "Reply" (to the visitor) or "Note" (agents only): the composer's two modes. */
+  private noteMode = false;
+  private readonly replyTab: HTMLButtonElement;
+  private readonly noteTab: HTMLButtonElement;
   private readonly composerError = h("p", { class: "composer-error", role: "alert", "data-testid": "composer-error", hidden: true });
   private readonly emptyPane: HTMLElement;
   private readonly list = new KeyedList();
@@ -82,9 +87,12 @@ export class InboxView {
     this.linkTitle = h("input", { type: "text", placeholder: "Title (optional)", "aria-label": "Link title", maxlength: "200", "data-testid": "link-title" });
     const linkSend = h("button", { class: "btn", type: "button", "data-testid": "link-send", text: "Send link" });
     this.linkForm = h("div", { class: "link-form", hidden: true }, this.linkUrl, this.linkTitle, linkSend);
+    this.replyTab = h("button", { class: "mode-tab", type: "button", role: "tab", "aria-selected": "true", "data-testid": "mode-reply", text: "Reply", onclick: () => this.setNoteMode(false) });
+    this.noteTab = h("button", { class: "mode-tab mode-note", type: "button", role: "tab", "aria-selected": "false", "data-testid": "mode-note", title: "An internal note: only agents see it, never the visitor", text: "Note", onclick: () => this.setNoteMode(true) });
     this.composer = h(
       "form",
       { class: "composer", "data-testid": "composer" },
+      h("div", { class: "mode-tabs", role: "tablist", "aria-label": "Write a reply or an internal note" }, this.replyTab, this.noteTab),
       this.linkForm,
       this.input,
       h("div", { class: "composer-bar" }, this.linkToggle, this.tools, this.counter, h("span", { class: "grow" }), this.sendBtn),
@@ -145,7 +153,8 @@ export class InboxView {
     this.input.addEventListener("input", () => {
       if (this.shownId) {
         this.drafts.set(this.shownId, this.input.value);
-        this.session.typing(this.shownId, this.input.value.trim() === "");
+        // A note being written is no business of the visitor's.
+        if (!this.noteMode) this.session.typing(this.shownId, this.input.value.trim() === "");
       }
       this.updateCounter();
     });
@@ -241,9 +250,24 @@ export class InboxView {
     this.counter.classList.toggle("over", n > MAX_TEXT_CHARS);
   }
 
+  /** Switches the composer between replying to the visitor and writing a note for agents. */
+  private setNoteMode(on: boolean): void {
+    this.noteMode = on;
+    this.composer.classList.toggle("note-mode", on);
+    this.replyTab.setAttribute("aria-selected", String(!on));
+    this.noteTab.setAttribute("aria-selected", String(on));
+    this.input.placeholder = on ? "Write an internal note… only agents see it (Enter to save)" : "Write a reply… (Enter to send, Shift+Enter for a new line)";
+    this.input.setAttribute("aria-label", on ? "Internal note" : "Reply");
+    this.sendBtn.lastElementChild!.textContent = on ? "Add note" : "Send";
+    this.sendBtn.setAttribute("aria-label", on ? "Add internal note" : "Send reply");
+    this.tools.hidden = this.linkToggle.hidden = on;
+    if (on) this.linkForm.hidden = true;
+    this.input.focus();
+  }
+
   private sendText(): void {
     if (!this.shownId) return;
-    const r = this.session.sendText(this.shownId, this.input.value);
+    const r = this.noteMode ? this.session.sendNote(this.shownId, this.input.value) : this.session.sendText(this.shownId, this.input.value);
     if (!r.ok) {
       if (this.input.value.trim() !== "") this.showError(r.reason);
       return;
@@ -355,6 +379,7 @@ export class InboxView {
       this.shownId = e ? id : null;
       this.input.value = (id && this.drafts.get(id)) || "";
       this.linkForm.hidden = true;
+      if (this.noteMode) this.setNoteMode(false);
       this.showError(null);
       this.updateCounter();
       this.stick = true;
@@ -380,6 +405,15 @@ export class InboxView {
       const actions: HTMLElement[] = [];
       if (sum.status === "waiting")
         actions.push(h("button", { class: "btn primary", type: "button", "data-testid": "accept", disabled: e.accepting, text: e.accepting ? "Accepting…" : "Accept", onclick: () => s.accept(sum.id) }));
+      if (active)
+        actions.push(
+          h(
+            "button",
+            { class: "btn ghost", type: "button", "data-testid": "transfer", title: "Hand this conversation to a colleague or back to the queue", onclick: () => openTransferDialog(s, sum.id, label) },
+            icon(CONSOLE_ICONS.transfer, 14),
+            h("span", { text: "Transfer" }),
+          ),
+        );
       if (active) actions.push(
           h("button", { class: "btn danger-ghost close-conv", type: "button", "data-testid": "close-conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
         );

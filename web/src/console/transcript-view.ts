@@ -197,6 +197,41 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return system(key, `${ctx.visitor} left an e-mail address to be answered at: ${e.email}`, e.at, undefined, undefined, "email_left");
     case "page_pushed":
       return system(key, `${e.agent.display_name} sent ${ctx.visitor} to ${e.url}`, e.at, undefined, undefined, "page_pushed");
+    case "note": {
+      const writer = e.agent.display_name;
+      return {
+        key: `n:${e.client_id}`,
+        sig: `note|${e.seq}|${writer}`,
+        build: () =>
+          h(
+            "div",
+            { class: "note", "data-testid": "note", "data-seq": e.seq, role: "note", "aria-label": `Internal note by ${writer}` },
+            h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Note" }), h("span", { class: "who", text: writer }), h("span", { class: "note-private", text: "Only agents see this" }), h("time", { text: formatTime(e.at) })),
+            h("div", { class: "note-text", "data-testid": "note-text", text: e.text }),
+          ),
+      };
+    }
+    case "transferred": {
+      const text = e.agent ? `${e.by.display_name} handed the conversation to ${e.agent.display_name}` : `${e.by.display_name} put the conversation back in the queue`;
+      if (!e.note) return system(key, text, e.at, undefined, undefined, "transferred");
+      const note = e.note;
+      return {
+        key,
+        sig: text + e.at + note,
+        build: () =>
+          h(
+            "div",
+            { class: "handover", "data-testid": "system", "data-kind": "transferred" },
+            h("div", { class: "sys" }, h("span", { text }), h("time", { text: formatTime(e.at) })),
+            h(
+              "div",
+              { class: "note", "data-testid": "note", role: "note", "aria-label": `Handover note by ${e.by.display_name}` },
+              h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Handover note" }), h("span", { class: "note-private", text: "Only agents see this" })),
+              h("div", { class: "note-text", "data-testid": "note-text", text: note }),
+            ),
+          ),
+      };
+    }
     case "closed":
       return system(key, e.by === "visitor" ? `${ctx.visitor} ended the conversation` : `${e.agent?.display_name || "An agent"} ended the conversation`, e.at);
     case "message": {

@@ -4,6 +4,7 @@
 
 import {
   PROTOCOL_VERSION,
+  type AgentPresence,
   type AgentRef,
   type ClientFrame,
   type ClientMessage,
@@ -55,7 +56,10 @@ export type SendCheck = { ok: true } | { ok: false; reason: string };
 type OutgoingFrame = ClientFrame;
 
 /** A request whose refusal the session acts on, by the reference it was sent with. */
-type PendingRequest = { kind: "accept"; conversation: string } | { kind: "away"; conversation: null; was: boolean };
+type PendingRequest =
+  | { kind: "accept"; conversation: string }
+  | { kind: "away"; conversation: null; was: boolean }
+  | { kind: "transfer"; conversation: string; to: string | null };
 
 export class AgentSession {
   me: AgentRef | null = null;
@@ -69,6 +73,10 @@ export class AgentSession {
   /** A message for the agent (cleared by the UI). */
   notice: { text: string; at: number } | null = null;
   readonly conversations = new Map<string, ConversationEntry>();
+  /** Colleagues with a console open, as the server last listed them (null: asked, not answered). */
+  agents: AgentPresence[] | null = null;
+  /** Conversations we are handing over, to whom (null: the queue), until the server answers. */
+  readonly handingOver = new Map<string, string | null>();
   private readonly conn: Connection<ServerMessage, OutgoingFrame>;
   private readonly opts: AgentSessionOptions;
   private readonly now: () => number;
@@ -240,6 +248,42 @@ export class AgentSession {
     if (!this.conn.send({ type: "close", conversation: id })) this.setNotice("Not connected. Try again in a moment.");
   }
 
+  /** Ask the server who is online to hand a conversation to (the answer updates `agents`). */
+  listAgents(): void {
+    this.agents = null;
+    if (!this.send({ type: "list_agents" })) this.setNotice("Not connected. Try again in a moment.");
+    this.changed();
+  }
+
+  /**
+   * Hand one of our conversations to a colleague (`to`, their display name for
+   * the notice in `toName`), or back to the queue (`to` null), with a note only
+   * agents see. Whatever the visitor granted us ends (the server does it).
+   */
+  transfer(id: string, to: number | null, toName: string | null, note: string): SendCheck {
+    const e = this.conversations.get(id);
+    if (!e || e.summary.status !== "active" || !this.isMine(e.summary)) return { ok: false, reason: "This conversation is not open." };
+    const text = note.trim();
+    if (text && !checkText(text).ok) return { ok: false, reason: "The note is too long." };
+    const ref = `transfer-${++this.refCount}`;
+    if (!this.welcomed || !this.conn.send({ type: "transfer", conversation: id, to, note: text || null, ref })) return { ok: false, reason: "Not connected. Try again in a moment." };
+    e.typingOut.stop();
+    this.pending.set(ref, { kind: "transfer", conversation: id, to: toName });
+    this.handingOver.set(id, toName);
+    this.changed();
+    return { ok: true };
+  }
+
+  /** Write an internal note in one of our conversations: agents see it, the visitor never does. */
+  sendNote(id: string, raw: string): SendCheck {
+    const e = this.conversations.get(id);
+    if (!e || e.summary.status !== "active" || !this.isMine(e.summary)) return { ok: false, reason: "This conversation is not open." };
+    const c = checkText(raw);
+    if (!c.ok) return { ok: false, reason: c.reason === "empty" ? "Write a note first." : "The note is too long." };
+    if (!this.send({ type: "note", conversation: id, client_id: newClientId(), text: raw })) return { ok: false, reason: "Not connected. Try again in a moment." };
+    return { ok: true };
+  }
+
   /** Remove a closed conversation from the list. */
   dismiss(id: string): void {
     const e = this.conversations.get(id);
@@ -403,6 +447,10 @@ export class AgentSession {
       case "conversation_updated":
         this.onUpdated(msg.conversation);
         break;
+      case "agents":
+        this.agents = msg.agents;
+        this.changed();
+        break;
       case "event": {
         const e = this.conversations.get(msg.conversation);
         if (!e) return;
@@ -427,6 +475,9 @@ export class AgentSession {
           e.typingOut.stop();
         } else if (ev.kind === "agent_joined" && e.summary.status === "waiting") {
           e.summary = { ...e.summary, status: "active", agent: ev.agent };
+        } else if (ev.kind === "transferred" && ev.seq === e.summary.last_seq) {
+          // Only the newest hand-over says whose it is (a replay brings older ones).
+          e.summary = { ...e.summary, status: ev.agent ? "active" : "waiting", agent: ev.agent };
         }
         this.changed();
         break;
@@ -514,6 +565,17 @@ export class AgentSession {
 
   private onUpdated(s: ConversationSummary): void {
     const prev = this.conversations.get(s.id);
+    const handedTo = this.handingOver.get(s.id);
+    if (handedTo !== undefined && !this.isMine(s)) {
+      this.handingOver.delete(s.id);
+      this.settle(s.id);
+      if (this.selected === s.id) this.setNotice(handedTo ? `Handed to ${handedTo}.` : "Back in the queue.");
+      if (s.status === "active") {
+        this.remove(s.id, null);
+        this.changed();
+        return;
+      }
+    }
     // A closed conversation we do not list (never ours, or dismissed) stays away.
     if (s.status === "closed" && !prev) return;
     if (s.status === "waiting") {
@@ -557,6 +619,7 @@ export class AgentSession {
       this.pending.delete(ref);
       // Refused (switched too quickly): the server's choice stands.
       if (req.kind === "away") this.keepAway(req.was);
+      if (req.kind === "transfer") this.handingOver.delete(req.conversation);
       const e = req.kind === "accept" ? this.conversations.get(req.conversation) : undefined;
       if (req.kind === "accept" && e?.accepting) {
         e.accepting = false;

@@ -196,7 +196,8 @@ export class VisitorSession {
     }
     let state: ConversationState = "waiting";
     for (const e of events) {
-      if (e.kind === "agent_joined") state = "active";
+      // A transfer names the new agent, or none: back to waiting.
+      if (e.kind === "agent_joined" || e.kind === "transferred") state = e.agent ? "active" : "waiting";
       else if (e.kind === "closed") state = "closed";
     }
     return state;
@@ -238,7 +239,7 @@ export class VisitorSession {
     let agent: AgentRef | null = null;
     if (this.summary && this.summary.id === this.transcript.conversationId) agent = this.summary.agent;
     for (const e of this.transcript.getEvents()) {
-      if (e.kind === "agent_joined") agent = e.agent;
+      if (e.kind === "agent_joined" || e.kind === "transferred") agent = e.agent;
       else if (e.kind === "message" && e.from === "agent" && e.agent) agent = e.agent;
     }
     return agent;

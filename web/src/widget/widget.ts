@@ -1,7 +1,7 @@
 // The widget's DOM: a launcher button and a chat panel inside a shadow root.
 // Message data is only ever written with textContent / text nodes.
 
-import { MAX_TEXT_CHARS, type ErrorCode, type Event } from "../protocol.gen";
+import { MAX_TEXT_CHARS, type AgentRef, type ErrorCode } from "../protocol.gen";
 import { charCount, fill, formatClock, safeHttpUrl, truncateBytes } from "../lib/format";
 import type { OutboxItem } from "../lib/transcript";
 import { IDENTIFY_REF, VisitorSession, type KeyValueStore } from "../lib/visitor-session";
@@ -282,7 +282,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   });
 
   // ---- rendering ----
-  function agentName(e: Event & { kind: "message" }): string {
+  function agentName(e: { agent?: AgentRef | null }): string {
     return e.agent?.display_name || session.agent?.display_name || t.someone;
   }
 
@@ -365,12 +365,12 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
         const e = it.event;
         if (e.kind === "message") {
           add({ key: `m:${e.from}:${e.client_id}`, from: e.from, body: e.body, at: e.at, seq: e.seq, state: "sent", clientId: e.client_id }, e.from === "agent" ? agentName(e) : "");
-        } else if (e.kind === "share" || e.kind === "joined_with_key") {
+        } else {
+          // Every other event is at most one system line (and ends a group of messages).
           const text =
-            e.kind === "joined_with_key"
-              ? fill(t.joinedKey, { name: e.agent.display_name })
-              : e.state === "invited"
-                ? fill(t.shareAsked, { name: e.agent?.display_name || t.someone })
+            e.kind === "share"
+              ? e.state === "invited"
+                ? fill(t.shareAsked, { name: agentName(e) })
                 : e.state === "sharing"
                   ? t.shareStarted
                   : e.state === "declined"
@@ -379,38 +379,41 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
                       ? t.shareEnded
                       : e.state === "failed" || e.state === "cancelled"
                         ? t.shareFailed
+                        : ""
+              : e.kind === "joined_with_key"
+                ? fill(t.joinedKey, { name: e.agent.display_name })
+                : e.kind === "grant"
+                  ? e.capability !== "cobrowse"
+                    ? ""
+                    : e.state === "active"
+                      ? fill(t.cobrowseStarted, { name: agentName(e) })
+                      : e.state === "declined"
+                        ? t.cobrowseDeclined
+                        : e.state === "ended" || e.state === "failed"
+                          ? t.cobrowseEnded
+                          : ""
+                  : e.kind === "email_left"
+                    ? fill(t.emailSaved, { email: e.email })
+                    : // A transfer says who the visitor talks to now, or that they wait
+                      // again (the header's own words, in every language).
+                      e.kind === "agent_joined" || e.kind === "transferred"
+                      ? e.agent
+                        ? fill(e.kind === "agent_joined" ? t.joined : t.subtitleActive, { name: e.agent.display_name })
+                        : t.subtitleWaiting
+                      : e.kind === "closed"
+                        ? e.by === "visitor"
+                          ? t.closedByVisitor
+                          : e.agent
+                            ? fill(t.closedByAgent, { name: e.agent.display_name })
+                            : t.closed
                         : "";
-          if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
-          prev = null;
-        } else if (e.kind === "grant" && e.capability === "cobrowse") {
-          const text =
-            e.state === "active"
-              ? fill(t.cobrowseStarted, { name: e.agent?.display_name || session.agent?.display_name || t.someone })
-              : e.state === "declined"
-                ? t.cobrowseDeclined
-                : e.state === "ended" || e.state === "failed"
-                  ? t.cobrowseEnded
-                  : "";
-          if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
-          prev = null;
-        } else if (e.kind === "page_pushed" && !e.url.indexOf(location.origin + "/")) {
-          const text = fill(t.pushed, { name: e.agent.display_name });
-          parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
-          prev = null;
-        } else if (e.kind === "email_left") {
-          parts.push(systemRow(`s:${conv}:${e.seq}`, fill(t.emailSaved, { email: e.email })));
-          prev = null;
-        } else if (e.kind === "agent_joined" || e.kind === "closed") {
-          const text =
-            e.kind === "agent_joined"
-              ? fill(t.joined, { name: e.agent.display_name })
-              : e.by === "visitor"
-                ? t.closedByVisitor
-                : e.agent
-                  ? fill(t.closedByAgent, { name: e.agent.display_name })
-                  : t.closed;
-          parts.push(systemRow(`s:${conv}:${e.seq}`, text));
-          prev = null;
+          const pushed = e.kind === "page_pushed" && !e.url.indexOf(location.origin + "/");
+          if (pushed) {
+            const text = fill(t.pushed, { name: e.agent.display_name });
+            parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
+          } else if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
+          // What the widget does not show (page views, control, other grants) does not end a group.
+          if (text || pushed || e.kind === "share" || (e.kind === "grant" && e.capability === "cobrowse")) prev = null;
         }
       } else {
         const o = it.item;

@@ -26,6 +26,7 @@ mod permissions;
 mod recent;
 mod screenshot;
 mod share;
+mod transfer;
 
 pub use grants::{Party, StreamGrant, StreamToken};
 
@@ -194,12 +195,15 @@ pub enum Output {
     /// Deliver a message on one socket.
     Send { conn: ConnId, message: ServerMessage },
     /// Deliver the stored events `after_seq < seq <= upto_seq` of a conversation,
-    /// in order, then `Synced { last_seq: upto_seq }`.
+    /// in order, then `Synced { last_seq: upto_seq }`. To a visitor's socket
+    /// (`to_visitor`), each event as [`Event::for_visitor`] makes it: internal
+    /// notes left out, a transfer's note removed.
     Replay {
         conn: ConnId,
         conversation: ConversationId,
         after_seq: u64,
         upto_seq: u64,
+        to_visitor: bool,
     },
     /// Find the visitor whose token hashes to `token_hash` and answer with
     /// [`Input::VisitorLookedUp`].
@@ -1194,11 +1198,13 @@ impl Hub {
 
     fn replay_or_synced(&mut self, conn: ConnId, conversation: &ConversationId, after_seq: u64, last_seq: u64) {
         if after_seq < last_seq {
+            let to_visitor = self.connections.get(&conn).is_none_or(|c| c.peer == Peer::Visitor);
             self.outputs.push_back(Output::Replay {
                 conn,
                 conversation: conversation.clone(),
                 after_seq,
                 upto_seq: last_seq,
+                to_visitor,
             });
         } else {
             self.send(
@@ -1242,11 +1248,21 @@ impl Hub {
     }
 
     /// Delivers a stored event to everyone in the conversation: the visitor's sockets
-    /// and the owning agent's (or, while waiting, nobody on the agent side: waiting
-    /// conversations reach agents as summaries).
+    /// (as [`Event::for_visitor`] makes it, or not at all) and the owning agent's
+    /// (or, while waiting, nobody on the agent side: waiting conversations reach
+    /// agents as summaries).
     fn broadcast_event(&mut self, conversation: &ConversationId, event: &Event) {
+        if let Some(visible) = event.for_visitor() {
+            self.deliver(
+                Audience::VisitorOf(conversation),
+                ServerMessage::Event {
+                    conversation: conversation.clone(),
+                    event: visible,
+                },
+            );
+        }
         self.deliver(
-            Audience::Participants(conversation),
+            Audience::AgentsOf(conversation),
             ServerMessage::Event {
                 conversation: conversation.clone(),
                 event: event.clone(),
@@ -1512,6 +1528,9 @@ impl Hub {
             | ClientMessage::ShareKeyCreate { .. }
             | ClientMessage::PushPage { .. }
             | ClientMessage::SetAway { .. }
+            | ClientMessage::Note { .. }
+            | ClientMessage::ListAgents
+            | ClientMessage::Transfer { .. }
             | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
@@ -1874,6 +1893,9 @@ impl Hub {
             }
             _ => {}
         }
+        if let ClientMessage::Transfer { conversation, to, note } = message {
+            return self.transfer(now, &identity, conversation, to, note);
+        }
         let me = identity.agent;
         match message {
             ClientMessage::Accept { conversation } => {
@@ -2000,6 +2022,17 @@ impl Hub {
             ClientMessage::ScreenshotEnd { request } => self.withdraw_screenshot(now, &request, me),
             ClientMessage::StreamJoin { stream } => self.join_stream(now, conn, &stream, Party::Agent(me.id)),
             ClientMessage::PushPage { conversation, url } => self.push_page(now, &conversation, me, url),
+            ClientMessage::Note {
+                conversation,
+                client_id,
+                text,
+            } => self.write_note(now, conn, me, conversation, client_id, text),
+            ClientMessage::ListAgents => {
+                self.list_agents(conn);
+                Ok(())
+            }
+            // Handled above, with the whole identity (an admin may hand over).
+            ClientMessage::Transfer { .. } => Ok(()),
             ClientMessage::SetAway { away } => {
                 let recent = self
                     .away_switched

@@ -127,11 +127,12 @@ impl World {
                     conversation,
                     after_seq,
                     upto_seq,
+                    to_visitor,
                 } => {
                     let events: Vec<_> = self.shell.events[&conversation]
                         .iter()
                         .filter(|e| e.seq > after_seq && e.seq <= upto_seq)
-                        .cloned()
+                        .filter_map(|e| if to_visitor { e.for_visitor() } else { Some(e.clone()) })
                         .collect();
                     let inbox = self.shell.inbox.entry(conn).or_default();
                     for event in events {

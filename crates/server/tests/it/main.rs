@@ -24,4 +24,5 @@ mod share;
 mod site;
 mod tls;
 mod transcripts;
+mod transfer;
 mod turn;
