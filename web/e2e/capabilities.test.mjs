@@ -7,7 +7,8 @@
 // phone at once. (b) A share invitation that reaches the phone offers the picture
 // picker instead of a share. (c) The same visitor back on a desktop browser: the
 // console offers the screen share again (no stale offer). (d) A desktop visitor
-// gets the screen share button.
+// gets the screen share button. (e) A phone caller on /join (session key): the
+// key's invitation offers the picture picker, and a screenshot request shows there.
 // E2E_SHOTS=dir saves the console at 1280×800 and the phone at 390×844.
 
 import { test } from "node:test";
@@ -188,5 +189,48 @@ test("(d) a desktop visitor gets the screen share button", { timeout: 60000 }, a
   assert.equal(await tool(agent, "share-invite-open").isDisabled(), false);
   assert.equal(await tool(agent, "screenshot-ask").isVisible(), false);
   assert.equal(await tool(agent, "cobrowse-invite").getAttribute("title"), "Ask the visitor to let you see their page");
+  assertNoProblems(stack);
+});
+
+test("(e) a phone caller on /join answers a session key's invitation with a picture, then a screenshot request", { timeout: 90000 }, async () => {
+  const { agent } = state;
+  await agent.locator("[data-testid=share-key-create]").click();
+  const key = await waitFor(async () => agent.locator("[data-testid=share-key]").getAttribute("data-key"), "key shown");
+  const caller = await phonePage();
+  await caller.goto(stack.base + "/join");
+  await caller.locator("[data-testid=share-code-input]").fill(key);
+  await caller.locator("[data-testid=share-code-submit]").click();
+  // The invitation the key carries offers the picture picker, not a share that would fail.
+  const invitation = caller.locator("[data-testid=share-invite-card]");
+  await invitation.waitFor({ state: "visible" });
+  assert.equal(await invitation.getAttribute("data-alternative"), "screenshot");
+  assert.equal(await caller.locator("[data-testid=share-accept]").count(), 0, "no share offered");
+  await assertAccessible(caller, "/join on a phone with an invitation");
+  if (SHOTS) await caller.screenshot({ path: path.join(SHOTS, "capabilities-join-phone-invitation-390x844.png") });
+  await agent.locator("[data-testid=share-key-dialog]").waitFor({ state: "detached" });
+  const before = await agent.locator("[data-testid=transcript] [data-testid=image-message]").count();
+  const chooser = caller.waitForEvent("filechooser");
+  await caller.locator("[data-testid=share-screenshot]").click();
+  await (await chooser).setFiles({ name: "screenshot.png", mimeType: "image/png", buffer: await phoneScreenshotPng(caller) });
+  await invitation.waitFor({ state: "hidden" });
+  await waitFor(async () => (await agent.locator("[data-testid=transcript] [data-testid=image-message]").count()) === before + 1, "the picture arrives at the agent");
+  await agent.locator("[data-testid=transcript] [data-testid=system][data-share-state=declined]").waitFor({ state: "visible" });
+  // The caller sees the picture in the log, as a thumbnail that loaded.
+  const thumb = caller.locator("[data-testid=join-thumb]");
+  await waitFor(async () => (await thumb.count()) === 1 && (await thumb.getAttribute("data-loaded")) === "true", "the caller's thumbnail loaded");
+
+  // The console knows this caller cannot share: it offers a screenshot request,
+  // which shows on /join as a card the caller can decline.
+  assert.equal(await tool(agent, "share-invite-open").isVisible(), false, "no screen share offered to the phone caller");
+  await ask(agent, "One more, of the settings page please");
+  const card = caller.locator("[data-testid=screenshot-card]");
+  await card.waitFor({ state: "visible" });
+  assert.equal(await caller.locator("[data-testid=screenshot-text]").textContent(), "One more, of the settings page please");
+  if (SHOTS) await caller.screenshot({ path: path.join(SHOTS, "capabilities-join-phone-request-390x844.png") });
+  await assertAccessible(caller, "/join on a phone with a screenshot request");
+  await caller.locator("[data-testid=screenshot-decline]").click();
+  await card.waitFor({ state: "hidden" });
+  await waitFor(async () => (await agentSteps(agent)).at(-1) === "declined", "the agent sees the decline");
+  await caller.close();
   assertNoProblems(stack);
 });

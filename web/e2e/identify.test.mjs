@@ -111,6 +111,16 @@ test("a signed identity names the visitor to agents; the page opens, hides and l
   await launcher.waitFor({ state: "visible" });
   await launcher.click();
   await waitFor(async () => (await heard(visitor, "unread")).at(-1) === 0, "the count went back to 0");
+  // Opened from the page while the launcher is hidden: the panel sits where the
+  // launcher was, not above an empty space.
+  await visitor.evaluate(() => /** @type {any} */ (window).Sightline.hide());
+  await launcher.waitFor({ state: "hidden" });
+  await visitor.evaluate(() => /** @type {any} */ (window).Sightline.open());
+  await visitor.locator("[data-testid=panel]").waitFor({ state: "visible" });
+  const gap = await visitor.locator("[data-testid=panel]").evaluate((el) => window.innerHeight - el.getBoundingClientRect().bottom);
+  assert.ok(gap <= 24, `the panel's bottom gap is ${gap}px with the launcher hidden`);
+  await visitor.evaluate(() => /** @type {any} */ (window).Sightline.show());
+  await launcher.waitFor({ state: "visible" });
   // A listener taken off hears nothing more: off(), then a later message that a
   // second listener does hear.
   await visitor.evaluate(() => {

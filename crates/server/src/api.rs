@@ -14,7 +14,8 @@ use sightline_proto::api::{
     MAX_STORED_SITE_ORIGINS,
 };
 use sightline_proto::{
-    check_private_selector, AgentId, AgentRef, ConversationId, ConversationStatus, SitePolicy, MAX_PRIVATE_SELECTORS,
+    check_private_selector, AgentId, AgentRef, ConversationId, ConversationStatus, ConversationSummary, SitePolicy,
+    MAX_PRIVATE_SELECTORS,
 };
 use sightline_store::{ConversationQuery, StoreError};
 
@@ -606,15 +607,24 @@ pub async fn get_conversation(
     Agent(me): Agent,
     Path(id): Path<ConversationId>,
 ) -> ApiResult<Json<Transcript>> {
+    let conversation = readable_conversation(&app, &me, &id).await?;
+    let events = app.store.events(&id, 0, None, 100_000).await?;
+    Ok(Json(Transcript { conversation, events }))
+}
+
+/// The conversation `id`, if the agent `me` may read it: 404 for no such
+/// conversation, 403 for another agent's. The same rule as the socket's sync
+/// (ARCHITECTURE.md, "who reads what"), for every HTTP read of a conversation.
+pub(crate) async fn readable_conversation(
+    app: &AppState,
+    me: &Authenticated,
+    id: &ConversationId,
+) -> ApiResult<ConversationSummary> {
+    let not_found = || Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation");
     if id.as_str().len() > 64 {
-        return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
+        return Err(not_found());
     }
-    let conversation = app
-        .store
-        .conversation(&id)
-        .await?
-        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"))?;
-    // The same rule as the socket's sync (ARCHITECTURE.md, "who reads what").
+    let conversation = app.store.conversation(id).await?.ok_or_else(not_found)?;
     let owner = conversation.agent.as_ref().map(|a| a.id);
     if !sightline_core::policy::agent_may_read(conversation.status, owner, me.user.id) {
         return Err(Failure::new(
@@ -623,8 +633,7 @@ pub async fn get_conversation(
             "that conversation is another agent's",
         ));
     }
-    let events = app.store.events(&id, 0, None, 100_000).await?;
-    Ok(Json(Transcript { conversation, events }))
+    Ok(conversation)
 }
 
 fn admins_only(auth: &Authenticated) -> ApiResult<()> {

@@ -207,19 +207,7 @@ pub async fn for_agent(
     Path(id): Path<ConversationId>,
     Query(query): Query<TranscriptQuery>,
 ) -> ApiResult<Response> {
-    let not_found = || Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation");
-    if id.as_str().len() > 64 {
-        return Err(not_found());
-    }
-    let conversation = app.store.conversation(&id).await?.ok_or_else(not_found)?;
-    let owner = conversation.agent.as_ref().map(|a| a.id);
-    if !sightline_core::policy::agent_may_read(conversation.status, owner, me.user.id) {
-        return Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "that conversation is another agent's",
-        ));
-    }
+    let conversation = crate::api::readable_conversation(&app, &me, &id).await?;
     let events = app.store.events(&id, 0, None, MAX_EVENTS).await?;
     let tz = time_zone(query.tz.as_deref());
     let text = render(&conversation, &events, Reader::Agent, company(&app), &tz);

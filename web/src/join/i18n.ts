@@ -34,7 +34,7 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     sendButton: "Send",
     done: "Screen sharing has ended. You can close this window.",
     agent: "Agent",
-    picture: "(picture, see the chat)",
+    picture: "(a picture)",
     connectedWith: "You are connected with {name}",
   },
   de: {
@@ -48,7 +48,7 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     sendButton: "Senden",
     done: "Die Bildschirmfreigabe ist beendet. Sie können dieses Fenster schließen.",
     agent: "Mitarbeiter",
-    picture: "(Bild, siehe Chat)",
+    picture: "(ein Bild)",
     connectedWith: "Sie sind mit {name} verbunden",
   },
   fr: {
@@ -62,7 +62,7 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     sendButton: "Envoyer",
     done: "Le partage d’écran est terminé. Vous pouvez fermer cette fenêtre.",
     agent: "Conseiller",
-    picture: "(image, voir le chat)",
+    picture: "(une image)",
     connectedWith: "Vous êtes en relation avec {name}",
   },
 };

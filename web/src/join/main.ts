@@ -9,11 +9,13 @@
 // which writes them into the page's <meta> tags (read here, shown as text and
 // an <img>, never as HTML).
 
-import { SESSION_KEY_DIGITS, type Event } from "../protocol.gen";
+import { SESSION_KEY_DIGITS, type Event, type ImageRef } from "../protocol.gen";
 import { fill, formatClock } from "../lib/format";
 import { TOKEN_KEY, VisitorSession, type KeyValueStore } from "../lib/visitor-session";
 import { h, replaceChildren } from "../ui/dom";
 import { mountShare } from "../widget/share-ui";
+import { mountImages } from "../widget/images-ui";
+import { browserDevice } from "../widget/device";
 import { en, pickLang, type Lang, type Strings } from "../widget/i18n";
 import de from "../widget/i18n-de";
 import fr from "../widget/i18n-fr";
@@ -85,6 +87,9 @@ const session = new VisitorSession({
   wsUrl: `${proto}//${location.host}/ws/visitor`,
   storage: popup ? memoryStore({ [TOKEN_KEY]: passedToken as string }) : localStore(),
   page: () => null,
+  // A phone tells the server it cannot share its screen: the agent then asks for a
+  // screenshot, and an invitation offers the picture picker (below).
+  device: browserDevice,
 });
 
 const app = document.getElementById("app") as HTMLElement;
@@ -125,6 +130,10 @@ composer.addEventListener("submit", (ev) => {
   if (session.sendText(input.value).ok) input.value = "";
 });
 
+// Pictures: an agent's request for a screenshot (its card), a phone's picture
+// instead of a share, and thumbnails of the pictures in the log.
+const images = mountImages({ session, origin: location.origin, slot, floatParent: document.body, styleRoot: document, lang });
+
 const api = mountShare({
   session,
   origin: location.origin,
@@ -134,6 +143,7 @@ const api = mountShare({
   isOpen: () => true,
   openPanel: () => undefined,
   lang,
+  images: (then) => then(images),
 });
 
 function line(e: Event): string | null {
@@ -153,6 +163,18 @@ function line(e: Event): string | null {
   }
 }
 
+/** One thumbnail per picture, kept across renders (no refetch, no flicker). */
+const thumbs = new Map<string, HTMLElement>();
+function thumbFor(ref: ImageRef): HTMLElement {
+  let el = thumbs.get(ref.id);
+  if (!el) {
+    el = h("button", { type: "button", class: "join-thumb", "data-testid": "join-thumb" });
+    images.thumb(el, ref);
+    thumbs.set(ref.id, el);
+  }
+  return el;
+}
+
 let sawShare = false;
 function render(): void {
   const link = session.link;
@@ -163,7 +185,10 @@ function render(): void {
   for (const it of session.transcript.items()) {
     if (it.type !== "event") continue;
     const text = line(it.event);
-    if (text) rows.push(h("div", { class: "join-line", "data-testid": "join-line", "data-kind": it.event.kind }, h("time", { text: formatClock(it.event.at) }), h("span", { text })));
+    if (!text) continue;
+    const e = it.event;
+    const thumb = e.kind === "message" && e.body.kind === "image" ? thumbFor(e.body.image) : null;
+    rows.push(h("div", { class: "join-line", "data-testid": "join-line", "data-kind": e.kind }, h("time", { text: formatClock(e.at) }), h("span", { text }), thumb));
   }
   replaceChildren(log, ...rows);
   composer.hidden = !(session.state === "active");

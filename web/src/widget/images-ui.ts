@@ -20,7 +20,7 @@ export interface ImagesHost {
   origin: string;
   slot: HTMLElement;
   floatParent: HTMLElement;
-  styleRoot: ShadowRoot;
+  styleRoot: Document | ShadowRoot;
   lang: Lang;
 }
 

@@ -11,6 +11,7 @@ import { KeyedList, type Row } from "../ui/keyed";
 import css from "./widget.css";
 import type { Lang, Strings } from "./i18n";
 import { loadBundle } from "./load";
+import { browserDevice } from "./device";
 
 export interface WidgetConfig {
   origin: string;
@@ -93,17 +94,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     storage: local,
     page: () => ({ url: truncateBytes(location.href, 2048), title: truncateBytes(document.title || "", 2048) }),
     // What agents may offer: a phone cannot share its screen (it can send a picture).
-    device: () => {
-      return {
-        can_share_screen: !!navigator.mediaDevices?.getDisplayMedia,
-        // Every browser that runs this widget can be recorded for co-browsing.
-        can_cobrowse: true,
-        touch: matchMedia("(pointer:coarse)").matches,
-        // The server drops a name it does not take (never the hello).
-        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-        utc_offset_minutes: -new Date().getTimezoneOffset(),
-      };
-    },
+    device: browserDevice,
   });
 
   // A custom element name: page rules for div, span, … do not match the host.
@@ -454,6 +445,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     root.classList.toggle("open", open);
     panel.hidden = !open;
     launcher.hidden = hidden;
+    root.classList.toggle("bare", hidden);
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? t.closeChat : t.openChat);
     launcherOpen.style.display = open ? "none" : "";

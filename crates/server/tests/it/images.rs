@@ -140,20 +140,6 @@ fn png_of_zeros(side: u32) -> Vec<u8> {
     out
 }
 
-/// A visitor with a conversation that `anna` has accepted.
-async fn accepted_conversation(server: &TestServer, anna: &mut Ws) -> (Ws, String, ConversationId) {
-    let mut visitor = server.visitor().await;
-    let (token, _) = visitor.hello(None, 0).await;
-    let (conversation, _) = visitor.say(None, "v-1", "The page shows an error").await;
-    anna.send(json!({"type": "accept", "conversation": conversation})).await;
-    visitor
-        .expect(
-            |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::AgentJoined { .. })),
-        )
-        .await;
-    (visitor, token, conversation)
-}
-
 async fn visitor_upload(server: &TestServer, token: &str, client_id: &str, bytes: Vec<u8>) -> reqwest::Response {
     crate::support::client_builder()
         .build()
@@ -207,7 +193,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String, String) {
 async fn an_agents_snapshot_reaches_the_visitor_with_a_thumbnail_and_only_them() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let (mut visitor, token, conversation) = accepted_conversation(&server, &mut anna).await;
+    let (mut visitor, token, conversation) = server.accepted_conversation(&mut anna).await;
     let (anna_http, csrf, _) = server.login("anna").await;
 
     let original = png(1000, 600);
@@ -354,7 +340,7 @@ async fn an_agents_snapshot_reaches_the_visitor_with_a_thumbnail_and_only_them()
 async fn a_visitors_picture_reaches_the_agent_and_a_new_visitor_starts_a_conversation() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let (_visitor, token, conversation) = accepted_conversation(&server, &mut anna).await;
+    let (_visitor, token, conversation) = server.accepted_conversation(&mut anna).await;
 
     let response = visitor_upload(&server, &token, "pic-1", png(640, 480)).await;
     assert_eq!(response.status(), 201);
@@ -410,7 +396,7 @@ async fn a_visitors_picture_reaches_the_agent_and_a_new_visitor_starts_a_convers
 async fn the_blob_sweep_removes_only_files_no_image_refers_to() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let (_visitor, token, _) = accepted_conversation(&server, &mut anna).await;
+    let (_visitor, token, _) = server.accepted_conversation(&mut anna).await;
     let response = visitor_upload(&server, &token, "pic-1", png(640, 480)).await;
     assert_eq!(response.status(), 201);
     let posted: UploadedImage = response.json().await.expect("json");
@@ -603,7 +589,7 @@ fn multipart(image: &[u8], annotations: Option<&str>) -> (String, Vec<u8>) {
 async fn annotations_are_kept_with_the_annotated_copy() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let (mut visitor, token, conversation) = accepted_conversation(&server, &mut anna).await;
+    let (mut visitor, token, conversation) = server.accepted_conversation(&mut anna).await;
     let (anna_http, csrf, _) = server.login("anna").await;
     let response = visitor_upload(&server, &token, "shot-1", png(800, 600)).await;
     let source: UploadedImage = response.json().await.expect("json");
@@ -706,7 +692,7 @@ async fn floods_of_uploads_are_slowed_down() {
 async fn a_snapshot_base_is_kept_for_agents_only() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let (mut visitor, token, conversation) = accepted_conversation(&server, &mut anna).await;
+    let (mut visitor, token, conversation) = server.accepted_conversation(&mut anna).await;
     let (anna_http, csrf, _) = server.login("anna").await;
     let upload = |http: reqwest::Client, csrf: String, query: &'static str, client_id: &'static str, body: Vec<u8>| {
         http.post(format!(

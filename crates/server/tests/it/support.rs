@@ -427,3 +427,23 @@ impl TestServer {
         server
     }
 }
+
+impl TestServer {
+    /// A visitor (its socket and token) with a conversation that `agent` has
+    /// accepted, once the visitor has seen the agent join. The visitor said
+    /// "The page shows an error" (client id `v-1`).
+    pub async fn accepted_conversation(&self, agent: &mut Ws) -> (Ws, String, ConversationId) {
+        let mut visitor = self.visitor().await;
+        let (token, _) = visitor.hello(None, 0).await;
+        let (conversation, _) = visitor.say(None, "v-1", "The page shows an error").await;
+        agent
+            .send(json!({"type": "accept", "conversation": conversation}))
+            .await;
+        visitor
+            .expect(|m| {
+                matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, sightline_proto::EventKind::AgentJoined { .. }))
+            })
+            .await;
+        (visitor, token, conversation)
+    }
+}

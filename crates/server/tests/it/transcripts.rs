@@ -1,24 +1,13 @@
 //! Transcript downloads: an agent who may read the conversation and its visitor
 //! (by their token) get it as a plain-text attachment; nobody else does.
 
-use serde_json::json;
-use sightline_proto::{EventKind, ServerMessage};
-
 use crate::support::{client_builder, TestServer};
 
 #[tokio::test]
 async fn the_agent_and_the_visitor_download_the_transcript_and_no_one_else() {
     let server = TestServer::start().await;
     let mut anna = server.agent("anna").await;
-    let mut visitor = server.visitor().await;
-    let (token, _) = visitor.hello(None, 0).await;
-    let (conversation, _) = visitor.say(None, "v-1", "The page shows an error").await;
-    anna.send(json!({"type": "accept", "conversation": conversation})).await;
-    visitor
-        .expect(
-            |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::AgentJoined { .. })),
-        )
-        .await;
+    let (mut visitor, token, conversation) = server.accepted_conversation(&mut anna).await;
     visitor
         .say(
             Some(&conversation),
