@@ -289,3 +289,36 @@ test("a transfer names the new agent, or puts the visitor back to waiting", () =
   assert.equal(session.state, "active");
   assert.equal(agentName(), "Anna");
 });
+
+test("seq gaps where agents' notes are do not hold back after_seq: synced and live events mark them complete", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1", "active") });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: message(2, "x", "hi") });
+  // Seqs 3 and 4 are internal notes: the replay leaves them out and says it went up to 4.
+  pool.current.receive({ type: "synced", conversation: "c1", last_seq: 4 });
+  assert.equal(session.transcript.lastSeq, 4);
+  // Live: 5 is another note, 6 arrives; then the connection drops.
+  pool.current.receive({ type: "event", conversation: "c1", event: message(6, "y", "hello?", "agent") });
+  assert.equal(session.transcript.lastSeq, 6);
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  assert.equal(pool.current.messages()[0].after_seq, 6, "the reconnect asks only for what came after 6");
+});
+
+test("during a replay, events do not mark the gaps before them complete (only synced does)", () => {
+  const { clock, pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1", "active") });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: message(5, "x", "later", "agent") });
+  assert.equal(session.transcript.lastSeq, 1, "2..4 not yet replayed");
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  assert.equal(pool.current.messages()[0].after_seq, 1);
+});

@@ -93,6 +93,19 @@ export class Transcript {
     return true;
   }
 
+  /**
+   * The server says every event up to `seq` that this reader may see has been
+   * delivered (a replay's `synced`, or a live event on a socket that delivers in
+   * order). A visitor's seqs have gaps where agents' internal notes are: without
+   * this, `lastSeq` would stop at the first note and every reconnect would
+   * replay everything after it again.
+   */
+  markComplete(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq <= this.contiguous) return;
+    this.contiguous = seq;
+    while (this.events.has(this.contiguous + 1)) this.contiguous++;
+  }
+
   /** Add several events (e.g. a replay); returns how many were new. */
   addEvents(events: Event[]): number {
     let n = 0;

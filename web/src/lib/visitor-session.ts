@@ -384,6 +384,9 @@ export class VisitorSession {
       case "event": {
         if (!this.accept(msg.conversation)) return;
         const isNew = this.transcript.addEvent(msg.event);
+        // Live events come in order: one arriving means every earlier one this
+        // visitor may see has arrived (the gaps are agents' notes).
+        if (!this.replaying && msg.conversation === this.transcript.conversationId) this.transcript.markComplete(msg.event.seq);
         if (!isNew) return;
         const e = msg.event;
         if (e.kind === "message" && e.from === "agent") this.typingIn.set(false);
@@ -404,6 +407,8 @@ export class VisitorSession {
         break;
       case "synced":
         if (msg.conversation === this.transcript.conversationId) {
+          // Everything up to last_seq that a visitor may see is here (notes are not).
+          this.transcript.markComplete(msg.last_seq);
           this.replaying = false;
           this.changed();
         }
