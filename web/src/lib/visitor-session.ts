@@ -385,8 +385,9 @@ export class VisitorSession {
         if (!this.accept(msg.conversation)) return;
         const isNew = this.transcript.addEvent(msg.event);
         // Live events come in order: one arriving means every earlier one this
-        // visitor may see has arrived (the gaps are agents' notes).
-        if (!this.replaying && msg.conversation === this.transcript.conversationId) this.transcript.markComplete(msg.event.seq);
+        // visitor may see has arrived (the gaps are agents' notes). `accept` made
+        // this conversation the transcript's.
+        if (!this.replaying) this.transcript.markComplete(msg.event.seq);
         if (!isNew) return;
         const e = msg.event;
         if (e.kind === "message" && e.from === "agent") this.typingIn.set(false);
