@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{json, Value};
 use sightline_proto::api::UploadedImage;
-use sightline_proto::{ConversationId, ErrorCode, EventKind, ImageId, ImageRef, MessageBody, Role, ServerMessage};
+use sightline_proto::{ErrorCode, EventKind, ImageId, ImageRef, MessageBody, Role, ServerMessage};
 
-use crate::support::{TestServer, Ws};
+use crate::support::TestServer;
 
 const SITE: &str = "https://shop.example";
 
