@@ -1,7 +1,7 @@
 // The session-key dialog: a big code with a countdown, for voice support.
 
 import { useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import type { AgentSession } from "../lib/agent-session";
 import type { AgentShares, SessionKey } from "../lib/share-agent";
 import { Modal, openModal } from "./modal";
@@ -22,7 +22,9 @@ function KeyDialog({ shares, session, toast, close }: { shares: AgentShares; ses
   const now = useSignal(Date.now());
   const closeRef = useRef<HTMLButtonElement>(null);
 
-  useEffect(() => {
+  // A layout effect: its cleanup runs as the dialog closes (a passive one's runs
+  // after the next paint, when the session may have called it again).
+  useLayoutEffect(() => {
     const known = new Set(session.mine().map((e) => e.summary.id));
     const timer = setInterval(() => (now.value = Date.now()), 1000);
     const offKey = shares.onKey((k) => {
@@ -30,9 +32,11 @@ function KeyDialog({ shares, session, toast, close }: { shares: AgentShares; ses
       now.value = Date.now();
     });
     const offSession = session.subscribe(() => {
-      // The caller joined: open their conversation.
+      // The caller joined: open their conversation. Unsubscribed first: selecting
+      // it notifies the session's subscribers again, this one included.
       const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active");
       if (joined) {
+        offSession();
         close();
         session.select(joined.summary.id);
         toast("The caller joined with the code.");
