@@ -1,7 +1,8 @@
 // The console's modal dialog: a backdrop, a box named by its heading
 // (aria-modal, aria-labelledby), focus moved in on open, kept in with Tab and
 // Shift+Tab, and given back to what had it on close; Escape and a press on the
-// backdrop close it. Every dialog of the console is built on this one.
+// backdrop close it. The console's dialogs are built on it; the picture viewer
+// (images.ts) and the snapshot editor, full-screen, are still their own.
 
 import { render, type ComponentChildren, type RefObject, type TargetedSubmitEvent, type VNode } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
