@@ -40,9 +40,26 @@ const common = {
   plugins: [inlineCss],
 };
 
-async function bundle(entry, format, globalName) {
+/**
+ * JSX (.tsx) compiles to Preact's automatic runtime. Only the console's bundle is
+ * given it: the widget and its lazy parts stay framework-free.
+ */
+const preactJsx = { jsx: "automatic", jsxImportSource: "preact" };
+
+/** Fails a framework-free bundle that reaches Preact or a .tsx view. */
+const frameworkFree = {
+  name: "framework-free",
+  setup(build) {
+    build.onResolve({ filter: /^(preact|@preact\/)|\.tsx$/ }, (args) => ({ errors: [{ text: `${args.path} (from ${path.relative(root, args.importer)}) is not allowed in a framework-free bundle` }] }));
+    build.onLoad({ filter: /\.tsx$/ }, (args) => ({ errors: [{ text: `${path.relative(root, args.path)} is not allowed in a framework-free bundle` }] }));
+  },
+};
+
+async function bundle(entry, format, globalName, extra = {}) {
   const result = await esbuild.build({
     ...common,
+    plugins: extra.jsx ? common.plugins : [...common.plugins, frameworkFree],
+    ...extra,
     entryPoints: [path.join(root, entry)],
     format,
     ...(globalName ? { globalName } : {}),
@@ -100,7 +117,7 @@ async function buildDist() {
   const sizes = [];
   const widget = await bundle("src/widget/main.ts", "iife");
   sizes.push(["widget.js", await writeOut("widget.js", widget)]);
-  const app = await bundle("src/console/main.ts", "iife");
+  const app = await bundle("src/console/main.ts", "iife", undefined, preactJsx);
   sizes.push(["console/app.js", await writeOut("console/app.js", app)]);
   // The co-browse mirror (rrweb's replayer): loaded by the console for the first co-browsed page.
   const mirror = await bundle("src/console/mirror-main.ts", "iife");
@@ -150,6 +167,7 @@ async function buildTests() {
   const entries = (await listFiles(path.join(root, "test"))).filter((f) => f.endsWith(".test.ts"));
   await esbuild.build({
     ...common,
+    ...preactJsx,
     minify: false,
     write: true,
     entryPoints: entries,

@@ -6,11 +6,12 @@ import { AgentSession } from "../lib/agent-session";
 import { ICONS, h, icon, replaceChildren } from "../ui/dom";
 import { CONSOLE_ICONS, type ConsoleIcon } from "./icons";
 import { visitorName } from "../lib/format";
-import { AVATAR_COLOURS, avatarColour, colourChoices, initials } from "../lib/avatar";
+import { AVATAR_COLOURS, initials } from "../lib/avatar";
 import { HttpError, api, setCsrf, setUnauthorizedHandler } from "./api";
 import { AdminView } from "./admin";
 import { InstallView } from "./install";
 import { openForm } from "./dialog";
+import { openProfileDialog } from "./profile";
 import { HistoryView } from "./history";
 import { SavedRepliesUi } from "./saved-replies";
 import { InboxView } from "./inbox";
@@ -223,21 +224,10 @@ function startApp(me: Me): void {
   showMe();
   const profileBtn = h("button", { class: "me", type: "button", "data-testid": "profile-open", title: "Your name and colour, as visitors and colleagues see them" }, meAvatar, meName);
   profileBtn.addEventListener("click", () =>
-    openForm({
-      title: "Your profile",
-      description: "Visitors see your name in the chat; your colleagues see your initials in this colour.",
-      fields: [
-        { name: "display_name", label: "Display name", value: user.display_name, autocomplete: "name" },
-        { name: "colour", label: "Colour", value: user.colour ?? "", options: colourChoices() },
-      ],
-      submitLabel: "Save",
-      onSubmit: async (v) => {
-        const colour = avatarColour(v.colour);
-        const saved = await api.updateMe({ display_name: v.display_name.trim(), colour });
-        user = saved.user;
-        showMe();
-        toast("Your profile was saved.");
-      },
+    openProfileDialog(user, (saved) => {
+      user = saved.user;
+      showMe();
+      toast("Your profile was saved.");
     }),
   );
   // The top bar's less important actions: an icon with its name beside it on a

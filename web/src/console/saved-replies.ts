@@ -4,11 +4,12 @@
 // delete them. Taking a reply puts its text in the composer: nothing is sent
 // until the agent sends it.
 
-import { MAX_SAVED_REPLY_TITLE_CHARS, MAX_SHORTCUT_CHARS, MAX_TEXT_CHARS, type SavedReply } from "../protocol.gen";
-import { matchReplies, mayChange, replyPreview, slashQuery } from "../lib/saved-replies";
+import type { SavedReply } from "../protocol.gen";
+import { matchReplies, replyPreview, slashQuery } from "../lib/saved-replies";
 import { h, replaceChildren } from "../ui/dom";
-import { api, HttpError } from "./api";
+import { api } from "./api";
 import { iconButton } from "./icons";
+import { openSavedRepliesManager } from "./saved-replies-manager";
 
 /** A list older than this is fetched again when the picker opens. */
 const FRESH_MS = 60_000;
@@ -145,147 +146,6 @@ export class SavedRepliesUi {
 
   /** The list of saved replies: search, take one, add, change, delete. */
   private openManager(): void {
-    const previous = document.activeElement as HTMLElement | null;
-    const search = h("input", { type: "search", placeholder: "Search saved replies", "aria-label": "Search saved replies", "data-testid": "saved-search" });
-    const list = h("ul", { class: "saved-list", "data-testid": "saved-list", "aria-label": "Saved replies" });
-    const error = h("p", { class: "form-error", role: "alert", "data-testid": "saved-error", hidden: true });
-    const shortcut = h("input", { id: "saved-shortcut", required: true, maxlength: String(MAX_SHORTCUT_CHARS + 1), pattern: "/?[A-Za-z0-9_\\-]+", autocomplete: "off", placeholder: "refund-policy", "data-testid": "saved-shortcut" });
-    const title = h("input", { id: "saved-title", maxlength: String(MAX_SAVED_REPLY_TITLE_CHARS), autocomplete: "off", "data-testid": "saved-title" });
-    const body = h("textarea", { id: "saved-body", required: true, rows: "4", maxlength: String(MAX_TEXT_CHARS), "data-testid": "saved-body" });
-    const save = h("button", { class: "btn primary", type: "submit", "data-testid": "saved-save", text: "Save" });
-    const cancelEdit = h("button", { class: "btn", type: "button", "data-testid": "saved-cancel-edit", text: "Cancel" });
-    const editor = h(
-      "form",
-      { class: "saved-editor", "data-testid": "saved-editor", hidden: true },
-      h("label", { class: "field", for: "saved-shortcut" }, h("span", { text: "Shortcut (type / and this in a reply)" }), shortcut),
-      h("label", { class: "field", for: "saved-title" }, h("span", { text: "Title (optional)" }), title),
-      h("label", { class: "field", for: "saved-body" }, h("span", { text: "Text" }), body),
-      h("div", { class: "modal-actions" }, cancelEdit, save),
-    );
-    const add = h("button", { class: "btn", type: "button", "data-testid": "saved-new", text: "New saved reply" });
-    const close = h("button", { class: "btn", type: "button", "data-testid": "saved-close", text: "Close" });
-    const modal = h(
-      "div",
-      { class: "modal saved-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": "saved-heading", "data-testid": "saved-dialog" },
-      h("h2", { id: "saved-heading", text: "Saved replies" }),
-      h("p", { class: "muted", text: "Type / and a shortcut in a reply to use one. Anyone on the team can add them; their author or an admin can change them." }),
-      search,
-      list,
-      editor,
-      error,
-      h("div", { class: "modal-actions" }, add, close),
-    );
-    const backdrop = h("div", { class: "backdrop" }, modal);
-    let editing: SavedReply | null = null;
-
-    const showError = (e: unknown) => {
-      error.textContent = e instanceof HttpError || e instanceof Error ? e.message : String(e);
-      error.hidden = false;
-    };
-    const draw = () => {
-      const me = this.me();
-      const shown = search.value.trim() ? matchReplies(this.replies, search.value.trim(), 500) : this.replies;
-      if (shown.length === 0) {
-        replaceChildren(list, h("li", { class: "muted", text: this.replies.length === 0 ? "No saved replies yet." : "None matches." }));
-        return;
-      }
-      replaceChildren(
-        list,
-        ...shown.map((r) =>
-          h(
-            "li",
-            { class: "saved-row", "data-testid": "saved-row", "data-shortcut": r.shortcut },
-            h("div", { class: "saved-row-text" }, h("span", { class: "saved-shortcut", text: `/${r.shortcut}` }), r.title ? h("span", { class: "saved-title", text: r.title }) : null, h("span", { class: "saved-body", text: replyPreview(r.body, 140) })),
-            h(
-              "div",
-              { class: "saved-row-actions" },
-              h("button", { class: "btn small", type: "button", "data-testid": "saved-use", text: "Use", onclick: () => (done(), this.take(r)) }),
-              mayChange(r, me) ? h("button", { class: "btn small", type: "button", "data-testid": "saved-edit", text: "Edit", onclick: () => edit(r) }) : null,
-              mayChange(r, me)
-                ? h("button", {
-                    class: "btn small danger-ghost",
-                    type: "button",
-                    "data-testid": "saved-delete",
-                    text: "Delete",
-                    "aria-label": `Delete /${r.shortcut}`,
-                    onclick: async (ev: MouseEvent) => {
-                      // A second click confirms (no browser dialog).
-                      const btn = ev.currentTarget as HTMLButtonElement;
-                      if (btn.dataset.armed !== "1") {
-                        btn.dataset.armed = "1";
-                        btn.textContent = "Delete it?";
-                        return;
-                      }
-                      try {
-                        await api.deleteSavedReply(r.id);
-                        await this.load(true);
-                        draw();
-                      } catch (e) {
-                        showError(e);
-                      }
-                    },
-                  })
-                : null,
-            ),
-          ),
-        ),
-      );
-    };
-    const edit = (r: SavedReply | null) => {
-      editing = r;
-      shortcut.value = r ? r.shortcut : "";
-      title.value = r ? r.title : "";
-      body.value = r ? r.body : "";
-      editor.hidden = false;
-      add.hidden = true;
-      error.hidden = true;
-      shortcut.focus();
-    };
-    const done = () => {
-      backdrop.remove();
-      document.removeEventListener("keydown", onKey, true);
-      previous?.focus?.();
-    };
-    const onKey = (ev: KeyboardEvent) => {
-      if (ev.key !== "Escape") return;
-      ev.stopPropagation();
-      if (!editor.hidden) {
-        editor.hidden = true;
-        add.hidden = false;
-      } else done();
-    };
-    document.addEventListener("keydown", onKey, true);
-    search.addEventListener("input", draw);
-    add.addEventListener("click", () => edit(null));
-    cancelEdit.addEventListener("click", () => {
-      editor.hidden = true;
-      add.hidden = false;
-    });
-    close.addEventListener("click", done);
-    backdrop.addEventListener("mousedown", (ev) => {
-      if (ev.target === backdrop) done();
-    });
-    editor.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const request = { shortcut: shortcut.value, title: title.value, body: body.value };
-      save.disabled = true;
-      error.hidden = true;
-      try {
-        if (editing) await api.updateSavedReply(editing.id, request);
-        else await api.createSavedReply(request);
-        await this.load(true);
-        editor.hidden = true;
-        add.hidden = false;
-        draw();
-      } catch (e) {
-        showError(e);
-      } finally {
-        save.disabled = false;
-      }
-    });
-    document.body.append(backdrop);
-    draw();
-    search.focus();
-    void this.load(true).then(draw);
+    openSavedRepliesManager({ replies: () => this.replies, reload: () => this.load(true), take: (r) => this.take(r), me: this.me });
   }
 }

@@ -12,6 +12,9 @@ import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import { Viewer } from "./viewer";
 
+// The session-key dialog lives in key-dialog.tsx; main.ts finds it here.
+export { openKeyDialog } from "./key-dialog";
+
 const DEFAULT_INVITATION = "May I see your screen? It would help me guide you.";
 const DEFAULT_SCREENSHOT_REQUEST = "Could you send me a screenshot? Take one on your device, then choose it here.";
 
@@ -190,90 +193,4 @@ export class ShareUi {
     this.viewer.el.hidden = !show;
     this.viewer.show(show ? entry : null);
   }
-}
-
-/** The session-key dialog: a big code with a countdown, for voice support. */
-export function openKeyDialog(shares: AgentShares, session: AgentSession, toast: (t: string) => void): void {
-  const keyEl = h("div", { class: "key-code", "data-testid": "share-key", text: "··· ··· ···" });
-  const countdown = h("p", { class: "muted", "data-testid": "share-key-countdown", text: "Creating a code…" });
-  // What the caller is asked for: sharing their screen (on /join), or co-browsing
-  // (they type the code into the chat on the site).
-  let purpose: "screen_share" | "cobrowse" = "screen_share";
-  const how = h("p", {});
-  const explain = () => {
-    how.textContent =
-      purpose === "cobrowse"
-        ? "Read this code to the caller. On the website they open the chat, choose “I have a code” and type it; they are then asked to let you co-browse."
-        : `Read this code to the caller. They open ${location.origin}/join (or “I have a code” in the chat) and type it.`;
-  };
-  explain();
-  const purposeBtn = (value: "screen_share" | "cobrowse", text: string) =>
-    h("button", {
-      class: "btn small",
-      type: "button",
-      "data-testid": `share-key-for-${value === "cobrowse" ? "cobrowse" : "screen"}`,
-      "aria-pressed": String(purpose === value),
-      text,
-      onclick: () => {
-        if (purpose === value) return;
-        purpose = value;
-        for (const b of Array.from(choice.children)) b.setAttribute("aria-pressed", String(b === choice.children[value === "cobrowse" ? 1 : 0]));
-        explain();
-        keyEl.textContent = "··· ··· ···";
-        keyEl.removeAttribute("data-key");
-        expiresAt = 0;
-        countdown.textContent = "Creating a code…";
-        if (!shares.createKey(purpose)) close();
-      },
-    });
-  const choice = h("div", { class: "key-choice", role: "group", "aria-label": "The caller is asked to" }, purposeBtn("screen_share", "Share their screen"), purposeBtn("cobrowse", "Co-browse"));
-  const closeBtn = h("button", { class: "btn", type: "button", "data-testid": "share-key-close", text: "Close" });
-  const modal = h(
-    "div",
-    { class: "modal key-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": "key-title", "data-testid": "share-key-dialog" },
-    h("h2", { id: "key-title", text: "Session key" }),
-    choice,
-    how,
-    keyEl,
-    countdown,
-    h("div", { class: "modal-actions" }, closeBtn),
-  );
-  const backdrop = h("div", { class: "backdrop" }, modal);
-  const known = new Set(session.mine().map((e) => e.summary.id));
-  let expiresAt = 0;
-  const tick = () => {
-    if (!expiresAt) return;
-    const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
-    countdown.textContent = left > 0 ? `Expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : "This code has expired. Create a new one.";
-    keyEl.classList.toggle("expired", left === 0);
-  };
-  const timer = setInterval(tick, 1000);
-  const offKey = shares.onKey((k) => {
-    keyEl.textContent = k.key.replace(/(\d{3})(?=\d)/g, "$1 ");
-    keyEl.dataset.key = k.key;
-    expiresAt = k.expiresAt;
-    tick();
-  });
-  const offSession = session.subscribe(() => {
-    // The caller joined: open their conversation.
-    const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active");
-    if (joined) {
-      close();
-      session.select(joined.summary.id);
-      toast("The caller joined with the code.");
-    }
-  });
-  function close(): void {
-    clearInterval(timer);
-    offKey();
-    offSession();
-    backdrop.remove();
-  }
-  closeBtn.addEventListener("click", close);
-  backdrop.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") close();
-  });
-  document.body.appendChild(backdrop);
-  closeBtn.focus();
-  if (!shares.createKey()) close();
 }
