@@ -161,7 +161,12 @@ visitor?: VisitorContext,
 /**
  * The conversation's newest screenshot request (live, like `share`).
  */
-screenshot?: ScreenshotSummary, rating?: number, };
+screenshot?: ScreenshotSummary, 
+/**
+ * The visitor's rating of the closed conversation, 1 to
+ * [`MAX_RATING_SCORE`] (the [`EventKind::Rated`] event has the comment).
+ */
+rating?: number, };
 
 export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
 /**

@@ -1608,7 +1608,7 @@ impl World {
                 ensure!(event.seq == last + 1, "seq {} after {last}: not gap-free", event.seq);
                 // After the close, only the visitor's rating, once.
                 let rated = c.events.iter().any(|e| matches!(e.kind, EventKind::Rated { .. }));
-                if c.status == ConversationStatus::Closed {
+                if c.events.iter().any(|e| matches!(e.kind, EventKind::Closed { .. })) {
                     ensure!(
                         matches!(event.kind, EventKind::Rated { .. }) && !rated,
                         "{:?} after the conversation closed (rated before: {rated})",
@@ -1638,6 +1638,7 @@ impl World {
                         return Err("an identity stored without an identity secret".into());
                     }
                     EventKind::Rated { score, comment } => {
+                        ensure!(c.status == ConversationStatus::Closed, "a rating of an open conversation");
                         ensure!(
                             (1..=sightline_proto::MAX_RATING_SCORE).contains(score)
                                 && comment.as_deref() == Some("fine"),
@@ -1886,6 +1887,11 @@ impl World {
             s.agent.as_ref().map(|a| a.id) == c.agent.as_ref().map(|a| a.id),
             "summary owner differs"
         );
+        let rated = c.events.iter().find_map(|e| match e.kind {
+            EventKind::Rated { score, .. } => Some(score),
+            _ => None,
+        });
+        ensure!(s.rating == rated, "summary rating {:?}, stored {rated:?}", s.rating);
         let live = c
             .latest_share
             .as_ref()
