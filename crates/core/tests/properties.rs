@@ -643,7 +643,7 @@ macro_rules! ensure {
     };
 }
 
-static STATS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
+static STATS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 const S_CASES: usize = 0;
 const S_STEPS: usize = 1;
 const S_SIGNALS: usize = 2;
@@ -653,6 +653,7 @@ const S_LOOKUPS: usize = 5;
 const S_RESTARTS: usize = 6;
 const S_RETRIES: usize = 7;
 const S_STREAMS: usize = 8;
+const S_RATINGS: usize = 9;
 
 fn count(which: usize) {
     STATS[which].fetch_add(1, Ordering::Relaxed);
@@ -1638,6 +1639,7 @@ impl World {
                         return Err("an identity stored without an identity secret".into());
                     }
                     EventKind::Rated { score, comment } => {
+                        count(S_RATINGS);
                         ensure!(c.status == ConversationStatus::Closed, "a rating of an open conversation");
                         ensure!(
                             (1..=sightline_proto::MAX_RATING_SCORE).contains(score)
@@ -2458,6 +2460,7 @@ fn the_hub_keeps_its_invariants() {
             "restarts",
             "retries",
             "streams granted",
+            "ratings stored",
         ];
         for (name, value) in names.iter().zip(STATS.iter()) {
             eprintln!("{name}: {}", value.load(Ordering::Relaxed));
