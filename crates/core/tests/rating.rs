@@ -208,6 +208,12 @@ fn only_the_conversations_own_visitor_may_rate_it() {
         refusal(&w.take(STRANGER)).map(|r| r.0),
         Some(ErrorCode::InvalidState)
     );
+    // A visitor with no conversation at all, naming it.
+    w.visitor(3, None, 0);
+    rate(&mut w, 3, Some(&id), 1, None);
+    assert_eq!(refusal(&w.take(3)).map(|r| r.0), Some(ErrorCode::Forbidden));
+    rate(&mut w, 3, None, 1, None);
+    assert_eq!(refusal(&w.take(3)).map(|r| r.0), Some(ErrorCode::NotFound));
     // Agents never rate, not even the owner.
     for agent in [ANNA, BEN] {
         rate(&mut w, agent, Some(&id), 5, None);

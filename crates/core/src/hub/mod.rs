@@ -1676,15 +1676,22 @@ impl Hub {
         comment: Option<String>,
     ) -> Handled {
         let (score, comment) = normalize_rating(score, comment)?;
-        let Some(c) = current.and_then(|id| self.conversations.get(id)) else {
-            return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate"));
+        let c = current.and_then(|id| self.conversations.get(id));
+        // Naming a conversation that is not theirs is refused as such, whether or
+        // not they have one.
+        let own = named.is_none_or(|named| c.is_some_and(|c| *named == c.summary.id));
+        let (status, rated) = match c {
+            Some(c) => (c.summary.status, c.summary.rating.is_some()),
+            None if own => return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate")),
+            None => (ConversationStatus::Closed, false),
         };
-        let own = named.is_none_or(|named| *named == c.summary.id);
-        policy::visitor_may_rate(own, c.summary.status, c.summary.rating.is_some()).map_err(|denied| match denied {
+        policy::visitor_may_rate(own, status, rated).map_err(|denied| match denied {
             Denied::State(why) => refuse(ErrorCode::InvalidState, why),
             Denied::NotYours | Denied::TakenBy => refuse(ErrorCode::Forbidden, "that conversation is not yours"),
         })?;
-        let id = c.summary.id.clone();
+        let Some(id) = c.map(|c| c.summary.id.clone()) else {
+            return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate"));
+        };
         self.append(now, &id, EventKind::Rated { score, comment });
         self.summary_to_agents(&id);
         Ok(())
