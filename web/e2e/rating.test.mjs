@@ -132,7 +132,8 @@ test("the visitor rates the closed conversation, the agent sees it, and the tran
   await visitorSend(visitor, "One more thing newconvzq");
   await waitForWidgetTexts(visitor, ["One more thing newconvzq"]);
   await waitFor(async () => (await widget(visitor, "end-card").count()) === 0, "the card leaves with the old conversation");
-  await agent.locator("[data-testid=nav-inbox]").click().catch(() => {});
+  // Back in the inbox (from History), the agent finds the new conversation waiting.
+  await agent.locator("[data-testid=nav-inbox]").click();
   await acceptByPreview(agent, "newconvzq");
   await waitForConsoleTexts(agent, ["One more thing newconvzq"]);
   assertNoProblems(stack);
