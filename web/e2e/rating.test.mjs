@@ -103,6 +103,8 @@ test("the visitor rates the closed conversation, the agent sees it, and the tran
   assert.match(await rating.textContent(), /rated the conversation 4 of 5/);
   assert.equal(await rating.locator("[data-testid=rating-comment]").textContent(), comment);
   assert.equal(await rating.locator("b").count(), 0, "the visitor's markup is text");
+  await assertAccessible(agent, "console with a rating");
+  if (SHOTS) await agent.screenshot({ path: `${SHOTS}/console-rating.png` });
 
   // And in History: the score in the list and the row in the transcript.
   await agent.locator("[data-testid=nav-history]").click();
@@ -110,6 +112,8 @@ test("the visitor rates the closed conversation, the agent sees it, and the tran
   await row.waitFor({ state: "visible" });
   await waitFor(async () => (await row.locator("[data-testid=history-rating] .rating-badge").getAttribute("data-score").catch(() => null)) === "4", "the score in History");
   assert.equal(await row.locator("[data-testid=history-rating] .rating-badge").getAttribute("aria-label"), "Rated 4 of 5");
+  await assertAccessible(agent, "History with a rating");
+  if (SHOTS) await agent.screenshot({ path: `${SHOTS}/history-rating.png` });
   await row.click();
   const stored = agent.locator("[data-testid=history-transcript] [data-testid=rating]");
   await stored.waitFor({ state: "visible" });

@@ -197,5 +197,5 @@ export class HistoryView {
 /** The visitor's score of a closed conversation, as stars with its number in words. */
 function ratingBadge(score: number | undefined): HTMLElement | string {
   if (!score) return "—";
-  return h("span", { class: "rating-badge", "data-score": score, title: `Rated ${score} of 5`, "aria-label": `Rated ${score} of 5` }, h("span", { "aria-hidden": "true", text: `★ ${score}` }));
+  return h("span", { class: "rating-badge", role: "img", "data-score": score, title: `Rated ${score} of 5`, "aria-label": `Rated ${score} of 5` }, h("span", { "aria-hidden": "true", text: `★ ${score}` }));
 }
