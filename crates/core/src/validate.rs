@@ -3,7 +3,8 @@
 use sha2::{Digest, Sha256};
 use sightline_proto::{
     MessageBody, PageInfo, VisitorDevice, MAX_CLIENT_ID_BYTES, MAX_EMAIL_BYTES, MAX_LINK_TITLE_CHARS,
-    MAX_PAGE_FIELD_BYTES, MAX_RATING_COMMENT_CHARS, MAX_RATING_SCORE, MAX_TEXT_CHARS, MAX_TIME_ZONE_BYTES, MAX_URL_BYTES,
+    MAX_PAGE_FIELD_BYTES, MAX_RATING_COMMENT_CHARS, MAX_RATING_SCORE, MAX_TEXT_CHARS, MAX_TIME_ZONE_BYTES,
+    MAX_URL_BYTES,
 };
 
 /// Why a field was refused; becomes a protocol error message.

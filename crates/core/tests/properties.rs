@@ -1640,7 +1640,10 @@ impl World {
                     }
                     EventKind::Rated { score, comment } => {
                         count(S_RATINGS);
-                        ensure!(c.status == ConversationStatus::Closed, "a rating of an open conversation");
+                        ensure!(
+                            c.status == ConversationStatus::Closed,
+                            "a rating of an open conversation"
+                        );
                         ensure!(
                             (1..=sightline_proto::MAX_RATING_SCORE).contains(score)
                                 && comment.as_deref() == Some("fine"),

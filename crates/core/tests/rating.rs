@@ -149,10 +149,7 @@ fn an_open_conversation_cannot_be_rated_waiting_or_active() {
     // No conversation at all yet.
     w.visitor(VISITOR, None, 0);
     rate(&mut w, VISITOR, None, 5, None);
-    assert_eq!(
-        refusal(&w.take(VISITOR)).map(|r| r.0),
-        Some(ErrorCode::NotFound)
-    );
+    assert_eq!(refusal(&w.take(VISITOR)).map(|r| r.0), Some(ErrorCode::NotFound));
     w.visitor_says(VISITOR, "v1", "Hi");
     let id = conversation_of(&w);
     w.take(VISITOR);
@@ -204,10 +201,7 @@ fn only_the_conversations_own_visitor_may_rate_it() {
     assert_eq!(code, ErrorCode::Forbidden);
     // Another visitor without naming it rates their own (open) conversation: refused.
     rate(&mut w, STRANGER, None, 1, Some("spite"));
-    assert_eq!(
-        refusal(&w.take(STRANGER)).map(|r| r.0),
-        Some(ErrorCode::InvalidState)
-    );
+    assert_eq!(refusal(&w.take(STRANGER)).map(|r| r.0), Some(ErrorCode::InvalidState));
     // A visitor with no conversation at all, naming it.
     w.visitor(3, None, 0);
     rate(&mut w, 3, Some(&id), 1, None);
@@ -266,7 +260,12 @@ fn a_blank_comment_is_stored_as_none_and_a_new_conversation_starts_afterwards() 
         .shell
         .events
         .keys()
-        .find(|k| **k != id && w.shell.events[*k].iter().any(|e| matches!(&e.kind, EventKind::Message { client_id, .. } if client_id == "v2")))
+        .find(|k| {
+            **k != id
+                && w.shell.events[*k]
+                    .iter()
+                    .any(|e| matches!(&e.kind, EventKind::Message { client_id, .. } if client_id == "v2"))
+        })
         .expect("a new conversation")
         .clone();
     w.take(VISITOR);

@@ -150,8 +150,16 @@ pub fn render(
             )),
             EventKind::Screenshot { state, .. } => Some(format!("Screenshot request: {}.", name_of(state))),
             EventKind::Rated { score, comment } => {
-                let stars = format!("{}{}", "★".repeat(usize::from(*score)), "☆".repeat(usize::from(MAX_RATING_SCORE.saturating_sub(*score))));
-                let who = if reader == Reader::Visitor { "You rated" } else { "The visitor rated" };
+                let stars = format!(
+                    "{}{}",
+                    "★".repeat(usize::from(*score)),
+                    "☆".repeat(usize::from(MAX_RATING_SCORE.saturating_sub(*score)))
+                );
+                let who = if reader == Reader::Visitor {
+                    "You rated"
+                } else {
+                    "The visitor rated"
+                };
                 Some(match comment {
                     Some(comment) => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}: {comment}"),
                     None => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}."),
@@ -487,14 +495,24 @@ mod tests {
                 comment: Some("Quick and kind\nthanks".into()),
             },
         ));
-        events.push(event(9, T + 300_000, EventKind::Rated { score: 2, comment: None }));
+        events.push(event(
+            9,
+            T + 300_000,
+            EventKind::Rated {
+                score: 2,
+                comment: None,
+            },
+        ));
         let tz = time_zone(None);
         let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
         assert!(
             visitor.contains("[00:03] You rated the conversation 4 of 5 ★★★★☆: Quick and kind\n        thanks\n"),
             "{visitor}"
         );
-        assert!(visitor.contains("You rated the conversation 2 of 5 ★★☆☆☆.\n"), "{visitor}");
+        assert!(
+            visitor.contains("You rated the conversation 2 of 5 ★★☆☆☆.\n"),
+            "{visitor}"
+        );
         let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
         assert!(
             agents.contains("The visitor rated the conversation 4 of 5 ★★★★☆: Quick and kind\n"),

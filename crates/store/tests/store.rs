@@ -401,8 +401,20 @@ async fn a_rating_is_read_back_with_the_summary_listed_and_searched() {
         store.apply(&batch).await.unwrap();
         let summary = store.conversation(&cid("conv-1")).await.unwrap().expect("stored");
         assert_eq!((summary.rating, summary.last_seq), (Some(2), 3));
-        assert_eq!(summary.preview.as_deref(), Some("where is my parcel"), "a rating is no preview");
-        assert_eq!(store.conversation(&cid("conv-2")).await.unwrap().expect("stored").rating, None);
+        assert_eq!(
+            summary.preview.as_deref(),
+            Some("where is my parcel"),
+            "a rating is no preview"
+        );
+        assert_eq!(
+            store
+                .conversation(&cid("conv-2"))
+                .await
+                .unwrap()
+                .expect("stored")
+                .rating,
+            None
+        );
         // What the hub loads for a returning visitor carries it (the one-rating rule).
         let back = store
             .visitor_by_token_hash(&token_hash("visitor-1"))

@@ -10,7 +10,12 @@ use crate::support::{client_builder, TestServer, Ws};
 
 /// Sends a rating with `ref: "rate"`; returns the refusal's code, or None when
 /// the visitor's own `rated` event came back.
-async fn rate(visitor: &mut Ws, conversation: Option<&ConversationId>, score: u8, comment: Option<&str>) -> Option<ErrorCode> {
+async fn rate(
+    visitor: &mut Ws,
+    conversation: Option<&ConversationId>,
+    score: u8,
+    comment: Option<&str>,
+) -> Option<ErrorCode> {
     visitor
         .send(json!({"type": "rate", "conversation": conversation, "score": score, "comment": comment, "ref": "rate"}))
         .await;
@@ -39,7 +44,8 @@ async fn chatted(server: &TestServer) -> (Ws, String, ConversationId, Ws) {
             |m| matches!(m, ServerMessage::Event { event, .. } if matches!(event.kind, EventKind::AgentJoined { .. })),
         )
         .await;
-    anna.say(Some(&conversation), "a-1", "It left the depot this morning").await;
+    anna.say(Some(&conversation), "a-1", "It left the depot this morning")
+        .await;
     (visitor, token, conversation, anna)
 }
 
@@ -58,7 +64,10 @@ async fn the_visitor_rates_once_after_the_close_and_the_agent_sees_it_everywhere
 
     // Out of bounds: refused, nothing stored.
     let long = "ö".repeat(sightline_proto::MAX_RATING_COMMENT_CHARS + 1);
-    assert_eq!(rate(&mut visitor, None, 4, Some(&long)).await, Some(ErrorCode::TooLarge));
+    assert_eq!(
+        rate(&mut visitor, None, 4, Some(&long)).await,
+        Some(ErrorCode::TooLarge)
+    );
     assert_eq!(rate(&mut visitor, None, 0, None).await, Some(ErrorCode::BadRequest));
     // A score that is not a small number is not a rating at all.
     visitor
@@ -209,7 +218,8 @@ async fn the_one_rating_rule_survives_a_restart() {
 
     let server = TestServer::start_in(data_dir, Vec::new()).await;
     let mut visitor = server.visitor().await;
-    visitor.send(json!({"type": "visitor_hello", "protocol": 1, "token": token, "after_seq": 0, "page": null}))
+    visitor
+        .send(json!({"type": "visitor_hello", "protocol": 1, "token": token, "after_seq": 0, "page": null}))
         .await;
     match visitor
         .expect(|m| matches!(m, ServerMessage::VisitorWelcome { .. }))
@@ -225,9 +235,7 @@ async fn the_one_rating_rule_survives_a_restart() {
         other => panic!("{other:?}"),
     }
     // The replay (with the stored rating) first.
-    visitor
-        .expect(|m| matches!(m, ServerMessage::Synced { .. }))
-        .await;
+    visitor.expect(|m| matches!(m, ServerMessage::Synced { .. })).await;
     assert_eq!(
         rate(&mut visitor, None, 5, None).await,
         Some(ErrorCode::InvalidState),
