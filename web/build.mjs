@@ -137,6 +137,9 @@ async function buildDist() {
   // The away form (leave an e-mail address): loaded by widget.js when nobody is available.
   const away = await bundle("src/widget/away-main.ts", "iife");
   sizes.push(["widget-away.js", await writeOut("widget-away.js", away)]);
+  // The end card (a rating, the transcript as a download): loaded by widget.js when a conversation has closed.
+  const end = await bundle("src/widget/end-main.ts", "iife");
+  sizes.push(["widget-end.js", await writeOut("widget-end.js", end)]);
   // The widget's words in another language: loaded by widget.js before it mounts.
   for (const lang of WIDGET_LANGS) {
     const global = `__sightline${lang[0].toUpperCase() + lang.slice(1)}Module`;
@@ -149,7 +152,7 @@ async function buildDist() {
   const staticDir = path.join(root, "static");
   for (const file of await listFiles(staticDir)) {
     const rel = path.relative(staticDir, file).split(path.sep).join("/");
-    if (["widget.js", "console/app.js", "console/mirror.js", "widget-share.js", "widget-cobrowse.js", "widget-images.js", "join/app.js", ...WIDGET_LANGS.map((l) => `widget-${l}.js`)].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
+    if (["widget.js", "console/app.js", "console/mirror.js", "widget-share.js", "widget-cobrowse.js", "widget-images.js", "widget-links.js", "widget-away.js", "widget-end.js", "join/app.js", ...WIDGET_LANGS.map((l) => `widget-${l}.js`)].includes(rel)) throw new Error(`static/${rel} would overwrite a bundle`);
     sizes.push([rel, await writeOut(rel, await fs.readFile(file))]);
   }
   for (const [name, size] of sizes) console.log(`  dist/${name.padEnd(28)} ${kb(size)}`);

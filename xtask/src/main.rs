@@ -487,6 +487,11 @@ fn client_message_seeds() -> Vec<(String, Vec<u8>)> {
             away: true,
         },
         C::SetAway { away: false },
+        C::Rate {
+            conversation: None,
+            score: 4,
+            comment: Some("Quick and kind".into()),
+        },
         C::LeaveEmail {
             email: "vera@example.com".into(),
         },

@@ -31,10 +31,10 @@ impl AgentAction {
     ];
 }
 
-/// Why an agent may not.
+/// Why an agent (or a visitor) may not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
-    /// It is another agent's conversation.
+    /// It is another agent's conversation (or another visitor's).
     NotYours,
     /// Nobody may, in this state (the text is for the person).
     State(&'static str),
@@ -102,6 +102,22 @@ pub fn agent_may_transfer(
         ConversationStatus::Closed => Err(Denied::State("the conversation is closed")),
         ConversationStatus::Active if owner == Some(agent_id) || is_admin => Ok(()),
         ConversationStatus::Active => Err(Denied::NotYours),
+    }
+}
+
+/// Whether a visitor may rate a conversation: only their own (`own`: it is the
+/// conversation their widget shows), only once it is closed (a rating is about
+/// the whole conversation, and an open one may still go either way; one closed
+/// while it waited counts too: "nobody answered" is feedback), and only once (a
+/// second rating is refused, never a replacement: what agents saw stays true).
+pub fn visitor_may_rate(own: bool, status: ConversationStatus, rated: bool) -> Result<(), Denied> {
+    match (own, status, rated) {
+        (false, _, _) => Err(Denied::NotYours),
+        (true, ConversationStatus::Waiting | ConversationStatus::Active, _) => Err(Denied::State(
+            "the conversation is still open: rate it once it has ended",
+        )),
+        (true, ConversationStatus::Closed, true) => Err(Denied::State("this conversation is already rated")),
+        (true, ConversationStatus::Closed, false) => Ok(()),
     }
 }
 
@@ -239,6 +255,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every cell: whose it is × status × rated before. Exactly one cell allows,
+    /// and a rating, once given, closes it.
+    #[test]
+    fn the_rating_table() {
+        use ConversationStatus::*;
+        let mut allowed = 0;
+        for own in [false, true] {
+            for status in [Waiting, Active, Closed] {
+                for rated in [false, true] {
+                    let got = visitor_may_rate(own, status, rated);
+                    let expected = match (own, status, rated) {
+                        (false, _, _) => Err(Denied::NotYours),
+                        (true, Closed, false) => Ok(()),
+                        (true, Closed, true) => Err(Denied::State("this conversation is already rated")),
+                        (true, _, _) => Err(Denied::State(
+                            "the conversation is still open: rate it once it has ended",
+                        )),
+                    };
+                    assert_eq!(got, expected, "own {own} {status:?} rated {rated}");
+                    if got.is_ok() {
+                        allowed += 1;
+                        assert!(
+                            visitor_may_rate(own, status, true).is_err(),
+                            "a rated conversation is rated again"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(allowed, 1);
     }
 
     /// Every cell: action × status × whose it is.

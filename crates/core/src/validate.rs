@@ -3,7 +3,8 @@
 use sha2::{Digest, Sha256};
 use sightline_proto::{
     MessageBody, PageInfo, VisitorDevice, MAX_CLIENT_ID_BYTES, MAX_EMAIL_BYTES, MAX_LINK_TITLE_CHARS,
-    MAX_PAGE_FIELD_BYTES, MAX_TEXT_CHARS, MAX_TIME_ZONE_BYTES, MAX_URL_BYTES,
+    MAX_PAGE_FIELD_BYTES, MAX_RATING_COMMENT_CHARS, MAX_RATING_SCORE, MAX_TEXT_CHARS, MAX_TIME_ZONE_BYTES,
+    MAX_URL_BYTES,
 };
 
 /// Why a field was refused; becomes a protocol error message.
@@ -37,6 +38,25 @@ pub fn validate_note(text: &str) -> Result<(), Invalid> {
         )));
     }
     Ok(())
+}
+
+/// A visitor's rating: a score from 1 to [`MAX_RATING_SCORE`], and a comment
+/// of at most [`MAX_RATING_COMMENT_CHARS`] characters once trimmed (a blank one
+/// is none). Returns what is stored.
+pub fn normalize_rating(score: u8, comment: Option<String>) -> Result<(u8, Option<String>), Invalid> {
+    if !(1..=MAX_RATING_SCORE).contains(&score) {
+        return Err(Invalid::Bad(format!("a score is from 1 to {MAX_RATING_SCORE}")));
+    }
+    let comment = comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_RATING_COMMENT_CHARS)
+    {
+        return Err(Invalid::TooLarge(format!(
+            "a comment can have at most {MAX_RATING_COMMENT_CHARS} characters"
+        )));
+    }
+    Ok((score, comment))
 }
 
 /// A message body. Links must be absolute http(s) URLs without credentials.
@@ -169,6 +189,35 @@ pub fn normalize_body(body: MessageBody) -> Result<MessageBody, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every score a frame can carry, and comments at and around the bound.
+    #[test]
+    fn a_rating_is_a_score_from_one_to_five_and_a_bounded_comment() {
+        for score in 0..=u8::MAX {
+            let got = normalize_rating(score, None);
+            if (1..=MAX_RATING_SCORE).contains(&score) {
+                assert_eq!(got, Ok((score, None)), "{score}");
+            } else {
+                assert!(matches!(got, Err(Invalid::Bad(_))), "{score}: {got:?}");
+            }
+        }
+        let of = |n: usize| "é".repeat(n);
+        assert_eq!(
+            normalize_rating(5, Some(of(MAX_RATING_COMMENT_CHARS))),
+            Ok((5, Some(of(MAX_RATING_COMMENT_CHARS))))
+        );
+        assert!(matches!(
+            normalize_rating(5, Some(of(MAX_RATING_COMMENT_CHARS + 1))),
+            Err(Invalid::TooLarge(_))
+        ));
+        // Blank is none; what is kept is trimmed (and counted trimmed).
+        assert_eq!(normalize_rating(3, Some(" \n\t ".into())), Ok((3, None)));
+        assert_eq!(
+            normalize_rating(3, Some(format!("  {}  ", of(MAX_RATING_COMMENT_CHARS)))),
+            Ok((3, Some(of(MAX_RATING_COMMENT_CHARS))))
+        );
+        assert_eq!(normalize_rating(1, Some(" slow ".into())), Ok((1, Some("slow".into()))));
+    }
 
     #[test]
     fn links_are_stored_in_their_standard_form() {

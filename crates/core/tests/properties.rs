@@ -150,6 +150,9 @@ enum Msg {
     /// The agent sends the visitor to a page (`n` picks one of a few URLs, some
     /// on another origin or scheme).
     PushPage(Pick, u8),
+    /// The visitor rates a conversation (`score` 0 to 6: some out of range;
+    /// `long`: a comment one character over the limit).
+    Rate(Option<Pick>, u8, bool),
     /// A hello on a socket that already said one.
     HelloAgain,
 }
@@ -305,6 +308,7 @@ fn visitor_msg() -> impl Strategy<Value = Msg> {
         1 => pick().prop_map(Msg::Accept),
         1 => (pick(), any::<bool>()).prop_map(|(p, long)| Msg::ShareInvite(p, long)),
         1 => Just(Msg::ShareKeyCreate),
+        4 => (opt_pick(), 0u8..7, prop::bool::weighted(0.1)).prop_map(|(p, score, long)| Msg::Rate(p, score, long)),
         1 => Just(Msg::HelloAgain),
     ]
 }
@@ -332,6 +336,7 @@ fn agent_msg() -> impl Strategy<Value = Msg> {
         3 => (pick(), 0u8..4).prop_map(|(p, n)| Msg::PushPage(p, n)),
         1 => pick().prop_map(Msg::ControlReport),
         1 => (pick(), grant_step()).prop_map(|(p, s)| Msg::GrantStep(p, s)),
+        1 => (opt_pick(), 1u8..6).prop_map(|(p, score)| Msg::Rate(p, score, false)),
         1 => Just(Msg::HelloAgain),
     ]
 }
@@ -478,6 +483,10 @@ impl Model {
             grants: Vec::new(),
             visitor_email: None,
             screenshot: None,
+            rating: c.events.iter().find_map(|e| match e.kind {
+                EventKind::Rated { score, .. } => Some(score),
+                _ => None,
+            }),
             visitor_identity: None,
             visitor: None,
         })
@@ -620,6 +629,8 @@ struct World {
     /// capability.
     streams: BTreeMap<StreamId, (ConversationId, Capability)>,
     stream_order: Vec<StreamId>,
+    /// The socket whose message the hub is handling.
+    acting: Option<ConnId>,
 }
 
 type Check = Result<(), String>;
@@ -632,7 +643,7 @@ macro_rules! ensure {
     };
 }
 
-static STATS: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
+static STATS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 const S_CASES: usize = 0;
 const S_STEPS: usize = 1;
 const S_SIGNALS: usize = 2;
@@ -642,6 +653,7 @@ const S_LOOKUPS: usize = 5;
 const S_RESTARTS: usize = 6;
 const S_RETRIES: usize = 7;
 const S_STREAMS: usize = 8;
+const S_RATINGS: usize = 9;
 
 fn count(which: usize) {
     STATS[which].fetch_add(1, Ordering::Relaxed);
@@ -718,6 +730,7 @@ impl World {
             fail_next: false,
             streams: BTreeMap::new(),
             stream_order: Vec::new(),
+            acting: None,
         }
     }
 
@@ -1032,11 +1045,14 @@ impl World {
                     _ => None,
                 };
                 self.joined.clear();
-                self.feed(Input::Message {
+                self.acting = Some(conn);
+                let fed = self.feed(Input::Message {
                     conn,
                     message,
                     request_ref: None,
-                })?;
+                });
+                self.acting = None;
+                fed?;
                 let joined = std::mem::take(&mut self.joined);
                 match (redeemed, joined.as_slice()) {
                     (_, []) => Ok(()),
@@ -1272,6 +1288,15 @@ impl World {
                     KeyChoice::Known(_) | KeyChoice::Wrong => "000000000".into(),
                     KeyChoice::Garbage => "12ab".into(),
                 },
+            },
+            Msg::Rate(p, score, long) => ClientMessage::Rate {
+                conversation: p.map(|p| self.pick_conversation(p)),
+                score,
+                comment: Some(if long {
+                    "x".repeat(sightline_proto::MAX_RATING_COMMENT_CHARS + 1)
+                } else {
+                    "fine".into()
+                }),
             },
             Msg::HelloAgain => match actor {
                 Actor::Visitor(_) => ClientMessage::VisitorHello {
@@ -1582,10 +1607,13 @@ impl World {
                     .ok_or("an event of an unknown conversation")?;
                 let last = c.events.len() as u64;
                 ensure!(event.seq == last + 1, "seq {} after {last}: not gap-free", event.seq);
-                if let Some(previous) = c.events.last() {
+                // After the close, only the visitor's rating, once.
+                let rated = c.events.iter().any(|e| matches!(e.kind, EventKind::Rated { .. }));
+                if c.events.iter().any(|e| matches!(e.kind, EventKind::Closed { .. })) {
                     ensure!(
-                        !matches!(previous.kind, EventKind::Closed { .. }),
-                        "an event after the conversation closed"
+                        matches!(event.kind, EventKind::Rated { .. }) && !rated,
+                        "{:?} after the conversation closed (rated before: {rated})",
+                        event.kind
                     );
                 }
                 ensure!(
@@ -1609,6 +1637,28 @@ impl World {
                     }
                     EventKind::Identified { .. } => {
                         return Err("an identity stored without an identity secret".into());
+                    }
+                    EventKind::Rated { score, comment } => {
+                        count(S_RATINGS);
+                        ensure!(
+                            c.status == ConversationStatus::Closed,
+                            "a rating of an open conversation"
+                        );
+                        ensure!(
+                            (1..=sightline_proto::MAX_RATING_SCORE).contains(score)
+                                && comment.as_deref() == Some("fine"),
+                            "a rating out of bounds: {score} {comment:?}"
+                        );
+                        let by = self
+                            .acting
+                            .and_then(|conn| self.conns.get(&conn))
+                            .filter(|k| k.kind == Kind::Visitor)
+                            .and_then(|k| k.token_hash.as_ref())
+                            .and_then(|hash| m.visitor_by_hash.get(hash));
+                        ensure!(
+                            by == Some(&c.visitor),
+                            "a rating by someone other than the conversation's visitor: {by:?}"
+                        );
                     }
                     EventKind::EmailLeft { email } => {
                         ensure!(
@@ -1842,6 +1892,11 @@ impl World {
             s.agent.as_ref().map(|a| a.id) == c.agent.as_ref().map(|a| a.id),
             "summary owner differs"
         );
+        let rated = c.events.iter().find_map(|e| match e.kind {
+            EventKind::Rated { score, .. } => Some(score),
+            _ => None,
+        });
+        ensure!(s.rating == rated, "summary rating {:?}, stored {rated:?}", s.rating);
         let live = c
             .latest_share
             .as_ref()
@@ -2408,6 +2463,7 @@ fn the_hub_keeps_its_invariants() {
             "restarts",
             "retries",
             "streams granted",
+            "ratings stored",
         ];
         for (name, value) in names.iter().zip(STATS.iter()) {
             eprintln!("{name}: {}", value.load(Ordering::Relaxed));

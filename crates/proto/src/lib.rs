@@ -364,6 +364,10 @@ pub enum EventKind {
         agent: Option<AgentRef>,
         note: Option<String>,
     },
+    /// The visitor rated the conversation once it was closed: `score` from 1
+    /// (bad) to [`MAX_RATING_SCORE`] (very good), and an optional comment (at most
+    /// [`MAX_RATING_COMMENT_CHARS`] characters). One per conversation.
+    Rated { score: u8, comment: Option<String> },
 }
 
 impl EventKind {
@@ -512,6 +516,11 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub screenshot: Option<ScreenshotSummary>,
+    /// The visitor's rating of the closed conversation, 1 to
+    /// [`MAX_RATING_SCORE`] (the [`EventKind::Rated`] event has the comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub rating: Option<u8>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -676,6 +685,16 @@ pub enum ClientMessage {
         conversation: ConversationId,
         to: Option<AgentId>,
         note: Option<String>,
+    },
+    /// Visitor: rate their conversation once it is closed, once: `score` from 1 to
+    /// [`MAX_RATING_SCORE`], an optional comment of at most
+    /// [`MAX_RATING_COMMENT_CHARS`] characters. Stored as [`EventKind::Rated`]
+    /// (which both sides receive); a refusal is an error. `conversation` may be
+    /// left empty (their own is implied).
+    Rate {
+        conversation: Option<ConversationId>,
+        score: u8,
+        comment: Option<String>,
     },
 }
 
@@ -1023,7 +1042,9 @@ pub fn typescript_declarations() -> String {
          export const MAX_CONTROL_TEXT_CHARS = {MAX_CONTROL_TEXT_CHARS};\n\
          export const MAX_CONTROL_TARGET_CHARS = {MAX_CONTROL_TARGET_CHARS};\n\
          export const MAX_PUSH_URL_BYTES = {MAX_PUSH_URL_BYTES};\n\
-         export const MAX_INK_POINTS = {MAX_INK_POINTS};\n"
+         export const MAX_INK_POINTS = {MAX_INK_POINTS};\n\
+         export const MAX_RATING_SCORE = {MAX_RATING_SCORE};\n\
+         export const MAX_RATING_COMMENT_CHARS = {MAX_RATING_COMMENT_CHARS};\n"
     ));
     out
 }
@@ -1117,6 +1138,51 @@ mod tests {
             agent: None,
         });
         assert_eq!(closed.for_visitor(), Some(closed.clone()));
+    }
+
+    /// The largest rating a visitor may send (the longest comment, of characters
+    /// that JSON escapes the most or that take four bytes) fits in one frame, as
+    /// does the event and the summary that carry it back.
+    #[test]
+    fn the_largest_rating_fits_in_a_frame() {
+        for worst in ['\u{1}', '𝄞', '"'] {
+            let comment: String = std::iter::repeat_n(worst, MAX_RATING_COMMENT_CHARS).collect();
+            let rate = ClientMessage::Rate {
+                conversation: Some(ConversationId::from("c".repeat(64))),
+                score: MAX_RATING_SCORE,
+                comment: Some(comment.clone()),
+            };
+            let json = serde_json::to_string(&ClientFrame {
+                message: rate.clone(),
+                request_ref: Some("r".repeat(MAX_REQUEST_REF_BYTES)),
+            })
+            .expect("serializes");
+            assert!(json.len() <= MAX_FRAME_BYTES, "{} bytes", json.len());
+            assert_eq!(ClientFrame::parse(&json).expect("parses").message, rate);
+            let event = ServerMessage::Event {
+                conversation: ConversationId::from("c".repeat(64)),
+                event: Event {
+                    seq: u64::MAX,
+                    at: u64::MAX,
+                    kind: EventKind::Rated {
+                        score: MAX_RATING_SCORE,
+                        comment: Some(comment),
+                    },
+                },
+            };
+            let json = serde_json::to_string(&event).expect("serializes");
+            assert!(json.len() <= MAX_FRAME_BYTES, "{} bytes", json.len());
+        }
+        // A score is a small number on the wire: anything else is not a rating.
+        assert!(ClientFrame::parse(r#"{"type":"rate","conversation":null,"score":300,"comment":null}"#).is_err());
+        assert!(ClientFrame::parse(r#"{"type":"rate","conversation":null,"score":-1,"comment":null}"#).is_err());
+        assert!(ClientFrame::parse(r#"{"type":"rate","conversation":null,"score":"5","comment":null}"#).is_err());
+        let rated = serde_json::to_value(EventKind::Rated {
+            score: 4,
+            comment: None,
+        })
+        .expect("serializes");
+        assert_eq!(rated, serde_json::json!({"kind": "rated", "score": 4, "comment": null}));
     }
 
     #[test]

@@ -106,3 +106,7 @@ pub const MAX_SAVED_REPLIES: usize = 500;
 pub const MAX_SHORTCUT_CHARS: usize = 32;
 /// Longest saved-reply title, in characters.
 pub const MAX_SAVED_REPLY_TITLE_CHARS: usize = 100;
+/// The best score of a visitor's rating (the worst is 1).
+pub const MAX_RATING_SCORE: u8 = 5;
+/// Longest comment with a visitor's rating, in characters.
+pub const MAX_RATING_COMMENT_CHARS: usize = 1000;

@@ -736,6 +736,7 @@ mod tests {
             grants: Vec::new(),
             visitor_email: None,
             screenshot: None,
+            rating: None,
             visitor_identity: None,
             visitor: None,
         }

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
-use sightline_proto::{AgentRef, ConversationId, ConversationSummary, Event, EventKind, MessageBody, Role};
+use sightline_proto::{
+    AgentRef, ConversationId, ConversationSummary, Event, EventKind, MessageBody, Role, MAX_RATING_SCORE,
+};
 
 use crate::api::{Agent, ApiResult, Failure};
 use crate::images::{bearer, with_cors};
@@ -147,6 +149,22 @@ pub fn render(
                 .join(", ")
             )),
             EventKind::Screenshot { state, .. } => Some(format!("Screenshot request: {}.", name_of(state))),
+            EventKind::Rated { score, comment } => {
+                let stars = format!(
+                    "{}{}",
+                    "★".repeat(usize::from(*score)),
+                    "☆".repeat(usize::from(MAX_RATING_SCORE.saturating_sub(*score)))
+                );
+                let who = if reader == Reader::Visitor {
+                    "You rated"
+                } else {
+                    "The visitor rated"
+                };
+                Some(match comment {
+                    Some(comment) => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}: {comment}"),
+                    None => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}."),
+                })
+            }
             EventKind::PageViewed { .. }
             | EventKind::Control { .. }
             | EventKind::Note { .. }
@@ -450,6 +468,42 @@ mod tests {
         );
         assert!(
             agents.contains("Note (agents only): knows about the refund, secret"),
+            "{agents}"
+        );
+    }
+
+    #[test]
+    fn a_rating_is_in_both_copies_with_its_comment() {
+        let mut events = events();
+        events.push(event(
+            8,
+            T + 300_000,
+            EventKind::Rated {
+                score: 4,
+                comment: Some("Quick and kind\nthanks".into()),
+            },
+        ));
+        events.push(event(
+            9,
+            T + 300_000,
+            EventKind::Rated {
+                score: 2,
+                comment: None,
+            },
+        ));
+        let tz = time_zone(None);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        assert!(
+            visitor.contains("[00:03] You rated the conversation 4 of 5 ★★★★☆: Quick and kind\n        thanks\n"),
+            "{visitor}"
+        );
+        assert!(
+            visitor.contains("You rated the conversation 2 of 5 ★★☆☆☆.\n"),
+            "{visitor}"
+        );
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        assert!(
+            agents.contains("The visitor rated the conversation 4 of 5 ★★★★☆: Quick and kind\n"),
             "{agents}"
         );
     }

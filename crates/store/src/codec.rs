@@ -79,6 +79,12 @@ impl<'a> EventColumns<'a> {
                 Some(client_id.as_str()),
                 Some(text.to_lowercase()),
             ),
+            // Agents find a conversation by what the visitor said of it.
+            EventKind::Rated { comment, .. } => (
+                Some(role_str(Role::Visitor)),
+                None,
+                comment.as_ref().map(|c| c.to_lowercase()),
+            ),
             // Agents find a conversation by the address the visitor left.
             EventKind::EmailLeft { email } => (Some(role_str(Role::Visitor)), None, Some(email.to_lowercase())),
             // And by who the site says the visitor is.
@@ -130,7 +136,9 @@ pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.status, c.agent_id, c.agent_di
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'email_left' \
       ORDER BY e.seq DESC LIMIT 1) AS email_left, \
      (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'identified' \
-      ORDER BY e.seq DESC LIMIT 1) AS identified";
+      ORDER BY e.seq DESC LIMIT 1) AS identified, \
+     (SELECT e.data FROM events e WHERE e.conversation_id = c.id AND e.kind = 'rated' \
+      ORDER BY e.seq DESC LIMIT 1) AS rated";
 
 pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
     let status: String = row.try_get("status")?;
@@ -185,6 +193,13 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         visitor_identity: match row.try_get::<Option<String>, _>("identified")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
                 EventKind::Identified { identity } => Some(Box::new(identity)),
+                _ => None,
+            },
+            None => None,
+        },
+        rating: match row.try_get::<Option<String>, _>("rated")? {
+            Some(data) => match serde_json::from_str::<EventKind>(&data)? {
+                EventKind::Rated { score, .. } => Some(score),
                 _ => None,
             },
             None => None,

@@ -373,6 +373,72 @@ async fn an_identified_visitor_is_read_back_searched_and_found_from_another_brow
 }
 
 #[tokio::test]
+async fn a_rating_is_read_back_with_the_summary_listed_and_searched() {
+    on_each_backend("rating", |db: TestDb| async move {
+        let store = db.connect().await;
+        let mut batch = visitor_with_message(1, 100, "where is my parcel");
+        batch.extend(visitor_with_message(2, 110, "hello"));
+        batch.push(set_status("conv-1", ConversationStatus::Closed, None, 200));
+        batch.push(event(
+            "conv-1",
+            2,
+            200,
+            EventKind::Closed {
+                by: Role::Visitor,
+                agent: None,
+            },
+        ));
+        batch.push(event(
+            "conv-1",
+            3,
+            250,
+            EventKind::Rated {
+                score: 2,
+                comment: Some("Took AGES to answer".into()),
+            },
+        ));
+        batch.push(activity("conv-1", 250));
+        store.apply(&batch).await.unwrap();
+        let summary = store.conversation(&cid("conv-1")).await.unwrap().expect("stored");
+        assert_eq!((summary.rating, summary.last_seq), (Some(2), 3));
+        assert_eq!(
+            summary.preview.as_deref(),
+            Some("where is my parcel"),
+            "a rating is no preview"
+        );
+        assert_eq!(
+            store
+                .conversation(&cid("conv-2"))
+                .await
+                .unwrap()
+                .expect("stored")
+                .rating,
+            None
+        );
+        // What the hub loads for a returning visitor carries it (the one-rating rule).
+        let back = store
+            .visitor_by_token_hash(&token_hash("visitor-1"))
+            .await
+            .unwrap()
+            .and_then(|v| v.latest)
+            .expect("their conversation");
+        assert_eq!(back.summary.rating, Some(2));
+        // The history list has it, and finds the conversation by the comment.
+        let page = store.list_conversations(&ConversationQuery::default()).await.unwrap();
+        let listed: Vec<(String, Option<u8>)> = page
+            .conversations
+            .iter()
+            .map(|c| (c.id.as_str().to_owned(), c.rating))
+            .collect();
+        assert!(listed.contains(&("conv-1".to_owned(), Some(2))), "{listed:?}");
+        assert!(listed.contains(&("conv-2".to_owned(), None)), "{listed:?}");
+        assert_eq!(search(&store, "ages").await, vec!["conv-1".to_owned()]);
+        store.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn concurrent_demotions_never_leave_the_server_without_an_admin() {
     on_each_backend("last-admin-race", |db: TestDb| async move {
         let store = db.connect().await;

@@ -60,7 +60,7 @@ export class HistoryView {
         h(
           "table",
           { class: "table", "data-testid": "history-table" },
-          h("thead", null, h("tr", null, h("th", { text: "Visitor" }), h("th", { text: "Last message" }), h("th", { text: "Status" }), h("th", { text: "Agent" }), h("th", { text: "Started" }))),
+          h("thead", null, h("tr", null, h("th", { text: "Visitor" }), h("th", { text: "Last message" }), h("th", { text: "Status" }), h("th", { text: "Agent" }), h("th", { text: "Rating" }), h("th", { text: "Started" }))),
           this.body,
         ),
         this.empty,
@@ -133,6 +133,7 @@ export class HistoryView {
       h("td", { class: "cell-preview", "data-testid": "history-preview", text: c.preview || "—" }),
       h("td", null, h("span", { class: `status-pill ${c.status}`, text: c.status })),
       h("td", { text: c.agent?.display_name || "—" }),
+      h("td", { class: "nowrap", "data-testid": "history-rating" }, ratingBadge(c.rating)),
       h("td", { class: "nowrap", text: formatTime(c.created_at) }),
     );
     tr.addEventListener("keydown", (ev) => {
@@ -176,6 +177,7 @@ export class HistoryView {
                   h("span", { class: `status-pill ${c.status}`, text: c.status }),
                   h("span", { text: `Started ${formatTime(c.created_at)}` }),
                   c.agent ? h("span", { text: `Agent: ${c.agent.display_name}` }) : null,
+                  c.rating ? ratingBadge(c.rating) : null,
                   c.page ? h("span", { class: "page-info", title: c.page.url, text: c.page.title || c.page.url }) : null,
                 ),
               ),
@@ -190,4 +192,10 @@ export class HistoryView {
       replaceChildren(this.detail, h("div", { class: "page" }, back, h("p", { class: "form-error", role: "alert", text: (e as Error).message })));
     }
   }
+}
+
+/** The visitor's score of a closed conversation, as stars with its number in words. */
+function ratingBadge(score: number | undefined): HTMLElement | string {
+  if (!score) return "—";
+  return h("span", { class: "rating-badge", role: "img", "data-score": score, title: `Rated ${score} of 5`, "aria-label": `Rated ${score} of 5` }, h("span", { "aria-hidden": "true", text: `★ ${score}` }));
 }

@@ -338,6 +338,9 @@ function startApp(me: Me): void {
       if (page === "inbox") inbox.placeNotice(toastEl);
       else if (toastEl.parentElement !== shell) shell.appendChild(toastEl);
     }
+    // The inbox renders only while shown: what changed meanwhile (a new visitor
+    // waiting while History was open) shows on coming back.
+    if (next === "inbox") inbox.render();
     if (next === "history") history.show(arg);
     if (next === "admin") void admin.load();
     if (next === "install") void install.load();

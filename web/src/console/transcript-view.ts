@@ -3,6 +3,7 @@
 
 import type { AgentRef, Capability, ControlRefusal, Event, ImageRef, MessageBody } from "../protocol.gen";
 import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
+import { stars } from "../lib/rating";
 import type { TranscriptItem } from "../lib/transcript";
 import { ICONS, h, icon } from "../ui/dom";
 import type { Row } from "../ui/keyed";
@@ -229,6 +230,22 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
               h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Handover note" }), h("span", { class: "note-private", text: "Only agents see this" })),
               h("div", { class: "note-text", "data-testid": "note-text", text: note }),
             ),
+          ),
+      };
+    }
+    case "rated": {
+      // The comment is the visitor's text: textContent only, like a message.
+      const text = `${ctx.visitor} rated the conversation ${e.score} of 5`;
+      const comment = e.comment;
+      return {
+        key,
+        sig: `rated|${e.seq}|${ctx.visitor}`,
+        build: () =>
+          h(
+            "div",
+            { class: "rating", "data-testid": "rating", "data-score": e.score, role: "note", "aria-label": `${text}${comment ? `: ${comment}` : ""}` },
+            h("div", { class: "sys" }, h("span", { class: "rating-stars", "aria-hidden": "true", text: stars(e.score) }), h("span", { text }), h("time", { text: formatTime(e.at) })),
+            comment ? h("div", { class: "rating-comment", "data-testid": "rating-comment", text: comment }) : null,
           ),
       };
     }

@@ -132,8 +132,8 @@ export class VisitorSession {
     return () => this.interceptors.delete(fn);
   }
 
-  /** Send a message now if the server has welcomed us; false otherwise. */
-  send(msg: ClientMessage): boolean {
+  /** Send a message (with a `ref`, if any) now if the server has welcomed us; false otherwise. */
+  send(msg: ClientFrame): boolean {
     return this.welcomed && this.conn.send(msg);
   }
 

@@ -17,14 +17,14 @@ export interface AwayHost {
 
 export interface AwayApi {
   /** Fills `slot` (a row of the chat log) with the form. */
-  form(slot: HTMLElement): void;
+  fill(slot: HTMLElement): void;
 }
 
 export function mountAway(host: AwayHost): AwayApi {
   const t = AWAY_STRINGS[host.lang] || AWAY_STRINGS.en;
   adoptStyles(host.styleRoot, css);
   return {
-    form(slot) {
+    fill(slot) {
       const email = h("input", { class: "input", type: "email", required: true, autocomplete: "email", "aria-label": t.emailLabel, "data-testid": "email" });
       const form = h(
         "form",

@@ -414,25 +414,26 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
     const out: Row[] = parts.map((p) => ("build" in p ? p : messageRow(p)));
     const state = session.state;
     const pendingNew = session.transcript.outboxItems().some((o) => o.state !== "acked");
-    if (state === "closed" && !pendingNew) out.push(systemRow("h:closed", t.startNew, "hint"));
-    // Nobody available: no promise of an agent shortly, but the offer of an address.
+    // Closed: the end card (a rating, the transcript; widget-end.js), one per conversation.
+    if (state === "closed" && !pendingNew) out.push(slotRow("end:" + conv, withEnd), systemRow("h:closed", t.startNew, "hint"));
+    // Nobody available: no promise of an agent shortly, but the offer of an address
+    // (the form is widget-away.js).
     else if (state === "waiting" && session.agentsAvailable === false) {
-      if (!session.visitorEmail) out.push(awayRow);
+      if (!session.visitorEmail) out.push(slotRow("away", withAway));
     } else if (state === "waiting") out.push(systemRow("h:waiting", t.waitingNote, "hint"));
     return out;
   }
 
-  // Nobody is available: the visitor may leave an address to be answered at
-  // (the form is widget-away.js).
-  const awayRow: Row = {
-    key: "h:away",
+  /** A row that a lazily loaded bundle fills (`data-testid` NAME-slot for key NAME[:…]). */
+  const slotRow = (key: string, fill: (then: (api: { fill(slot: HTMLElement): void }) => void) => void): Row => ({
+    key: "h:" + key,
     sig: "",
     build: () => {
-      const slot = h("div", { "data-testid": "away-slot" });
-      withAway((m) => m.form(slot));
+      const slot = h("div", { "data-testid": key.split(":")[0] + "-slot" });
+      fill((m) => m.fill(slot));
       return slot;
     },
-  };
+  });
 
   function renderLog(): void {
     list.update(log, computeRows(), greeting);
@@ -597,7 +598,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   // ---- link cards: widget-links.js, for the first link an agent sends ----
   const withLinks = lazy<{ card(slot: HTMLElement, url: string, title: string | null): void }>("links", (m) => m.mountLinks(base));
   // ---- the away form: widget-away.js ----
-  const withAway = lazy<{ form(slot: HTMLElement): void }>("away", (m) => m.mountAway(base));
+  const withAway = lazy<{ fill(slot: HTMLElement): void }>("away", (m) => m.mountAway(base));
+  // ---- the end card (a rating, the transcript): widget-end.js, once a conversation closed ----
+  const withEnd = lazy<{ fill(slot: HTMLElement): void }>("end", (m) => m.mountEnd(base));
   // Text wins over a picture of it (office apps put both on the clipboard).
   const firstImage = (dt: DataTransfer | null) => (dt?.getData("text/plain") ? null : Array.from(dt?.files || []).find((f) => /^image\//.test(f.type)));
   const files = (ev: DragEvent) => ev.dataTransfer?.types.includes("Files");

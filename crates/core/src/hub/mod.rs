@@ -34,7 +34,8 @@ use crate::records::{
     preview_of, NewImage, Persist, StoredConversation, StoredVisitor, VisitorId, ACTIVITY_STORE_INTERVAL_MS,
 };
 use crate::validate::{
-    normalize_body, normalize_device, normalize_email, token_hash, validate_client_id, validate_page, Invalid,
+    normalize_body, normalize_device, normalize_email, normalize_rating, token_hash, validate_client_id, validate_page,
+    Invalid,
 };
 use directory::{Audience, Directory};
 
@@ -1280,9 +1281,13 @@ impl Hub {
             EventKind::Message { body, .. } => c.summary.preview = Some(preview_of(body)),
             EventKind::EmailLeft { email } => c.summary.visitor_email = Some(email.clone()),
             EventKind::Identified { identity } => c.summary.visitor_identity = Some(Box::new(identity.clone())),
+            EventKind::Rated { score, .. } => c.summary.rating = Some(*score),
             _ => {}
         }
-        let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS);
+        // A closed conversation's stored activity is exact (an event after the
+        // close, a rating, moves it at once).
+        let record_activity = now >= c.stored_activity_at.saturating_add(ACTIVITY_STORE_INTERVAL_MS)
+            || (!c.is_open() && c.stored_activity_at != now);
         if record_activity {
             c.stored_activity_at = now;
         }
@@ -1496,6 +1501,11 @@ impl Hub {
                 self.control_report(now, current.as_ref(), &grant, action)
             }
             ClientMessage::LeaveEmail { email } => self.leave_email(now, current.as_ref(), &email),
+            ClientMessage::Rate {
+                conversation,
+                score,
+                comment,
+            } => self.rate(now, current.as_ref(), conversation.as_ref(), score, comment),
             ClientMessage::Identify {
                 id,
                 name,
@@ -1654,6 +1664,39 @@ impl Hub {
         Ok(())
     }
 
+    /// A visitor rates their conversation (`named`, or their current one) once it
+    /// is closed, once (see [`policy::visitor_may_rate`]). Stored as an event
+    /// both sides receive; the owner's console also gets the summary's score.
+    fn rate(
+        &mut self,
+        now: u64,
+        current: Option<&ConversationId>,
+        named: Option<&ConversationId>,
+        score: u8,
+        comment: Option<String>,
+    ) -> Handled {
+        let (score, comment) = normalize_rating(score, comment)?;
+        let c = current.and_then(|id| self.conversations.get(id));
+        // Naming a conversation that is not theirs is refused as such, whether or
+        // not they have one.
+        let own = named.is_none_or(|named| c.is_some_and(|c| *named == c.summary.id));
+        let (status, rated) = match c {
+            Some(c) => (c.summary.status, c.summary.rating.is_some()),
+            None if own => return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate")),
+            None => (ConversationStatus::Closed, false),
+        };
+        policy::visitor_may_rate(own, status, rated).map_err(|denied| match denied {
+            Denied::State(why) => refuse(ErrorCode::InvalidState, why),
+            Denied::NotYours | Denied::TakenBy => refuse(ErrorCode::Forbidden, "that conversation is not yours"),
+        })?;
+        let Some(id) = c.map(|c| c.summary.id.clone()) else {
+            return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate"));
+        };
+        self.append(now, &id, EventKind::Rated { score, comment });
+        self.summary_to_agents(&id);
+        Ok(())
+    }
+
     /// See [`Input::AgentRenamed`]. Closed conversations keep the name they were
     /// handled under.
     fn rename_agent(&mut self, agent: AgentRef) {
@@ -1771,6 +1814,7 @@ impl Hub {
                     grants: Vec::new(),
                     visitor_email: None,
                     screenshot: None,
+                    rating: None,
                     visitor_identity: None,
                     visitor: Some(Box::new(context)),
                 },
@@ -2057,6 +2101,7 @@ impl Hub {
             | ClientMessage::ControlReport { .. }
             | ClientMessage::LeaveEmail { .. }
             | ClientMessage::Identify { .. }
+            | ClientMessage::Rate { .. }
             | ClientMessage::GrantStep { .. } => Err(refuse(ErrorCode::Forbidden, "only the visitor can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))

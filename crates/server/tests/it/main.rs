@@ -17,6 +17,7 @@ mod hostile_input;
 mod images;
 mod policy;
 mod postgres;
+mod rating;
 mod relay;
 mod restart;
 mod saved_replies;
