@@ -243,6 +243,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         grants: Vec::new(),
         visitor_email: None,
         screenshot: None,
+        invitees: Vec::new(),
         visitor_identity: None,
         visitor: None,
     };

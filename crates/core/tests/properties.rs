@@ -478,6 +478,7 @@ impl Model {
             grants: Vec::new(),
             visitor_email: None,
             screenshot: None,
+            invitees: Vec::new(),
             visitor_identity: None,
             visitor: None,
         })
