@@ -256,7 +256,7 @@ export function openKeyDialog(shares: AgentShares, session: AgentSession, toast:
   });
   const offSession = session.subscribe(() => {
     // The caller joined: open their conversation.
-    const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active");
+    const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active" && session.isMine(e.summary));
     if (joined) {
       close();
       session.select(joined.summary.id);
