@@ -16,10 +16,6 @@ export type AgentId = number;
 
 export type Role = "visitor" | "agent";
 
-export type InviteRole = "observer" | "participant";
-
-export type Invitee = { agent: AgentRef, role: InviteRole, };
-
 export type AgentRef = { id: AgentId, display_name: string, 
 /**
  * The colour of their initials, when they chose one (else the site's own).
@@ -31,6 +27,10 @@ export type AgentPresence = { agent: AgentRef,
  * They said they are away (they still get conversations handed to them).
  */
 away: boolean, };
+
+export type InviteRole = "observer" | "participant";
+
+export type Invitee = { agent: AgentRef, role: InviteRole, };
 
 export type PageInfo = { url: string, title: string, };
 
@@ -165,7 +165,12 @@ visitor?: VisitorContext,
 /**
  * The conversation's newest screenshot request (live, like `share`).
  */
-screenshot?: ScreenshotSummary, invitees?: Array<Invitee>, };
+screenshot?: ScreenshotSummary, 
+/**
+ * The agents the owner invited in, by agent id (at most
+ * [`MAX_INVITEES`]); only while the conversation is active.
+ */
+invitees?: Array<Invitee>, };
 
 export type ClientMessage = { "type": "visitor_hello", protocol: number, token: string | null, 
 /**

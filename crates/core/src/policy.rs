@@ -354,12 +354,12 @@ mod tests {
                         (A::Accept, Active, _) => Denied(self::Denied::TakenBy),
                         (A::Write, Active, Owner) | (A::Write, Active, Invited(Participant)) => Allowed,
                         (A::Write, Active, Invited(Observer)) => Denied(self::Denied::Observing),
-                        (_, Active, Outsider) if action != A::Leave => Denied(self::Denied::NotYours),
+                        (A::Leave, Active, Outsider) => Denied(self::Denied::NotInvited),
+                        (_, Active, Outsider) => Denied(self::Denied::NotYours),
                         (A::Leave, Active, Invited(_)) => Allowed,
                         (A::Leave, Active, Owner) => Denied(self::Denied::State(
                             "the owner does not leave: hand the conversation over or close it",
                         )),
-                        (A::Leave, Active, Outsider) => Denied(self::Denied::NotInvited),
                         (_, Active, Owner) => Allowed,
                         (_, Active, Invited(_)) => Denied(self::Denied::OwnerOnly),
                     };

@@ -139,6 +139,7 @@ fn an_observer_follows_live_and_writes_nothing() {
     let replay = w.take(BEN);
     assert_eq!(events(&replay).len() as u64, stored.seq);
     w.visitor_says(VISITOR, "v2", "Are you there?");
+    w.take(VISITOR);
     assert!(events(&w.take(BEN))
         .iter()
         .any(|e| matches!(&e.kind, EventKind::Message { from: Role::Visitor, .. })));

@@ -580,7 +580,7 @@ pub struct ConversationSummary {
     /// The agents the owner invited in, by agent id (at most
     /// [`MAX_INVITEES`]); only while the conversation is active.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "typescript", ts(optional))]
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<Vec<Invitee>>"))]
     pub invitees: Vec<Invitee>,
 }
 
@@ -1005,6 +1005,8 @@ pub fn typescript_declarations() -> String {
         Role::decl(),
         AgentRef::decl(),
         AgentPresence::decl(),
+        InviteRole::decl(),
+        Invitee::decl(),
         PageInfo::decl(),
         VisitorDevice::decl(),
         VisitorContext::decl(),
