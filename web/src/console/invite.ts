@@ -61,12 +61,14 @@ export function openInviteDialog(session: AgentSession, conversation: string, vi
   );
   let chosen: string | null = null;
   const invitees = (): Invitee[] => session.get(conversation)?.summary.invitees ?? [];
-  const draw = () => {
-    const agents = session.agents;
-    const me = session.me?.id;
-    const owner = session.get(conversation)?.summary.agent?.id;
+  // Who is in it already: their role, to change or take them out.
+  let currentSig = "";
+  const drawCurrent = () => {
     const inside = invitees();
-    // In it already: their role, to change or take them out.
+    const sig = JSON.stringify(inside);
+    if (sig === currentSig) return;
+    currentSig = sig;
+    const hadFocus = current.contains(document.activeElement);
     replaceChildren(
       current,
       ...(inside.length
@@ -95,6 +97,15 @@ export function openInviteDialog(session: AgentSession, conversation: string, vi
           ]
         : []),
     );
+    // The keyboard stays in the dialog when the row it was on is rebuilt.
+    if (hadFocus) (current.querySelector("button") ?? note).focus();
+  };
+  const draw = () => {
+    const agents = session.agents;
+    const me = session.me?.id;
+    const owner = session.get(conversation)?.summary.agent?.id;
+    const inside = invitees();
+    drawCurrent();
     const others = (agents ?? []).filter((p) => p.agent.id !== me && p.agent.id !== owner && !inside.some((i) => i.agent.id === p.agent.id));
     others.sort((a, b) => Number(a.away) - Number(b.away) || a.agent.display_name.localeCompare(b.agent.display_name));
     if (chosen === null || !others.some((p) => String(p.agent.id) === chosen)) chosen = others[0] ? String(others[0].agent.id) : null;
@@ -125,7 +136,9 @@ export function openInviteDialog(session: AgentSession, conversation: string, vi
     if (!form.isConnected) return;
     const e = session.get(conversation);
     if (!e || e.summary.status !== "active") return close();
-    if (!form.contains(document.activeElement) || document.activeElement === note) draw();
+    // The list of colleagues is not rebuilt under a choice being made in it.
+    if (list.contains(document.activeElement)) drawCurrent();
+    else draw();
   });
   // Refusals (someone went offline, too many invitees) come back as the session's notice.
   const offRaw = session.onServerMessage((msg) => {
