@@ -58,7 +58,12 @@ test("read-only, then taking part: the colleague follows live, then writes to th
   assert.equal(await dialog.locator("[data-testid=invite-role-observer] input").isChecked(), true, "read-only by default");
   await dialog.locator("[data-testid=invite-note]").fill("INVITE-NOTE: is this a duplicate charge?");
   await assertAccessible(anna, "invite dialog");
-  if (SHOTS) await anna.screenshot({ path: `${SHOTS}/invite-dialog-1280x800.png` });
+  if (SHOTS) {
+    await anna.screenshot({ path: `${SHOTS}/invite-dialog-1280x800.png` });
+    await anna.setViewportSize({ width: 390, height: 844 });
+    await anna.screenshot({ path: `${SHOTS}/invite-dialog-390x844.png` });
+    await anna.setViewportSize({ width: 1280, height: 800 });
+  }
   await dialog.locator("[data-testid=invite-submit]").click();
   const row = dialog.locator("[data-testid=invitee-row]", { hasText: "Bruno" });
   await row.waitFor();
@@ -81,7 +86,15 @@ test("read-only, then taking part: the colleague follows live, then writes to th
   // The visitor writes: Bruno sees it live.
   await visitorSend(visitor, "It shows up twice in my app");
   await waitForConsoleTexts(bruno, ["My card was charged twice", "Let me look at the payments", "It shows up twice in my app"]);
-  if (SHOTS) await bruno.screenshot({ path: `${SHOTS}/invite-observer-1280x800.png` });
+  if (SHOTS) {
+    await bruno.screenshot({ path: `${SHOTS}/invite-observer-1280x800.png` });
+    await bruno.setViewportSize({ width: 390, height: 844 });
+    await bruno.screenshot({ path: `${SHOTS}/invite-observer-390x844.png` });
+    await bruno.setViewportSize({ width: 1280, height: 800 });
+    await anna.setViewportSize({ width: 1024, height: 768 });
+    await anna.screenshot({ path: `${SHOTS}/invite-owner-1024x768.png` });
+    await anna.setViewportSize({ width: 1280, height: 800 });
+  }
   // Nothing of an observer reaches the visitor (Anna's next message shows the
   // widget is up to date).
   await agentSend(anna, "I can see both");

@@ -418,18 +418,18 @@ export class InboxView {
         actions.push(
           h(
             "button",
-            { class: "btn ghost", type: "button", "data-testid": "transfer", title: "Hand this conversation to a colleague or back to the queue", onclick: () => openTransferDialog(s, sum.id, label) },
+            { class: "btn ghost", type: "button", "data-testid": "transfer", "aria-label": "Transfer", title: "Hand this conversation to a colleague or back to the queue", onclick: () => openTransferDialog(s, sum.id, label) },
             icon(CONSOLE_ICONS.transfer, 14),
-            h("span", { text: "Transfer" }),
+            h("span", { class: "act-label", text: "Transfer" }),
           ),
         );
       if (sum.status === "active" && (mine || s.isAdmin) && !invited)
         actions.push(
           h(
             "button",
-            { class: "btn ghost", type: "button", "data-testid": "invite", title: "Invite a colleague into this conversation, read-only or taking part", onclick: () => openInviteDialog(s, sum.id, label) },
+            { class: "btn ghost", type: "button", "data-testid": "invite", "aria-label": "Invite a colleague", title: "Invite a colleague into this conversation, read-only or taking part", onclick: () => openInviteDialog(s, sum.id, label) },
             icon(CONSOLE_ICONS.userPlus, 14),
-            h("span", { text: "Invite" }),
+            h("span", { class: "act-label", text: "Invite" }),
           ),
         );
       if (invited)
