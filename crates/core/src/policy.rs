@@ -120,9 +120,9 @@ pub fn agent_may(action: AgentAction, status: ConversationStatus, standing: Stan
         (_, Closed, _) => Decision::Denied(Denied::State("the conversation is closed")),
         (A::Accept | A::Close, Waiting, _) => Decision::Allowed,
         (A::Write | A::Ask, Waiting, _) => Decision::Denied(Denied::State("accept the conversation before writing")),
-        (A::Invite, Waiting, _) => Decision::Denied(Denied::State(
-            "accept the conversation before inviting a colleague",
-        )),
+        (A::Invite, Waiting, _) => {
+            Decision::Denied(Denied::State("accept the conversation before inviting a colleague"))
+        }
         (A::Leave, Waiting, _) => Decision::Denied(Denied::NotInvited),
         (A::Accept, Active, Owner) => Decision::AlreadyDone,
         (A::Accept, Active, _) => Decision::Denied(Denied::TakenBy),
@@ -253,7 +253,12 @@ mod tests {
         assert!(agent_may_read(Closed, Some(other), &[], me));
         // Invited in, either way: the owner's colleague follows it.
         assert!(agent_may_read(Active, Some(other), &invited(InviteRole::Observer), me));
-        assert!(agent_may_read(Active, Some(other), &invited(InviteRole::Participant), me));
+        assert!(agent_may_read(
+            Active,
+            Some(other),
+            &invited(InviteRole::Participant),
+            me
+        ));
     }
 
     /// Every cell: permission × the agent's flag × the site's flag.
@@ -429,7 +434,10 @@ mod tests {
             role: InviteRole::Participant,
         }];
         assert_eq!(standing(Some(me), &[], me), Standing::Owner);
-        assert_eq!(standing(Some(AgentId(2)), &invitees, me), Standing::Invited(InviteRole::Participant));
+        assert_eq!(
+            standing(Some(AgentId(2)), &invitees, me),
+            Standing::Invited(InviteRole::Participant)
+        );
         assert_eq!(standing(Some(AgentId(2)), &[], me), Standing::Outsider);
         assert_eq!(standing(None, &[], me), Standing::Outsider);
     }

@@ -110,7 +110,14 @@ fn roles(summary: &ConversationSummary) -> Vec<(i64, InviteRole)> {
 #[test]
 fn an_observer_follows_live_and_writes_nothing() {
     let (mut w, id) = chatting();
-    let to_anna = invite(&mut w, ANNA, &id, 2, InviteRole::Observer, Some("watch the tone, secret"));
+    let to_anna = invite(
+        &mut w,
+        ANNA,
+        &id,
+        2,
+        InviteRole::Observer,
+        Some("watch the tone, secret"),
+    );
     assert_eq!(error_code(&to_anna), None);
     let stored = w.shell.events[&id].last().expect("stored").clone();
     assert!(matches!(&stored.kind,
@@ -140,9 +147,13 @@ fn an_observer_follows_live_and_writes_nothing() {
     assert_eq!(events(&replay).len() as u64, stored.seq);
     w.visitor_says(VISITOR, "v2", "Are you there?");
     w.take(VISITOR);
-    assert!(events(&w.take(BEN))
-        .iter()
-        .any(|e| matches!(&e.kind, EventKind::Message { from: Role::Visitor, .. })));
+    assert!(events(&w.take(BEN)).iter().any(|e| matches!(
+        &e.kind,
+        EventKind::Message {
+            from: Role::Visitor,
+            ..
+        }
+    )));
 
     // Nothing he writes goes anywhere, and he is told why, by the owner's name.
     let before = w.shell.events[&id].len();
@@ -190,10 +201,7 @@ fn a_participant_writes_and_the_visitor_sees_them_join_without_the_note() {
         .any(|m| matches!(m, ServerMessage::Ack { seq: s, .. } if *s == seq)));
     assert!(events(&w.take(VISITOR)).iter().any(|e| matches!(&e.kind,
         EventKind::Message { from: Role::Agent, agent: Some(a), .. } if a.display_name == "Ben")));
-    assert!(
-        events(&w.take(ANNA)).iter().any(|e| e.seq == seq),
-        "the owner sees it"
-    );
+    assert!(events(&w.take(ANNA)).iter().any(|e| e.seq == seq), "the owner sees it");
     // A retry is acknowledged again, stored once.
     let again = say(&mut w, BEN, &id, "b1", "Ben from billing here");
     assert!(again
@@ -292,7 +300,14 @@ fn who_may_invite_and_whom() {
     );
     // Too long a note.
     assert_eq!(
-        error_code(&invite(&mut w, ANNA, &id, 4, InviteRole::Observer, Some(&"x".repeat(4001)))),
+        error_code(&invite(
+            &mut w,
+            ANNA,
+            &id,
+            4,
+            InviteRole::Observer,
+            Some(&"x".repeat(4001))
+        )),
         Some(ErrorCode::TooLarge)
     );
     // A waiting conversation has nobody to invite anyone.
@@ -318,7 +333,10 @@ fn at_most_five_invitees_and_invitations_are_rate_limited() {
         w.agent(100 + n as u64, agent(50 + n, &format!("Agent {n}")));
     }
     for n in 0..MAX_INVITEES as i64 {
-        assert_eq!(error_code(&invite(&mut w, ANNA, &id, 50 + n, InviteRole::Observer, None)), None);
+        assert_eq!(
+            error_code(&invite(&mut w, ANNA, &id, 50 + n, InviteRole::Observer, None)),
+            None
+        );
     }
     let refused = invite(&mut w, ANNA, &id, 50 + MAX_INVITEES as i64, InviteRole::Observer, None);
     assert_eq!(error_code(&refused), Some(ErrorCode::TooLarge));
@@ -330,13 +348,20 @@ fn at_most_five_invitees_and_invitations_are_rate_limited() {
         } else {
             InviteRole::Observer
         };
-        assert_eq!(error_code(&invite(&mut w, ANNA, &id, 50, role, None)), None, "change {n}");
+        assert_eq!(
+            error_code(&invite(&mut w, ANNA, &id, 50, role, None)),
+            None,
+            "change {n}"
+        );
     }
     let limited = invite(&mut w, ANNA, &id, 50, InviteRole::Observer, None);
     assert_eq!(error_code(&limited), Some(ErrorCode::RateLimited));
     // It comes back with time.
     w.now += 20_000;
-    assert_eq!(error_code(&invite(&mut w, ANNA, &id, 50, InviteRole::Observer, None)), None);
+    assert_eq!(
+        error_code(&invite(&mut w, ANNA, &id, 50, InviteRole::Observer, None)),
+        None
+    );
 }
 
 #[test]
@@ -397,7 +422,10 @@ fn an_invitee_leaves_and_the_owner_takes_one_out() {
     );
     let to_ben = w.take(BEN);
     assert_eq!(error_code(&to_ben), None);
-    assert_eq!(summary_for(&to_ben).map(|s| roles(&s)), Some(vec![(4, InviteRole::Participant)]));
+    assert_eq!(
+        summary_for(&to_ben).map(|s| roles(&s)),
+        Some(vec![(4, InviteRole::Participant)])
+    );
     assert!(matches!(&w.shell.events[&id].last().expect("stored").kind,
         EventKind::AgentLeft { agent, by, role: InviteRole::Observer } if agent.id == AgentId(2) && by.id == AgentId(2)));
     assert!(w.take(VISITOR).is_empty(), "an observer's leaving is agents-only");
@@ -516,9 +544,7 @@ fn an_invitee_who_reconnects_gets_the_conversation_in_the_welcome() {
     });
     let welcome = w.agent(30, agent(2, "Ben"));
     let listed = welcome.iter().find_map(|m| match m {
-        ServerMessage::AgentWelcome { conversations, .. } => {
-            Some(conversations.iter().find(|c| c.id == id).cloned())
-        }
+        ServerMessage::AgentWelcome { conversations, .. } => Some(conversations.iter().find(|c| c.id == id).cloned()),
         _ => None,
     });
     let listed = listed.flatten().expect("the welcome lists it");

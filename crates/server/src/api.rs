@@ -621,7 +621,11 @@ pub async fn get_conversation(
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"))?;
     // The same rule as the socket's sync (ARCHITECTURE.md, "who reads what").
     let owner = conversation.agent.as_ref().map(|a| a.id);
-    if !app.hub.agent_may_read(&id, conversation.status, owner, me.user.id).await {
+    if !app
+        .hub
+        .agent_may_read(&id, conversation.status, owner, me.user.id)
+        .await
+    {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -208,7 +208,11 @@ impl HubHandle {
                 reply,
             })
             .await;
-        let invitees = if asked { answer.await.unwrap_or_default() } else { Vec::new() };
+        let invitees = if asked {
+            answer.await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         agent_may_read(status, owner, &invitees, agent)
     }
 }

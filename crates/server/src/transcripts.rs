@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
-use sightline_proto::{
-    AgentRef, ConversationId, ConversationSummary, Event, EventKind, InviteRole, MessageBody, Role,
-};
+use sightline_proto::{AgentRef, ConversationId, ConversationSummary, Event, EventKind, InviteRole, MessageBody, Role};
 
 use crate::api::{Agent, ApiResult, Failure};
 use crate::images::{bearer, with_cors};
@@ -166,7 +164,10 @@ pub fn render(
             EventKind::AgentLeft { agent, by, .. } => Some(if by.id == agent.id || reader == Reader::Visitor {
                 format!("{} left the conversation.", agent.display_name)
             } else {
-                format!("{} took {} out of the conversation.", by.display_name, agent.display_name)
+                format!(
+                    "{} took {} out of the conversation.",
+                    by.display_name, agent.display_name
+                )
             }),
             EventKind::Identified { identity } if reader == Reader::Agent => Some(format!(
                 "The site identified the visitor: {}",
@@ -247,7 +248,11 @@ pub async fn for_agent(
     }
     let conversation = app.store.conversation(&id).await?.ok_or_else(not_found)?;
     let owner = conversation.agent.as_ref().map(|a| a.id);
-    if !app.hub.agent_may_read(&id, conversation.status, owner, me.user.id).await {
+    if !app
+        .hub
+        .agent_may_read(&id, conversation.status, owner, me.user.id)
+        .await
+    {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -136,7 +136,13 @@ impl Hub {
     }
 
     /// The owner (or an admin) takes `agent` out of the conversation.
-    pub(super) fn uninvite(&mut self, now: u64, me: &AgentIdentity, conversation: ConversationId, agent: AgentId) -> Handled {
+    pub(super) fn uninvite(
+        &mut self,
+        now: u64,
+        me: &AgentIdentity,
+        conversation: ConversationId,
+        agent: AgentId,
+    ) -> Handled {
         let c = self.conversation_for_agent(&conversation)?;
         Self::check_may_invite(c, me)?;
         self.remove_invitee(now, &conversation, agent, me)
@@ -149,12 +155,21 @@ impl Hub {
         self.remove_invitee(now, &conversation, me.agent.id, me)
     }
 
-    fn remove_invitee(&mut self, now: u64, conversation: &ConversationId, agent: AgentId, me: &AgentIdentity) -> Handled {
+    fn remove_invitee(
+        &mut self,
+        now: u64,
+        conversation: &ConversationId,
+        agent: AgentId,
+        me: &AgentIdentity,
+    ) -> Handled {
         let Some(c) = self.conversations.get_mut(conversation) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
         let Some(at) = c.summary.invitees.iter().position(|i| i.agent.id == agent) else {
-            return Err(refuse(ErrorCode::NotFound, "they are not invited into this conversation"));
+            return Err(refuse(
+                ErrorCode::NotFound,
+                "they are not invited into this conversation",
+            ));
         };
         let gone = c.summary.invitees.remove(at);
         self.append(
@@ -218,7 +233,10 @@ impl Hub {
                 ErrorCode::Forbidden,
                 format!("only {owner}, who handles this conversation, can do that"),
             )),
-            Denied::NotInvited => Some(refuse(ErrorCode::Forbidden, "you are not invited into this conversation")),
+            Denied::NotInvited => Some(refuse(
+                ErrorCode::Forbidden,
+                "you are not invited into this conversation",
+            )),
             _ => None,
         }
     }

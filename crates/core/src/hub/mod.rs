@@ -945,9 +945,7 @@ impl Hub {
                     .filter(|c| match c.summary.status {
                         ConversationStatus::Waiting => true,
                         // Their own, and those they were invited into.
-                        ConversationStatus::Active => {
-                            Self::agent_may(c, &identity.agent, AgentAction::Read).is_ok()
-                        }
+                        ConversationStatus::Active => Self::agent_may(c, &identity.agent, AgentAction::Read).is_ok(),
                         ConversationStatus::Closed => false,
                     })
                     .map(|c| c.summary.clone())

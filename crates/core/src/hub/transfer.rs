@@ -114,10 +114,12 @@ impl Hub {
         let owner_id = old_owner.as_ref().map(|a| a.id);
         policy::agent_may_transfer(c.summary.status, owner_id, me.agent.id, me.is_admin).map_err(
             |denied| match denied {
-                Denied::NotYours | Denied::TakenBy | Denied::Observing | Denied::OwnerOnly | Denied::NotInvited => refuse(
-                    ErrorCode::Forbidden,
-                    "only the agent handling a conversation can hand it over",
-                ),
+                Denied::NotYours | Denied::TakenBy | Denied::Observing | Denied::OwnerOnly | Denied::NotInvited => {
+                    refuse(
+                        ErrorCode::Forbidden,
+                        "only the agent handling a conversation can hand it over",
+                    )
+                }
                 Denied::State(why) => refuse(ErrorCode::InvalidState, why),
             },
         )?;

@@ -60,17 +60,21 @@ async fn an_observer_follows_live_is_refused_writing_and_a_participant_reaches_t
     let (anna_id, ben_id) = (id_of("Anna"), id_of("Ben"));
 
     // Ben, not the owner and no admin, invites nobody; nor reads the transcript.
-    ben.send(json!({"type": "invite", "conversation": conversation, "agent": anna_id, "role": "participant", "note": null}))
-        .await;
+    ben.send(
+        json!({"type": "invite", "conversation": conversation, "agent": anna_id, "role": "participant", "note": null}),
+    )
+    .await;
     assert_eq!(error(&mut ben).await.0, ErrorCode::Forbidden);
     let transcript = format!("{}/api/conversations/{}/transcript?tz=UTC", server.url, conversation);
     let refused = ben_http.get(&transcript).send().await.expect("transcript");
     assert_eq!(refused.status(), 403);
 
     // Anna invites Ben read-only, with a note.
-    anna.send(json!({"type": "invite", "conversation": conversation, "agent": ben_id, "role": "observer",
-        "note": "SECRET-INVITE: duplicate charge?"}))
-        .await;
+    anna.send(
+        json!({"type": "invite", "conversation": conversation, "agent": ben_id, "role": "observer",
+        "note": "SECRET-INVITE: duplicate charge?"}),
+    )
+    .await;
     let invited = ben
         .expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c } if !c.invitees.is_empty()))
         .await;
@@ -84,20 +88,38 @@ async fn an_observer_follows_live_is_refused_writing_and_a_participant_reaches_t
     let allowed = ben_http.get(&transcript).send().await.expect("transcript");
     assert_eq!(allowed.status(), 200);
     let text = allowed.text().await.expect("text");
-    assert!(text.contains("Anna invited Ben to observe (read-only). Note (agents only): SECRET-INVITE"), "{text}");
+    assert!(
+        text.contains("Anna invited Ben to observe (read-only). Note (agents only): SECRET-INVITE"),
+        "{text}"
+    );
 
     // He follows the visitor live.
-    visitor.say(Some(&conversation), "v-2", "Two lines on my statement").await;
+    visitor
+        .say(Some(&conversation), "v-2", "Two lines on my statement")
+        .await;
     ben.expect(|m| is_message(m, Role::Visitor, "Two lines on my statement"))
         .await;
     // Writing is refused with words that say why, and nothing is stored.
-    let before = server.store.events(&conversation, 0, None, 100).await.expect("events").len();
+    let before = server
+        .store
+        .events(&conversation, 0, None, 100)
+        .await
+        .expect("events")
+        .len();
     ben.send(json!({"type": "send", "conversation": conversation, "client_id": "b-0", "body": {"kind": "text", "text": "hi"}}))
         .await;
     let (code, words) = error(&mut ben).await;
     assert_eq!(code, ErrorCode::Forbidden);
-    assert_eq!(words, "you are observing this conversation: ask Anna to let you take part");
-    let after = server.store.events(&conversation, 0, None, 100).await.expect("events").len();
+    assert_eq!(
+        words,
+        "you are observing this conversation: ask Anna to let you take part"
+    );
+    let after = server
+        .store
+        .events(&conversation, 0, None, 100)
+        .await
+        .expect("events")
+        .len();
     assert_eq!(before, after);
 
     // Ben reconnects: the welcome lists the conversation, and a sync replays it.
@@ -119,11 +141,15 @@ async fn an_observer_follows_live_is_refused_writing_and_a_participant_reaches_t
 
     // Anna lets him take part: his message reaches the visitor, who sees him
     // join (never as an observer, never the note).
-    anna.send(json!({"type": "invite", "conversation": conversation, "agent": ben_id, "role": "participant", "note": null}))
-        .await;
-    ben.expect(|m| matches!(m, ServerMessage::ConversationUpdated { conversation: c }
-        if c.invitees.iter().any(|i| i.role == InviteRole::Participant)))
-        .await;
+    anna.send(
+        json!({"type": "invite", "conversation": conversation, "agent": ben_id, "role": "participant", "note": null}),
+    )
+    .await;
+    ben.expect(|m| {
+        matches!(m, ServerMessage::ConversationUpdated { conversation: c }
+        if c.invitees.iter().any(|i| i.role == InviteRole::Participant))
+    })
+    .await;
     ben.say(Some(&conversation), "b-1", "Ben from payments here").await;
     let live = until(&mut visitor, |m| is_message(m, Role::Agent, "Ben from payments here")).await;
     assert!(live.iter().any(|m| matches!(m, ServerMessage::Event { event, .. }
