@@ -118,6 +118,14 @@ test("read-only, then taking part: the colleague follows live, then writes to th
   // The visitor still talks to Anna (the header keeps the owner).
   assert.equal(await visitor.locator("[data-sightline] [data-testid=subtitle]").textContent(), "You are chatting with Administrator");
 
+  // Bruno reloads his console: the conversation comes back, marked, with its history.
+  await bruno.reload();
+  await bruno.locator("[data-testid=me-name]").waitFor({ state: "visible" });
+  await waitFor(async () => (await item.locator("[data-testid=invite-badge]").textContent().catch(() => "")) === "Taking part", "back in Bruno's list after a reload");
+  await item.click();
+  await waitForConsoleTexts(bruno, texts);
+  await bruno.locator("[data-testid=composer-input]").waitFor({ state: "visible" });
+
   // Bruno leaves: gone from his list; the visitor sees it.
   await bruno.locator("[data-testid=leave-conversation]").click();
   await waitFor(async () => (await bruno.locator("[data-testid=queue-mine] [data-testid=queue-item]").count()) === 0, "gone from Bruno's list");
