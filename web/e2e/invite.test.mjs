@@ -108,6 +108,12 @@ test("read-only, then taking part: the colleague follows live, then writes to th
   await dialog.locator("[data-testid=dialog-cancel]").click();
   await bruno.locator("[data-testid=composer-input]").waitFor({ state: "visible" });
   assert.equal(await bruno.locator("[data-testid=observer-notice]").count(), 0);
+  // A participant's composer has pictures and saved replies, not the owner's requests to the visitor.
+  assert.equal(await bruno.locator("[data-testid=image-attach]").isVisible(), true);
+  assert.equal(await bruno.locator("[data-testid=saved-open]").isVisible(), true);
+  assert.equal(await bruno.locator("[data-testid=share-invite-open]").isVisible(), false);
+  assert.equal(await bruno.locator("[data-testid=cobrowse-invite]").isVisible(), false);
+  if (SHOTS) await bruno.screenshot({ path: `${SHOTS}/invite-participant-1280x800.png` });
   await waitFor(async () => (await item.locator("[data-testid=invite-badge]").textContent()) === "Taking part", "Bruno's badge says taking part");
   await agentSend(bruno, "Bruno from payments here: the second one is a pre-authorisation");
   const texts = ["My card was charged twice", "Let me look at the payments", "It shows up twice in my app", "I can see both", "Bruno from payments here: the second one is a pre-authorisation"];

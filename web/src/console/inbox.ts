@@ -527,8 +527,8 @@ export class InboxView {
     this.typing.hidden = !(e.visitorTyping.active && (active || !!invited));
     if (!this.typing.hidden) replaceChildren(this.typing, h("span", { class: "dots" }, h("i"), h("i"), h("i")), h("span", { text: `${label} is typing…` }));
 
-    // Participants write (messages and notes); what asks the visitor for
-    // something (shares, co-browsing, pictures) stays with the owner.
+    // Participants write (messages, pictures, notes); what asks the visitor for
+    // something (a share, co-browsing, a screenshot, a page) stays with the owner.
     this.composer.hidden = !writes;
     this.composer.classList.toggle("as-invitee", writes && !mine);
   }
