@@ -311,3 +311,57 @@ test("a refused transfer keeps the conversation; a handed-over one arrives with 
   assert.deepEqual(n, { type: "note", conversation: "b1", client_id: n.client_id, text: "checked the invoice" });
   assert.deepEqual(session.sendNote("b1", "  "), { ok: false, reason: "Write a note first." });
 });
+
+test("invited as an observer: listed, synced, read-only; taken out with a notice", () => {
+  const { pool, session } = setup();
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [] });
+  // Ben invites us into his conversation, read-only.
+  const theirs = { ...summary("b1", "active", OTHER), last_seq: 4, invitees: [{ agent: ME, role: "observer" as const }] };
+  pool.current.receive({ type: "conversation_updated", conversation: theirs });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "b1", after_seq: 0 });
+  assert.deepEqual(session.mine().map((e) => e.summary.id), ["b1"]);
+  assert.equal(session.get("b1")?.invitedAs, "observer");
+  assert.equal(session.isMine(theirs), false);
+  assert.equal(session.mayWrite(theirs), false);
+  assert.deepEqual(session.sendText("b1", "hello"), { ok: false, reason: "This conversation is not open." });
+  assert.deepEqual(session.sendNote("b1", "hello"), { ok: false, reason: "This conversation is not open." });
+  // Made a participant: we write.
+  const taking = { ...theirs, invitees: [{ agent: ME, role: "participant" as const }] };
+  pool.current.receive({ type: "conversation_updated", conversation: taking });
+  assert.equal(session.get("b1")?.invitedAs, "participant");
+  assert.deepEqual(session.sendText("b1", "hello"), { ok: true });
+  assert.equal(pool.current.last().type, "send");
+  // Taken out: it leaves our list, and we are told.
+  session.select("b1");
+  pool.current.receive({ type: "conversation_updated", conversation: { ...theirs, invitees: [] } });
+  assert.equal(session.get("b1"), undefined);
+  assert.match(session.notice?.text ?? "", /no longer in this conversation \(ask Ben/);
+});
+
+test("an invitee leaves, sees a close, and is given the conversation", () => {
+  const { pool, session } = setup();
+  const theirs = (id: string) => ({ ...summary(id, "active", OTHER), invitees: [{ agent: ME, role: "participant" as const }] });
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [theirs("b1"), theirs("b2"), theirs("b3")] });
+  assert.deepEqual(session.mine().map((e) => e.summary.id).sort(), ["b1", "b2", "b3"]);
+  // Leaving.
+  session.select("b1");
+  assert.equal(session.leave("b1"), true);
+  assert.deepEqual(pool.current.last(), { type: "leave", conversation: "b1" });
+  pool.current.receive({ type: "conversation_updated", conversation: summary("b1", "active", OTHER) });
+  assert.equal(session.get("b1"), undefined);
+  assert.equal(session.notice?.text, "You left the conversation.");
+  // Closed while we were in it: it stays, closed, until dismissed.
+  pool.current.receive({ type: "conversation_updated", conversation: summary("b2", "closed", OTHER) });
+  assert.equal(session.get("b2")?.summary.status, "closed");
+  assert.ok(session.mine().some((e) => e.summary.id === "b2"));
+  // Handed to us: ours.
+  pool.current.receive({ type: "conversation_updated", conversation: summary("b3", "active", ME) });
+  assert.equal(session.get("b3")?.invitedAs, null);
+  assert.equal(session.isMine(session.get("b3")!.summary), true);
+  // Inviting from one of ours.
+  assert.deepEqual(session.invite("b3", 2, "observer", " watch "), { ok: true });
+  assert.deepEqual(pool.current.last(), { type: "invite", conversation: "b3", agent: 2, role: "observer", note: "watch" });
+  assert.deepEqual(session.invite("b2", 2, "observer", ""), { ok: false, reason: "This conversation is not open." });
+  assert.equal(session.uninvite("b3", 2), true);
+  assert.deepEqual(pool.current.last(), { type: "uninvite", conversation: "b3", agent: 2 });
+});

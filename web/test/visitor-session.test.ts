@@ -322,3 +322,21 @@ test("during a replay, events do not mark the gaps before them complete (only sy
   pool.current.open();
   assert.equal(pool.current.messages()[0].after_seq, 1);
 });
+
+test("a colleague taking part writes, and the visitor still talks to the agent handling it", () => {
+  const { pool, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: summary("c1") });
+  const anna = { id: 7, display_name: "Anna" };
+  const ben = { id: 8, display_name: "Ben" };
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 2, at: 2, kind: "agent_joined", agent: anna } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 3, at: 3, kind: "agent_invited", agent: ben, role: "participant", by: anna, note: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 4, at: 4, kind: "message", from: "agent", agent: ben, client_id: "b1", body: { kind: "text", text: "Ben here" } } });
+  assert.equal(session.state, "active");
+  assert.equal(session.agent?.display_name, "Anna");
+  // The owner's newer name still counts.
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 5, at: 5, kind: "message", from: "agent", agent: { ...anna, display_name: "Anna K." }, client_id: "a1", body: { kind: "text", text: "Thanks, Ben" } } });
+  assert.equal(session.agent?.display_name, "Anna K.");
+});

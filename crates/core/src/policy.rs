@@ -4,31 +4,72 @@
 //! consent model's (`consent.rs`); who counts as the conversation's owner for it
 //! is [`consent_actor`] here.
 
-use sightline_proto::{AgentId, ConversationStatus, Permission, Permissions};
+use sightline_proto::{AgentId, ConversationStatus, InviteRole, Invitee, Permission, Permissions};
 
 use crate::consent::Actor;
 
 /// What an agent does with a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AgentAction {
-    /// Read its transcript (see [`agent_may_read`]).
+    /// Read its transcript and follow it live (see [`agent_may_read`]).
     Read,
     /// Take a waiting conversation.
     Accept,
-    /// Write in it: messages, typing, pictures, asking the visitor for a
-    /// capability.
+    /// Write in it: messages, typing, pictures, internal notes.
     Write,
+    /// Ask the visitor for something: a screen share, co-browsing, remote
+    /// control, a screenshot; send them to a page. What the visitor grants is
+    /// granted to the owner only.
+    Ask,
     /// End it.
     Close,
+    /// Invite a colleague in, change an invitee's role, take one out.
+    Invite,
+    /// Leave a conversation one was invited into.
+    Leave,
 }
 
 impl AgentAction {
-    pub const ALL: [AgentAction; 4] = [
+    pub const ALL: [AgentAction; 7] = [
         AgentAction::Read,
         AgentAction::Accept,
         AgentAction::Write,
+        AgentAction::Ask,
         AgentAction::Close,
+        AgentAction::Invite,
+        AgentAction::Leave,
     ];
+}
+
+/// How an agent stands in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// The agent handling it.
+    Owner,
+    /// Invited in by the owner (or an admin), with this role.
+    Invited(InviteRole),
+    /// Anyone else.
+    Outsider,
+}
+
+impl Standing {
+    pub const ALL: [Standing; 4] = [
+        Standing::Owner,
+        Standing::Invited(InviteRole::Observer),
+        Standing::Invited(InviteRole::Participant),
+        Standing::Outsider,
+    ];
+}
+
+/// How `agent` stands in a conversation owned by `owner` with these invitees.
+pub fn standing(owner: Option<AgentId>, invitees: &[Invitee], agent: AgentId) -> Standing {
+    if owner == Some(agent) {
+        Standing::Owner
+    } else if let Some(invitee) = invitees.iter().find(|i| i.agent.id == agent) {
+        Standing::Invited(invitee.role)
+    } else {
+        Standing::Outsider
+    }
 }
 
 /// Why an agent (or a visitor) may not.
@@ -40,6 +81,12 @@ pub enum Denied {
     State(&'static str),
     /// Accepting a conversation another agent took first.
     TakenBy,
+    /// An observer writing: they were invited read-only.
+    Observing,
+    /// An invitee doing what only the owner does.
+    OwnerOnly,
+    /// Leaving a conversation one was not invited into.
+    NotInvited,
 }
 
 /// What the rule answers.
@@ -52,37 +99,55 @@ pub enum Decision {
     Denied(Denied),
 }
 
-/// Whether the agent `agent_id` may do `action` with a conversation in `status`
-/// owned by `owner`:
-/// - **read**: see [`agent_may_read`];
+/// Whether an agent who stands so in a conversation in `status` may do `action`:
+/// - **read**: see [`agent_may_read`]; invitees too, while it is active;
 /// - **accept**: a waiting conversation, any agent; one's own again is no error;
-/// - **write**: only the owner of an active conversation;
-/// - **close**: a waiting one, any agent (spam); an active one, its owner.
+/// - **write**: the owner of an active conversation, and its participants;
+/// - **ask**, **invite**: only the owner of an active conversation (admins may
+///   also invite: [`agent_may_invite`]);
+/// - **close**: a waiting one, any agent (spam); an active one, its owner;
+/// - **leave**: an invitee.
 ///
-/// A conversation has one agent today; observers (a supervisor) come in here.
-pub fn agent_may(
-    action: AgentAction,
-    status: ConversationStatus,
-    owner: Option<AgentId>,
-    agent_id: AgentId,
-) -> Decision {
+/// Invitees exist only while a conversation is active: accepting it starts
+/// them empty, handing it to the queue and closing it end them.
+pub fn agent_may(action: AgentAction, status: ConversationStatus, standing: Standing) -> Decision {
+    use AgentAction as A;
     use ConversationStatus::{Active, Closed, Waiting};
-    let mine = owner == Some(agent_id);
-    match (action, status) {
-        (AgentAction::Read, _) => {
-            if agent_may_read(status, owner, agent_id) {
-                Decision::Allowed
-            } else {
-                Decision::Denied(Denied::NotYours)
-            }
+    use Standing::{Invited, Outsider, Owner};
+    match (action, status, standing) {
+        (A::Read, Waiting | Closed, _) | (A::Read, Active, Owner | Invited(_)) => Decision::Allowed,
+        (A::Read, Active, Outsider) => Decision::Denied(Denied::NotYours),
+        (_, Closed, _) => Decision::Denied(Denied::State("the conversation is closed")),
+        (A::Accept | A::Close, Waiting, _) => Decision::Allowed,
+        (A::Write | A::Ask, Waiting, _) => Decision::Denied(Denied::State("accept the conversation before writing")),
+        (A::Invite, Waiting, _) => {
+            Decision::Denied(Denied::State("accept the conversation before inviting a colleague"))
         }
-        (_, Closed) => Decision::Denied(Denied::State("the conversation is closed")),
-        (AgentAction::Accept | AgentAction::Close, Waiting) => Decision::Allowed,
-        (AgentAction::Write, Waiting) => Decision::Denied(Denied::State("accept the conversation before writing")),
-        (AgentAction::Accept, Active) if mine => Decision::AlreadyDone,
-        (AgentAction::Accept, Active) => Decision::Denied(Denied::TakenBy),
-        (AgentAction::Write | AgentAction::Close, Active) if mine => Decision::Allowed,
-        (AgentAction::Write | AgentAction::Close, Active) => Decision::Denied(Denied::NotYours),
+        (A::Leave, Waiting, _) => Decision::Denied(Denied::NotInvited),
+        (A::Accept, Active, Owner) => Decision::AlreadyDone,
+        (A::Accept, Active, _) => Decision::Denied(Denied::TakenBy),
+        (A::Write, Active, Owner | Invited(InviteRole::Participant)) => Decision::Allowed,
+        (A::Write, Active, Invited(InviteRole::Observer)) => Decision::Denied(Denied::Observing),
+        (A::Ask | A::Close | A::Invite, Active, Owner) => Decision::Allowed,
+        (A::Ask | A::Close | A::Invite, Active, Invited(_)) => Decision::Denied(Denied::OwnerOnly),
+        (A::Write | A::Ask | A::Close | A::Invite, Active, Outsider) => Decision::Denied(Denied::NotYours),
+        (A::Leave, Active, Invited(_)) => Decision::Allowed,
+        (A::Leave, Active, Owner) => Decision::Denied(Denied::State(
+            "the owner does not leave: hand the conversation over or close it",
+        )),
+        (A::Leave, Active, Outsider) => Decision::Denied(Denied::NotInvited),
+    }
+}
+
+/// Whether an agent who stands so (an admin when `is_admin`) may invite a
+/// colleague into a conversation in `status`, change an invitee's role or take
+/// one out: the owner of an active conversation, or an admin (a team lead
+/// adding a colleague to someone else's conversation).
+pub fn agent_may_invite(status: ConversationStatus, standing: Standing, is_admin: bool) -> Result<(), Denied> {
+    match agent_may(AgentAction::Invite, status, standing) {
+        Decision::Allowed | Decision::AlreadyDone => Ok(()),
+        Decision::Denied(Denied::NotYours | Denied::OwnerOnly) if is_admin => Ok(()),
+        Decision::Denied(denied) => Err(denied),
     }
 }
 
@@ -154,7 +219,7 @@ pub fn agent_may_use(permission: Permission, own: Permissions, site: Permissions
 }
 
 /// Who an agent is for the consent model: the owner of an active conversation, or
-/// another agent.
+/// another agent (an invitee too: what the visitor grants, they grant the owner).
 pub fn consent_actor(status: ConversationStatus, owner: Option<AgentId>, agent_id: AgentId) -> Actor {
     if status == ConversationStatus::Active && owner == Some(agent_id) {
         Actor::Owner
@@ -165,15 +230,18 @@ pub fn consent_actor(status: ConversationStatus, owner: Option<AgentId>, agent_i
 
 /// Whether the agent `agent_id` may read a conversation's transcript:
 /// - a **waiting** conversation, every agent (to decide whether to take it);
-/// - an **active** one, only the agent handling it;
+/// - an **active** one, only the agent handling it and the colleagues they
+///   invited in;
 /// - a **closed** one, every agent (the team's history).
 ///
 /// Visitors read only their own conversation; that is checked by token, not here.
-pub fn agent_may_read(status: ConversationStatus, owner: Option<AgentId>, agent_id: AgentId) -> bool {
-    match status {
-        ConversationStatus::Waiting | ConversationStatus::Closed => true,
-        ConversationStatus::Active => owner == Some(agent_id),
-    }
+pub fn agent_may_read(
+    status: ConversationStatus,
+    owner: Option<AgentId>,
+    invitees: &[Invitee],
+    agent_id: AgentId,
+) -> bool {
+    agent_may(AgentAction::Read, status, standing(owner, invitees, agent_id)) == Decision::Allowed
 }
 
 #[cfg(test)]
@@ -184,11 +252,29 @@ mod tests {
     fn only_an_active_conversation_is_private_to_its_agent() {
         use ConversationStatus::*;
         let (me, other) = (AgentId(1), AgentId(2));
-        assert!(agent_may_read(Waiting, None, me));
-        assert!(agent_may_read(Active, Some(me), me));
-        assert!(!agent_may_read(Active, Some(other), me));
-        assert!(!agent_may_read(Active, None, me));
-        assert!(agent_may_read(Closed, Some(other), me));
+        let invited = |role| {
+            vec![Invitee {
+                agent: sightline_proto::AgentRef {
+                    id: me,
+                    display_name: "Me".into(),
+                    colour: None,
+                },
+                role,
+            }]
+        };
+        assert!(agent_may_read(Waiting, None, &[], me));
+        assert!(agent_may_read(Active, Some(me), &[], me));
+        assert!(!agent_may_read(Active, Some(other), &[], me));
+        assert!(!agent_may_read(Active, None, &[], me));
+        assert!(agent_may_read(Closed, Some(other), &[], me));
+        // Invited in, either way: the owner's colleague follows it.
+        assert!(agent_may_read(Active, Some(other), &invited(InviteRole::Observer), me));
+        assert!(agent_may_read(
+            Active,
+            Some(other),
+            &invited(InviteRole::Participant),
+            me
+        ));
     }
 
     /// Every cell: permission × the agent's flag × the site's flag.
@@ -246,8 +332,10 @@ mod tests {
                         Active => Err(self::Denied::NotYours),
                     };
                     assert_eq!(got, expected, "{status:?} owner {owner:?} admin {is_admin}");
-                    // Whoever may write in it may hand it over; others only as admins.
-                    if agent_may(AgentAction::Write, status, owner, me) == Decision::Allowed {
+                    // Whoever may close it may hand it over; others only as admins.
+                    if agent_may(AgentAction::Close, status, standing(owner, &[], me)) == Decision::Allowed
+                        && status == Active
+                    {
                         assert_eq!(got, Ok(()));
                     } else if !is_admin {
                         assert!(got.is_err());
@@ -289,42 +377,116 @@ mod tests {
         assert_eq!(allowed, 1);
     }
 
-    /// Every cell: action × status × whose it is.
+    /// Every cell: action × status × how the agent stands in it (owner, observer,
+    /// participant, outsider), written out as the rule reads in words.
     #[test]
     fn the_agent_table() {
+        use AgentAction as A;
         use ConversationStatus::*;
         use Decision::*;
-        let me = AgentId(1);
-        let whose = [None, Some(me), Some(AgentId(2))];
+        use InviteRole::{Observer, Participant};
+        use Standing::*;
+        let closed = Denied(self::Denied::State("the conversation is closed"));
         for action in AgentAction::ALL {
             for status in [Waiting, Active, Closed] {
-                for owner in whose {
-                    let decision = agent_may(action, status, owner, me);
-                    let mine = owner == Some(me);
-                    let expected = match (action, status) {
-                        (AgentAction::Read, Active) if !mine => Denied(self::Denied::NotYours),
-                        (AgentAction::Read, _) => Allowed,
-                        (_, Closed) => Denied(self::Denied::State("the conversation is closed")),
-                        (AgentAction::Accept | AgentAction::Close, Waiting) => Allowed,
-                        (AgentAction::Write, Waiting) => {
+                for who in Standing::ALL {
+                    let decision = agent_may(action, status, who);
+                    let expected = match (action, status, who) {
+                        (A::Read, Active, Outsider) => Denied(self::Denied::NotYours),
+                        (A::Read, _, _) => Allowed,
+                        (_, Closed, _) => closed,
+                        (A::Accept, Waiting, _) | (A::Close, Waiting, _) => Allowed,
+                        (A::Write, Waiting, _) | (A::Ask, Waiting, _) => {
                             Denied(self::Denied::State("accept the conversation before writing"))
                         }
-                        (AgentAction::Accept, Active) if mine => AlreadyDone,
-                        (AgentAction::Accept, Active) => Denied(self::Denied::TakenBy),
-                        (_, Active) if mine => Allowed,
-                        (_, Active) => Denied(self::Denied::NotYours),
+                        (A::Invite, Waiting, _) => Denied(self::Denied::State(
+                            "accept the conversation before inviting a colleague",
+                        )),
+                        (A::Leave, Waiting, _) => Denied(self::Denied::NotInvited),
+                        (A::Accept, Active, Owner) => AlreadyDone,
+                        (A::Accept, Active, _) => Denied(self::Denied::TakenBy),
+                        (A::Write, Active, Owner) | (A::Write, Active, Invited(Participant)) => Allowed,
+                        (A::Write, Active, Invited(Observer)) => Denied(self::Denied::Observing),
+                        (A::Leave, Active, Outsider) => Denied(self::Denied::NotInvited),
+                        (_, Active, Outsider) => Denied(self::Denied::NotYours),
+                        (A::Leave, Active, Invited(_)) => Allowed,
+                        (A::Leave, Active, Owner) => Denied(self::Denied::State(
+                            "the owner does not leave: hand the conversation over or close it",
+                        )),
+                        (_, Active, Owner) => Allowed,
+                        (_, Active, Invited(_)) => Denied(self::Denied::OwnerOnly),
                     };
-                    assert_eq!(decision, expected, "{action:?} {status:?} owner {owner:?}");
-                    // Nobody but the owner ever writes, and only while it is active.
-                    if action == AgentAction::Write && decision == Allowed {
-                        assert!(mine && status == Active);
+                    assert_eq!(decision, expected, "{action:?} {status:?} {who:?}");
+                    // Only the owner and participants ever write, and only while
+                    // it is active; only the owner asks the visitor for anything.
+                    if action == A::Write && decision == Allowed {
+                        assert!(status == Active && matches!(who, Owner | Invited(Participant)));
                     }
-                    assert_eq!(
-                        consent_actor(status, owner, me) == Actor::Owner,
-                        agent_may(AgentAction::Write, status, owner, me) == Allowed
-                    );
+                    if action == A::Ask && decision == Allowed {
+                        assert!(status == Active && who == Owner);
+                    }
                 }
             }
         }
+    }
+
+    /// The consent model's owner is the conversation's owner: never an invitee.
+    #[test]
+    fn only_the_owner_is_the_owner_for_consent() {
+        use ConversationStatus::*;
+        let me = AgentId(1);
+        for status in [Waiting, Active, Closed] {
+            for owner in [None, Some(me), Some(AgentId(2))] {
+                assert_eq!(
+                    consent_actor(status, owner, me) == Actor::Owner,
+                    agent_may(AgentAction::Ask, status, standing(owner, &[], me)) == Decision::Allowed,
+                    "{status:?} {owner:?}"
+                );
+            }
+        }
+    }
+
+    /// Every cell: status × standing × admin or not.
+    #[test]
+    fn the_invite_table() {
+        use ConversationStatus::*;
+        for status in [Waiting, Active, Closed] {
+            for who in Standing::ALL {
+                for is_admin in [false, true] {
+                    let got = agent_may_invite(status, who, is_admin);
+                    let expected = match (status, who) {
+                        (Waiting, _) => Err(self::Denied::State(
+                            "accept the conversation before inviting a colleague",
+                        )),
+                        (Closed, _) => Err(self::Denied::State("the conversation is closed")),
+                        (Active, Standing::Owner) => Ok(()),
+                        (Active, _) if is_admin => Ok(()),
+                        (Active, Standing::Outsider) => Err(self::Denied::NotYours),
+                        (Active, Standing::Invited(_)) => Err(self::Denied::OwnerOnly),
+                    };
+                    assert_eq!(got, expected, "{status:?} {who:?} admin {is_admin}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn standing_reads_the_owner_then_the_invitees() {
+        let me = AgentId(1);
+        let invitees = vec![Invitee {
+            agent: sightline_proto::AgentRef {
+                id: me,
+                display_name: "Me".into(),
+                colour: None,
+            },
+            role: InviteRole::Participant,
+        }];
+        assert_eq!(standing(Some(me), &[], me), Standing::Owner);
+        assert_eq!(
+            standing(Some(AgentId(2)), &invitees, me),
+            Standing::Invited(InviteRole::Participant)
+        );
+        assert_eq!(standing(Some(AgentId(2)), &[], me), Standing::Outsider);
+        assert_eq!(standing(None, &[], me), Standing::Outsider);
     }
 }

@@ -244,6 +244,7 @@ fn a_forgotten_visitor_is_looked_up_in_storage() {
         visitor_email: None,
         screenshot: None,
         rating: None,
+        invitees: Vec::new(),
         visitor_identity: None,
         visitor: None,
     };

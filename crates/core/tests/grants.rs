@@ -746,3 +746,50 @@ fn the_owner_can_send_the_visitor_only_to_pages_of_the_site() {
         .count();
     assert_eq!(pushed, 1);
 }
+
+/// A colleague invited into the conversation (even taking part) follows the
+/// chat, but what the visitor grants is the owner's: no token, no joining.
+#[test]
+fn an_invitee_gets_no_stream_and_cannot_join_one() {
+    let (mut w, id) = chatting();
+    w.msg(
+        ANNA,
+        ClientMessage::Invite {
+            conversation: id.clone(),
+            agent: AgentId(2),
+            role: sightline_proto::InviteRole::Participant,
+            note: None,
+        },
+    );
+    assert_eq!(error_code(&w.take(ANNA)), None);
+    w.take(BEN);
+    w.take(VISITOR);
+    // Ben may not ask; Anna may.
+    assert_eq!(
+        error_code(&ask(&mut w, BEN, &id, Capability::Cobrowse)),
+        Some(ErrorCode::Forbidden)
+    );
+    ask(&mut w, ANNA, &id, Capability::Cobrowse);
+    let grant = asked(&mut w);
+    step(&mut w, &grant, GrantStep::Allow);
+    let to_anna = w.take(ANNA);
+    let to_ben = w.take(BEN);
+    let [(stream, _, _)]: [_; 1] = granted(&to_anna).try_into().expect("the owner's token");
+    assert!(granted(&to_ben).is_empty(), "the invitee gets no token");
+    // He sees the grant in the summary (his console shows what is going on)...
+    assert!(to_ben
+        .iter()
+        .any(|m| matches!(m, ServerMessage::ConversationUpdated { conversation } if !conversation.grants.is_empty())));
+    // ...but cannot join the stream, nor end the grant.
+    w.msg(BEN, ClientMessage::StreamJoin { stream: stream.clone() });
+    assert_eq!(error_code(&w.take(BEN)), Some(ErrorCode::Forbidden));
+    let tokens = w.shell.streams[&stream].tokens.len();
+    assert!(w.shell.streams[&stream]
+        .tokens
+        .iter()
+        .all(|t| t.party != Party::Agent(AgentId(2))));
+    w.msg(BEN, ClientMessage::GrantEnd { grant: grant.clone() });
+    assert!(error_code(&w.take(BEN)).is_some());
+    assert_eq!(w.shell.streams[&stream].tokens.len(), tokens);
+    assert!(w.shell.streams.contains_key(&stream), "still live");
+}

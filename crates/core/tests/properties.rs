@@ -487,6 +487,7 @@ impl Model {
                 EventKind::Rated { score, .. } => Some(score),
                 _ => None,
             }),
+            invitees: Vec::new(),
             visitor_identity: None,
             visitor: None,
         })
@@ -1621,10 +1622,14 @@ impl World {
                     "only the first event is `started`"
                 );
                 match &event.kind {
-                    // Notes and transfers have scenario tests of their own
-                    // (tests/transfer.rs); no input of this model asks for one.
-                    EventKind::Note { .. } | EventKind::Transferred { .. } => {
-                        ensure!(false, "a note or a transfer nobody asked for");
+                    // Notes, transfers and invitations have scenario tests of
+                    // their own (tests/transfer.rs, tests/invite.rs); no input of
+                    // this model asks for one.
+                    EventKind::Note { .. }
+                    | EventKind::Transferred { .. }
+                    | EventKind::AgentInvited { .. }
+                    | EventKind::AgentLeft { .. } => {
+                        ensure!(false, "a note, a transfer or an invitation nobody asked for");
                     }
                     EventKind::Control { .. } => {
                         ensure!(

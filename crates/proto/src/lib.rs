@@ -57,6 +57,27 @@ pub struct AgentRef {
     pub colour: Option<api::AvatarColour>,
 }
 
+/// What an agent invited into a colleague's conversation may do there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum InviteRole {
+    /// Read-only: sees the conversation live, writes nothing (a supervisor).
+    Observer,
+    /// Takes part: writes chat messages and internal notes too. Closing, handing
+    /// over and everything the visitor grants stay with the owner.
+    Participant,
+}
+
+/// An agent invited into a conversation by its owner (or an admin), with what
+/// they may do there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct Invitee {
+    pub agent: AgentRef,
+    pub role: InviteRole,
+}
+
 /// The page the visitor was on when they opened the chat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -368,12 +389,41 @@ pub enum EventKind {
     /// (bad) to [`MAX_RATING_SCORE`] (very good), and an optional comment (at most
     /// [`MAX_RATING_COMMENT_CHARS`] characters). One per conversation.
     Rated { score: u8, comment: Option<String> },
+    /// `by` (the owner, or an admin) invited `agent` into the conversation as
+    /// `role`, or changed an invitee's role. `note` is for agents only. An
+    /// observer's invitation is agents-only; the visitor sees a participant's,
+    /// without the note (see [`Event::for_visitor`]).
+    AgentInvited {
+        agent: AgentRef,
+        role: InviteRole,
+        by: AgentRef,
+        note: Option<String>,
+    },
+    /// An invited agent is no longer in the conversation: they left (`by` is
+    /// themselves) or the owner or an admin removed them. `role` is the one they
+    /// had: an observer's leaving is agents-only, like their invitation.
+    AgentLeft {
+        agent: AgentRef,
+        role: InviteRole,
+        by: AgentRef,
+    },
 }
 
 impl EventKind {
     /// Whether only agents may ever see this kind of event.
     pub fn is_agents_only(&self) -> bool {
-        matches!(self, EventKind::Note { .. })
+        matches!(
+            self,
+            EventKind::Note { .. }
+                | EventKind::AgentInvited {
+                    role: InviteRole::Observer,
+                    ..
+                }
+                | EventKind::AgentLeft {
+                    role: InviteRole::Observer,
+                    ..
+                }
+        )
     }
 }
 
@@ -406,12 +456,27 @@ pub struct Event {
 }
 
 impl Event {
-    /// This event as the visitor may see it: nothing of an internal note, and a
-    /// transfer without its note. Every path that gives a visitor an event (live,
-    /// replay) goes through here; the numbering keeps its gaps.
+    /// This event as the visitor may see it: nothing of an internal note or of
+    /// an observer, and a transfer or an invitation without its note. Every path
+    /// that gives a visitor an event (live, replay) goes through here; the
+    /// numbering keeps its gaps.
     pub fn for_visitor(&self) -> Option<Event> {
         match &self.kind {
             kind if kind.is_agents_only() => None,
+            EventKind::AgentInvited {
+                agent,
+                role,
+                by,
+                note: Some(_),
+            } => Some(Event {
+                kind: EventKind::AgentInvited {
+                    agent: agent.clone(),
+                    role: *role,
+                    by: by.clone(),
+                    note: None,
+                },
+                ..self.clone()
+            }),
             EventKind::Transferred {
                 by,
                 agent,
@@ -521,6 +586,11 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub rating: Option<u8>,
+    /// The agents the owner invited in, by agent id (at most
+    /// [`MAX_INVITEES`]); only while the conversation is active.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<Vec<Invitee>>"))]
+    pub invitees: Vec<Invitee>,
 }
 
 /// Messages a browser sends to the server over the WebSocket.
@@ -696,6 +766,25 @@ pub enum ClientMessage {
         score: u8,
         comment: Option<String>,
     },
+    /// The owning agent (or an admin): invite a colleague who is online
+    /// (`agent`) into an active conversation as an observer or a participant,
+    /// or change an invitee's role; with an optional note for agents (at most
+    /// [`MAX_TEXT_CHARS`] characters). Stored as [`EventKind::AgentInvited`].
+    Invite {
+        conversation: ConversationId,
+        agent: AgentId,
+        role: InviteRole,
+        note: Option<String>,
+    },
+    /// The owning agent (or an admin): take an invitee out of the conversation.
+    /// Stored as [`EventKind::AgentLeft`].
+    Uninvite {
+        conversation: ConversationId,
+        agent: AgentId,
+    },
+    /// An invited agent: leave the conversation. Stored as
+    /// [`EventKind::AgentLeft`].
+    Leave { conversation: ConversationId },
 }
 
 /// Messages the server sends to a browser over the WebSocket.
@@ -935,6 +1024,8 @@ pub fn typescript_declarations() -> String {
         Role::decl(),
         AgentRef::decl(),
         AgentPresence::decl(),
+        InviteRole::decl(),
+        Invitee::decl(),
         PageInfo::decl(),
         VisitorDevice::decl(),
         VisitorContext::decl(),

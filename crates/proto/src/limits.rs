@@ -4,6 +4,8 @@
 /// Longest text message, in Unicode scalar values (what JavaScript's
 /// `[...text].length` counts).
 pub const MAX_TEXT_CHARS: usize = 4000;
+/// Most agents invited into one conversation at once (besides its owner).
+pub const MAX_INVITEES: usize = 5;
 /// Longest URL in a link message, in bytes.
 pub const MAX_URL_BYTES: usize = 2048;
 /// Longest link title, in characters.

@@ -580,9 +580,14 @@ pub async fn list_conversations(
         } else {
             None
         };
-        let readable = found.is_some_and(|c| {
-            sightline_core::policy::agent_may_read(c.status, c.agent.as_ref().map(|a| a.id), me.user.id)
-        });
+        let readable = match found {
+            Some(c) => {
+                app.hub
+                    .agent_may_read(anchor, c.status, c.agent.as_ref().map(|a| a.id), me.user.id)
+                    .await
+            }
+            None => false,
+        };
         if !readable {
             return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", "no such conversation"));
         }
@@ -626,7 +631,7 @@ pub(crate) async fn readable_conversation(
     }
     let conversation = app.store.conversation(id).await?.ok_or_else(not_found)?;
     let owner = conversation.agent.as_ref().map(|a| a.id);
-    if !sightline_core::policy::agent_may_read(conversation.status, owner, me.user.id) {
+    if !app.hub.agent_may_read(id, conversation.status, owner, me.user.id).await {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -125,6 +125,11 @@ pub enum Command {
     Stats {
         reply: oneshot::Sender<()>,
     },
+    /// Who is invited into an open conversation (for the HTTP reads' rule).
+    Invitees {
+        conversation: sightline_proto::ConversationId,
+        reply: oneshot::Sender<Vec<sightline_proto::Invitee>>,
+    },
     /// May this uploader post an image? Asked before the upload is decoded.
     CheckUploader {
         uploader: Box<Uploader>,
@@ -176,6 +181,39 @@ impl HubHandle {
     /// Sends a command; fails only when the hub task has stopped (shutdown).
     pub async fn send(&self, command: Command) -> bool {
         self.tx.send(command).await.is_ok()
+    }
+
+    /// Whether `agent` may read a conversation as stored (`status`, `owner`):
+    /// [`sightline_core::policy::agent_may_read`] with the invitees the hub holds,
+    /// asked only when the rule depends on them (an active conversation that is
+    /// someone else's). A stopped hub invites nobody.
+    pub async fn agent_may_read(
+        &self,
+        conversation: &sightline_proto::ConversationId,
+        status: sightline_proto::ConversationStatus,
+        owner: Option<AgentId>,
+        agent: AgentId,
+    ) -> bool {
+        use sightline_core::policy::agent_may_read;
+        if agent_may_read(status, owner, &[], agent) {
+            return true;
+        }
+        if status != sightline_proto::ConversationStatus::Active {
+            return false;
+        }
+        let (reply, answer) = oneshot::channel();
+        let asked = self
+            .send(Command::Invitees {
+                conversation: conversation.clone(),
+                reply,
+            })
+            .await;
+        let invitees = if asked {
+            answer.await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        agent_may_read(status, owner, &invitees, agent)
     }
 }
 
@@ -441,6 +479,10 @@ async fn run(
                 Command::OfficeHours { open } => Input::OfficeHours { open },
                 Command::CheckUploader { uploader, reply } => {
                     let _ = reply.send(hub.check_uploader(&uploader));
+                    continue;
+                }
+                Command::Invitees { conversation, reply } => {
+                    let _ = reply.send(hub.invitees(&conversation));
                     continue;
                 }
                 Command::Stats { reply } => {
@@ -737,6 +779,7 @@ mod tests {
             visitor_email: None,
             screenshot: None,
             rating: None,
+            invitees: Vec::new(),
             visitor_identity: None,
             visitor: None,
         }

@@ -679,7 +679,11 @@ async fn agent_may_read_conversation(
         .await?
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no such image"))?;
     let owner = summary.agent.as_ref().map(|a| a.id);
-    if sightline_core::policy::agent_may_read(summary.status, owner, agent_id) {
+    if app
+        .hub
+        .agent_may_read(conversation, summary.status, owner, agent_id)
+        .await
+    {
         Ok(())
     } else {
         Err(Failure::new(

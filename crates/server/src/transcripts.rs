@@ -17,7 +17,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationSummary, Event, EventKind, MessageBody, Role, MAX_RATING_SCORE,
+    AgentRef, ConversationId, ConversationSummary, Event, EventKind, InviteRole, MessageBody, Role, MAX_RATING_SCORE,
 };
 
 use crate::api::{Agent, ApiResult, Failure};
@@ -84,6 +84,19 @@ pub fn render(
     let visitor = if reader == Reader::Visitor { "You" } else { "Visitor" };
     let mut day = String::new();
     for event in events {
+        // The visitor's copy is what the visitor may see of each event (the one
+        // filter, `Event::for_visitor`): no notes, nothing of observers.
+        let visible;
+        let event = match reader {
+            Reader::Agent => event,
+            Reader::Visitor => match event.for_visitor() {
+                Some(e) => {
+                    visible = e;
+                    &visible
+                }
+                None => continue,
+            },
+        };
         let line = match &event.kind {
             EventKind::Message { from, agent, body, .. } => {
                 let who = match from {
@@ -136,6 +149,28 @@ pub fn render(
                     _ => format!("{} {to}.", by.display_name),
                 })
             }
+            EventKind::AgentInvited { agent, role, by, note } => {
+                let how = match role {
+                    InviteRole::Observer => "to observe (read-only)",
+                    InviteRole::Participant => "to take part",
+                };
+                Some(match (reader, note) {
+                    (Reader::Visitor, _) => format!("{} joined the conversation.", agent.display_name),
+                    (Reader::Agent, Some(note)) => format!(
+                        "{} invited {} {how}. Note (agents only): {note}",
+                        by.display_name, agent.display_name
+                    ),
+                    (Reader::Agent, None) => format!("{} invited {} {how}.", by.display_name, agent.display_name),
+                })
+            }
+            EventKind::AgentLeft { agent, by, .. } => Some(if by.id == agent.id || reader == Reader::Visitor {
+                format!("{} left the conversation.", agent.display_name)
+            } else {
+                format!(
+                    "{} took {} out of the conversation.",
+                    by.display_name, agent.display_name
+                )
+            }),
             EventKind::Identified { identity } if reader == Reader::Agent => Some(format!(
                 "The site identified the visitor: {}",
                 [
@@ -506,6 +541,70 @@ mod tests {
             agents.contains("The visitor rated the conversation 4 of 5 ★★★★☆: Quick and kind\n"),
             "{agents}"
         );
+    }
+
+    #[test]
+    fn the_visitor_sees_participants_come_and_go_and_nothing_of_observers() {
+        let agent_named = |id, name: &str| AgentRef {
+            id: AgentId(id),
+            display_name: name.into(),
+            colour: None,
+        };
+        let (bob, cleo) = (agent_named(2, "Bob"), agent_named(3, "Cleo"));
+        let events = vec![
+            event(
+                1,
+                T,
+                EventKind::AgentInvited {
+                    agent: cleo.clone(),
+                    role: InviteRole::Observer,
+                    by: agent(),
+                    note: Some("watch this one, secret".into()),
+                },
+            ),
+            event(
+                2,
+                T,
+                EventKind::AgentInvited {
+                    agent: bob.clone(),
+                    role: InviteRole::Participant,
+                    by: agent(),
+                    note: Some("billing question, secret".into()),
+                },
+            ),
+            event(
+                3,
+                T,
+                EventKind::AgentLeft {
+                    agent: cleo.clone(),
+                    role: InviteRole::Observer,
+                    by: cleo,
+                },
+            ),
+            event(
+                4,
+                T,
+                EventKind::AgentLeft {
+                    agent: bob,
+                    role: InviteRole::Participant,
+                    by: agent(),
+                },
+            ),
+        ];
+        let tz = time_zone(None);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        assert!(!visitor.contains("secret"), "{visitor}");
+        assert!(!visitor.contains("Cleo"), "{visitor}");
+        assert!(visitor.contains("Bob joined the conversation.\n"), "{visitor}");
+        assert!(visitor.contains("Bob left the conversation.\n"), "{visitor}");
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        assert!(
+            agents.contains("Ada invited Cleo to observe (read-only). Note (agents only): watch this one, secret"),
+            "{agents}"
+        );
+        assert!(agents.contains("Ada invited Bob to take part."), "{agents}");
+        assert!(agents.contains("Cleo left the conversation."), "{agents}");
+        assert!(agents.contains("Ada took Bob out of the conversation."), "{agents}");
     }
 
     #[test]

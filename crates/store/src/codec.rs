@@ -183,6 +183,7 @@ pub(crate) fn summary_from_row(row: &AnyRow) -> Result<ConversationSummary> {
         // Live: the hub fills it in while the visitor is known.
         visitor: None,
         screenshot: None,
+        invitees: Vec::new(),
         visitor_email: match row.try_get::<Option<String>, _>("email_left")? {
             Some(data) => match serde_json::from_str::<EventKind>(&data)? {
                 EventKind::EmailLeft { email } => Some(email),

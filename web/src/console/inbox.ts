@@ -11,6 +11,7 @@ import { imageElement, type ImagesUi } from "./images";
 import { CONSOLE_ICONS, iconButton, transcriptLink } from "./icons";
 import { detailsPanel } from "./details";
 import { openTransferDialog } from "./transfer";
+import { ROLE_BADGE, openInviteDialog } from "./invite";
 
 function initials(label: string): string {
   const digits = label.replace(/\D/g, "");
@@ -302,6 +303,7 @@ export class InboxView {
       s.preview ?? "",
       where,
       visitorName(s),
+      e.invitedAs ?? "",
     ].join("\u0000");
     return { key: s.id, sig, build: () => this.item(e) };
   }
@@ -331,6 +333,8 @@ export class InboxView {
         h("span", { class: "conv-top" }, h("span", { class: "conv-name", "data-testid": "queue-name", text: label }), h("time", { class: "conv-time", text: formatAgo(s.last_activity_at || s.created_at) })),
         h("span", { class: "conv-preview", "data-testid": "queue-preview", text: s.preview || (s.status === "waiting" ? "Waiting…" : "") }),
         where ? h("span", { class: "conv-page", text: where }) : null,
+        // In a colleague's conversation: how.
+        e.invitedAs && s.status === "active" ? h("span", { class: `tag invite-badge ${e.invitedAs}`, "data-testid": "invite-badge", text: ROLE_BADGE[e.invitedAs] }) : null,
       ),
       e.unread ? h("span", { class: "unread", "data-testid": "unread", "aria-label": `${e.unread} unread`, text: String(e.unread) }) : null,
       s.status === "closed" ? h("span", { class: "tag closed", text: "Closed" }) : null,
@@ -396,9 +400,14 @@ export class InboxView {
     const label = visitorName(sum);
     const mine = s.isMine(sum);
     const active = sum.status === "active" && mine;
+    // Invited in by a colleague: how (observers only read; participants write too).
+    const invited = sum.status === "active" ? s.invitedRole(sum) : null;
+    const writes = s.mayWrite(sum);
+    const owner = sum.agent?.display_name ?? "the agent handling it";
+    const invitees = sum.invitees ?? [];
     // The page the visitor is on now (as they move), else where they started.
     const page = sum.visitor?.page ?? sum.page;
-    const sig = [sum.id, sum.status, sum.visitor_online, page?.url, page?.title, sum.visitor_email, label, e.accepting, mine].join("|");
+    const sig = [sum.id, sum.status, sum.visitor_online, page?.url, page?.title, sum.visitor_email, label, e.accepting, mine, invited, s.isAdmin, owner, JSON.stringify(invitees)].join("|");
     if (sig !== this.headerSig) {
       this.headerSig = sig;
       const pageInfo = page ? h("span", { class: "page-info", title: page.url, "data-testid": "chat-page", text: page.title ? `${page.title} — ${page.url}` : page.url }) : null;
@@ -409,11 +418,22 @@ export class InboxView {
         actions.push(
           h(
             "button",
-            { class: "btn ghost", type: "button", "data-testid": "transfer", title: "Hand this conversation to a colleague or back to the queue", onclick: () => openTransferDialog(s, sum.id, label) },
+            { class: "btn ghost", type: "button", "data-testid": "transfer", "aria-label": "Transfer", title: "Hand this conversation to a colleague or back to the queue", onclick: () => openTransferDialog(s, sum.id, label) },
             icon(CONSOLE_ICONS.transfer, 14),
-            h("span", { text: "Transfer" }),
+            h("span", { class: "act-label", text: "Transfer" }),
           ),
         );
+      if (sum.status === "active" && (mine || s.isAdmin) && !invited)
+        actions.push(
+          h(
+            "button",
+            { class: "btn ghost", type: "button", "data-testid": "invite", "aria-label": "Invite a colleague", title: "Invite a colleague into this conversation, read-only or taking part", onclick: () => openInviteDialog(s, sum.id, label) },
+            icon(CONSOLE_ICONS.userPlus, 14),
+            h("span", { class: "act-label", text: "Invite" }),
+          ),
+        );
+      if (invited)
+        actions.push(h("button", { class: "btn ghost", type: "button", "data-testid": "leave-conversation", title: "Leave this conversation (it stays with its owner)", text: "Leave", onclick: () => s.leave(sum.id) }));
       if (active) actions.push(
           h("button", { class: "btn danger-ghost close-conv", type: "button", "data-testid": "close-conversation", title: "Close conversation", onclick: () => s.close(sum.id) }, h("span", { text: "Close" }), h("span", { class: "wide-only", text: " conversation" })),
         );
@@ -456,6 +476,15 @@ export class InboxView {
             sum.visitor_email ? h("span", { class: "page-info", "data-testid": "chat-email", title: "Left by the visitor to be answered at", text: `✉ ${sum.visitor_email}` }) : null,
             pageInfo,
           ),
+          // Who else is in it: the owner (for invitees) and the invitees, with their roles.
+          invited || invitees.length
+            ? h(
+                "p",
+                { class: "muted chat-people", "data-testid": "chat-people" },
+                invited ? h("span", { text: `${owner}'s conversation` }) : null,
+                ...invitees.map((i) => h("span", { class: `tag invite-badge ${i.role}`, "data-testid": "chat-invitee", title: ROLE_BADGE[i.role], text: `${i.agent.display_name} · ${ROLE_BADGE[i.role]}` })),
+              )
+            : null,
         ),
         h("div", { class: "chat-actions" }, ...actions),
         this.headSlot,
@@ -467,8 +496,12 @@ export class InboxView {
     let banner = "";
     if (sum.status === "waiting") banner = "This visitor is waiting for an answer. Accept the conversation to reply.";
     else if (sum.status === "closed") banner = "This conversation is closed.";
+    else if (invited === "observer") banner = `You are observing. Ask ${owner} to let you take part.`;
     this.banner.hidden = !banner;
     this.banner.textContent = banner;
+    this.banner.classList.toggle("observing", invited === "observer");
+    if (invited === "observer") this.banner.dataset.testid = "observer-notice";
+    else delete this.banner.dataset.testid;
     if (sum.status === "waiting" && sum.preview && e.transcript.size === 0) {
       this.banner.appendChild(h("blockquote", { class: "preview-quote", "data-testid": "waiting-preview", text: sum.preview }));
     }
@@ -491,9 +524,12 @@ export class InboxView {
     );
     if (this.stick) this.log.scrollTop = this.log.scrollHeight;
 
-    this.typing.hidden = !(e.visitorTyping.active && active);
+    this.typing.hidden = !(e.visitorTyping.active && (active || !!invited));
     if (!this.typing.hidden) replaceChildren(this.typing, h("span", { class: "dots" }, h("i"), h("i"), h("i")), h("span", { text: `${label} is typing…` }));
 
-    this.composer.hidden = !active;
+    // Participants write (messages, pictures, notes); what asks the visitor for
+    // something (a share, co-browsing, a screenshot, a page) stays with the owner.
+    this.composer.hidden = !writes;
+    this.composer.classList.toggle("as-invitee", writes && !mine);
   }
 }

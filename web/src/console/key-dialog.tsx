@@ -34,7 +34,7 @@ function KeyDialog({ shares, session, toast, close }: { shares: AgentShares; ses
     const offSession = session.subscribe(() => {
       // The caller joined: open their conversation. Unsubscribed first: selecting
       // it notifies the session's subscribers again, this one included.
-      const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active");
+      const joined = session.mine().find((e) => !known.has(e.summary.id) && e.summary.status === "active" && session.isMine(e.summary));
       if (joined) {
         offSession();
         close();

@@ -186,7 +186,7 @@ function startApp(me: Me): void {
     conversation: () => {
       const id = session.selected;
       const e = id ? session.get(id) : undefined;
-      return e && e.summary.status === "active" && session.isMine(e.summary) ? e.summary.id : null;
+      return e && session.mayWrite(e.summary) ? e.summary.id : null;
     },
     toast,
   });

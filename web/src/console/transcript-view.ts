@@ -249,6 +249,32 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
           ),
       };
     }
+    case "agent_invited": {
+      const how = e.role === "observer" ? "to observe (read-only)" : "to take part";
+      const text = `${e.by.display_name} invited ${e.agent.display_name} ${how}`;
+      if (!e.note) return system(key, text, e.at, undefined, undefined, "agent_invited");
+      const note = e.note;
+      return {
+        key,
+        sig: text + e.at + note,
+        build: () =>
+          h(
+            "div",
+            { class: "handover", "data-testid": "system", "data-kind": "agent_invited" },
+            h("div", { class: "sys" }, h("span", { text }), h("time", { text: formatTime(e.at) })),
+            h(
+              "div",
+              { class: "note", "data-testid": "note", role: "note", "aria-label": `Invitation note by ${e.by.display_name}` },
+              h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Invitation note" }), h("span", { class: "note-private", text: "Only agents see this" })),
+              h("div", { class: "note-text", "data-testid": "note-text", text: note }),
+            ),
+          ),
+      };
+    }
+    case "agent_left": {
+      const text = e.by.id === e.agent.id ? `${e.agent.display_name} left the conversation` : `${e.by.display_name} took ${e.agent.display_name} out of the conversation`;
+      return system(key, text, e.at, undefined, undefined, "agent_left");
+    }
     case "closed":
       return system(key, e.by === "visitor" ? `${ctx.visitor} ended the conversation` : `${e.agent?.display_name || "An agent"} ended the conversation`, e.at);
     case "message": {

@@ -11,6 +11,7 @@ import {
   type ConversationSummary,
   type ErrorCode,
   type Event,
+  type InviteRole,
   type MessageBody,
   type Permissions,
   type ServerMessage,
@@ -35,6 +36,8 @@ export interface ConversationEntry {
   /** The visitor is typing. */
   visitorTyping: TypingIndicator;
   typingOut: TypingSender;
+  /** We are in it as a colleague's invitee, in this role (kept once it closes, until dismissed). */
+  invitedAs: InviteRole | null;
 }
 
 export type AgentLink = "idle" | "connecting" | "online" | "reconnecting" | "stopped";
@@ -77,6 +80,8 @@ export class AgentSession {
   agents: AgentPresence[] | null = null;
   /** Conversations we are handing over, to whom (null: the queue), until the server answers. */
   readonly handingOver = new Map<string, string | null>();
+  /** Conversations we asked to leave, until the server answers. */
+  private readonly leaving = new Set<string>();
   private readonly conn: Connection<ServerMessage, OutgoingFrame>;
   private readonly opts: AgentSessionOptions;
   private readonly now: () => number;
@@ -190,10 +195,13 @@ export class AgentSession {
       .sort((a, b) => a.summary.created_at - b.summary.created_at || (a.summary.id < b.summary.id ? -1 : 1));
   }
 
-  /** This agent's conversations (active, and closed ones not yet dismissed), newest activity first. */
+  /**
+   * This agent's conversations (active, and closed ones not yet dismissed), and
+   * those a colleague invited them into, newest first.
+   */
   mine(): ConversationEntry[] {
     return [...this.conversations.values()]
-      .filter((e) => e.summary.status !== "waiting" && this.isMine(e.summary))
+      .filter((e) => e.summary.status !== "waiting" && (this.isMine(e.summary) || e.invitedAs !== null))
       .sort((a, b) => b.summary.created_at - a.summary.created_at || (a.summary.id < b.summary.id ? -1 : 1));
   }
 
@@ -209,6 +217,46 @@ export class AgentSession {
 
   isMine(s: ConversationSummary): boolean {
     return !!(this.me && s.agent && s.agent.id === this.me.id);
+  }
+
+  /** How a colleague invited us into this conversation, if they did (and it is still active). */
+  invitedRole(s: ConversationSummary): InviteRole | null {
+    const me = this.me;
+    return (me && s.invitees?.find((i) => i.agent.id === me.id)?.role) || null;
+  }
+
+  /** Whether we may write in it: ours, or we take part in it, while it is active. */
+  mayWrite(s: ConversationSummary): boolean {
+    return s.status === "active" && (this.isMine(s) || this.invitedRole(s) === "participant");
+  }
+
+  /**
+   * Invite a colleague (online) into one of our conversations, read-only
+   * (`observer`) or taking part (`participant`), or change their role; with a
+   * note only agents see. The server decides (the owner or an admin may).
+   */
+  invite(id: string, agent: number, role: InviteRole, note: string): SendCheck {
+    const e = this.conversations.get(id);
+    if (!e || e.summary.status !== "active" || !(this.isMine(e.summary) || this.isAdmin)) return { ok: false, reason: "This conversation is not open." };
+    const text = note.trim();
+    if (text && !checkText(text).ok) return { ok: false, reason: "The note is too long." };
+    if (!this.send({ type: "invite", conversation: id, agent, role, note: text || null })) return { ok: false, reason: "Not connected. Try again in a moment." };
+    return { ok: true };
+  }
+
+  /** Take an invitee out of one of our conversations. */
+  uninvite(id: string, agent: number): boolean {
+    return this.send({ type: "uninvite", conversation: id, agent });
+  }
+
+  /** Leave a conversation we were invited into. */
+  leave(id: string): boolean {
+    const e = this.conversations.get(id);
+    if (!e || !this.invitedRole(e.summary)) return false;
+    e.typingOut.stop();
+    if (!this.send({ type: "leave", conversation: id })) return false;
+    this.leaving.add(id);
+    return true;
   }
 
   select(id: string | null): void {
@@ -277,7 +325,7 @@ export class AgentSession {
   /** Write an internal note in one of our conversations: agents see it, the visitor never does. */
   sendNote(id: string, raw: string): SendCheck {
     const e = this.conversations.get(id);
-    if (!e || e.summary.status !== "active" || !this.isMine(e.summary)) return { ok: false, reason: "This conversation is not open." };
+    if (!e || !this.mayWrite(e.summary)) return { ok: false, reason: "This conversation is not open." };
     const c = checkText(raw);
     if (!c.ok) return { ok: false, reason: c.reason === "empty" ? "Write a note first." : "The note is too long." };
     if (!this.send({ type: "note", conversation: id, client_id: newClientId(), text: raw })) return { ok: false, reason: "Not connected. Try again in a moment." };
@@ -295,7 +343,7 @@ export class AgentSession {
 
   checkText(id: string, raw: string): SendCheck {
     const e = this.conversations.get(id);
-    if (!e || e.summary.status !== "active" || !this.isMine(e.summary)) return { ok: false, reason: "This conversation is not open." };
+    if (!e || !this.mayWrite(e.summary)) return { ok: false, reason: "This conversation is not open." };
     const c = checkText(raw);
     if (!c.ok) return { ok: false, reason: c.reason === "empty" ? "Write a message first." : "The message is too long." };
     return { ok: true };
@@ -310,7 +358,7 @@ export class AgentSession {
 
   sendLink(id: string, rawUrl: string, rawTitle: string): SendCheck {
     const e = this.conversations.get(id);
-    if (!e || e.summary.status !== "active" || !this.isMine(e.summary)) return { ok: false, reason: "This conversation is not open." };
+    if (!e || !this.mayWrite(e.summary)) return { ok: false, reason: "This conversation is not open." };
     const link = checkLink(rawUrl);
     if (!link.ok) {
       const reasons = {
@@ -382,10 +430,11 @@ export class AgentSession {
       syncing: false,
       synced: false,
       accepting: false,
+      invitedAs: null,
       visitorTyping: new TypingIndicator(() => this.changed(), this.opts.timers),
       typingOut: new TypingSender(
         (active) => {
-          if (entry.summary.status === "active") this.conn.send({ type: "typing", conversation: summary.id, active });
+          if (this.mayWrite(entry.summary)) this.conn.send({ type: "typing", conversation: summary.id, active });
         },
         this.now,
         this.opts.timers,
@@ -539,7 +588,7 @@ export class AgentSession {
     const ids = new Set(list.map((s) => s.id));
     for (const [id, e] of [...this.conversations]) {
       if (ids.has(id)) continue;
-      if (this.isMine(e.summary)) {
+      if (this.isMine(e.summary) || e.invitedAs !== null) {
         // Our conversations only leave the list by being closed.
         if (e.summary.status !== "closed") e.summary = { ...e.summary, status: "closed" };
       } else {
@@ -552,9 +601,12 @@ export class AgentSession {
       const e = this.upsert(s);
       e.accepting = false;
       e.synced = false;
-      if (this.isMine(s)) {
+      e.invitedAs = this.invitedRole(s);
+      if (this.isMine(s) || e.invitedAs === "participant") {
         this.sync(e);
         for (const item of e.transcript.pending()) this.transmit(s.id, item.clientId, item.body);
+      } else if (e.invitedAs) {
+        this.sync(e);
       } else if (s.status === "waiting") {
         if (this.selected === s.id) this.sync(e);
         if (!wasWaiting && !first) for (const fn of this.waitingListeners) fn(e);
@@ -580,10 +632,13 @@ export class AgentSession {
     if (s.status === "closed" && !prev) return;
     if (s.status === "waiting") {
       const e = this.upsert(s);
+      e.invitedAs = null;
       if (!prev || prev.summary.status !== "waiting") for (const fn of this.waitingListeners) fn(e);
       if (this.selected === s.id && this.needsSync(e)) this.sync(e);
     } else if (this.isMine(s)) {
       const e = this.upsert(s);
+      // Handed to us after we were invited in: ours now.
+      e.invitedAs = null;
       if (e.accepting) {
         e.accepting = false;
         this.settle(s.id);
@@ -594,6 +649,20 @@ export class AgentSession {
         e.visitorTyping.set(false);
         e.typingOut.stop();
       }
+    } else if (this.invitedRole(s)) {
+      // A colleague invited us in (or changed our role, or it changed hands).
+      const e = this.upsert(s);
+      e.invitedAs = this.invitedRole(s);
+      if (this.needsSync(e)) this.sync(e);
+    } else if (prev?.invitedAs && s.status === "closed") {
+      // Closed while we were in it: it stays in our list, closed, until dismissed.
+      this.upsert(s);
+      prev.visitorTyping.set(false);
+      prev.typingOut.stop();
+    } else if (prev?.invitedAs) {
+      const owner = s.agent ? s.agent.display_name : "the agent handling it";
+      const left = this.leaving.delete(s.id);
+      this.remove(s.id, left ? "You left the conversation." : `You are no longer in this conversation (ask ${owner} to invite you again).`);
     } else if (prev) {
       const by = s.agent ? s.agent.display_name : "another agent";
       this.remove(s.id, s.status === "active" ? `This conversation was taken by ${by}.` : "The visitor left before anyone answered.");

@@ -240,7 +240,8 @@ export class VisitorSession {
     if (this.summary && this.summary.id === this.transcript.conversationId) agent = this.summary.agent;
     for (const e of this.transcript.getEvents()) {
       if (e.kind === "agent_joined" || e.kind === "transferred") agent = e.agent;
-      else if (e.kind === "message" && e.from === "agent" && e.agent) agent = e.agent;
+      // The owner's newest name; a colleague taking part does not become the owner.
+      else if (e.kind === "message" && e.from === "agent" && e.agent && (!agent || e.agent.id === agent.id)) agent = e.agent;
     }
     return agent;
   }

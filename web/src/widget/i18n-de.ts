@@ -19,6 +19,7 @@ const de: Strings = {
   typing: "{name} schreibt…",
   someone: "Ein Mitarbeiter",
   joined: "{name} ist der Unterhaltung beigetreten",
+  left: "{name} hat die Unterhaltung verlassen",
   closedByAgent: "{name} hat die Unterhaltung beendet",
   closedByVisitor: "Sie haben die Unterhaltung beendet",
   closed: "Die Unterhaltung wurde beendet",

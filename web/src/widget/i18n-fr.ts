@@ -19,6 +19,7 @@ const fr: Strings = {
   typing: "{name} est en train d’écrire…",
   someone: "Un conseiller",
   joined: "{name} a rejoint la conversation",
+  left: "{name} a quitté la conversation",
   closedByAgent: "{name} a terminé la conversation",
   closedByVisitor: "Vous avez terminé la conversation",
   closed: "La conversation a été fermée",

@@ -28,6 +28,8 @@ export interface Strings {
   typing: string;
   someone: string;
   joined: string;
+  /** An agent who took part (invited by the one handling it) left. */
+  left: string;
   closedByAgent: string;
   closedByVisitor: string;
   closed: string;
@@ -81,6 +83,7 @@ export const en: Strings = {
   typing: "{name} is typing…",
   someone: "An agent",
   joined: "{name} joined the conversation",
+  left: "{name} left the conversation",
   closedByAgent: "{name} ended the conversation",
   closedByVisitor: "You ended the conversation",
   closed: "The conversation was closed",

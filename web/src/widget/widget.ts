@@ -385,6 +385,9 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
                           : ""
                   : e.kind === "email_left"
                     ? fill(t.emailSaved, { email: e.email })
+                    : // A colleague the agent invited to take part (observers are never sent).
+                      e.kind === "agent_invited" || e.kind === "agent_left"
+                      ? fill(e.kind === "agent_left" ? t.left : t.joined, { name: e.agent.display_name })
                     : // A transfer says who the visitor talks to now, or that they wait
                       // again (the header's own words, in every language).
                       e.kind === "agent_joined" || e.kind === "transferred"

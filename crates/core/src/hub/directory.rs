@@ -3,8 +3,10 @@
 //! Conversation logic never walks sockets itself: it names an [`Audience`] and
 //! [`Hub::deliver`] resolves it through the [`Directory`] (which sockets a
 //! visitor or an agent has open) and the conversation (whose visitor, which
-//! agents). When a conversation gets several agents with roles (an owner and
-//! observers), [`Audience::AgentsOf`] is the one place that learns it.
+//! agents). A conversation's agents are its owner and the colleagues invited
+//! in (observers and participants): [`Audience::AgentsOf`] is the one place
+//! that knows it; what belongs to the owner alone (a share's signaling, a
+//! stream's token) goes to [`Audience::OwnerOf`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,10 +30,10 @@ pub(super) enum Audience<'a> {
     AllVisitors,
     /// The visitor of a conversation.
     VisitorOf(&'a ConversationId),
-    /// The agents of a conversation: its owner.
+    /// The agents of a conversation: its owner and its invitees.
     AgentsOf(&'a ConversationId),
-    /// Both sides of a conversation.
-    Participants(&'a ConversationId),
+    /// The agent handling a conversation, alone.
+    OwnerOf(&'a ConversationId),
 }
 
 /// The sockets that said hello, by who they belong to. Ordered sets: a fan-out
@@ -127,14 +129,18 @@ impl Hub {
             Audience::AgentsOf(id) => self
                 .conversations
                 .get(id)
+                .map(|c| {
+                    let owner = c.summary.agent.iter().map(|a| a.id);
+                    let invitees = c.summary.invitees.iter().map(|i| i.agent.id);
+                    owner.chain(invitees).flat_map(|agent| dir.agent_conns(agent)).collect()
+                })
+                .unwrap_or_default(),
+            Audience::OwnerOf(id) => self
+                .conversations
+                .get(id)
                 .and_then(|c| c.summary.agent.as_ref())
                 .map(|owner| dir.agent_conns(owner.id).collect())
                 .unwrap_or_default(),
-            Audience::Participants(id) => {
-                let mut conns = self.resolve(Audience::VisitorOf(id));
-                conns.extend(self.resolve(Audience::AgentsOf(id)));
-                conns
-            }
         }
     }
 

@@ -488,7 +488,7 @@ impl Hub {
         }));
         for (audience, token) in [
             (Audience::VisitorOf(conversation), visitor_token),
-            (Audience::AgentsOf(conversation), agent_token),
+            (Audience::OwnerOf(conversation), agent_token),
         ] {
             self.deliver(
                 audience,

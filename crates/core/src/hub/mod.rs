@@ -22,6 +22,7 @@ use std::net::IpAddr;
 
 mod directory;
 mod grants;
+mod invite;
 mod permissions;
 mod recent;
 mod screenshot;
@@ -370,6 +371,8 @@ struct Conversation {
     identities: u8,
     /// The `last_activity_at` the store holds (see [`Persist::RecordActivity`]).
     stored_activity_at: u64,
+    /// The allowance of invitations (made at the first one).
+    invites: Option<TokenBucket>,
 }
 
 impl Conversation {
@@ -379,6 +382,8 @@ impl Conversation {
         // signaling and streams are gone.
         summary.share = None;
         summary.grants.clear();
+        // Nor do invitations (live state, like a share): the owner invites again.
+        summary.invitees.clear();
         Conversation {
             summary,
             visitor,
@@ -393,6 +398,7 @@ impl Conversation {
             // Not known (the summary's activity is derived from the events): the
             // first event after a restart stores it.
             stored_activity_at: 0,
+            invites: None,
         }
     }
 
@@ -620,6 +626,16 @@ impl Hub {
         }
     }
 
+    /// The agents invited into an open conversation (none for one the hub does
+    /// not hold): what the shell's HTTP reads add to the stored owner when they
+    /// apply [`policy::agent_may_read`].
+    pub fn invitees(&self, conversation: &ConversationId) -> Vec<sightline_proto::Invitee> {
+        self.conversations
+            .get(conversation)
+            .map(|c| c.summary.invitees.clone())
+            .unwrap_or_default()
+    }
+
     /// Whether `uploader` may post an image right now, asked before the shell spends
     /// memory and CPU on decoding it. [`Input::PostImage`] checks again (things may
     /// change meanwhile); this only keeps strangers from making the server decode.
@@ -631,7 +647,7 @@ impl Hub {
         match uploader {
             Uploader::Agent { agent, conversation } | Uploader::AgentOnly { agent, conversation } => {
                 let c = self.conversation_for_agent(conversation).map_err(refused)?;
-                Self::check_owner(c, agent).map_err(refused)
+                Self::check_may_write(c, agent).map_err(refused)
             }
             Uploader::Visitor { token_hash, stored, .. } => {
                 let known = self.visitors_by_token.contains_key(token_hash)
@@ -659,7 +675,7 @@ impl Hub {
         let (conversation, from, agent) = match uploader {
             Uploader::AgentOnly { agent, conversation } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                Self::check_owner(c, &agent)?;
+                Self::check_may_write(c, &agent)?;
                 self.persist(Persist::CreateImage {
                     conversation: conversation.clone(),
                     image: NewImage {
@@ -678,15 +694,15 @@ impl Hub {
             }
             Uploader::Agent { agent, conversation } => {
                 let c = self.conversation_for_agent(&conversation)?;
-                let is_owner = c.summary.agent.as_ref().is_some_and(|a| a.id == agent.id);
-                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| is_owner) {
+                let writes = Self::writes_in(c, &agent);
+                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| writes) {
                     return Ok(ImagePosted {
                         conversation,
                         seq,
                         created: false,
                     });
                 }
-                Self::check_owner(c, &agent)?;
+                Self::check_may_write(c, &agent)?;
                 (conversation, Role::Agent, Some(agent))
             }
             Uploader::Visitor {
@@ -929,9 +945,8 @@ impl Hub {
                     .values()
                     .filter(|c| match c.summary.status {
                         ConversationStatus::Waiting => true,
-                        ConversationStatus::Active => {
-                            c.summary.agent.as_ref().is_some_and(|a| a.id == identity.agent.id)
-                        }
+                        // Their own, and those they were invited into.
+                        ConversationStatus::Active => Self::agent_may(c, &identity.agent, AgentAction::Read).is_ok(),
                         ConversationStatus::Closed => false,
                     })
                     .map(|c| c.summary.clone())
@@ -1541,6 +1556,9 @@ impl Hub {
             | ClientMessage::Note { .. }
             | ClientMessage::ListAgents
             | ClientMessage::Transfer { .. }
+            | ClientMessage::Invite { .. }
+            | ClientMessage::Uninvite { .. }
+            | ClientMessage::Leave { .. }
             | ClientMessage::GrantAsk { .. } => Err(refuse(ErrorCode::Forbidden, "only agents can do that")),
             ClientMessage::VisitorHello { .. } | ClientMessage::AgentHello { .. } => {
                 Err(refuse(ErrorCode::BadRequest, "already said hello"))
@@ -1727,6 +1745,25 @@ impl Hub {
                 (id.clone(), c.summary.status, stored_activity)
             })
             .collect();
+        // Where they are invited, the invitees' list shows the new name (live
+        // state: nothing to store).
+        let invited: Vec<ConversationId> = self
+            .conversations
+            .iter_mut()
+            .filter(|(_, c)| c.is_open())
+            .filter_map(|(id, c)| {
+                let invitee = c
+                    .summary
+                    .invitees
+                    .iter_mut()
+                    .find(|i| i.agent.id == agent.id && i.agent != agent)?;
+                invitee.agent.clone_from(&agent);
+                Some(id.clone())
+            })
+            .collect();
+        for conversation in invited {
+            self.summary_to_agents(&conversation);
+        }
         for (conversation, status, stored_activity_at) in owned {
             // The stored activity stays where it is: a new name is no activity.
             self.persist(Persist::SetStatus {
@@ -1817,6 +1854,7 @@ impl Hub {
                     rating: None,
                     visitor_identity: None,
                     visitor: Some(Box::new(context)),
+                    invitees: Vec::new(),
                 },
                 visitor: visitor_id.clone(),
                 recent: recent::RecentIds::default(),
@@ -1828,6 +1866,7 @@ impl Hub {
                 emails_left: 0,
                 identities: 0,
                 stored_activity_at: now,
+                invites: None,
             },
         );
         id
@@ -1897,6 +1936,7 @@ impl Hub {
         self.end_share(now, id, (Step::End, by), agent.clone(), "the conversation was closed");
         self.end_grants(now, id, (by, agent.clone()), "the conversation was closed");
         self.finish_screenshot(now, id, sightline_proto::ScreenshotState::Ended);
+        let invited = self.end_invitations(id);
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
@@ -1917,7 +1957,14 @@ impl Hub {
                 (Some(_), false) => Audience::AgentsOf(id),
                 _ => Audience::AllAgents,
             };
-            self.deliver(audience, ServerMessage::ConversationUpdated { conversation: summary });
+            let update = ServerMessage::ConversationUpdated { conversation: summary };
+            // The invitees' consoles close it too (they are no longer its agents).
+            if matches!(audience, Audience::AgentsOf(_)) {
+                for agent in invited {
+                    self.deliver(Audience::Agent(agent), update.clone());
+                }
+            }
+            self.deliver(audience, update);
         }
         Ok(())
     }
@@ -1937,8 +1984,21 @@ impl Hub {
             }
             _ => {}
         }
-        if let ClientMessage::Transfer { conversation, to, note } = message {
-            return self.transfer(now, &identity, conversation, to, note);
+        match message {
+            ClientMessage::Transfer { conversation, to, note } => {
+                return self.transfer(now, &identity, conversation, to, note)
+            }
+            ClientMessage::Invite {
+                conversation,
+                agent,
+                role,
+                note,
+            } => return self.invite(now, &identity, conversation, agent, role, note),
+            ClientMessage::Uninvite { conversation, agent } => {
+                return self.uninvite(now, &identity, conversation, agent)
+            }
+            ClientMessage::Leave { conversation } => return self.leave(now, &identity, conversation),
+            _ => {}
         }
         let me = identity.agent;
         match message {
@@ -1974,10 +2034,10 @@ impl Hub {
                 let body = normalize_body(body)?;
                 let c = self.conversation_for_agent(&conversation)?;
                 // A retry is acknowledged again (even once the conversation has
-                // closed), but only to the agent whose message it was: anyone else
-                // is refused before learning anything of it.
-                let is_owner = c.summary.agent.as_ref().is_some_and(|a| a.id == me.id);
-                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| is_owner) {
+                // closed), but only to an agent who writes in it: anyone else is
+                // refused before learning anything of it.
+                let writes = Self::writes_in(c, &me);
+                if let Some(seq) = c.seen(Role::Agent, &client_id).filter(|_| writes) {
                     self.send(
                         conn,
                         ServerMessage::Ack {
@@ -1988,7 +2048,7 @@ impl Hub {
                     );
                     return Ok(());
                 }
-                Self::check_owner(c, &me)?;
+                Self::check_may_write(c, &me)?;
                 self.post_message(now, conn, &conversation, Role::Agent, Some(me), client_id, body);
                 Ok(())
             }
@@ -1997,7 +2057,7 @@ impl Hub {
                     return Err(refuse(ErrorCode::BadRequest, "agents must name the conversation"));
                 };
                 let c = self.conversation_for_agent(&conversation)?;
-                Self::check_owner(c, &me)?;
+                Self::check_may_write(c, &me)?;
                 self.deliver(
                     Audience::VisitorOf(&conversation),
                     ServerMessage::Typing {
@@ -2023,8 +2083,12 @@ impl Hub {
                 let c = self.conversation_for_agent(&conversation)?;
                 Self::agent_may(c, &me, AgentAction::Read)?;
                 let last_seq = c.summary.last_seq;
+                let owner = c.summary.agent.as_ref().is_some_and(|a| a.id == me.id);
                 self.replay_or_synced(conn, &conversation, after_seq, last_seq);
-                self.resend_share_setup(now, conn, &conversation);
+                // The share's setup (TURN credentials) is for the owner's console only.
+                if owner {
+                    self.resend_share_setup(now, conn, &conversation);
+                }
                 Ok(())
             }
             ClientMessage::Ping { nonce } => {
@@ -2075,8 +2139,12 @@ impl Hub {
                 self.list_agents(conn);
                 Ok(())
             }
-            // Handled above, with the whole identity (an admin may hand over).
-            ClientMessage::Transfer { .. } => Ok(()),
+            // Handled above, with the whole identity (an admin may hand over
+            // and invite).
+            ClientMessage::Transfer { .. }
+            | ClientMessage::Invite { .. }
+            | ClientMessage::Uninvite { .. }
+            | ClientMessage::Leave { .. } => Ok(()),
             ClientMessage::SetAway { away } => {
                 let recent = self
                     .away_switched
@@ -2122,7 +2190,12 @@ impl Hub {
     /// as a protocol error when not.
     fn agent_may(c: &Conversation, me: &AgentRef, action: AgentAction) -> Result<Decision, Refusal> {
         let owner = c.summary.agent.as_ref();
-        match policy::agent_may(action, c.summary.status, owner.map(|a| a.id), me.id) {
+        let standing = policy::standing(owner.map(|a| a.id), &c.summary.invitees, me.id);
+        match policy::agent_may(action, c.summary.status, standing) {
+            Decision::Denied(denied @ (Denied::Observing | Denied::OwnerOnly | Denied::NotInvited)) => {
+                Err(Self::standing_refusal(c, denied)
+                    .unwrap_or_else(|| refuse(ErrorCode::Forbidden, "that conversation is another agent's")))
+            }
             Decision::Denied(Denied::NotYours) => {
                 Err(refuse(ErrorCode::Forbidden, "that conversation is another agent's"))
             }
@@ -2138,9 +2211,20 @@ impl Hub {
         }
     }
 
-    /// Only the owner of an active conversation writes in it.
+    /// Only the owner of an active conversation asks the visitor for anything
+    /// (a share, co-browsing, control, a screenshot, a page).
     fn check_owner(c: &Conversation, me: &AgentRef) -> Handled {
+        Self::agent_may(c, me, AgentAction::Ask).map(|_| ())
+    }
+
+    /// The owner of an active conversation and its participants write in it.
+    fn check_may_write(c: &Conversation, me: &AgentRef) -> Handled {
         Self::agent_may(c, me, AgentAction::Write).map(|_| ())
+    }
+
+    /// Whether `me` may write in the conversation (for acknowledging a retry).
+    fn writes_in(c: &Conversation, me: &AgentRef) -> bool {
+        Self::agent_may(c, me, AgentAction::Write).is_ok()
     }
 
     fn on_disconnected(&mut self, now: u64, conn: ConnId) {

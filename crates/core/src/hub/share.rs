@@ -246,8 +246,10 @@ impl Hub {
             detail,
         )?;
         if next == Some(State::Allowed) {
-            // Consent given: both ends learn how to connect.
-            let conns = self.resolve(Audience::Participants(conversation));
+            // Consent given: both ends learn how to connect (the owner's end:
+            // invitees do not receive the share).
+            let mut conns = self.resolve(Audience::VisitorOf(conversation));
+            conns.extend(self.resolve(Audience::OwnerOf(conversation)));
             for conn in conns {
                 self.send_share_setup(now, conn, conversation);
             }
@@ -483,7 +485,7 @@ impl Hub {
         }
         let audience = match (from, live.agent_conn) {
             (Role::Visitor, Some(owner)) => Audience::Conn(owner),
-            (Role::Visitor, None) => Audience::AgentsOf(conversation),
+            (Role::Visitor, None) => Audience::OwnerOf(conversation),
             (Role::Agent, _) => Audience::VisitorOf(conversation),
         };
         self.deliver(

@@ -33,11 +33,11 @@ impl Hub {
         validate_client_id(&client_id)?;
         validate_note(&text)?;
         let c = self.conversation_for_agent(&conversation)?;
-        let is_owner = c.summary.agent.as_ref().is_some_and(|a| a.id == me.id);
-        let seq = match c.seen(Role::Agent, &client_id).filter(|_| is_owner) {
+        let writes = Self::writes_in(c, &me);
+        let seq = match c.seen(Role::Agent, &client_id).filter(|_| writes) {
             Some(seq) => seq,
             None => {
-                Self::check_owner(c, &me)?;
+                Self::check_may_write(c, &me)?;
                 let kind = EventKind::Note {
                     agent: me,
                     client_id: client_id.clone(),
@@ -78,7 +78,7 @@ impl Hub {
     }
 
     /// Agents with a console that said hello, as they act now (their newest name).
-    fn online_agents(&self) -> BTreeMap<AgentId, AgentRef> {
+    pub(super) fn online_agents(&self) -> BTreeMap<AgentId, AgentRef> {
         let mut agents = BTreeMap::new();
         for connection in self.connections.values() {
             if let (Peer::Agent(identity), ConnState::Ready { .. }) = (&connection.peer, &connection.state) {
@@ -114,10 +114,12 @@ impl Hub {
         let owner_id = old_owner.as_ref().map(|a| a.id);
         policy::agent_may_transfer(c.summary.status, owner_id, me.agent.id, me.is_admin).map_err(
             |denied| match denied {
-                Denied::NotYours | Denied::TakenBy => refuse(
-                    ErrorCode::Forbidden,
-                    "only the agent handling a conversation can hand it over",
-                ),
+                Denied::NotYours | Denied::TakenBy | Denied::Observing | Denied::OwnerOnly | Denied::NotInvited => {
+                    refuse(
+                        ErrorCode::Forbidden,
+                        "only the agent handling a conversation can hand it over",
+                    )
+                }
                 Denied::State(why) => refuse(ErrorCode::InvalidState, why),
             },
         )?;
@@ -152,9 +154,17 @@ impl Hub {
         } else {
             ConversationStatus::Waiting
         };
+        // Back in the queue, nobody is invited any more; handed to an invitee,
+        // they own it now (and are no longer invited); the others stay.
+        if target.is_none() {
+            self.end_invitations(&conversation);
+        }
         let Some(c) = self.conversations.get_mut(&conversation) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };
+        if let Some(new_owner) = &target {
+            c.summary.invitees.retain(|i| i.agent.id != new_owner.id);
+        }
         c.summary.status = status;
         c.summary.agent.clone_from(&target);
         c.stored_activity_at = now;
@@ -178,12 +188,16 @@ impl Hub {
         };
         let update = ServerMessage::ConversationUpdated { conversation: summary };
         match &target {
-            // Back in everyone's queue (the old owner's too).
+            // Back in everyone's queue (the old owner's and the invitees' too).
             None => self.deliver(Audience::AllAgents, update),
             Some(new_owner) => {
-                // The old owner drops it, the new one takes it up; an admin who
-                // handed over someone else's conversation hears the outcome too.
+                // The old owner drops it, the new one takes it up, the invitees
+                // see whose it is now; an admin who handed over someone else's
+                // conversation hears the outcome too.
                 let mut told = vec![new_owner.id];
+                if let Some(c) = self.conversations.get(&conversation) {
+                    told.extend(c.summary.invitees.iter().map(|i| i.agent.id));
+                }
                 for id in old_owner.map(|a| a.id).into_iter().chain([me.agent.id]) {
                     if !told.contains(&id) {
                         told.push(id);

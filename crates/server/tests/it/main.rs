@@ -15,6 +15,7 @@ mod demo;
 mod edge;
 mod hostile_input;
 mod images;
+mod invite;
 mod policy;
 mod postgres;
 mod rating;

@@ -153,6 +153,19 @@ impl TestServer {
             .expect("visitor socket")
     }
 
+    /// An agent socket, with the conversations its welcome listed.
+    pub async fn agent_with_welcome(&self, name: &str) -> (Ws, Vec<sightline_proto::ConversationSummary>) {
+        let (_, _, cookie) = self.login(name).await;
+        let mut ws = Ws::connect(&format!("ws://{}/ws/agent", self.addr), &[("cookie", &cookie)])
+            .await
+            .expect("agent socket");
+        ws.send(json!({"type": "agent_hello", "protocol": 1})).await;
+        match ws.expect(|m| matches!(m, ServerMessage::AgentWelcome { .. })).await {
+            ServerMessage::AgentWelcome { conversations, .. } => (ws, conversations),
+            _ => unreachable!(),
+        }
+    }
+
     pub async fn agent(&self, name: &str) -> Ws {
         let (_, _, cookie) = self.login(name).await;
         let mut ws = Ws::connect(&format!("ws://{}/ws/agent", self.addr), &[("cookie", &cookie)])
