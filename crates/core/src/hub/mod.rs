@@ -1705,7 +1705,10 @@ impl Hub {
         };
         policy::visitor_may_rate(own, status, rated).map_err(|denied| match denied {
             Denied::State(why) => refuse(ErrorCode::InvalidState, why),
-            Denied::NotYours | Denied::TakenBy => refuse(ErrorCode::Forbidden, "that conversation is not yours"),
+            // visitor_may_rate gives only these two; the agents' refusals would say the same.
+            Denied::NotYours | Denied::TakenBy | Denied::Observing | Denied::OwnerOnly | Denied::NotInvited => {
+                refuse(ErrorCode::Forbidden, "that conversation is not yours")
+            }
         })?;
         let Some(id) = c.map(|c| c.summary.id.clone()) else {
             return Err(refuse(ErrorCode::NotFound, "there is no conversation to rate"));
