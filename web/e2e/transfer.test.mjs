@@ -76,6 +76,9 @@ test("a note, then a transfer with a note: the colleague sees everything, the vi
   await waitFor(async () => (await anna.locator("[data-testid=queue-mine] [data-testid=queue-item]").count()) === 0, "gone from Anna's list");
   assert.equal(await anna.locator("[data-testid=transfer-dialog]").count(), 0);
 
+  // Bruno is told, with the note, without having to look.
+  await bruno.locator("[data-testid=toast]", { hasText: "handed you" }).waitFor();
+  assert.match(await bruno.locator("[data-testid=toast]").textContent(), /^Administrator handed you .+: NOTE-TWO: refund approved, send the form$/);
   // Bruno has it, with the whole history and both notes.
   const item = bruno.locator("[data-testid=queue-mine] [data-testid=queue-item]");
   await item.waitFor();

@@ -365,3 +365,28 @@ test("an invitee leaves, sees a close, and is given the conversation", () => {
   assert.equal(session.uninvite("b3", 2), true);
   assert.deepEqual(pool.current.last(), { type: "uninvite", conversation: "b3", agent: 2 });
 });
+
+test("a conversation handed to us is told once its history is here, with the hand-over's note; a caller's session key is not a hand-over", () => {
+  const { pool, session } = setup();
+  const told: string[] = [];
+  session.onHandedToMe((e, ev) => told.push(`${e.summary.id}|${ev.by.display_name}|${ev.note}`));
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [] });
+  // Ben hands us c1 (its first four events were his).
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("c1", "active", ME), last_seq: 4 } });
+  assert.deepEqual(pool.current.last(), { type: "sync", conversation: "c1", after_seq: 0 });
+  assert.deepEqual(told, [], "not before the history");
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 2, at: 2, kind: "agent_joined", agent: OTHER } });
+  pool.current.receive({ type: "event", conversation: "c1", event: { seq: 3, at: 3, kind: "transferred", by: OTHER, agent: ME, note: "refund approved" } });
+  pool.current.receive({ type: "event", conversation: "c1", event: message(4, "still there?") });
+  pool.current.receive({ type: "synced", conversation: "c1", last_seq: 4 });
+  assert.deepEqual(told, ["c1|Ben|refund approved"]);
+  // A later summary of the same conversation tells nothing again.
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("c1", "active", ME), last_seq: 4, preview: "x" } });
+  // A caller's session key: ours without a hand-over in its history.
+  pool.current.receive({ type: "conversation_updated", conversation: { ...summary("k1", "active", ME), last_seq: 2 } });
+  pool.current.receive({ type: "event", conversation: "k1", event: { seq: 1, at: 1, kind: "started", page: null } });
+  pool.current.receive({ type: "event", conversation: "k1", event: { seq: 2, at: 2, kind: "joined_with_key", agent: ME } });
+  pool.current.receive({ type: "synced", conversation: "k1", last_seq: 2 });
+  assert.deepEqual(told, ["c1|Ben|refund approved"]);
+});

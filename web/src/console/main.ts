@@ -383,6 +383,17 @@ function startApp(me: Me): void {
       session.select(id);
     });
   });
+  session.onHandedToMe((entry, ev) => {
+    beep();
+    const who = visitorName(entry.summary);
+    const text = `${ev.by.display_name} handed you ${who}${ev.note ? `: ${ev.note}` : "."}`;
+    toast(text);
+    queueAnnouncer.textContent = text;
+    notifyNewVisitor(`${ev.by.display_name} handed you ${who}`, ev.note ?? "", `handover-${entry.summary.id}`, () => {
+      location.hash = "#/inbox";
+      session.select(entry.summary.id);
+    });
+  });
   session.onAuthLost(() => {
     stop();
     showLogin("Your session has ended. Please log in again.");

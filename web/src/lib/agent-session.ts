@@ -89,6 +89,9 @@ export class AgentSession {
   private everOnline = false;
   private listeners = new Set<() => void>();
   private waitingListeners = new Set<(entry: ConversationEntry) => void>();
+  private handoverListeners = new Set<(entry: ConversationEntry, event: Event & { kind: "transferred" }) => void>();
+  /** Conversations that became ours without our accepting them, until their history arrives. */
+  private readonly handedIn = new Set<string>();
   private messageListeners = new Set<(entry: ConversationEntry, event: Event) => void>();
   private authListeners = new Set<() => void>();
   private linkFailureListeners = new Set<(failures: number) => void>();
@@ -130,6 +133,14 @@ export class AgentSession {
   onNewWaiting(fn: (entry: ConversationEntry) => void): () => void {
     this.waitingListeners.add(fn);
     return () => this.waitingListeners.delete(fn);
+  }
+  /**
+   * A colleague (or an admin) handed us a conversation: `event` is the hand-over,
+   * with its note. Told once the conversation's history has arrived.
+   */
+  onHandedToMe(fn: (entry: ConversationEntry, event: Event & { kind: "transferred" }) => void): () => void {
+    this.handoverListeners.add(fn);
+    return () => this.handoverListeners.delete(fn);
   }
   /** A live visitor message in one of our conversations. */
   onVisitorMessage(fn: (entry: ConversationEntry, event: Event) => void): () => void {
@@ -536,6 +547,7 @@ export class AgentSession {
         if (e) {
           e.syncing = false;
           e.synced = true;
+          if (this.handedIn.delete(msg.conversation)) this.toldHandover(e);
           // Events may have happened meanwhile that were not sent to us live
           // (a waiting conversation's messages reach agents only as summaries).
           if (this.needsSync(e)) this.sync(e);
@@ -615,6 +627,17 @@ export class AgentSession {
     this.changed();
   }
 
+  /** The newest hand-over of `e`, if it gave the conversation to us: the listeners hear it. */
+  private toldHandover(e: ConversationEntry): void {
+    const events = e.transcript.getEvents();
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i];
+      if (ev.kind !== "transferred") continue;
+      if (ev.agent && ev.agent.id === this.me?.id && ev.by.id !== this.me.id) for (const fn of this.handoverListeners) fn(e, ev);
+      return;
+    }
+  }
+
   private onUpdated(s: ConversationSummary): void {
     const prev = this.conversations.get(s.id);
     const handedTo = this.handingOver.get(s.id);
@@ -636,15 +659,24 @@ export class AgentSession {
       if (!prev || prev.summary.status !== "waiting") for (const fn of this.waitingListeners) fn(e);
       if (this.selected === s.id && this.needsSync(e)) this.sync(e);
     } else if (this.isMine(s)) {
+      const wasMine = !!prev && this.isMine(prev.summary);
       const e = this.upsert(s);
       // Handed to us after we were invited in: ours now.
       e.invitedAs = null;
+      // Ours without our accepting it: a hand-over (or a caller's session key:
+      // the history tells which). Told when the history is here.
+      const handedIn = !wasMine && !e.accepting && s.status === "active" && this.welcomed;
       if (e.accepting) {
         e.accepting = false;
         this.settle(s.id);
         if (this.selected === null || this.selected === s.id) this.selected = s.id;
       }
-      if (this.needsSync(e)) this.sync(e);
+      if (this.needsSync(e)) {
+        if (handedIn) this.handedIn.add(s.id);
+        this.sync(e);
+      } else if (handedIn) {
+        this.toldHandover(e);
+      }
       if (s.status === "closed") {
         e.visitorTyping.set(false);
         e.typingOut.stop();
