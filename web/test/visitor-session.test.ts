@@ -154,6 +154,17 @@ test("when the welcome names another conversation than ours, the whole transcrip
   assert.deepEqual(pool.current.last(), { type: "sync", conversation: "c9", after_seq: 0 });
   assert.equal(session.conversationId, "c9");
   assert.equal(session.transcript.size, 0);
+  // The first replay started from c1's after_seq (1): it brings c9's 2..3, and its
+  // synced does not make 1 count as here; a live event before the full replay neither.
+  pool.current.receive({ type: "event", conversation: "c9", event: message(2, "b", "y") });
+  pool.current.receive({ type: "event", conversation: "c9", event: message(3, "c", "z") });
+  pool.current.receive({ type: "synced", conversation: "c9", last_seq: 3 });
+  pool.current.receive({ type: "event", conversation: "c9", event: message(4, "d", "live") });
+  assert.equal(session.transcript.lastSeq, 0, "c9's seq 1 has not arrived");
+  pool.current.serverClose(1006);
+  clock.advance(1000);
+  pool.current.open();
+  assert.equal(pool.current.messages()[0].after_seq, 0, "the next hello asks for c9 from the start");
 });
 
 test("agent name, typing indicator and live/replay distinction", () => {

@@ -553,3 +553,51 @@ fn an_invitee_who_reconnects_gets_the_conversation_in_the_welcome() {
     let welcome = w.agent(31, agent(4, "Dan"));
     assert!(!mentions(&welcome, id.as_str()));
 }
+
+#[test]
+fn a_visitor_who_comes_back_is_told_of_participants_and_never_of_observers() {
+    let mut w = World::new();
+    w.agent(ANNA, agent(1, "Anna"));
+    w.agent(BEN, agent(2, "Ben"));
+    w.agent(DAN, agent(4, "Dan"));
+    let token = w.visitor(VISITOR, None, 0);
+    w.visitor_says(VISITOR, "v1", "My invoice is wrong");
+    let id = conversation_of(&w);
+    w.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id.clone(),
+        },
+    );
+    invite(&mut w, ANNA, &id, 2, InviteRole::Observer, None);
+    invite(&mut w, ANNA, &id, 4, InviteRole::Participant, None);
+    w.input(sightline_core::Input::Disconnected {
+        conn: sightline_core::ConnId(VISITOR),
+    });
+    w.input(sightline_core::Input::Connected {
+        conn: sightline_core::ConnId(40),
+        peer: sightline_core::Peer::Visitor,
+        address: std::net::IpAddr::from([127, 0, 0, 1]),
+        client: Default::default(),
+    });
+    w.msg(
+        40,
+        ClientMessage::VisitorHello {
+            protocol: sightline_proto::PROTOCOL_VERSION,
+            token: Some(token),
+            after_seq: 0,
+            page: None,
+            device: None,
+        },
+    );
+    let welcome = w.take(40);
+    let summary = welcome
+        .iter()
+        .find_map(|m| match m {
+            ServerMessage::VisitorWelcome { conversation, .. } => conversation.clone(),
+            _ => None,
+        })
+        .expect("the welcome has the conversation");
+    assert_eq!(roles(&summary), vec![(4, InviteRole::Participant)]);
+    assert!(!mentions(&welcome, "Ben"), "{welcome:?}");
+}

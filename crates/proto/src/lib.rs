@@ -593,6 +593,16 @@ pub struct ConversationSummary {
     pub invitees: Vec<Invitee>,
 }
 
+impl ConversationSummary {
+    /// The summary as its visitor may see it: of the invited agents only those
+    /// taking part (an observer leaves no trace for the visitor, as with
+    /// [`Event::for_visitor`]).
+    pub fn for_visitor(mut self) -> ConversationSummary {
+        self.invitees.retain(|i| i.role == InviteRole::Participant);
+        self
+    }
+}
+
 /// Messages a browser sends to the server over the WebSocket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -20,7 +20,7 @@ const ROLES: { role: InviteRole; title: string; detail: string }[] = [
   { role: "participant", title: "Taking part", detail: "Writes to the visitor and adds notes too." },
 ];
 
-function InviteeRow({ session, conversation, invitee, onError }: { session: AgentSession; conversation: string; invitee: Invitee; onError: (why: string) => void }) {
+function InviteeRow({ session, conversation, invitee, onError, onSent }: { session: AgentSession; conversation: string; invitee: Invitee; onError: (why: string) => void; onSent: () => void }) {
   const { agent, role } = invitee;
   return (
     <div class="invitee-row" data-testid="invitee-row" data-agent={String(agent.id)}>
@@ -36,11 +36,12 @@ function InviteeRow({ session, conversation, invitee, onError }: { session: Agen
         onClick={() => {
           const r = session.invite(conversation, agent.id, role === "observer" ? "participant" : "observer", "");
           if (!r.ok) onError(r.reason);
+          else onSent();
         }}
       >
         {role === "observer" ? "Let them take part" : "Make read-only"}
       </button>
-      <button class="btn danger-ghost small" type="button" data-testid="invitee-remove" aria-label={`Remove ${agent.display_name}`} onClick={() => session.uninvite(conversation, agent.id)}>
+      <button class="btn danger-ghost small" type="button" data-testid="invitee-remove" aria-label={`Remove ${agent.display_name}`} onClick={() => session.uninvite(conversation, agent.id) && onSent()}>
         Remove
       </button>
     </div>
@@ -61,9 +62,23 @@ function InviteDialog({ session, conversation, visitor, close }: { session: Agen
     const e = session.get(conversation);
     if (!e || e.summary.status !== "active") queueMicrotask(close);
   });
-  // Refusals (someone went offline, too many invitees) come back as errors.
+  // Refusals (someone went offline, too many invitees) come back as errors: shown
+  // while an answer to this dialog's own request is awaited (an invite, a role
+  // change, a removal), not errors of anything else the console does.
+  const awaiting = useRef(false);
+  const inviteesSeen = useRef("");
+  useSignalEffect(() => {
+    void state.revision.value;
+    // Who is in it changed: the server did what was asked, nothing is awaited.
+    const sig = JSON.stringify(session.get(conversation)?.summary.invitees ?? []);
+    if (sig !== inviteesSeen.current) awaiting.current = false;
+    inviteesSeen.current = sig;
+  });
   useSignalEffect(() => session.onServerMessage((msg) => {
-    if (msg.type === "error") error.value = msg.message;
+    if (msg.type === "error" && awaiting.current) {
+      awaiting.current = false;
+      error.value = msg.message;
+    }
   }));
 
   void state.revision.value;
@@ -83,6 +98,7 @@ function InviteDialog({ session, conversation, visitor, close }: { session: Agen
       error.value = r.reason;
       return;
     }
+    awaiting.current = true;
     error.value = null;
     note.value = "";
     chosen.value = null;
@@ -95,7 +111,7 @@ function InviteDialog({ session, conversation, visitor, close }: { session: Agen
       <div class="invitee-list" data-testid="invitee-list">
         {invitees.length > 0 && <p class="field-label">In this conversation</p>}
         {invitees.map((i) => (
-          <InviteeRow key={i.agent.id} session={session} conversation={conversation} invitee={i} onError={(why) => (error.value = why)} />
+          <InviteeRow key={i.agent.id} session={session} conversation={conversation} invitee={i} onError={(why) => (error.value = why)} onSent={() => (awaiting.current = true)} />
         ))}
       </div>
       <p id="invite-who-label" class="field-label">

@@ -195,8 +195,10 @@ export class AgentCobrowse {
       const g = cobrowseGrant(this.session.get(conversation)?.summary.grants);
       if (!g || g.id !== live.grant || !isCobrowseLive(g)) this.close(conversation);
     }
-    // A console opened (or reloaded) while co-browsing is on joins the stream.
+    // A console opened (or reloaded) while co-browsing is on joins the stream
+    // (only the owner's: an invited colleague is never granted it).
     for (const e of this.session.mine()) {
+      if (!this.session.isMine(e.summary)) continue;
       const g = cobrowseGrant(e.summary.grants);
       if (!g?.stream || !isCobrowseLive(g) || this.live.has(e.summary.id) || this.joinAsked.has(g.stream)) continue;
       if (this.session.send({ type: "stream_join", stream: g.stream })) this.joinAsked.add(g.stream);

@@ -77,6 +77,12 @@ export class VisitorSession {
   private listeners = new Set<() => void>();
   private eventListeners = new Set<(event: Event, live: boolean) => void>();
   private replaying = false;
+  /**
+   * `synced` answers still to come before the transcript is whole: after a
+   * welcome to another conversation than ours, the server's first replay started
+   * from our old conversation's `after_seq`; the full one we ask for comes second.
+   */
+  private syncsPending = 0;
   private interceptors = new Set<(msg: ServerMessage) => boolean | void>();
   readonly typingOut: TypingSender;
   readonly typingIn: TypingIndicator;
@@ -374,6 +380,7 @@ export class VisitorSession {
         // Before the messages waiting to go: a conversation they start carries the identity.
         this.sendIdentity();
         this.replaying = !!id;
+        this.syncsPending = id && switched && this.helloAfterSeq > 0 ? 2 : 0;
         if (id && switched && this.helloAfterSeq > 0) {
           // The server replayed a different conversation from our after_seq: fetch it all.
           this.conn.send({ type: "sync", conversation: id, after_seq: 0 });
@@ -408,7 +415,8 @@ export class VisitorSession {
         this.changed();
         break;
       case "synced":
-        if (msg.conversation === this.transcript.conversationId) {
+        if (msg.conversation === this.transcript.conversationId && --this.syncsPending <= 0) {
+          this.syncsPending = 0;
           // Everything up to last_seq that a visitor may see is here (notes are not).
           this.transcript.markComplete(msg.last_seq);
           this.replaying = false;

@@ -1163,7 +1163,7 @@ impl Hub {
                 token,
                 conversation: summary.clone().map(|mut s| {
                     s.visitor_online = true;
-                    s
+                    s.for_visitor()
                 }),
                 // What every other visitor was told (an agent who just left may
                 // be back before the next tick).
