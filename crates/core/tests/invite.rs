@@ -601,3 +601,81 @@ fn a_visitor_who_comes_back_is_told_of_participants_and_never_of_observers() {
     assert_eq!(roles(&summary), vec![(4, InviteRole::Participant)]);
     assert!(!mentions(&welcome, "Ben"), "{welcome:?}");
 }
+
+/// The invitees' `agent_left` events (by themselves) among `events`.
+fn left(events: &[Event]) -> Vec<(i64, InviteRole)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::AgentLeft { agent, role, by } => {
+                assert_eq!(by.id, agent.id, "they left by themselves");
+                Some((agent.id.0, *role))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn invitees_leave_as_events_when_the_conversation_closes_or_goes_back_to_the_queue() {
+    let (mut w, id) = chatting();
+    invite(&mut w, ANNA, &id, 2, InviteRole::Participant, None);
+    invite(&mut w, ANNA, &id, 4, InviteRole::Observer, None);
+    for conn in [VISITOR, BEN, DAN] {
+        w.take(conn);
+    }
+    w.msg(
+        ANNA,
+        ClientMessage::Transfer {
+            conversation: id.clone(),
+            to: None,
+            note: None,
+        },
+    );
+    // Back in the queue: both leave, in the stored history, before the handover;
+    // the visitor sees only the participant go; each invitee hears their own leaving.
+    let stored = &w.shell.events[&id];
+    let transferred = stored
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Transferred { .. }))
+        .expect("the handover is stored");
+    assert_eq!(
+        left(&stored[..transferred]),
+        vec![(2, InviteRole::Participant), (4, InviteRole::Observer)]
+    );
+    assert_eq!(left(&events(&w.take(VISITOR))), vec![(2, InviteRole::Participant)]);
+    assert_eq!(
+        left(&events(&w.take(BEN))),
+        vec![(2, InviteRole::Participant), (4, InviteRole::Observer)]
+    );
+    assert!(left(&events(&w.take(DAN))).contains(&(4, InviteRole::Observer)));
+
+    // Taken again, Ben invited again, closed by the visitor: Ben leaves before the close.
+    w.msg(
+        ANNA,
+        ClientMessage::Accept {
+            conversation: id.clone(),
+        },
+    );
+    invite(&mut w, ANNA, &id, 2, InviteRole::Participant, None);
+    w.take(VISITOR);
+    w.take(BEN);
+    w.msg(
+        VISITOR,
+        ClientMessage::Close {
+            conversation: Some(id.clone()),
+        },
+    );
+    let to_visitor = events(&w.take(VISITOR));
+    assert_eq!(left(&to_visitor), vec![(2, InviteRole::Participant)]);
+    let closed = to_visitor
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Closed { .. }))
+        .expect("the visitor sees the close");
+    let gone = to_visitor
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::AgentLeft { .. }))
+        .expect("and Ben leave");
+    assert!(gone < closed, "Ben leaves before the conversation closes");
+    assert_eq!(left(&events(&w.take(BEN))), vec![(2, InviteRole::Participant)]);
+}

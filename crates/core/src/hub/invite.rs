@@ -205,15 +205,30 @@ impl Hub {
     }
 
     /// Ends every invitation of a conversation (it closed, or went back to the
-    /// queue): returns who was invited, to be told.
-    pub(super) fn end_invitations(&mut self, conversation: &ConversationId) -> Vec<AgentId> {
-        self.conversations
-            .get_mut(conversation)
-            .map(|c| std::mem::take(&mut c.summary.invitees))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| i.agent.id)
-            .collect()
+    /// queue): each invitee leaves, as an event (`agent_left`, by themselves) that
+    /// they still hear and the history keeps, so that a visitor who saw a
+    /// participant join also sees them go. Returns who was invited, to be told.
+    pub(super) fn end_invitations(&mut self, now: u64, conversation: &ConversationId) -> Vec<AgentId> {
+        let invitees = self
+            .conversations
+            .get(conversation)
+            .map(|c| c.summary.invitees.clone())
+            .unwrap_or_default();
+        for invitee in &invitees {
+            self.append(
+                now,
+                conversation,
+                EventKind::AgentLeft {
+                    agent: invitee.agent.clone(),
+                    role: invitee.role,
+                    by: invitee.agent.clone(),
+                },
+            );
+        }
+        if let Some(c) = self.conversations.get_mut(conversation) {
+            c.summary.invitees.clear();
+        }
+        invitees.into_iter().map(|i| i.agent.id).collect()
     }
 
     /// The refusal for an agent who may not do something because of how they

@@ -1939,7 +1939,7 @@ impl Hub {
         self.end_share(now, id, (Step::End, by), agent.clone(), "the conversation was closed");
         self.end_grants(now, id, (by, agent.clone()), "the conversation was closed");
         self.finish_screenshot(now, id, sightline_proto::ScreenshotState::Ended);
-        let invited = self.end_invitations(id);
+        let invited = self.end_invitations(now, id);
         let Some(c) = self.conversations.get_mut(id) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
         };

@@ -157,7 +157,7 @@ impl Hub {
         // Back in the queue, nobody is invited any more; handed to an invitee,
         // they own it now (and are no longer invited); the others stay.
         if target.is_none() {
-            self.end_invitations(&conversation);
+            self.end_invitations(now, &conversation);
         }
         let Some(c) = self.conversations.get_mut(&conversation) else {
             return Err(refuse(ErrorCode::NotFound, "no such conversation"));
