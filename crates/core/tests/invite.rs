@@ -73,34 +73,11 @@ fn say(w: &mut World, from: u64, id: &ConversationId, client_id: &str, s: &str) 
     w.take(from)
 }
 
-fn events(messages: &[ServerMessage]) -> Vec<Event> {
-    messages
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::Event { event, .. } => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn summary_for(messages: &[ServerMessage]) -> Option<ConversationSummary> {
-    messages.iter().rev().find_map(|m| match m {
-        ServerMessage::ConversationUpdated { conversation } => Some(conversation.clone()),
-        _ => None,
-    })
-}
-
 fn error_text(messages: &[ServerMessage]) -> Option<String> {
     messages.iter().find_map(|m| match m {
         ServerMessage::Error { message, .. } => Some(message.clone()),
         _ => None,
     })
-}
-
-fn mentions(messages: &[ServerMessage], secret: &str) -> bool {
-    messages
-        .iter()
-        .any(|m| serde_json::to_string(m).expect("serializes").contains(secret))
 }
 
 fn roles(summary: &ConversationSummary) -> Vec<(i64, InviteRole)> {

@@ -5,9 +5,7 @@
 mod common;
 
 use common::*;
-use sightline_proto::{
-    ClientMessage, ConversationId, ConversationSummary, ErrorCode, EventKind, ServerMessage, MAX_RATING_COMMENT_CHARS,
-};
+use sightline_proto::{ClientMessage, ConversationId, ErrorCode, EventKind, ServerMessage, MAX_RATING_COMMENT_CHARS};
 
 const VISITOR: u64 = 1;
 const STRANGER: u64 = 2;
@@ -85,13 +83,6 @@ fn ratings(w: &World, id: &ConversationId) -> Vec<(u8, Option<String>)> {
         .collect()
 }
 
-fn summary_of(messages: &[ServerMessage]) -> Option<ConversationSummary> {
-    messages.iter().rev().find_map(|m| match m {
-        ServerMessage::ConversationUpdated { conversation } => Some(conversation.clone()),
-        _ => None,
-    })
-}
-
 #[test]
 fn the_visitor_rates_a_closed_conversation_and_both_sides_hear_it() {
     let (mut w, id) = closed_by_agent();
@@ -115,7 +106,7 @@ fn the_visitor_rates_a_closed_conversation_and_both_sides_hear_it() {
             .any(|m| matches!(m, ServerMessage::Event { event, .. } if *event == stored)),
         "the agent who had the conversation sees it live: {to_anna:?}"
     );
-    assert_eq!(summary_of(&to_anna).and_then(|s| s.rating), Some(4));
+    assert_eq!(summary_for(&to_anna).and_then(|s| s.rating), Some(4));
     for other in [STRANGER, BEN] {
         let got = w.take(other);
         assert!(

@@ -71,30 +71,6 @@ fn transfer(w: &mut World, from: u64, id: &ConversationId, to: Option<i64>, text
     w.take(from)
 }
 
-fn events(messages: &[ServerMessage]) -> Vec<Event> {
-    messages
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::Event { event, .. } => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Whether anything in these messages carries a note's text or a transfer's note.
-fn mentions(messages: &[ServerMessage], secret: &str) -> bool {
-    messages
-        .iter()
-        .any(|m| serde_json::to_string(m).expect("serializes").contains(secret))
-}
-
-fn summary_for(messages: &[ServerMessage]) -> Option<sightline_proto::ConversationSummary> {
-    messages.iter().rev().find_map(|m| match m {
-        ServerMessage::ConversationUpdated { conversation } => Some(conversation.clone()),
-        _ => None,
-    })
-}
-
 #[test]
 fn a_note_reaches_the_owner_only_and_never_the_visitor() {
     let (mut w, id) = chatting();

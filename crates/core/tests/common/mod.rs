@@ -267,6 +267,32 @@ pub fn error_code(messages: &[ServerMessage]) -> Option<ErrorCode> {
     })
 }
 
+/// The events among `messages`, in order.
+pub fn events(messages: &[ServerMessage]) -> Vec<Event> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event { event, .. } => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `secret` (a note's text, say) appears anywhere in `messages` as sent.
+pub fn mentions(messages: &[ServerMessage], secret: &str) -> bool {
+    messages
+        .iter()
+        .any(|m| serde_json::to_string(m).expect("serializes").contains(secret))
+}
+
+/// The last conversation summary among `messages`.
+pub fn summary_for(messages: &[ServerMessage]) -> Option<sightline_proto::ConversationSummary> {
+    messages.iter().rev().find_map(|m| match m {
+        ServerMessage::ConversationUpdated { conversation } => Some(conversation.clone()),
+        _ => None,
+    })
+}
+
 pub fn conversation_of(world: &World) -> ConversationId {
     world.shell.events.keys().next().expect("a conversation exists").clone()
 }
