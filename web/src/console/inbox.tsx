@@ -149,6 +149,17 @@ class InboxModel {
 
 // ---------------------------------------------------------------- queue
 
+/**
+ * The session, for a component that looks into it: reading the revision makes the
+ * component draw again on each change of the session. (A component that reads a
+ * signal is otherwise drawn again only when that signal or its props change, and
+ * the session changes its entries in place.)
+ */
+function watched(model: InboxModel): AgentSession {
+  void model.state.revision.value;
+  return model.session;
+}
+
 function QueueItem({ model, entry }: { model: InboxModel; entry: ConversationEntry }) {
   const s = entry.summary;
   const label = visitorName(s);
@@ -228,7 +239,7 @@ function QueueSection({ model, testid, title, entries, empty, hot }: { model: In
 }
 
 function Queue({ model }: { model: InboxModel }) {
-  void model.state.revision.value;
+  const s = watched(model);
   void model.tick.value;
   const open = model.queueOpen.value;
   const label = open ? "Hide the queue" : "Show the queue";
@@ -246,8 +257,8 @@ function Queue({ model }: { model: InboxModel }) {
       >
         <Icon paths={open ? CONSOLE_ICONS.chevronsLeft : CONSOLE_ICONS.chevronsRight} size={16} />
       </button>
-      <QueueSection model={model} testid="queue-waiting" title="Waiting" entries={model.session.waiting()} empty="No one is waiting. Nice!" hot />
-      <QueueSection model={model} testid="queue-mine" title="Mine" entries={model.session.mine()} empty="Accept a conversation to start chatting." />
+      <QueueSection model={model} testid="queue-waiting" title="Waiting" entries={s.waiting()} empty="No one is waiting. Nice!" hot />
+      <QueueSection model={model} testid="queue-mine" title="Mine" entries={s.mine()} empty="Accept a conversation to start chatting." />
     </aside>
   );
 }
@@ -282,7 +293,7 @@ function TranscriptDownload({ id }: { id: string }) {
 }
 
 function ChatActions({ model, entry }: { model: InboxModel; entry: ConversationEntry }) {
-  const s = model.session;
+  const s = watched(model);
   const sum = entry.summary;
   const label = visitorName(sum);
   const mine = s.isMine(sum);
@@ -347,7 +358,7 @@ function ChatActions({ model, entry }: { model: InboxModel; entry: ConversationE
  * tools fill stays the same element.
  */
 function ChatHead({ model, entry, headSlot }: { model: InboxModel; entry: ConversationEntry | undefined; headSlot: RefObject<HTMLDivElement | null> }) {
-  const s = model.session;
+  const s = watched(model);
   const sum = entry?.summary;
   const label = sum ? visitorName(sum) : "";
   // Invited in by a colleague: how (observers only read; participants write too).
@@ -405,13 +416,14 @@ function ChatHead({ model, entry, headSlot }: { model: InboxModel; entry: Conver
 
 /** What the agent can do here, above the transcript. */
 function Banner({ model, sum }: { model: InboxModel; sum: ConversationSummary | undefined }) {
-  const invited = sum?.status === "active" ? model.session.invitedRole(sum) : null;
+  const s = watched(model);
+  const invited = sum?.status === "active" ? s.invitedRole(sum) : null;
   const owner = sum?.agent?.display_name ?? "the agent handling it";
   let text = "";
   if (sum?.status === "waiting") text = "This visitor is waiting for an answer. Accept the conversation to reply.";
   else if (sum?.status === "closed") text = "This conversation is closed.";
   else if (invited === "observer") text = `You are observing. Ask ${owner} to let you take part.`;
-  const entry = sum ? model.session.get(sum.id) : undefined;
+  const entry = sum ? s.get(sum.id) : undefined;
   return (
     <div class={`chat-banner${invited === "observer" ? " observing" : ""}`} hidden={!text} data-testid={invited === "observer" ? "observer-notice" : undefined}>
       {text}
@@ -426,7 +438,7 @@ function Banner({ model, sum }: { model: InboxModel; sum: ConversationSummary | 
 
 /** The messages, following the newest while the agent is at the bottom. */
 function Transcript({ model, entry, log }: { model: InboxModel; entry: ConversationEntry | undefined; log: RefObject<HTMLDivElement | null> }) {
-  const s = model.session;
+  const s = watched(model);
   const images = model.images.value;
   let rows = null;
   if (entry) {
@@ -443,7 +455,7 @@ function Transcript({ model, entry, log }: { model: InboxModel; entry: Conversat
       imageSig: `${active}|${images !== null}`,
     });
   }
-  // After every drawing (and on coming back to the inbox: a log out of the page forgets its scroll).
+  // After every drawing. (A log taken out of the page forgets its scroll: `InboxView.render` puts it back.)
   useLayoutEffect(() => {
     const el = log.current;
     if (el && model.stick) el.scrollTop = el.scrollHeight;
@@ -501,7 +513,7 @@ function LinkForm({ model }: { model: InboxModel }) {
  * the tools' slot and the form the saved replies listen on stay the same elements.
  */
 function Composer({ model, entry, form, tools }: { model: InboxModel; entry: ConversationEntry | undefined; form: RefObject<HTMLFormElement | null>; tools: RefObject<HTMLSpanElement | null> }) {
-  const s = model.session;
+  const s = watched(model);
   const sum = entry?.summary;
   // Participants write (messages, pictures, notes); what asks the visitor for
   // something (a share, co-browsing, a screenshot, a page) stays with the owner.
@@ -603,8 +615,7 @@ interface Slots {
 }
 
 function Pane({ model, slots }: { model: InboxModel; slots: Slots }) {
-  const s = model.session;
-  void model.state.revision.value;
+  const s = watched(model);
   void model.tick.value;
   const id = s.selected;
   const entry = id ? s.get(id) : undefined;
