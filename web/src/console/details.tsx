@@ -2,7 +2,6 @@
 // and what it can do, their local time, the address they left, and their earlier
 // conversations. Everything the visitor controls is text, never markup or a link.
 
-import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { ConversationPage, ConversationSummary } from "../protocol.gen";
 import { formatAgo } from "../lib/format";
@@ -89,15 +88,4 @@ export function VisitorDetails({ sum, now }: { sum: ConversationSummary; now: nu
       <Earlier id={sum.id} now={now} />
     </aside>
   );
-}
-
-/**
- * The panel as an element, for inbox.ts (still built by hand). The panel itself
- * never re-renders (inbox.ts builds a new one when what it shows changed); only
- * `Earlier` inside it does, in place, so the <aside> may leave the fragment.
- */
-export function detailsPanel(sum: ConversationSummary, now: number): HTMLElement {
-  const fragment = document.createDocumentFragment();
-  render(<VisitorDetails sum={sum} now={now} />, fragment);
-  return fragment.firstElementChild as HTMLElement;
 }

@@ -1,6 +1,6 @@
 // Saved replies in the composer: "/" and a few letters of a shortcut offer the
 // team's texts; choosing one puts its text in the composer (it is not sent).
-// DOM-free: the console's composer (console/saved-replies.ts) uses these.
+// DOM-free: the console's composer (console/saved-replies.tsx) uses these.
 
 import type { SavedReply } from "../protocol.gen";
 

@@ -1,12 +1,15 @@
-// Renders a conversation's events (and our unsent messages) for the console.
-// All message data goes through textContent.
+// Renders a conversation's events (and our unsent messages) for the console, as
+// Preact rows. Everything a visitor or agent wrote is a text child (Preact sets
+// it as text), never markup.
 
+import { Component, type VNode } from "preact";
 import type { AgentRef, Capability, ControlRefusal, Event, ImageRef, MessageBody } from "../protocol.gen";
 import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
 import { stars } from "../lib/rating";
 import type { TranscriptItem } from "../lib/transcript";
-import { ICONS, h, icon } from "../ui/dom";
+import { ICONS } from "../ui/dom";
 import type { Row } from "../ui/keyed";
+import { Hosted, Icon, detached } from "./components";
 
 export interface TranscriptContext {
   me: AgentRef | null;
@@ -19,31 +22,89 @@ export interface TranscriptContext {
   imageSig?: string;
 }
 
-function bodyElement(body: MessageBody, ctx: TranscriptContext, from: "visitor" | "agent"): HTMLElement {
+/**
+ * One row of a transcript: `view` draws it, and is asked again only when `sig`
+ * (anything that changes what the row looks like) changes.
+ */
+export interface TranscriptRow {
+  key: string;
+  sig: string;
+  view: () => VNode;
+}
+
+function Body({ body, ctx, from }: { body: MessageBody; ctx: TranscriptContext; from: "visitor" | "agent" }) {
   if (body.kind === "image") {
-    if (ctx.image) return ctx.image(body.image, from);
-    return h("div", { class: "bubble", "data-testid": "message-text", text: `Picture (${body.image.width}×${body.image.height})` });
+    const image = ctx.image;
+    if (image) return <Hosted make={() => image(body.image, from)} sig={`${body.image.id}|${from}|${ctx.imageSig ?? ""}`} />;
+    return (
+      <div class="bubble" data-testid="message-text">
+        {`Picture (${body.image.width}×${body.image.height})`}
+      </div>
+    );
   }
   if (body.kind === "link") {
     const safe = safeHttpUrl(body.url);
     if (safe) {
-      return h(
-        "a",
-        { class: "card-link", href: safe, target: "_blank", rel: "noopener noreferrer", "data-testid": "link-card" },
-        h("span", { class: "card-link-icon" }, icon(ICONS.external, 16)),
-        h("span", { class: "card-link-text" }, h("span", { class: "card-link-title", text: body.title || displayHost(safe) }), h("span", { class: "card-link-url", text: safe })),
+      return (
+        <a class="card-link" href={safe} target="_blank" rel="noopener noreferrer" data-testid="link-card">
+          <span class="card-link-icon">
+            <Icon paths={ICONS.external} size={16} />
+          </span>
+          <span class="card-link-text">
+            <span class="card-link-title">{body.title || displayHost(safe)}</span>
+            <span class="card-link-url">{safe}</span>
+          </span>
+        </a>
       );
     }
-    return h("div", { class: "bubble", "data-testid": "message-text", text: body.url });
+    return (
+      <div class="bubble" data-testid="message-text">
+        {body.url}
+      </div>
+    );
   }
-  return h("div", { class: "bubble", "data-testid": "message-text", text: body.text });
+  return (
+    <div class="bubble" data-testid="message-text">
+      {body.text}
+    </div>
+  );
 }
 
-function system(key: string, text: string, at: number, shareState?: string, grantState?: string, kind?: string): Row {
+function system(key: string, text: string, at: number, shareState?: string, grantState?: string, kind?: string): TranscriptRow {
   return {
     key,
     sig: text + at,
-    build: () => h("div", { class: "sys", "data-testid": "system", "data-share-state": shareState, "data-grant-state": grantState, "data-kind": kind }, h("span", { text }), h("time", { text: formatTime(at) })),
+    view: () => (
+      <div class="sys" data-testid="system" data-share-state={shareState} data-grant-state={grantState} data-kind={kind}>
+        <span>{text}</span>
+        <time>{formatTime(at)}</time>
+      </div>
+    ),
+  };
+}
+
+/** A line of the transcript with a note only agents see under it (a hand-over's, an invitation's). */
+function withNote(key: string, kind: string, text: string, at: number, tag: string, by: string, note: string): TranscriptRow {
+  return {
+    key,
+    sig: text + at + note,
+    view: () => (
+      <div class="handover" data-testid="system" data-kind={kind}>
+        <div class="sys">
+          <span>{text}</span>
+          <time>{formatTime(at)}</time>
+        </div>
+        <div class="note" data-testid="note" role="note" aria-label={`${tag} by ${by}`}>
+          <div class="msg-head">
+            <span class="note-tag">{tag}</span>
+            <span class="note-private">Only agents see this</span>
+          </div>
+          <div class="note-text" data-testid="note-text">
+            {note}
+          </div>
+        </div>
+      </div>
+    ),
   };
 }
 
@@ -168,7 +229,7 @@ export function controlText(e: Event & { kind: "control" }): string {
 
 const GROUP_MS = 5 * 60 * 1000;
 
-function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean): Row | null {
+function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean): TranscriptRow | null {
   switch (e.kind) {
     case "started": {
       const page = e.page;
@@ -203,73 +264,56 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return {
         key: `n:${e.client_id}`,
         sig: `note|${e.seq}|${writer}`,
-        build: () =>
-          h(
-            "div",
-            { class: "note", "data-testid": "note", "data-seq": e.seq, role: "note", "aria-label": `Internal note by ${writer}` },
-            h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Note" }), h("span", { class: "who", text: writer }), h("span", { class: "note-private", text: "Only agents see this" }), h("time", { text: formatTime(e.at) })),
-            h("div", { class: "note-text", "data-testid": "note-text", text: e.text }),
-          ),
+        view: () => (
+          <div class="note" data-testid="note" data-seq={e.seq} role="note" aria-label={`Internal note by ${writer}`}>
+            <div class="msg-head">
+              <span class="note-tag">Note</span>
+              <span class="who">{writer}</span>
+              <span class="note-private">Only agents see this</span>
+              <time>{formatTime(e.at)}</time>
+            </div>
+            <div class="note-text" data-testid="note-text">
+              {e.text}
+            </div>
+          </div>
+        ),
       };
     }
     case "transferred": {
       const text = e.agent ? `${e.by.display_name} handed the conversation to ${e.agent.display_name}` : `${e.by.display_name} put the conversation back in the queue`;
       if (!e.note) return system(key, text, e.at, undefined, undefined, "transferred");
-      const note = e.note;
-      return {
-        key,
-        sig: text + e.at + note,
-        build: () =>
-          h(
-            "div",
-            { class: "handover", "data-testid": "system", "data-kind": "transferred" },
-            h("div", { class: "sys" }, h("span", { text }), h("time", { text: formatTime(e.at) })),
-            h(
-              "div",
-              { class: "note", "data-testid": "note", role: "note", "aria-label": `Handover note by ${e.by.display_name}` },
-              h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Handover note" }), h("span", { class: "note-private", text: "Only agents see this" })),
-              h("div", { class: "note-text", "data-testid": "note-text", text: note }),
-            ),
-          ),
-      };
+      return withNote(key, "transferred", text, e.at, "Handover note", e.by.display_name, e.note);
     }
     case "rated": {
-      // The comment is the visitor's text: textContent only, like a message.
+      // The comment is the visitor's text: a text child, like a message.
       const text = `${ctx.visitor} rated the conversation ${e.score} of 5`;
       const comment = e.comment;
       return {
         key,
         sig: `rated|${e.seq}|${ctx.visitor}`,
-        build: () =>
-          h(
-            "div",
-            { class: "rating", "data-testid": "rating", "data-score": e.score, role: "note", "aria-label": `${text}${comment ? `: ${comment}` : ""}` },
-            h("div", { class: "sys" }, h("span", { class: "rating-stars", "aria-hidden": "true", text: stars(e.score) }), h("span", { text }), h("time", { text: formatTime(e.at) })),
-            comment ? h("div", { class: "rating-comment", "data-testid": "rating-comment", text: comment }) : null,
-          ),
+        view: () => (
+          <div class="rating" data-testid="rating" data-score={e.score} role="note" aria-label={`${text}${comment ? `: ${comment}` : ""}`}>
+            <div class="sys">
+              <span class="rating-stars" aria-hidden="true">
+                {stars(e.score)}
+              </span>
+              <span>{text}</span>
+              <time>{formatTime(e.at)}</time>
+            </div>
+            {comment ? (
+              <div class="rating-comment" data-testid="rating-comment">
+                {comment}
+              </div>
+            ) : null}
+          </div>
+        ),
       };
     }
     case "agent_invited": {
       const how = e.role === "observer" ? "to observe (read-only)" : "to take part";
       const text = `${e.by.display_name} invited ${e.agent.display_name} ${how}`;
       if (!e.note) return system(key, text, e.at, undefined, undefined, "agent_invited");
-      const note = e.note;
-      return {
-        key,
-        sig: text + e.at + note,
-        build: () =>
-          h(
-            "div",
-            { class: "handover", "data-testid": "system", "data-kind": "agent_invited" },
-            h("div", { class: "sys" }, h("span", { text }), h("time", { text: formatTime(e.at) })),
-            h(
-              "div",
-              { class: "note", "data-testid": "note", role: "note", "aria-label": `Invitation note by ${e.by.display_name}` },
-              h("div", { class: "msg-head" }, h("span", { class: "note-tag", text: "Invitation note" }), h("span", { class: "note-private", text: "Only agents see this" })),
-              h("div", { class: "note-text", "data-testid": "note-text", text: note }),
-            ),
-          ),
-      };
+      return withNote(key, "agent_invited", text, e.at, "Invitation note", e.by.display_name, e.note);
     }
     case "agent_left": {
       const text = e.by.id === e.agent.id ? `${e.agent.display_name} left the conversation` : `${e.by.display_name} took ${e.agent.display_name} out of the conversation`;
@@ -283,13 +327,15 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
       return {
         key: `m:${e.from}:${e.client_id}`,
         sig: `sent|${e.seq}|${sender}|${cont}${e.body.kind === "image" ? "|" + (ctx.imageSig ?? "") : ""}`,
-        build: () =>
-          h(
-            "div",
-            { class: `msg ${mine ? "out" : "in"}${cont ? " cont" : ""}`, "data-testid": "message", "data-seq": e.seq, "data-from": e.from },
-            h("div", { class: "msg-head" }, h("span", { class: "who", text: sender }), h("time", { text: formatTime(e.at) })),
-            bodyElement(e.body, ctx, e.from),
-          ),
+        view: () => (
+          <div class={`msg ${mine ? "out" : "in"}${cont ? " cont" : ""}`} data-testid="message" data-seq={e.seq} data-from={e.from}>
+            <div class="msg-head">
+              <span class="who">{sender}</span>
+              <time>{formatTime(e.at)}</time>
+            </div>
+            <Body body={e.body} ctx={ctx} from={e.from} />
+          </div>
+        ),
       };
     }
     default:
@@ -298,8 +344,8 @@ function eventRow(e: Event, ctx: TranscriptContext, key: string, cont: boolean):
 }
 
 /** Rows for a transcript: events in seq order, then our unsent messages. */
-export function transcriptRows(items: TranscriptItem[], ctx: TranscriptContext): Row[] {
-  const rows: Row[] = [];
+export function transcriptRows(items: TranscriptItem[], ctx: TranscriptContext): TranscriptRow[] {
+  const rows: TranscriptRow[] = [];
   let prevWho = "";
   let prevAt = 0;
   for (const it of items) {
@@ -322,33 +368,73 @@ export function transcriptRows(items: TranscriptItem[], ctx: TranscriptContext):
     rows.push({
       key: `m:agent:${o.clientId}`,
       sig: `${o.state}|${o.seq ?? ""}|${o.error ?? ""}`,
-      build: () => {
-        const status =
-          o.state === "failed"
-            ? h(
-                "span",
-                { class: "failed" },
-                h("span", { text: `Not sent${o.error ? ": " + o.error : ""}` }),
-                ctx.retry ? h("button", { type: "button", class: "linkish", "data-testid": "retry", text: "Retry", onclick: () => ctx.retry?.(o.clientId) }) : null,
-                ctx.discard ? h("button", { type: "button", class: "linkish", "data-testid": "discard", text: "Discard", onclick: () => ctx.discard?.(o.clientId) }) : null,
-              )
-            : h("span", { class: "sending", text: o.state === "pending" ? "Sending…" : "Sent" });
-        return h(
-          "div",
-          { class: `msg out ${o.state}`, "data-testid": "message", "data-from": "agent", "data-state": o.state, "data-seq": o.seq },
-          h("div", { class: "msg-head" }, h("span", { class: "who", text: sender }), status),
-          bodyElement(o.body, ctx, "agent"),
-        );
-      },
+      view: () => (
+        <div class={`msg out ${o.state}`} data-testid="message" data-from="agent" data-state={o.state} data-seq={o.seq ?? undefined}>
+          <div class="msg-head">
+            <span class="who">{sender}</span>
+            {o.state === "failed" ? (
+              <span class="failed">
+                <span>{`Not sent${o.error ? ": " + o.error : ""}`}</span>
+                {ctx.retry ? (
+                  <button type="button" class="linkish" data-testid="retry" onClick={() => ctx.retry?.(o.clientId)}>
+                    Retry
+                  </button>
+                ) : null}
+                {ctx.discard ? (
+                  <button type="button" class="linkish" data-testid="discard" onClick={() => ctx.discard?.(o.clientId)}>
+                    Discard
+                  </button>
+                ) : null}
+              </span>
+            ) : (
+              <span class="sending">{o.state === "pending" ? "Sending…" : "Sent"}</span>
+            )}
+          </div>
+          <Body body={o.body} ctx={ctx} from="agent" />
+        </div>
+      ),
     });
   }
   return rows;
 }
 
 /** Rows for a stored transcript (history): no outbox. */
-export function eventRows(events: Event[], ctx: TranscriptContext): Row[] {
+export function storedRows(events: Event[], ctx: TranscriptContext): TranscriptRow[] {
   return transcriptRows(
     [...events].sort((a, b) => a.seq - b.seq).map((event) => ({ type: "event" as const, seq: event.seq, event })),
     ctx,
   );
+}
+
+/** A row drawn again only when its signature changed: an unchanged row keeps its elements (focus, selection, a shown picture). */
+class SteadyRow extends Component<{ sig: string; view: () => VNode }> {
+  override shouldComponentUpdate(next: { sig: string }): boolean {
+    return next.sig !== this.props.sig;
+  }
+  override render() {
+    return this.props.view();
+  }
+}
+
+/** The rows, keyed: a row that did not change is not drawn again. */
+export function TranscriptRows({ rows }: { rows: TranscriptRow[] }) {
+  return (
+    <>
+      {rows.map((r) => (
+        <SteadyRow key={r.key} sig={r.sig} view={r.view} />
+      ))}
+    </>
+  );
+}
+
+/**
+ * Rows for a stored transcript as elements for ui/keyed's KeyedList, for a view
+ * still built by hand (history.ts): each row is the Preact row, drawn once.
+ */
+export function eventRows(events: Event[], ctx: TranscriptContext): Row[] {
+  return storedRows(events, ctx).map((r) => ({
+    key: r.key,
+    sig: r.sig,
+    build: () => detached(r.view()),
+  }));
 }
