@@ -1,6 +1,7 @@
 // Small Preact components the console's views share.
 
 import type { HTMLAttributes } from "preact";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import type { AvatarColour } from "../protocol.gen";
 import { AVATAR_COLOURS, initials } from "../lib/avatar";
 
@@ -10,6 +11,65 @@ export function Avatar({ name, colour, ...attrs }: { name: string; colour: Avata
   return (
     <span class="me-avatar" aria-hidden="true" {...attrs} style={hex ? { background: hex, color: "#fff" } : undefined}>
       {initials(name)}
+    </span>
+  );
+}
+
+/** An inline 24×24 stroke icon from its paths (`CONSOLE_ICONS`, ui/dom's `ICONS`); decorative. */
+export function Icon({ paths, size = 20, class: cls }: { paths: readonly string[]; size?: number; class?: string }) {
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width={size}
+      height={size}
+      fill="none"
+      stroke="currentColor"
+      stroke-width="2"
+      stroke-linecap="round"
+      stroke-linejoin="round"
+      aria-hidden="true"
+      focusable="false"
+      class={cls}
+    >
+      {paths.map((d) => (
+        <path key={d} d={d} />
+      ))}
+    </svg>
+  );
+}
+
+/**
+ * Hosts an element that another part of the console builds and keeps (the
+ * inbox's drawer button, a page's `el`): Preact renders only the wrapper, which
+ * takes no box of its own (`display: contents`), and never looks inside it.
+ */
+export function Slot({ el }: { el: Node }) {
+  const host = useRef<HTMLSpanElement>(null);
+  useLayoutEffect(() => {
+    const slot = host.current as HTMLSpanElement;
+    if (el.parentNode !== slot) slot.replaceChildren(el);
+  }, [el]);
+  return <span ref={host} style={{ display: "contents" }} />;
+}
+
+/** Up to two characters for a visitor: the last digits of a "Visitor 1234" label, else its first letters. */
+function visitorInitials(label: string): string {
+  const digits = label.replace(/\D/g, "");
+  return digits ? digits.slice(-2) : label.slice(0, 2).toUpperCase();
+}
+
+/** A hue from a conversation's id, so that a visitor keeps their colour. */
+function visitorHue(id: string): number {
+  let x = 0;
+  for (let i = 0; i < id.length; i++) x = (x * 33 + id.charCodeAt(i)) % 360;
+  return x;
+}
+
+/** A visitor's initials on a colour of their conversation's (as the inbox's `avatarFor`). */
+export function VisitorAvatar({ id, label }: { id: string; label: string }) {
+  return (
+    <span class="avatar" aria-hidden="true" style={{ "--h": String(visitorHue(id)) }}>
+      {visitorInitials(label)}
     </span>
   );
 }

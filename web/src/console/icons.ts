@@ -68,14 +68,19 @@ export function setIconButton(btn: HTMLButtonElement, name: ConsoleIcon, label: 
   btn.setAttribute("aria-label", label);
 }
 
-/** A link that downloads a conversation's transcript as text, in this browser's time zone. */
-export function transcriptLink(conversation: string): HTMLAnchorElement {
+/** Where a conversation's transcript downloads as text, in this browser's time zone. */
+export function transcriptHref(conversation: string): string {
   let tz = "";
   try {
     tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   } catch {
     /* UTC, then */
   }
-  const href = `/api/conversations/${encodeURIComponent(conversation)}/transcript${tz ? `?tz=${encodeURIComponent(tz)}` : ""}`;
+  return `/api/conversations/${encodeURIComponent(conversation)}/transcript${tz ? `?tz=${encodeURIComponent(tz)}` : ""}`;
+}
+
+/** A link that downloads a conversation's transcript (`transcriptHref`). */
+export function transcriptLink(conversation: string): HTMLAnchorElement {
+  const href = transcriptHref(conversation);
   return h("a", { class: "btn ghost icon-btn", href, download: "", "data-testid": "transcript-download", title: "Download the transcript", "aria-label": "Download the transcript" }, icon(CONSOLE_ICONS.download, 16));
 }
