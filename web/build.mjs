@@ -117,7 +117,7 @@ async function buildDist() {
   const sizes = [];
   const widget = await bundle("src/widget/main.ts", "iife");
   sizes.push(["widget.js", await writeOut("widget.js", widget)]);
-  const app = await bundle("src/console/main.ts", "iife", undefined, preactJsx);
+  const app = await bundle("src/console/main.tsx", "iife", undefined, preactJsx);
   sizes.push(["console/app.js", await writeOut("console/app.js", app)]);
   // The co-browse mirror (rrweb's replayer): loaded by the console for the first co-browsed page.
   const mirror = await bundle("src/console/mirror-main.ts", "iife");

@@ -32,7 +32,7 @@ export function Icon({ paths, size = 20, class: cls }: { paths: readonly string[
       class={cls}
     >
       {paths.map((d) => (
-        <path d={d} />
+        <path key={d} d={d} />
       ))}
     </svg>
   );
@@ -61,4 +61,40 @@ export function detached<T extends Element = HTMLElement>(vnode: VNode): T {
   const fragment = document.createDocumentFragment();
   render(vnode, fragment);
   return fragment.firstElementChild as T;
+}
+
+/**
+ * Hosts an element that another part of the console builds and keeps (the
+ * inbox's drawer button, a page's `el`): Preact renders only the wrapper, which
+ * takes no box of its own (`display: contents`), and never looks inside it.
+ */
+export function Slot({ el }: { el: Node }) {
+  const host = useRef<HTMLSpanElement>(null);
+  useLayoutEffect(() => {
+    const slot = host.current as HTMLSpanElement;
+    if (el.parentNode !== slot) slot.replaceChildren(el);
+  }, [el]);
+  return <span ref={host} style={{ display: "contents" }} />;
+}
+
+/** Up to two characters for a visitor: the last digits of a "Visitor 1234" label, else its first letters. */
+function visitorInitials(label: string): string {
+  const digits = label.replace(/\D/g, "");
+  return digits ? digits.slice(-2) : label.slice(0, 2).toUpperCase();
+}
+
+/** A hue from a conversation's id, so that a visitor keeps their colour. */
+function visitorHue(id: string): number {
+  let x = 0;
+  for (let i = 0; i < id.length; i++) x = (x * 33 + id.charCodeAt(i)) % 360;
+  return x;
+}
+
+/** A visitor's initials on a colour of their conversation's own. */
+export function VisitorAvatar({ id, label }: { id: string; label: string }) {
+  return (
+    <span class="avatar" aria-hidden="true" style={{ "--h": String(visitorHue(id)) }}>
+      {visitorInitials(label)}
+    </span>
+  );
 }

@@ -19,33 +19,8 @@ import { CONSOLE_ICONS, transcriptHref } from "./icons";
 import { VisitorDetails } from "./details";
 import { openTransferDialog } from "./transfer";
 import { ROLE_BADGE, openInviteDialog } from "./invite";
-import { Icon, detached } from "./components";
+import { Icon, VisitorAvatar, detached } from "./components";
 import { sessionState, type SessionState } from "./state";
-
-function initials(label: string): string {
-  const digits = label.replace(/\D/g, "");
-  return digits ? digits.slice(-2) : label.slice(0, 2).toUpperCase();
-}
-
-function hue(id: string): number {
-  let x = 0;
-  for (let i = 0; i < id.length; i++) x = (x * 33 + id.charCodeAt(i)) % 360;
-  return x;
-}
-
-/** A visitor's initials on a colour of their conversation's own. */
-export function VisitorAvatar({ id, label }: { id: string; label: string }) {
-  return (
-    <span class="avatar" aria-hidden="true" style={{ "--h": String(hue(id)) }}>
-      {initials(label)}
-    </span>
-  );
-}
-
-/** The avatar as an element, for views still built by hand (history.ts). */
-export function avatarFor(id: string, label: string): HTMLElement {
-  return detached(<VisitorAvatar id={id} label={label} />);
-}
 
 const REPLY_PLACEHOLDER = "Write a reply… (Enter to send, Shift+Enter for a new line)";
 const NOTE_PLACEHOLDER = "Write an internal note… only agents see it (Enter to save)";

@@ -2,7 +2,7 @@
 // (aria-modal, aria-labelledby), focus moved in on open, kept in with Tab and
 // Shift+Tab, and given back to what had it on close; Escape and a press on the
 // backdrop close it. The console's dialogs are built on it; the picture viewer
-// (images.ts) and the snapshot editor, full-screen, are still their own.
+// (images.tsx) and the snapshot editor, full-screen, are still their own.
 
 import { render, type ComponentChildren, type RefObject, type TargetedSubmitEvent, type VNode } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";

@@ -8,8 +8,7 @@ import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
 import { stars } from "../lib/rating";
 import type { TranscriptItem } from "../lib/transcript";
 import { ICONS } from "../ui/dom";
-import type { Row } from "../ui/keyed";
-import { Hosted, Icon, detached } from "./components";
+import { Hosted, Icon } from "./components";
 
 export interface TranscriptContext {
   me: AgentRef | null;
@@ -425,16 +424,4 @@ export function TranscriptRows({ rows }: { rows: TranscriptRow[] }) {
       ))}
     </>
   );
-}
-
-/**
- * Rows for a stored transcript as elements for ui/keyed's KeyedList, for a view
- * still built by hand (history.ts): each row is the Preact row, drawn once.
- */
-export function eventRows(events: Event[], ctx: TranscriptContext): Row[] {
-  return storedRows(events, ctx).map((r) => ({
-    key: r.key,
-    sig: r.sig,
-    build: () => detached(r.view()),
-  }));
 }

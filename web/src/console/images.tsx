@@ -9,7 +9,8 @@
 import type { ImageRef, UploadedImage } from "../protocol.gen";
 import { parseDoc, type AnnotationsDoc } from "../lib/annotate";
 import { fetchImage, imageFromTransfer, imageUrl, thumbSize } from "../lib/images";
-import { h } from "../ui/dom";
+import { render } from "preact";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, getCsrf } from "./api";
 import { SnapshotEditor, type EditorSource } from "./snapshot-editor";
 
@@ -36,63 +37,122 @@ function describe(ref: ImageRef): string {
   return `${ref.width}×${ref.height} · ${kb}${ref.has_annotations ? " · annotated" : ""}`;
 }
 
-/** A picture in a transcript. */
-export function imageElement(ref: ImageRef, opts: ImageRenderOptions): HTMLElement {
-  const size = thumbSize(ref);
-  const wrap = h("div", { class: "img-msg", "data-testid": "image-message", "data-image-id": ref.id, "data-source-image": ref.source_image ?? undefined });
-  const caption = h("div", { class: "img-caption" }, h("span", { text: describe(ref) }));
-  if (opts.edit) {
-    const edit = opts.edit;
-    caption.appendChild(h("button", { type: "button", class: "linkish", "data-testid": "image-edit", text: "Edit", title: "Open in the snapshot editor", onclick: () => edit(ref) }));
-  }
-  const showThumb = () => {
-    const img = h("img", { class: "img-thumb-img", alt: `Picture, ${ref.width}×${ref.height}`, width: size.w, height: size.h, src: imageUrl("", ref.id, true), decoding: "async", draggable: "false" });
-    const btn = h("button", { type: "button", class: "img-thumb", "data-testid": "image-thumb", title: "Open the full picture", onclick: () => openImageViewer(ref, opts.edit) }, img);
-    wrap.replaceChildren(btn, caption);
-  };
-  if (opts.hidden && !opts.revealed?.has(ref.id)) {
-    const ph = h(
-      "button",
-      { type: "button", class: "img-hidden", "data-testid": "image-show", title: "Show the picture" },
-      h("span", { class: "img-hidden-label", text: "Picture hidden · Show" }),
+/** A picture's thumbnail (opens the viewer) and caption, or the "Show" placeholder until it is asked for. */
+function ImageMessage({ pic, opts }: { pic: ImageRef; opts: ImageRenderOptions }) {
+  const [shown, setShown] = useState(() => !opts.hidden || (opts.revealed?.has(pic.id) ?? false));
+  const size = thumbSize(pic);
+  const edit = opts.edit;
+  const caption = (
+    <div class="img-caption">
+      <span>{describe(pic)}</span>
+      {edit ? (
+        <button type="button" class="linkish" data-testid="image-edit" title="Open in the snapshot editor" onClick={() => edit(pic)}>
+          Edit
+        </button>
+      ) : null}
+    </div>
+  );
+  if (!shown) {
+    const reveal = () => {
+      opts.revealed?.add(pic.id);
+      setShown(true);
+    };
+    return (
+      <>
+        <button type="button" class="img-hidden" data-testid="image-show" title="Show the picture" style={{ width: `${size.w}px`, height: `${Math.max(56, Math.min(size.h, 120))}px` }} onClick={reveal}>
+          <span class="img-hidden-label">Picture hidden · Show</span>
+        </button>
+        {caption}
+      </>
     );
-    ph.style.width = size.w + "px";
-    ph.style.height = Math.max(56, Math.min(size.h, 120)) + "px";
-    ph.addEventListener("click", () => {
-      opts.revealed?.add(ref.id);
-      showThumb();
-    });
-    wrap.append(ph, caption);
-  } else showThumb();
+  }
+  return (
+    <>
+      <button type="button" class="img-thumb" data-testid="image-thumb" title="Open the full picture" onClick={() => openImageViewer(pic, edit)}>
+        <img class="img-thumb-img" alt={`Picture, ${pic.width}×${pic.height}`} width={size.w} height={size.h} src={imageUrl("", pic.id, true)} decoding="async" draggable={false} />
+      </button>
+      {caption}
+    </>
+  );
+}
+
+/**
+ * A picture in a transcript, as an element for the transcript's rows (built by
+ * transcript-view): the `.img-msg` box, into which Preact renders.
+ */
+export function imageElement(ref: ImageRef, opts: ImageRenderOptions): HTMLElement {
+  const wrap = document.createElement("div");
+  wrap.className = "img-msg";
+  wrap.dataset.testid = "image-message";
+  wrap.dataset.imageId = ref.id;
+  if (ref.source_image) wrap.dataset.sourceImage = ref.source_image;
+  render(<ImageMessage pic={ref} opts={opts} />, wrap);
   return wrap;
 }
 
-/** The full picture over the page. */
-export function openImageViewer(ref: ImageRef, edit?: (ref: ImageRef) => void): HTMLElement {
-  const img = h("img", { class: "img-full", "data-testid": "image-full", alt: `Picture, ${ref.width}×${ref.height}`, src: imageUrl("", ref.id) });
-  const close = () => {
-    backdrop.remove();
-    img.removeAttribute("src");
+function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRef) => void; close: () => void }) {
+  const backdrop = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => backdrop.current?.focus(), []);
+  const onClick = (ev: MouseEvent) => {
+    const t = ev.target as HTMLElement;
+    if (t === backdrop.current || t.classList.contains("img-viewer-stage")) close();
   };
-  const bar = h(
-    "div",
-    { class: "img-viewer-bar" },
-    h("span", { text: describe(ref) }),
-    h("span", { class: "grow" }),
-    edit ? h("button", { type: "button", class: "btn small", "data-testid": "image-viewer-edit", text: "Edit", onclick: () => (close(), edit(ref)) }) : null,
-    h("a", { class: "btn small", href: imageUrl("", ref.id), download: `image-${ref.id}`, "data-testid": "image-download", text: "Download" }),
-    h("button", { type: "button", class: "btn small", "data-testid": "image-viewer-close", text: "Close", onclick: close }),
+  return (
+    <div
+      ref={backdrop}
+      class="img-viewer"
+      role="dialog"
+      aria-modal="true"
+      aria-label="Picture"
+      data-testid="image-viewer"
+      tabIndex={-1}
+      onClick={onClick}
+      onKeyDown={(ev) => ev.key === "Escape" && close()}
+    >
+      <div class="img-viewer-bar">
+        <span>{describe(pic)}</span>
+        <span class="grow" />
+        {edit ? (
+          <button
+            type="button"
+            class="btn small"
+            data-testid="image-viewer-edit"
+            onClick={() => {
+              close();
+              edit(pic);
+            }}
+          >
+            Edit
+          </button>
+        ) : null}
+        <a class="btn small" href={imageUrl("", pic.id)} download={`image-${pic.id}`} data-testid="image-download">
+          Download
+        </a>
+        <button type="button" class="btn small" data-testid="image-viewer-close" onClick={close}>
+          Close
+        </button>
+      </div>
+      <div class="img-viewer-stage">
+        <img class="img-full" data-testid="image-full" alt={`Picture, ${pic.width}×${pic.height}`} src={imageUrl("", pic.id)} />
+      </div>
+    </div>
   );
-  const backdrop = h("div", { class: "img-viewer", role: "dialog", "aria-modal": "true", "aria-label": "Picture", "data-testid": "image-viewer", tabindex: "-1" }, bar, h("div", { class: "img-viewer-stage" }, img));
-  backdrop.addEventListener("click", (ev) => {
-    if (ev.target === backdrop || (ev.target as HTMLElement).classList.contains("img-viewer-stage")) close();
-  });
-  backdrop.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") close();
-  });
-  document.body.appendChild(backdrop);
-  backdrop.focus();
-  return backdrop;
+}
+
+/** The full picture over the page, until Close, Escape or a click beside it; returns its close. */
+export function openImageViewer(ref: ImageRef, edit?: (ref: ImageRef) => void): () => void {
+  const host = document.createElement("div");
+  document.body.appendChild(host);
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    // Unmounting drops the <img>, which stops a download still under way.
+    render(null, host);
+    host.remove();
+  };
+  render(<ImageViewer pic={ref} edit={edit} close={close} />, host);
+  return close;
 }
 
 async function bitmapOf(blob: Blob): Promise<ImageBitmap> {
@@ -115,7 +175,12 @@ export class ImagesUi {
   private readonly fileInput: HTMLInputElement;
 
   constructor(private readonly opts: ImagesUiOptions) {
-    this.fileInput = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", hidden: true, "data-testid": "image-file" });
+    // The picker's input: never shown, only clicked (`pick`).
+    this.fileInput = document.createElement("input");
+    this.fileInput.type = "file";
+    this.fileInput.accept = "image/png,image/jpeg,image/webp,image/gif";
+    this.fileInput.hidden = true;
+    this.fileInput.dataset.testid = "image-file";
     this.fileInput.addEventListener("change", () => {
       const f = this.fileInput.files?.[0];
       this.fileInput.value = "";
