@@ -69,7 +69,9 @@ test("a private selector set on the Install page keeps an unmarked element out o
   // The payee field is marked data-sightline-visible on the demo page; the policy wins.
   await selectors.fill("#payee\n.demo-balance");
   await admin.locator("[data-testid=policy-save]").click();
-  await waitFor(async () => !(await admin.locator("[data-testid=policy-error]").isVisible()), "saved without an error");
+  // Stored: the server's answer says so (the error line empties at the click already).
+  await waitFor(async () => /Policy saved/.test((await admin.locator("[data-testid=toast]").textContent()) ?? ""), "saved");
+  assert.equal(await admin.locator("[data-testid=policy-error]").isVisible(), false, "saved without an error");
   await admin.reload();
   await admin.locator("[data-testid=policy-selectors]").waitFor({ state: "visible" });
   await waitFor(async () => (await admin.locator("[data-testid=policy-selectors]").inputValue()) === "#payee\n.demo-balance", "stored");

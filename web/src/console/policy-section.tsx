@@ -13,15 +13,23 @@ export class PolicyState {
   readonly allowed = signal<Permissions>({ screen_share: true, cobrowse: true, remote_control: true, session_keys: true });
   readonly selectors = signal("");
   readonly error = signal<string | null>(null);
+  /**
+   * Whether the stored policy has been read: until then the form is disabled, so
+   * that what someone types is not replaced by the policy arriving after it.
+   */
+  readonly loaded = signal(false);
 
   constructor(private readonly toast: (text: string) => void) {}
 
   async load(): Promise<void> {
     this.error.value = null;
+    this.loaded.value = false;
     try {
       this.show(await api.sitePolicy());
     } catch (e) {
       this.error.value = (e as Error).message;
+    } finally {
+      this.loaded.value = true;
     }
   }
 
@@ -52,6 +60,7 @@ export class PolicyState {
 
 export function PolicySection({ state }: { state: PolicyState }) {
   const allowed = state.allowed.value;
+  const waiting = !state.loaded.value;
   return (
     <section class="card-section" data-testid="policy-section">
       <h2>Policy</h2>
@@ -69,7 +78,7 @@ export function PolicySection({ state }: { state: PolicyState }) {
           <legend>Allowed for agents (an agent's own permissions, under Admin, can refuse more)</legend>
           {PERMISSIONS.map(([key, label]) => (
             <label class="check" for={`policy-${key}`} key={key}>
-              <input type="checkbox" id={`policy-${key}`} name={key} data-testid={`policy-${key}`} checked={allowed[key]} onChange={(ev) => (state.allowed.value = { ...state.allowed.value, [key]: ev.currentTarget.checked })} />
+              <input type="checkbox" id={`policy-${key}`} name={key} data-testid={`policy-${key}`} disabled={waiting} checked={allowed[key]} onChange={(ev) => (state.allowed.value = { ...state.allowed.value, [key]: ev.currentTarget.checked })} />
               <span>{label}</span>
             </label>
           ))}
@@ -83,6 +92,7 @@ export function PolicySection({ state }: { state: PolicyState }) {
             spellcheck={false}
             placeholder={".account-balance\n#iban"}
             data-testid="policy-selectors"
+            disabled={waiting}
             value={state.selectors.value}
             onInput={(ev) => (state.selectors.value = ev.currentTarget.value)}
           />
@@ -90,7 +100,7 @@ export function PolicySection({ state }: { state: PolicyState }) {
         <p class="form-error" role="alert" data-testid="policy-error" hidden={state.error.value === null}>
           {state.error.value}
         </p>
-        <button class="btn primary" type="submit" data-testid="policy-save">
+        <button class="btn primary" type="submit" data-testid="policy-save" disabled={waiting}>
           Save policy
         </button>
       </form>
