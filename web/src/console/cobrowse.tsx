@@ -316,7 +316,7 @@ export class CobrowseUi {
     this.statusEl.setAttribute("role", "status");
     // The composer's tools are hand-built: ours sit in a box of their own that lays out as its children.
     const toolsHost = document.createElement("span");
-    toolsHost.style.display = "contents";
+    toolsHost.className = "contents";
     inbox.tools.append(toolsHost);
     render(<CobrowseTools view={this.view} onAsk={() => this.openAsk()} onPush={() => this.openPush()} />, toolsHost);
     render(
@@ -328,7 +328,7 @@ export class CobrowseUi {
     );
     // The panel's parts lay out as the aside's own children (a column), after the status line.
     const panel = document.createElement("div");
-    panel.style.display = "contents";
+    panel.className = "contents";
     const slot = { current: null as HTMLDivElement | null };
     render(
       <CobrowsePanel

@@ -172,7 +172,7 @@ export class ShareUi {
     this.shotStatus.setAttribute("role", "status");
     // The composer's tools are hand-built: ours sit in a box of their own that lays out as its children.
     const tools = document.createElement("span");
-    tools.style.display = "contents";
+    tools.className = "contents";
     inbox.tools.append(tools);
     render(<ShareTools view={this.view} onInvite={() => this.openInvite()} onScreenshot={() => this.openScreenshotAsk()} />, tools);
     render(<ShareStatus view={this.view} onEnd={(c) => this.shares.end(c)} />, this.statusEl);
