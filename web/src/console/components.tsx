@@ -1,9 +1,10 @@
 // Small Preact components the console's views share.
 
-import { render, type HTMLAttributes, type VNode } from "preact";
+import { render, type ButtonHTMLAttributes, type HTMLAttributes, type VNode } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import type { AvatarColour } from "../protocol.gen";
 import { AVATAR_COLOURS, initials } from "../lib/avatar";
+import { CONSOLE_ICONS, type ConsoleIcon } from "./icons";
 
 /** An agent's initials, on their colour when they chose one (else the stylesheet's). */
 export function Avatar({ name, colour, ...attrs }: { name: string; colour: AvatarColour | null | undefined } & HTMLAttributes<HTMLSpanElement>) {
@@ -35,6 +36,21 @@ export function Icon({ paths, size = 20, class: cls }: { paths: readonly string[
         <path key={d} d={d} />
       ))}
     </svg>
+  );
+}
+
+export type IconButtonProps = { icon: ConsoleIcon; label: string } & Omit<ButtonHTMLAttributes<HTMLButtonElement>, "icon" | "label">;
+
+/**
+ * A button that shows only an icon: its name (for screen readers) and its tooltip
+ * are the same text, so what a pointer shows is what a screen reader says. A
+ * toggle whose meaning flips (Freeze / Back to live) gives another icon and label.
+ */
+export function IconButton({ icon, label, class: cls, ...rest }: IconButtonProps) {
+  return (
+    <button class={cls ?? "btn icon-btn small"} type="button" title={label} aria-label={label} data-icon={icon} {...rest}>
+      <Icon paths={CONSOLE_ICONS[icon]} size={16} />
+    </button>
   );
 }
 

@@ -1,8 +1,6 @@
-// The console's own icons (24×24 stroke paths, drawn by `icon` from ui/dom) and
-// icon buttons. Kept apart from ui/dom's ICONS, which the widget bundles whole:
-// the widget's size budget has no room for the console's toolbars.
-
-import { h, icon, type Props } from "../ui/dom";
+// The console's own icons (24×24 stroke paths, drawn by components.tsx's `Icon`
+// and `IconButton`). Kept apart from ui/dom's ICONS, which the widget bundles
+// whole: the widget's size budget has no room for the console's toolbars.
 
 export const CONSOLE_ICONS = {
   inbox: ["M22 12h-6l-2 3h-4l-2-3H2", "M5.5 5.1 2 12v6a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-6l-3.5-6.9A2 2 0 0 0 16.8 4H7.2a2 2 0 0 0-1.7 1.1z"],
@@ -49,25 +47,6 @@ export const CONSOLE_ICONS = {
 
 export type ConsoleIcon = keyof typeof CONSOLE_ICONS;
 
-/**
- * A button that shows only an icon: its name (for screen readers) and its tooltip
- * are the same text, so what a pointer shows is what a screen reader says.
- */
-export function iconButton(name: ConsoleIcon, label: string, props: Props = {}): HTMLButtonElement {
-  const btn = h("button", { class: "btn icon-btn small", type: "button", title: label, "aria-label": label, ...props }, icon(CONSOLE_ICONS[name], 16));
-  return btn;
-}
-
-/** Sets an icon button's picture and name (a toggle whose meaning flips, e.g. Freeze / Back to live). */
-export function setIconButton(btn: HTMLButtonElement, name: ConsoleIcon, label: string): void {
-  if (btn.dataset.icon !== name) {
-    btn.dataset.icon = name;
-    btn.replaceChildren(icon(CONSOLE_ICONS[name], 16));
-  }
-  btn.title = label;
-  btn.setAttribute("aria-label", label);
-}
-
 /** Where a conversation's transcript downloads as text, in this browser's time zone. */
 export function transcriptHref(conversation: string): string {
   let tz = "";
@@ -77,10 +56,4 @@ export function transcriptHref(conversation: string): string {
     /* UTC, then */
   }
   return `/api/conversations/${encodeURIComponent(conversation)}/transcript${tz ? `?tz=${encodeURIComponent(tz)}` : ""}`;
-}
-
-/** A link that downloads a conversation's transcript as text, in this browser's time zone. */
-export function transcriptLink(conversation: string): HTMLAnchorElement {
-  const href = transcriptHref(conversation);
-  return h("a", { class: "btn ghost icon-btn", href, download: "", "data-testid": "transcript-download", title: "Download the transcript", "aria-label": "Download the transcript" }, icon(CONSOLE_ICONS.download, 16));
 }

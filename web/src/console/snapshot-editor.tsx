@@ -3,12 +3,18 @@
 // the conversation) with shapes from lib/annotate. "Send to visitor" flattens it
 // to a PNG (blur boxes are burned into the pixels) and uploads it with the vector
 // annotations; "Save" downloads the PNG.
+//
+// The toolbar, the colour and width choices, the buttons and the status line are
+// a Preact view (`EditorChrome`) of the editor's signals; the canvas, its view
+// transform and the text box placed over it stay imperative in `SnapshotEditor`,
+// which gets them through refs and draws the model of lib/annotate.
 
+import { render } from "preact";
+import { batch, signal, type ReadonlySignal } from "@preact/signals";
 import { MAX_ANNOTATIONS_BYTES, type UploadedImage } from "../protocol.gen";
 import { Annotations, arrowHead, boxOf, isFreehand, isTwoPoint, simplify, type AnnotationsDoc, type Crop, type Shape, type ShapeType } from "../lib/annotate";
 import { newClientId } from "../lib/ids";
 import { UploadError, uploadAgentImage } from "../lib/images";
-import { h } from "../ui/dom";
 
 export type Tool = ShapeType | "select" | "crop";
 
@@ -198,27 +204,178 @@ export function drawShape(ctx: CanvasRenderingContext2D, s: Omit<Shape, "id">, p
   ctx.restore();
 }
 
+/** What the editor's chrome shows. */
+interface EditorState {
+  tool: Tool;
+  /** The colour input's value: the colour chosen, or the picked shape's. */
+  shownColor: string;
+  width: number;
+  canUndo: boolean;
+  canRedo: boolean;
+  hasSelection: boolean;
+  sending: boolean;
+  status: string;
+  error: string | null;
+  /** The view's scale, shown as a percentage. */
+  scale: number;
+}
+
+type EditorSignals = { readonly [K in keyof EditorState]: ReadonlySignal<EditorState[K]> };
+
+interface EditorActions {
+  tool(t: Tool): void;
+  color(c: string): void;
+  width(w: number): void;
+  undo(): void;
+  redo(): void;
+  deleteSelected(): void;
+  resetCrop(): void;
+  zoomBy(f: number): void;
+  fit(): void;
+  close(): void;
+  save(): void;
+  send(): void;
+}
+
+interface EditorRefs {
+  stage: { current: HTMLDivElement | null };
+  canvas: { current: HTMLCanvasElement | null };
+  text: { current: HTMLTextAreaElement | null };
+}
+
+function Btn({ testid, title, onClick, disabled, class: cls = "btn small", children }: { testid: string; title: string; onClick: () => void; disabled?: boolean; class?: string; children: string }) {
+  return (
+    <button type="button" class={cls} data-testid={testid} title={title} disabled={disabled} onClick={onClick}>
+      {children}
+    </button>
+  );
+}
+
+/** The editor's toolbar, the note, the stage (canvas and text box, driven by the editor) and the footer. */
+function EditorChrome({ title, note, s, on, refs }: { title: string; note?: string; s: EditorSignals; on: EditorActions; refs: EditorRefs }) {
+  const tool = s.tool.value;
+  const sending = s.sending.value;
+  const error = s.error.value;
+  return (
+    <>
+      <div class="snap-bar">
+        <strong class="snap-title">{title}</strong>
+        <div class="snap-tools" role="toolbar" aria-label="Tools">
+          {TOOLS.map((t) => (
+            <button
+              type="button"
+              class="snap-tool"
+              data-testid={`tool-${t.tool}`}
+              data-tool={t.tool}
+              title={`${t.label} (${t.key.toUpperCase()})`}
+              aria-pressed={tool === t.tool}
+              onClick={() => on.tool(t.tool)}
+            >
+              {t.label.split(" ")[0]}
+            </button>
+          ))}
+        </div>
+        <span class="snap-sep" />
+        <input type="color" value={s.shownColor.value} data-testid="editor-color" aria-label="Colour" title="Colour" onInput={(ev) => on.color(ev.currentTarget.value)} />
+        <span class="snap-swatches">
+          {SWATCHES.map((c) => (
+            <button type="button" class="snap-swatch" data-testid={`swatch-${c.slice(1)}`} title={c} aria-label={`Colour ${c}`} style={{ background: c }} onClick={() => on.color(c)} />
+          ))}
+        </span>
+        <select data-testid="editor-width" aria-label="Stroke width" title="Stroke width" value={String(s.width.value)} onChange={(ev) => on.width(Number(ev.currentTarget.value))}>
+          {WIDTHS.map((w) => (
+            <option value={String(w)}>{`${w} px`}</option>
+          ))}
+        </select>
+        <span class="snap-sep" />
+        <Btn testid="editor-undo" title="Undo (Ctrl+Z)" disabled={!s.canUndo.value} onClick={on.undo}>
+          Undo
+        </Btn>
+        <Btn testid="editor-redo" title="Redo (Ctrl+Shift+Z)" disabled={!s.canRedo.value} onClick={on.redo}>
+          Redo
+        </Btn>
+        <Btn testid="editor-delete" title="Delete the selected shape (Del)" disabled={!s.hasSelection.value} onClick={on.deleteSelected}>
+          Delete
+        </Btn>
+        <Btn testid="editor-crop-reset" title="Show the whole picture again" onClick={on.resetCrop}>
+          Reset crop
+        </Btn>
+        <span class="snap-sep" />
+        <Btn testid="editor-zoom-out" title="Zoom out (−)" onClick={() => on.zoomBy(0.8)}>
+          −
+        </Btn>
+        <span class="snap-zoom" data-testid="editor-zoom">{`${Math.round(s.scale.value * 100)}%`}</span>
+        <Btn testid="editor-zoom-in" title="Zoom in (+)" onClick={() => on.zoomBy(1.25)}>
+          +
+        </Btn>
+        <Btn testid="editor-fit" title="Fit to window (0)" onClick={on.fit}>
+          Fit
+        </Btn>
+      </div>
+      {note ? (
+        <p class="snap-note" data-testid="editor-note">
+          {note}
+        </p>
+      ) : null}
+      <div ref={refs.stage} class="snap-stage" data-testid="editor-stage">
+        <canvas ref={refs.canvas} class="snap-canvas" data-testid="editor-canvas" tabindex={0} aria-label="Picture being annotated" style={{ touchAction: "none" }} />
+        {/* Placed, shown and filled by the editor (where the text goes, in the picture's colour and scale). */}
+        <textarea ref={refs.text} class="snap-text" data-testid="editor-text-input" rows={1} aria-label="Text to place" placeholder="Type, then Enter" />
+      </div>
+      <div class="snap-foot">
+        <details class="snap-help" data-testid="editor-help">
+          <summary>Keyboard shortcuts</summary>
+          <dl>
+            {SHORTCUTS.map(([k, v]) => (
+              <>
+                <dt>{k}</dt>
+                <dd>{v}</dd>
+              </>
+            ))}
+          </dl>
+        </details>
+        <span class="snap-status" data-testid="editor-status" role="status">
+          {s.status.value}
+        </span>
+        <p class="snap-error" data-testid="editor-error" role="alert" hidden={!error}>
+          {error ?? ""}
+        </p>
+        <span class="grow" />
+        <Btn testid="editor-close" title="Close without sending (Esc)" class="btn ghost" onClick={on.close}>
+          Close
+        </Btn>
+        <Btn testid="editor-save" title="Download the picture as PNG" disabled={sending} onClick={on.save}>
+          Save
+        </Btn>
+        <Btn testid="editor-send" title="Flatten and send the picture into the chat" class="btn primary" disabled={sending} onClick={on.send}>
+          Send to visitor
+        </Btn>
+      </div>
+    </>
+  );
+}
+
 export class SnapshotEditor {
   readonly el: HTMLElement;
   readonly model: Annotations;
   private readonly canvas: HTMLCanvasElement;
   private readonly stage: HTMLElement;
   private readonly composite: HTMLCanvasElement;
-  private readonly toolButtons = new Map<Tool, HTMLButtonElement>();
-  private readonly colorInput: HTMLInputElement;
-  private readonly widthSelect: HTMLSelectElement;
-  private readonly statusEl = h("span", { class: "snap-status", "data-testid": "editor-status", role: "status" });
-  private readonly errorEl = h("p", { class: "snap-error", "data-testid": "editor-error", role: "alert", hidden: true });
-  private readonly zoomLabel = h("span", { class: "snap-zoom", "data-testid": "editor-zoom" });
-  private readonly sendBtn: HTMLButtonElement;
-  private readonly saveBtn: HTMLButtonElement;
-  private readonly undoBtn: HTMLButtonElement;
-  private readonly redoBtn: HTMLButtonElement;
-  private readonly deleteBtn: HTMLButtonElement;
   private readonly textInput: HTMLTextAreaElement;
-  private tool: Tool = "arrow";
+  private readonly s = {
+    tool: signal<Tool>("arrow"),
+    shownColor: signal("#ef4444"),
+    width: signal(4),
+    canUndo: signal(false),
+    canRedo: signal(false),
+    hasSelection: signal(false),
+    sending: signal(false),
+    status: signal(""),
+    error: signal<string | null>(null),
+    scale: signal(1),
+  };
+  /** The colour of new shapes (the colour input may show a picked shape's). */
   private color = "#ef4444";
-  private width = 4;
   private selected: number | null = null;
   private drag: Drag | null = null;
   private draft: Omit<Shape, "id"> | null = null;
@@ -230,7 +387,6 @@ export class SnapshotEditor {
   private space = false;
   private dirty = true;
   private raf = 0;
-  private sending = false;
   private lastClientId: { id: string; version: string } | null = null;
   private resizeObs: ResizeObserver | null = null;
   private closedFlag = false;
@@ -249,72 +405,63 @@ export class SnapshotEditor {
     this.composite = document.createElement("canvas");
     this.composite.width = src.width;
     this.composite.height = src.height;
-    this.canvas = h("canvas", { class: "snap-canvas", "data-testid": "editor-canvas", tabindex: "0", "aria-label": "Picture being annotated" });
-    this.canvas.style.touchAction = "none";
-    this.textInput = h("textarea", { class: "snap-text", "data-testid": "editor-text-input", rows: "1", hidden: true, "aria-label": "Text to place", placeholder: "Type, then Enter" });
-    this.stage = h("div", { class: "snap-stage", "data-testid": "editor-stage" }, this.canvas, this.textInput);
-
-    const tools = h("div", { class: "snap-tools", role: "toolbar", "aria-label": "Tools" });
-    for (const t of TOOLS) {
-      const b = h("button", { type: "button", class: "snap-tool", "data-testid": `tool-${t.tool}`, "data-tool": t.tool, title: `${t.label} (${t.key.toUpperCase()})`, "aria-pressed": "false", text: t.label.split(" ")[0] });
-      b.addEventListener("click", () => this.setTool(t.tool));
-      this.toolButtons.set(t.tool, b);
-      tools.appendChild(b);
+    this.el = document.createElement("div");
+    this.el.className = "snap";
+    for (const [k, v] of Object.entries({ role: "dialog", "aria-modal": "true", "aria-label": src.title, "data-testid": "snapshot-editor", "data-width": String(src.width), "data-height": String(src.height), tabindex: "-1" })) {
+      this.el.setAttribute(k, v);
     }
-    this.colorInput = h("input", { type: "color", value: this.color, "data-testid": "editor-color", "aria-label": "Colour", title: "Colour" });
-    this.colorInput.addEventListener("input", () => this.setColor(this.colorInput.value));
-    const swatches = h("span", { class: "snap-swatches" });
-    for (const c of SWATCHES) {
-      const s = h("button", { type: "button", class: "snap-swatch", "data-testid": `swatch-${c.slice(1)}`, title: c, "aria-label": `Colour ${c}` });
-      s.style.background = c;
-      s.addEventListener("click", () => this.setColor(c));
-      swatches.appendChild(s);
-    }
-    this.widthSelect = h("select", { "data-testid": "editor-width", "aria-label": "Stroke width", title: "Stroke width" });
-    for (const w of WIDTHS) this.widthSelect.appendChild(h("option", { value: String(w), text: `${w} px`, selected: w === this.width }));
-    this.widthSelect.addEventListener("change", () => this.setWidth(Number(this.widthSelect.value)));
-    const b = (text: string, testid: string, title: string, fn: () => void, cls = "btn small") => h("button", { type: "button", class: cls, "data-testid": testid, title, text, onclick: fn });
-    this.undoBtn = b("Undo", "editor-undo", "Undo (Ctrl+Z)", () => this.undo());
-    this.redoBtn = b("Redo", "editor-redo", "Redo (Ctrl+Shift+Z)", () => this.redo());
-    this.deleteBtn = b("Delete", "editor-delete", "Delete the selected shape (Del)", () => this.deleteSelected());
-    this.sendBtn = b("Send to visitor", "editor-send", "Flatten and send the picture into the chat", () => void this.send(), "btn primary");
-    this.saveBtn = b("Save", "editor-save", "Download the picture as PNG", () => void this.save());
-    const help = h(
-      "details",
-      { class: "snap-help", "data-testid": "editor-help" },
-      h("summary", { text: "Keyboard shortcuts" }),
-      h("dl", null, ...SHORTCUTS.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
+    const refs: EditorRefs = { stage: { current: null }, canvas: { current: null }, text: { current: null } };
+    render(
+      <EditorChrome
+        title={src.title}
+        note={src.note}
+        s={this.s}
+        refs={refs}
+        on={{
+          tool: (t) => this.setTool(t),
+          color: (c) => this.setColor(c),
+          width: (w) => this.setWidth(w),
+          undo: () => this.undo(),
+          redo: () => this.redo(),
+          deleteSelected: () => this.deleteSelected(),
+          resetCrop: () => this.resetCrop(),
+          zoomBy: (f) => this.zoomBy(f),
+          fit: () => this.setFit(),
+          close: () => this.close(),
+          save: () => void this.save(),
+          send: () => void this.send(),
+        }}
+      />,
+      this.el,
     );
-    this.el = h(
-      "div",
-      { class: "snap", role: "dialog", "aria-modal": "true", "aria-label": src.title, "data-testid": "snapshot-editor", "data-width": src.width, "data-height": src.height, tabindex: "-1" },
-      h(
-        "div",
-        { class: "snap-bar" },
-        h("strong", { class: "snap-title", text: src.title }),
-        tools,
-        h("span", { class: "snap-sep" }),
-        this.colorInput,
-        swatches,
-        this.widthSelect,
-        h("span", { class: "snap-sep" }),
-        this.undoBtn,
-        this.redoBtn,
-        this.deleteBtn,
-        b("Reset crop", "editor-crop-reset", "Show the whole picture again", () => this.resetCrop()),
-        h("span", { class: "snap-sep" }),
-        b("−", "editor-zoom-out", "Zoom out (−)", () => this.zoomBy(0.8)),
-        this.zoomLabel,
-        b("+", "editor-zoom-in", "Zoom in (+)", () => this.zoomBy(1.25)),
-        b("Fit", "editor-fit", "Fit to window (0)", () => this.setFit()),
-      ),
-      src.note ? h("p", { class: "snap-note", "data-testid": "editor-note", text: src.note }) : null,
-      this.stage,
-      h("div", { class: "snap-foot" }, help, this.statusEl, this.errorEl, h("span", { class: "grow" }), b("Close", "editor-close", "Close without sending (Esc)", () => this.close(), "btn ghost"), this.saveBtn, this.sendBtn),
-    );
+    // The first render is synchronous: the refs are set.
+    this.stage = refs.stage.current as HTMLDivElement;
+    this.canvas = refs.canvas.current as HTMLCanvasElement;
+    this.textInput = refs.text.current as HTMLTextAreaElement;
+    this.textInput.hidden = true;
     this.bind();
     this.setTool(this.model.shapes.length ? "select" : "arrow");
     this.updateUi();
+  }
+
+  private get tool(): Tool {
+    return this.s.tool.value;
+  }
+
+  private set tool(t: Tool) {
+    this.s.tool.value = t;
+  }
+
+  private get width(): number {
+    return this.s.width.value;
+  }
+
+  private get sending(): boolean {
+    return this.s.sending.value;
+  }
+
+  private set sending(on: boolean) {
+    this.s.sending.value = on;
   }
 
   /** Adds the editor to the page. */
@@ -355,7 +502,6 @@ export class SnapshotEditor {
     const wasCrop = this.tool === "crop";
     this.tool = t;
     if (t !== "select") this.selected = null;
-    for (const [k, b] of this.toolButtons) b.setAttribute("aria-pressed", String(k === t));
     this.el.dataset.tool = t;
     this.canvas.style.cursor = t === "select" ? "default" : t === "text" ? "text" : "crosshair";
     if (wasCrop !== (t === "crop")) this.fitView();
@@ -365,7 +511,7 @@ export class SnapshotEditor {
 
   setColor(c: string): void {
     this.color = c.toLowerCase();
-    this.colorInput.value = this.color;
+    this.s.shownColor.value = this.color;
     const s = this.selected !== null ? this.model.get(this.selected) : undefined;
     if (s && s.type !== "blur") {
       this.model.update(s.id, { color: this.color });
@@ -374,8 +520,7 @@ export class SnapshotEditor {
   }
 
   setWidth(w: number): void {
-    this.width = w;
-    this.widthSelect.value = String(w);
+    this.s.width.value = w;
     const s = this.selected !== null ? this.model.get(this.selected) : undefined;
     if (s && s.type !== "blur") {
       this.model.update(s.id, { width: this.shapeWidth(s.type) });
@@ -424,15 +569,15 @@ export class SnapshotEditor {
   }
 
   private updateUi(): void {
-    this.undoBtn.disabled = !this.model.canUndo;
-    this.redoBtn.disabled = !this.model.canRedo;
-    this.deleteBtn.disabled = this.selected === null;
+    batch(() => {
+      this.s.canUndo.value = this.model.canUndo;
+      this.s.canRedo.value = this.model.canRedo;
+      this.s.hasSelection.value = this.selected !== null;
+    });
     this.el.dataset.shapes = String(this.model.shapes.length);
     this.el.dataset.selected = this.selected === null ? "" : String(this.selected);
     const v = this.model.view;
     this.el.dataset.crop = this.model.crop ? `${v.x},${v.y},${v.w},${v.h}` : "";
-    this.sendBtn.disabled = this.sending;
-    this.saveBtn.disabled = this.sending;
   }
 
   // ---- view transform ----
@@ -546,7 +691,7 @@ export class SnapshotEditor {
       ctx.strokeRect(b.x, b.y, b.w, b.h);
       ctx.setLineDash([]);
     }
-    this.zoomLabel.textContent = Math.round(this.scale * 100) + "%";
+    this.s.scale.value = this.scale;
     this.el.dataset.scale = this.scale.toFixed(3);
   }
 
@@ -609,7 +754,7 @@ export class SnapshotEditor {
     const base = await this.baseBlob();
     if (!base) return;
     try {
-      this.statusEl.textContent = "Keeping the original for later edits…";
+      this.s.status.value = "Keeping the original for later edits…";
       const up = await uploadAgentImage({
         conversation: this.hooks.conversation,
         csrf: this.hooks.csrf(),
@@ -628,15 +773,14 @@ export class SnapshotEditor {
 
   // ---- send / save ----
   private setError(text: string | null): void {
-    this.errorEl.hidden = !text;
-    this.errorEl.textContent = text || "";
+    this.s.error.value = text || null;
   }
 
   async send(): Promise<UploadedImage | null> {
     if (this.sending) return null;
     this.sending = true;
     this.setError(null);
-    this.statusEl.textContent = "Preparing…";
+    this.s.status.value = "Preparing…";
     this.updateUi();
     try {
       const png = await this.flatten();
@@ -662,16 +806,16 @@ export class SnapshotEditor {
         annotations: doc,
         sourceImage: this.src.sourceImage,
         clientId: this.lastClientId.id,
-        onProgress: (f) => (this.statusEl.textContent = `Sending… ${Math.round(f * 100)}%`),
+        onProgress: (f) => (this.s.status.value = `Sending… ${Math.round(f * 100)}%`),
       });
-      this.statusEl.textContent = "Sent.";
+      this.s.status.value = "Sent.";
       const base = hasVector && !this.src.baseId ? await this.baseBlob() : null;
       this.hooks.sent(up, base);
       if (!kept) this.hooks.notice?.("Picture sent. Its shapes were too many to keep for editing later.");
       this.close();
       return up;
     } catch (err) {
-      this.statusEl.textContent = "";
+      this.s.status.value = "";
       this.setError(err instanceof UploadError || err instanceof Error ? err.message : "The picture was not sent.");
       return null;
     } finally {
@@ -683,13 +827,16 @@ export class SnapshotEditor {
   async save(): Promise<void> {
     const png = await this.flatten();
     const url = URL.createObjectURL(png);
-    const a = h("a", { href: url, download: `snapshot-${fileStamp()}.png`, "data-testid": "editor-download" });
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `snapshot-${fileStamp()}.png`;
+    a.dataset.testid = "editor-download";
     a.style.display = "none";
     document.body.appendChild(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    this.statusEl.textContent = "Saved as PNG.";
+    this.s.status.value = "Saved as PNG.";
   }
 
   // ---- text ----
@@ -822,7 +969,7 @@ export class SnapshotEditor {
         if (s) {
           this.drag = { kind: "move", id: s.id, x: p.x, y: p.y, moved: false };
           // Picking a shape shows its colour.
-          if (s.type !== "blur") this.colorInput.value = s.color;
+          if (s.type !== "blur") this.s.shownColor.value = s.color;
         } else this.drag = { kind: "pan", sx: ev.clientX, sy: ev.clientY, ox: this.ox, oy: this.oy };
         this.updateUi();
         this.requestDraw(false);
@@ -969,7 +1116,7 @@ export class SnapshotEditor {
     if (target?.tagName === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
     if (ev.key !== "Escape" && this.escArmed) {
       this.escArmed = false;
-      this.statusEl.textContent = "";
+      this.s.status.value = "";
     }
     if (ev.key === " ") {
       this.space = true;
@@ -992,7 +1139,7 @@ export class SnapshotEditor {
         this.changed();
       } else if (this.model.canUndo && !this.escArmed) {
         this.escArmed = true;
-        this.statusEl.textContent = "Press Esc again to close without sending.";
+        this.s.status.value = "Press Esc again to close without sending.";
       } else this.close();
       return;
     }
