@@ -3,8 +3,8 @@
 // (rrweb's replayer, in the lazily loaded console/mirror.js).
 //
 // `CobrowseUi` works out what the selected conversation shows (`CobrowseView`, a
-// signal), keeps one mirror per conversation and places the panel in the inbox,
-// which is still built by hand. The buttons, the status line, the toolbar and the
+// signal), keeps one mirror per conversation and places the panel in the inbox's
+// slots (elements of its own). The buttons, the status line, the toolbar and the
 // problems list are Preact components reading that signal; the mirrors' elements
 // are the replayer's, handed into the stage slot (a ref) as they are made.
 
@@ -237,11 +237,12 @@ export function CobrowsePanel({ view, tools, figures, slot, on }: { view: Readon
         {!t.diagOpen || !v.allowed ? null : v.diags.length === 0 ? (
           <p class="muted">No console errors or failed requests on the visitor's page.</p>
         ) : (
+          // Newest first, each row keyed by its place in the (append-only) list.
           v.diags
-            .slice()
+            .map((d, i) => [d, i] as const)
             .reverse()
-            .map((d) => (
-              <div class={`cb-diag-row ${d.kind}`} data-kind={d.kind}>
+            .map(([d, i]) => (
+              <div key={i} class={`cb-diag-row ${d.kind}`} data-kind={d.kind}>
                 <time>{new Date(d.at).toLocaleTimeString()}</time>
                 <span>{diagText(d)}</span>
               </div>
@@ -253,6 +254,7 @@ export function CobrowsePanel({ view, tools, figures, slot, on }: { view: Readon
 }
 
 export class CobrowseUi {
+  private readonly cleanups: (() => void)[] = [];
   readonly cobrowse: AgentCobrowse;
   readonly control: AgentControl;
   private readonly view = signal<CobrowseView>(NOTHING);
@@ -315,7 +317,7 @@ export class CobrowseUi {
     this.aside.setAttribute("aria-label", "Co-browsing");
     this.statusEl.className = "share-status";
     this.statusEl.setAttribute("role", "status");
-    // The composer's tools are hand-built: ours sit in a box of their own that lays out as its children.
+    // Ours sit in a box of their own among the composer's tools, laid out as its children.
     const toolsHost = document.createElement("span");
     toolsHost.className = "contents";
     inbox.tools.append(toolsHost);
@@ -357,12 +359,18 @@ export class CobrowseUi {
     this.stageSlot = slot.current as HTMLDivElement;
     this.aside.append(this.statusEl, panel);
     inbox.el.appendChild(this.aside);
-    session.subscribe(() => this.schedule());
+    this.cleanups.push(session.subscribe(() => this.schedule()));
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
       (window as unknown as Record<string, unknown>).__sightlineAgentCobrowse = { cobrowse: this.cobrowse, control: this.control, mirrors: this.mirrors, selected: () => session.selected };
     }
-    setInterval(() => this.aside.hidden || this.renderFigures(), 1000);
+    const figures = setInterval(() => this.aside.hidden || this.renderFigures(), 1000);
+    this.cleanups.push(() => clearInterval(figures));
     this.render();
+  }
+
+  /** Stops following the session (the agent logged out). */
+  dispose(): void {
+    for (const f of this.cleanups.splice(0)) f();
   }
 
   private withSelected(fn: (conversation: string) => void): void {

@@ -4,7 +4,7 @@ import { render, type ButtonHTMLAttributes, type HTMLAttributes, type VNode } fr
 import { useLayoutEffect, useRef } from "preact/hooks";
 import type { AvatarColour } from "../protocol.gen";
 import { AVATAR_COLOURS, initials } from "../lib/avatar";
-import { CONSOLE_ICONS, type ConsoleIcon } from "./icons";
+import { CONSOLE_ICONS, transcriptHref, type ConsoleIcon } from "./icons";
 
 /** An agent's initials, on their colour when they chose one (else the stylesheet's). */
 export function Avatar({ name, colour, ...attrs }: { name: string; colour: AvatarColour | null | undefined } & HTMLAttributes<HTMLSpanElement>) {
@@ -39,6 +39,15 @@ export function Icon({ paths, size = 20, class: cls }: { paths: readonly string[
   );
 }
 
+/** The link that downloads a conversation's transcript as text, in this browser's time zone. */
+export function TranscriptDownload({ id }: { id: string }) {
+  return (
+    <a class="btn ghost icon-btn" href={transcriptHref(id)} download="" data-testid="transcript-download" title="Download the transcript" aria-label="Download the transcript">
+      <Icon paths={CONSOLE_ICONS.download} size={16} />
+    </a>
+  );
+}
+
 export type IconButtonProps = { icon: ConsoleIcon; label: string } & Omit<ButtonHTMLAttributes<HTMLButtonElement>, "icon" | "label">;
 
 /**
@@ -55,8 +64,8 @@ export function IconButton({ icon, label, class: cls, ...rest }: IconButtonProps
 }
 
 /**
- * Hosts an element built outside Preact (a picture from images.ts, a tool's
- * button) in a `display: contents` box: the element is made again only when
+ * Hosts an element built outside Preact (a picture from images.tsx's
+ * `imageElement`) in a `display: contents` box: the element is made again only when
  * `sig` changes.
  */
 export function Hosted({ make, sig }: { make: () => Node; sig: string }) {
@@ -69,7 +78,7 @@ export function Hosted({ make, sig }: { make: () => Node; sig: string }) {
 
 /**
  * Renders `vnode` and gives back its element, for a place built by hand (a slot
- * another part of the console owns, a view not moved to Preact yet). The element
+ * another part of the console owns: the inbox's drawer button in the top bar). The element
  * keeps updating in place wherever it is put, as long as its root stays the same
  * element.
  */
@@ -81,7 +90,7 @@ export function detached<T extends Element = HTMLElement>(vnode: VNode): T {
 
 /**
  * Hosts an element that another part of the console builds and keeps (the
- * inbox's drawer button, a page's `el`): Preact renders only the wrapper, which
+ * inbox's drawer button): Preact renders only the wrapper, which
  * takes no box of its own (`display: contents`), and never looks inside it.
  */
 export function Slot({ el }: { el: Node }) {

@@ -7,8 +7,7 @@ import { formatTime, visitorName } from "../lib/format";
 import { api } from "./api";
 import { TranscriptRows, storedRows } from "./transcript-view";
 import { imageElement } from "./images";
-import { CONSOLE_ICONS, transcriptHref } from "./icons";
-import { Icon, VisitorAvatar } from "./components";
+import { TranscriptDownload, VisitorAvatar } from "./components";
 
 const PAGE = 25;
 
@@ -243,9 +242,7 @@ function Detail({ state }: { state: HistoryState }) {
               ) : null}
             </p>
           </div>
-          <a class="btn ghost icon-btn" href={transcriptHref(c.id)} download="" data-testid="transcript-download" title="Download the transcript" aria-label="Download the transcript">
-            <Icon paths={CONSOLE_ICONS.download} size={16} />
-          </a>
+          <TranscriptDownload id={c.id} />
         </header>
         <TranscriptLog transcript={detail.transcript} me={state.me()} />
       </div>

@@ -92,7 +92,14 @@ export function imageElement(ref: ImageRef, opts: ImageRenderOptions): HTMLEleme
 
 function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRef) => void; close: () => void }) {
   const backdrop = useRef<HTMLDivElement>(null);
-  useLayoutEffect(() => backdrop.current?.focus(), []);
+  const full = useRef<HTMLImageElement>(null);
+  useLayoutEffect(() => {
+    backdrop.current?.focus();
+    // Taking the address away stops a download still under way (a detached
+    // <img> would go on loading).
+    const img = full.current;
+    return () => img?.removeAttribute("src");
+  }, []);
   const onClick = (ev: MouseEvent) => {
     const t = ev.target as HTMLElement;
     if (t === backdrop.current || t.classList.contains("img-viewer-stage")) close();
@@ -133,7 +140,7 @@ function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRe
         </button>
       </div>
       <div class="img-viewer-stage">
-        <img class="img-full" data-testid="image-full" alt={`Picture, ${pic.width}×${pic.height}`} src={imageUrl("", pic.id)} />
+        <img ref={full} class="img-full" data-testid="image-full" alt={`Picture, ${pic.width}×${pic.height}`} src={imageUrl("", pic.id)} />
       </div>
     </div>
   );
@@ -147,7 +154,7 @@ export function openImageViewer(ref: ImageRef, edit?: (ref: ImageRef) => void): 
   const close = () => {
     if (!open) return;
     open = false;
-    // Unmounting drops the <img>, which stops a download still under way.
+    // Unmounting takes the <img>'s address away (see ImageViewer).
     render(null, host);
     host.remove();
   };
@@ -190,6 +197,11 @@ export class ImagesUi {
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
       (window as unknown as Record<string, unknown>).__sightlineImages = this;
     }
+  }
+
+  /** Takes the picker's input away (the agent logged out). */
+  dispose(): void {
+    this.fileInput.remove();
   }
 
   get current(): SnapshotEditor | null {

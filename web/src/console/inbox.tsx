@@ -1,6 +1,6 @@
 // The inbox: the queue (Waiting, Mine) on the left, the selected conversation on
 // the right. Preact views of the session's signals (state.ts); the InboxView class
-// is what main.ts and the tools that live in the inbox (screen sharing,
+// is what the shell (shell.tsx) and the tools that live in the inbox (screen sharing,
 // co-browsing, pictures, saved replies) hold: its `el`, the slots they put their
 // own elements in (`tools`, `headSlot`, the notice above the composer) and a few
 // methods. Those slots are elements Preact renders without children and never
@@ -15,11 +15,11 @@ import { charCount, formatAgo, visitorName } from "../lib/format";
 import { ICONS } from "../ui/dom";
 import { TranscriptRows, transcriptRows } from "./transcript-view";
 import { imageElement, type ImagesUi } from "./images";
-import { CONSOLE_ICONS, transcriptHref } from "./icons";
+import { CONSOLE_ICONS } from "./icons";
 import { VisitorDetails } from "./details";
 import { openTransferDialog } from "./transfer";
 import { ROLE_BADGE, openInviteDialog } from "./invite";
-import { Icon, VisitorAvatar, detached } from "./components";
+import { Icon, TranscriptDownload, VisitorAvatar, detached } from "./components";
 import { sessionState, type SessionState } from "./state";
 
 const REPLY_PLACEHOLDER = "Write a reply… (Enter to send, Shift+Enter for a new line)";
@@ -48,11 +48,13 @@ class InboxModel {
   /** Visitor pictures the agent chose to see (kept when rows are drawn again). */
   readonly revealed = new Set<string>();
   readonly input: RefObject<HTMLTextAreaElement | null> = { current: null };
+  /** Stops following the selection. */
+  readonly dispose: () => void;
 
   constructor(readonly session: AgentSession) {
     this.state = sessionState(session);
     // Another conversation chosen: its draft, a reply (not a note), no error.
-    effect(() => {
+    this.dispose = effect(() => {
       void this.state.revision.value;
       const id = session.selected;
       if (id === this.shownId) return;
@@ -259,14 +261,6 @@ function DrawerButton({ model }: { model: InboxModel }) {
 // ---------------------------------------------------------------- the conversation
 
 /** A link that downloads the conversation's transcript as text. */
-function TranscriptDownload({ id }: { id: string }) {
-  return (
-    <a class="btn ghost icon-btn" href={transcriptHref(id)} download="" data-testid="transcript-download" title="Download the transcript" aria-label="Download the transcript">
-      <Icon paths={CONSOLE_ICONS.download} size={16} />
-    </a>
-  );
-}
-
 function ChatActions({ model, entry }: { model: InboxModel; entry: ConversationEntry }) {
   const s = watched(model);
   const sum = entry.summary;
@@ -678,15 +672,16 @@ function Inbox({ model, slots, host, drawer }: { model: InboxModel; slots: Slots
 }
 
 export class InboxView {
-  /** The inbox (queue and conversation); share.ts and cobrowse.ts add their viewers and classes to it. */
+  /** The inbox (queue and conversation); share.tsx and cobrowse.tsx add their viewers and classes to it. */
   readonly el: HTMLElement;
   /** The chat header's second line: a pending invitation ("Invitation sent · Withdraw"). */
   readonly headSlot: HTMLElement;
-  /** Opens the queue as a drawer (below 1024 px wide); main puts it in the top bar. */
+  /** Opens the queue as a drawer (below 1024 px wide); the shell puts it in the top bar. */
   readonly drawerButton: HTMLButtonElement;
   /** Extra composer tools (screen sharing puts its button here). */
   readonly tools: HTMLElement;
   private readonly model: InboxModel;
+  private readonly stopDrawer: () => void;
   private readonly slots: Slots = { pane: { current: null }, headSlot: { current: null }, log: { current: null }, form: { current: null }, tools: { current: null } };
 
   constructor(session: AgentSession) {
@@ -700,12 +695,14 @@ export class InboxView {
     this.headSlot = this.slots.headSlot.current as HTMLElement;
     this.tools = this.slots.tools.current as HTMLElement;
     // The inbox element is not Preact's (the tools toggle classes on it): the drawer's state goes on by hand.
-    effect(() => void this.el.classList.toggle("queue-open", model.queueOpen.value));
+    this.stopDrawer = effect(() => void this.el.classList.toggle("queue-open", model.queueOpen.value));
   }
 
-  /** Opens or closes the queue where it is folded away: the drawer below 1024 px, the rail beside a viewer. */
-  openQueue(open: boolean): void {
-    this.model.queueOpen.value = open;
+  /** Unmounts the inbox (its document listeners go with it) and stops its effects (the agent logged out). */
+  dispose(): void {
+    render(null, this.el);
+    this.stopDrawer();
+    this.model.dispose();
   }
 
   /** Notices go just above the composer, in the flow: they never cover it. */

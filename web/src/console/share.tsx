@@ -3,8 +3,8 @@
 // progress and the viewer beside the chat, and session keys.
 //
 // `ShareUi` works out what the selected conversation shows (`ShareView`, a
-// signal) and places the panels in the inbox, which is still built by hand; the
-// buttons and status lines are Preact components that read that signal.
+// signal) and places its panels in the inbox's slots (elements of its own, which
+// Preact's render into a shared parent would replace); the buttons and status lines are Preact components that read that signal.
 
 import { render } from "preact";
 import { signal, type ReadonlySignal } from "@preact/signals";
@@ -18,7 +18,7 @@ import { openForm } from "./dialog";
 import type { InboxView } from "./inbox";
 import { Viewer } from "./viewer";
 
-// The session-key dialog lives in key-dialog.tsx; main.ts finds it here.
+// The session-key dialog lives in key-dialog.tsx; the shell finds it here.
 export { openKeyDialog } from "./key-dialog";
 
 const DEFAULT_INVITATION = "May I see your screen? It would help me guide you.";
@@ -139,6 +139,7 @@ export function ShareStatus({ view, onEnd }: { view: ReadonlySignal<ShareView>; 
 }
 
 export class ShareUi {
+  private readonly cleanups: (() => void)[] = [];
   readonly shares: AgentShares;
   private readonly view = signal<ShareView>(NOTHING);
   private readonly aside = document.createElement("aside");
@@ -171,7 +172,7 @@ export class ShareUi {
     this.shotStatus.className = "head-status";
     this.shotStatus.setAttribute("data-testid", "screenshot-status");
     this.shotStatus.setAttribute("role", "status");
-    // The composer's tools are hand-built: ours sit in a box of their own that lays out as its children.
+    // Ours sit in a box of their own among the composer's tools, laid out as its children.
     const tools = document.createElement("span");
     tools.className = "contents";
     inbox.tools.append(tools);
@@ -180,12 +181,17 @@ export class ShareUi {
     render(<ScreenshotStatus view={this.view} onWithdraw={(r) => this.withdrawScreenshot(r)} />, this.shotStatus);
     this.aside.append(this.statusEl, this.viewer.el);
     inbox.el.appendChild(this.aside);
-    session.subscribe(() => this.schedule());
-    this.shares.subscribe(() => this.schedule());
+    this.cleanups.push(session.subscribe(() => this.schedule()), this.shares.subscribe(() => this.schedule()));
     if ((window as unknown as { __sightlineTestHooks?: boolean }).__sightlineTestHooks === true) {
       (window as unknown as Record<string, unknown>).__sightlineAgentShare = { shares: this.shares, viewer: this.viewer };
     }
     this.render();
+  }
+
+  /** Stops following the session and the shares (the agent logged out). */
+  dispose(): void {
+    for (const f of this.cleanups.splice(0)) f();
+    this.shares.stop();
   }
 
   private get selected(): string | null {

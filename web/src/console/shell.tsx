@@ -127,6 +127,7 @@ export class ConsoleApp {
     const inbox = (this.inbox = new InboxView(session));
     const shareUi = (this.shareUi = new ShareUi(session, inbox));
     const cobrowseUi = new CobrowseUi(session, inbox);
+    this.cleanups.push(() => cobrowseUi.dispose());
     const images = new ImagesUi({
       conversation: () => {
         const id = session.selected;
@@ -136,6 +137,7 @@ export class ConsoleApp {
       toast,
     });
     inbox.attachImages(images);
+    this.cleanups.push(() => images.dispose(), () => inbox.dispose());
     const composer = inbox.composerParts();
     new SavedRepliesUi(composer.form, composer.input, inbox.tools, () => this.user.value, toast);
     shareUi.onSnapshot = (frame) => images.fromCanvas(frame);
@@ -233,13 +235,15 @@ export class ConsoleApp {
     if (this.stopped) return;
     this.stopped = true;
     for (const f of this.cleanups.splice(0)) f();
-    this.shareUi.shares.stop();
+    this.shareUi.dispose();
     this.session.stop();
     setUnauthorizedHandler(() => undefined);
   }
 
   /** Stops, then hands back to the login (`message`: why). */
   private end(message?: string): void {
+    // A late "session lost" (a socket's, an API answer's) after a logout is not this login's.
+    if (this.stopped) return;
     this.stop();
     this.ended(message);
   }
