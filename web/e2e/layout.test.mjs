@@ -98,7 +98,7 @@ test("(a) an invitation shows 'Invitation sent · Withdraw' in the chat header a
   assertNoProblems(stack);
 });
 
-test("(b) 1280×800 during a live share: the viewer is the main area, the chat a side panel, the queue a rail", { timeout: 150000 }, async () => {
+test("(b) 1280×800 (and 1920×1080) during a live share: the viewer is the main area, the chat a side panel, the queue a rail", { timeout: 150000 }, async () => {
   const { agent, visitor } = await chatAt(1280, 800, "layout test b");
   await invite(agent);
   await widget(visitor, "share-accept").click();
@@ -160,6 +160,19 @@ test("(b) 1280×800 during a live share: the viewer is the main area, the chat a
   await byId(agent, "share-frozen-live").click();
   await byId(agent, "share-frozen-badge").waitFor({ state: "hidden" });
   assert.equal(await byId(agent, "share-viewer").getAttribute("data-frozen"), "false");
+
+  // 1920×1080: the viewer grows with the window, the chat stays a side panel.
+  await agent.setViewportSize({ width: 1920, height: 1080 });
+  await waitFor(async () => (await box(agent, "share-viewer")).width >= 0.65 * 1920, "the viewer takes most of 1920");
+  const wide = await box(agent, "share-viewer");
+  console.log(`viewer at 1920×1080: ${Math.round(wide.width)} px (${((wide.width / 1920) * 100).toFixed(1)} %)`);
+  assert.ok(wide.x + wide.width <= 1920 && wide.y + wide.height <= 1080, "the viewer is inside the window at 1920");
+  const wideChat = await box(agent, "chat-pane");
+  assert.ok(wideChat.width >= 280 && wideChat.width <= 480, `the chat is a side panel at 1920: ${wideChat.width}`);
+  assert.ok(wideChat.x >= wide.x + wide.width - 1, "the chat is beside the viewer at 1920");
+  assert.ok(await composerUncovered(agent), "the composer at 1920");
+  await assertNoSideScroll(agent, "1920 while sharing");
+  await assertTopBarFits(agent, "1920 while sharing");
 
   // 1024×768 still fits.
   await agent.setViewportSize({ width: 1024, height: 768 });
