@@ -1,6 +1,7 @@
 // Small Preact components the console's views share.
 
-import { render, type ButtonHTMLAttributes, type HTMLAttributes, type VNode } from "preact";
+import { render, type ButtonHTMLAttributes, type HTMLAttributes, type RefObject, type VNode } from "preact";
+import type { Signal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import type { AvatarColour } from "../protocol.gen";
 import { AVATAR_COLOURS, initials } from "../lib/avatar";
@@ -121,5 +122,25 @@ export function VisitorAvatar({ id, label }: { id: string; label: string }) {
     <span class="avatar" aria-hidden="true" style={{ "--h": String(visitorHue(id)) }}>
       {visitorInitials(label)}
     </span>
+  );
+}
+
+/** The note a hand-over or an invitation carries to a colleague (agents only); its test id is its `id`. */
+export function ColleagueNote({ id, rows, placeholder, note, inputRef }: { id: string; rows: number; placeholder: string; note: Signal<string>; inputRef?: RefObject<HTMLTextAreaElement | null> }) {
+  return (
+    <label class="field" for={id}>
+      <span>Note for your colleague (only agents see it)</span>
+      <textarea
+        ref={inputRef}
+        id={id}
+        class="transfer-note"
+        rows={rows}
+        maxLength={4000}
+        placeholder={placeholder}
+        data-testid={id}
+        value={note.value}
+        onInput={(ev) => (note.value = ev.currentTarget.value)}
+      />
+    </label>
   );
 }

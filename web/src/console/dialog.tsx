@@ -1,7 +1,7 @@
 // A small modal form (change password, reset password, profile, an agent's rights).
 
 import { useSignal } from "@preact/signals";
-import { Modal, openModal } from "./modal";
+import { FormFooter, Modal, openModal } from "./modal";
 
 export interface Field {
   name: string;
@@ -67,17 +67,7 @@ export function FormDialogView({ spec, close }: { spec: FormDialog; close: () =>
           )}
         </label>
       ))}
-      <p class="form-error" role="alert" data-testid="dialog-error" hidden={error.value === null}>
-        {error.value}
-      </p>
-      <div class="modal-actions">
-        <button class="btn" type="button" data-testid="dialog-cancel" onClick={close}>
-          Cancel
-        </button>
-        <button class="btn primary" type="submit" data-testid="dialog-submit" disabled={busy.value}>
-          {spec.submitLabel}
-        </button>
-      </div>
+      <FormFooter error={error.value} onCancel={close} submitLabel={spec.submitLabel} disabled={busy.value} />
     </Modal>
   );
 }

@@ -9,8 +9,8 @@ import { useRef } from "preact/hooks";
 import { useSignal, useSignalEffect } from "@preact/signals";
 import type { InviteRole, Invitee } from "../protocol.gen";
 import type { AgentSession } from "../lib/agent-session";
-import { Avatar } from "./components";
-import { Modal, openModal } from "./modal";
+import { Avatar, ColleagueNote } from "./components";
+import { FormFooter, Modal, openModal } from "./modal";
 import { sessionState } from "./state";
 
 export const ROLE_BADGE: Record<InviteRole, string> = { observer: "Observing", participant: "Taking part" };
@@ -150,30 +150,8 @@ function InviteDialog({ session, conversation, visitor, close }: { session: Agen
           </label>
         ))}
       </div>
-      <label class="field" for="invite-note">
-        <span>Note for your colleague (only agents see it)</span>
-        <textarea
-          id="invite-note"
-          class="transfer-note"
-          rows={2}
-          maxLength={4000}
-          placeholder="Why you are asking them in…"
-          data-testid="invite-note"
-          value={note.value}
-          onInput={(ev) => (note.value = ev.currentTarget.value)}
-        />
-      </label>
-      <p class="form-error" role="alert" data-testid="dialog-error" hidden={error.value === null}>
-        {error.value}
-      </p>
-      <div class="modal-actions">
-        <button class="btn" type="button" data-testid="dialog-cancel" onClick={close}>
-          Close
-        </button>
-        <button class="btn primary" type="submit" data-testid="invite-submit" disabled={choice === null}>
-          Invite
-        </button>
-      </div>
+      <ColleagueNote id="invite-note" rows={2} placeholder="Why you are asking them in…" note={note} />
+      <FormFooter error={error.value} onCancel={close} cancelLabel="Close" submitLabel="Invite" submitTestid="invite-submit" disabled={choice === null} />
     </Modal>
   );
 }

@@ -113,3 +113,36 @@ export function openModal(build: (close: () => void) => VNode): () => void {
   render(build(close), host);
   return close;
 }
+
+/** A form dialog's last lines: its error (announced as it appears) and its two actions. */
+export function FormFooter({
+  error,
+  onCancel,
+  cancelLabel = "Cancel",
+  submitLabel,
+  submitTestid = "dialog-submit",
+  disabled = false,
+}: {
+  error: string | null;
+  onCancel: () => void;
+  cancelLabel?: string;
+  submitLabel: string;
+  submitTestid?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <>
+      <p class="form-error" role="alert" data-testid="dialog-error" hidden={error === null}>
+        {error}
+      </p>
+      <div class="modal-actions">
+        <button class="btn" type="button" data-testid="dialog-cancel" onClick={onCancel}>
+          {cancelLabel}
+        </button>
+        <button class="btn primary" type="submit" data-testid={submitTestid} disabled={disabled}>
+          {submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}

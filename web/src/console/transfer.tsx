@@ -8,8 +8,8 @@ import { useRef } from "preact/hooks";
 import { useSignal, useSignalEffect } from "@preact/signals";
 import type { AgentSession } from "../lib/agent-session";
 import { QUEUE, colleagues, transferChoice } from "../lib/transfer";
-import { Avatar } from "./components";
-import { Modal, openModal } from "./modal";
+import { Avatar, ColleagueNote } from "./components";
+import { FormFooter, Modal, openModal } from "./modal";
 import { sessionState } from "./state";
 
 function Option(props: { value: string; name: string; lead: ComponentChildren; status: string; statusClass: string; checked: boolean; onPick: (value: string) => void }) {
@@ -99,31 +99,8 @@ function TransferDialog({ session, conversation, visitor, close }: { session: Ag
           onPick={pick}
         />
       </div>
-      <label class="field" for="transfer-note">
-        <span>Note for your colleague (only agents see it)</span>
-        <textarea
-          ref={noteRef}
-          id="transfer-note"
-          class="transfer-note"
-          rows={3}
-          maxLength={4000}
-          placeholder="What your colleague should know: what was tried, what is left…"
-          data-testid="transfer-note"
-          value={note.value}
-          onInput={(ev) => (note.value = ev.currentTarget.value)}
-        />
-      </label>
-      <p class="form-error" role="alert" data-testid="dialog-error" hidden={error.value === null}>
-        {error.value}
-      </p>
-      <div class="modal-actions">
-        <button class="btn" type="button" data-testid="dialog-cancel" onClick={close}>
-          Cancel
-        </button>
-        <button class="btn primary" type="submit" data-testid="transfer-submit">
-          Transfer
-        </button>
-      </div>
+      <ColleagueNote id="transfer-note" rows={3} placeholder="What your colleague should know: what was tried, what is left…" note={note} inputRef={noteRef} />
+      <FormFooter error={error.value} onCancel={close} submitLabel="Transfer" submitTestid="transfer-submit" />
     </Modal>
   );
 }
