@@ -10,6 +10,7 @@ import type { ImageRef, UploadedImage } from "../protocol.gen";
 import { parseDoc, type AnnotationsDoc } from "../lib/annotate";
 import { fetchImage, imageFromTransfer, imageUrl, thumbSize } from "../lib/images";
 import { render } from "preact";
+import { openModal } from "./modal";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, getCsrf } from "./api";
 import { SnapshotEditor, type EditorSource } from "./snapshot-editor";
@@ -148,18 +149,8 @@ function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRe
 
 /** The full picture over the page, until Close, Escape or a click beside it; returns its close. */
 export function openImageViewer(ref: ImageRef, edit?: (ref: ImageRef) => void): () => void {
-  const host = document.createElement("div");
-  document.body.appendChild(host);
-  let open = true;
-  const close = () => {
-    if (!open) return;
-    open = false;
-    // Unmounting takes the <img>'s address away (see ImageViewer).
-    render(null, host);
-    host.remove();
-  };
-  render(<ImageViewer pic={ref} edit={edit} close={close} />, host);
-  return close;
+  // Closing unmounts the viewer, which takes the <img>'s address away (see ImageViewer).
+  return openModal((close) => <ImageViewer pic={ref} edit={edit} close={close} />);
 }
 
 async function bitmapOf(blob: Blob): Promise<ImageBitmap> {

@@ -12,7 +12,7 @@
 import { render } from "preact";
 import { batch, signal, type ReadonlySignal } from "@preact/signals";
 import { MAX_ANNOTATIONS_BYTES, type UploadedImage } from "../protocol.gen";
-import { Annotations, arrowHead, boxOf, isFreehand, isTwoPoint, simplify, type AnnotationsDoc, type Crop, type Shape, type ShapeType } from "../lib/annotate";
+import { Annotations, arrowHead, bounds, boxOf, isFreehand, isTwoPoint, simplify, type AnnotationsDoc, type Crop, type Shape, type ShapeType } from "../lib/annotate";
 import { newClientId } from "../lib/ids";
 import { UploadError, uploadAgentImage } from "../lib/images";
 
@@ -696,7 +696,8 @@ export class SnapshotEditor {
   }
 
   private selectionBox(s: Shape): Crop {
-    let b = { ...boxOfShape(s) };
+    // The lib's bounds, with a text's width measured as drawn.
+    let b = { ...bounds(s) };
     if (s.type === "text") {
       const ctx = this.composite.getContext("2d");
       if (ctx) {
@@ -1163,21 +1164,3 @@ export class SnapshotEditor {
   }
 }
 
-function boxOfShape(s: Shape): Crop {
-  if (s.type === "text") {
-    const lines = (s.text || "").split("\n");
-    return { x: s.pts[0], y: s.pts[1], w: 0, h: lines.length * s.width * 1.25 };
-  }
-  if (s.type === "marker") return { x: s.pts[0] - s.width, y: s.pts[1] - s.width, w: s.width * 2, h: s.width * 2 };
-  let x0 = Infinity,
-    y0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity;
-  for (let i = 0; i + 1 < s.pts.length; i += 2) {
-    x0 = Math.min(x0, s.pts[i]);
-    y0 = Math.min(y0, s.pts[i + 1]);
-    x1 = Math.max(x1, s.pts[i]);
-    y1 = Math.max(y1, s.pts[i + 1]);
-  }
-  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-}
