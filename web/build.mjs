@@ -73,6 +73,8 @@ async function bundle(entry, format, globalName, extra = {}) {
 async function bundleSource(contents) {
   const result = await esbuild.build({
     ...common,
+    // The language packs are the widget's too: framework-free.
+    plugins: [...common.plugins, frameworkFree],
     stdin: { contents, resolveDir: root, loader: "ts", sourcefile: "entry.ts" },
     format: "iife",
     outfile: "out.js",

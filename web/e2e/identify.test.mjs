@@ -1,9 +1,10 @@
 // The host site's JavaScript API. A customer's site (its own origin, allowed)
 // embeds the widget with the install snippet's queue and calls the API before
 // widget.js has loaded: identify with a signature its server computed (HMAC-SHA256
-// over the user's id with the identity secret), and listeners. The agent sees the
-// visitor's name and e-mail address; a forged signature is refused and the agent
-// sees an anonymous visitor. open(), close(), hide() and show() from the page, and
+// over the user's id, name and e-mail address with the identity secret), and
+// listeners. The agent sees the visitor's name and e-mail address; a forged
+// signature (another user's id, or one's own id under another name) is refused
+// and the agent sees an anonymous visitor. open(), close(), hide() and show() from the page, and
 // the events it hears (open, close, message, unread, identified, error).
 
 import { test } from "node:test";
@@ -15,8 +16,11 @@ import { acceptByPreview, agentSend, login, visitorSend, waitFor, waitForConsole
 
 const SECRET = "e2e identity secret, at least 16 characters";
 
-/** What the site's server does for a logged-in user. */
-const sign = (id) => crypto.createHmac("sha256", SECRET).update(id).digest("hex");
+/** What the site's server does for a logged-in user (README, "Identified visitors"). */
+const sign = ({ id, name, email }) => crypto.createHmac("sha256", SECRET).update([id, name ?? "", email ?? ""].join("\n")).digest("hex");
+
+const ADA = { id: "user-42", name: "Ada Lovelace", email: "ada@example.com" };
+const MALLORY = { id: "user-666", name: "Mallory", email: "mallory@example.com" };
 
 // The page, as the admin's Install page tells a site to write it: the stub that
 // queues calls, then widget.js. Everything the page hears goes to window.heard.
@@ -32,9 +36,11 @@ Sightline("identify", ${JSON.stringify(user)});
 </body></html>`;
 
 const USERS = {
-  ada: { id: "user-42", name: "Ada Lovelace", email: "ada@example.com", signature: sign("user-42") },
+  ada: { ...ADA, signature: sign(ADA) },
   // Mallory copies Ada's id into the call, without Ada's signature.
-  mallory: { id: "user-42", name: "Ada Lovelace", email: "ada@example.com", signature: sign("user-666") },
+  mallory: { ...ADA, signature: sign(MALLORY) },
+  // Mallory keeps her own id and her own valid signature, but shows Ada's name and address.
+  renamed: { ...MALLORY, name: ADA.name, email: ADA.email, signature: sign(MALLORY) },
 };
 
 let site = "";
@@ -144,36 +150,41 @@ test("a signed identity names the visitor to agents; the page opens, hides and l
   assertNoProblems(stack);
 });
 
-test("a forged signature is refused: the page hears why and agents see an anonymous visitor", { timeout: 120000 }, async () => {
-  const agent = await stack.page("agent");
-  await login(agent, stack.base, "admin", stack.server.adminPassword);
-  const visitor = await stack.page("mallory");
-  await visitor.goto(site + "/?as=mallory");
-  await visitor.locator("[data-testid=launcher]").click();
-  await visitorSend(visitor, "I am Ada, honestly");
-  await waitForWidgetTexts(visitor, ["I am Ada, honestly"]);
+for (const [who, said] of [
+  ["mallory", "I am Ada, honestly"],
+  ["renamed", "I am Ada too, see my name"],
+]) {
+  test(`a forged signature (${who}) is refused: the page hears why and agents see an anonymous visitor`, { timeout: 120000 }, async () => {
+    const agent = await stack.page("agent");
+    await login(agent, stack.base, "admin", stack.server.adminPassword);
+    const visitor = await stack.page(who);
+    await visitor.goto(site + "/?as=" + who);
+    await visitor.locator("[data-testid=launcher]").click();
+    await visitorSend(visitor, said);
+    await waitForWidgetTexts(visitor, [said]);
 
-  // The page is told (an error event); the visitor's chat shows no error.
-  await waitFor(async () => (await heard(visitor, "error")).length === 1, "the page heard the refusal");
-  const [error] = await heard(visitor, "error");
-  assert.equal(error.code, "forbidden");
-  assert.match(error.message, /signature/);
-  assert.equal((await heard(visitor, "identified")).length, 0);
-  assert.equal(await visitor.locator("[data-testid=status]").isHidden(), true, "no notice in the chat");
+    // The page is told (an error event); the visitor's chat shows no error.
+    await waitFor(async () => (await heard(visitor, "error")).length === 1, "the page heard the refusal");
+    const [error] = await heard(visitor, "error");
+    assert.equal(error.code, "forbidden");
+    assert.match(error.message, /signature/);
+    assert.equal((await heard(visitor, "identified")).length, 0);
+    assert.equal(await visitor.locator("[data-testid=status]").isHidden(), true, "no notice in the chat");
 
-  // The identify went out before the message (the widget says it right after the
-  // welcome), so by the time the agent has the message, a taken identity would be
-  // on the conversation: the agent sees an anonymous visitor.
-  const item = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: "I am Ada, honestly" });
-  await item.waitFor({ state: "visible" });
-  assert.match((await item.locator("[data-testid=queue-name]").textContent()) || "", /^Visitor \d{4}$/);
-  await item.click();
-  await agent.locator("[data-testid=details-toggle]").click();
-  const details = agent.locator("[data-testid=details]");
-  await details.waitFor({ state: "visible" });
-  await details.locator("[data-testid=details-browser]").waitFor({ state: "visible" });
-  assert.equal(await details.locator("[data-testid=details-name]").count(), 0);
-  assert.equal(await details.locator("[data-testid=details-user-id]").count(), 0);
-  assert.doesNotMatch((await agent.locator("[data-testid=chat-title]").textContent()) || "", /Ada/);
-  assertNoProblems(stack);
-});
+    // The identify went out before the message (the widget says it right after the
+    // welcome), so by the time the agent has the message, a taken identity would be
+    // on the conversation: the agent sees an anonymous visitor.
+    const item = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: said });
+    await item.waitFor({ state: "visible" });
+    assert.match((await item.locator("[data-testid=queue-name]").textContent()) || "", /^Visitor \d{4}$/);
+    await item.click();
+    await agent.locator("[data-testid=details-toggle]").click();
+    const details = agent.locator("[data-testid=details]");
+    await details.waitFor({ state: "visible" });
+    await details.locator("[data-testid=details-browser]").waitFor({ state: "visible" });
+    assert.equal(await details.locator("[data-testid=details-name]").count(), 0);
+    assert.equal(await details.locator("[data-testid=details-user-id]").count(), 0);
+    assert.doesNotMatch((await agent.locator("[data-testid=chat-title]").textContent()) || "", /Ada/);
+    assertNoProblems(stack);
+  });
+}

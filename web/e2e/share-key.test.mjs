@@ -43,6 +43,10 @@ test("(f) a caller joins with a session key on /join and shares", { timeout: 120
   await agent.locator("[data-testid=share-key-dialog]").waitFor({ state: "detached" });
   await waitFor(async () => (await agentShareSteps(agent)).join(",") === "invited", "agent sees the invitation");
   assert.match(await agent.locator("[data-testid=transcript]").textContent(), /joined Administrator with a session key/);
+  // /join is Sightline's page, not the caller's: co-browsing is not offered.
+  const cobrowse = agent.locator("[data-testid=cobrowse-invite]");
+  await waitFor(async () => await cobrowse.isDisabled(), "co-browsing not offered to a session-key caller");
+  assert.match((await cobrowse.getAttribute("title")) || "", /cannot be co-browsed/);
 
   await caller.locator("[data-testid=share-accept]").click();
   await assertVideoAdvancing(agent);

@@ -207,7 +207,23 @@ test("(b) the visitor pastes a picture; the agent sees it behind Show, at its si
   assert.deepEqual(await full.evaluate((i) => [i.naturalWidth, i.naturalHeight]), [300, 200]);
   const px = await pixelOf(full, 150, 100);
   assert.ok(near(px.px, [255, 0, 255, 255], 2), `magenta: ${px.px}`);
-  await agent.locator("[data-testid=image-viewer-close]").click();
+  // The viewer is a modal dialog for the keyboard too: focus starts on Close, Tab
+  // goes round inside it ([Edit,] Download, Close), and Escape gives focus back to
+  // the thumbnail that opened it.
+  const focused = () => agent.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? document.activeElement?.tagName);
+  await waitFor(async () => (await focused()) === "image-viewer-close", "focus on Close");
+  const round = [];
+  for (let i = 0; i < 4; i++) {
+    await agent.keyboard.press("Tab");
+    round.push(await focused());
+  }
+  const cycle = (await agent.locator("[data-testid=image-viewer-edit]").count()) ? ["image-viewer-edit", "image-download", "image-viewer-close"] : ["image-download", "image-viewer-close"];
+  assert.deepEqual(round, [0, 1, 2, 3].map((i) => cycle[i % cycle.length]), "Tab stays in the viewer");
+  await agent.keyboard.press("Shift+Tab");
+  assert.equal(await focused(), "image-viewer-close");
+  await agent.keyboard.press("Escape");
+  await agent.locator("[data-testid=image-viewer]").waitFor({ state: "detached" });
+  assert.equal(await focused(), "image-thumb", "focus is back on the thumbnail");
   assertNoProblems(stack);
 });
 

@@ -37,6 +37,12 @@ try {
     /** @type {any} */ (window).__sightlineTestHooks = true;
   });
   await login(agent, server.url, "admin", server.adminPassword);
+  // The name visitors see, as a real team sets it in the profile dialog.
+  await agent.locator("[data-testid=profile-open]").click();
+  await agent.locator("[data-testid=dialog-display_name]").fill("Sam Rivera");
+  await agent.locator("[data-testid=dialog-colour]").selectOption("teal");
+  await agent.locator("[data-testid=dialog-submit]").click();
+  await waitFor(async () => (await agent.locator("[data-testid=me-name]").textContent()) === "Sam Rivera", "the profile is saved");
   const visitor = await (await visitorBrowser.newContext({ viewport: size })).newPage();
   visitor.on("console", (m) => { if (process.env.E2E_DEBUG) console.log("visitor:", m.text()); });
   // The demo page, with the widget told to offer the current tab first (the

@@ -381,7 +381,7 @@ test("capture support: secure context, API, frames", () => {
 
 test("capture errors map to steps and messages", () => {
   const err = (name: string, message = "") => Object.assign(new Error(message), { name });
-  assert.deepEqual(classifyCaptureError(err("NotAllowedError", "Permission denied")), { problem: "cancelled", step: "cancelled", detail: "the visitor closed the picker" });
+  assert.deepEqual(classifyCaptureError(err("NotAllowedError", "Permission denied")), { problem: "cancelled", step: "cancelled", detail: "the visitor closed the picker or chose Block" });
   assert.equal(classifyCaptureError(err("NotAllowedError", "Permission denied by system")).problem, "system_denied");
   assert.equal(classifyCaptureError(err("NotAllowedError", 'Access to the feature "display-capture" is disallowed by permissions policy.')).problem, "frame");
   assert.equal(classifyCaptureError(err("SecurityError")).problem, "frame");
@@ -402,7 +402,7 @@ test("a refusal too soon for a person is a standing block, a later one a closed 
   // Firefox's words for both (a "Block" remembered for the site, or its prompt dismissed).
   const firefox = notAllowed("The request is not allowed by the user agent or the platform in the current context.");
   const blocked = { problem: "denied", step: "failed", detail: "the visitor's browser refused without asking them (screen sharing is blocked for this site)" };
-  const closed = { problem: "cancelled", step: "cancelled", detail: "the visitor closed the picker" };
+  const closed = { problem: "cancelled", step: "cancelled", detail: "the visitor closed the picker or chose Block" };
   assert.equal(BLOCKED_WITHIN_MS, 500);
   assert.deepEqual(classifyCaptureError(firefox, 230), blocked, "Firefox's measured refusal after a Block");
   assert.deepEqual(classifyCaptureError(firefox, 0), blocked);

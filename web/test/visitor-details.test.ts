@@ -36,6 +36,6 @@ test("what the agent is offered follows the visitor's device", () => {
   const noCapture = { ...desktop, device: { ...device, can_share_screen: false } };
   assert.match(screenOffer(noCapture).why, /^The visitor's browser cannot share its screen/);
   assert.equal(cobrowseOffer(phone).offered, true);
-  assert.deepEqual(cobrowseOffer({ ...desktop, device: { ...device, can_cobrowse: false } }), { offered: false, why: "The visitor's browser cannot be co-browsed" });
+  assert.deepEqual(cobrowseOffer({ ...desktop, device: { ...device, can_cobrowse: false } }), { offered: false, why: "The visitor's page cannot be co-browsed (a session-key call has no page of theirs to see)" });
   assert.equal(cobrowseOffer(undefined).offered, true);
 });

@@ -35,7 +35,7 @@ pub enum Step {
     Choose,
     /// The stream started.
     Start,
-    /// The visitor closed the picker without choosing.
+    /// The visitor closed the picker without choosing, or chose Block in the browser's prompt.
     Cancel,
     /// The visitor's browser could not do it.
     Fail,

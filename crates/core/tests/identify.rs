@@ -20,6 +20,12 @@ fn world_with_secret() -> World {
     w
 }
 
+/// The signature the site's server computes for `id` with Ada's name and address
+/// (the ones `identify` sends).
+fn signed(id: &str) -> String {
+    secret().sign(id, Some("Ada Lovelace"), Some("ada@example.com"))
+}
+
 fn identify(id: &str, signature: String) -> ClientMessage {
     ClientMessage::Identify {
         id: id.into(),
@@ -67,7 +73,7 @@ fn a_signed_identity_before_the_first_message_is_stored_when_the_conversation_st
     let mut w = world_with_secret();
     w.agent(10, agent(1, "Anna"));
     w.visitor(1, None, 0);
-    w.msg_with_ref(1, identify("user-42", secret().sign("user-42")), "identify");
+    w.msg_with_ref(1, identify("user-42", signed("user-42")), "identify");
     assert_eq!(w.take(1), vec![ServerMessage::Identified { identity: ada() }]);
     // Nothing is stored before there is a conversation to keep it with.
     assert!(w.shell.events.is_empty());
@@ -86,7 +92,7 @@ fn a_signed_identity_before_the_first_message_is_stored_when_the_conversation_st
 
     // Said again after a reconnect: nothing new is stored.
     let stored = w.shell.events[&id].len();
-    w.msg(1, identify("user-42", secret().sign("user-42")));
+    w.msg(1, identify("user-42", signed("user-42")));
     assert_eq!(w.shell.events[&id].len(), stored);
 }
 
@@ -98,7 +104,7 @@ fn an_identity_given_during_a_conversation_is_stored_at_once_and_agents_hear_of_
     w.visitor_says(1, "v1", "hello");
     let id = conversation_of(&w);
     w.take(10);
-    w.msg(1, identify("user-42", secret().sign("user-42")));
+    w.msg(1, identify("user-42", signed("user-42")));
     assert_eq!(
         w.shell.events[&id].last().map(|e| &e.kind),
         Some(&EventKind::Identified { identity: ada() })
@@ -116,8 +122,10 @@ fn a_forged_signature_is_refused_and_nothing_is_applied() {
     w.visitor(1, None, 0);
     let wrong = IdentitySecret::new("somebody else's secret").expect("long enough");
     for forged in [
-        secret().sign("user-43"),
-        wrong.sign("user-42"),
+        signed("user-43"),
+        // Ada's id signed without her name and address: the page added them.
+        secret().sign("user-42", None, None),
+        wrong.sign("user-42", Some("Ada Lovelace"), Some("ada@example.com")),
         String::new(),
         "zz".repeat(32),
     ] {
@@ -140,7 +148,7 @@ fn a_forged_signature_is_refused_and_nothing_is_applied() {
 fn without_a_secret_every_identify_is_refused() {
     let mut w = World::new();
     w.visitor(1, None, 0);
-    w.msg(1, identify("user-42", secret().sign("user-42")));
+    w.msg(1, identify("user-42", signed("user-42")));
     let (code, message, _) = refusal(&w.take(1)).expect("refused");
     assert_eq!(code, ErrorCode::Forbidden);
     assert!(message.contains("identity_secret"), "{message}");
@@ -153,7 +161,7 @@ fn oversized_fields_are_refused_as_too_large() {
     let mut w = world_with_secret();
     w.visitor(1, None, 0);
     let long_id = "x".repeat(sightline_proto::MAX_IDENTITY_ID_BYTES + 1);
-    w.msg(1, identify(&long_id, secret().sign(&long_id)));
+    w.msg(1, identify(&long_id, signed(&long_id)));
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::TooLarge));
     w.msg(
         1,
@@ -161,7 +169,7 @@ fn oversized_fields_are_refused_as_too_large() {
             id: "user-42".into(),
             name: Some("n".repeat(sightline_proto::MAX_IDENTITY_NAME_CHARS + 1)),
             email: None,
-            signature: secret().sign("user-42"),
+            signature: secret().sign("user-42", None, None),
         },
     );
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::TooLarge));
@@ -171,7 +179,7 @@ fn oversized_fields_are_refused_as_too_large() {
 fn agents_cannot_identify() {
     let mut w = world_with_secret();
     w.agent(10, agent(1, "Anna"));
-    w.msg(10, identify("user-42", secret().sign("user-42")));
+    w.msg(10, identify("user-42", signed("user-42")));
     assert_eq!(error_code(&w.take(10)), Some(ErrorCode::Forbidden));
 }
 
@@ -182,14 +190,14 @@ fn a_new_identity_replaces_the_old_a_few_times_at_most() {
     w.visitor_says(1, "v1", "hello");
     for n in 0..5 {
         let id = format!("user-{n}");
-        w.msg(1, identify(&id, secret().sign(&id)));
+        w.msg(1, identify(&id, signed(&id)));
         assert!(matches!(
             w.take(1).last(),
             Some(ServerMessage::Identified { .. }) | Some(ServerMessage::Event { .. })
         ));
     }
     assert_eq!(identities(&w).len(), 5);
-    w.msg(1, identify("user-9", secret().sign("user-9")));
+    w.msg(1, identify("user-9", signed("user-9")));
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::RateLimited));
     assert_eq!(identities(&w).last().map(|i| i.id.as_str()), Some("user-4"));
 }

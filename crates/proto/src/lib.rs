@@ -155,7 +155,7 @@ pub enum ShareState {
     Sharing,
     /// The visitor said no.
     Declined,
-    /// The visitor closed the picker without choosing.
+    /// The visitor closed the picker without choosing, or chose Block in the browser's prompt.
     Cancelled,
     /// Something went wrong; the event's `detail` says what.
     Failed,
@@ -640,7 +640,8 @@ pub enum ClientMessage {
     /// stored on their open conversation as [`EventKind::EmailLeft`].
     LeaveEmail { email: String },
     /// Visitor: the host page says who they are (`Sightline.identify`). `signature`
-    /// is HMAC-SHA256 over `id` with the server's identity secret, in hex. Checked
+    /// is HMAC-SHA256 over `id\nname\nemail` (as sent, an absent one empty) with
+    /// the server's identity secret, in hex. Checked
     /// by the server (refused when forged, or when no secret is configured);
     /// answered by [`ServerMessage::Identified`], and stored on the visitor's open
     /// conversation, or their next one, as [`EventKind::Identified`].

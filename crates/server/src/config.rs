@@ -126,7 +126,8 @@ pub struct ServeArgs {
     #[arg(long, global = true, env = "SIGHTLINE_TIME_ZONE")]
     pub time_zone: Option<String>,
     /// The secret host sites sign `Sightline.identify` with (HMAC-SHA256 over the
-    /// user's id), at least 16 characters [default: none: identify is refused].
+    /// user's id, name and e-mail address), at least 16 characters [default: none:
+    /// identify is refused].
     #[arg(long, global = true, env = "SIGHTLINE_IDENTITY_SECRET", hide_env_values = true)]
     pub identity_secret: Option<String>,
 }
@@ -759,7 +760,7 @@ mod tests {
             .expect("set");
         // The one it was given: its signature is the one the site computes.
         let expected = IdentitySecret::new("a secret of the site, long enough").expect("long enough");
-        assert_eq!(secret.sign("user-42"), expected.sign("user-42"));
+        assert_eq!(secret.sign("user-42", None, None), expected.sign("user-42", None, None));
         assert!(!format!("{secret:?}").contains("secret of the site"), "never logged");
         let short = ServeArgs {
             identity_secret: Some("short".into()),

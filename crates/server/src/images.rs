@@ -198,8 +198,8 @@ pub(crate) fn with_cors(mut response: Response, origin: Option<String>) -> Respo
 }
 
 /// `OPTIONS` for the endpoints the widget calls from other sites.
-pub async fn preflight(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(origin) = origin::site_origin(&app, &headers) else {
+pub async fn preflight(State(app): State<AppState>, ClientAddr(client): ClientAddr, headers: HeaderMap) -> Response {
+    let Some(origin) = origin::site_origin(&app, &headers, client) else {
         return with_cors(StatusCode::FORBIDDEN.into_response(), None);
     };
     let mut response = with_cors(StatusCode::NO_CONTENT.into_response(), Some(origin));
@@ -223,7 +223,7 @@ pub async fn visitor_upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let cors = origin::site_origin(&app, &headers);
+    let cors = origin::site_origin(&app, &headers, client);
     let result = visitor_upload_inner(&app, client, &headers, body).await;
     with_cors(result.into_response(), cors)
 }
@@ -234,7 +234,7 @@ async fn visitor_upload_inner(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, Failure> {
-    if origin::check(app, headers, OriginCheck::SiteOrSelf).is_err() {
+    if origin::check(app, headers, OriginCheck::SiteOrSelf { from: ip }).is_err() {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden_origin",
@@ -655,15 +655,24 @@ async fn serve(app: &AppState, headers: &HeaderMap, id: &ImageId, thumb: bool) -
 }
 
 /// `GET /api/images/{id}`
-pub async fn get_image(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
-    let cors = origin::site_origin(&app, &headers);
-    with_cors(serve(&app, &headers, &id, false).await.into_response(), cors)
+pub async fn get_image(app: State<AppState>, client: ClientAddr, id: Path<ImageId>, headers: HeaderMap) -> Response {
+    get(app, client, id, headers, false).await
 }
 
 /// `GET /api/images/{id}/thumb`
-pub async fn get_thumb(State(app): State<AppState>, Path(id): Path<ImageId>, headers: HeaderMap) -> Response {
-    let cors = origin::site_origin(&app, &headers);
-    with_cors(serve(&app, &headers, &id, true).await.into_response(), cors)
+pub async fn get_thumb(app: State<AppState>, client: ClientAddr, id: Path<ImageId>, headers: HeaderMap) -> Response {
+    get(app, client, id, headers, true).await
+}
+
+async fn get(
+    State(app): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<ImageId>,
+    headers: HeaderMap,
+    thumb: bool,
+) -> Response {
+    let cors = origin::site_origin(&app, &headers, client);
+    with_cors(serve(&app, &headers, &id, thumb).await.into_response(), cors)
 }
 
 /// The who-reads-what rule (`policy::agent_may_read`) for a conversation's pictures,

@@ -360,7 +360,7 @@ pub async fn socket(
     Query(query): Query<StreamQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf) {
+    if let Err(refusal) = origin::check(&app, &headers, OriginCheck::SiteOrSelf { from: address }) {
         return *refusal;
     }
     let (stream, role, party) = match app.relay.open(&query.token) {

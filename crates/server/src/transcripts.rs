@@ -275,13 +275,13 @@ pub async fn for_visitor(
     headers: HeaderMap,
     Query(query): Query<TranscriptQuery>,
 ) -> Response {
-    let cors = origin::site_origin(&app, &headers);
+    let cors = origin::site_origin(&app, &headers, ip);
     let result = visitor_inner(&app, ip, &headers, query).await;
     with_cors(result.unwrap_or_else(IntoResponse::into_response), cors)
 }
 
 async fn visitor_inner(app: &AppState, ip: IpAddr, headers: &HeaderMap, query: TranscriptQuery) -> ApiResult<Response> {
-    if origin::check(app, headers, OriginCheck::SiteOrSelf).is_err() {
+    if origin::check(app, headers, OriginCheck::SiteOrSelf { from: ip }).is_err() {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
             "forbidden_origin",

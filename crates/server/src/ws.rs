@@ -35,7 +35,7 @@ pub async fn visitor(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if origin::check(&app, &headers, OriginCheck::SiteOrSelf).is_err() {
+    if origin::check(&app, &headers, OriginCheck::SiteOrSelf { from: address }).is_err() {
         return refuse_site(&app, upgrade, address);
     }
     let client = crate::user_agent::client_info(

@@ -10,7 +10,7 @@ import type { ImageRef, UploadedImage } from "../protocol.gen";
 import { parseDoc, type AnnotationsDoc } from "../lib/annotate";
 import { fetchImage, imageFromTransfer, imageUrl, thumbSize } from "../lib/images";
 import { render } from "preact";
-import { openModal } from "./modal";
+import { openModal, useDialogFocus } from "./modal";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, getCsrf } from "./api";
 import { SnapshotEditor, type EditorSource } from "./snapshot-editor";
@@ -94,8 +94,10 @@ export function imageElement(ref: ImageRef, opts: ImageRenderOptions): HTMLEleme
 function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRef) => void; close: () => void }) {
   const backdrop = useRef<HTMLDivElement>(null);
   const full = useRef<HTMLImageElement>(null);
+  const closeButton = useRef<HTMLButtonElement>(null);
+  // Focus on Close, kept inside, back to the thumbnail afterwards; Escape closes.
+  useDialogFocus(backdrop, { onClose: close, initialFocus: closeButton });
   useLayoutEffect(() => {
-    backdrop.current?.focus();
     // Taking the address away stops a download still under way (a detached
     // <img> would go on loading).
     const img = full.current;
@@ -115,7 +117,6 @@ function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRe
       data-testid="image-viewer"
       tabIndex={-1}
       onClick={onClick}
-      onKeyDown={(ev) => ev.key === "Escape" && close()}
     >
       <div class="img-viewer-bar">
         <span>{describe(pic)}</span>
@@ -136,7 +137,7 @@ function ImageViewer({ pic, edit, close }: { pic: ImageRef; edit?: (ref: ImageRe
         <a class="btn small" href={imageUrl("", pic.id)} download={`image-${pic.id}`} data-testid="image-download">
           Download
         </a>
-        <button type="button" class="btn small" data-testid="image-viewer-close" onClick={close}>
+        <button ref={closeButton} type="button" class="btn small" data-testid="image-viewer-close" onClick={close}>
           Close
         </button>
       </div>

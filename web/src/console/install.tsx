@@ -177,7 +177,7 @@ function InstallPage({ state }: { state: InstallState }) {
       <section class="card-section">
         <h2>3. Optional: control the chat from your page</h2>
         <p class="muted">
-          Identify logged-in users (their signature is HMAC-SHA256 over the id with the server's identity_secret, computed by your server), open or hide the chat, and listen to its events. See “The JavaScript API” in the README.
+          Identify logged-in users (their signature is HMAC-SHA256 with the server's identity_secret over id, name and e-mail joined by line feeds, computed by your server), open or hide the chat, and listen to its events. See “The JavaScript API” in the README.
         </p>
         <pre class="snippet" data-testid="install-api">
           {API_EXAMPLE}

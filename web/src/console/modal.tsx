@@ -2,7 +2,8 @@
 // (aria-modal, aria-labelledby), focus moved in on open, kept in with Tab and
 // Shift+Tab, and given back to what had it on close; Escape and a press on the
 // backdrop close it. The console's dialogs are built on it; the picture viewer
-// (images.tsx) and the snapshot editor, full-screen, are still their own.
+// (images.tsx) has its own full-screen box with the same keyboard rules
+// (useDialogFocus), and the snapshot editor is its own.
 
 import { render, type ComponentChildren, type RefObject, type TargetedSubmitEvent, type VNode } from "preact";
 import { useLayoutEffect, useRef } from "preact/hooks";
@@ -30,17 +31,27 @@ function focusables(box: HTMLElement): HTMLElement[] {
   return Array.from(box.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => !el.closest("[hidden]") && el.getClientRects().length > 0);
 }
 
-export function Modal(props: ModalProps) {
-  const box = useRef<HTMLElement>(null);
+export interface DialogFocus {
+  onClose: () => void;
+  onEscape?: () => boolean;
+  initialFocus?: RefObject<HTMLElement | null>;
+}
+
+/**
+ * What makes an element a modal dialog for the keyboard: focus moved in on open
+ * (`initialFocus`, else the first field or button), kept in with Tab and
+ * Shift+Tab, given back to what had it on close; Escape closes (after
+ * `onEscape`, which returns true when it used the key inside).
+ */
+export function useDialogFocus(box: RefObject<HTMLElement | null>, props: DialogFocus): void {
   // The listeners are added once; they call the latest props.
   const latest = useRef(props);
   latest.current = props;
-
   // A layout effect: focus moves while the opener still has it, before the next paint.
   useLayoutEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const el = box.current as HTMLElement;
-    (latest.current.initialFocus?.current ?? focusables(el)[0])?.focus();
+    (latest.current.initialFocus?.current ?? focusables(el)[0] ?? el)?.focus();
     const onKey = (ev: KeyboardEvent) => {
       if (ev.key === "Escape") {
         // Nothing under the dialog (the composer, the top bar's menu) sees this Escape.
@@ -52,7 +63,7 @@ export function Modal(props: ModalProps) {
         const first = list[0];
         const last = list[list.length - 1];
         const active = document.activeElement;
-        if (!el.contains(active)) {
+        if (!el.contains(active) || active === el) {
           ev.preventDefault();
           (ev.shiftKey ? last : first).focus();
         } else if (ev.shiftKey && active === first) {
@@ -70,6 +81,11 @@ export function Modal(props: ModalProps) {
       previous?.focus?.();
     };
   }, []);
+}
+
+export function Modal(props: ModalProps) {
+  const box = useRef<HTMLElement>(null);
+  useDialogFocus(box, props);
 
   // A form's box is the <form> itself, as the console's dialogs always were (the
   // types allow only the <div>'s roles, hence the cast).

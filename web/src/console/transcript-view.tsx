@@ -154,7 +154,7 @@ export function shareText(e: Event & { kind: "share" }, visitor: string): string
     case "declined":
       return `${visitor} declined to share their screen${why}`;
     case "cancelled":
-      return e.by === "agent" ? `${agent} withdrew the screen-sharing invitation${why}` : `${visitor} closed the picker without sharing`;
+      return e.by === "agent" ? `${agent} withdrew the screen-sharing invitation${why}` : `${visitor} closed the picker or chose Block, without sharing`;
     case "failed":
       return `Screen sharing failed${e.detail ? `: ${e.detail}` : ""}`;
     case "ended":

@@ -88,8 +88,9 @@ const session = new VisitorSession({
   storage: popup ? memoryStore({ [TOKEN_KEY]: passedToken as string }) : localStore(),
   page: () => null,
   // A phone tells the server it cannot share its screen: the agent then asks for a
-  // screenshot, and an invitation offers the picture picker (below).
-  device: browserDevice,
+  // screenshot, and an invitation offers the picture picker (below). This page is
+  // Sightline's own, not the caller's: there is nothing of theirs to co-browse.
+  device: () => ({ ...browserDevice(), can_cobrowse: false }),
 });
 
 const app = document.getElementById("app") as HTMLElement;

@@ -24,8 +24,3 @@ export function usableSelectors(selectors: readonly string[], parses: (selector:
 export function withExtra(base: string, extra: string): string {
   return extra ? `${base}, ${extra}` : base;
 }
-
-/** In a browser: whether the document can parse a selector (throws if not). */
-export function domParses(selector: string): void {
-  document.createDocumentFragment().querySelector(selector);
-}

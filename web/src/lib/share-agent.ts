@@ -31,7 +31,7 @@ export const SHARE_STATE_TEXT: Record<ShareState, string> = {
   choosing: "The visitor is choosing what to share…",
   sharing: "The visitor is sharing their screen",
   declined: "The visitor declined to share their screen",
-  cancelled: "The visitor closed the picker without sharing",
+  cancelled: "The visitor closed the picker or chose Block, without sharing",
   failed: "Screen sharing failed",
   ended: "Screen sharing ended",
 };

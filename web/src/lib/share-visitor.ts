@@ -47,7 +47,7 @@ const DETAIL: Record<Problem, string> = {
   unsupported: "the browser cannot share its screen",
   frame: "screen sharing is not allowed in this frame",
   popup_blocked: "pop-up blocked",
-  cancelled: "the visitor closed the picker",
+  cancelled: "the visitor closed the picker or chose Block",
   denied: "the visitor's browser refused without asking them (screen sharing is blocked for this site)",
   system_denied: "the operating system refused screen recording",
   not_found: "nothing to capture",
@@ -115,7 +115,8 @@ export function classifyCaptureError(err: unknown, elapsedMs: number | null = nu
       else if (/denied by (the )?(user agent|browser)/i.test(message)) problem = "denied";
       // Too soon for a person: the browser refused without asking.
       else if (elapsedMs !== null && elapsedMs >= 0 && elapsedMs < BLOCKED_WITHIN_MS) problem = "denied";
-      // The usual case: the visitor dismissed the picker.
+      // The usual case: the visitor dismissed the picker (Chromium) or chose
+      // Block in the prompt (Firefox, whose prompt stays until answered).
       else problem = "cancelled";
       break;
     case "SecurityError":

@@ -52,6 +52,6 @@ export function screenOffer(context: VisitorContext | null | undefined): { ask: 
 /** Whether co-browsing (and with it remote control) can be asked of this visitor; `why` is the tooltip. */
 export function cobrowseOffer(context: VisitorContext | null | undefined): { offered: boolean; why: string } {
   const device = context?.device;
-  if (device && !device.can_cobrowse) return { offered: false, why: "The visitor's browser cannot be co-browsed" };
+  if (device && !device.can_cobrowse) return { offered: false, why: "The visitor's page cannot be co-browsed (a session-key call has no page of theirs to see)" };
   return { offered: true, why: "Ask the visitor to let you see their page" };
 }

@@ -65,7 +65,7 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
       frame: "This page does not allow screen sharing here. A small window will open to share from.",
       popup_blocked:
         "Your browser blocked the small sharing window. Allow pop-ups for this site (look for the blocked pop-up icon at the end of the address bar), then ask the agent to invite you again.",
-      cancelled: "You closed the picker without choosing anything, so nothing is shared.",
+      cancelled: "You closed the picker or chose Block, so nothing is shared.",
       denied: "Your browser is blocking screen sharing for this site, so it did not ask you.",
       system_denied:
         "Your computer does not allow this browser to record the screen. Allow screen recording for your browser in the system settings (on a Mac: System Settings → Privacy & Security → Screen Recording), then try again.",
@@ -126,7 +126,7 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
       frame: "Diese Seite erlaubt hier keine Bildschirmfreigabe. Ein kleines Fenster öffnet sich, aus dem Sie freigeben können.",
       popup_blocked:
         "Ihr Browser hat das kleine Freigabefenster blockiert. Erlauben Sie Pop-ups für diese Website (achten Sie auf das Symbol für blockierte Pop-ups am Ende der Adressleiste) und bitten Sie den Mitarbeiter dann, Sie erneut einzuladen.",
-      cancelled: "Sie haben die Auswahl geschlossen, ohne etwas zu wählen. Es wird nichts freigegeben.",
+      cancelled: "Sie haben die Auswahl geschlossen oder „Blockieren“ gewählt. Es wird nichts freigegeben.",
       denied: "Ihr Browser blockiert die Bildschirmfreigabe für diese Website und hat Sie daher nicht gefragt.",
       system_denied:
         "Ihr Computer erlaubt diesem Browser keine Bildschirmaufnahme. Erlauben Sie die Bildschirmaufnahme für Ihren Browser in den Systemeinstellungen (auf einem Mac: Systemeinstellungen → Datenschutz & Sicherheit → Bildschirmaufnahme) und versuchen Sie es dann erneut.",
@@ -188,7 +188,7 @@ export const SHARE_STRINGS: Record<Lang, ShareStrings> = {
       frame: "Cette page n’autorise pas le partage d’écran ici. Une petite fenêtre va s’ouvrir pour partager.",
       popup_blocked:
         "Votre navigateur a bloqué la petite fenêtre de partage. Autorisez les fenêtres pop-up pour ce site (cherchez l’icône de pop-up bloquée au bout de la barre d’adresse), puis demandez au conseiller de vous inviter à nouveau.",
-      cancelled: "Vous avez fermé le sélecteur sans rien choisir : rien n’est partagé.",
+      cancelled: "Vous avez fermé le sélecteur ou choisi « Bloquer » : rien n’est partagé.",
       denied: "Votre navigateur bloque le partage d’écran pour ce site, il ne vous a donc rien demandé.",
       system_denied:
         "Votre ordinateur n’autorise pas ce navigateur à enregistrer l’écran. Autorisez l’enregistrement de l’écran pour votre navigateur dans les réglages du système (sur Mac : Réglages Système → Confidentialité et sécurité → Enregistrement de l’écran), puis réessayez.",

@@ -6,7 +6,8 @@
 // canvas crop. Other surfaces (another tab, a window, the screen) pass through:
 // the page cannot see into them.
 
-import { domParses, usableSelectors, withExtra } from "../lib/private-selectors";
+import { usableSelectors, withExtra } from "../lib/private-selectors";
+import { domParses } from "./selector-check";
 import { cropInVideo, maskBoxes, type Rect } from "../lib/share-geometry";
 import type { Prepared } from "../lib/share-visitor";
 
