@@ -6,13 +6,20 @@ import { launchBrowser, newPage, startServer } from "./harness.mjs";
 
 /**
  * Registers before/after hooks and returns a live object:
- * { server, browser, base, page(label), problems }.
+ * { server, browser, base, page(label), problems }. Options: `allowedOrigins(stack)`,
+ * `serverEnv`, `serverConfig` (TOML keys for the server's configuration file, see
+ * harness.startServer), and hooks `beforeServer`, `afterServer`, `cleanup`.
+ * Called inside a `describe`, the server lives as long as that suite.
  */
 export function useStack(options = {}) {
   const stack = { problems: [] };
   before(async () => {
     if (options.beforeServer) await options.beforeServer(stack);
-    stack.server = await startServer({ allowedOrigins: options.allowedOrigins ? options.allowedOrigins(stack) : [], env: options.serverEnv || {} });
+    stack.server = await startServer({
+      allowedOrigins: options.allowedOrigins ? options.allowedOrigins(stack) : [],
+      env: options.serverEnv || {},
+      config: options.serverConfig || "",
+    });
     stack.base = stack.server.url;
     stack.browser = await launchBrowser();
     stack.page = (label) => newPage(stack.browser, label, stack.problems);

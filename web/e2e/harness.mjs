@@ -22,8 +22,10 @@ export function randomPassword() {
 /**
  * Start `sightline serve` on a free port with a fresh data directory.
  * Resolves once it prints "Sightline is running at <url>".
+ * `config` is more of the configuration file, as TOML keys at its top (e.g.
+ * `no_demo = true`), for what a test needs set the way an operator would.
  */
-export async function startServer({ allowedOrigins = [], env = {} } = {}) {
+export async function startServer({ allowedOrigins = [], env = {}, config = "" } = {}) {
   if (!existsSync(SIGHTLINE_BIN)) {
     throw new Error(`server binary not found at ${SIGHTLINE_BIN}: build it with \`cargo build -p sightline\` or set SIGHTLINE_BIN`);
   }
@@ -37,7 +39,7 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
     SIGHTLINE_LOG: process.env.SIGHTLINE_LOG || "info,sqlx=warn",
     ...env,
   };
-  let proc = await spawnServer("127.0.0.1:0", dataDir, childEnv, logs);
+  let proc = await spawnServer("127.0.0.1:0", dataDir, childEnv, logs, config);
   const url = proc.url;
   // With SIGHTLINE_ADMIN_PASSWORD set to "", the server makes one up and prints it.
   const printed = logs.join("").match(/^\s*password: (\S+)$/m);
@@ -60,7 +62,7 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
     async restart(downMs = 0) {
       await stopProc();
       if (downMs) await sleep(downMs);
-      proc = await spawnServer(new URL(url).host, dataDir, childEnv, logs);
+      proc = await spawnServer(new URL(url).host, dataDir, childEnv, logs, config);
     },
     async stop() {
       await stopProc();
@@ -69,14 +71,16 @@ export async function startServer({ allowedOrigins = [], env = {} } = {}) {
   };
 }
 
-async function spawnServer(bind, dataDir, env, logs) {
+async function spawnServer(bind, dataDir, env, logs, extraConfig) {
   // Every browser of a test comes from 127.0.0.1, so the per-address limits on new
   // visitors and conversations (README, Security) would count a whole test's
   // visitors as one client: raise them; the per-socket and per-visitor ones stay.
+  // The test's own keys go first: after "[limits]" they would belong to that table.
   const config = path.join(dataDir, "e2e.toml");
   writeFileSync(
     config,
-    "[limits]\nnew_visitors_per_address = { burst = 10000, per_second = 1000.0 }\n" +
+    (extraConfig ? extraConfig.replace(/\n?$/, "\n") : "") +
+      "[limits]\nnew_visitors_per_address = { burst = 10000, per_second = 1000.0 }\n" +
       "new_conversations_per_address = { burst = 10000, per_second = 1000.0 }\n",
   );
   const child = spawn(SIGHTLINE_BIN, ["serve", "--bind", bind, "--data-dir", dataDir, "--config", config], { env, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,13 +1,15 @@
 // Permissions and the site policy in the console, as an admin sets them: an agent
 // whose screen sharing is taken away no longer sees "Ask to see screen" (at once,
-// without reloading), and a private selector set on the Install page keeps an
-// element the page does not mark out of the agent's co-browse mirror.
+// without reloading); screen sharing turned off for everyone in the site policy
+// is gone from an agent's console, refused by the server if asked for anyway, and
+// back at once when turned on again; and a private selector set on the Install
+// page keeps an element the page does not mark out of the agent's co-browse mirror.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertNoProblems } from "./fixture.mjs";
-import { createAgent, login, randomPassword, waitFor } from "./harness.mjs";
-import { startChat, useShareStack } from "./share-harness.mjs";
+import { agentSend, createAgent, login, randomPassword, waitFor, waitForWidgetTexts } from "./harness.mjs";
+import { invite, startChat, useShareStack } from "./share-harness.mjs";
 
 const stack = useShareStack();
 
@@ -94,6 +96,76 @@ test("a private selector set on the Install page keeps an unmarked element out o
   assert.doesNotMatch(values, /Quillfeather/, "nor any field's value in the mirror");
   assert.equal(await inMirror(agent, (doc) => doc.querySelector("#payee")), null, "the payee field is blocked whole");
   assert.equal(await visitor.locator("#payee").inputValue(), "Zed Quillfeather", "the visitor's page is untouched");
+});
+
+test("screen sharing turned off in the site policy is gone for every agent, refused if asked for, and back at once", { timeout: 120000 }, async () => {
+  const password = randomPassword();
+  await createAgent(stack.base, stack.server.adminPassword, { name: "cleo", display_name: "Cleo", password });
+  const cleo = await stack.page("cleo");
+  // The console's own socket, passed through, so that the test can later send on
+  // it what the console no longer offers, and read what the server answers.
+  /** @type {import("playwright-core").WebSocketRoute | null} */
+  let toServer = null;
+  /** @type {any[]} */
+  const fromServer = [];
+  await cleo.routeWebSocket(/\/ws\/agent/, (ws) => {
+    const server = ws.connectToServer();
+    toServer = server;
+    server.onMessage((frame) => {
+      if (typeof frame === "string") fromServer.push(JSON.parse(frame));
+      ws.send(frame);
+    });
+  });
+  await login(cleo, stack.base, "cleo", password);
+  const { agent, visitor } = await startChat(stack, { text: "policy test c", agentPage: cleo });
+  const conversation = await agent.locator("[data-testid=queue-item][aria-current=true]").getAttribute("data-id");
+  assert.ok(conversation, "the open conversation's id");
+  const inviteBtn = agent.locator("[data-testid=share-invite-open]");
+  await inviteBtn.waitFor({ state: "visible" });
+  await agent.locator("[data-testid=cobrowse-invite]").waitFor({ state: "visible" });
+  // Gone if the page were loaded again: the changes below must come without a reload.
+  await agent.evaluate(() => ((/** @type {any} */ (window)).__samePage = true));
+
+  // The admin unticks screen sharing in the site policy: Cleo has her own permissions untouched.
+  const admin = await stack.page("site-admin");
+  await login(admin, stack.base, "admin", stack.server.adminPassword);
+  await admin.locator("[data-testid=nav-install]").click();
+  const screenShare = admin.locator("[data-testid=policy-screen_share]");
+  await waitFor(async () => (await screenShare.isEnabled()) && (await screenShare.isChecked()), "the stored policy has arrived, screen sharing on");
+  await screenShare.uncheck();
+  await admin.locator("[data-testid=policy-save]").click();
+  await waitFor(async () => /Policy saved/.test((await admin.locator("[data-testid=toast]").textContent()) ?? ""), "saved");
+
+  // Cleo's open console stops offering it; co-browsing stays.
+  await inviteBtn.waitFor({ state: "hidden" });
+  assert.equal(await agent.locator("html[data-deny-screen-share]").count(), 1);
+  assert.equal(await agent.locator("[data-testid=cobrowse-invite]").isVisible(), true, "co-browsing is still offered");
+
+  // Asked for anyway, over the console's own socket: the server refuses and says why.
+  assert.ok(toServer, "the console's socket is routed");
+  toServer.send(JSON.stringify({ type: "share_invite", ref: "policy-probe", conversation, message: null }));
+  const refusal = await waitFor(() => fromServer.find((m) => m.type === "error" && m.ref === "policy-probe"), "the server answers the invitation");
+  assert.equal(refusal.code, "forbidden");
+  assert.equal(refusal.message, "screen sharing is turned off for this site by its policy");
+  await waitFor(async () => (await agent.locator("[data-testid=toast]").textContent()) === "Screen sharing is turned off for this site by its policy.", "the console shows the refusal");
+  // A later message reaches the visitor; no invitation came before it.
+  await agentSend(agent, "I cannot see your screen today");
+  await waitForWidgetTexts(visitor, ["policy test c", "I cannot see your screen today"]);
+  assert.equal(await widget(visitor, "share-invite-card").count(), 0, "no invitation reached the visitor");
+  assert.equal(fromServer.filter((m) => m.type === "event" && m.event?.kind === "share").length, 0, "nor the conversation");
+
+  // Turned on again: the button is back in the same page, and an invitation goes through.
+  await screenShare.check();
+  await admin.locator("[data-testid=policy-save]").click();
+  await inviteBtn.waitFor({ state: "visible" });
+  assert.equal(await agent.locator("html[data-deny-screen-share]").count(), 0);
+  assert.equal(await agent.evaluate(() => (/** @type {any} */ (window)).__samePage), true, "not reloaded");
+  await invite(agent);
+  await widget(visitor, "share-invite-card").waitFor({ state: "visible" });
+  await widget(visitor, "share-accept").waitFor({ state: "visible" });
+  await admin.close();
+  await cleo.close();
+  await visitor.close();
 });
 
 test("no page errors", () => assertNoProblems(stack));

@@ -44,6 +44,7 @@ export function useShareStack(options = {}) {
     stack.server = await startServer({
       allowedOrigins: options.allowedOrigins ? options.allowedOrigins(stack) : [],
       env: options.serverEnv ? options.serverEnv(stack) : {},
+      config: options.serverConfig || "",
     });
     stack.base = stack.server.url;
     stack.browser = await launchShareBrowser();
