@@ -169,7 +169,10 @@ async function inFirefoxChrome(browser, expression) {
  * Firefox's screen-sharing prompt when it is open, else null: its question, and the
  * screen points (X pixels) at the centre of "Block", of the arrow beside it, and of
  * "Always block" while the arrow's menu is open. The points come from the prompt's
- * own elements, so they follow any window size, position or layout.
+ * own elements, so they follow any window size, position or layout. (The keyboard
+ * is no way in on Xvfb: with no window manager, Tab never reaches the prompt, and
+ * Alt+B, Block's access key, would open the Bookmarks menu if the prompt were not
+ * open yet; nor does it reach "Always block".)
  * @returns {Promise<null | { text: string, block: Point, more: Point, alwaysBlock: Point | null }>}
  * @typedef {{ x: number, y: number }} Point
  */
