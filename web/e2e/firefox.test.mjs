@@ -1,10 +1,12 @@
 // A visitor in Firefox ESR, an agent in Chromium: (a) chat, and the transcript
 // after a reload; (b) screen sharing from the Xvfb display: consent, frames at the
-// agent, stop, decline; (c) a picture picked with the file chooser; (d) a standing
-// "Block" of screen sharing: the visitor reads how to lift it, the agent that the
-// browser refused (not that the picker was closed).
+// agent, stop, decline; (c) a picture picked with the file chooser; (d) in a
+// headful Firefox, the visitor clicks "Block" in Firefox's own share prompt (real
+// X clicks), and later requests are refused at once without it: the visitor reads
+// how to lift the block, the agent that the browser refused (not that the picker
+// was closed); the same after "Always block" and a reload with F5.
 //
-// Skipped with a message when firefox-esr or Xvfb is missing, unless CI is set.
+// Skipped with a message when firefox-esr, Xvfb or xdotool is missing, unless CI is set.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +16,7 @@ import path from "node:path";
 import { assertNoProblems } from "./fixture.mjs";
 import { acceptByPreview, agentSend, launchBrowser, login, startServer, waitFor, waitForConsoleTexts } from "./harness.mjs";
 import { agentShareSteps, hookedPage, invite } from "./share-harness.mjs";
-import { firefoxPage, firefoxSkipReason, firefoxWidgetMessages, inWidget, launchFirefox, startXvfb } from "./firefox-harness.mjs";
+import { clickScreen, firefoxPage, firefoxSkipReason, firefoxWidgetMessages, inWidget, launchFirefox, pressInFirefox, sharePrompt, startXvfb } from "./firefox-harness.mjs";
 
 const skip = firefoxSkipReason();
 if (skip) console.log(skip);
@@ -207,35 +209,125 @@ test("(c) pictures: the Firefox visitor picks a file, the agent gets it", { skip
   assertNoProblems(stack);
 });
 
-test("(d) a standing block in Firefox: the visitor reads how to lift it, the agent that the browser refused", { skip: skip || false, timeout: 90000 }, async () => {
+/** The share problem the Firefox widget shows (its data-problem), or null. */
+async function widgetProblem(page) {
+  return page.evaluate(() => document.querySelector("[data-sightline]")?.shadowRoot?.querySelector("[data-testid=share-problem]")?.getAttribute("data-problem") ?? null);
+}
+
+/** How many times the agent's transcript shows this share step. */
+async function agentStepCount(agent, step) {
+  return (await agentShareSteps(agent)).filter((s) => s === step).length;
+}
+
+/**
+ * The agent asks to see the screen and the visitor clicks "Share my screen" in the
+ * widget. Resolves with the time of that click.
+ */
+async function askAndConsent(agent, visitor) {
+  await invite(agent);
+  await widgetShows(visitor, "share-invite-card");
+  const clicked = Date.now();
+  await inWidget(visitor, "share-accept").click();
+  return clicked;
+}
+
+/** Firefox's own share prompt, once it is open with its buttons laid out. */
+function promptOpens(firefox) {
+  return waitFor(async () => {
+    const prompt = await sharePrompt(firefox);
+    return prompt?.block && prompt.more ? prompt : false;
+  }, "Firefox's screen-sharing prompt opens");
+}
+
+/**
+ * A person reads the prompt before they click in it. The widget takes a refusal
+ * sooner than BLOCKED_WITHIN_MS (500 ms, web/src/lib/share-visitor.ts) after the
+ * consent click for a standing block; the test's own clicks could be that fast.
+ */
+async function readPrompt(since) {
+  const wait = since + 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** The visitor reloads the page with F5 (the browser's own reload, a real key). */
+async function reloadWithF5(display, visitor) {
+  const before = await visitor.evaluate(() => performance.timeOrigin);
+  await pressInFirefox(display, "F5");
+  await waitFor(async () => (await visitor.evaluate(() => performance.timeOrigin).catch(() => before)) !== before, "the page reloads");
+  await widgetShows(visitor, "input");
+}
+
+/**
+ * Asked once more, Firefox refuses at once without showing its prompt: the visitor
+ * reads that their browser blocks sharing and how to lift it, the agent that the
+ * browser refused (not that the picker was closed).
+ */
+async function refusedWithoutPrompt(agent, visitor, firefox, label, shot) {
+  const failed = await agentStepCount(agent, "failed");
+  await askAndConsent(agent, visitor);
+  await waitFor(async () => (await widgetProblem(visitor)) === "denied", `${label}: the widget shows a standing block; shows ${await widgetProblem(visitor).catch(() => null)}`);
+  assert.equal(await sharePrompt(firefox), null, `${label}: Firefox refused without its prompt`);
+  const text = await widgetText(visitor, "share-problem");
+  assert.match(text, /Your browser is blocking screen sharing for this site/);
+  assert.match(text, /crossed-out screen icon at the start of the address bar/);
+  assert.doesNotMatch(text, /closed the picker/);
+  await waitFor(async () => (await agentStepCount(agent, "failed")) === failed + 1, `${label}: the agent sees failed`);
+  const line = await agent.locator("[data-testid=transcript] [data-share-state=failed]").last().textContent();
+  assert.match(line, /the visitor's browser refused without asking them \(screen sharing is blocked for this site\)/);
+  assert.doesNotMatch(line, /closed the picker/);
+  assert.equal(await visitor.evaluate(() => window.__sightlineShare.raw), null, `${label}: nothing captured`);
+  if (process.env.E2E_SHOTS) {
+    await visitor.screenshot({ path: path.join(process.env.E2E_SHOTS, `firefox-blocked-${shot}.png`) });
+    stack.xvfb.screenshot(path.join(process.env.E2E_SHOTS, `firefox-blocked-${shot}-screen.png`));
+    await agent.screenshot({ path: path.join(process.env.E2E_SHOTS, `firefox-blocked-${shot}-agent.png`) });
+  }
+}
+
+test("(d) the visitor clicks Block in Firefox's own prompt: later requests are refused without it, the visitor reads how to lift the block, the agent that the browser refused", { skip: skip || false, timeout: 150000 }, async () => {
   assert.ok(stack.agent, "runs after (a)");
   const agent = stack.agent;
-  // Another Firefox, as after "Block" in its prompt: every share refused at once, no prompt.
-  const blocked = await launchFirefox(stack.xvfb.display, { capture: "blocked" });
+  const display = stack.xvfb.display;
+  // A Firefox that asks before it shares a screen, as a visitor's does.
+  const firefox = await launchFirefox(display, { capture: "prompt" });
   try {
-    const visitor = await firefoxChat(blocked, "blocked firefox visitor", "Firefox with screen sharing blocked");
-    for (const round of [1, 2]) {
-      await invite(agent);
-      await widgetShows(visitor, "share-invite-card");
-      await inWidget(visitor, "share-accept").click();
-      const problem = await waitFor(
-        () => visitor.evaluate(() => document.querySelector("[data-sightline]").shadowRoot.querySelector("[data-testid=share-problem]")?.getAttribute("data-problem")),
-        `round ${round}: the widget shows a problem`,
-      );
-      assert.equal(problem, "denied", `round ${round}: a standing block, not a closed picker`);
-      const text = await widgetText(visitor, "share-problem");
-      assert.match(text, /Your browser is blocking screen sharing for this site/);
-      assert.match(text, /crossed-out screen icon at the start of the address bar/);
-      assert.doesNotMatch(text, /closed the picker/);
-      await waitFor(async () => (await agentShareSteps(agent)).filter((s) => s === "failed").length === round, `round ${round}: agent sees failed`);
-      const line = await agent.locator("[data-testid=transcript] [data-share-state=failed]").last().textContent();
-      assert.match(line, /the visitor's browser refused without asking them \(screen sharing is blocked for this site\)/);
-      assert.doesNotMatch(line, /closed the picker/);
-      assert.equal(await visitor.evaluate(() => window.__sightlineShare.raw), null, "nothing captured");
-      if (process.env.E2E_SHOTS) await visitor.screenshot({ path: path.join(process.env.E2E_SHOTS, "firefox-blocked-share.png") });
-    }
+    const visitor = await firefoxChat(firefox, "firefox visitor who blocks", "Firefox asks before sharing");
+
+    // 1. The agent asks, the visitor consents in the widget, Firefox asks in its own
+    //    prompt, and the visitor clicks "Block" there.
+    let consented = await askAndConsent(agent, visitor);
+    const prompt = await promptOpens(firefox);
+    assert.match(prompt.text, /to see your screen\?/);
+    if (process.env.E2E_SHOTS) stack.xvfb.screenshot(path.join(process.env.E2E_SHOTS, "firefox-share-prompt.png"));
+    await readPrompt(consented);
+    await clickScreen(display, prompt.block);
+    // Firefox refuses this request with the error it gives for every refusal, after
+    // the time a person took: the widget cannot tell yet that the refusal will stand.
+    await waitFor(async () => (await widgetProblem(visitor)) === "cancelled", "the widget reports the refusal");
+    await waitFor(async () => (await agentStepCount(agent, "cancelled")) === 1, "the agent sees it");
+    assert.equal(await sharePrompt(firefox), null, "the prompt closed");
+
+    // 2. The block stands: asked again on the same page, Firefox refuses at once.
+    await refusedWithoutPrompt(agent, visitor, firefox, "after Block", "after-block");
+
+    // 3. Firefox's "Block" lasts until the visitor reloads the page (the browser's
+    //    reload clears it): asked after an F5, the visitor sees the prompt again and
+    //    picks "Always block" this time, under the arrow beside "Block".
+    await reloadWithF5(display, visitor);
+    consented = await askAndConsent(agent, visitor);
+    const again = await promptOpens(firefox);
+    await readPrompt(consented);
+    await clickScreen(display, again.more);
+    const menu = await waitFor(async () => (await sharePrompt(firefox))?.alwaysBlock ?? false, "the menu with Always block opens");
+    await clickScreen(display, menu);
+    await waitFor(async () => (await widgetProblem(visitor)) === "cancelled", "the widget reports the refusal");
+    await waitFor(async () => (await agentStepCount(agent, "cancelled")) === 2, "the agent sees it");
+
+    // 4. That block outlives a reload: after another F5, a request is refused at once
+    //    with no prompt, and both sides read the same as in 2.
+    await reloadWithF5(display, visitor);
+    await refusedWithoutPrompt(agent, visitor, firefox, "after Always block and a reload", "after-reload");
     assertNoProblems(stack);
   } finally {
-    await blocked.close().catch(() => {});
+    await firefox.close().catch(() => {});
   }
 });

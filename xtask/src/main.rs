@@ -82,13 +82,17 @@ fn missing_packages(browser: bool) -> Vec<&'static str> {
     if browser && chromium_path().is_none() {
         missing.push("chromium");
     }
-    // The Firefox visitor tests (web/e2e/firefox.test.mjs): Firefox ESR, and Xvfb
-    // because Firefox captures a screen only from an X display.
+    // The Firefox visitor tests (web/e2e/firefox.test.mjs): Firefox ESR; Xvfb
+    // because Firefox captures a screen only from an X display; xdotool for real
+    // clicks and keys in Firefox's own window (its share prompt's "Block", F5).
     if browser && firefox_path().is_none() {
         missing.push("firefox-esr");
     }
     if browser && !has("Xvfb", "-help") {
         missing.push("xvfb");
+    }
+    if browser && !has("xdotool", "version") {
+        missing.push("xdotool");
     }
     missing
 }
@@ -150,7 +154,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let web = root.join("web");
     let skip_browser = args.iter().any(|a| a == "--no-browser");
     // Node.js and npm for the web build, coturn for the TURN tests (a real one on
-    // loopback), Chromium, Firefox ESR and Xvfb for the browser tests.
+    // loopback), Chromium, Firefox ESR, Xvfb and xdotool for the browser tests.
     ensure_tools(!skip_browser)?;
     let chromium = chromium_path();
     let firefox = firefox_path();
