@@ -304,6 +304,9 @@ test("(d) the visitor clicks Block in Firefox's own prompt: later requests are r
     // the time a person took: the widget cannot tell yet that the refusal will stand.
     await waitFor(async () => (await widgetProblem(visitor)) === "cancelled", "the widget reports the refusal");
     await waitFor(async () => (await agentStepCount(agent, "cancelled")) === 1, "the agent sees it");
+    // Both sides name what the visitor may have done: Block is one of them.
+    assert.match((await widgetText(visitor, "share-problem")) ?? "", /chose Block/);
+    assert.match(await agent.locator("[data-testid=transcript] [data-share-state=cancelled]").last().textContent(), /chose Block/);
     assert.equal(await sharePrompt(firefox), null, "the prompt closed");
 
     // 2. The block stands: asked again on the same page, Firefox refuses at once.

@@ -59,6 +59,11 @@ describe("outside office hours", () => {
 
   test(`nobody is available and the visitor leaves an address (open ${closedEntry} ${ZONE})`, { timeout: 120000 }, async () => {
     const agent = await availableAgent(stack);
+    // The agent is told why visitors hear that no one is available.
+    const closed = agent.locator("[data-testid=office-closed]");
+    await closed.waitFor({ state: "visible" });
+    assert.equal(await closed.textContent(), "Outside office hours");
+    if (process.env.E2E_SHOTS) await agent.screenshot({ path: `${process.env.E2E_SHOTS}/office-closed.png` });
     const visitor = await stack.page("visitor");
     await visitor.goto(stack.base + "/demo");
     await openWidget(visitor);
@@ -94,6 +99,7 @@ describe("inside office hours", () => {
     await openWidget(visitor);
     await waitFor(async () => (await visitor.locator("[data-testid=status]").getAttribute("data-state")) === "online", "the widget is welcomed");
     assert.equal(await subtitle(visitor), "We typically reply in a few minutes");
+    assert.equal(await agent.locator("[data-testid=office-closed]").count(), 0, "no office-hours notice inside them");
 
     await visitorSend(visitor, "Are you open today?");
     await waitForWidgetTexts(visitor, ["Are you open today?"]);

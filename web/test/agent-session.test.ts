@@ -268,6 +268,18 @@ test("away is remembered, said in the hello, set by the agent and by their other
   assert.deepEqual(kept, [true, false, true, false, true]);
 });
 
+test("office hours: the welcome says whether they are on, and a change comes as office_hours", () => {
+  const { pool, session } = setup();
+  const heard: boolean[] = [];
+  session.subscribe(() => heard.push(session.officeOpen));
+  assert.equal(session.officeOpen, true, "open until told otherwise (a server without office hours)");
+  pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [], away: false, office_open: false });
+  assert.equal(session.officeOpen, false);
+  pool.current.receive({ type: "office_hours", open: true });
+  assert.equal(session.officeOpen, true);
+  assert.equal(heard.at(-1), true, "subscribers heard the change");
+});
+
 test("a transfer: asked with a reference, the conversation leaves us when the server says it is another's", () => {
   const { pool, session } = setup();
   pool.current.receive({ type: "agent_welcome", protocol: 1, agent: ME, is_admin: false, conversations: [summary("m1", "active")] });

@@ -167,6 +167,44 @@ fn outside_office_hours_nobody_is_available() {
     assert_eq!(told(&mut w, 2), vec![true]);
 }
 
+/// Whether a welcome says it is within office hours, and the changes an agent heard.
+fn office(messages: &[ServerMessage]) -> (Option<bool>, Vec<bool>) {
+    let welcome = messages.iter().find_map(|m| match m {
+        ServerMessage::AgentWelcome { office_open, .. } => Some(*office_open),
+        _ => None,
+    });
+    let changes = messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::OfficeHours { open } => Some(*open),
+            _ => None,
+        })
+        .collect();
+    (welcome, changes)
+}
+
+#[test]
+fn agents_know_when_visitors_are_told_it_is_outside_office_hours() {
+    let mut w = World::new();
+    assert_eq!(office(&agent_hello(&mut w, 10, 1, "Anna", false)), (Some(true), vec![]));
+    w.input(Input::OfficeHours { open: false });
+    assert_eq!(office(&w.take(10)), (None, vec![false]), "Anna is told the office closed");
+    w.input(Input::OfficeHours { open: false });
+    assert_eq!(office(&w.take(10)), (None, vec![]), "no change, nothing said");
+    assert_eq!(
+        office(&agent_hello(&mut w, 11, 2, "Ben", false)),
+        (Some(false), vec![]),
+        "a console opened outside the hours knows at once"
+    );
+    w.input(Input::OfficeHours { open: true });
+    assert_eq!(office(&w.take(10)), (None, vec![true]));
+    assert_eq!(office(&w.take(11)), (None, vec![true]));
+    // Visitors are not told about office hours, only whether anyone is available.
+    welcome(&mut w, 1);
+    w.input(Input::OfficeHours { open: false });
+    assert!(!w.take(1).iter().any(|m| matches!(m, ServerMessage::OfficeHours { .. })));
+}
+
 #[test]
 fn only_agents_set_away_and_only_visitors_leave_an_address() {
     let mut w = World::new();

@@ -833,7 +833,12 @@ pub enum ServerMessage {
         /// What this agent may use now: their own permissions and the site
         /// policy's together. The server refuses the rest whatever the console shows.
         permissions: Permissions,
+        /// Whether it is within the office hours (always true without any):
+        /// outside them visitors are told no one is available, whoever is online.
+        office_open: bool,
     },
+    /// Agents: the office hours began or ended (see [`ServerMessage::AgentWelcome`]).
+    OfficeHours { open: bool },
     /// Agents: what this agent may use changed (an admin changed their
     /// permissions or the site policy); see [`ServerMessage::AgentWelcome`].
     PermissionsChanged { permissions: Permissions },

@@ -418,6 +418,11 @@ export function Shell({ app }: { app: ConsoleApp }) {
         <span class="link-state" data-testid="link-state" role="status" aria-label="Connection" data-state={link}>
           {LINK_WORDS[link] ?? "Reconnecting…"}
         </span>
+        {state.officeOpen.value ? null : (
+          <span class="office-closed" data-testid="office-closed" role="status" title="Outside the office hours set in the configuration, visitors are told no one is available, whoever is online. Chats already open go on.">
+            Outside office hours
+          </span>
+        )}
         {/* Available / Away keeps its word beside the dot at every width but a phone's, where it is the menu's first item. */}
         <div class={menuOpen ? "top-actions open" : "top-actions"} id="top-actions" data-testid="top-actions" ref={app.actionsRef}>
           <button

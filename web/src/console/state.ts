@@ -11,6 +11,8 @@ export interface SessionState {
   readonly isAdmin: ReadonlySignal<boolean>;
   readonly permissions: ReadonlySignal<Permissions>;
   readonly away: ReadonlySignal<boolean>;
+  /** False outside the office hours: visitors are told no one is available. */
+  readonly officeOpen: ReadonlySignal<boolean>;
   readonly link: ReadonlySignal<AgentLink>;
   /** The colleagues with the console open; null until the server has listed them. */
   readonly agents: ReadonlySignal<AgentPresence[] | null>;
@@ -32,6 +34,7 @@ export function sessionState(session: AgentSession): SessionState {
   const isAdmin = signal(session.isAdmin);
   const permissions = signal(session.permissions);
   const away = signal(session.away);
+  const officeOpen = signal(session.officeOpen);
   const link = signal(session.link);
   const agents = signal(session.agents);
   const revision = signal(0);
@@ -41,12 +44,13 @@ export function sessionState(session: AgentSession): SessionState {
       isAdmin.value = session.isAdmin;
       permissions.value = session.permissions;
       away.value = session.away;
+      officeOpen.value = session.officeOpen;
       link.value = session.link;
       agents.value = session.agents;
       revision.value++;
     }),
   );
-  state = { me, isAdmin, permissions, away, link, agents, revision };
+  state = { me, isAdmin, permissions, away, officeOpen, link, agents, revision };
   states.set(session, state);
   return state;
 }

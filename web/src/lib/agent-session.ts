@@ -69,6 +69,8 @@ export class AgentSession {
   isAdmin = false;
   /** What this agent may use (their permissions and the site policy's); the server decides. */
   permissions: Permissions = { screen_share: true, cobrowse: true, remote_control: true, session_keys: true };
+  /** Whether it is within the office hours (always without any); outside them visitors are told no one is available. */
+  officeOpen = true;
   /** Away: not answering visitors (they are told whether anyone is available). */
   away = false;
   link: AgentLink = "idle";
@@ -494,6 +496,7 @@ export class AgentSession {
       case "agent_welcome":
         this.keepAway(msg.away);
         this.permissions = msg.permissions;
+        this.officeOpen = msg.office_open;
         this.onWelcome(msg.agent, msg.is_admin, msg.conversations);
         break;
       case "permissions_changed":
@@ -502,6 +505,10 @@ export class AgentSession {
         break;
       case "away_changed":
         this.keepAway(msg.away);
+        this.changed();
+        break;
+      case "office_hours":
+        this.officeOpen = msg.open;
         this.changed();
         break;
       case "conversation_updated":

@@ -601,7 +601,11 @@ impl Hub {
             Input::Disconnected { conn } => self.on_disconnected(now, conn),
             Input::VisitorLookedUp { conn, token, visitor } => self.on_visitor_looked_up(now, conn, token, visitor),
             Input::OfficeHours { open } => {
-                self.office_open = open;
+                if open != self.office_open {
+                    self.office_open = open;
+                    // Agents see why visitors are told no one is available.
+                    self.deliver(Audience::AllAgents, ServerMessage::OfficeHours { open });
+                }
                 self.announce_availability();
             }
             Input::Tick => {
@@ -960,6 +964,7 @@ impl Hub {
                         conversations,
                         away,
                         permissions: identity.permissions.and(self.site.allowed),
+                        office_open: self.office_open,
                     },
                 );
                 self.announce_availability();
