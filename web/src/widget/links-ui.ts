@@ -4,7 +4,7 @@
 // a card; the title is text.
 
 import { displayHost } from "../lib/format";
-import { ICONS, adoptStyles, h, icon } from "../ui/dom";
+import { EXTERNAL_ICON, adoptStyles, h, icon } from "../ui/dom";
 import css from "./links.css";
 
 export interface LinksHost {
@@ -24,7 +24,7 @@ export function mountLinks(host: LinksHost): LinksApi {
         h(
           "a",
           { class: "card", href: url, target: "_blank", rel: "noopener noreferrer", "data-testid": "link-card" },
-          h("span", { class: "card-icon" }, icon(ICONS.external, 18)),
+          h("span", { class: "card-icon" }, icon(EXTERNAL_ICON, 18)),
           h("span", { class: "card-text" }, h("span", { class: "card-title", text: title || displayHost(url) }), h("span", { class: "card-url", text: displayHost(url) })),
         ),
       );
