@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use sightline_core::{ClientInfo, ConnId, Input, LimitKind, Peer};
-use sightline_proto::{ClientMessage, ErrorCode, PageInfo, ServerMessage, VisitorDevice, PROTOCOL_VERSION};
+use sightline_proto::{ClientMessage, ErrorCode, EventKind, PageInfo, ServerMessage, VisitorDevice, PROTOCOL_VERSION};
 
 fn phone() -> VisitorDevice {
     VisitorDevice {
@@ -212,4 +212,33 @@ fn a_flood_of_page_changes_is_refused_like_any_flood() {
     );
     assert_eq!(error_code(&w.take(1)), None);
     assert_eq!(updates(w.take(10)), 1);
+}
+
+/// The widget reports a single-page app's routes whether or not there is a
+/// conversation: one started after a route change starts on that route (the
+/// page the visitor wrote from), not on the page the tab first loaded.
+#[test]
+fn a_conversation_started_after_a_route_change_starts_on_that_route() {
+    let mut w = World::new();
+    w.agent(10, agent(1, "Anna"));
+    hello(&mut w, 1, None, None, "https://shop.example/app");
+    w.msg(
+        1,
+        ClientMessage::PageChanged {
+            page: page("https://shop.example/app/cards"),
+        },
+    );
+    assert_eq!(error_code(&w.take(1)), None);
+    w.visitor_says(1, "v1", "which card is mine?");
+    let queued = summary_for(&w.take(10)).expect("in the queue");
+    assert_eq!(queued.page, Some(page("https://shop.example/app/cards")));
+    assert_eq!(
+        queued.visitor.and_then(|v| v.page),
+        Some(page("https://shop.example/app/cards"))
+    );
+    let started = w.shell.events[&queued.id].first().map(|e| e.kind.clone());
+    assert!(
+        matches!(&started, Some(EventKind::Started { page: Some(p) }) if p.url == "https://shop.example/app/cards"),
+        "{started:?}"
+    );
 }
