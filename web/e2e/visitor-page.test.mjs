@@ -1,8 +1,9 @@
-// The visitor's page, live (issue 11, point 8). An agent has the visitor's
-// conversation open with the details panel showing; the visitor, who is not
+// The visitor's page, live (issue 11, point 8). A visitor, who is not
 // co-browsing, moves through a single-page app the way its router moves them
-// (history.pushState, then a new title), goes back, types into a field that
-// rewrites the address on every key, and loads another page in full. The
+// (history.pushState, then a new title) and starts a chat there: the
+// conversation starts on that route. The agent has it open with the details
+// panel showing; the visitor takes another route, goes back, types into a field
+// that rewrites the address on every key, and loads another page in full. The
 // panel's "Now on" follows every move, and the widget says each settled route
 // once, however many history calls the router made.
 // E2E_SHOTS=dir saves the console at 1280×800 with the panel on a route.
@@ -31,17 +32,6 @@ test("the details panel follows the visitor's page: routes, back, an address rew
     });
   });
   await visitor.goto(stack.base + "/demo/transfer");
-  await openWidget(visitor);
-  await visitorSend(visitor, "Which page am I on?");
-  await acceptByPreview(agent, "Which page am I on?");
-  await agent.locator("[data-testid=details-toggle]").click();
-  const nowOn = agent.locator("[data-testid=details] [data-testid=details-page]");
-  const shows = (title, where, what) => {
-    const expected = `${title} — ${stack.base}${where}`;
-    return waitFor(async () => (await nowOn.textContent()) === expected, `${what}: "Now on" shows ${expected}`);
-  };
-  await shows("Transfer money — Northwind Bank", "/demo/transfer", "the page the chat began on");
-
   // The site's router: a route sets the address, then its title; back and
   // forward put back the title of the route they land on. No page loads.
   await visitor.evaluate(() => {
@@ -53,6 +43,22 @@ test("the details panel follows the visitor's page: routes, back, an address rew
     };
     addEventListener("popstate", () => (document.title = titles[location.pathname + location.search]));
   });
+  await openWidget(visitor);
+  await waitFor(async () => (await visitor.locator("[data-testid=subtitle]").textContent()) !== "", "the widget is connected");
+  // A route before the first message: the conversation starts there.
+  await visitor.evaluate(() => /** @type {any} */ (window).spaRoute("/demo/app/payments", "Payments — Northwind Bank"));
+  await waitFor(() => said.length === 1, "the widget said the route");
+  await visitorSend(visitor, "Which page am I on?");
+  await acceptByPreview(agent, "Which page am I on?");
+  const started = agent.locator("[data-testid=transcript] [data-testid=system]").first();
+  assert.match(await started.textContent(), /started the conversation on “Payments — Northwind Bank”/);
+  await agent.locator("[data-testid=details-toggle]").click();
+  const nowOn = agent.locator("[data-testid=details] [data-testid=details-page]");
+  const shows = (title, where, what) => {
+    const expected = `${title} — ${stack.base}${where}`;
+    return waitFor(async () => (await nowOn.textContent()) === expected, `${what}: "Now on" shows ${expected}`);
+  };
+  await shows("Payments — Northwind Bank", "/demo/app/payments", "the route the chat began on");
 
   // (a) A route of the app.
   await visitor.evaluate(() => /** @type {any} */ (window).spaRoute("/demo/app/cards?tab=2", "Your cards — Northwind Bank"));
@@ -64,7 +70,7 @@ test("the details panel follows the visitor's page: routes, back, an address rew
 
   // (b) Back, with the browser's history.
   await visitor.evaluate(() => history.back());
-  await shows("Transfer money — Northwind Bank", "/demo/transfer", "back");
+  await shows("Payments — Northwind Bank", "/demo/app/payments", "back");
 
   // A field that keeps the address in step with what is typed (replaceState on
   // every key): the agent sees where it came to rest, said once.
@@ -87,8 +93,9 @@ test("the details panel follows the visitor's page: routes, back, an address rew
   assert.deepEqual(
     said.map((p) => [new URL(p.url).pathname, p.title]),
     [
+      ["/demo/app/payments", "Payments — Northwind Bank"],
       ["/demo/app/cards", "Your cards — Northwind Bank"],
-      ["/demo/transfer", "Transfer money — Northwind Bank"],
+      ["/demo/app/payments", "Payments — Northwind Bank"],
       ["/demo/app/search", "Search — Northwind Bank"],
       ["/demo/app/search", "Search — Northwind Bank"],
     ],
