@@ -252,18 +252,21 @@ test("a session that has sent all it may (4413) ends as failed, with the reason,
   assert.equal(t.relays.length, 1, "no reconnect");
 });
 
-test("a route change while capturing tells the server and takes a fresh snapshot; before Allow it does nothing", () => {
+test("a refresh (a new route, a changed policy) takes a fresh snapshot while capturing; before Allow it does nothing", () => {
   const idle = setup();
   idle.welcome();
   const before = idle.pool.current.sent.length;
-  idle.co.routeChanged({ url: "https://shop.example/app/cards", title: "Cards" });
-  assert.equal(idle.pool.current.sent.length, before, "nothing sent without capture");
+  idle.co.refresh();
+  assert.equal(idle.recorders.length, 0, "nothing captured without Allow");
+  assert.equal(idle.pool.current.sent.length, before, "nothing sent");
 
   const t = capturing();
   const snapshots = t.recorders[0].snapshots;
-  t.co.routeChanged({ url: "https://shop.example/app/cards?tab=2", title: "Cards" });
-  assert.deepEqual(t.pool.current.last(), { type: "page_changed", page: { url: "https://shop.example/app/cards?tab=2", title: "Cards" } });
+  const sent = t.pool.current.sent.length;
+  t.co.refresh();
   assert.equal(t.recorders[0].snapshots, snapshots + 1);
+  // The page itself is the widget's to tell (VisitorSession.pageChanged), once.
+  assert.equal(t.pool.current.sent.length, sent, "nothing on the chat socket");
 });
 
 test("the agent's guidance reaches the page while capturing; stopping takes the pointer and highlight away", async () => {

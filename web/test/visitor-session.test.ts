@@ -351,3 +351,39 @@ test("a colleague taking part writes, and the visitor still talks to the agent h
   pool.current.receive({ type: "event", conversation: "c1", event: { seq: 5, at: 5, kind: "message", from: "agent", agent: { ...anna, display_name: "Anna K." }, client_id: "a1", body: { kind: "text", text: "Thanks, Ben" } } });
   assert.equal(session.agent?.display_name, "Anna K.");
 });
+
+test("a page change without a load is said on a welcomed socket; one between hello and welcome goes with the welcome", () => {
+  const clock = new FakeClock();
+  const pool = new SocketPool();
+  let page = { url: "https://shop.example/app", title: "Shop" };
+  const session = new VisitorSession({ wsUrl: "wss://support.example/ws/visitor", storage: new MemoryStore(), page: () => page, createSocket: pool.factory, timers: clock, now: clock.nowFn });
+  const welcome = () => pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t", conversation: null, agents_available: true, private_selectors: [] });
+  const said = () => pool.current.messages().filter((m) => m.type === "page_changed").map((m) => (m.page as { url: string }).url);
+  session.pageChanged();
+  assert.equal(pool.sockets.length, 0, "no socket is opened for it");
+
+  // The hello says the page of the moment.
+  page = { url: "https://shop.example/app/cards", title: "Cards" };
+  session.start();
+  pool.current.open();
+  assert.deepEqual(pool.current.messages()[0].page, page);
+  // The router moves on before the welcome: not lost, said once welcomed.
+  page = { url: "https://shop.example/app/cards/2", title: "Card 2" };
+  session.pageChanged();
+  assert.deepEqual(said(), [], "nothing before the welcome");
+  welcome();
+  assert.deepEqual(said(), ["https://shop.example/app/cards/2"]);
+  page = { url: "https://shop.example/app/help", title: "Help" };
+  session.pageChanged();
+  assert.deepEqual(pool.current.last(), { type: "page_changed", page });
+
+  // A move while the link is down: the next hello says it, and nothing more.
+  pool.current.serverClose(1006);
+  page = { url: "https://shop.example/app/offline", title: "Offline" };
+  session.pageChanged();
+  clock.advance(60_000);
+  pool.current.open();
+  assert.equal((pool.current.messages()[0].page as { url: string }).url, "https://shop.example/app/offline");
+  welcome();
+  assert.deepEqual(said(), [], "the hello said it already");
+});

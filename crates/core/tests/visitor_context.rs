@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use sightline_core::{ClientInfo, ConnId, Input, Peer};
-use sightline_proto::{ClientMessage, ErrorCode, PageInfo, ServerMessage, VisitorDevice, PROTOCOL_VERSION};
+use sightline_core::{ClientInfo, ConnId, Input, LimitKind, Peer};
+use sightline_proto::{ClientMessage, ErrorCode, EventKind, PageInfo, ServerMessage, VisitorDevice, PROTOCOL_VERSION};
 
 fn phone() -> VisitorDevice {
     VisitorDevice {
@@ -153,4 +153,92 @@ fn a_device_report_out_of_shape_is_refused_or_its_zone_dropped() {
     // Without a report (an older widget), nothing is assumed.
     let answer = hello(&mut w, 4, None, None, "https://shop.example/");
     assert!(matches!(answer.first(), Some(ServerMessage::VisitorWelcome { .. })));
+}
+
+/// A page whose address changes in a loop (the widget sends at most one change
+/// per settled route; a client of another making need not): the page changes
+/// draw on the socket's message allowance like any message, the ones past it
+/// are refused with a clear error and never reach the agent, and the allowance
+/// comes back with time.
+#[test]
+fn a_flood_of_page_changes_is_refused_like_any_flood() {
+    let mut w = World::new();
+    w.agent(10, agent(1, "Anna"));
+    hello(&mut w, 1, None, None, "https://shop.example/");
+    w.visitor_says(1, "v1", "help");
+    let id = conversation_of(&w);
+    w.msg(10, ClientMessage::Accept { conversation: id });
+    w.take(1);
+    w.take(10);
+    let updates = |inbox: Vec<ServerMessage>| {
+        inbox
+            .iter()
+            .filter(|m| matches!(m, ServerMessage::ConversationUpdated { .. }))
+            .count()
+    };
+    let mut refused = Vec::new();
+    let mut told = 0;
+    for n in 0..100 {
+        w.msg(
+            1,
+            ClientMessage::PageChanged {
+                page: page(&format!("https://shop.example/p{n}")),
+            },
+        );
+        for m in w.take(1) {
+            if let ServerMessage::Error { code, message, .. } = m {
+                refused.push((n, code, message));
+            }
+        }
+        told += updates(w.take(10));
+    }
+    // The hello and the first message took two of the socket's 40.
+    let first = refused.first().map(|r| r.0).expect("a flood is refused");
+    assert_eq!(first, 38);
+    assert_eq!(refused.len(), 100 - first, "every change past the allowance");
+    assert!(refused
+        .iter()
+        .all(|(_, code, message)| *code == ErrorCode::RateLimited && message == "too many messages; slow down"));
+    assert!(w.shell.limited.iter().all(|(l, _)| *l == LimitKind::SocketMessages));
+    assert_eq!(told, first, "the owner heard each change allowed, none refused");
+
+    // A second later the socket may say where the visitor is again.
+    w.now += 1_000;
+    w.msg(
+        1,
+        ClientMessage::PageChanged {
+            page: page("https://shop.example/settled"),
+        },
+    );
+    assert_eq!(error_code(&w.take(1)), None);
+    assert_eq!(updates(w.take(10)), 1);
+}
+
+/// The widget reports a single-page app's routes whether or not there is a
+/// conversation: one started after a route change starts on that route (the
+/// page the visitor wrote from), not on the page the tab first loaded.
+#[test]
+fn a_conversation_started_after_a_route_change_starts_on_that_route() {
+    let mut w = World::new();
+    w.agent(10, agent(1, "Anna"));
+    hello(&mut w, 1, None, None, "https://shop.example/app");
+    w.msg(
+        1,
+        ClientMessage::PageChanged {
+            page: page("https://shop.example/app/cards"),
+        },
+    );
+    assert_eq!(error_code(&w.take(1)), None);
+    w.visitor_says(1, "v1", "which card is mine?");
+    let queued = summary_for(&w.take(10)).expect("in the queue");
+    assert_eq!(queued.page, Some(page("https://shop.example/app/cards")));
+    assert_eq!(
+        queued.visitor.and_then(|v| v.page),
+        Some(page("https://shop.example/app/cards"))
+    );
+    let started = w.shell.events[&queued.id].first().map(|e| e.kind.clone());
+    assert!(
+        matches!(&started, Some(EventKind::Started { page: Some(p) }) if p.url == "https://shop.example/app/cards"),
+        "{started:?}"
+    );
 }

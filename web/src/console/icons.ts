@@ -2,6 +2,8 @@
 // and `IconButton`). Kept apart from ui/dom's ICONS, which the widget bundles
 // whole: the widget's size budget has no room for the console's toolbars.
 
+import { EXTERNAL_ICON } from "../ui/dom";
+
 export const CONSOLE_ICONS = {
   inbox: ["M22 12h-6l-2 3h-4l-2-3H2", "M5.5 5.1 2 12v6a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-6l-3.5-6.9A2 2 0 0 0 16.8 4H7.2a2 2 0 0 0-1.7 1.1z"],
   history: ["M3 12a9 9 0 1 0 3-6.7L3 8", "M3 3v5h5", "M12 7v5l4 2"],
@@ -42,7 +44,8 @@ export const CONSOLE_ICONS = {
   bookmark: ["M19 21l-7-4-7 4V5a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2z"],
   /** A phone's screen: a screenshot asked of a phone. */
   phone: ["M7 2h10a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2z", "M9 7h6v7H9z", "M11 18.5h2"],
-  external: ["M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6", "M15 3h6v6", "M10 14 21 3"],
+  external: EXTERNAL_ICON,
+  link: ["M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.8 1.7", "M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"],
 };
 
 export type ConsoleIcon = keyof typeof CONSOLE_ICONS;

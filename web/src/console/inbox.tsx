@@ -543,7 +543,7 @@ function Composer({ model, entry, form, tools }: { model: InboxModel; entry: Con
           hidden={note}
           onClick={() => (model.linkOpen.value = !model.linkOpen.value)}
         >
-          <Icon paths={ICONS.link} size={16} />
+          <Icon paths={CONSOLE_ICONS.link} size={16} />
         </button>
         {/* The tools (pictures, screen sharing, co-browsing, saved replies) put their buttons here, after the picture's. */}
         <span class="composer-tools" ref={tools} hidden={note}>

@@ -7,7 +7,7 @@ import type { AgentRef, Capability, ControlRefusal, Event, ImageRef, MessageBody
 import { displayHost, formatTime, safeHttpUrl } from "../lib/format";
 import { stars } from "../lib/rating";
 import type { TranscriptItem } from "../lib/transcript";
-import { ICONS } from "../ui/dom";
+import { CONSOLE_ICONS } from "./icons";
 import { Hosted, Icon } from "./components";
 
 export interface TranscriptContext {
@@ -47,7 +47,7 @@ function Body({ body, ctx, from }: { body: MessageBody; ctx: TranscriptContext; 
       return (
         <a class="card-link" href={safe} target="_blank" rel="noopener noreferrer" data-testid="link-card">
           <span class="card-link-icon">
-            <Icon paths={ICONS.external} size={16} />
+            <Icon paths={CONSOLE_ICONS.external} size={16} />
           </span>
           <span class="card-link-text">
             <span class="card-link-title">{body.title || displayHost(safe)}</span>

@@ -107,17 +107,6 @@ export class VisitorCobrowse {
   }
 
   /**
-   * The page changed without loading a new one (a single-page app's route, a
-   * fragment): while capturing, the server hears of it (a transcript line when it
-   * is a new page) and the agent gets a fresh snapshot with the new address.
-   */
-  routeChanged(page: { url: string; title: string }): void {
-    if (!this.recorder) return;
-    this.session.send({ type: "page_changed", page: { url: page.url.slice(0, 2048), title: page.title.slice(0, 300) } });
-    this.snapshot();
-  }
-
-  /**
    * What the agent shows on this page (pointer, pings, highlights), as it
    * arrives; when capture stops, a last call takes the pointer and highlight away.
    */
@@ -271,7 +260,11 @@ export class VisitorCobrowse {
     this.session.send({ type: "grant_step", grant: g.id, step: "start", detail: null });
   }
 
-  /** While capturing, a fresh full snapshot (the masking policy changed). */
+  /**
+   * While capturing, a fresh full snapshot: the masking policy changed, or the
+   * page's route did (the widget has told the server, which adds the transcript
+   * line when this is the mirrored tab), and the agent sees the new address.
+   */
   refresh(): void {
     if (this.recorder) this.snapshot();
   }

@@ -12,13 +12,16 @@ export function charCount(text: string): number {
   return n;
 }
 
+/** Bytes of one character (a code point) in UTF-8. */
+const utf8Bytes = (ch: string): number => {
+  const cp = ch.codePointAt(0) ?? 0;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+};
+
 /** Length of `text` in UTF-8 bytes. */
 export function utf8Length(text: string): number {
   let n = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-  }
+  for (const ch of text) n += utf8Bytes(ch);
   return n;
 }
 
@@ -27,10 +30,8 @@ export function truncateBytes(text: string, maxBytes: number): string {
   let n = 0;
   let out = "";
   for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    const len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (n + len > maxBytes) break;
-    n += len;
+    n += utf8Bytes(ch);
+    if (n > maxBytes) break;
     out += ch;
   }
   return out;

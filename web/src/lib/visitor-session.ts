@@ -74,6 +74,8 @@ export class VisitorSession {
   /** Who the host page says the visitor is (`Sightline.identify`): said after every welcome. */
   private identity: Extract<ClientMessage, { type: "identify" }> | null = null;
   private helloAfterSeq = 0;
+  /** The page moved after the hello went and before the welcome: said with the welcome. */
+  private pageUnsaid = false;
   private listeners = new Set<() => void>();
   private eventListeners = new Set<(event: Event, live: boolean) => void>();
   private replaying = false;
@@ -141,6 +143,17 @@ export class VisitorSession {
   /** Send a message (with a `ref`, if any) now if the server has welcomed us; false otherwise. */
   send(msg: ClientFrame): boolean {
     return this.welcomed && this.conn.send(msg);
+  }
+
+  /**
+   * The visitor moved to another page without one loading (a single-page app's
+   * route): the server keeps it as their page, and the agent handling them sees
+   * it. Said on a welcomed socket; else with the next welcome, unless a hello
+   * says the page first.
+   */
+  pageChanged(): void {
+    const page = this.opts.page();
+    this.pageUnsaid = !!page && !this.send({ type: "page_changed", page });
   }
 
   /** The conversation as the last welcome described it (events since may be newer). */
@@ -300,7 +313,7 @@ export class VisitorSession {
   }
 
   private hello(): ClientMessage {
-    this.welcomed = false;
+    this.welcomed = this.pageUnsaid = false;
     this.helloAfterSeq = this.transcript.conversationId ? this.transcript.lastSeq : 0;
     return {
       type: "visitor_hello",
@@ -379,6 +392,7 @@ export class VisitorSession {
         this.conn.markHealthy();
         // Before the messages waiting to go: a conversation they start carries the identity.
         this.sendIdentity();
+        if (this.pageUnsaid) this.pageChanged();
         this.replaying = !!id;
         this.syncsPending = id && switched && this.helloAfterSeq > 0 ? 2 : 0;
         if (id && switched && this.helloAfterSeq > 0) {

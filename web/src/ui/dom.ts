@@ -65,20 +65,21 @@ export function icon(paths: string[], size = 20, cls = ""): SVGSVGElement {
   return svg;
 }
 
+/** The icons widget.js draws. It bundles the whole object: keep nothing else here. */
 export const ICONS = {
   chat: ["M21 11.5a8.4 8.4 0 0 1-9 8.4 9 9 0 0 1-3.9-.9L3 21l1.9-4.6A8 8 0 0 1 3.5 11.5 8.5 8.5 0 0 1 12 3a8.5 8.5 0 0 1 9 8.5z"],
   close: ["M18 6 6 18", "M6 6l12 12"],
   send: ["M22 2 11 13", "M22 2 15 22l-4-9-9-4z"],
   chevronDown: ["M6 9l6 6 6-6"],
   power: ["M18.4 6.6a9 9 0 1 1-12.8 0", "M12 2v10"],
-  link: ["M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.8 1.7", "M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"],
-  external: ["M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6", "M15 3h6v6", "M10 14 21 3"],
   alert: ["M12 9v4", "M12 17h.01", "M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z"],
   wifiOff: ["M2 2l20 20", "M8.5 16.5a5 5 0 0 1 7 0", "M5 12.9a10 10 0 0 1 5.2-2.8", "M19 12.9a10 10 0 0 0-2.3-1.6", "M12 20h.01"],
-  check: ["M20 6 9 17l-5-5"],
   clock: ["M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z", "M12 6v6l4 2"],
   clip: ["M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"],
 };
+
+/** A link that leaves the page: a link card's (widget-links.js) and the console's. */
+export const EXTERNAL_ICON = ["M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6", "M15 3h6v6", "M10 14 21 3"];
 
 /**
  * Adds a stylesheet to a document or shadow root: constructed (not subject to the

@@ -38,6 +38,11 @@ export interface CobrowseApi {
   cobrowse: VisitorCobrowse;
   control: VisitorControl;
   render(): void;
+  /**
+   * The widget saw the page's address change without a load (`watchRoutes`)
+   * and told the server: another route is another page.
+   */
+  routeChanged(): void;
 }
 
 /**
@@ -121,51 +126,9 @@ function tabChannel(): VisitorCobrowseDeps["tabChannel"] {
   };
 }
 
-/**
- * Calls `onRoute` when the page's address changes without a new page loading
- * (history.pushState/replaceState, back and forward, a fragment), once the
- * route has settled (a title is often set just after). Returns the undo.
- */
-function watchRoutes(onRoute: () => void): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let last = location.href;
-  const changed = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      if (location.href === last) return;
-      last = location.href;
-      onRoute();
-    }, 150);
-  };
-  const undo: (() => void)[] = [];
-  for (const name of ["pushState", "replaceState"] as const) {
-    const original = history[name];
-    const wrapper = function (this: History, ...args: Parameters<History["pushState"]>) {
-      const result = original.apply(this, args);
-      changed();
-      return result;
-    };
-    history[name] = wrapper;
-    // Only our own wrapper comes out: one the page added later stays.
-    undo.push(() => {
-      if (history[name] === wrapper) history[name] = original;
-    });
-  }
-  addEventListener("popstate", changed);
-  addEventListener("hashchange", changed);
-  undo.push(() => {
-    removeEventListener("popstate", changed);
-    removeEventListener("hashchange", changed);
-    if (timer !== null) clearTimeout(timer);
-  });
-  return () => undo.forEach((u) => u());
-}
-
-function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
+function rrwebRecorder(origin: string): Recorder {
   let stop: (() => void) | undefined;
   let stopDiag: (() => void) | undefined;
-  let stopRoutes: (() => void) | undefined;
   let stopRest: (() => void) | undefined;
   // rrweb reads its block selector once, at the start: a snapshot asked for after
   // the site policy's selectors changed starts the recorder again (which takes it).
@@ -206,7 +169,6 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
       } catch {
         // Not recording yet (the page is still loading): nothing was drawn on it.
       }
-      stopRoutes = watchRoutes(onRoute);
       // rrweb samples moves without a trailing one: where the pointer came to
       // rest could be lost. Once it rests, its place goes out once more.
       let rest: ReturnType<typeof setTimeout> | null = null;
@@ -236,8 +198,6 @@ function rrwebRecorder(origin: string, onRoute: () => void): Recorder {
       }
     },
     stop() {
-      stopRoutes?.();
-      stopRoutes = undefined;
       stopRest?.();
       stopRest = undefined;
       stopDiag?.();
@@ -305,12 +265,7 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
   const cobrowse = new VisitorCobrowse(session, {
     relayUrl: (token) => relay + encodeURIComponent(token),
     tabStorage: kv,
-    recorder: () =>
-      rrwebRecorder(host.origin, () => {
-        // Another route is another page: the drawings were on this one.
-        clearDrawings();
-        cobrowse.routeChanged({ url: location.href, title: document.title });
-      }),
+    recorder: () => rrwebRecorder(host.origin),
     tabChannel: tabChannel(),
   });
   // What the agent points at, pings and highlights, over the page.
@@ -486,5 +441,11 @@ export function mountCobrowse(host: CobrowseHost): CobrowseApi {
     (window as unknown as Record<string, unknown>).__sightlineControl = control;
   }
   render();
-  return { cobrowse, control, render: schedule };
+  const routeChanged = () => {
+    if (!cobrowse.capturing) return;
+    // The drawings were on the page before.
+    clearDrawings();
+    cobrowse.refresh();
+  };
+  return { cobrowse, control, render: schedule, routeChanged };
 }

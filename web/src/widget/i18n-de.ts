@@ -49,7 +49,6 @@ const de: Strings = {
   cobrowseDeclined: "Sie haben das gemeinsame Browsen abgelehnt",
   cobrowseEnded: "Gemeinsames Browsen beendet",
   joinedKey: "Sie sind {name} mit einem Code beigetreten",
-  pushed: "{name} empfiehlt:",
   attach: "Bild senden",
   errors: {
     bad_request: "Das konnte nicht gesendet werden.",

@@ -49,7 +49,6 @@ const fr: Strings = {
   cobrowseDeclined: "Vous avez refusé la co-navigation",
   cobrowseEnded: "Co-navigation terminée",
   joinedKey: "Vous avez rejoint {name} avec un code",
-  pushed: "{name} vous propose :",
   attach: "Envoyer une image",
   errors: {
     bad_request: "L’envoi n’a pas pu aboutir.",

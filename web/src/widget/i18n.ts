@@ -2,7 +2,7 @@
 // are language packs (widget-de.js, widget-fr.js, built from i18n-de.ts and
 // i18n-fr.ts) that main.ts loads before it mounts the widget, so that widget.js
 // stays within its size budget. The lazily loaded parts carry their own tables
-// (share-i18n.ts, cobrowse-i18n.ts, images-i18n.ts), in every language: each
+// (share-i18n.ts, cobrowse-i18n.ts, images-i18n.ts, …), in every language: each
 // table is typed by an interface, so a missing key or language is a type error.
 
 import type { ErrorCode } from "../protocol.gen";
@@ -60,7 +60,6 @@ export interface Strings {
   cobrowseDeclined: string;
   cobrowseEnded: string;
   joinedKey: string;
-  pushed: string;
   attach: string;
   /** The server's refusals, by their protocol code (its own words are English). */
   errors: Record<ErrorCode, string>;
@@ -113,7 +112,6 @@ export const en: Strings = {
   cobrowseDeclined: "You declined co-browsing",
   cobrowseEnded: "Co-browsing ended",
   joinedKey: "You joined {name} with a code",
-  pushed: "{name} suggests:",
   attach: "Send a picture",
   errors: {
     bad_request: "That could not be sent.",

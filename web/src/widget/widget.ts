@@ -11,7 +11,9 @@ import { KeyedList, type Row } from "../ui/keyed";
 import css from "./widget.css";
 import type { Lang, Strings } from "./i18n";
 import { loadBundle } from "./load";
+import type { LinksApi } from "./links-ui";
 import { browserDevice } from "./device";
+import { watchRoutes } from "./routes";
 
 export interface WidgetConfig {
   origin: string;
@@ -401,10 +403,18 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
                             ? fill(t.closedByAgent, { name: e.agent.display_name })
                             : t.closed
                         : "";
+          // A page of this site the agent sent, as a link (widget-links.js draws the row).
           const pushed = e.kind === "page_pushed" && !e.url.indexOf(location.origin + "/");
           if (pushed) {
-            const text = fill(t.pushed, { name: e.agent.display_name });
-            parts.push({ key: `p:${e.seq}`, sig: text, build: () => h("div", { class: "system", "data-testid": "pushed-page" }, text + " ", h("a", { href: e.url, text: e.url })) });
+            parts.push({
+              key: `p:${e.seq}`,
+              sig: e.agent.display_name,
+              build: () => {
+                const row = h("div");
+                withLinks((m) => m.pushed(row, e));
+                return row;
+              },
+            });
           } else if (text) parts.push(systemRow(`s:${conv}:${e.seq}`, text));
           // What the widget does not show (page views, control, other grants) does not end a group.
           if (text || pushed || e.kind === "share" || (e.kind === "grant" && e.capability === "cobrowse")) prev = null;
@@ -536,39 +546,20 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   // ---- screen sharing: widget-share.js is loaded on the first invitation ----
   type ShareApi = { openCodeForm(): void; render(): void };
   let shareApi: ShareApi | null = null;
-  let shareWaiters: ((s: ShareApi) => void)[] = [];
-  function loadShare(then?: (s: ShareApi) => void): void {
-    if (shareApi) return then?.(shareApi);
-    if (then) shareWaiters.push(then);
-    if (shareWaiters.length > 1 || host.hasAttribute("data-share-loading")) return;
-    host.setAttribute("data-share-loading", "");
-    load<{ mountShare(h: unknown): ShareApi }>(
-      "share",
-      (mod) => {
-        shareApi = mod.mountShare({ ...base, slot: shareSlot, preferTab: config.shareTab === "prefer", isOpen: () => open, compact: true });
-        host.setAttribute("data-share-ready", "");
-        for (const fn of shareWaiters) fn(shareApi);
-        shareWaiters = [];
-      },
-      () => host.removeAttribute("data-share-loading"),
-    );
-  }
+  const loadShare = lazy<ShareApi>("share", (m) => (shareApi = m.mountShare({ ...base, slot: shareSlot, preferTab: config.shareTab === "prefer", isOpen: () => open, compact: true })));
 
   // ---- co-browsing: widget-cobrowse.js (rrweb's recorder) is loaded when an agent
   // asks, and on every page while co-browsing is on ----
-  let cobrowseRequested = false;
-  function loadCobrowse(): void {
-    if (cobrowseRequested) return;
-    cobrowseRequested = true;
-    load<{ mountCobrowse(h: unknown): unknown }>(
-      "cobrowse",
-      (mod) => {
-        mod.mountCobrowse({ ...base, slot: shareSlot });
-        host.setAttribute("data-cobrowse-ready", "");
-      },
-      () => (cobrowseRequested = false),
-    );
-  }
+  type CobrowseApi = { routeChanged(): void };
+  let cobrowseApi: CobrowseApi | null = null;
+  const withCobrowse = lazy<CobrowseApi>("cobrowse", (m) => (cobrowseApi = m.mountCobrowse({ ...base, slot: shareSlot })));
+  const loadCobrowse = () => withCobrowse(() => 0);
+  // A single-page app's routes: the agent sees where the visitor is, and a
+  // co-browsed tab sends a fresh picture of the new route.
+  watchRoutes(() => {
+    session.pageChanged();
+    cobrowseApi?.routeChanged();
+  });
   const cobrowseLive = (state: string) => state === "asked" || state === "allowed" || state === "choosing" || state === "active";
   session.intercept((m) => {
     if ((m.type === "visitor_welcome" || m.type === "conversation_changed") && m.conversation?.grants.some((g) => g.capability === "cobrowse" && cobrowseLive(g.state))) loadCobrowse();
@@ -598,8 +589,8 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const withImages = lazy<ImagesApi>("images", (m) =>
     m.mountImages({ ...base, slot: uploads }),
   );
-  // ---- link cards: widget-links.js, for the first link an agent sends ----
-  const withLinks = lazy<{ card(slot: HTMLElement, url: string, title: string | null): void }>("links", (m) => m.mountLinks(base));
+  // ---- link cards and pages the agent sent: widget-links.js, for the first ----
+  const withLinks = lazy<LinksApi>("links", (m) => m.mountLinks(base));
   // ---- the away form: widget-away.js ----
   const withAway = lazy<{ fill(slot: HTMLElement): void }>("away", (m) => m.mountAway(base));
   // ---- the end card (a rating, the transcript): widget-end.js, once a conversation closed ----
@@ -626,7 +617,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   session.subscribe(scheduleRender);
   session.onEvent((e, live) => {
     const invited = e.kind === "share" && e.state === "invited";
-    if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare();
+    if (e.kind === "share" && (invited || e.state === "accepted" || e.state === "choosing" || e.state === "sharing")) loadShare(() => 0);
     if (e.kind === "grant" && e.capability === "cobrowse" && cobrowseLive(e.state)) loadCobrowse();
     // The picture bundle shows an agent's request for a screenshot (and its answer).
     if (e.kind === "screenshot") withImages(() => 0);

@@ -333,7 +333,8 @@ struct Visitor {
     /// chat leave nothing in the database.
     persisted: bool,
     current: Option<ConversationId>,
-    /// The page reported in the newest hello, used when a conversation starts.
+    /// The page reported in the newest hello or route change (`page_changed`),
+    /// used when a conversation starts.
     page: Option<PageInfo>,
     last_seen: u64,
     /// Messages from all of this visitor's sockets together.
@@ -1500,8 +1501,10 @@ impl Hub {
                 if let Some(k) = self.connections.get_mut(&conn) {
                     k.page = Some(page.clone());
                 }
-                // Agents follow the visitor's page as they move.
+                // Agents follow the visitor's page as they move, and a conversation
+                // the visitor starts now starts on this page.
                 if let Some(v) = self.visitors.get_mut(&visitor_id) {
+                    v.page = Some(page.clone());
                     v.context.page = Some(page);
                 }
                 if let Some(id) = &current {
