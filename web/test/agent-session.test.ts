@@ -277,7 +277,7 @@ test("office hours: the welcome says whether they are on, and a change comes as 
   assert.equal(session.officeOpen, false);
   pool.current.receive({ type: "office_hours", open: true });
   assert.equal(session.officeOpen, true);
-  assert.equal(heard.at(-1), true, "subscribers heard the change");
+  assert.equal(heard[heard.length - 1], true, "subscribers heard the change");
 });
 
 test("a transfer: asked with a reference, the conversation leaves us when the server says it is another's", () => {

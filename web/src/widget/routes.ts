@@ -15,14 +15,17 @@ export interface RouteWindow {
 }
 
 /**
- * How long the address must stay put before it counts: a router sets the title
- * just after the address, and a redirect replaces a route it has just pushed.
+ * How long after a change the address is read: a router sets the title just
+ * after the address, and a redirect replaces a route it has just pushed. Changes
+ * meanwhile wait with it, so an app that rewrites its address all the time
+ * (a search box, a scroll position) is reported at most twice a second, well
+ * within the visitor's message allowance.
  */
-export const ROUTE_SETTLE_MS = 150;
+export const ROUTE_SETTLE_MS = 500;
 
 /**
- * Calls `onRoute` once the page's address has changed and then settled for
- * {@link ROUTE_SETTLE_MS}: once per settled change, never for an address that
+ * Calls `onRoute` {@link ROUTE_SETTLE_MS} after the page's address changed, for
+ * where it came to by then: at most once per wait, never for an address that
  * ends where it was. Returns the undo: our wrappers come out of `history`
  * unless the page wrapped them again since (its wrapper stays, and calls ours,
  * which then only passes the call on).
@@ -32,9 +35,9 @@ export function watchRoutes(onRoute: () => void, w: RouteWindow = window): () =>
   let last = w.location.href;
   let on = true;
   const changed = () => {
-    if (!on) return;
-    w.clearTimeout(timer as never);
+    if (!on || timer) return;
     timer = w.setTimeout(() => {
+      timer = 0;
       if (w.location.href === last) return;
       last = w.location.href;
       onRoute();
