@@ -20,6 +20,9 @@ const out = path.resolve(process.argv[2] || path.join(here, "..", "..", "docs"))
 mkdirSync(out, { recursive: true });
 const size = { width: 1280, height: 800 };
 const shot = async (page, name) => {
+  // A notice ("Picture sent.") goes after five seconds: the picture is of the work, not of it.
+  const toast = page.locator("[data-testid=toast]");
+  if (await toast.count()) await toast.waitFor({ state: "hidden", timeout: 10000 });
   await page.screenshot({ path: path.join(out, name) });
   console.log(`wrote ${path.join(out, name)}`);
 };
