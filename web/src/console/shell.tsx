@@ -420,7 +420,8 @@ export function Shell({ app }: { app: ConsoleApp }) {
         </span>
         {state.officeOpen.value ? null : (
           <span class="office-closed" data-testid="office-closed" role="status" title="Outside the office hours set in the configuration, visitors are told no one is available, whoever is online. Chats already open go on.">
-            Outside office hours
+            <Icon paths={CONSOLE_ICONS.clock} size={14} />
+            <span class="office-label">Outside office hours</span>
           </span>
         )}
         {/* Available / Away keeps its word beside the dot at every width but a phone's, where it is the menu's first item. */}
