@@ -188,7 +188,11 @@ fn agents_know_when_visitors_are_told_it_is_outside_office_hours() {
     let mut w = World::new();
     assert_eq!(office(&agent_hello(&mut w, 10, 1, "Anna", false)), (Some(true), vec![]));
     w.input(Input::OfficeHours { open: false });
-    assert_eq!(office(&w.take(10)), (None, vec![false]), "Anna is told the office closed");
+    assert_eq!(
+        office(&w.take(10)),
+        (None, vec![false]),
+        "Anna is told the office closed"
+    );
     w.input(Input::OfficeHours { open: false });
     assert_eq!(office(&w.take(10)), (None, vec![]), "no change, nothing said");
     assert_eq!(
