@@ -157,6 +157,9 @@ struct Entry {
     shown: RefusedOrigin,
     /// The first [`GROUPS_COUNTED`] address groups it was refused for.
     groups: Vec<IpAddr>,
+    /// Logged at WARN (a refusal while the minute's warnings were used up is
+    /// logged at the next refusal that finds room).
+    warned: bool,
 }
 
 /// The site origins refused during this run, so that each is logged once (a
@@ -190,6 +193,37 @@ struct Seen {
     warnings: u32,
 }
 
+/// Takes one of this minute's [`WARNINGS_PER_MINUTE`] warnings, if any is left.
+fn warning_room(minute: &mut u64, warnings: &mut u32, now_ms: u64) -> bool {
+    let now = now_ms / 60_000;
+    if *minute != now {
+        *minute = now;
+        *warnings = 0;
+    }
+    if *warnings >= WARNINGS_PER_MINUTE {
+        return false;
+    }
+    *warnings += 1;
+    true
+}
+
+/// The one WARN for a refused origin, naming the settings that allow it.
+fn warn_refused(origin: &str) {
+    if origin == "null" {
+        tracing::warn!(
+            "refused the widget on a page without an origin it can be allowed by (a sandboxed frame, a file: page); \
+             serve the page from an http(s) origin and add that to allowed_origins"
+        );
+    } else {
+        tracing::warn!(
+            %origin,
+            "refused the widget on a site that is not allowed: add its origin to allowed_origins in the \
+             configuration file, or to --allowed-origins / SIGHTLINE_ALLOWED_ORIGINS, or allow it on the console's \
+             Install page (logged once per origin)"
+        );
+    }
+}
+
 impl RefusedOrigins {
     /// Counts a refusal of `origin` (normalised) for a client at `address`; logs
     /// a warning the first time (at most ten a minute), and then returns true. An
@@ -209,7 +243,17 @@ impl RefusedOrigins {
             if entry.groups.len() < GROUPS_COUNTED && !entry.groups.contains(&group) {
                 entry.groups.push(group);
             }
-            return false;
+            if entry.warned {
+                return false;
+            }
+            // Its first refusal came in a flood of warnings: said now, if there is room.
+            let warn = warning_room(&mut state.minute, &mut state.warnings, now_ms);
+            entry.warned = warn;
+            drop(guard);
+            if warn {
+                warn_refused(origin);
+            }
+            return warn;
         }
         if seen.len() >= REFUSED_ORIGINS_KEPT {
             let least_worth = seen
@@ -233,33 +277,18 @@ impl RefusedOrigins {
                     count: 1,
                 },
                 groups: vec![group],
+                warned: false,
             },
         );
-        let minute = now_ms / 60_000;
-        if state.minute != minute {
-            state.minute = minute;
-            state.warnings = 0;
+        let warn = warning_room(&mut state.minute, &mut state.warnings, now_ms);
+        if let Some(entry) = seen.get_mut(origin) {
+            entry.warned = warn;
         }
-        state.warnings += 1;
-        let warn = state.warnings <= WARNINGS_PER_MINUTE;
         drop(guard);
-        if !warn {
-            return false;
+        if warn {
+            warn_refused(origin);
         }
-        if origin == "null" {
-            tracing::warn!(
-                "refused the widget on a page without an origin it can be allowed by (a sandboxed frame, a file: page); \
-                 serve the page from an http(s) origin and add that to allowed_origins"
-            );
-        } else {
-            tracing::warn!(
-                %origin,
-                "refused the widget on a site that is not allowed: add its origin to allowed_origins in the \
-                 configuration file, or to --allowed-origins / SIGHTLINE_ALLOWED_ORIGINS, or allow it on the console's \
-                 Install page (logged once per origin)"
-            );
-        }
-        true
+        warn
     }
 
     /// Forgets an origin (it was just allowed).
