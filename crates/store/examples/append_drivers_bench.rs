@@ -11,6 +11,10 @@
 //! - `sqlx-sqlite`: the same statements (multi-row, the gap check inside the
 //!   inserts, the whole batch in one text) on a native `sqlx::SqliteConnection`,
 //!   built with `QueryBuilder::push_values`.
+//! - `sqlx-any-rowwise`: sqlx `Any`, as the store, but with single-row statements:
+//!   one text of N single-row `INSERT`s per chunk of the batch (chunks as the
+//!   store's, so that the texts come in few shapes and stay prepared), one trip to
+//!   the worker thread per chunk.
 //! - `rusqlite-multirow`: the same statements through rusqlite, each shape
 //!   prepared once and cached, run on the calling thread (no worker thread).
 //! - `rusqlite-rowwise`: rusqlite with one cached single-row `INSERT` per event
@@ -84,6 +88,7 @@ const INSERT_EVENTS: &str =
 enum Variant {
     Store,
     SqlxSqlite,
+    SqlxAnyRowwise,
     RusqliteMultirow,
     RusqliteRowwise,
     RusqliteIntkey,
@@ -91,9 +96,10 @@ enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 6] = [
+    const ALL: [Variant; 7] = [
         Variant::Store,
         Variant::SqlxSqlite,
+        Variant::SqlxAnyRowwise,
         Variant::RusqliteMultirow,
         Variant::RusqliteRowwise,
         Variant::RusqliteIntkey,
@@ -104,6 +110,7 @@ impl Variant {
         match self {
             Variant::Store => "store",
             Variant::SqlxSqlite => "sqlx-sqlite",
+            Variant::SqlxAnyRowwise => "sqlx-any-rowwise",
             Variant::RusqliteMultirow => "rusqlite-multirow",
             Variant::RusqliteRowwise => "rusqlite-rowwise",
             Variant::RusqliteIntkey => "rusqlite-intkey",
@@ -413,6 +420,25 @@ async fn run(variant: Variant, path: &Path, batches: &[Vec<Persist>]) -> Vec<Dur
             checkpointer.stop();
             times
         }
+        Variant::SqlxAnyRowwise => {
+            sqlx::any::install_default_drivers();
+            let checkpointer = Checkpointer::start(path);
+            let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            for pragma in WRITER_PRAGMAS {
+                conn.execute(*pragma).await.unwrap();
+            }
+            let mut times = Vec::with_capacity(batches.len());
+            for batch in batches {
+                let t = Instant::now();
+                apply_any_rowwise(&mut conn, batch).await.unwrap();
+                times.push(t.elapsed());
+            }
+            conn.close().await.unwrap();
+            checkpointer.stop();
+            times
+        }
         Variant::RusqliteMultirow | Variant::RusqliteRowwise | Variant::RusqliteIntkey => {
             let checkpointer = Checkpointer::start(path);
             let mut conn = rusqlite_writer(path);
@@ -690,6 +716,78 @@ async fn apply_sqlx_sqlite(conn: &mut SqliteConnection, ops: &[Persist]) -> Resu
     }
     tx.commit().await?;
     Ok(())
+}
+
+// ---- (a') sqlx Any with single-row statements, a text of them per chunk ----
+
+/// One event; the anonymous placeholders are conversation, seq, at, kind,
+/// from_role, client_id, search_text, data, then `follows` twice and the
+/// conversation again for the gap check (sqlx numbers `?N` across the whole text,
+/// so each statement's placeholders are anonymous).
+const ROW_INSERT: &str =
+    "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data) \
+     SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ? IS NULL OR ? = COALESCE((SELECT e.seq FROM events e \
+     WHERE e.conversation_id = ? ORDER BY e.seq DESC LIMIT 1), 0);\n";
+
+/// One activity move: `at`, `at`, conversation.
+const ROW_ACTIVITY: &str = "UPDATE conversations SET last_activity_at = \
+     CASE WHEN ? > last_activity_at THEN ? ELSE last_activity_at END WHERE id = ?;\n";
+
+async fn apply_any_rowwise(conn: &mut sqlx::AnyConnection, ops: &[Persist]) -> Result<(), Error> {
+    let plan = plan(ops)?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    for chunk in statement_chunks(&plan.rows) {
+        let sql = ROW_INSERT.repeat(chunk.len());
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(row.conversation)
+                .bind(row.seq)
+                .bind(row.at)
+                .bind(row.kind.as_str())
+                .bind(row.from_role)
+                .bind(row.client_id)
+                .bind(row.search_text.as_deref())
+                .bind(row.data.as_str())
+                .bind(row.follows)
+                .bind(row.follows)
+                .bind(row.conversation);
+        }
+        let written = rows_written(&mut tx, query).await?;
+        if written.len() != chunk.len() || written.iter().any(|n| *n != 1) {
+            return Err("an event does not follow its conversation's last stored event".into());
+        }
+    }
+    for chunk in statement_chunks(&plan.moves) {
+        let sql = ROW_ACTIVITY.repeat(chunk.len());
+        let mut query = sqlx::query(&sql);
+        for (conversation, at) in chunk {
+            query = query.bind(*at).bind(*at).bind(*conversation);
+        }
+        let written = rows_written(&mut tx, query).await?;
+        if written.len() != chunk.len() || written.iter().any(|n| *n != 1) {
+            return Err("unknown conversation".into());
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The rows each statement of a text wrote.
+async fn rows_written<'q>(
+    conn: &mut sqlx::AnyConnection,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Vec<u64>, Error> {
+    Ok(conn
+        .fetch_many(query)
+        .try_filter_map(|step| async move {
+            Ok(match step {
+                sqlx::Either::Left(done) => Some(done.rows_affected()),
+                sqlx::Either::Right(_) => None,
+            })
+        })
+        .try_collect()
+        .await?)
 }
 
 // ---- (b) rusqlite, the same statements, each shape prepared once ----
