@@ -21,17 +21,19 @@ SIZE=${SIZE:-1024}
 SHORT=${SHORT:-4}
 LONG=${LONG:-16}
 CONVERSATIONS=${CONVERSATIONS:-10000}
+# short: conv-N, as append_bench; random: 22-character ids, as the hub makes them.
+IDS=${IDS:-short}
 VARIANTS=${VARIANTS:-store sqlx-sqlite sqlx-any-rowwise rusqlite-multirow rusqlite-rowwise rusqlite-intkey generate-only}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 if [ -z "${REPORT_ONLY:-}" ]; then
-    [ -e "$OUT/db/template.db" ] || "$BIN" --prepare "$OUT/db" --conversations "$CONVERSATIONS" >/dev/null
+    [ -e "$OUT/db/template.db" ] || "$BIN" --prepare "$OUT/db" --conversations "$CONVERSATIONS" --ids "$IDS" >/dev/null
     for variant in $VARIANTS; do
         for batches in $SHORT $LONG; do
             valgrind --tool=callgrind --separate-threads=yes \
                 --callgrind-out-file="$OUT/$variant.$batches" \
                 "$BIN" --from "$OUT/db" --variants "$variant" --sizes "$SIZE" --batches "$batches" \
-                --rounds 1 --warmup 0 --conversations "$CONVERSATIONS" >"$OUT/$variant.$batches.log" 2>&1
+                --rounds 1 --warmup 0 --conversations "$CONVERSATIONS" --ids "$IDS" >"$OUT/$variant.$batches.log" 2>&1
         done
     done
 fi

@@ -26,6 +26,11 @@
 //! - `generate-only`: builds the batches and stores nothing (the bench's own
 //!   cost, to subtract from instruction counts).
 //!
+//! The database starts with `--conversations` conversations of `1 + --prefill`
+//! messages each (default 10,000 and 30: about where `append_bench` is when it
+//! comes to batches of 1,024). Conversation ids are `conv-N` as in `append_bench`,
+//! or with `--ids random` 22 characters of base64 as the hub makes them.
+//!
 //! Wall clock (all variants in one run, their order rotated each round; events/s
 //! counts the time spent storing, not building the batches):
 //!
@@ -142,6 +147,9 @@ struct Options {
     /// Messages per conversation stored before measuring (`append_bench` has stored
     /// some 30 per conversation when it comes to batches of 1,024).
     prefill: u64,
+    /// Conversation ids as `append_bench` names them (`conv-N`), or 22 characters
+    /// of base64 as the hub makes them (16 random bytes; here derived from N).
+    random_ids: bool,
     /// Batches stored before the timed ones, so that the writer's cache is warm.
     warmup: usize,
     prepare: Option<PathBuf>,
@@ -156,6 +164,7 @@ fn options() -> Options {
         rounds: 5,
         variants: Variant::ALL.to_vec(),
         prefill: 30,
+        random_ids: false,
         warmup: 4,
         prepare: None,
         from: None,
@@ -170,6 +179,13 @@ fn options() -> Options {
             "--rounds" => options.rounds = value.parse().unwrap(),
             "--variants" => options.variants = value.split(',').map(Variant::parse).collect(),
             "--prefill" => options.prefill = value.parse().unwrap(),
+            "--ids" => {
+                options.random_ids = match value.as_str() {
+                    "short" => false,
+                    "random" => true,
+                    other => panic!("--ids short or random, not {other}"),
+                }
+            }
             "--warmup" => options.warmup = value.parse().unwrap(),
             "--prepare" => options.prepare = Some(value.into()),
             "--from" => options.from = Some(value.into()),
@@ -184,14 +200,20 @@ async fn main() {
     let options = options();
     if let Some(dir) = &options.prepare {
         std::fs::create_dir_all(dir).unwrap();
-        prepare(dir, options.conversations, options.prefill).await;
+        prepare(dir, options.conversations, options.prefill, options.random_ids).await;
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
     let templates = match &options.from {
         Some(dir) => dir.clone(),
         None => {
-            prepare(scratch.path(), options.conversations, options.prefill).await;
+            prepare(
+                scratch.path(),
+                options.conversations,
+                options.prefill,
+                options.random_ids,
+            )
+            .await;
             scratch.path().to_owned()
         }
     };
@@ -206,10 +228,12 @@ async fn main() {
     // (variant, size) -> events/s of each round, and every commit's time.
     let mut rates: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     let mut commits: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
+    // (variant, size) -> CPU time of the whole process per 1,000 events, each round.
+    let mut cpu: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     for round in 0..options.rounds {
         for &size in &options.sizes {
-            let batches =
-                Generator::new(options.conversations, options.prefill).batches(size, options.warmup + options.batches);
+            let batches = Generator::new(options.conversations, options.prefill, options.random_ids)
+                .batches(size, options.warmup + options.batches);
             let events = size * options.batches;
             let count = options.variants.len();
             for k in 0..count {
@@ -219,54 +243,86 @@ async fn main() {
                 // one open for another 250 ms.
                 let run_path = scratch.path().join(format!("run-{round}-{size}-{}.db", variant.name()));
                 fresh_copy(&templates.join(variant.template()), &run_path);
+                let cpu_before = process_cpu_ms();
                 let mut times = run(variant, &run_path, &batches).await;
+                let cpu_used = process_cpu_ms() - cpu_before;
                 times.drain(..options.warmup);
                 remove_database(&run_path);
                 let total: Duration = times.iter().sum();
                 let rate = events as f64 / total.as_secs_f64();
+                // Warm-up batches, opening and closing included: CPU time is
+                // counted for the process, not per batch.
+                let cpu_per_1000 = cpu_used / ((options.warmup + options.batches) * size) as f64 * 1000.0;
                 println!(
-                    "round {round} batch {size:5} {:18} {rate:10.0} events/s",
+                    "round {round} batch {size:5} {:18} {rate:10.0} events/s {cpu_per_1000:8.1} CPU ms/1000 events",
                     variant.name()
                 );
+                cpu.entry((index, size)).or_default().push(cpu_per_1000);
                 rates.entry((index, size)).or_default().push(rate);
                 commits.entry((index, size)).or_default().extend(times);
             }
         }
     }
     println!();
-    println!("variant              batch   events/s (median)   each round                  commit p50 ms   p99 ms");
+    println!(
+        "variant              batch   events/s (median)   each round                  commit p50 ms   p99 ms   CPU ms/1000 events (median)"
+    );
     for ((index, size), mut each) in rates {
         let shown: Vec<String> = each.iter().map(|r| format!("{r:.0}")).collect();
         each.sort_by(f64::total_cmp);
         let mut times = commits.remove(&(index, size)).unwrap();
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mut cpu_each = cpu.remove(&(index, size)).unwrap();
+        cpu_each.sort_by(f64::total_cmp);
         println!(
-            "{:18}   {size:5}   {:17.0}   {:26}   {:13.2}   {:6.2}",
+            "{:18}   {size:5}   {:17.0}   {:26}   {:13.2}   {:6.2}   {:8.1}",
             options.variants[index].name(),
             each[each.len() / 2],
             shown.join(" "),
             ms(times[times.len() / 2]),
             ms(times[(times.len() * 99 / 100).min(times.len() - 1)]),
+            cpu_each[cpu_each.len() / 2],
         );
     }
+}
+
+/// User and system CPU time of the whole process so far, in milliseconds (Linux:
+/// `/proc/self/stat`, in clock ticks of 10 ms).
+fn process_cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are the 14th and 15th fields; `fields` starts at the 3rd.
+    (ticks(11) + ticks(12)) * 10.0
 }
 
 /// `template.db`: the store's schema and `conversations` conversations, each with
 /// one message (as `append_bench` starts) and `prefill` more. `template-intkey.db`:
 /// the same with the events keyed by their conversation's integer `row_id`.
-async fn prepare(dir: &Path, conversations: usize, prefill: u64) {
+async fn prepare(dir: &Path, conversations: usize, prefill: u64, random_ids: bool) {
     let path = dir.join("template.db");
     let _ = std::fs::remove_file(&path);
     let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     for chunk in 0..conversations.div_ceil(500) {
         let mut batch = Vec::new();
         for n in chunk * 500..((chunk + 1) * 500).min(conversations) {
-            batch.extend(visitor_with_message(n, 1_000, "hello"));
+            let (v, c) = (format!("visitor-{n}"), conversation_id(n, random_ids));
+            batch.extend([
+                visitor(&v, 1_000),
+                conversation(&c, &v, 1_000),
+                visitor_says(&c, 1, 1_000, "hello"),
+            ]);
         }
         store.apply(&batch).await.unwrap();
     }
-    let mut generator = Generator::new(conversations, 0);
+    let mut generator = Generator::new(conversations, 0, random_ids);
     let mut left = conversations * prefill as usize;
     while left > 0 {
         let size = left.min(4096);
@@ -339,10 +395,31 @@ fn remove_database(path: &Path) {
     }
 }
 
+/// The id of conversation `n`: `conv-N`, or (`random`) 22 characters of base64url
+/// made of 128 bits that look random, like the hub's ids.
+fn conversation_id(n: usize, random: bool) -> String {
+    if !random {
+        return format!("conv-{n}");
+    }
+    // splitmix64, twice.
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let bits = (u128::from(mix(n as u64)) << 64) | u128::from(mix(!(n as u64)));
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..22)
+        .map(|i| ALPHABET[((bits >> (i * 6)) & 63) as usize] as char)
+        .collect()
+}
+
 /// Messages as `append_bench` makes them: spread over the conversations in an
 /// interleaved order that visits each once per `conversations` messages (7919 is
 /// a prime), an activity move with every 16th message of a conversation.
 struct Generator {
+    ids: Vec<String>,
     conversations: usize,
     next_seq: Vec<u64>,
     turn: usize,
@@ -351,8 +428,9 @@ struct Generator {
 
 impl Generator {
     /// For conversations that each hold `1 + stored` events.
-    fn new(conversations: usize, stored: u64) -> Generator {
+    fn new(conversations: usize, stored: u64, random_ids: bool) -> Generator {
         Generator {
+            ids: (0..conversations).map(|n| conversation_id(n, random_ids)).collect(),
             conversations,
             next_seq: vec![2 + stored; conversations],
             turn: 0,
@@ -369,7 +447,7 @@ impl Generator {
         for _ in 0..size {
             let n = self.turn % self.conversations;
             self.turn = self.turn.wrapping_add(7919);
-            let c = format!("conv-{n}");
+            let c = self.ids[n].clone();
             let seq = self.next_seq[n];
             self.next_seq[n] += 1;
             self.at += 1;
