@@ -11,6 +11,8 @@
 //! - `sqlx-sqlite`: the same statements (multi-row, the gap check inside the
 //!   inserts, the whole batch in one text) on a native `sqlx::SqliteConnection`,
 //!   built with `QueryBuilder::push_values`.
+//! - `sqlx-sqlite-intkey`: `sqlx-sqlite` on the integer-keyed schema of
+//!   `rusqlite-intkey` (below): the store's statements with only the key changed.
 //! - `sqlx-any-rowwise`: sqlx `Any`, as the store, but with single-row statements:
 //!   one text of N single-row `INSERT`s per chunk of the batch (chunks as the
 //!   store's, so that the texts come in few shapes and stay prepared), one trip to
@@ -93,6 +95,7 @@ const INSERT_EVENTS: &str =
 enum Variant {
     Store,
     SqlxSqlite,
+    SqlxSqliteIntkey,
     SqlxAnyRowwise,
     RusqliteMultirow,
     RusqliteRowwise,
@@ -101,9 +104,10 @@ enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 7] = [
+    const ALL: [Variant; 8] = [
         Variant::Store,
         Variant::SqlxSqlite,
+        Variant::SqlxSqliteIntkey,
         Variant::SqlxAnyRowwise,
         Variant::RusqliteMultirow,
         Variant::RusqliteRowwise,
@@ -115,6 +119,7 @@ impl Variant {
         match self {
             Variant::Store => "store",
             Variant::SqlxSqlite => "sqlx-sqlite",
+            Variant::SqlxSqliteIntkey => "sqlx-sqlite-intkey",
             Variant::SqlxAnyRowwise => "sqlx-any-rowwise",
             Variant::RusqliteMultirow => "rusqlite-multirow",
             Variant::RusqliteRowwise => "rusqlite-rowwise",
@@ -132,7 +137,7 @@ impl Variant {
 
     fn template(self) -> &'static str {
         match self {
-            Variant::RusqliteIntkey => "template-intkey.db",
+            Variant::RusqliteIntkey | Variant::SqlxSqliteIntkey => "template-intkey.db",
             _ => "template.db",
         }
     }
@@ -480,8 +485,13 @@ async fn run(variant: Variant, path: &Path, batches: &[Vec<Persist>]) -> Vec<Dur
             store.close().await;
             times
         }
-        Variant::SqlxSqlite => {
+        Variant::SqlxSqlite | Variant::SqlxSqliteIntkey => {
             let checkpointer = Checkpointer::start(path);
+            let row_ids = if variant == Variant::SqlxSqliteIntkey {
+                Some(conversation_row_ids(&rusqlite::Connection::open(path).unwrap()))
+            } else {
+                None
+            };
             let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
                 .await
                 .unwrap();
@@ -491,7 +501,7 @@ async fn run(variant: Variant, path: &Path, batches: &[Vec<Persist>]) -> Vec<Dur
             let mut times = Vec::with_capacity(batches.len());
             for batch in batches {
                 let t = Instant::now();
-                apply_sqlx_sqlite(&mut conn, batch).await.unwrap();
+                apply_sqlx_sqlite(&mut conn, batch, row_ids.as_ref()).await.unwrap();
                 times.push(t.elapsed());
             }
             conn.close().await.unwrap();
@@ -741,8 +751,19 @@ const ACTIVITY_UPDATE: &str = "UPDATE conversations SET last_activity_at = \
 
 // ---- (a) the same statements on sqlx's native SQLite driver ----
 
-async fn apply_sqlx_sqlite(conn: &mut SqliteConnection, ops: &[Persist]) -> Result<(), Error> {
+/// With `row_ids`, the events table is keyed by the conversation's integer
+/// `row_id` (the intkey template) and the map gives it.
+async fn apply_sqlx_sqlite(
+    conn: &mut SqliteConnection,
+    ops: &[Persist],
+    row_ids: Option<&HashMap<String, i64>>,
+) -> Result<(), Error> {
     let plan = plan(ops)?;
+    if let Some(ids) = row_ids {
+        if let Some(row) = plan.rows.iter().find(|row| !ids.contains_key(row.conversation)) {
+            return Err(format!("unknown conversation {}", row.conversation).into());
+        }
+    }
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("");
     let mut given = Vec::new();
@@ -750,8 +771,11 @@ async fn apply_sqlx_sqlite(conn: &mut SqliteConnection, ops: &[Persist]) -> Resu
         query.push(INSERT_EVENTS);
         query.push(" SELECT column1, column2, column3, column4, column5, column6, column7, column8 FROM (");
         query.push_values(chunk, |mut values, row| {
+            match row_ids {
+                Some(ids) => values.push_bind(ids[row.conversation]),
+                None => values.push_bind(row.conversation),
+            };
             values
-                .push_bind(row.conversation)
                 .push_bind(row.seq)
                 .push_bind(row.at)
                 .push_bind(row.kind.as_str())
