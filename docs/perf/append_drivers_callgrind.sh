@@ -23,6 +23,8 @@ LONG=${LONG:-16}
 CONVERSATIONS=${CONVERSATIONS:-10000}
 # short: conv-N, as append_bench; random: 22-character ids, as the hub makes them.
 IDS=${IDS:-short}
+# More options for every run, e.g. "--move-rows 128".
+ARGS=${ARGS:-}
 VARIANTS=${VARIANTS:-store sqlx-sqlite sqlx-any-rowwise rusqlite-multirow rusqlite-rowwise rusqlite-intkey generate-only}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
@@ -33,7 +35,7 @@ if [ -z "${REPORT_ONLY:-}" ]; then
             valgrind --tool=callgrind --separate-threads=yes \
                 --callgrind-out-file="$OUT/$variant.$batches" \
                 "$BIN" --from "$OUT/db" --variants "$variant" --sizes "$SIZE" --batches "$batches" \
-                --rounds 1 --warmup 0 --conversations "$CONVERSATIONS" --ids "$IDS" >"$OUT/$variant.$batches.log" 2>&1
+                --rounds 1 --warmup 0 --conversations "$CONVERSATIONS" --ids "$IDS" $ARGS >"$OUT/$variant.$batches.log" 2>&1
         done
     done
 fi

@@ -88,6 +88,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Rows in one multi-row statement, as the store (write.rs).
 const MAX_ROWS_PER_STATEMENT: usize = 256;
 
+/// Most activity moves in one multi-row `UPDATE` (`--move-rows`; the store's 256
+/// by default). SQLite 3.46 plans the `UPDATE … FROM (VALUES …)` of 256 rows as a
+/// scan of every conversation (a covering index) with an automatic index on the
+/// values, and up to 128 rows as one seek per row.
+static MOVE_ROWS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
 const INSERT_EVENTS: &str =
     "INSERT INTO events (conversation_id, seq, at, kind, from_role, client_id, search_text, data)";
 
@@ -184,6 +190,7 @@ fn options() -> Options {
             "--rounds" => options.rounds = value.parse().unwrap(),
             "--variants" => options.variants = value.split(',').map(Variant::parse).collect(),
             "--prefill" => options.prefill = value.parse().unwrap(),
+            "--move-rows" => MOVE_ROWS.set(value.parse().unwrap()).unwrap(),
             "--ids" => {
                 options.random_ids = match value.as_str() {
                     "short" => false,
@@ -727,11 +734,20 @@ fn event_columns(kind: &EventKind) -> Result<Columns<'_>, Error> {
 }
 
 /// `statement_chunks` of write.rs: statements of 256 rows, the rest in powers of two.
-fn statement_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+fn statement_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    chunks_of(items, MAX_ROWS_PER_STATEMENT)
+}
+
+/// The same for the activity moves, in statements of at most `--move-rows`.
+fn move_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    chunks_of(items, *MOVE_ROWS.get().unwrap_or(&MAX_ROWS_PER_STATEMENT))
+}
+
+fn chunks_of<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
     let mut chunks = Vec::new();
     while !items.is_empty() {
-        let size = if items.len() >= MAX_ROWS_PER_STATEMENT {
-            MAX_ROWS_PER_STATEMENT
+        let size = if items.len() >= max {
+            max
         } else {
             1 << items.len().ilog2()
         };
@@ -789,7 +805,7 @@ async fn apply_sqlx_sqlite(
         query.push(";\n");
         given.push(chunk.len() as u64);
     }
-    for chunk in statement_chunks(&plan.moves) {
+    for chunk in move_chunks(&plan.moves) {
         query.push(ACTIVITY_UPDATE);
         query.push_values(chunk, |mut values, (conversation, at)| {
             values
@@ -860,7 +876,7 @@ async fn apply_any_rowwise(conn: &mut sqlx::AnyConnection, ops: &[Persist]) -> R
             return Err("an event does not follow its conversation's last stored event".into());
         }
     }
-    for chunk in statement_chunks(&plan.moves) {
+    for chunk in move_chunks(&plan.moves) {
         let sql = ROW_ACTIVITY.repeat(chunk.len());
         let mut query = sqlx::query(&sql);
         for (conversation, at) in chunk {
@@ -916,7 +932,7 @@ fn apply_rusqlite_multirow(conn: &mut rusqlite::Connection, ops: &[Persist]) -> 
             return Err("an event does not follow its conversation's last stored event".into());
         }
     }
-    for chunk in statement_chunks(&plan.moves) {
+    for chunk in move_chunks(&plan.moves) {
         let mut statement = tx.prepare_cached(&multirow_activity_sql(chunk.len()))?;
         let mut at = 1;
         for (conversation, moved) in chunk {
