@@ -57,14 +57,28 @@ impl Store {
 /// `$N`, and its driver does no such search.
 const MAX_ROWS_PER_STATEMENT: usize = 256;
 
+/// Most activity moves in one SQLite `UPDATE … FROM (VALUES …)`. SQLite (3.46)
+/// plans that statement as one seek per value up to 128 rows, but at 256 as a scan
+/// of every conversation (through a covering index) with an automatic index on the
+/// values: a cost that grows with all conversations ever stored. Measured with
+/// `examples/append_drivers_bench.rs` (10,000 conversations, batches of 1,024, half
+/// of them carrying a move per event): 129,000 instructions per event at 256,
+/// about 80,000 at 128.
+const MAX_SQLITE_MOVES_PER_STATEMENT: usize = 128;
+
 /// Splits `items` into statements of [`MAX_ROWS_PER_STATEMENT`] rows, and the rest
 /// into pieces whose sizes are powers of two: the statements of a batch then come
 /// in at most nine shapes, which the prepared-statement cache keeps.
-fn statement_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+fn statement_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    chunks_of(items, MAX_ROWS_PER_STATEMENT)
+}
+
+/// [`statement_chunks`] with at most `max` rows (a power of two) a statement.
+fn chunks_of<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
     let mut chunks = Vec::new();
     while !items.is_empty() {
-        let size = if items.len() >= MAX_ROWS_PER_STATEMENT {
-            MAX_ROWS_PER_STATEMENT
+        let size = if items.len() >= max {
+            max
         } else {
             1 << items.len().ilog2()
         };
@@ -268,7 +282,7 @@ async fn append_events_sqlite(
         );
         statements.push((Writes::Events, chunk.len()));
     }
-    let move_chunks = statement_chunks(moves);
+    let move_chunks = chunks_of(moves, MAX_SQLITE_MOVES_PER_STATEMENT);
     for chunk in &move_chunks {
         push_activity_update(&mut sql, Backend::Sqlite, chunk.len());
         sql.push_str(";\n");
