@@ -147,6 +147,22 @@ test("a signed identity names the visitor to agents; the page opens, hides and l
   await agent.goto(stack.base + "/console#/history");
   const row = agent.locator("[data-testid=history-item]").first();
   await waitFor(async () => /Ada Lovelace/.test((await row.textContent()) || ""), "name in history");
+
+  // Ada again, from another browser (her phone, say): the details list the
+  // conversation she had from the first one, found by her user id.
+  const phone = await stack.page("ada-elsewhere");
+  await phone.goto(site + "/?as=ada");
+  await phone.locator("[data-testid=launcher]").click();
+  await visitorSend(phone, "Me again, from another device");
+  await waitForWidgetTexts(phone, ["Me again, from another device"]);
+  await agent.goto(stack.base + "/console#/inbox");
+  await acceptByPreview(agent, "Me again, from another device");
+  const panel = agent.locator("[data-testid=details]");
+  if (!(await panel.isVisible())) await agent.locator("[data-testid=details-toggle]").click();
+  const earlier = panel.locator("[data-testid=details-earlier-item]");
+  await waitFor(async () => (await earlier.count()) === 1, "one earlier conversation listed");
+  assert.match((await earlier.textContent()) || "", /closed/);
+  assert.match((await earlier.getAttribute("href")) || "", /^#\/history\//, "a link to it in History");
   assertNoProblems(stack);
 });
 

@@ -227,7 +227,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         return Ok(());
     }
     run(&root, "cargo", &["build", "--locked", "-p", "sightline"], &[])?;
-    let bin = root.join("target/debug/sightline");
+    let bin = target_dir(&root).join("debug/sightline");
     let chromium = chromium.map(|p| p.display().to_string()).unwrap_or_default();
     let firefox = firefox.map(|p| p.display().to_string()).unwrap_or_default();
     let envs = [
@@ -299,10 +299,7 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
         ],
         &[],
     )?;
-    // Cargo resolves a relative CARGO_TARGET_DIR against the directory it runs in.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| root.join(dir))
-        .unwrap_or_else(|| root.join("target"));
+    let target = target_dir(&root);
     let args: Vec<String> = args.iter().filter(|a| *a != "--").cloned().collect();
     let mut bench_args = Vec::new();
     if !args
@@ -717,4 +714,12 @@ mod tests {
             "web/src/protocol.gen.ts is stale: run `cargo xtask codegen` and commit it"
         );
     }
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (a relative one is
+/// resolved against the directory cargo runs in, the root), else `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"))
 }

@@ -417,4 +417,25 @@ mod tests {
         );
         assert!(recent.iter().any(|e| e.origin == "https://new-site.example"));
     }
+
+    #[test]
+    fn a_site_first_refused_in_a_flood_is_still_logged_once_later() {
+        let refused = RefusedOrigins::default();
+        // A flood uses up the minute's warnings.
+        for n in 0..WARNINGS_PER_MINUTE {
+            assert!(refused.record(&format!("https://fake{n}.example"), ONE, 1_000));
+        }
+        assert!(
+            !refused.record("https://shop.example", address(1), 2_000),
+            "no room this minute"
+        );
+        assert!(!refused.record("https://shop.example", address(2), 3_000), "still none");
+        // The next minute, its next refusal is logged, and only that one.
+        assert!(refused.record("https://shop.example", address(3), 61_000));
+        assert!(!refused.record("https://shop.example", address(4), 62_000));
+        assert!(
+            !refused.record("https://fake0.example", ONE, 63_000),
+            "those logged are not again"
+        );
+    }
 }

@@ -17,31 +17,33 @@ function Row({ label, value, testid }: { label: string; value: string; testid: s
   );
 }
 
-// Earlier conversations, fetched once per conversation shown (the panel is
-// rebuilt whenever the visitor moves).
+// Earlier conversations, fetched once per conversation shown and identity it
+// carries (the panel is rebuilt whenever the visitor moves; an identify that
+// comes later links the same user's conversations from other browsers).
 const earlierCache = new Map<string, Promise<ConversationPage>>();
-function earlierOf(id: string): Promise<ConversationPage> {
-  let found = earlierCache.get(id);
+function earlierOf(id: string, identity: string): Promise<ConversationPage> {
+  const key = `${id}\n${identity}`;
+  let found = earlierCache.get(key);
   if (!found) {
     found = api.conversations({ visitorOf: id, limit: 20 });
-    found.catch(() => earlierCache.delete(id));
-    earlierCache.set(id, found);
+    found.catch(() => earlierCache.delete(key));
+    earlierCache.set(key, found);
     if (earlierCache.size > 50) earlierCache.delete(earlierCache.keys().next().value as string);
   }
   return found;
 }
 
 /** The visitor's earlier conversations, as links to History; they fill in once fetched. */
-function Earlier({ id, now }: { id: string; now: number }) {
+function Earlier({ id, identity, now }: { id: string; identity: string; now: number }) {
   const [page, setPage] = useState<ConversationPage | "failed" | null>(null);
   useEffect(() => {
     let live = true;
-    earlierOf(id).then(
+    earlierOf(id, identity).then(
       (p) => live && setPage(p),
       () => live && setPage("failed"),
     );
     return () => void (live = false);
-  }, [id]);
+  }, [id, identity]);
   const others = page && page !== "failed" ? page.conversations.filter((c) => c.id !== id) : [];
   return (
     <ul class="details-earlier" data-testid="details-earlier">
@@ -85,7 +87,7 @@ export function VisitorDetails({ sum, now }: { sum: ConversationSummary; now: nu
         {sum.visitor_email ? <Row label="E-mail" value={sum.visitor_email} testid="details-email" /> : null}
       </dl>
       <h3>Earlier conversations</h3>
-      <Earlier id={sum.id} now={now} />
+      <Earlier id={sum.id} identity={sum.visitor_identity?.id ?? ""} now={now} />
     </aside>
   );
 }
