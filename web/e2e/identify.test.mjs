@@ -39,6 +39,7 @@ const USERS = {
   ada: { ...ADA, signature: sign(ADA) },
   // Mallory copies Ada's id into the call, without Ada's signature.
   mallory: { ...ADA, signature: sign(MALLORY) },
+  grace: { id: "user-7", name: "Grace Hopper", email: "grace@example.com", signature: sign({ id: "user-7", name: "Grace Hopper", email: "grace@example.com" }) },
   // Mallory keeps her own id and her own valid signature, but shows Ada's name and address.
   renamed: { ...MALLORY, name: ADA.name, email: ADA.email, signature: sign(MALLORY) },
 };
@@ -163,6 +164,39 @@ test("a signed identity names the visitor to agents; the page opens, hides and l
   await waitFor(async () => (await earlier.count()) === 1, "one earlier conversation listed");
   assert.match((await earlier.textContent()) || "", /closed/);
   assert.match((await earlier.getAttribute("href")) || "", /^#\/history\//, "a link to it in History");
+  assertNoProblems(stack);
+});
+
+test("a shared browser: the next user never sees the chat of the one before, with or without reset()", { timeout: 120000 }, async () => {
+  const agent = await stack.page("agent");
+  await login(agent, stack.base, "admin", stack.server.adminPassword);
+  // One browser (one context, one localStorage): Ada chats, logs out without
+  // reset(), and Grace logs in on the same site.
+  const shared = await stack.page("shared computer");
+  await shared.goto(site + "/?as=ada");
+  await shared.locator("[data-testid=launcher]").click();
+  await visitorSend(shared, "Ada's private question");
+  await waitForWidgetTexts(shared, ["Ada's private question"]);
+  await waitFor(async () => (await heard(shared, "identified")).length === 1, "Ada identified");
+  await shared.goto(site + "/?as=grace");
+  // (The panel may come back open, as it was: open() leaves it so.)
+  await shared.evaluate(() => /** @type {any} */ (window).Sightline.open());
+  await waitFor(async () => (await heard(shared, "identified")).some((i) => i.id === "user-7"), "Grace identified");
+  await visitorSend(shared, "Grace here");
+  // Only Grace's words in the widget, and a conversation of her own at the agent's.
+  await waitForWidgetTexts(shared, ["Grace here"]);
+  const grace = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: "Grace here" });
+  await waitFor(async () => (await grace.locator("[data-testid=queue-name]").textContent()) === "Grace Hopper", "Grace's own conversation");
+  const ada = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: "Ada's private question" });
+  assert.equal(await ada.locator("[data-testid=queue-name]").textContent(), "Ada Lovelace", "Ada's stays hers");
+
+  // Sightline.reset() on logout: the next visitor starts anonymous and empty.
+  await shared.evaluate(() => /** @type {any} */ (window).Sightline.reset());
+  await visitorSend(shared, "Someone new");
+  await waitForWidgetTexts(shared, ["Someone new"]);
+  const anon = agent.locator("[data-testid=queue-waiting] [data-testid=queue-item]", { hasText: "Someone new" });
+  await waitFor(async () => /^Visitor \d{4}$/.test((await anon.locator("[data-testid=queue-name]").textContent()) || ""), "an anonymous new visitor");
+  assert.equal(await grace.locator("[data-testid=queue-name]").textContent(), "Grace Hopper");
   assertNoProblems(stack);
 });
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ConversationSummary, Event } from "../src/protocol.gen";
-import { TOKEN_KEY, VisitorSession } from "../src/lib/visitor-session";
+import { IDENTITY_KEY, TOKEN_KEY, VisitorSession } from "../src/lib/visitor-session";
 import { FakeClock, MemoryStore, SocketPool } from "./helpers";
 
 function summary(id: string, status: ConversationSummary["status"] = "waiting"): ConversationSummary {
@@ -386,4 +386,55 @@ test("a page change without a load is said on a welcomed socket; one between hel
   assert.equal((pool.current.messages()[0].page as { url: string }).url, "https://shop.example/app/offline");
   welcome();
   assert.deepEqual(said(), [], "the hello said it already");
+});
+
+test("another user identified on this browser starts afresh: no token, no transcript of the one before", () => {
+  const { clock, pool, storage, session } = setup();
+  storage.set(TOKEN_KEY, "ada-token");
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "ada-token", conversation: summary("c1", "active") });
+  // An anonymous visitor who logs in keeps their chat.
+  session.identify("user-42", "Ada", null, "sig-ada");
+  assert.equal(storage.get(TOKEN_KEY), "ada-token");
+  assert.equal(storage.get(IDENTITY_KEY), "user-42");
+  pool.current.receive({ type: "event", conversation: "c1", event: message(1, "a1", "my account number is 123") });
+  assert.equal(session.transcript.getEvents().length, 1);
+
+  // Ada logged out without Sightline.reset(); Grace logs in on the same browser.
+  session.identify("user-7", "Grace", null, "sig-grace");
+  assert.equal(storage.get(TOKEN_KEY), null, "Ada's visitor token is forgotten");
+  assert.equal(storage.get(IDENTITY_KEY), "user-7");
+  assert.equal(session.transcript.getEvents().length, 0, "Grace does not see Ada's chat");
+  // A late event of Ada's conversation is not shown either.
+  pool.current.receive({ type: "event", conversation: "c1", event: message(2, "a2", "and my PIN") });
+  assert.equal(session.transcript.getEvents().length, 0);
+  // A new socket says no token: the server makes Grace a new visitor.
+  clock.advance(60_000);
+  pool.current.open();
+  assert.equal(pool.current.messages()[0].token, null);
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "grace-token", conversation: null });
+  assert.deepEqual(pool.current.last(), { type: "identify", id: "user-7", name: "Grace", email: null, signature: "sig-grace", ref: "identify" });
+  assert.equal(storage.get(TOKEN_KEY), "grace-token");
+});
+
+test("reset() (the site's logout) forgets the visitor and the identity", () => {
+  const { clock, pool, storage, session } = setup();
+  session.start();
+  pool.current.open();
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t1", conversation: summary("c1", "active") });
+  session.identify("user-42", "Ada", null, "sig");
+  pool.current.receive({ type: "event", conversation: "c1", event: message(1, "a1", "hello") });
+  session.reset();
+  assert.equal(storage.get(TOKEN_KEY), null);
+  assert.equal(storage.get(IDENTITY_KEY), null);
+  assert.equal(session.transcript.getEvents().length, 0);
+  clock.advance(60_000);
+  pool.current.open();
+  assert.equal(pool.current.messages()[0].token, null);
+  pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "t2", conversation: null });
+  assert.ok(!pool.current.messages().some((m) => m.type === "identify"), "anonymous until the page identifies again");
+  // The next user's identify is no other user's: nothing more is forgotten.
+  session.identify("user-9", null, null, "sig9");
+  assert.equal(storage.get(TOKEN_KEY), "t2");
 });

@@ -25,7 +25,8 @@ export interface Timers {
   random(): number;
 }
 
-const realTimers: Timers = {
+/** The browser's (or Node's) own timers and randomness: the default wherever `Timers` are taken. */
+export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
   random: () => Math.random(),

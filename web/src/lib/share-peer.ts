@@ -8,7 +8,7 @@
 // the state says "lost" (tries go on, slower).
 
 import type { Role, ShareLimits, ShareMode, ShareSetup, Signal } from "../protocol.gen";
-import { backoffDelay, type Timers } from "./connection";
+import { backoffDelay, realTimers, type Timers } from "./connection";
 import { routeOf, shareFigures, type Route, type ShareFigures, type StatsSample } from "./share-stats";
 
 export type PeerState = "connecting" | "direct" | "relayed" | "reconnecting" | "lost" | "closed";
@@ -76,12 +76,6 @@ export interface PeerDeps {
 
 /** Most bytes of one ink message. */
 export const MAX_INK_MESSAGE_BYTES = 16 * 1024;
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
 
 export class SharePeer {
   pc: RTCPeerConnection | null = null;

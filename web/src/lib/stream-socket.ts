@@ -7,7 +7,7 @@
 // the stream is over and nothing reconnects.
 
 import type { StreamControl } from "../protocol.gen";
-import type { Timers } from "./connection";
+import { realTimers, type Timers } from "./connection";
 
 export interface BinarySocketLike {
   readonly readyState: number;
@@ -42,12 +42,6 @@ const OPEN = 1;
 export const REVOKED = 4403;
 /** The relay's close code for a stream that has sent all it may in its life. */
 export const SPENT = 4413;
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
 
 export class StreamSocket {
   private socket: BinarySocketLike | null = null;

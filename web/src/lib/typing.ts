@@ -1,12 +1,6 @@
 // Typing notifications: throttled sending and self-expiring display. No DOM.
 
-import type { Timers } from "./connection";
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  random: () => Math.random(),
-};
+import { realTimers, type Timers } from "./connection";
 
 /**
  * Turns keystrokes into `typing` messages: `true` on the first keystroke and again

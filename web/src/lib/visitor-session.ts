@@ -21,8 +21,10 @@ import { Transcript, type OutboxItem } from "./transcript";
 import { TypingIndicator, TypingSender } from "./typing";
 
 export const TOKEN_KEY = "sightline.visitor_token";
+/** The user id this browser's visitor was last identified as (`Sightline.identify`). */
+export const IDENTITY_KEY = "sightline.identity";
 
-/** A string store such as localStorage; failures are swallowed by the caller. */
+/** A string store such as localStorage; it never throws (blocked storage is its own affair: the widget's falls back to memory). */
 export interface KeyValueStore {
   get(key: string): string | null;
   set(key: string, value: string): void;
@@ -168,7 +170,7 @@ export class VisitorSession {
 
   /** The visitor's credential (for the screen-sharing pop-up on the server's origin). */
   get token(): string | null {
-    return this.readToken();
+    return this.opts.storage.get(TOKEN_KEY);
   }
 
   private changed(): void {
@@ -176,7 +178,7 @@ export class VisitorSession {
   }
 
   get hasToken(): boolean {
-    return !!this.readToken();
+    return !!this.token;
   }
 
   get started(): boolean {
@@ -245,8 +247,27 @@ export class VisitorSession {
    * `identified`, or an error whose `ref` is {@link IDENTIFY_REF}).
    */
   identify(id: string, name: string | null, email: string | null, signature: string): void {
+    // Another user on this browser (the last one logged out without reset()):
+    // they start afresh and never see the other's chat.
+    const store = this.opts.storage;
+    const before = store.get(IDENTITY_KEY);
+    if (before && before !== id) this.reset();
+    store.set(IDENTITY_KEY, id);
     this.identity = { type: "identify", id, name, email, signature };
     this.sendIdentity();
+  }
+
+  /**
+   * Forget this browser's visitor (`Sightline.reset()`, when the host site's user
+   * logs out): a new anonymous visitor with an empty chat, on a new socket.
+   */
+  reset(): void {
+    this.opts.storage.remove(TOKEN_KEY);
+    this.opts.storage.remove(IDENTITY_KEY);
+    this.identity = this.summary = null;
+    // The transcript empties (and says so); the old conversation's late events are ignored.
+    this.switchTo(null);
+    this.conn.restart();
   }
 
   private sendIdentity(): void {
@@ -304,13 +325,6 @@ export class VisitorSession {
     this.conn.send({ type: "send", conversation: null, client_id: item.clientId, body: item.body });
   }
 
-  private readToken(): string | null {
-    try {
-      return this.opts.storage.get(TOKEN_KEY);
-    } catch {
-      return null;
-    }
-  }
 
   private hello(): ClientMessage {
     this.welcomed = this.pageUnsaid = false;
@@ -318,7 +332,7 @@ export class VisitorSession {
     return {
       type: "visitor_hello",
       protocol: PROTOCOL_VERSION,
-      token: this.readToken(),
+      token: this.token,
       after_seq: this.helloAfterSeq,
       page: this.opts.page(),
       device: this.opts.device?.(),
@@ -369,13 +383,7 @@ export class VisitorSession {
         break;
       }
       case "visitor_welcome": {
-        if (msg.token && msg.token !== this.readToken()) {
-          try {
-            this.opts.storage.set(TOKEN_KEY, msg.token);
-          } catch {
-            // Storage blocked: the conversation lasts as long as the page.
-          }
-        }
+        if (msg.token && msg.token !== this.token) this.opts.storage.set(TOKEN_KEY, msg.token);
         this.summary = msg.conversation;
         this.available = msg.agents_available;
         this.privateSelectors = msg.private_selectors;

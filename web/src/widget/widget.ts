@@ -39,38 +39,24 @@ const COUNTER_FROM = MAX_TEXT_CHARS - 400;
 const GROUP_MS = 5 * 60 * 1000;
 
 function storage(kind: "localStorage" | "sessionStorage"): KeyValueStore {
-  // Where storage is blocked (e.g. a third-party frame), values live as long as the page.
+  // Where storage is blocked (e.g. a third-party frame) or full, values live as long as the page.
   const mem = new Map<string, string>();
-  const get = (): Storage | null => {
+  const on = <T>(fn: (s: Storage) => T): T | undefined => {
     try {
-      return window[kind];
+      return fn(window[kind]);
     } catch {
-      return null;
+      return undefined;
     }
   };
   return {
-    get: (k) => {
-      try {
-        return get()?.getItem(k) ?? mem.get(k) ?? null;
-      } catch {
-        return mem.get(k) ?? null;
-      }
-    },
+    get: (k) => on((s) => s.getItem(k)) ?? mem.get(k) ?? null,
     set: (k, v) => {
       mem.set(k, v);
-      try {
-        get()?.setItem(k, v);
-      } catch {
-        /* blocked or full */
-      }
+      on((s) => s.setItem(k, v));
     },
     remove: (k) => {
       mem.delete(k);
-      try {
-        get()?.removeItem(k);
-      } catch {
-        /* blocked */
-      }
+      on((s) => s.removeItem(k));
     },
   };
 }
@@ -637,6 +623,7 @@ export function mountWidget(config: WidgetConfig, t: Strings): void {
   const api: Record<string, (...a: any[]) => unknown> = {
     // The server checks every field (a wrong type is refused like a forged signature).
     identify: (p) => session.identify(p?.id, p?.name ?? null, p?.email ?? null, p?.signature),
+    reset: () => session.reset(),
     open: () => setOpen(true, false),
     close: () => setOpen(false, false),
     hide: () => ((hidden = true), setOpen(false, false)),
