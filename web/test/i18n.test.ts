@@ -8,6 +8,7 @@ import { COBROWSE_STRINGS } from "../src/widget/cobrowse-i18n";
 import { IMAGE_STRINGS } from "../src/widget/images-i18n";
 import { AWAY_STRINGS } from "../src/widget/away-i18n";
 import { LINKS_STRINGS } from "../src/widget/links-i18n";
+import { END_STRINGS } from "../src/widget/end-i18n";
 import { JOIN_STRINGS } from "../src/join/i18n";
 
 const WIDGET: Record<Lang, Strings> = { en, de, fr };
@@ -20,6 +21,7 @@ const TABLES: Record<string, Record<Lang, unknown>> = {
   images: IMAGE_STRINGS,
   away: AWAY_STRINGS,
   links: LINKS_STRINGS,
+  end: END_STRINGS,
   join: JOIN_STRINGS,
 };
 

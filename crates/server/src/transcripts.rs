@@ -15,9 +15,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde::Serialize;
 use sightline_proto::{
-    AgentRef, ConversationId, ConversationSummary, Event, EventKind, InviteRole, MessageBody, Role, MAX_RATING_SCORE,
+    AgentRef, Capability, ConversationId, ConversationSummary, Event, EventKind, GrantState, InviteRole, MessageBody,
+    Role, ScreenshotState, ShareState, MAX_RATING_SCORE,
 };
 
 use crate::api::{Agent, ApiResult, Failure};
@@ -49,27 +49,301 @@ pub fn file_name(conversation: &ConversationSummary, tz: &TimeZone) -> String {
     format!("conversation-{day}.txt")
 }
 
-/// The serde name of a protocol enum value (`screen_share`, `declined`).
-fn name_of(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
+fn agent_name<'a>(agent: Option<&'a AgentRef>, w: &'static VisitorWords) -> &'a str {
+    agent.map(|a| a.display_name.as_str()).unwrap_or(w.the_agent)
 }
 
-fn agent_name(agent: Option<&AgentRef>) -> &str {
-    agent.map(|a| a.display_name.as_str()).unwrap_or("The agent")
+/// A language the visitor's copy is written in (`?lang=` of the visitor's
+/// download, the widget's own language). Anything else is English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    De,
+    Fr,
+}
+
+impl Lang {
+    /// The language a client named; English when missing or unknown.
+    pub fn from_query(name: Option<&str>) -> Lang {
+        match name {
+            Some("de") => Lang::De,
+            Some("fr") => Lang::Fr,
+            _ => Lang::En,
+        }
+    }
+
+    fn words(self) -> &'static VisitorWords {
+        match self {
+            Lang::En => &VisitorWords::EN,
+            Lang::De => &VisitorWords::DE,
+            Lang::Fr => &VisitorWords::FR,
+        }
+    }
+}
+
+/// Every line of the visitor's copy, in one language. `{name}`-style holes are
+/// filled by [`fill`]. The English table is also what the agents' copy uses
+/// for the lines both copies share, so it must stay word for word as it was.
+/// German and French follow the widget's own wording where it has the same sentence.
+pub struct VisitorWords {
+    heading: &'static str,
+    started: &'static str,
+    you: &'static str,
+    the_agent: &'static str,
+    picture: &'static str,
+    joined: &'static str,
+    joined_conversation: &'static str,
+    left: &'static str,
+    you_ended: &'static str,
+    agent_ended: &'static str,
+    handed: &'static str,
+    requeued: &'static str,
+    link_pushed: &'static str,
+    email_left: &'static str,
+    share: &'static str,
+    grant: &'static str,
+    screenshot: &'static str,
+    rated: &'static str,
+    /// Between the rating and its comment (French puts a space before a colon).
+    colon: &'static str,
+    screen_share: &'static str,
+    cobrowse: &'static str,
+    remote_control: &'static str,
+    recording: &'static str,
+    states: States,
+}
+
+/// The names of share, grant and screenshot states.
+struct States {
+    asked: &'static str,
+    invited: &'static str,
+    accepted: &'static str,
+    allowed: &'static str,
+    choosing: &'static str,
+    sharing: &'static str,
+    active: &'static str,
+    declined: &'static str,
+    cancelled: &'static str,
+    failed: &'static str,
+    ended: &'static str,
+    sent: &'static str,
+    withdrawn: &'static str,
+}
+
+impl VisitorWords {
+    pub const EN: VisitorWords = VisitorWords {
+        heading: "Conversation with {company}",
+        started: "Started {time} ({tz})",
+        you: "You",
+        the_agent: "The agent",
+        picture: "[picture, {width}×{height}]",
+        joined: "{name} joined.",
+        joined_conversation: "{name} joined the conversation.",
+        left: "{name} left the conversation.",
+        you_ended: "You ended the conversation.",
+        agent_ended: "{name} ended the conversation.",
+        handed: "{by} handed the conversation to {to}.",
+        requeued: "{by} put the conversation back in the queue.",
+        link_pushed: "{name} sent a link to open: <{url}>",
+        email_left: "You left your e-mail address: {email}",
+        share: "Screen share: {state}.",
+        grant: "{capability}: {state}.",
+        screenshot: "Screenshot request: {state}.",
+        rated: "You rated the conversation {score} of {max} {stars}",
+        colon: ": ",
+        screen_share: "Screen share",
+        cobrowse: "Cobrowse",
+        remote_control: "Remote control",
+        recording: "Recording",
+        states: States {
+            asked: "asked",
+            invited: "invited",
+            accepted: "accepted",
+            allowed: "allowed",
+            choosing: "choosing",
+            sharing: "sharing",
+            active: "active",
+            declined: "declined",
+            cancelled: "cancelled",
+            failed: "failed",
+            ended: "ended",
+            sent: "sent",
+            withdrawn: "withdrawn",
+        },
+    };
+
+    pub const DE: VisitorWords = VisitorWords {
+        heading: "Unterhaltung mit {company}",
+        started: "Begonnen am {time} ({tz})",
+        you: "Sie",
+        the_agent: "Ein Mitarbeiter",
+        picture: "[Bild, {width}×{height}]",
+        joined: "{name} ist der Unterhaltung beigetreten.",
+        joined_conversation: "{name} ist der Unterhaltung beigetreten.",
+        left: "{name} hat die Unterhaltung verlassen.",
+        you_ended: "Sie haben die Unterhaltung beendet.",
+        agent_ended: "{name} hat die Unterhaltung beendet.",
+        handed: "{by} hat die Unterhaltung an {to} übergeben.",
+        requeued: "{by} hat die Unterhaltung zurück in die Warteschlange gestellt.",
+        link_pushed: "{name} hat einen Link zum Öffnen gesendet: <{url}>",
+        email_left: "Sie haben Ihre E-Mail-Adresse hinterlassen: {email}",
+        share: "Bildschirmfreigabe: {state}.",
+        grant: "{capability}: {state}.",
+        screenshot: "Screenshot-Anfrage: {state}.",
+        rated: "Sie haben die Unterhaltung mit {score} von {max} {stars} bewertet",
+        colon: ": ",
+        screen_share: "Bildschirmfreigabe",
+        cobrowse: "Gemeinsames Browsen",
+        remote_control: "Steuerung",
+        recording: "Aufzeichnung",
+        states: States {
+            asked: "angefragt",
+            invited: "angefragt",
+            accepted: "angenommen",
+            allowed: "erlaubt",
+            choosing: "Auswahl läuft",
+            sharing: "läuft",
+            active: "läuft",
+            declined: "abgelehnt",
+            cancelled: "abgebrochen",
+            failed: "fehlgeschlagen",
+            ended: "beendet",
+            sent: "gesendet",
+            withdrawn: "zurückgezogen",
+        },
+    };
+
+    pub const FR: VisitorWords = VisitorWords {
+        heading: "Conversation avec {company}",
+        started: "Commencée le {time} ({tz})",
+        you: "Vous",
+        the_agent: "Un conseiller",
+        picture: "[image, {width}×{height}]",
+        joined: "{name} a rejoint la conversation.",
+        joined_conversation: "{name} a rejoint la conversation.",
+        left: "{name} a quitté la conversation.",
+        you_ended: "Vous avez terminé la conversation.",
+        agent_ended: "{name} a terminé la conversation.",
+        handed: "{by} a confié la conversation à {to}.",
+        requeued: "{by} a remis la conversation dans la file d’attente.",
+        link_pushed: "{name} a envoyé un lien à ouvrir : <{url}>",
+        email_left: "Vous avez laissé votre adresse e-mail : {email}",
+        share: "Partage d’écran : {state}.",
+        grant: "{capability} : {state}.",
+        screenshot: "Demande de capture d’écran : {state}.",
+        rated: "Vous avez noté la conversation {score} sur {max} {stars}",
+        colon: " : ",
+        screen_share: "Partage d’écran",
+        cobrowse: "Co-navigation",
+        remote_control: "Contrôle à distance",
+        recording: "Enregistrement",
+        states: States {
+            asked: "demandé",
+            invited: "demandé",
+            accepted: "accepté",
+            allowed: "autorisé",
+            choosing: "choix en cours",
+            sharing: "en cours",
+            active: "en cours",
+            declined: "refusé",
+            cancelled: "annulé",
+            failed: "échec",
+            ended: "terminé",
+            sent: "envoyé",
+            withdrawn: "retiré",
+        },
+    };
+
+    fn capability(&self, capability: Capability) -> &'static str {
+        match capability {
+            Capability::ScreenShare => self.screen_share,
+            Capability::Cobrowse => self.cobrowse,
+            Capability::RemoteControl => self.remote_control,
+            Capability::Recording => self.recording,
+        }
+    }
+
+    fn share_state(&self, state: ShareState) -> &'static str {
+        let s = &self.states;
+        match state {
+            ShareState::Invited => s.invited,
+            ShareState::Accepted => s.accepted,
+            ShareState::Choosing => s.choosing,
+            ShareState::Sharing => s.sharing,
+            ShareState::Declined => s.declined,
+            ShareState::Cancelled => s.cancelled,
+            ShareState::Failed => s.failed,
+            ShareState::Ended => s.ended,
+        }
+    }
+
+    fn grant_state(&self, state: GrantState) -> &'static str {
+        let s = &self.states;
+        match state {
+            GrantState::Asked => s.asked,
+            GrantState::Allowed => s.allowed,
+            GrantState::Choosing => s.choosing,
+            GrantState::Active => s.active,
+            GrantState::Declined => s.declined,
+            GrantState::Cancelled => s.cancelled,
+            GrantState::Failed => s.failed,
+            GrantState::Ended => s.ended,
+        }
+    }
+
+    fn screenshot_state(&self, state: ScreenshotState) -> &'static str {
+        let s = &self.states;
+        match state {
+            ScreenshotState::Asked => s.asked,
+            ScreenshotState::Sent => s.sent,
+            ScreenshotState::Declined => s.declined,
+            ScreenshotState::Withdrawn => s.withdrawn,
+            ScreenshotState::Ended => s.ended,
+        }
+    }
+}
+
+/// `template` with each `{key}` replaced by its value, in one pass, so a value
+/// (a name, a message) that holds braces is never read as a hole itself.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| {
+            let key = &after[..close];
+            values.iter().find(|(k, _)| *k == key).map(|(_, v)| (close, *v))
+        }) {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The text: a heading, then one line per event (continuation lines of a long
-/// message indented), a new date line when the day changes.
+/// message indented), a new date line when the day changes. The visitor's copy
+/// is in `lang`; the agents' copy is always English.
 pub fn render(
     conversation: &ConversationSummary,
     events: &[Event],
     reader: Reader,
     company: &str,
     tz: &TimeZone,
+    lang: Lang,
 ) -> String {
+    let w = match reader {
+        Reader::Agent => &VisitorWords::EN,
+        Reader::Visitor => lang.words(),
+    };
     let mut out = String::new();
     let zoned = |ms: u64| {
         Timestamp::from_millisecond(ms as i64)
@@ -77,11 +351,14 @@ pub fn render(
             .map(|t| t.to_zoned(tz.clone()))
     };
     let tz_name = tz.iana_name().unwrap_or("UTC");
-    out.push_str(&format!("Conversation with {company}\n"));
+    out.push_str(&fill(w.heading, &[("company", company)]));
+    out.push('\n');
     if let Some(start) = zoned(conversation.created_at) {
-        out.push_str(&format!("Started {} ({tz_name})\n", start.strftime("%Y-%m-%d %H:%M")));
+        let time = start.strftime("%Y-%m-%d %H:%M").to_string();
+        out.push_str(&fill(w.started, &[("time", &time), ("tz", tz_name)]));
+        out.push('\n');
     }
-    let visitor = if reader == Reader::Visitor { "You" } else { "Visitor" };
+    let visitor = if reader == Reader::Visitor { w.you } else { "Visitor" };
     let mut day = String::new();
     for event in events {
         // The visitor's copy is what the visitor may see of each event (the one
@@ -101,7 +378,7 @@ pub fn render(
             EventKind::Message { from, agent, body, .. } => {
                 let who = match from {
                     Role::Visitor => visitor,
-                    Role::Agent => agent_name(agent.as_ref()),
+                    Role::Agent => agent_name(agent.as_ref(), w),
                 };
                 let what = match body {
                     MessageBody::Text { text } => text.clone(),
@@ -109,28 +386,38 @@ pub fn render(
                         Some(title) if !title.is_empty() => format!("{title} <{url}>"),
                         _ => format!("<{url}>"),
                     },
-                    MessageBody::Image { image } => format!("[picture, {}×{}]", image.width, image.height),
+                    MessageBody::Image { image } => fill(
+                        w.picture,
+                        &[
+                            ("width", &image.width.to_string()),
+                            ("height", &image.height.to_string()),
+                        ],
+                    ),
                 };
                 Some(format!("{who}: {what}"))
             }
             EventKind::Started { .. } => None,
             EventKind::AgentJoined { agent } | EventKind::JoinedWithKey { agent } => {
-                Some(format!("{} joined.", agent.display_name))
+                Some(fill(w.joined, &[("name", &agent.display_name)]))
             }
             EventKind::Closed { by, agent } => Some(match by {
-                Role::Visitor if reader == Reader::Visitor => "You ended the conversation.".to_owned(),
+                Role::Visitor if reader == Reader::Visitor => w.you_ended.to_owned(),
                 Role::Visitor => "The visitor ended the conversation.".to_owned(),
-                Role::Agent => format!("{} ended the conversation.", agent_name(agent.as_ref())),
+                Role::Agent => fill(w.agent_ended, &[("name", agent_name(agent.as_ref(), w))]),
             }),
-            EventKind::Share { state, .. } => Some(format!("Screen share: {}.", name_of(state))),
-            EventKind::Grant { capability, state, .. } => {
-                Some(format!("{}: {}.", capitalised(&name_of(capability)), name_of(state)))
-            }
+            EventKind::Share { state, .. } => Some(fill(w.share, &[("state", w.share_state(*state))])),
+            EventKind::Grant { capability, state, .. } => Some(fill(
+                w.grant,
+                &[
+                    ("capability", w.capability(*capability)),
+                    ("state", w.grant_state(*state)),
+                ],
+            )),
             EventKind::PagePushed { agent, url } => {
-                Some(format!("{} sent a link to open: <{url}>", agent.display_name))
+                Some(fill(w.link_pushed, &[("name", &agent.display_name), ("url", url)]))
             }
             EventKind::EmailLeft { email } => Some(match reader {
-                Reader::Visitor => format!("You left your e-mail address: {email}"),
+                Reader::Visitor => fill(w.email_left, &[("email", email)]),
                 Reader::Agent => format!("The visitor left an e-mail address: {email}"),
             }),
             EventKind::PageViewed { page } if reader == Reader::Agent => {
@@ -140,13 +427,13 @@ pub fn render(
                 Some(format!("Note by {} (agents only): {text}", agent.display_name))
             }
             EventKind::Transferred { by, agent, note } => {
-                let to = match agent {
-                    Some(a) => format!("handed the conversation to {}", a.display_name),
-                    None => "put the conversation back in the queue".to_owned(),
+                let moved = match agent {
+                    Some(a) => fill(w.handed, &[("by", &by.display_name), ("to", &a.display_name)]),
+                    None => fill(w.requeued, &[("by", &by.display_name)]),
                 };
                 Some(match (reader, note) {
-                    (Reader::Agent, Some(note)) => format!("{} {to}. Note (agents only): {note}", by.display_name),
-                    _ => format!("{} {to}.", by.display_name),
+                    (Reader::Agent, Some(note)) => format!("{moved} Note (agents only): {note}"),
+                    _ => moved,
                 })
             }
             EventKind::AgentInvited { agent, role, by, note } => {
@@ -155,7 +442,7 @@ pub fn render(
                     InviteRole::Participant => "to take part",
                 };
                 Some(match (reader, note) {
-                    (Reader::Visitor, _) => format!("{} joined the conversation.", agent.display_name),
+                    (Reader::Visitor, _) => fill(w.joined_conversation, &[("name", &agent.display_name)]),
                     (Reader::Agent, Some(note)) => format!(
                         "{} invited {} {how}. Note (agents only): {note}",
                         by.display_name, agent.display_name
@@ -164,7 +451,7 @@ pub fn render(
                 })
             }
             EventKind::AgentLeft { agent, by, .. } => Some(if by.id == agent.id || reader == Reader::Visitor {
-                format!("{} left the conversation.", agent.display_name)
+                fill(w.left, &[("name", &agent.display_name)])
             } else {
                 format!(
                     "{} took {} out of the conversation.",
@@ -183,21 +470,28 @@ pub fn render(
                 .collect::<Vec<_>>()
                 .join(", ")
             )),
-            EventKind::Screenshot { state, .. } => Some(format!("Screenshot request: {}.", name_of(state))),
+            EventKind::Screenshot { state, .. } => Some(fill(w.screenshot, &[("state", w.screenshot_state(*state))])),
             EventKind::Rated { score, comment } => {
                 let stars = format!(
                     "{}{}",
                     "★".repeat(usize::from(*score)),
                     "☆".repeat(usize::from(MAX_RATING_SCORE.saturating_sub(*score)))
                 );
-                let who = if reader == Reader::Visitor {
-                    "You rated"
+                let rated = if reader == Reader::Visitor {
+                    fill(
+                        w.rated,
+                        &[
+                            ("score", &score.to_string()),
+                            ("max", &MAX_RATING_SCORE.to_string()),
+                            ("stars", &stars),
+                        ],
+                    )
                 } else {
-                    "The visitor rated"
+                    format!("The visitor rated the conversation {score} of {MAX_RATING_SCORE} {stars}")
                 };
                 Some(match comment {
-                    Some(comment) => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}: {comment}"),
-                    None => format!("{who} the conversation {score} of {MAX_RATING_SCORE} {stars}."),
+                    Some(comment) => format!("{rated}{}{comment}", w.colon),
+                    None => format!("{rated}."),
                 })
             }
             EventKind::PageViewed { .. }
@@ -225,10 +519,12 @@ pub fn render(
     out
 }
 
-/// `?tz=` of both downloads: the reader's time zone, as the browser names it.
+/// `?tz=` of both downloads: the reader's time zone, as the browser names it;
+/// `?lang=` of the visitor's: the widget's language (`en`, `de`, `fr`).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct TranscriptQuery {
     pub tz: Option<String>,
+    pub lang: Option<String>,
 }
 
 fn attachment(text: String, name: &str) -> Response {
@@ -263,7 +559,7 @@ pub async fn for_agent(
     let conversation = crate::api::readable_conversation(&app, &me, &id).await?;
     let events = app.store.events(&id, 0, None, MAX_EVENTS).await?;
     let tz = time_zone(query.tz.as_deref());
-    let text = render(&conversation, &events, Reader::Agent, company(&app), &tz);
+    let text = render(&conversation, &events, Reader::Agent, company(&app), &tz, Lang::En);
     Ok(attachment(text, &file_name(&conversation, &tz)))
 }
 
@@ -318,22 +614,15 @@ async fn visitor_inner(app: &AppState, ip: IpAddr, headers: &HeaderMap, query: T
         .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no conversation yet"))?;
     let events = app.store.events(&conversation.id, 0, None, MAX_EVENTS).await?;
     let tz = time_zone(query.tz.as_deref());
-    let text = render(&conversation, &events, Reader::Visitor, company(app), &tz);
+    let lang = Lang::from_query(query.lang.as_deref());
+    let text = render(&conversation, &events, Reader::Visitor, company(app), &tz, lang);
     Ok(attachment(text, &file_name(&conversation, &tz)))
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_proto::{AgentId, Capability, GrantState, ImageId, ImageRef, PageInfo};
+    use sightline_proto::{AgentId, ImageId, ImageRef, PageInfo};
 
     fn agent() -> AgentRef {
         AgentRef {
@@ -432,7 +721,7 @@ mod tests {
     #[test]
     fn the_visitor_reads_the_chat_in_their_time_zone_without_agents_only_lines() {
         let tz = time_zone(Some("Europe/Paris"));
-        let text = render(&summary(T), &events(), Reader::Visitor, "Northwind Bank", &tz);
+        let text = render(&summary(T), &events(), Reader::Visitor, "Northwind Bank", &tz, Lang::En);
         assert_eq!(
             text,
             "Conversation with Northwind Bank\n\
@@ -454,7 +743,7 @@ mod tests {
     #[test]
     fn agents_read_everything_in_utc_by_default_and_days_change() {
         let tz = time_zone(None);
-        let text = render(&summary(T), &events(), Reader::Agent, "Northwind Bank", &tz);
+        let text = render(&summary(T), &events(), Reader::Agent, "Northwind Bank", &tz, Lang::En);
         assert!(text.contains("Started 2026-12-01 23:58 (UTC)"), "{text}");
         assert!(text.contains("\n2026-12-01\n[23:58] Visitor: Hello\n"), "{text}");
         assert!(
@@ -493,10 +782,10 @@ mod tests {
             ),
         ];
         let tz = time_zone(None);
-        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz, Lang::En);
         assert!(!visitor.contains("secret"), "{visitor}");
         assert!(visitor.contains("Ada handed the conversation to Bob.\n"), "{visitor}");
-        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz, Lang::En);
         assert!(
             agents.contains("Note by Ada (agents only): VIP customer, secret"),
             "{agents}"
@@ -527,7 +816,7 @@ mod tests {
             },
         ));
         let tz = time_zone(None);
-        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz, Lang::En);
         assert!(
             visitor.contains("[00:03] You rated the conversation 4 of 5 ★★★★☆: Quick and kind\n        thanks\n"),
             "{visitor}"
@@ -536,7 +825,7 @@ mod tests {
             visitor.contains("You rated the conversation 2 of 5 ★★☆☆☆.\n"),
             "{visitor}"
         );
-        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz, Lang::En);
         assert!(
             agents.contains("The visitor rated the conversation 4 of 5 ★★★★☆: Quick and kind\n"),
             "{agents}"
@@ -592,12 +881,12 @@ mod tests {
             ),
         ];
         let tz = time_zone(None);
-        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz);
+        let visitor = render(&summary(T), &events, Reader::Visitor, "Shop", &tz, Lang::En);
         assert!(!visitor.contains("secret"), "{visitor}");
         assert!(!visitor.contains("Cleo"), "{visitor}");
         assert!(visitor.contains("Bob joined the conversation.\n"), "{visitor}");
         assert!(visitor.contains("Bob left the conversation.\n"), "{visitor}");
-        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz);
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz, Lang::En);
         assert!(
             agents.contains("Ada invited Cleo to observe (read-only). Note (agents only): watch this one, secret"),
             "{agents}"
@@ -605,6 +894,158 @@ mod tests {
         assert!(agents.contains("Ada invited Bob to take part."), "{agents}");
         assert!(agents.contains("Cleo left the conversation."), "{agents}");
         assert!(agents.contains("Ada took Bob out of the conversation."), "{agents}");
+    }
+
+    /// The test conversation with a screen share, an agent who leaves, a rating
+    /// with a comment, and the agent closing it.
+    fn events_with_share_and_rating() -> Vec<Event> {
+        let mut events = events();
+        events.pop();
+        events.extend([
+            event(
+                8,
+                T + 240_000,
+                EventKind::Share {
+                    share: "s".into(),
+                    state: ShareState::Sharing,
+                    by: Role::Visitor,
+                    agent: None,
+                    message: None,
+                    detail: None,
+                },
+            ),
+            event(
+                9,
+                T + 240_000,
+                EventKind::EmailLeft {
+                    email: "kim@example.com".into(),
+                },
+            ),
+            event(
+                10,
+                T + 300_000,
+                EventKind::Closed {
+                    by: Role::Agent,
+                    agent: Some(agent()),
+                },
+            ),
+            event(
+                11,
+                T + 300_000,
+                EventKind::Rated {
+                    score: 4,
+                    comment: Some("Danke {name}".into()),
+                },
+            ),
+        ]);
+        events
+    }
+
+    fn assert_no_english(text: &str) {
+        for english in [
+            "Conversation with",
+            "Started",
+            "You",
+            "joined",
+            "picture",
+            "Screen share",
+            "Cobrowse",
+            "active",
+            "sharing",
+            "ended the",
+            "rated",
+            " of 5",
+            "e-mail address",
+        ] {
+            assert!(!text.contains(english), "{english:?} in {text}");
+        }
+    }
+
+    #[test]
+    fn the_visitor_reads_their_copy_in_german() {
+        let tz = time_zone(Some("Europe/Berlin"));
+        let text = render(
+            &summary(T),
+            &events_with_share_and_rating(),
+            Reader::Visitor,
+            "Northwind Bank",
+            &tz,
+            Lang::De,
+        );
+        assert_eq!(
+            text,
+            "Unterhaltung mit Northwind Bank\n\
+             Begonnen am 2026-12-02 00:58 (Europe/Berlin)\n\
+             \n2026-12-02\n\
+             [00:58] Sie: Hello\n\
+             \x20       second line <b>x</b>\n\
+             [00:59] Ada ist der Unterhaltung beigetreten.\n\
+             [01:00] Gemeinsames Browsen: läuft.\n\
+             [01:01] Ada: [Bild, 1280×720]\n\
+             [01:02] Bildschirmfreigabe: läuft.\n\
+             [01:02] Sie haben Ihre E-Mail-Adresse hinterlassen: kim@example.com\n\
+             [01:03] Ada hat die Unterhaltung beendet.\n\
+             [01:03] Sie haben die Unterhaltung mit 4 von 5 ★★★★☆ bewertet: Danke {name}\n"
+        );
+        assert_no_english(&text);
+    }
+
+    #[test]
+    fn the_visitor_reads_their_copy_in_french() {
+        let tz = time_zone(None);
+        let mut events = events_with_share_and_rating();
+        events.push(event(12, T + 300_000, message(Role::Visitor, "Au revoir")));
+        events.push(event(
+            13,
+            T + 300_000,
+            EventKind::Closed {
+                by: Role::Visitor,
+                agent: None,
+            },
+        ));
+        let text = render(&summary(T), &events, Reader::Visitor, "Banque", &tz, Lang::Fr);
+        for line in [
+            "Conversation avec Banque\n",
+            "Commencée le 2026-12-01 23:58 (UTC)\n",
+            "[23:58] Vous: Hello\n",
+            "[23:59] Ada a rejoint la conversation.\n",
+            "[00:00] Co-navigation : en cours.\n",
+            "[00:01] Ada: [image, 1280×720]\n",
+            "[00:02] Partage d’écran : en cours.\n",
+            "[00:02] Vous avez laissé votre adresse e-mail : kim@example.com\n",
+            "[00:03] Ada a terminé la conversation.\n",
+            "[00:03] Vous avez noté la conversation 4 sur 5 ★★★★☆ : Danke {name}\n",
+            "[00:03] Vous: Au revoir\n",
+            "[00:03] Vous avez terminé la conversation.\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in {text}");
+        }
+        assert_no_english(&text);
+    }
+
+    #[test]
+    fn the_agents_copy_stays_english_and_unknown_languages_are_english() {
+        assert_eq!(Lang::from_query(Some("de")), Lang::De);
+        assert_eq!(Lang::from_query(Some("fr")), Lang::Fr);
+        for other in [None, Some(""), Some("DE"), Some("es"), Some("de-DE")] {
+            assert_eq!(Lang::from_query(other), Lang::En, "{other:?}");
+        }
+        let tz = time_zone(None);
+        let events = events_with_share_and_rating();
+        let agents = render(&summary(T), &events, Reader::Agent, "Shop", &tz, Lang::De);
+        assert_eq!(
+            agents,
+            render(&summary(T), &events, Reader::Agent, "Shop", &tz, Lang::En)
+        );
+        assert!(agents.contains("[00:02] Screen share: sharing.\n"), "{agents}");
+        assert!(agents.contains("[00:00] Cobrowse: active.\n"), "{agents}");
+        assert!(agents.contains("[00:03] Ada ended the conversation.\n"), "{agents}");
+    }
+
+    #[test]
+    fn fill_reads_each_hole_once() {
+        assert_eq!(fill("{by} to {to}.", &[("by", "{to}"), ("to", "Bob")]), "{to} to Bob.");
+        assert_eq!(fill("a {x} {", &[]), "a {x} {");
     }
 
     #[test]

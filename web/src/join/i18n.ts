@@ -20,6 +20,8 @@ export interface JoinStrings {
   agent: string;
   picture: string;
   connectedWith: string;
+  /** The status line's accessible name. */
+  status: string;
 }
 
 export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
@@ -36,6 +38,7 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     agent: "Agent",
     picture: "(a picture)",
     connectedWith: "You are connected with {name}",
+    status: "Status",
   },
   de: {
     docTitle: "{brand} · Bildschirmfreigabe",
@@ -50,6 +53,7 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     agent: "Mitarbeiter",
     picture: "(ein Bild)",
     connectedWith: "Sie sind mit {name} verbunden",
+    status: "Status",
   },
   fr: {
     docTitle: "{brand} · Partage d’écran",
@@ -64,5 +68,6 @@ export const JOIN_STRINGS: Record<Lang, JoinStrings> = {
     agent: "Conseiller",
     picture: "(une image)",
     connectedWith: "Vous êtes en relation avec {name}",
+    status: "État",
   },
 };

@@ -94,7 +94,7 @@ const session = new VisitorSession({
 });
 
 const app = document.getElementById("app") as HTMLElement;
-const status = h("p", { class: "join-status", role: "status", "aria-label": "Status", "data-testid": "join-status" });
+const status = h("p", { class: "join-status", role: "status", "aria-label": t.status, "data-testid": "join-status" });
 const slot = h("div", { class: "join-share" });
 const log = h("div", { class: "join-log", role: "log", "aria-live": "polite", "aria-label": w.log, "data-testid": "join-log" });
 const input = h("input", { class: "join-input", placeholder: w.placeholder, "aria-label": w.messageLabel, "data-testid": "join-input" });

@@ -142,7 +142,7 @@ export function mountEnd(host: EndHost): EndApi {
         download.disabled = true;
         downloadError.textContent = "";
         try {
-          await downloadTranscript(host.origin, session.token, card);
+          await downloadTranscript(host.origin, session.token, host.lang, card);
         } catch {
           downloadError.textContent = t.downloadFailed;
         }
@@ -165,9 +165,9 @@ export function mountEnd(host: EndHost): EndApi {
 
 /**
  * Fetches the visitor's transcript (their newest conversation, as text in their
- * time zone) with the Bearer token and hands it to the browser as a download.
+ * time zone and language) with the Bearer token and hands it to the browser as a download.
  */
-async function downloadTranscript(origin: string, token: string | null, parent: HTMLElement): Promise<void> {
+async function downloadTranscript(origin: string, token: string | null, lang: Lang, parent: HTMLElement): Promise<void> {
   if (!token) throw new Error("no visitor token");
   let tz = "";
   try {
@@ -175,7 +175,9 @@ async function downloadTranscript(origin: string, token: string | null, parent: 
   } catch {
     /* UTC then */
   }
-  const res = await fetch(`${origin}/api/visitor/transcript${tz ? `?tz=${encodeURIComponent(tz)}` : ""}`, {
+  const query = new URLSearchParams({ lang });
+  if (tz) query.set("tz", tz);
+  const res = await fetch(`${origin}/api/visitor/transcript?${query}`, {
     headers: { authorization: "Bearer " + token },
     credentials: "omit",
   });

@@ -65,6 +65,23 @@ async fn the_agent_and_the_visitor_download_the_transcript_and_no_one_else() {
     let text = response.text().await.expect("text");
     assert!(text.contains("] You: The page shows an error\n"), "{text}");
     assert!(!text.contains("Visitor:"), "{text}");
+    // In the widget's language when it names one the server speaks; English otherwise.
+    for (lang, line) in [
+        ("de", "] Sie: The page shows an error\n"),
+        ("fr", "] Vous: The page shows an error\n"),
+        ("es", "] You: The page shows an error\n"),
+    ] {
+        let text = client
+            .get(format!("{visitor_url}&lang={lang}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("visitor, in a language")
+            .text()
+            .await
+            .expect("text");
+        assert!(text.contains(line), "{lang}: {text}");
+    }
     assert_eq!(client.get(&visitor_url).send().await.expect("no token").status(), 401);
     assert_eq!(
         client
