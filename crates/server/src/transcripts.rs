@@ -237,20 +237,22 @@ impl VisitorWords {
         cobrowse: "Co-navigation",
         remote_control: "Contrôle à distance",
         recording: "Enregistrement",
+        // Nouns, not participles: they follow feminine and masculine names alike
+        // ("Co-navigation : fin.", "Partage d’écran : refus.").
         states: States {
-            asked: "demandé",
-            invited: "demandé",
-            accepted: "accepté",
-            allowed: "autorisé",
+            asked: "demande",
+            invited: "demande",
+            accepted: "acceptation",
+            allowed: "autorisation",
             choosing: "choix en cours",
             sharing: "en cours",
             active: "en cours",
-            declined: "refusé",
-            cancelled: "annulé",
+            declined: "refus",
+            cancelled: "annulation",
             failed: "échec",
-            ended: "terminé",
-            sent: "envoyé",
-            withdrawn: "retiré",
+            ended: "fin",
+            sent: "envoi",
+            withdrawn: "retrait",
         },
     };
 
