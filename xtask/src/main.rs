@@ -667,6 +667,14 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (a relative one is
+/// resolved against the directory cargo runs in, the root), else `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -714,12 +722,4 @@ mod tests {
             "web/src/protocol.gen.ts is stale: run `cargo xtask codegen` and commit it"
         );
     }
-}
-
-/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (a relative one is
-/// resolved against the directory cargo runs in, the root), else `target/`.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| root.join(dir))
-        .unwrap_or_else(|| root.join("target"))
 }
