@@ -400,12 +400,16 @@ test("another user identified on this browser starts afresh: no token, no transc
   assert.equal(storage.get(IDENTITY_KEY), "user-42");
   pool.current.receive({ type: "event", conversation: "c1", event: message(1, "a1", "my account number is 123") });
   assert.equal(session.transcript.getEvents().length, 1);
+  // Ada's last words never reached the server (the link is down).
+  pool.current.serverClose(1006);
+  session.sendText("and my PIN is 1234");
 
   // Ada logged out without Sightline.reset(); Grace logs in on the same browser.
   session.identify("user-7", "Grace", null, "sig-grace");
   assert.equal(storage.get(TOKEN_KEY), null, "Ada's visitor token is forgotten");
   assert.equal(storage.get(IDENTITY_KEY), "user-7");
   assert.equal(session.transcript.getEvents().length, 0, "Grace does not see Ada's chat");
+  assert.equal(session.transcript.outboxItems().length, 0, "nor Ada's unsent message");
   // A late event of Ada's conversation is not shown either.
   pool.current.receive({ type: "event", conversation: "c1", event: message(2, "a2", "and my PIN") });
   assert.equal(session.transcript.getEvents().length, 0);
@@ -415,6 +419,7 @@ test("another user identified on this browser starts afresh: no token, no transc
   assert.equal(pool.current.messages()[0].token, null);
   pool.current.receive({ type: "visitor_welcome", protocol: 1, token: "grace-token", conversation: null });
   assert.deepEqual(pool.current.last(), { type: "identify", id: "user-7", name: "Grace", email: null, signature: "sig-grace", ref: "identify" });
+  assert.ok(!pool.current.messages().some((m) => m.type === "send"), "Ada's message is not sent as Grace's");
   assert.equal(storage.get(TOKEN_KEY), "grace-token");
 });
 

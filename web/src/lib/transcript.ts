@@ -222,16 +222,17 @@ export class Transcript {
 
   /**
    * Forget the events (the conversation changed); keep the outbox, whose messages
-   * will go to the new conversation.
+   * will go to the new conversation, unless `unsent` is dropped too (another
+   * person: the messages were not theirs).
    */
-  reset(conversationId: string | null): void {
+  reset(conversationId: string | null, dropUnsent = false): void {
     this.conversationId = conversationId;
     this.events.clear();
     this.sorted = [];
     this.contiguous = 0;
     this.max = 0;
     this.seenClientIds.clear();
-    this.outbox = this.outbox.filter((o) => o.state !== "acked");
+    this.outbox = dropUnsent ? [] : this.outbox.filter((o) => o.state !== "acked");
     this.changed();
   }
 }

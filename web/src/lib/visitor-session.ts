@@ -265,8 +265,10 @@ export class VisitorSession {
     this.opts.storage.remove(TOKEN_KEY);
     this.opts.storage.remove(IDENTITY_KEY);
     this.identity = this.summary = null;
-    // The transcript empties (and says so); the old conversation's late events are ignored.
+    // The old conversation's late events are ignored; the transcript empties, its
+    // unsent messages too (they were the other person's).
     this.switchTo(null);
+    this.transcript.reset(null, true);
     this.conn.restart();
   }
 
