@@ -82,7 +82,7 @@ impl Lang {
 }
 
 /// Every line of the visitor's copy, in one language. `{name}`-style holes are
-/// filled by [`fill`]. The English table is also what the agents' copy uses
+/// filled by `fill`. The English table is also what the agents' copy uses
 /// for the lines both copies share, so it must stay word for word as it was.
 /// German and French follow the widget's own wording where it has the same sentence.
 pub struct VisitorWords {
