@@ -30,10 +30,13 @@ impl IdentitySecret {
         (secret.len() >= 16).then(|| IdentitySecret(secret.as_bytes().to_vec()))
     }
 
-    fn mac(&self, id: &str, name: Option<&str>, email: Option<&str>) -> Hmac<Sha256> {
+    fn key(&self) -> Hmac<Sha256> {
         // HMAC accepts keys of any length; this cannot fail.
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        Hmac::<Sha256>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+    }
+
+    fn mac(&self, id: &str, name: Option<&str>, email: Option<&str>) -> Hmac<Sha256> {
+        let mut mac = self.key();
         mac.update(id.as_bytes());
         mac.update(b"\n");
         mac.update(name.unwrap_or_default().as_bytes());
@@ -49,11 +52,21 @@ impl IdentitySecret {
     }
 
     /// Whether `signature` (hex, either case) is the signature of this identity.
-    /// The bytes are compared in constant time (`Mac::verify_slice`).
+    /// The bytes are compared in constant time (`Mac::verify_slice`). An identity
+    /// with neither name nor e-mail may also be signed as before they were signed:
+    /// HMAC-SHA256 over the id alone (sites written for that keep working). The two
+    /// forms cannot be confused: an id holds no line feed.
     pub fn verify(&self, id: &str, name: Option<&str>, email: Option<&str>, signature: &str) -> bool {
-        match hex::decode(signature) {
-            Ok(bytes) => self.mac(id, name, email).verify_slice(&bytes).is_ok(),
-            Err(_) => false,
+        let Ok(bytes) = hex::decode(signature) else {
+            return false;
+        };
+        if self.mac(id, name, email).verify_slice(&bytes).is_ok() {
+            return true;
+        }
+        name.is_none() && email.is_none() && {
+            let mut bare = self.key();
+            bare.update(id.as_bytes());
+            bare.verify_slice(&bytes).is_ok()
         }
     }
 }
@@ -236,6 +249,27 @@ mod tests {
         // characters split differently sign differently.
         assert_ne!(s.sign("a", Some("b"), None), s.sign("a", None, Some("b")));
         assert_ne!(s.sign("ab", None, None), s.sign("a", Some("b"), None));
+    }
+
+    #[test]
+    fn an_id_alone_may_be_signed_as_before_but_only_without_name_and_address() {
+        let s = secret();
+        // The earlier form: HMAC over the id alone (the old documented command).
+        let bare = "4dba259bc3cd693baf80d04e65ca39af8cdde1460bc6c1690d7c6b961e66c5b9";
+        assert!(check_identity(Some(&s), "user-42", None, None, bare).is_ok());
+        // It proves nothing of a name or an address.
+        assert_eq!(
+            check_identity(Some(&s), "user-42", Some("Grace Hopper"), None, bare),
+            Err(IdentityRefused::Forged)
+        );
+        assert_eq!(
+            check_identity(Some(&s), "user-42", None, Some("grace@example.com"), bare),
+            Err(IdentityRefused::Forged)
+        );
+        assert_eq!(
+            check_identity(Some(&s), "user-43", None, None, bare),
+            Err(IdentityRefused::Forged)
+        );
     }
 
     #[test]

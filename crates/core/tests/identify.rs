@@ -184,20 +184,53 @@ fn agents_cannot_identify() {
 }
 
 #[test]
-fn a_new_identity_replaces_the_old_a_few_times_at_most() {
+fn a_new_name_for_the_same_user_replaces_the_old_a_few_times_at_most() {
     let mut w = world_with_secret();
     w.visitor(1, None, 0);
     w.visitor_says(1, "v1", "hello");
+    let renamed = |n: u32| {
+        let name = format!("Ada {n}");
+        ClientMessage::Identify {
+            id: "user-42".into(),
+            signature: secret().sign("user-42", Some(&name), None),
+            name: Some(name),
+            email: None,
+        }
+    };
     for n in 0..5 {
-        let id = format!("user-{n}");
-        w.msg(1, identify(&id, signed(&id)));
+        w.msg(1, renamed(n));
         assert!(matches!(
             w.take(1).last(),
             Some(ServerMessage::Identified { .. }) | Some(ServerMessage::Event { .. })
         ));
     }
     assert_eq!(identities(&w).len(), 5);
-    w.msg(1, identify("user-9", signed("user-9")));
+    w.msg(1, renamed(9));
     assert_eq!(error_code(&w.take(1)), Some(ErrorCode::RateLimited));
-    assert_eq!(identities(&w).last().map(|i| i.id.as_str()), Some("user-4"));
+    assert_eq!(identities(&w).last().and_then(|i| i.name.as_deref()), Some("Ada 4"));
+}
+
+#[test]
+fn another_user_on_the_same_visitor_is_refused_and_relabels_nothing() {
+    // A stale tab of the user before: the widget would have started a new visitor.
+    let mut w = world_with_secret();
+    w.agent(10, agent(1, "Anna"));
+    w.visitor(1, None, 0);
+    w.msg(1, identify("user-42", signed("user-42")));
+    w.visitor_says(1, "v1", "hello");
+    w.take(1);
+    w.take(10);
+    w.msg_with_ref(1, identify("user-7", signed("user-7")), "identify");
+    let (code, message, reference) = refusal(&w.take(1)).expect("refused");
+    assert_eq!(code, ErrorCode::InvalidState);
+    assert!(message.contains("reset"), "{message}");
+    assert_eq!(reference.as_deref(), Some("identify"));
+    assert_eq!(
+        identities(&w).iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        vec!["user-42"]
+    );
+    assert!(!w
+        .take(10)
+        .iter()
+        .any(|m| matches!(m, ServerMessage::ConversationUpdated { .. })));
 }

@@ -104,7 +104,8 @@ pub struct VisitorWords {
     grant: &'static str,
     screenshot: &'static str,
     rated: &'static str,
-    /// Between the rating and its comment (French puts a space before a colon).
+    /// Between who and what they wrote, and between the rating and its comment
+    /// (French puts a space before a colon).
     colon: &'static str,
     screen_share: &'static str,
     cobrowse: &'static str,
@@ -396,7 +397,7 @@ pub fn render(
                         ],
                     ),
                 };
-                Some(format!("{who}: {what}"))
+                Some(format!("{who}{}{what}", w.colon))
             }
             EventKind::Started { .. } => None,
             EventKind::AgentJoined { agent } | EventKind::JoinedWithKey { agent } => {
@@ -1009,15 +1010,15 @@ mod tests {
         for line in [
             "Conversation avec Banque\n",
             "Commencée le 2026-12-01 23:58 (UTC)\n",
-            "[23:58] Vous: Hello\n",
+            "[23:58] Vous : Hello\n",
             "[23:59] Ada a rejoint la conversation.\n",
             "[00:00] Co-navigation : en cours.\n",
-            "[00:01] Ada: [image, 1280×720]\n",
+            "[00:01] Ada : [image, 1280×720]\n",
             "[00:02] Partage d’écran : en cours.\n",
             "[00:02] Vous avez laissé votre adresse e-mail : kim@example.com\n",
             "[00:03] Ada a terminé la conversation.\n",
             "[00:03] Vous avez noté la conversation 4 sur 5 ★★★★☆ : Danke {name}\n",
-            "[00:03] Vous: Au revoir\n",
+            "[00:03] Vous : Au revoir\n",
             "[00:03] Vous avez terminé la conversation.\n",
         ] {
             assert!(text.contains(line), "{line:?} not in {text}");

@@ -862,6 +862,15 @@ impl Hub {
                 }
         );
         if let Err(limit) = self.take_message_allowance(now, conn) {
+            // Where the visitor is, reported in the background, is no act of theirs:
+            // past the allowance it is dropped (counted as limited), with no error the
+            // widget would show them.
+            if matches!(message, ClientMessage::PageChanged { .. }) {
+                if let Some(address) = self.connections.get(&conn).map(|c| c.address) {
+                    self.outputs.push_back(Output::Limited { limit, address });
+                }
+                return;
+            }
             if !revokes {
                 self.limited(conn, limit, "too many messages; slow down", client_id);
                 return;
@@ -1615,6 +1624,24 @@ impl Hub {
         current: Option<&ConversationId>,
         identity: VisitorIdentity,
     ) -> Handled {
+        // One browser's visitor is one user: the widget starts a new visitor when
+        // another user is identified (or the site calls `reset`), so another id here
+        // is a stale tab of the one before, which must not relabel this visitor's
+        // conversation (nor see it as theirs).
+        let known = self
+            .visitors
+            .get(visitor_id)
+            .and_then(|v| v.identity.as_ref().map(|i| i.id.clone()));
+        let on_conversation = current
+            .and_then(|id| self.conversations.get(id))
+            .filter(|c| c.is_open())
+            .and_then(|c| c.summary.visitor_identity.as_ref().map(|i| i.id.clone()));
+        if known.or(on_conversation).is_some_and(|before| before != identity.id) {
+            return Err(refuse(
+                ErrorCode::InvalidState,
+                "this visitor is identified as another user: call Sightline(\"reset\") when a user logs out",
+            ));
+        }
         if let Some(id) = current.filter(|id| self.conversations.get(*id).is_some_and(Conversation::is_open)) {
             let c = self.conversations.get(id);
             let changed = c.is_some_and(|c| c.summary.visitor_identity.as_deref() != Some(&identity));

@@ -68,7 +68,7 @@ async fn the_agent_and_the_visitor_download_the_transcript_and_no_one_else() {
     // In the widget's language when it names one the server speaks; English otherwise.
     for (lang, line) in [
         ("de", "] Sie: The page shows an error\n"),
-        ("fr", "] Vous: The page shows an error\n"),
+        ("fr", "] Vous : The page shows an error\n"),
         ("es", "] You: The page shows an error\n"),
     ] {
         let text = client
