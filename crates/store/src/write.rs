@@ -261,8 +261,8 @@ fn push_activity_update(sql: &mut String, backend: Backend, rows: usize) {
 /// error returned before the commit rolls the writes back. (An earlier form put
 /// the check inside each insert, as `INSERT … SELECT … FROM (VALUES …)` reading
 /// its own table; SQLite then copies every row into a temporary table before
-/// inserting it.) A statement that writes fewer rows than it was given names the
-/// failure: an unknown conversation for the activity.
+/// inserting it.) An activity `UPDATE` that moves fewer rows than it was given
+/// names an unknown conversation.
 async fn append_events_sqlite(
     conn: &mut AnyConnection,
     rows: &[(&str, &Event)],
@@ -337,17 +337,38 @@ async fn append_events_sqlite(
     // Each statement's outcome in order: a check's count, a write's rows.
     let mut outcomes: Vec<u64> = Vec::with_capacity(statements.len());
     let mut gaps: Option<i64> = None;
+    let mut failed: Option<sqlx::Error> = None;
     let mut steps = conn.fetch_many(query);
-    while let Some(step) = steps.try_next().await? {
-        match step {
-            Either::Left(done) => match gaps.take() {
+    loop {
+        match steps.try_next().await {
+            Ok(Some(Either::Left(done))) => match gaps.take() {
                 Some(count) => outcomes.push(u64::try_from(count).unwrap_or(u64::MAX)),
                 None => outcomes.push(done.rows_affected()),
             },
-            Either::Right(row) => gaps = Some(row.try_get(0)?),
+            Ok(Some(Either::Right(row))) => gaps = Some(row.try_get(0)?),
+            Ok(None) => break,
+            Err(err) => {
+                failed = Some(err);
+                break;
+            }
         }
     }
     drop(steps);
+    // The checks ran first: a gap they found names the failure even when a later
+    // statement failed too (the insert of a gap's event into a conversation that
+    // does not exist fails its foreign key, a repeat its primary key).
+    let gap_found = statements
+        .iter()
+        .zip(&outcomes)
+        .find(|((what, _), outcome)| matches!(what, Writes::Gaps) && **outcome != 0);
+    if let Some(((_, given), outcome)) = gap_found {
+        return Err(StoreError::Conflict(format!(
+            "{outcome} of {given} conversations' first events of the batch do not follow their last stored event"
+        )));
+    }
+    if let Some(err) = failed {
+        return Err(err.into());
+    }
     if outcomes.len() != statements.len() {
         return Err(StoreError::Conflict(format!(
             "{} of {} statements of the batch ran",
@@ -360,11 +381,7 @@ async fn append_events_sqlite(
     for ((what, given), outcome) in statements.iter().zip(outcomes) {
         let given = *given as u64;
         match what {
-            Writes::Gaps if outcome != 0 => {
-                return Err(StoreError::Conflict(format!(
-                "{outcome} of {given} conversations' first events of the batch do not follow their last stored event"
-            )))
-            }
+            // Plain inserts either write every row or fail: a defence only.
             Writes::Events if outcome != given => {
                 return Err(StoreError::Conflict(format!(
                     "{outcome} of {given} events of the batch were stored"

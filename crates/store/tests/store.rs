@@ -809,6 +809,18 @@ async fn apply_refuses_bad_operations() {
         );
         expect(store.apply(&[visitor_says("conv-1", 0, 200, "zero")]).await, "invalid");
         expect(store.apply(&[visitor_says("nope", 1, 200, "who")]).await, "not found");
+        // A gap is named as such, even where the event's conversation is unknown too
+        // or its seq is taken.
+        expect(store.apply(&[visitor_says("nope", 2, 200, "who")]).await, "conflict");
+        expect(
+            store
+                .apply(&[
+                    visitor_says("conv-1", 2, 200, "next"),
+                    visitor_says("nope", 2, 200, "who"),
+                ])
+                .await,
+            "conflict",
+        );
         expect(store.apply(&[activity("nope", 200)]).await, "not found");
         expect(
             store
