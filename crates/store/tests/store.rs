@@ -809,8 +809,9 @@ async fn apply_refuses_bad_operations() {
         );
         expect(store.apply(&[visitor_says("conv-1", 0, 200, "zero")]).await, "invalid");
         expect(store.apply(&[visitor_says("nope", 1, 200, "who")]).await, "not found");
-        // A gap is named as such, even where the event's conversation is unknown too
-        // or its seq is taken.
+        // A gap is named as such, even where the event's conversation is unknown too,
+        // alone or beside a valid event of another conversation (which is not kept:
+        // conv-1 still has one event at the end of this test).
         expect(store.apply(&[visitor_says("nope", 2, 200, "who")]).await, "conflict");
         expect(
             store
