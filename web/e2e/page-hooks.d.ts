@@ -29,6 +29,11 @@ interface BenchFrame {
 }
 
 declare global {
+  /** Chromium's reader of a video track's frames (not yet in TypeScript's DOM types). */
+  class MediaStreamTrackProcessor {
+    constructor(init: { track: MediaStreamTrack });
+    readonly readable: ReadableStream<{ close(): void }>;
+  }
   interface Window {
     __sightlineTestHooks?: boolean;
     // Set by the console (src/console/images.ts, src/console/share.ts).
@@ -75,6 +80,12 @@ declare global {
     __noisePainted: () => boolean;
     __firstPc: RTCPeerConnection | null;
     __secondPc: RTCPeerConnection | null;
+    /** share-still-page.test.mjs: src/widget/share-mask.ts bundled on its own, and what it made. */
+    shareMask: {
+      prepareCapture(stream: MediaStream, opts: { fps: number }): Promise<{ track: MediaStreamTrack; selfCapture: boolean; stop(): void }>;
+    };
+    __prepared: { track: MediaStreamTrack; selfCapture: boolean; stop(): void };
+    __frames: number;
     // The benchmarks' probes.
     __thumbTimes: { id: string | null; at: number }[];
     __bench: { frames: BenchFrame[]; bad: number; gen: number; el: HTMLVideoElement | null; stream: MediaStream | null };

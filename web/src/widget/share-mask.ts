@@ -50,12 +50,23 @@ async function isSelfCapture(track: CroppableTrack): Promise<boolean> {
   const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
   if (!CT || typeof track.cropTo !== "function") return false;
   try {
-    await track.cropTo(await CT.fromElement(document.body));
-    await track.cropTo(undefined);
+    // A crop settles with the first frame cropped; should none come, this is still
+    // a tab (checked above), so it is masked as if it were this one.
+    await within(track.cropTo(await CT.fromElement(document.body)), CROP_WAIT_MS);
+    await within(track.cropTo(undefined), CROP_WAIT_MS);
     return true;
   } catch {
     return false;
   }
+}
+
+const CROP_WAIT_MS = 5000;
+
+/** `p`, or undefined once `ms` have passed without it settling. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export interface MaskOptions {
@@ -70,7 +81,12 @@ export interface MaskOptions {
 export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Promise<Prepared> {
   const raw = stream.getVideoTracks()[0] as CroppableTrack;
   const stopAll = () => stream.getTracks().forEach((t) => t.stop());
-  if (!(await isSelfCapture(raw))) return { track: raw, raw, selfCapture: false, stop: stopAll };
+  // From the start: the crops below settle only with a frame, as does our video.
+  const nudger = nudge();
+  if (!(await isSelfCapture(raw))) {
+    nudger.done();
+    return { track: raw, raw, selfCapture: false, stop: stopAll };
+  }
 
   // Restrict to one element where the site asks for it.
   const only = document.querySelector(SHARE_ONLY_SELECTOR);
@@ -79,7 +95,8 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
     const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
     try {
       if (CT && raw.cropTo) {
-        await raw.cropTo(await CT.fromElement(only));
+        // Applied with the next frame, which the nudge brings.
+        await within(raw.cropTo(await CT.fromElement(only)), CROP_WAIT_MS);
         regionCropped = true;
       }
     } catch {
@@ -91,7 +108,10 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
   video.muted = true;
   video.playsInline = true;
   video.srcObject = new MediaStream([raw]);
-  await video.play().catch(() => undefined);
+  // Not awaited: a detached video's play() settles only with its first frame, and a
+  // tab capture sends frames only when the tab repaints; on a still page that frame
+  // may never come by itself (see `nudge`).
+  void video.play().catch(() => undefined);
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { alpha: false }) as CanvasRenderingContext2D;
   const extra = opts.extraPrivate ?? (() => []);
@@ -99,6 +119,7 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
     const vw = video.videoWidth;
     const vh = video.videoHeight;
     if (!vw || !vh) return;
+    nudger.done();
     const viewport = { width: window.innerWidth, height: window.innerHeight };
     let source: Rect = { x: 0, y: 0, width: viewport.width, height: viewport.height };
     let from: Rect = { x: 0, y: 0, width: vw, height: vh };
@@ -132,6 +153,7 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
+    nudger.done();
     out.stop();
     stopAll();
     video.srcObject = null;
@@ -140,4 +162,31 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
     clearInterval(timer);
   });
   return { track: out, raw, selfCapture: true, stop };
+}
+
+/**
+ * Makes the tab repaint until the capture's first frame has reached our video.
+ * Chromium captures a tab only when it repaints (plus refresh frames that can come
+ * before anything listens), so on a still page a crop or the pipeline could wait
+ * for ever, with the visitor's share stuck at "starting". Every 100 ms the colour
+ * of one almost transparent, fixed pixel flips; `done` removes it.
+ */
+function nudge(): { done(): void } {
+  const el = document.createElement("sightline-nudge");
+  el.setAttribute("aria-hidden", "true");
+  el.style.cssText = "all:initial;position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+  document.documentElement.appendChild(el);
+  let odd = false;
+  const poke = () => {
+    odd = !odd;
+    el.style.background = odd ? "rgba(128,128,128,0.02)" : "rgba(128,128,128,0.03)";
+  };
+  poke();
+  const timer = setInterval(poke, 100);
+  return {
+    done() {
+      clearInterval(timer);
+      el.remove();
+    },
+  };
 }
