@@ -32,7 +32,7 @@ declare global {
   /** Chromium's reader of a video track's frames (not yet in TypeScript's DOM types). */
   class MediaStreamTrackProcessor {
     constructor(init: { track: MediaStreamTrack });
-    readonly readable: ReadableStream<{ close(): void }>;
+    readonly readable: ReadableStream<VideoFrame>;
   }
   interface Window {
     __sightlineTestHooks?: boolean;
@@ -86,6 +86,7 @@ declare global {
     };
     __prepared: { track: MediaStreamTrack; selfCapture: boolean; stop(): void };
     __frames: number;
+    __lastFrame: VideoFrame | null;
     // The benchmarks' probes.
     __thumbTimes: { id: string | null; at: number }[];
     __bench: { frames: BenchFrame[]; bad: number; gen: number; el: HTMLVideoElement | null; stream: MediaStream | null };

@@ -361,6 +361,11 @@ export class VisitorShare {
     this.phase = "sharing";
     this.progress("sharing");
     this.changed();
+    // Ended while being prepared: as if its "Stop sharing" came now.
+    if (prepared.raw.readyState === "ended") {
+      this.stop();
+      return;
+    }
     await this.startPeer();
   }
 

@@ -55,9 +55,10 @@ export interface CobrowseApi {
  *   placeholder (its length does not leak), unless the field or an ancestor is
  *   marked `data-sightline-visible`; a password field never shows; whether a
  *   checkbox or radio button is ticked shows only where marked visible too;
- * - the widget itself is blocked.
+ * - the widget itself is blocked, and so is the share's repaint helper when it
+ *   could not go into the widget (`sightline-nudge`, share-mask.ts).
  */
-export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sightline-widget";
+export const BLOCK_SELECTOR = "[data-sightline-private], input[type=hidden], sightline-widget, sightline-nudge";
 /**
  * The site policy's private selectors (usable ones, as one list), blocked like
  * `data-sightline-private`: set by `mountCobrowse` from the visitor session.

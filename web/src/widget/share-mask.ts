@@ -40,33 +40,39 @@ function privateRects(extra: () => Element[]): Rect[] {
   return out;
 }
 
-/**
- * Whether `track` captures this very tab. Region Capture's cropTo succeeds only for
- * a self-capture, so a successful (and undone) crop proves it.
- */
-async function isSelfCapture(track: CroppableTrack): Promise<boolean> {
-  const settings = track.getSettings() as MediaTrackSettings & { displaySurface?: string };
-  if (settings.displaySurface && settings.displaySurface !== "browser") return false;
-  const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
-  if (!CT || typeof track.cropTo !== "function") return false;
-  try {
-    // A crop settles with the first frame cropped; should none come, this is still
-    // a tab (checked above), so it is masked as if it were this one.
-    await within(track.cropTo(await CT.fromElement(document.body)), CROP_WAIT_MS);
-    await within(track.cropTo(undefined), CROP_WAIT_MS);
-    return true;
-  } catch {
-    return false;
-  }
+/** How long a crop may take to settle before the pipeline goes on (masking). */
+const CROP_WAIT_MS = 5000;
+const LATE = Symbol("late");
+
+/** `p`, or `LATE` once `ms` have passed without it settling. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-const CROP_WAIT_MS = 5000;
-
-/** `p`, or undefined once `ms` have passed without it settling. */
-function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+/**
+ * Whether `track` captures this very tab. Region Capture's cropTo succeeds only for
+ * a self-capture, so a successful (and undone) crop proves it. A refusal comes at
+ * once; a crop settles only with the first frame cropped, so the tab is made to
+ * repaint meanwhile (`nudge`). A tab whose crops have not settled within
+ * CROP_WAIT_MS is taken for this one (it is masked) and `settling` is what is left
+ * to wait for: until it settles, frames may still be cropped to the body.
+ */
+async function detectSelfCapture(track: CroppableTrack, nudger: Nudger): Promise<{ self: boolean; settling: Promise<unknown> | null }> {
+  const settings = track.getSettings() as MediaTrackSettings & { displaySurface?: string };
+  if (settings.displaySurface && settings.displaySurface !== "browser") return { self: false, settling: null };
+  const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
+  if (!CT || typeof track.cropTo !== "function") return { self: false, settling: null };
+  const crop = track.cropTo.bind(track);
+  nudger.start();
+  try {
+    const both = crop(await CT.fromElement(document.body)).then(() => crop(undefined));
+    const r = await within(both, CROP_WAIT_MS);
+    return { self: true, settling: r === LATE ? both.catch(() => undefined) : null };
+  } catch {
+    return { self: false, settling: null };
+  }
 }
 
 export interface MaskOptions {
@@ -76,31 +82,49 @@ export interface MaskOptions {
   extraPrivate?: () => Element[];
   /** Called for every box drawn (tests). */
   onFrame?: (boxes: Rect[]) => void;
+  /** Where the repaint helper goes (see `nudge`); the document's root by default. */
+  nudgeParent?: () => Node;
 }
 
 export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Promise<Prepared> {
   const raw = stream.getVideoTracks()[0] as CroppableTrack;
   const stopAll = () => stream.getTracks().forEach((t) => t.stop());
-  // From the start: the crops below settle only with a frame, as does our video.
-  const nudger = nudge();
-  if (!(await isSelfCapture(raw))) {
+  const nudger = nudge(opts.nudgeParent ?? (() => document.documentElement));
+  try {
+    return await pipeline(raw, stopAll, nudger, opts);
+  } catch (err) {
+    nudger.done();
+    throw err;
+  }
+}
+
+async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger, opts: MaskOptions): Promise<Prepared> {
+  const detected = await detectSelfCapture(raw, nudger);
+  if (!detected.self) {
     nudger.done();
     return { track: raw, raw, selfCapture: false, stop: stopAll };
   }
+  // Until every crop asked for has settled, what the video shows is not known:
+  // frames are painted over whole.
+  let unsettled = 0;
+  const settle = (p: Promise<unknown>, then: (ok: boolean) => void) => {
+    unsettled++;
+    p.then(
+      () => then(true),
+      () => then(false),
+    ).finally(() => unsettled--);
+  };
+  if (detected.settling) settle(detected.settling, () => undefined);
 
-  // Restrict to one element where the site asks for it.
+  // Restrict to one element where the site asks for it: cropped by the browser
+  // once its crop has settled, else cut out of the frame here.
   const only = document.querySelector(SHARE_ONLY_SELECTOR);
   let regionCropped = false;
   if (only) {
     const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
-    try {
-      if (CT && raw.cropTo) {
-        // Applied with the next frame, which the nudge brings.
-        await within(raw.cropTo(await CT.fromElement(only)), CROP_WAIT_MS);
-        regionCropped = true;
-      }
-    } catch {
-      regionCropped = false;
+    if (CT && raw.cropTo) {
+      const asked = CT.fromElement(only).then((target) => raw.cropTo?.(target));
+      settle(asked, (ok) => (regionCropped = ok));
     }
   }
 
@@ -109,8 +133,7 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
   video.playsInline = true;
   video.srcObject = new MediaStream([raw]);
   // Not awaited: a detached video's play() settles only with its first frame, and a
-  // tab capture sends frames only when the tab repaints; on a still page that frame
-  // may never come by itself (see `nudge`).
+  // tab capture sends frames only when the tab repaints (see `nudge`).
   void video.play().catch(() => undefined);
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { alpha: false }) as CanvasRenderingContext2D;
@@ -118,9 +141,22 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
   const draw = () => {
     const vw = video.videoWidth;
     const vh = video.videoHeight;
+    // Repaint until the video has its first frame and every crop has settled.
+    if (vw && vh && unsettled === 0) nudger.done();
+    else nudger.start();
     if (!vw || !vh) return;
-    nudger.done();
     const viewport = { width: window.innerWidth, height: window.innerHeight };
+    if (unsettled > 0) {
+      // A crop is on its way: the frame's geometry is unknown, nothing of it goes out.
+      if (canvas.width === 0 || canvas.height === 0) {
+        canvas.width = only ? Math.max(1, Math.round(rectOf(only).width)) : vw;
+        canvas.height = only ? Math.max(1, Math.round(rectOf(only).height)) : vh;
+      }
+      ctx.fillStyle = MASK_COLOR;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      opts.onFrame?.([{ x: 0, y: 0, width: canvas.width, height: canvas.height }]);
+      return;
+    }
     let source: Rect = { x: 0, y: 0, width: viewport.width, height: viewport.height };
     let from: Rect = { x: 0, y: 0, width: vw, height: vh };
     if (only) {
@@ -160,33 +196,65 @@ export async function prepareCapture(stream: MediaStream, opts: MaskOptions): Pr
   };
   raw.addEventListener("ended", () => {
     clearInterval(timer);
+    nudger.done();
   });
   return { track: out, raw, selfCapture: true, stop };
 }
 
+interface Nudger {
+  /** Starts (or keeps) the repainting. */
+  start(): void;
+  /** Stops it and removes the element; `start` may begin again. */
+  done(): void;
+}
+
 /**
- * Makes the tab repaint until the capture's first frame has reached our video.
- * Chromium captures a tab only when it repaints (plus refresh frames that can come
- * before anything listens), so on a still page a crop or the pipeline could wait
- * for ever, with the visitor's share stuck at "starting". Every 100 ms the colour
- * of one almost transparent, fixed pixel flips; `done` removes it.
+ * Makes the tab repaint while the pipeline waits for a frame. Chromium captures a
+ * tab only when it repaints (plus refresh frames that can come before anything
+ * listens), so on a still page a crop or the pipeline's video could wait for ever,
+ * with the visitor's share stuck at "starting". Every 100 ms the colour of one
+ * almost transparent, fixed pixel flips. It lives in `parent()` (the widget's
+ * shadow root, out of reach of the site's CSS, of its observers and of co-browsing,
+ * which skips the widget); its styles are `!important` for when it cannot.
  */
-function nudge(): { done(): void } {
-  const el = document.createElement("sightline-nudge");
-  el.setAttribute("aria-hidden", "true");
-  el.style.cssText = "all:initial;position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
-  document.documentElement.appendChild(el);
+function nudge(parent: () => Node): Nudger {
+  let el: HTMLElement | null = null;
+  let timer: ReturnType<typeof setInterval> | undefined;
   let odd = false;
   const poke = () => {
     odd = !odd;
-    el.style.background = odd ? "rgba(128,128,128,0.02)" : "rgba(128,128,128,0.03)";
+    el?.style.setProperty("background", odd ? "rgba(128,128,128,0.02)" : "rgba(128,128,128,0.03)", "important");
   };
-  poke();
-  const timer = setInterval(poke, 100);
   return {
+    start() {
+      if (el) return;
+      el = document.createElement("sightline-nudge");
+      el.setAttribute("aria-hidden", "true");
+      const css: [string, string][] = [
+        ["display", "block"],
+        ["position", "fixed"],
+        ["left", "0"],
+        ["top", "0"],
+        ["width", "1px"],
+        ["height", "1px"],
+        ["margin", "0"],
+        ["padding", "0"],
+        ["border", "0"],
+        ["opacity", "1"],
+        ["visibility", "visible"],
+        ["pointer-events", "none"],
+        ["z-index", "2147483647"],
+      ];
+      for (const [k, v] of css) el.style.setProperty(k, v, "important");
+      parent().appendChild(el);
+      poke();
+      timer = setInterval(poke, 100);
+    },
     done() {
       clearInterval(timer);
-      el.remove();
+      timer = undefined;
+      el?.remove();
+      el = null;
     },
   };
 }

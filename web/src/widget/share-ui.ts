@@ -175,6 +175,7 @@ export function mountShare(host: ShareHost): ShareApi {
         fps: l.fps,
         extraPrivate: () => [preview],
         onFrame: (b) => (lastBoxes = b),
+        nudgeParent: () => host.floatParent,
       }),
     captureOptions: () => (host.preferTab || document.querySelector("[data-sightline-share-only]") ? ({ preferCurrentTab: true } as Partial<DisplayMediaStreamOptions>) : {}),
     openPopup: (id) => {
