@@ -2,8 +2,8 @@
 // shares this very tab, every element marked `data-sightline-private` and every
 // password field is painted over with an opaque box burned into the frames
 // (canvas pipeline), and a site can restrict the share to one element
-// (`data-sightline-share-only`): Region Capture's cropTo where available, else a
-// canvas crop. Other surfaces (another tab, a window, the screen) pass through:
+// (`data-sightline-share-only`), cut out of each frame on the canvas. Region
+// Capture's cropTo only tells whether the capture is this tab. Other surfaces (another tab, a window, the screen) pass through:
 // the page cannot see into them.
 
 import { usableSelectors, withExtra } from "../lib/private-selectors";
@@ -65,7 +65,7 @@ async function detectSelfCapture(track: CroppableTrack, nudger: Nudger): Promise
   const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
   if (!CT || typeof track.cropTo !== "function") return { self: false, settling: null };
   const crop = track.cropTo.bind(track);
-  nudger.start();
+  nudger.start(document.body);
   try {
     const both = crop(await CT.fromElement(document.body)).then(() => crop(undefined));
     const r = await within(both, CROP_WAIT_MS);
@@ -104,29 +104,15 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
     nudger.done();
     return { track: raw, raw, selfCapture: false, stop: stopAll };
   }
-  // Until every crop asked for has settled, what the video shows is not known:
-  // frames are painted over whole.
-  let unsettled = 0;
-  const settle = (p: Promise<unknown>, then: (ok: boolean) => void) => {
-    unsettled++;
-    p.then(
-      () => then(true),
-      () => then(false),
-    ).finally(() => unsettled--);
-  };
-  if (detected.settling) settle(detected.settling, () => undefined);
+  // Until detection's crops have settled, what the video shows is not known: frames
+  // are painted over whole.
+  let unsettled = !!detected.settling;
+  void detected.settling?.finally(() => (unsettled = false));
 
-  // Restrict to one element where the site asks for it: cropped by the browser
-  // once its crop has settled, else cut out of the frame here.
+  // Restrict to one element where the site asks for it: cut out of each frame here.
+  // (Not with Region Capture's cropTo: a crop to an element sometimes never settled
+  // in Chromium, with no frame delivered at all, and every frame is redrawn anyway.)
   const only = document.querySelector(SHARE_ONLY_SELECTOR);
-  let regionCropped = false;
-  if (only) {
-    const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
-    if (CT && raw.cropTo) {
-      const asked = CT.fromElement(only).then((target) => raw.cropTo?.(target));
-      settle(asked, (ok) => (regionCropped = ok));
-    }
-  }
 
   const video = document.createElement("video");
   video.muted = true;
@@ -141,34 +127,32 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
   const draw = () => {
     const vw = video.videoWidth;
     const vh = video.videoHeight;
-    // Repaint until the video has its first frame and every crop has settled.
-    if (vw && vh && unsettled === 0) nudger.done();
-    else nudger.start();
+    // Repaint until the video has its first frame and detection's crops have settled.
+    if (vw && vh && !unsettled) nudger.done();
+    else nudger.start(document.body);
     if (!vw || !vh) return;
     const viewport = { width: window.innerWidth, height: window.innerHeight };
-    if (unsettled > 0) {
-      // A crop is on its way: the frame's geometry is unknown, nothing of it goes out.
+    // Nothing of the frame goes out: painted over whole, at the size it had.
+    const blank = () => {
       if (canvas.width === 0 || canvas.height === 0) {
-        canvas.width = only ? Math.max(1, Math.round(rectOf(only).width)) : vw;
-        canvas.height = only ? Math.max(1, Math.round(rectOf(only).height)) : vh;
+        canvas.width = vw;
+        canvas.height = vh;
       }
       ctx.fillStyle = MASK_COLOR;
       ctx.fillRect(0, 0, canvas.width, canvas.height);
       opts.onFrame?.([{ x: 0, y: 0, width: canvas.width, height: canvas.height }]);
-      return;
-    }
+    };
+    // A crop is on its way: the frame's geometry is unknown.
+    if (unsettled) return blank();
     let source: Rect = { x: 0, y: 0, width: viewport.width, height: viewport.height };
     let from: Rect = { x: 0, y: 0, width: vw, height: vh };
     if (only) {
       const r = rectOf(only);
-      if (regionCropped) source = r;
-      else {
-        const c = cropInVideo(r, viewport, { width: vw, height: vh });
-        if (c) {
-          from = c;
-          source = r;
-        }
-      }
+      const c = cropInVideo(r, viewport, { width: vw, height: vh });
+      // The element is out of view: nothing else of the page may show.
+      if (!c) return blank();
+      from = c;
+      source = r;
     }
     if (canvas.width !== from.width || canvas.height !== from.height) {
       canvas.width = from.width;
@@ -202,8 +186,8 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
 }
 
 interface Nudger {
-  /** Starts (or keeps) the repainting. */
-  start(): void;
+  /** Starts (or keeps) the repainting, over `target` (what the capture is cropped to). */
+  start(target: Element): void;
   /** Stops it and removes the element; `start` may begin again. */
   done(): void;
 }
@@ -213,7 +197,7 @@ interface Nudger {
  * tab only when it repaints (plus refresh frames that can come before anything
  * listens), so on a still page a crop or the pipeline's video could wait for ever,
  * with the visitor's share stuck at "starting". Every 100 ms the colour of one
- * almost transparent, fixed pixel flips. It lives in `parent()` (the widget's
+ * almost transparent, fixed pixel flips, placed over what the capture is cropped to. It lives in `parent()` (the widget's
  * shadow root, out of reach of the site's CSS, of its observers and of co-browsing,
  * which skips the widget); its styles are `!important` for when it cannot.
  */
@@ -221,20 +205,28 @@ function nudge(parent: () => Node): Nudger {
   let el: HTMLElement | null = null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let odd = false;
+  let over: Element = document.body;
   const poke = () => {
+    if (!el) return;
     odd = !odd;
-    el?.style.setProperty("background", odd ? "rgba(128,128,128,0.02)" : "rgba(128,128,128,0.03)", "important");
+    // Inside the visible part of what the capture is cropped to: a cropped capture
+    // is taken only when that part repaints.
+    const r = over.getBoundingClientRect();
+    const x = Math.min(Math.max(0, Math.ceil(r.left)), Math.max(0, window.innerWidth - 1));
+    const y = Math.min(Math.max(0, Math.ceil(r.top)), Math.max(0, window.innerHeight - 1));
+    el.style.setProperty("left", `${x}px`, "important");
+    el.style.setProperty("top", `${y}px`, "important");
+    el.style.setProperty("background", odd ? "rgba(128,128,128,0.02)" : "rgba(128,128,128,0.03)", "important");
   };
   return {
-    start() {
+    start(target) {
+      over = target;
       if (el) return;
       el = document.createElement("sightline-nudge");
       el.setAttribute("aria-hidden", "true");
       const css: [string, string][] = [
         ["display", "block"],
         ["position", "fixed"],
-        ["left", "0"],
-        ["top", "0"],
         ["width", "1px"],
         ["height", "1px"],
         ["margin", "0"],
