@@ -80,13 +80,21 @@ declare global {
     __noisePainted: () => boolean;
     __firstPc: RTCPeerConnection | null;
     __secondPc: RTCPeerConnection | null;
-    /** share-still-page.test.mjs: src/widget/share-mask.ts bundled on its own, and what it made. */
+    /** share-still-page.test.mjs: src/widget/share-mask.ts bundled on its own, and one capture's probe. */
     shareMask: {
-      prepareCapture(stream: MediaStream, opts: { fps: number }): Promise<{ track: MediaStreamTrack; selfCapture: boolean; stop(): void }>;
+      prepareCapture(
+        stream: MediaStream,
+        opts: { fps: number; onFrame?: (boxes: unknown[], blank: boolean) => void },
+      ): Promise<{ track: MediaStreamTrack; selfCapture: boolean; stop(): void }>;
     };
-    __prepared: { track: MediaStreamTrack; selfCapture: boolean; stop(): void };
-    __frames: number;
-    __lastFrame: VideoFrame | null;
+    __round: {
+      frames: number;
+      last: VideoFrame | null;
+      blank: number;
+      drawn: number;
+      reader: ReadableStreamDefaultReader<VideoFrame> | null;
+      prepared: { track: MediaStreamTrack; selfCapture: boolean; stop(): void } | null;
+    };
     // The benchmarks' probes.
     __thumbTimes: { id: string | null; at: number }[];
     __bench: { frames: BenchFrame[]; bad: number; gen: number; el: HTMLVideoElement | null; stream: MediaStream | null };

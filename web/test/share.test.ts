@@ -426,6 +426,7 @@ test("a refusal too soon for a person is a standing block, a later one a closed 
 class FakeTrack extends EventTarget {
   contentHint = "";
   stopped = false;
+  readyState: "live" | "ended" = "live";
   stop() {
     this.stopped = true;
   }
@@ -655,4 +656,39 @@ test("visitor: ended while the picker was open drops the late stream", async () 
   assert.ok(v.track.stopped);
   assert.equal(v.share.prepared, null);
   assert.ok(!v.steps().includes("sharing"));
+});
+
+test("visitor: a capture that ended while it was prepared stops the share; in a change, the old picture goes on", async () => {
+  const v = visitorShare();
+  v.share.onEvent(shareEvent(1, "S", "invited"));
+  v.share.accept();
+  // The browser's own stop came before the privacy pipeline was ready.
+  v.track.readyState = "ended";
+  v.resolve();
+  await tick();
+  await tick();
+  assert.equal(v.share.phase, "idle");
+  assert.equal(v.share.prepared, null);
+  assert.ok(v.track.stopped);
+  assert.deepEqual(v.steps(), ["accepted", "choosing", "stopped"]);
+
+  const w = visitorShare();
+  w.share.onEvent(shareEvent(1, "S", "invited"));
+  w.share.accept();
+  w.resolve();
+  await tick();
+  await tick();
+  const first = w.share.prepared;
+  w.share.change();
+  const t2 = new FakeTrack();
+  t2.readyState = "ended";
+  w.resolve({ getVideoTracks: () => [t2], getTracks: () => [t2] } as unknown as MediaStream);
+  await tick();
+  await tick();
+  await tick();
+  assert.equal(w.share.phase, "sharing");
+  assert.equal(w.share.prepared, first, "the old capture goes on");
+  assert.ok(t2.stopped, "the ended one is let go");
+  assert.ok(!w.track.stopped);
+  assert.deepEqual(w.steps().slice(-2), ["choosing", "sharing"]);
 });

@@ -185,7 +185,9 @@ export function displayMediaOptions(extra: Partial<DisplayMediaStreamOptions> = 
     video: { frameRate: { ideal: 15, max: 30 } },
     audio: false,
     selfBrowserSurface: "include",
-    surfaceSwitching: "include",
+    // Chrome's "Share this tab instead" would swap the source under a track that
+    // was never checked for this very tab (masking); "Change what I share" asks anew.
+    surfaceSwitching: "exclude",
     systemAudio: "exclude",
     ...extra,
   } as DisplayMediaStreamOptions;
@@ -356,16 +358,17 @@ export class VisitorShare {
       prepared.stop();
       return;
     }
+    // Ended while being prepared: as if its "Stop sharing" came now.
+    if (prepared.raw.readyState === "ended") {
+      prepared.stop();
+      this.stop();
+      return;
+    }
     this.prepared = prepared;
     this.watch(prepared);
     this.phase = "sharing";
     this.progress("sharing");
     this.changed();
-    // Ended while being prepared: as if its "Stop sharing" came now.
-    if (prepared.raw.readyState === "ended") {
-      this.stop();
-      return;
-    }
     await this.startPeer();
   }
 
@@ -434,9 +437,32 @@ export class VisitorShare {
           return;
         }
         const raw = stream.getVideoTracks()[0];
-        setHint(raw);
-        const next = await (this.deps.prepare ?? passThrough)(stream, { fps: Math.max(this.fps(), 15) });
-        setHint(next.track);
+        let next: Prepared;
+        try {
+          if (!raw) throw Object.assign(new Error("no video"), { name: "NotFoundError" });
+          setHint(raw);
+          next = await (this.deps.prepare ?? passThrough)(stream, { fps: Math.max(this.fps(), 15) });
+          setHint(next.track);
+        } catch (err) {
+          // The old picture goes on, as when the picker is cancelled.
+          for (const t of stream.getTracks()) t.stop();
+          if (this.shareId !== shareId || this.phase !== "changing") return;
+          this.problem = classifyCaptureError(err).problem;
+          this.phase = "sharing";
+          this.progress("sharing");
+          this.changed();
+          return;
+        }
+        // Ended meanwhile (the share, or this capture): the new capture goes.
+        if (this.shareId !== shareId || this.phase !== "changing" || next.raw.readyState === "ended") {
+          next.stop();
+          if (this.shareId === shareId && this.phase === "changing") {
+            this.phase = "sharing";
+            this.progress("sharing");
+            this.changed();
+          }
+          return;
+        }
         const old = this.prepared;
         this.prepared = next;
         this.watch(next);

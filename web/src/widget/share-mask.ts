@@ -57,22 +57,39 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
  * once; a crop settles only with the first frame cropped, so the tab is made to
  * repaint meanwhile (`nudge`). A tab whose crops have not settled within
  * CROP_WAIT_MS is taken for this one (it is masked) and `settling` is what is left
- * to wait for: until it settles, frames may still be cropped to the body.
+ * to wait for: until it settles, frames may still be cropped to the body, and if it
+ * settles false (a crop failed) their geometry stays unknown.
  */
-async function detectSelfCapture(track: CroppableTrack, nudger: Nudger): Promise<{ self: boolean; settling: Promise<unknown> | null }> {
+async function detectSelfCapture(track: CroppableTrack, nudger: Nudger): Promise<{ self: boolean; settling: Promise<boolean> | null }> {
   const settings = track.getSettings() as MediaTrackSettings & { displaySurface?: string };
   if (settings.displaySurface && settings.displaySurface !== "browser") return { self: false, settling: null };
   const CT = (globalThis as unknown as { CropTarget?: CropTargetStatic }).CropTarget;
   if (!CT || typeof track.cropTo !== "function") return { self: false, settling: null };
   const crop = track.cropTo.bind(track);
   nudger.start(document.body);
+  let cropped: Promise<void>;
   try {
-    const both = crop(await CT.fromElement(document.body)).then(() => crop(undefined));
-    const r = await within(both, CROP_WAIT_MS);
-    return { self: true, settling: r === LATE ? both.catch(() => undefined) : null };
+    cropped = crop(await CT.fromElement(document.body));
   } catch {
     return { self: false, settling: null };
   }
+  // Refused: another tab. Once the crop to the body has succeeded it is this tab,
+  // whatever the undoing does: a failed undo leaves its geometry unknown (false).
+  const first = await within(
+    cropped.then(
+      () => true,
+      () => false,
+    ),
+    CROP_WAIT_MS,
+  );
+  if (first === false) return { self: false, settling: null };
+  const undone = (first === LATE ? cropped : Promise.resolve()).then(() => crop(undefined)).then(
+    () => true,
+    () => false,
+  );
+  const second = await within(undone, CROP_WAIT_MS);
+  if (second === true) return { self: true, settling: null };
+  return { self: true, settling: second === LATE ? undone : Promise.resolve(false) };
 }
 
 export interface MaskOptions {
@@ -80,8 +97,8 @@ export interface MaskOptions {
   fps: number;
   /** More elements to hide (e.g. the widget's own preview). */
   extraPrivate?: () => Element[];
-  /** Called for every box drawn (tests). */
-  onFrame?: (boxes: Rect[]) => void;
+  /** Called for every frame drawn with its boxes; `blank` when it was painted over whole (tests). */
+  onFrame?: (boxes: Rect[], blank: boolean) => void;
   /** Where the repaint helper goes (see `nudge`); the document's root by default. */
   nudgeParent?: () => Node;
 }
@@ -105,22 +122,34 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
     return { track: raw, raw, selfCapture: false, stop: stopAll };
   }
   // Until detection's crops have settled, what the video shows is not known: frames
-  // are painted over whole.
+  // are painted over whole; for good if a crop failed.
   let unsettled = !!detected.settling;
-  void detected.settling?.finally(() => (unsettled = false));
+  let broken = false;
+  const video = document.createElement("video");
+  const attach = () => {
+    video.srcObject = new MediaStream([raw]);
+    // Not awaited: a detached video's play() settles only with its first frame, and
+    // a tab capture sends frames only when the tab repaints (see `nudge`).
+    void video.play().catch(() => undefined);
+  };
+  void detected.settling?.then((ok) => {
+    if (!ok) broken = true;
+    else {
+      // A frame from before the undo may still be in the video: start afresh.
+      video.srcObject = null;
+      attach();
+    }
+    unsettled = false;
+  });
 
   // Restrict to one element where the site asks for it: cut out of each frame here.
   // (Not with Region Capture's cropTo: a crop to an element sometimes never settled
   // in Chromium, with no frame delivered at all, and every frame is redrawn anyway.)
   const only = document.querySelector(SHARE_ONLY_SELECTOR);
 
-  const video = document.createElement("video");
   video.muted = true;
   video.playsInline = true;
-  video.srcObject = new MediaStream([raw]);
-  // Not awaited: a detached video's play() settles only with its first frame, and a
-  // tab capture sends frames only when the tab repaints (see `nudge`).
-  void video.play().catch(() => undefined);
+  attach();
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { alpha: false }) as CanvasRenderingContext2D;
   const extra = opts.extraPrivate ?? (() => []);
@@ -129,45 +158,52 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
     const vh = video.videoHeight;
     // Repaint until the video has its first frame and detection's crops have settled.
     if (vw && vh && !unsettled) nudger.done();
-    else nudger.start(document.body);
+    else if (!broken) nudger.start(document.body);
     if (!vw || !vh) return;
     const viewport = { width: window.innerWidth, height: window.innerHeight };
     // Nothing of the frame goes out: painted over whole, at the size it had.
     const blank = () => {
-      if (canvas.width === 0 || canvas.height === 0) {
+      ctx.fillStyle = MASK_COLOR;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      opts.onFrame?.([{ x: 0, y: 0, width: canvas.width, height: canvas.height }], true);
+    };
+    // A crop is on its way, or failed: the frame's geometry is unknown.
+    if (unsettled || broken) return blank();
+    let source: Rect = { x: 0, y: 0, width: viewport.width, height: viewport.height };
+    if (only) {
+      // The whole element, at the frame's scale; what of it is out of view stays
+      // painted over, and so does all of it while it is out of view.
+      const r = rectOf(only);
+      const kx = vw / viewport.width;
+      const ky = vh / viewport.height;
+      const w = Math.max(1, Math.round(r.width * kx));
+      const hh = Math.max(1, Math.round(r.height * ky));
+      if (canvas.width !== w || canvas.height !== hh) {
+        canvas.width = w;
+        canvas.height = hh;
+      }
+      const c = cropInVideo(r, viewport, { width: vw, height: vh });
+      if (!c) return blank();
+      ctx.fillStyle = MASK_COLOR;
+      ctx.fillRect(0, 0, w, hh);
+      ctx.drawImage(video, c.x, c.y, c.width, c.height, Math.round(c.x - r.x * kx), Math.round(c.y - r.y * ky), c.width, c.height);
+      source = r;
+    } else {
+      if (canvas.width !== vw || canvas.height !== vh) {
         canvas.width = vw;
         canvas.height = vh;
       }
-      ctx.fillStyle = MASK_COLOR;
-      ctx.fillRect(0, 0, canvas.width, canvas.height);
-      opts.onFrame?.([{ x: 0, y: 0, width: canvas.width, height: canvas.height }]);
-    };
-    // A crop is on its way: the frame's geometry is unknown.
-    if (unsettled) return blank();
-    let source: Rect = { x: 0, y: 0, width: viewport.width, height: viewport.height };
-    let from: Rect = { x: 0, y: 0, width: vw, height: vh };
-    if (only) {
-      const r = rectOf(only);
-      const c = cropInVideo(r, viewport, { width: vw, height: vh });
-      // The element is out of view: nothing else of the page may show.
-      if (!c) return blank();
-      from = c;
-      source = r;
+      ctx.drawImage(video, 0, 0);
     }
-    if (canvas.width !== from.width || canvas.height !== from.height) {
-      canvas.width = from.width;
-      canvas.height = from.height;
-    }
-    ctx.drawImage(video, from.x, from.y, from.width, from.height, 0, 0, from.width, from.height);
     const boxes = maskBoxes(privateRects(extra), source, { width: canvas.width, height: canvas.height });
     ctx.fillStyle = MASK_COLOR;
     for (const b of boxes) ctx.fillRect(b.x, b.y, b.width, b.height);
-    opts.onFrame?.(boxes);
+    opts.onFrame?.(boxes, false);
   };
-  draw();
   const fps = Math.max(1, Math.min(30, opts.fps));
-  const timer = setInterval(draw, Math.round(1000 / fps));
   const out = canvas.captureStream(fps).getVideoTracks()[0];
+  draw();
+  const timer = setInterval(draw, Math.round(1000 / fps));
   let stopped = false;
   const stop = () => {
     if (stopped) return;
@@ -178,10 +214,12 @@ async function pipeline(raw: CroppableTrack, stopAll: () => void, nudger: Nudger
     stopAll();
     video.srcObject = null;
   };
-  raw.addEventListener("ended", () => {
+  const ended = () => {
     clearInterval(timer);
     nudger.done();
-  });
+  };
+  raw.addEventListener("ended", ended);
+  if (raw.readyState === "ended") ended();
   return { track: out, raw, selfCapture: true, stop };
 }
 
@@ -221,7 +259,10 @@ function nudge(parent: () => Node): Nudger {
   return {
     start(target) {
       over = target;
-      if (el) return;
+      if (el) {
+        if (!el.isConnected) parent().appendChild(el);
+        return;
+      }
       el = document.createElement("sightline-nudge");
       el.setAttribute("aria-hidden", "true");
       const css: [string, string][] = [
