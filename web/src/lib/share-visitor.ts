@@ -344,13 +344,8 @@ export class VisitorShare {
     }
     let prepared: Prepared;
     try {
-      const raw = stream.getVideoTracks()[0];
-      if (!raw) throw Object.assign(new Error("no video"), { name: "NotFoundError" });
-      setHint(raw);
-      prepared = await (this.deps.prepare ?? passThrough)(stream, { fps: Math.max(this.fps(), 15) });
-      setHint(prepared.track);
+      prepared = await this.prepareStream(stream);
     } catch (err) {
-      for (const t of stream.getTracks()) t.stop();
       this.fail(classifyCaptureError(err).problem);
       return;
     }
@@ -436,31 +431,19 @@ export class VisitorShare {
           for (const t of stream.getTracks()) t.stop();
           return;
         }
-        const raw = stream.getVideoTracks()[0];
+        const still = () => this.shareId === shareId && this.phase === "changing";
         let next: Prepared;
         try {
-          if (!raw) throw Object.assign(new Error("no video"), { name: "NotFoundError" });
-          setHint(raw);
-          next = await (this.deps.prepare ?? passThrough)(stream, { fps: Math.max(this.fps(), 15) });
-          setHint(next.track);
+          next = await this.prepareStream(stream);
         } catch (err) {
           // The old picture goes on, as when the picker is cancelled.
-          for (const t of stream.getTracks()) t.stop();
-          if (this.shareId !== shareId || this.phase !== "changing") return;
-          this.problem = classifyCaptureError(err).problem;
-          this.phase = "sharing";
-          this.progress("sharing");
-          this.changed();
+          if (still()) this.backToSharing(classifyCaptureError(err).problem);
           return;
         }
         // Ended meanwhile (the share, or this capture): the new capture goes.
-        if (this.shareId !== shareId || this.phase !== "changing" || next.raw.readyState === "ended") {
+        if (!still() || next.raw.readyState === "ended") {
           next.stop();
-          if (this.shareId === shareId && this.phase === "changing") {
-            this.phase = "sharing";
-            this.progress("sharing");
-            this.changed();
-          }
+          if (still()) this.backToSharing(this.problem);
           return;
         }
         const old = this.prepared;
@@ -468,19 +451,37 @@ export class VisitorShare {
         this.watch(next);
         if (this.peer) await this.peer.setTrack(next.track);
         old?.stop();
-        this.phase = "sharing";
-        this.progress("sharing");
-        this.changed();
+        this.backToSharing(this.problem);
       },
       (err) => {
         if (this.shareId !== shareId || this.phase !== "changing") return;
         const c = classifyCaptureError(err, elapsed());
-        this.problem = c.problem === "cancelled" ? "change_cancelled" : c.problem;
-        this.phase = "sharing";
-        this.progress("sharing");
-        this.changed();
+        this.backToSharing(c.problem === "cancelled" ? "change_cancelled" : c.problem);
       },
     );
+  }
+
+  /** The privacy processing of a new capture (its tracks are stopped if it fails). */
+  private async prepareStream(stream: MediaStream): Promise<Prepared> {
+    try {
+      const raw = stream.getVideoTracks()[0];
+      if (!raw) throw Object.assign(new Error("no video"), { name: "NotFoundError" });
+      setHint(raw);
+      const prepared = await (this.deps.prepare ?? passThrough)(stream, { fps: Math.max(this.fps(), 15) });
+      setHint(prepared.track);
+      return prepared;
+    } catch (err) {
+      for (const t of stream.getTracks()) t.stop();
+      throw err;
+    }
+  }
+
+  /** A change of what is shared is over: sharing again, with `problem` to show. */
+  private backToSharing(problem: Problem | null): void {
+    this.problem = problem;
+    this.phase = "sharing";
+    this.progress("sharing");
+    this.changed();
   }
 
   private teardown(): void {
